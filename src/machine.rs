@@ -1,0 +1,430 @@
+//! The model machine, sans-IO: a state machine that is handed the time and incoming messages and
+//! hands back the frames to send and the rows to log.
+//!
+//! It never reads the OS clock, a socket or a global RNG. Time is an argument (nanoseconds since the
+//! UNIX epoch, real or simulated); randomness comes from a generator seeded by the caller. The mio
+//! client and the simulator are two drivers of this one machine:
+//!
+//! ```text
+//! loop {
+//!     wait until machine.poll_timeout() or a frame arrives
+//!     machine.handle_message(..) for each data frame that arrived
+//!     machine.handle_timeout(now)
+//!     send every machine.poll_transmit(); log every machine.poll_event()
+//! }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+use crate::clock::LamportClock;
+use crate::eventlog::{EventKind, Record};
+use crate::route;
+use crate::wire::{Frame, Header, Kind, MAX_CLOCK, ROUTER_ID};
+
+/// The default action range: with 3 machines, 10% to each other, 10% broadcast, 70% internal.
+pub const DEFAULT_ACTION_RANGE: u32 = 10;
+/// The fastest tick rate a machine accepts, in ticks per second.
+pub const MAX_RATE: f64 = 100_000.0;
+
+/// Everything a machine is made of.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MachineConfig {
+    /// This machine's id, 1..=machines.
+    pub id: u16,
+    /// How many machines take part (at least 2).
+    pub machines: u16,
+    /// R: each idle tick draws r from 1..=R (R >= machines).
+    pub action_range: u32,
+    /// Ticks per second (may be fractional).
+    pub rate: f64,
+    /// The seed of this machine's random generator.
+    pub seed: u64,
+    /// When the first tick is due, nanoseconds since the UNIX epoch.
+    pub start_ns: u64,
+}
+
+/// Why a [`MachineConfig`] cannot make a machine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigError {
+    /// Fewer than 2 machines, or more than 65,534.
+    Machines(u16),
+    /// The id is not in 1..=machines.
+    Id {
+        /// The id given.
+        id: u16,
+        /// The number of machines.
+        machines: u16,
+    },
+    /// The action range is smaller than the number of machines.
+    ActionRange {
+        /// The range given.
+        range: u32,
+        /// The number of machines.
+        machines: u16,
+    },
+    /// The rate is not a positive number up to [`MAX_RATE`].
+    Rate(f64),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Machines(n) => {
+                write!(f, "{n} machines: a model needs between 2 and 65534 machines")
+            }
+            ConfigError::Id { id, machines } => {
+                write!(f, "machine id {id}: ids run from 1 to {machines}")
+            }
+            ConfigError::ActionRange { range, machines } => write!(
+                f,
+                "action range {range}: it must be at least the number of machines ({machines})"
+            ),
+            ConfigError::Rate(r) => write!(
+                f,
+                "rate {r}: a rate is a positive number of ticks per second, at most {MAX_RATE}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A data message waiting in a machine's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The sender's id.
+    pub source: u16,
+    /// The sender's seq for the frame.
+    pub seq: u32,
+    /// The Lamport timestamp of the send.
+    pub clock: u64,
+    /// The sender's wall clock at the send, nanoseconds since the UNIX epoch.
+    pub sent_ns: u64,
+}
+
+impl Message {
+    /// The message a data frame carries.
+    pub fn from_frame(frame: &Frame<'_>) -> Option<Message> {
+        frame.kind().is_data().then(|| Message {
+            source: frame.source(),
+            seq: frame.seq(),
+            clock: frame.logical_clock(),
+            sent_ns: frame.system_time_ns(),
+        })
+    }
+
+    /// The message a data frame with this header carries.
+    pub fn from_header(header: &Header) -> Message {
+        Message {
+            source: header.source,
+            seq: header.seq,
+            clock: header.logical_clock,
+            sent_ns: header.system_time_ns,
+        }
+    }
+}
+
+/// Why a machine refused an incoming frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Not a data frame.
+    NotData(Kind),
+    /// A data frame that, by the routing rule, is not addressed to this machine.
+    Misrouted {
+        /// Its kind.
+        kind: Kind,
+        /// Its source.
+        source: u16,
+    },
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::NotData(kind) => write!(f, "{kind} is not a data frame"),
+            Refused::Misrouted { kind, source } => {
+                write!(f, "{kind} from machine {source} is not addressed to this machine")
+            }
+        }
+    }
+}
+
+/// Counters a machine keeps about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Ticks taken.
+    pub ticks: u64,
+    /// Events by kind, indexed as [`EventKind::ALL`].
+    pub events: [u64; 4],
+    /// Data messages put on the queue.
+    pub enqueued: u64,
+    /// The longest the queue has been.
+    pub max_queue: u32,
+    /// The largest clock rise at one event.
+    pub max_jump: u64,
+}
+
+impl Stats {
+    /// How many events of `kind` happened.
+    pub fn count(&self, kind: EventKind) -> u64 {
+        self.events[kind as usize]
+    }
+}
+
+/// One model machine.
+pub struct Machine {
+    cfg: MachineConfig,
+    rng: Xoshiro256PlusPlus,
+    clock: LamportClock,
+    queue: VecDeque<Message>,
+    /// The seq of the last data frame sent.
+    seq: u32,
+    period_ns: f64,
+    next_tick_ns: u64,
+    stats: Stats,
+    transmits: VecDeque<Header>,
+    events: VecDeque<Record>,
+}
+
+impl fmt::Debug for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Machine")
+            .field("cfg", &self.cfg)
+            .field("clock", &self.clock.value())
+            .field("queue_len", &self.queue.len())
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Machine {
+    /// A machine at clock 0 with an empty queue, its first tick due at `cfg.start_ns`.
+    pub fn new(cfg: MachineConfig) -> Result<Machine, ConfigError> {
+        if cfg.machines < 2 || cfg.machines == ROUTER_ID {
+            return Err(ConfigError::Machines(cfg.machines));
+        }
+        if cfg.id == 0 || cfg.id > cfg.machines {
+            return Err(ConfigError::Id {
+                id: cfg.id,
+                machines: cfg.machines,
+            });
+        }
+        if cfg.action_range < u32::from(cfg.machines) {
+            return Err(ConfigError::ActionRange {
+                range: cfg.action_range,
+                machines: cfg.machines,
+            });
+        }
+        if !(cfg.rate > 0.0 && cfg.rate <= MAX_RATE) {
+            return Err(ConfigError::Rate(cfg.rate));
+        }
+        Ok(Machine {
+            cfg,
+            rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),
+            clock: LamportClock::new(),
+            queue: VecDeque::new(),
+            seq: 0,
+            period_ns: 1e9 / cfg.rate,
+            next_tick_ns: cfg.start_ns,
+            stats: Stats::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// What the machine was made of.
+    pub fn config(&self) -> &MachineConfig {
+        &self.cfg
+    }
+    /// This machine's id.
+    pub fn id(&self) -> u16 {
+        self.cfg.id
+    }
+    /// The current logical clock.
+    pub fn clock(&self) -> u64 {
+        self.clock.value()
+    }
+    /// Messages waiting in the queue.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+    /// How many data frames the machine has sent (the seq of the last one).
+    pub fn frames_sent(&self) -> u32 {
+        self.seq
+    }
+    /// The machine's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+    /// The messages still waiting, oldest first.
+    pub fn queued(&self) -> impl Iterator<Item = &Message> {
+        self.queue.iter()
+    }
+
+    /// A data frame has arrived from the network: it joins the back of the queue (at network speed,
+    /// whatever the tick rate). Frames that are not data, or not addressed to this machine, are refused.
+    pub fn handle_frame(&mut self, frame: &Frame<'_>) -> Result<(), Refused> {
+        let kind = frame.kind();
+        let message = Message::from_frame(frame).ok_or(Refused::NotData(kind))?;
+        let addressed = route::targets(kind, frame.source(), frame.dest(), self.cfg.machines)
+            .is_some_and(|t| t.iter(self.cfg.machines).any(|id| id == self.cfg.id));
+        if !addressed {
+            return Err(Refused::Misrouted {
+                kind,
+                source: frame.source(),
+            });
+        }
+        self.handle_message(message);
+        Ok(())
+    }
+
+    /// A message has arrived: it joins the back of the queue.
+    pub fn handle_message(&mut self, message: Message) {
+        self.queue.push_back(message);
+        self.stats.enqueued += 1;
+        self.stats.max_queue = self.stats.max_queue.max(self.queue_len_u32());
+    }
+
+    /// When the next tick is due, nanoseconds since the UNIX epoch. Deadlines are absolute: the k-th
+    /// tick is due at `start + k * period`, so ticks never drift however late they run.
+    pub fn poll_timeout(&self) -> u64 {
+        self.next_tick_ns
+    }
+
+    /// Takes every tick due at or before `now`. Returns how many were taken.
+    pub fn handle_timeout(&mut self, now_ns: u64) -> u64 {
+        let mut taken = 0;
+        while self.next_tick_ns <= now_ns {
+            self.tick(now_ns);
+            taken += 1;
+        }
+        taken
+    }
+
+    /// The next frame to send, if any. Its header is complete; a data frame has no payload.
+    pub fn poll_transmit(&mut self) -> Option<Header> {
+        self.transmits.pop_front()
+    }
+
+    /// The next row to log, if any.
+    pub fn poll_event(&mut self) -> Option<Record> {
+        self.events.pop_front()
+    }
+
+    /// One tick at time `now_ns`, whether or not it is due: receive one message if any is waiting,
+    /// otherwise draw an action.
+    pub fn tick(&mut self, now_ns: u64) {
+        self.stats.ticks += 1;
+        self.next_tick_ns = self
+            .cfg
+            .start_ns
+            .saturating_add((self.stats.ticks as f64 * self.period_ns).round() as u64);
+        let before = self.clock.value();
+        let record = match self.queue.pop_front() {
+            Some(message) => {
+                let clock = self.clock.receive(message.clock);
+                self.record(
+                    EventKind::Receive,
+                    now_ns,
+                    clock,
+                    Some(message.source),
+                    Some((message.clock, message.seq)),
+                )
+            }
+            None => self.act(now_ns),
+        };
+        self.stats.max_jump = self.stats.max_jump.max(record.logical_clock - before);
+        self.stats.events[record.event as usize] += 1;
+        self.events.push_back(record);
+    }
+
+    /// An idle tick: draw r from 1..=R and send, broadcast or do an internal event.
+    fn act(&mut self, now_ns: u64) -> Record {
+        let n = self.cfg.machines;
+        let r = self.rng.random_range(1..=self.cfg.action_range);
+        let clock = self.clock.tick();
+        if r > u32::from(n) {
+            return self.record(EventKind::Internal, now_ns, clock, None, None);
+        }
+        self.seq = self.seq.wrapping_add(1).max(1);
+        let seq = self.seq;
+        let clock_on_wire = clock.min(MAX_CLOCK);
+        if r == u32::from(n) {
+            self.transmits.push_back(Header::data(
+                Kind::Broadcast,
+                self.cfg.id,
+                0,
+                seq,
+                clock_on_wire,
+                now_ns,
+            ));
+            return self.record(
+                EventKind::Broadcast,
+                now_ns,
+                clock,
+                None,
+                Some((clock_on_wire, seq)),
+            );
+        }
+        // 1 <= r <= n - 1 here, so the r-th other exists; r fits u16 because n does.
+        let target = route::nth_other(self.cfg.id, n, r as u16).unwrap_or(self.cfg.id);
+        let (kind, dest) = route::kind_for(self.cfg.id, target);
+        self.transmits.push_back(Header::data(
+            kind,
+            self.cfg.id,
+            dest,
+            seq,
+            clock_on_wire,
+            now_ns,
+        ));
+        self.record(
+            EventKind::Send,
+            now_ns,
+            clock,
+            Some(target),
+            Some((clock_on_wire, seq)),
+        )
+    }
+
+    fn record(
+        &self,
+        event: EventKind,
+        now_ns: u64,
+        logical_clock: u64,
+        peer: Option<u16>,
+        message: Option<(u64, u32)>,
+    ) -> Record {
+        Record {
+            machine: self.cfg.id,
+            event,
+            system_time_us: now_ns / 1_000,
+            logical_clock,
+            queue_len: self.queue_len_u32(),
+            peer,
+            msg_clock: message.map(|m| m.0),
+            seq: message.map(|m| m.1),
+        }
+    }
+
+    fn queue_len_u32(&self) -> u32 {
+        self.queue.len().try_into().unwrap_or(u32::MAX)
+    }
+}
+
+/// Derives the seed of stream `index` (a machine id, a trial number) from a master seed, so that a
+/// whole run is reproducible from one number. Distinct indices give unrelated seeds (SplitMix64).
+pub fn derive_seed(master: u64, index: u64) -> u64 {
+    let mut z = master
+        .wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(0x6A09_E667_F3BC_C909);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests;

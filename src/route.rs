@@ -1,0 +1,109 @@
+//! Who a data frame goes to: the one routing rule shared by the machine (which picks a kind), the
+//! router (which forwards by kind) and the simulator.
+//!
+//! Machine ids run from 1 to N. A machine's "others" are every id but its own, in ascending order.
+
+use crate::wire::Kind;
+
+/// The `r`-th (1-based) other machine of `me` among `1..=machines`, if there is one.
+pub fn nth_other(me: u16, machines: u16, r: u16) -> Option<u16> {
+    if r == 0 || r >= machines || me == 0 || me > machines {
+        return None;
+    }
+    Some(if r < me { r } else { r + 1 })
+}
+
+/// The kind and `dest` field of a frame from `me` to `target`.
+pub fn kind_for(me: u16, target: u16) -> (Kind, u16) {
+    // The position of `target` among the others of `me`.
+    let r = if target < me { target } else { target - 1 };
+    match r {
+        1 => (Kind::SendFirst, 0),
+        2 => (Kind::SendSecond, 0),
+        _ => (Kind::SendTo, target),
+    }
+}
+
+/// Where a data frame goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Targets {
+    /// To one machine.
+    One(u16),
+    /// To every machine but the source.
+    AllBut(u16),
+}
+
+impl Targets {
+    /// The destination ids, ascending.
+    pub fn iter(self, machines: u16) -> impl Iterator<Item = u16> {
+        let (only, skip) = match self {
+            Targets::One(id) => (Some(id), 0),
+            Targets::AllBut(id) => (None, id),
+        };
+        (1..=machines).filter(move |&id| match only {
+            Some(target) => id == target,
+            None => id != skip,
+        })
+    }
+}
+
+/// Where a data frame of `kind` from `source` (with its `dest` field) goes among `machines`
+/// machines, or `None` when it names no machine that exists (e.g. SEND_SECOND with only one other).
+pub fn targets(kind: Kind, source: u16, dest: u16, machines: u16) -> Option<Targets> {
+    if source == 0 || source > machines {
+        return None;
+    }
+    match kind {
+        Kind::SendFirst => nth_other(source, machines, 1).map(Targets::One),
+        Kind::SendSecond => nth_other(source, machines, 2).map(Targets::One),
+        Kind::SendTo if dest != source && (1..=machines).contains(&dest) => Some(Targets::One(dest)),
+        Kind::Broadcast => Some(Targets::AllBut(source)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn others_skip_self_in_ascending_order() {
+        assert_eq!(nth_other(1, 3, 1), Some(2));
+        assert_eq!(nth_other(1, 3, 2), Some(3));
+        assert_eq!(nth_other(2, 3, 1), Some(1));
+        assert_eq!(nth_other(2, 3, 2), Some(3));
+        assert_eq!(nth_other(3, 3, 1), Some(1));
+        assert_eq!(nth_other(3, 3, 2), Some(2));
+        assert_eq!(nth_other(3, 3, 3), None);
+        assert_eq!(nth_other(3, 3, 0), None);
+        assert_eq!(nth_other(4, 3, 1), None);
+    }
+
+    #[test]
+    fn kind_for_and_targets_agree_for_every_pair() {
+        for n in 2..=6u16 {
+            for me in 1..=n {
+                for target in (1..=n).filter(|&t| t != me) {
+                    let (kind, dest) = kind_for(me, target);
+                    let got: Vec<u16> = targets(kind, me, dest, n).unwrap().iter(n).collect();
+                    assert_eq!(got, vec![target], "n={n} me={me} target={target}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn broadcast_reaches_everyone_else() {
+        let t = targets(Kind::Broadcast, 2, 0, 4).unwrap();
+        assert_eq!(t.iter(4).collect::<Vec<_>>(), vec![1, 3, 4]);
+    }
+
+    #[test]
+    fn impossible_targets_are_none() {
+        assert_eq!(targets(Kind::SendSecond, 1, 0, 2), None);
+        assert_eq!(targets(Kind::SendTo, 1, 1, 3), None);
+        assert_eq!(targets(Kind::SendTo, 1, 4, 3), None);
+        assert_eq!(targets(Kind::SendFirst, 4, 0, 3), None);
+        assert_eq!(targets(Kind::Hello, 1, 0, 3), None);
+    }
+}
