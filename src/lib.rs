@@ -7,9 +7,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod eventlog;
 pub mod machine;
 pub mod route;
+pub mod router;
+pub mod wallclock;
 pub mod wire;

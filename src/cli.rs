@@ -1,0 +1,122 @@
+//! The command line: clap definitions and the overrides they make to the configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// clocklab: a scale model of an asynchronous distributed system for studying Lamport logical clocks.
+///
+/// N model machines tick at their own rates, exchange messages through one central router, and log
+/// every event with its wall-clock time, logical clock and queue length.
+#[derive(Debug, Parser)]
+#[command(name = "clocklab", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole model: the router and N machines as processes, for a set time, then check the logs.
+    Run(RunArgs),
+    /// Start the router by hand; machines started with `client` register with it.
+    Server(ServerArgs),
+    /// Start one model machine by hand: `clocklab client 127.0.0.1 8001` names it 127.0.0.1:8001.
+    Client(ClientArgs),
+    /// Verify a run directory from its logs: clock rules, message matching and conservation, tick counts.
+    Check(CheckArgs),
+}
+
+/// Options every subcommand shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The configuration file.
+    #[arg(long, value_name = "PATH", default_value = "config/config.yaml")]
+    pub config: PathBuf,
+}
+
+/// Options of `run`; each overrides its value in the configuration file.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// Seconds each trial runs.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Number of machines.
+    #[arg(long, value_name = "N")]
+    pub machines: Option<u16>,
+    /// Tick rates per machine, ticks per second, e.g. `1,3,6` (fractions allowed).
+    #[arg(long, value_name = "R1,R2,..", value_delimiter = ',')]
+    pub rates: Option<Vec<f64>>,
+    /// Master seed; each trial's and machine's seed derives from it.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// R: an idle tick draws 1..=R; values above N are internal events.
+    #[arg(long, value_name = "R")]
+    pub action_range: Option<u32>,
+    /// Number of trials (written to trial-1 ... trial-K).
+    #[arg(long, value_name = "K")]
+    pub trials: Option<u32>,
+    /// Directory in which the run directory is created (default: the configured log_dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Router port (0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+/// Options of `server`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// Address to bind (default from config: 127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to bind (default from config: 8000; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Number of machines to wait for before starting.
+    #[arg(long, value_name = "N")]
+    pub machines: Option<u16>,
+    /// Directory for the router's statistics (router.yaml).
+    #[arg(long, value_name = "DIR", default_value = "logs/manual")]
+    pub run_dir: PathBuf,
+}
+
+/// Options of `client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// The machine's address, the first half of its name (e.g. 127.0.0.1).
+    pub address: String,
+    /// The machine's port, the second half of its name (e.g. 8001).
+    pub port: u16,
+    /// The router's address (default from config: 127.0.0.1:8000).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub router: Option<SocketAddr>,
+    /// Ticks per second (default: from config, by the id the router assigns).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// The run's seed; the machine's own seed derives from it and its id.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Directory for the machine's log and summary.
+    #[arg(long, value_name = "DIR", default_value = "logs/manual")]
+    pub log_dir: PathBuf,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A run directory (or a multi-trial run directory) written by `run`.
+    pub run_dir: PathBuf,
+}

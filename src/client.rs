@@ -1,0 +1,511 @@
+//! The model-machine client: one mio loop that drives one sans-IO [`Machine`].
+//!
+//! The poll timeout is the time left to the machine's next tick deadline, so an idle client sleeps
+//! in `poll` between ticks. Frames that arrive go onto the machine's queue at once (network speed),
+//! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
+//! its frames (queued on `WouldBlock`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use serde::{Deserialize, Serialize};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+
+use crate::eventlog::{EventKind, LogWriter};
+use crate::machine::{Machine, MachineConfig, derive_seed};
+use crate::wallclock::WallClock;
+use crate::wire::{self, Kind, Parsed};
+
+const SOCKET: Token = Token(0);
+const SIGNALS: Token = Token(1);
+
+/// How a client finds its rate once it knows its id and the number of machines.
+pub type RateFor = Box<dyn Fn(u16, u16) -> Result<f64, String>>;
+
+/// Everything a client needs.
+pub struct ClientOptions {
+    /// The machine's name, `ADDRESS:PORT`.
+    pub name: String,
+    /// The router's address.
+    pub router: SocketAddr,
+    /// How long to keep trying to reach the router.
+    pub connect_timeout: Duration,
+    /// The run's seed; the machine's seed is derived from it and the id.
+    pub run_seed: u64,
+    /// R, the action range.
+    pub action_range: u32,
+    /// The rate, from the id and the number of machines.
+    pub rate_for: RateFor,
+    /// Where the log and summary go.
+    pub log_dir: PathBuf,
+}
+
+/// A message still in the queue when the machine stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unprocessed {
+    /// The sender.
+    pub source: u16,
+    /// The sender's seq.
+    pub seq: u32,
+    /// The message's clock.
+    pub clock: u64,
+}
+
+/// What a client writes as `summary-<id>.yaml` when it ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientSummary {
+    /// The machine's id.
+    pub id: u16,
+    /// The machine's name.
+    pub name: String,
+    /// How many machines took part.
+    pub machines: u16,
+    /// Ticks per second.
+    pub rate: f64,
+    /// R, the action range.
+    pub action_range: u32,
+    /// The run's seed.
+    pub run_seed: u64,
+    /// The machine's own seed (derived from the run's seed and the id).
+    pub seed: u64,
+    /// The common start time, nanoseconds since the UNIX epoch.
+    pub start_time_ns: u64,
+    /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
+    pub stop_time_ns: u64,
+    /// Ticks taken.
+    pub ticks: u64,
+    /// Events by kind.
+    pub events: BTreeMap<String, u64>,
+    /// Data frames sent (the last seq).
+    pub frames_sent: u32,
+    /// The clock at the end.
+    pub final_clock: u64,
+    /// The longest the queue was.
+    pub max_queue: u32,
+    /// The largest clock rise at one event.
+    pub max_jump: u64,
+    /// Frames the machine refused (not addressed to it).
+    pub refused: u64,
+    /// Messages still queued at the end, oldest first.
+    pub unprocessed: Vec<Unprocessed>,
+    /// How the client ended.
+    pub ended: String,
+    /// Whether it ended in order (the router said BYE, or the machine left with BYE).
+    pub orderly: bool,
+}
+
+/// The file name of machine `id`'s summary.
+pub fn summary_file_name(id: u16) -> String {
+    format!("summary-{id}.yaml")
+}
+
+/// Why a client stopped with an error.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Reaching the router, or talking to it, failed.
+    Io(String, io::Error),
+    /// The router refused us or broke the protocol.
+    Protocol(String),
+    /// The router went away without BYE; the summary was written.
+    RouterVanished(Box<ClientSummary>),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Io(what, e) => write!(f, "{what}: {e}"),
+            ClientError::Protocol(reason) => f.write_str(reason),
+            ClientError::RouterVanished(s) => write!(f, "machine {}: {}", s.id, s.ended),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> ClientError {
+    let what = what.into();
+    move |e| ClientError::Io(what, e)
+}
+
+/// Connects, registers, runs the machine until the router stops it, and writes the summary.
+pub fn run(opts: ClientOptions) -> Result<ClientSummary, ClientError> {
+    let clock = WallClock::new();
+    let stream = connect(opts.router, opts.connect_timeout)?;
+    let mut client = Client::new(opts, clock, stream)?;
+    client.run()
+}
+
+fn connect(router: SocketAddr, timeout: Duration) -> Result<std::net::TcpStream, ClientError> {
+    let deadline = Instant::now() + timeout;
+    let mut said = false;
+    loop {
+        match std::net::TcpStream::connect(router) {
+            Ok(stream) => return Ok(stream),
+            Err(e) if Instant::now() < deadline && e.kind() == io::ErrorKind::ConnectionRefused => {
+                if !said {
+                    info!("waiting for the router at {router}");
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(ClientError::Io(format!("cannot reach the router at {router}"), e)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// HELLO sent, waiting for WELCOME.
+    Registering,
+    /// Ticking.
+    Running,
+    /// BYE sent; reading until the router closes.
+    Leaving,
+}
+
+struct Client {
+    opts: ClientOptions,
+    clock: WallClock,
+    poll: Poll,
+    stream: TcpStream,
+    signals: Signals,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    interest: Interest,
+    phase: Phase,
+    machine: Option<(Machine, LogWriter)>,
+    refused: u64,
+    stop_time_ns: u64,
+    ended: String,
+    orderly: bool,
+    eof: bool,
+}
+
+impl Client {
+    fn new(opts: ClientOptions, clock: WallClock, stream: std::net::TcpStream) -> Result<Client, ClientError> {
+        stream.set_nonblocking(true).map_err(io_err("socket"))?;
+        let _ = stream.set_nodelay(true);
+        let mut stream = TcpStream::from_std(stream);
+        let poll = Poll::new().map_err(io_err("poll"))?;
+        poll.registry()
+            .register(&mut stream, SOCKET, Interest::READABLE)
+            .map_err(io_err("poll"))?;
+        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(io_err("signals"))?;
+        poll.registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)
+            .map_err(io_err("poll"))?;
+        let hello = wire::hello(&opts.name, clock.now_ns()).ok_or_else(|| {
+            ClientError::Protocol(format!(
+                "the name {:?} must be 1 to {} bytes",
+                opts.name,
+                wire::MAX_NAME_LEN
+            ))
+        })?;
+        Ok(Client {
+            opts,
+            clock,
+            poll,
+            stream,
+            signals,
+            inbuf: Vec::with_capacity(64 * 1024),
+            outbuf: hello,
+            interest: Interest::READABLE,
+            phase: Phase::Registering,
+            machine: None,
+            refused: 0,
+            stop_time_ns: 0,
+            ended: String::new(),
+            orderly: false,
+            eof: false,
+        })
+    }
+
+    fn run(&mut self) -> Result<ClientSummary, ClientError> {
+        let mut events = Events::with_capacity(16);
+        self.flush()?;
+        while !self.eof {
+            let timeout = match (&self.machine, self.phase) {
+                (Some((m, _)), Phase::Running) => Some(self.clock.until(Instant::now(), m.poll_timeout())),
+                _ => None,
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(ClientError::Io("poll".into(), e));
+            }
+            for event in events.iter() {
+                match event.token() {
+                    SIGNALS => {
+                        let signals: Vec<i32> = self.signals.pending().collect();
+                        for signal in signals {
+                            self.on_signal(signal)?;
+                        }
+                    }
+                    _ => self.read()?,
+                }
+            }
+            self.tick()?;
+            self.flush()?;
+        }
+        if !self.orderly && self.ended.is_empty() {
+            self.ended = "the router closed the connection without BYE".into();
+        }
+        let summary = self.summary()?;
+        if summary.orderly {
+            Ok(summary)
+        } else {
+            Err(ClientError::RouterVanished(Box::new(summary)))
+        }
+    }
+
+    fn on_signal(&mut self, signal: i32) -> Result<(), ClientError> {
+        let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+        match self.phase {
+            Phase::Leaving => {
+                warn!("{name} again: leaving without waiting for the router");
+                self.ended = format!("{name} twice: left without waiting for the router");
+                self.eof = true;
+            }
+            Phase::Registering => {
+                self.ended = format!("{name} before the model started");
+                self.eof = true;
+            }
+            Phase::Running => {
+                info!("{name}: leaving in order");
+                self.leave(format!("{name}: left with BYE"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops ticking and says BYE; the client then reads until the router closes.
+    fn leave(&mut self, why: String) {
+        self.phase = Phase::Leaving;
+        self.stop_time_ns = self.clock.now_ns();
+        let (sent, clock) = self
+            .machine
+            .as_ref()
+            .map_or((0, 0), |(m, _)| (m.frames_sent(), m.clock()));
+        self.outbuf
+            .extend_from_slice(&wire::bye(self.id(), sent, clock, self.stop_time_ns));
+        self.ended = why;
+        self.orderly = true;
+    }
+
+    fn id(&self) -> u16 {
+        self.machine.as_ref().map_or(wire::ROUTER_ID, |(m, _)| m.id())
+    }
+
+    fn read(&mut self) -> Result<(), ClientError> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(ClientError::Io("reading from the router".into(), e)),
+            }
+        }
+        let mut used = 0;
+        let result = loop {
+            match wire::parse(&self.inbuf[used..]) {
+                Ok(Parsed::Complete { frame, len }) => {
+                    used += len;
+                    if let Err(e) = self.on_frame(&frame) {
+                        break Err(e);
+                    }
+                }
+                Ok(Parsed::Incomplete { .. }) => break Ok(()),
+                Err(e) => break Err(ClientError::Protocol(format!("the router sent an invalid frame: {e}"))),
+            }
+        };
+        self.inbuf.drain(..used);
+        if self.eof && !self.inbuf.is_empty() {
+            warn!("the router closed the connection in the middle of a frame ({} bytes)", self.inbuf.len());
+        }
+        result
+    }
+
+    fn on_frame(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
+        match frame.kind() {
+            kind if kind.is_data() => match &mut self.machine {
+                Some((machine, _)) => {
+                    if let Err(refused) = machine.handle_frame(frame) {
+                        warn!("refused a frame: {refused}");
+                        self.refused += 1;
+                    }
+                }
+                None => return Err(ClientError::Protocol(format!("the router sent {kind} before WELCOME"))),
+            },
+            Kind::Welcome => self.on_welcome(frame)?,
+            Kind::Bye => {
+                if self.phase == Phase::Running {
+                    self.leave("the router said BYE".into());
+                } else if self.phase == Phase::Registering {
+                    self.ended = "the router stopped before the model started".into();
+                    self.orderly = true;
+                    self.phase = Phase::Leaving;
+                }
+            }
+            Kind::Error => {
+                return Err(ClientError::Protocol(format!(
+                    "the router refused us: {}",
+                    frame.error_reason().unwrap_or_default()
+                )));
+            }
+            kind => return Err(ClientError::Protocol(format!("the router sent {kind}"))),
+        }
+        Ok(())
+    }
+
+    fn on_welcome(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
+        let Some(welcome) = frame.welcome() else {
+            return Err(ClientError::Protocol("a WELCOME without its body".into()));
+        };
+        if self.phase != Phase::Registering {
+            return Err(ClientError::Protocol("a second WELCOME".into()));
+        }
+        let rate = (self.opts.rate_for)(welcome.id, welcome.machines).map_err(ClientError::Protocol)?;
+        let cfg = MachineConfig {
+            id: welcome.id,
+            machines: welcome.machines,
+            action_range: self.opts.action_range,
+            rate,
+            seed: derive_seed(self.opts.run_seed, u64::from(welcome.id)),
+            start_ns: welcome.start_time_ns,
+        };
+        let machine = Machine::new(cfg).map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
+        let log = LogWriter::create(&self.opts.log_dir, welcome.id)
+            .map_err(io_err(format!("machine {}: log", welcome.id)))?;
+        info!(
+            "{} is machine {} of {}, {rate} ticks/s, seed {}",
+            self.opts.name, welcome.id, welcome.machines, cfg.seed
+        );
+        self.machine = Some((machine, log));
+        self.phase = Phase::Running;
+        Ok(())
+    }
+
+    /// Takes every due tick, logs its rows, then queues its frames.
+    fn tick(&mut self) -> Result<(), ClientError> {
+        if self.phase != Phase::Running {
+            return Ok(());
+        }
+        let Some((machine, log)) = &mut self.machine else {
+            return Ok(());
+        };
+        if machine.handle_timeout(self.clock.now_ns()) == 0 {
+            return Ok(());
+        }
+        while let Some(record) = machine.poll_event() {
+            log.append(&record).map_err(io_err("writing the log"))?;
+        }
+        while let Some(header) = machine.poll_transmit() {
+            header.write_frame(&[], &mut self.outbuf);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        let mut written = 0;
+        while written < self.outbuf.len() {
+            match self.stream.write(&self.outbuf[written..]) {
+                Ok(0) => return Err(ClientError::Io("writing to the router".into(), io::ErrorKind::WriteZero.into())),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // The router is gone; what is left is lost, and the EOF will say so.
+                Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset) => {
+                    self.outbuf.clear();
+                    self.eof = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(ClientError::Io("writing to the router".into(), e)),
+            }
+        }
+        self.outbuf.drain(..written);
+        let wanted = if self.outbuf.is_empty() {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        if wanted != self.interest {
+            self.poll
+                .registry()
+                .reregister(&mut self.stream, SOCKET, wanted)
+                .map_err(io_err("poll"))?;
+            self.interest = wanted;
+        }
+        Ok(())
+    }
+
+    fn summary(&mut self) -> Result<ClientSummary, ClientError> {
+        let Some((machine, _)) = &self.machine else {
+            return Err(ClientError::Protocol(if self.ended.is_empty() {
+                "the router closed the connection before WELCOME".into()
+            } else {
+                self.ended.clone()
+            }));
+        };
+        if self.stop_time_ns == 0 {
+            self.stop_time_ns = self.clock.now_ns();
+        }
+        let cfg = machine.config();
+        let stats = machine.stats();
+        let summary = ClientSummary {
+            id: cfg.id,
+            name: self.opts.name.clone(),
+            machines: cfg.machines,
+            rate: cfg.rate,
+            action_range: cfg.action_range,
+            run_seed: self.opts.run_seed,
+            seed: cfg.seed,
+            start_time_ns: cfg.start_ns,
+            stop_time_ns: self.stop_time_ns,
+            ticks: stats.ticks,
+            events: EventKind::ALL
+                .iter()
+                .map(|&k| (k.as_str().to_string(), stats.count(k)))
+                .collect(),
+            frames_sent: machine.frames_sent(),
+            final_clock: machine.clock(),
+            max_queue: stats.max_queue,
+            max_jump: stats.max_jump,
+            refused: self.refused,
+            unprocessed: machine
+                .queued()
+                .map(|m| Unprocessed {
+                    source: m.source,
+                    seq: m.seq,
+                    clock: m.clock,
+                })
+                .collect(),
+            ended: self.ended.clone(),
+            orderly: self.orderly,
+        };
+        write_yaml_atomically(&self.opts.log_dir.join(summary_file_name(cfg.id)), &summary)
+            .map_err(io_err("writing the summary"))?;
+        Ok(summary)
+    }
+}
+
+/// Writes `value` as YAML to `path` through a temporary file and a rename, so readers never see a
+/// partial file.
+pub fn write_yaml_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
+    let tmp = path.with_extension("yaml.tmp");
+    std::fs::write(&tmp, text).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
