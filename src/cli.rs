@@ -88,6 +88,9 @@ pub struct ServerArgs {
     /// Directory for the router's statistics (router.yaml).
     #[arg(long, value_name = "DIR", default_value = "logs/manual")]
     pub run_dir: PathBuf,
+    /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
+    #[arg(long, hide = true)]
+    pub stop_on_stdin_eof: bool,
 }
 
 /// Options of `client`.
@@ -109,6 +112,9 @@ pub struct ClientArgs {
     /// The run's seed; the machine's own seed derives from it and its id.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// R: an idle tick draws 1..=R (default from config).
+    #[arg(long, value_name = "R")]
+    pub action_range: Option<u32>,
     /// Directory for the machine's log and summary.
     #[arg(long, value_name = "DIR", default_value = "logs/manual")]
     pub log_dir: PathBuf,

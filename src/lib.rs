@@ -7,12 +7,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
+pub mod client;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod eventlog;
 pub mod machine;
 pub mod route;
 pub mod router;
+pub mod run;
 pub mod wallclock;
 pub mod wire;

@@ -4,17 +4,22 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clocklab::check;
 use clocklab::cli::{Cli, Command};
+use clocklab::commands;
+use clocklab::run;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
-    let name = match cli.command {
-        Command::Run(_) => "run",
-        Command::Server(_) => "server",
-        Command::Client(_) => "client",
-        Command::Check(_) => "check",
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Server(args) => commands::server(args),
+        Command::Client(args) => commands::client(args),
+        Command::Check(args) => check::command(&args.run_dir),
     };
-    eprintln!("clocklab {name}: not implemented yet (the networked model lands with issue 3)");
-    ExitCode::from(2)
+    result.unwrap_or_else(|message| {
+        eprintln!("clocklab: {message}");
+        ExitCode::FAILURE
+    })
 }

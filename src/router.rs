@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use log::{debug, info, warn};
+use std::os::fd::AsRawFd;
+
 use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use serde::{Deserialize, Serialize};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -27,7 +30,8 @@ use crate::wire::{self, Kind, Parsed, Welcome};
 
 const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
-const FIRST_CONN: usize = 2;
+const STDIN: Token = Token(2);
+const FIRST_CONN: usize = 3;
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
@@ -49,6 +53,9 @@ pub struct RouterOptions {
     pub start_delay: Duration,
     /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
     pub stop_grace: Duration,
+    /// Stop in order when standard input reaches its end: `run` gives the router a pipe it never
+    /// writes to, so a router outlives its parent by no more than an orderly stop.
+    pub stop_on_stdin_eof: bool,
 }
 
 /// Something the router tells its caller as it happens (the server prints these for `run`).
@@ -264,6 +271,11 @@ impl Router {
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)?;
+        if opts.stop_on_stdin_eof {
+            let fd = io::stdin().as_raw_fd();
+            poll.registry()
+                .register(&mut SourceFd(&fd), STDIN, Interest::READABLE)?;
+        }
         let stats = RouterStats {
             listen: listener.local_addr()?.to_string(),
             machines: opts.machines,
@@ -311,6 +323,7 @@ impl Router {
                             self.on_signal(signal, &mut notify);
                         }
                     }
+                    STDIN => self.on_stdin(&mut notify),
                     Token(t) => {
                         let key = t - FIRST_CONN;
                         if event.is_readable() || event.is_read_closed() {
@@ -387,6 +400,19 @@ impl Router {
                 self.stats.stopped_by = name.to_string();
                 self.begin_stop(notify);
             }
+        }
+    }
+
+    fn on_stdin(&mut self, notify: &mut impl FnMut(Notice)) {
+        let mut buf = [0u8; 256];
+        // The pipe is only readable at its end (or if the parent writes, which it never does).
+        let ended = matches!(io::stdin().read(&mut buf), Ok(0) | Err(_));
+        if ended && !matches!(self.phase, Phase::Stopping { .. }) {
+            info!("standard input closed: stopping in order");
+            self.stats.stopped_by = "standard input closed (the parent ended)".into();
+            let fd = io::stdin().as_raw_fd();
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            self.begin_stop(notify);
         }
     }
 

@@ -1,0 +1,508 @@
+//! `clocklab check`: proves from a run's files that every clock rule held and no message was lost.
+//!
+//! It reads `machine-<id>.csv`, `summary-<id>.yaml` and `router.yaml` and verifies:
+//! 1. each machine's clock rises by exactly 1 on `internal`, `send` and `broadcast`, and becomes
+//!    `max(previous, msg_clock) + 1` on `receive`;
+//! 2. every received message matches exactly one sent message (same source and seq, same clock,
+//!    addressed to the receiver) and none is received twice;
+//! 3. for every ordered pair (source, dest): sent = received + left unprocessed + undeliverable;
+//! 4. each machine's ticks match its rate times the time it ran, within two ticks.
+//!
+//! A machine that did not stop in order (no summary: it crashed or was killed) cannot say what was
+//! left in its queue, so checks that need it are weakened for that machine, and the report says so.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::client::{ClientSummary, summary_file_name};
+use crate::commands::ROUTER_STATS_FILE;
+use crate::eventlog::{EventKind, Record, log_path, read_log};
+use crate::router::RouterStats;
+
+/// Ticks a machine may be off from its rate times its running time.
+pub const TICK_TOLERANCE: u64 = 2;
+
+/// One broken rule, with where it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The file that shows it.
+    pub file: PathBuf,
+    /// The line in that file, when there is one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// What checking one trial found.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The trial's directory.
+    pub dir: PathBuf,
+    /// What was checked, one line each, with counts.
+    pub checked: Vec<String>,
+    /// Where a check had to be weakened, and why.
+    pub notes: Vec<String>,
+    /// Every broken rule.
+    pub violations: Vec<Violation>,
+}
+
+impl Report {
+    /// Whether every rule held.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    fn violation(&mut self, file: &Path, line: Option<usize>, message: String) {
+        self.violations.push(Violation {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "check {}", self.dir.display())?;
+        for line in &self.checked {
+            writeln!(f, "  checked: {line}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
+        }
+        for v in &self.violations {
+            writeln!(f, "  VIOLATION {v}")?;
+        }
+        if self.passed() {
+            write!(f, "  passed: every rule held")
+        } else {
+            write!(f, "  FAILED: {} violations", self.violations.len())
+        }
+    }
+}
+
+/// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
+/// subdirectories in trial order.
+pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut trials: Vec<(u32, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let k = name.strip_prefix("trial-")?.parse().ok()?;
+            Some((k, e.path()))
+        })
+        .collect();
+    trials.sort();
+    if trials.is_empty() {
+        return Err(format!(
+            "{} is not a run directory: it holds neither {ROUTER_STATS_FILE}, machine logs, nor trial-* directories",
+            dir.display()
+        ));
+    }
+    Ok(trials.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Checks one trial directory.
+pub fn check_trial(dir: &Path) -> Report {
+    let mut report = Report {
+        dir: dir.to_path_buf(),
+        ..Report::default()
+    };
+    let router_path = dir.join(ROUTER_STATS_FILE);
+    let router: Option<RouterStats> = match read_yaml(&router_path) {
+        Ok(stats) => Some(stats),
+        Err(e) => {
+            report.violation(&router_path, None, e);
+            None
+        }
+    };
+    let n = match &router {
+        Some(r) => r.machines,
+        None => (1..=u16::MAX - 1)
+            .take_while(|&id| log_path(dir, id).exists())
+            .count() as u16,
+    };
+    let mut machines = Vec::new();
+    for id in 1..=n {
+        let path = log_path(dir, id);
+        let rows = match read_log(&path) {
+            Ok(rows) => rows,
+            Err(e) => {
+                report.violation(&path, None, e.to_string());
+                Vec::new()
+            }
+        };
+        let summary_path = dir.join(summary_file_name(id));
+        let summary: Option<ClientSummary> = if summary_path.exists() {
+            match read_yaml(&summary_path) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    report.violation(&summary_path, None, e);
+                    None
+                }
+            }
+        } else {
+            report.notes.push(format!(
+                "machine {id} has no {}: it did not stop in order, so what its queue held at the \
+                 end is unknown and its tick count is not checked",
+                summary_file_name(id)
+            ));
+            None
+        };
+        machines.push(MachineFiles {
+            id,
+            path,
+            rows,
+            summary,
+        });
+    }
+    let rows: usize = machines.iter().map(|m| m.rows.len()).sum();
+    check_clocks(&mut report, &machines);
+    report
+        .checked
+        .push(format!("clock rules on {rows} events of {n} machines"));
+    let sent = collect_sends(&mut report, &machines, n);
+    let received = check_receives(&mut report, &machines, &sent, n);
+    check_conservation(&mut report, &machines, &sent, &received, router.as_ref(), n);
+    check_summaries(&mut report, &machines);
+    report
+}
+
+struct MachineFiles {
+    id: u16,
+    path: PathBuf,
+    rows: Vec<Record>,
+    summary: Option<ClientSummary>,
+}
+
+/// The line of row `index` in a log (the header is line 1).
+fn line_of(index: usize) -> Option<usize> {
+    Some(index + 2)
+}
+
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    serde_yaml::from_str(&text).map_err(|e| format!("not a valid file of its kind: {e}"))
+}
+
+/// Rule 1.
+fn check_clocks(report: &mut Report, machines: &[MachineFiles]) {
+    for m in machines {
+        let mut previous = 0u64;
+        let mut previous_time = 0u64;
+        for (i, row) in m.rows.iter().enumerate() {
+            let expected = match (row.event, row.msg_clock) {
+                (EventKind::Receive, Some(msg)) => previous.max(msg) + 1,
+                _ => previous + 1,
+            };
+            if row.logical_clock != expected {
+                let rule = match row.event {
+                    EventKind::Receive => "max(previous, msg_clock) + 1",
+                    _ => "previous + 1",
+                };
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!(
+                        "{} moved the clock from {previous} to {}; the rule gives {rule} = {expected}",
+                        row.event, row.logical_clock
+                    ),
+                );
+            }
+            if row.system_time_us < previous_time {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    "system_time runs backwards".to_string(),
+                );
+            }
+            previous = row.logical_clock;
+            previous_time = row.system_time_us;
+        }
+    }
+}
+
+/// A data frame some machine sent.
+struct Sent {
+    clock: u64,
+    /// The destinations, ascending.
+    dests: Vec<u16>,
+}
+
+/// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
+fn collect_sends(report: &mut Report, machines: &[MachineFiles], n: u16) -> HashMap<(u16, u32), Sent> {
+    let mut sent = HashMap::new();
+    let mut frames = 0u64;
+    for m in machines {
+        let mut expected_seq = 1u32;
+        for (i, row) in m.rows.iter().enumerate() {
+            let dests = match row.event {
+                EventKind::Send => row.peer.into_iter().collect(),
+                EventKind::Broadcast => (1..=n).filter(|&d| d != m.id).collect(),
+                _ => continue,
+            };
+            let (Some(seq), Some(clock)) = (row.seq, row.msg_clock) else {
+                continue;
+            };
+            if seq != expected_seq {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!("{} with seq {seq}; the previous data frame had seq {}", row.event, expected_seq - 1),
+                );
+            }
+            if clock != row.logical_clock {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!("{} carries clock {clock} but the event's clock is {}", row.event, row.logical_clock),
+                );
+            }
+            expected_seq = seq.wrapping_add(1);
+            frames += 1;
+            sent.insert((m.id, seq), Sent { clock, dests });
+        }
+    }
+    report
+        .checked
+        .push(format!("{frames} data frames sent, seqs consecutive per machine"));
+    sent
+}
+
+/// Rule 2. Returns how many messages each ordered pair (source, dest) received.
+fn check_receives(
+    report: &mut Report,
+    machines: &[MachineFiles],
+    sent: &HashMap<(u16, u32), Sent>,
+    n: u16,
+) -> BTreeMap<(u16, u16), u64> {
+    let mut received = BTreeMap::new();
+    let mut seen: HashMap<(u16, u32, u16), usize> = HashMap::new();
+    let mut total = 0u64;
+    for m in machines {
+        for (i, row) in m.rows.iter().enumerate() {
+            if row.event != EventKind::Receive {
+                continue;
+            }
+            let (Some(source), Some(seq), Some(clock)) = (row.peer, row.seq, row.msg_clock) else {
+                continue;
+            };
+            total += 1;
+            if let Some(first) = seen.insert((source, seq, m.id), i) {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!(
+                        "message seq {seq} from machine {source} received a second time (first at line {})",
+                        first + 2
+                    ),
+                );
+                continue;
+            }
+            let Some(s) = sent.get(&(source, seq)) else {
+                let why = if source == 0 || source > n { "no such machine" } else { "its log has no such send" };
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!("received seq {seq} from machine {source}, which never sent it ({why})"),
+                );
+                continue;
+            };
+            if !s.dests.contains(&m.id) {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!("received seq {seq} from machine {source}, which sent it to {:?}", s.dests),
+                );
+            }
+            if s.clock != clock {
+                report.violation(
+                    &m.path,
+                    line_of(i),
+                    format!("received seq {seq} from machine {source} with clock {clock}; it was sent with clock {}", s.clock),
+                );
+            }
+            *received.entry((source, m.id)).or_insert(0) += 1;
+        }
+    }
+    report.checked.push(format!(
+        "{total} receives each match exactly one send (source, seq, clock, destination), none twice"
+    ));
+    received
+}
+
+/// Rule 3, and the router's own books.
+fn check_conservation(
+    report: &mut Report,
+    machines: &[MachineFiles],
+    sent: &HashMap<(u16, u32), Sent>,
+    received: &BTreeMap<(u16, u16), u64>,
+    router: Option<&RouterStats>,
+    n: u16,
+) {
+    let mut sent_pairs: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    for (&(source, _), s) in sent {
+        for &dest in &s.dests {
+            *sent_pairs.entry((source, dest)).or_insert(0) += 1;
+        }
+    }
+    let mut unprocessed: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    for m in machines {
+        let Some(summary) = &m.summary else { continue };
+        for u in &summary.unprocessed {
+            match sent.get(&(u.source, u.seq)) {
+                Some(s) if s.dests.contains(&m.id) && s.clock == u.clock => {}
+                _ => report.violation(
+                    &m.path.with_file_name(summary_file_name(m.id)),
+                    None,
+                    format!(
+                        "unprocessed message seq {} from machine {} (clock {}) matches no send to machine {}",
+                        u.seq, u.source, u.clock, m.id
+                    ),
+                ),
+            }
+            *unprocessed.entry((u.source, m.id)).or_insert(0) += 1;
+        }
+    }
+    let router_pairs: BTreeMap<(u16, u16), (u64, u64)> = router
+        .map(|r| {
+            r.pairs
+                .iter()
+                .map(|p| ((p.source, p.dest), (p.delivered, p.undeliverable)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let router_file = report.dir.join(ROUTER_STATS_FILE);
+    let orderly = |id: u16| machines.get(usize::from(id) - 1).is_some_and(|m| m.summary.is_some());
+    let mut pairs = 0;
+    for source in 1..=n {
+        for dest in (1..=n).filter(|&d| d != source) {
+            let key = (source, dest);
+            let s = sent_pairs.get(&key).copied().unwrap_or(0);
+            let r = received.get(&key).copied().unwrap_or(0);
+            let u = unprocessed.get(&key).copied().unwrap_or(0);
+            let (delivered, undeliverable) = router_pairs.get(&key).copied().unwrap_or((0, 0));
+            pairs += 1;
+            // A machine killed mid-run may have logged its last send and died before the router
+            // had it: one frame of slack on its outgoing pairs.
+            let slack = if orderly(source) { 0 } else { 1 };
+            if router.is_some() && !(delivered + undeliverable <= s && s <= delivered + undeliverable + slack) {
+                report.violation(
+                    &router_file,
+                    None,
+                    format!(
+                        "pair {source}->{dest}: the logs show {s} sent, the router {delivered} delivered + {undeliverable} undeliverable"
+                    ),
+                );
+            }
+            if orderly(dest) {
+                if s < r + u + undeliverable || s > r + u + undeliverable + slack {
+                    report.violation(
+                        &log_path(&report.dir, dest),
+                        None,
+                        format!(
+                            "pair {source}->{dest}: {s} sent but {r} received + {u} unprocessed + {undeliverable} undeliverable"
+                        ),
+                    );
+                }
+            } else if r > delivered && router.is_some() {
+                report.violation(
+                    &log_path(&report.dir, dest),
+                    None,
+                    format!("pair {source}->{dest}: {r} received but the router delivered only {delivered}"),
+                );
+            } else if delivered > r {
+                report.notes.push(format!(
+                    "pair {source}->{dest}: {} delivered to machine {dest} went down with it unprocessed",
+                    delivered - r
+                ));
+            }
+        }
+    }
+    report.checked.push(format!(
+        "conservation on {pairs} ordered pairs: sent = received + unprocessed + undeliverable"
+    ));
+}
+
+/// Rule 4, and agreement between each summary and its log.
+fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
+    let mut checked = 0;
+    for m in machines {
+        let Some(s) = &m.summary else { continue };
+        checked += 1;
+        let file = m.path.with_file_name(summary_file_name(m.id));
+        if s.ticks != m.rows.len() as u64 {
+            report.violation(
+                &file,
+                None,
+                format!("{} ticks but {} has {} rows", s.ticks, m.path.display(), m.rows.len()),
+            );
+        }
+        if let Some(last) = m.rows.last() {
+            if last.logical_clock != s.final_clock {
+                report.violation(
+                    &file,
+                    None,
+                    format!("final clock {} but the log ends at {}", s.final_clock, last.logical_clock),
+                );
+            }
+        }
+        let ran_ns = s.stop_time_ns.saturating_sub(s.start_time_ns);
+        let expected = if s.stop_time_ns < s.start_time_ns {
+            0
+        } else {
+            (ran_ns as f64 * s.rate / 1e9).floor() as u64 + 1
+        };
+        if s.ticks.abs_diff(expected) > TICK_TOLERANCE {
+            report.violation(
+                &file,
+                None,
+                format!(
+                    "{} ticks in {:.3} s at {} ticks/s; expected {expected} (within {TICK_TOLERANCE})",
+                    s.ticks,
+                    ran_ns as f64 / 1e9,
+                    s.rate
+                ),
+            );
+        }
+    }
+    report.checked.push(format!(
+        "tick counts of {checked} machines match rate x running time within {TICK_TOLERANCE}, and their summaries match their logs"
+    ));
+}
+
+/// `clocklab check DIR`: checks every trial under `dir`, prints the reports, and fails on any
+/// violation.
+pub fn command(dir: &Path) -> Result<std::process::ExitCode, String> {
+    let mut failed = 0;
+    let trials = trial_dirs(dir)?;
+    for trial in &trials {
+        let report = check_trial(trial);
+        println!("{report}");
+        if !report.passed() {
+            failed += 1;
+        }
+    }
+    if failed == 0 {
+        println!("all {} trial(s) passed", trials.len());
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        println!("{failed} of {} trial(s) failed", trials.len());
+        Ok(std::process::ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,579 @@
+//! `clocklab run`: starts the router and N machine clients as child processes of this executable,
+//! lets them run for the set time, stops them in order, records the trial in `run.yaml` and checks
+//! it. Repeats for every trial.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use crate::check;
+use crate::cli::RunArgs;
+use crate::client::{ClientSummary, summary_file_name, write_yaml_atomically};
+use crate::commands::{Failure, LISTENING, ROUTER_STATS_FILE, STARTED, fresh_seed, load_config, prepare_dir, secs};
+use crate::config::{Config, Rates};
+use crate::machine::derive_seed;
+use crate::router::RouterStats;
+use crate::wallclock::WallClock;
+
+/// The file each trial's record is written to.
+pub const RUN_FILE: &str = "run.yaml";
+/// How long to wait for the router to listen, and for every machine to register.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Added to the stop grace when waiting for the processes to exit.
+const EXIT_MARGIN: Duration = Duration::from_secs(2);
+/// Stream index offset for trial seeds, apart from the machine and rate streams of a trial.
+const TRIAL_STREAM: u64 = 0x7472_6961_6c00;
+
+/// One machine of a trial, as `run.yaml` records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MachineRecord {
+    /// Its id.
+    pub id: u16,
+    /// Its name.
+    pub name: String,
+    /// Ticks per second.
+    pub rate: f64,
+    /// Its own seed.
+    pub seed: u64,
+    /// What it reported at the end, if it stopped in order.
+    pub summary: Option<ClientSummary>,
+}
+
+/// One process of a trial and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRecord {
+    /// `router` or `machine <id>`.
+    pub role: String,
+    /// Its process id.
+    pub pid: u32,
+    /// How it ended, in words.
+    pub exit: String,
+    /// Its exit code, if it exited.
+    pub code: Option<i32>,
+}
+
+/// Everything needed to understand and replay one trial: written as `run.yaml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The clocklab version that wrote it.
+    pub clocklab_version: String,
+    /// Whether the trial ran on virtual time (the simulator) rather than as processes.
+    pub simulated: bool,
+    /// This trial's number, from 1.
+    pub trial: u32,
+    /// How many trials the run has.
+    pub trials: u32,
+    /// The run's master seed.
+    pub master_seed: u64,
+    /// This trial's seed: `clocklab run --seed <it> --trials 1` replays the trial.
+    pub seed: u64,
+    /// The configuration in force, overrides applied.
+    pub config: Config,
+    /// Seconds the trial was to run.
+    pub duration: f64,
+    /// The common start time, nanoseconds since the UNIX epoch.
+    pub start_time_ns: Option<u64>,
+    /// When the stop began, nanoseconds since the UNIX epoch.
+    pub stop_time_ns: u64,
+    /// Whether Ctrl-C (or SIGTERM) cut the trial short.
+    pub interrupted: bool,
+    /// The machines by id.
+    pub machines: Vec<MachineRecord>,
+    /// The router's statistics.
+    pub router: Option<RouterStats>,
+    /// Every process and how it ended.
+    pub processes: Vec<ProcessRecord>,
+}
+
+/// `clocklab run`.
+pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
+    let config = configure(&args)?;
+    let master = config.run.seed.unwrap_or_else(fresh_seed);
+    let wall = WallClock::new();
+    let run_id = format!("{}-seed-{master}", utc_stamp(wall.now_ns() / 1_000_000_000));
+    let run_dir = config.run.log_dir.join(run_id);
+    prepare_dir(&run_dir)?;
+    let trials = config.run.trials;
+    println!(
+        "run {}: {} machines, {trials} trial(s) of {} s, seed {master}",
+        run_dir.display(),
+        config.machines.count,
+        config.run.duration
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    let mut all_passed = true;
+    for k in 1..=trials {
+        let (dir, seed) = if trials == 1 {
+            (run_dir.clone(), master)
+        } else {
+            (
+                run_dir.join(format!("trial-{k}")),
+                derive_seed(master, TRIAL_STREAM + u64::from(k)),
+            )
+        };
+        prepare_dir(&dir)?;
+        let trial = Trial {
+            index: k,
+            count: trials,
+            dir,
+            seed,
+            master,
+            config: &config,
+            config_path: &args.common.config,
+            exe: &exe,
+            stop: &stop,
+        };
+        let record = trial.run()?;
+        print_summary(&record);
+        let report = check::check_trial(&trial.dir);
+        println!("{report}");
+        all_passed &= report.passed();
+        if stop.load(Ordering::SeqCst) {
+            println!("interrupted: stopped after trial {k}; every log is complete");
+            break;
+        }
+    }
+    println!("run directory: {}", run_dir.display());
+    Ok(match (stop.load(Ordering::SeqCst), all_passed) {
+        (true, _) => ExitCode::from(130),
+        (false, true) => ExitCode::SUCCESS,
+        (false, false) => ExitCode::FAILURE,
+    })
+}
+
+/// The configuration file with the command line's overrides, validated.
+fn configure(args: &RunArgs) -> Result<Config, Failure> {
+    let mut config = load_config(&args.common.config)?;
+    if let Some(d) = args.duration {
+        config.run.duration = d;
+    }
+    if let Some(n) = args.machines {
+        if n != config.machines.count {
+            config.machines.count = n;
+            config.machines.names = None;
+        }
+    }
+    if let Some(rates) = &args.rates {
+        config.machines.rates = Rates::List(rates.clone());
+    }
+    if let Some(seed) = args.seed {
+        config.run.seed = Some(seed);
+    }
+    if let Some(r) = args.action_range {
+        config.machines.action_range = r;
+    }
+    if let Some(k) = args.trials {
+        config.run.trials = k;
+    }
+    if let Some(out) = &args.out {
+        config.run.log_dir = out.clone();
+    }
+    if let Some(port) = args.port {
+        config.router.port = port;
+    }
+    config.validate("command line")?;
+    Ok(config)
+}
+
+struct Trial<'a> {
+    index: u32,
+    count: u32,
+    dir: PathBuf,
+    seed: u64,
+    master: u64,
+    config: &'a Config,
+    config_path: &'a Path,
+    exe: &'a Path,
+    stop: &'a AtomicBool,
+}
+
+/// A child process and its role.
+struct Proc {
+    role: String,
+    child: Child,
+    status: Option<ExitStatus>,
+    killed: bool,
+}
+
+impl Proc {
+    fn poll(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    fn record(&self) -> ProcessRecord {
+        let (exit, code) = match self.status {
+            Some(s) if self.killed => (format!("killed after the grace period ({s})"), s.code()),
+            Some(s) => (s.to_string(), s.code()),
+            None => ("still running when the record was written".into(), None),
+        };
+        ProcessRecord {
+            role: self.role.clone(),
+            pid: self.child.id(),
+            exit,
+            code,
+        }
+    }
+}
+
+impl Trial<'_> {
+    fn run(&self) -> Result<RunRecord, Failure> {
+        let cfg = self.config;
+        let n = cfg.machines.count;
+        let mut names = cfg.machine_names();
+        // Ids go by sorted name; rates and seeds are by id.
+        names.sort();
+        let rates = cfg.machine_rates(self.seed);
+        let mut procs = Vec::new();
+        let (router, lines) = self.spawn_router()?;
+        procs.push(router);
+        let result = self.drive(&mut procs, &lines, &names, &rates);
+        let stop_time_ns = WallClock::new().now_ns();
+        // Whatever happened, stop in order and wait, so that no log is left half-written.
+        self.stop_all(&mut procs);
+        let start_time_ns = result?;
+        let router_stats = read_yaml::<RouterStats>(&self.dir.join(ROUTER_STATS_FILE));
+        let machines = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let id = i as u16 + 1;
+                MachineRecord {
+                    id,
+                    name: name.clone(),
+                    rate: rates[i],
+                    seed: derive_seed(self.seed, u64::from(id)),
+                    summary: read_yaml(&self.dir.join(summary_file_name(id))),
+                }
+            })
+            .collect();
+        let record = RunRecord {
+            clocklab_version: env!("CARGO_PKG_VERSION").into(),
+            simulated: false,
+            trial: self.index,
+            trials: self.count,
+            master_seed: self.master,
+            seed: self.seed,
+            config: cfg.clone(),
+            duration: cfg.run.duration,
+            start_time_ns: Some(start_time_ns),
+            stop_time_ns,
+            interrupted: self.stop.load(Ordering::SeqCst),
+            machines,
+            router: router_stats,
+            processes: procs.iter().map(Proc::record).collect(),
+        };
+        let path = self.dir.join(RUN_FILE);
+        write_yaml_atomically(&path, &record).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        let _ = n;
+        Ok(record)
+    }
+
+    fn spawn_router(&self) -> Result<(Proc, Receiver<String>), Failure> {
+        let cfg = self.config;
+        let mut child = Command::new(self.exe)
+            .arg("server")
+            .arg("--config")
+            .arg(self.config_path)
+            .args(["--host", &cfg.router.host])
+            .args(["--port", &cfg.router.port.to_string()])
+            .args(["--machines", &cfg.machines.count.to_string()])
+            .arg("--run-dir")
+            .arg(&self.dir)
+            .arg("--stop-on-stdin-eof")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start the router: {e}"))?;
+        let stdout = child.stdout.take().ok_or("the router has no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                log::debug!("router: {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let proc = Proc {
+            role: "router".into(),
+            child,
+            status: None,
+            killed: false,
+        };
+        Ok((proc, rx))
+    }
+
+    /// Starts the machines and runs the trial. Returns the common start time.
+    fn drive(&self, procs: &mut Vec<Proc>, lines: &Receiver<String>, names: &[String], rates: &[f64]) -> Result<u64, Failure> {
+        let addr = wait_for_line(lines, LISTENING, &mut procs[..], self.stop)?;
+        for (i, name) in names.iter().enumerate() {
+            let (host, port) = name
+                .rsplit_once(':')
+                .filter(|(_, p)| p.parse::<u16>().is_ok())
+                .ok_or_else(|| format!("machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"))?;
+            let child = Command::new(self.exe)
+                .arg("client")
+                .arg(host)
+                .arg(port)
+                .arg("--config")
+                .arg(self.config_path)
+                .args(["--router", &addr])
+                .args(["--seed", &self.seed.to_string()])
+                .args(["--rate", &rates[i].to_string()])
+                .args(["--action-range", &self.config.machines.action_range.to_string()])
+                .arg("--log-dir")
+                .arg(&self.dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .process_group(0)
+                .spawn()
+                .map_err(|e| format!("cannot start machine {name}: {e}"))?;
+            procs.push(Proc {
+                role: format!("machine {} ({name})", i + 1),
+                child,
+                status: None,
+                killed: false,
+            });
+        }
+        let start: u64 = wait_for_line(lines, STARTED, &mut procs[..], self.stop)?
+            .parse()
+            .map_err(|_| "the router announced an unreadable start time".to_string())?;
+        let duration = secs(self.config.run.duration);
+        let wall = WallClock::new();
+        let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+        let mut progress = Progress::new(self.index, self.count, duration);
+        loop {
+            let now = Instant::now();
+            let left = wall.until(now, end_ns);
+            if left.is_zero() || self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if procs[0].poll().is_some() {
+                progress.finish();
+                return Err("the router exited during the trial (see its message above)".into());
+            }
+            let elapsed = duration.saturating_sub(left);
+            progress.show(elapsed);
+            std::thread::sleep(left.min(progress.interval()));
+        }
+        progress.finish();
+        Ok(start)
+    }
+
+    /// SIGTERM to the router (it says BYE to every machine), then waits for every process,
+    /// killing those that outlast the grace period.
+    fn stop_all(&self, procs: &mut [Proc]) {
+        if let Some(router) = procs.first_mut() {
+            if router.poll().is_none() {
+                // The pid came from a child we spawned and have not reaped, so it is ours.
+                let _ = kill(Pid::from_raw(router.child.id() as i32), Signal::SIGTERM);
+            }
+        }
+        let deadline = Instant::now() + secs(self.config.run.stop_grace) + EXIT_MARGIN;
+        while Instant::now() < deadline && procs.iter_mut().any(|p| p.poll().is_none()) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for p in procs.iter_mut().filter(|p| p.status.is_none()) {
+            eprintln!("{} did not exit within the grace period: killing it", p.role);
+            let _ = p.child.kill();
+            p.killed = true;
+            p.status = p.child.wait().ok();
+        }
+    }
+}
+
+/// Waits for the router's line starting with `prefix` and returns the rest of it.
+fn wait_for_line(lines: &Receiver<String>, prefix: &str, procs: &mut [Proc], stop: &AtomicBool) -> Result<String, Failure> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        match lines.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    return Ok(rest.trim().to_string());
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err("the router exited before the model started (see its message above)".into());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        for p in procs.iter_mut() {
+            if let Some(status) = p.poll() {
+                return Err(format!("{} exited before the model started ({status}; see its message above)", p.role));
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err("interrupted before the model started".into());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "the model did not start within {} s (waiting for the router to say {:?})",
+                STARTUP_TIMEOUT.as_secs(),
+                prefix.trim()
+            ));
+        }
+    }
+}
+
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_yaml::from_str(&text).ok()
+}
+
+/// The per-machine table printed after each trial.
+fn print_summary(record: &RunRecord) {
+    println!(
+        "trial {}/{} (seed {}):",
+        record.trial, record.trials, record.seed
+    );
+    println!(
+        "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
+        "machine", "name", "rate", "events", "sends", "receives", "final clock", "max jump", "max queue"
+    );
+    for m in &record.machines {
+        match &m.summary {
+            Some(s) => {
+                let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
+                println!(
+                    "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
+                    m.id,
+                    m.name,
+                    m.rate,
+                    s.ticks,
+                    count("send") + count("broadcast"),
+                    count("receive"),
+                    s.final_clock,
+                    s.max_jump,
+                    s.max_queue
+                );
+            }
+            None => println!(
+                "  {:>7} {:<18} {:>6}  no summary: the machine did not stop in order",
+                m.id, m.name, m.rate
+            ),
+        }
+    }
+}
+
+/// Progress on stderr: a redrawn bar on a terminal, a line every ten seconds otherwise.
+struct Progress {
+    trial: u32,
+    trials: u32,
+    total: Duration,
+    terminal: bool,
+    last_line: Option<Instant>,
+}
+
+impl Progress {
+    fn new(trial: u32, trials: u32, total: Duration) -> Progress {
+        let progress = Progress {
+            trial,
+            trials,
+            total,
+            terminal: std::io::stderr().is_terminal(),
+            last_line: None,
+        };
+        if !progress.terminal {
+            eprintln!("trial {trial}/{trials}: running for {:.1} s", total.as_secs_f64());
+        }
+        progress
+    }
+
+    fn interval(&self) -> Duration {
+        if self.terminal {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(1)
+        }
+    }
+
+    fn show(&mut self, elapsed: Duration) {
+        let total = self.total.as_secs_f64();
+        let done = elapsed.as_secs_f64().min(total);
+        if self.terminal {
+            const WIDTH: usize = 30;
+            let filled = ((done / total) * WIDTH as f64) as usize;
+            eprint!(
+                "\r\x1b[2Ktrial {}/{} [{}{}] {:>6.1} s / {:.1} s, {:.1} s left",
+                self.trial,
+                self.trials,
+                "#".repeat(filled.min(WIDTH)),
+                "-".repeat(WIDTH - filled.min(WIDTH)),
+                done,
+                total,
+                total - done
+            );
+            let _ = std::io::stderr().flush();
+        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            if self.last_line.is_some() {
+                eprintln!("trial {}/{}: {done:.0} s of {total:.0} s", self.trial, self.trials);
+            }
+            self.last_line = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.terminal {
+            eprintln!("\r\x1b[2Ktrial {}/{}: stopping", self.trial, self.trials);
+        } else {
+            eprintln!("trial {}/{}: stopping", self.trial, self.trials);
+        }
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
+/// time.
+pub fn utc_stamp(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Civil date from a day count (the proleptic Gregorian calendar, era-based).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_stamp;
+
+    #[test]
+    fn utc_stamps_are_calendar_dates() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
+        assert_eq!(utc_stamp(1_764_096_000), "20251125T184000Z");
+        assert_eq!(utc_stamp(1_798_761_599), "20261231T235959Z");
+    }
+}
