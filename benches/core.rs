@@ -1,1 +1,167 @@
-fn main() {}
+//! Benchmarks of the pure core: parsing and emitting frames, and ticking a model machine.
+//!
+//! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
+//! --benches` runs each once as a smoke test.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use clocklab::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
+use clocklab::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const T0: u64 = 1_700_000_000_000_000_000;
+/// Frames in the stream benchmark.
+const STREAM_FRAMES: u64 = 1_000;
+/// Messages queued (untimed) before each timed batch of receive ticks.
+const RECEIVE_BATCH: u64 = 1_024;
+
+fn data_header(seq: u32) -> Header {
+    Header::data(
+        Kind::SendTo,
+        1,
+        3,
+        seq,
+        u64::from(seq) * 3,
+        T0 + u64::from(seq),
+    )
+}
+
+/// Parses one frame and hands back its length, so nothing is optimised away.
+fn parsed_len(buf: &[u8]) -> usize {
+    match wire::parse(buf) {
+        Ok(Parsed::Complete { frame, len }) => {
+            black_box(frame.logical_clock());
+            len
+        }
+        other => panic!("benchmark frame does not parse: {other:?}"),
+    }
+}
+
+fn bench_wire(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wire");
+    group.throughput(Throughput::Elements(1));
+
+    let data = data_header(7).to_frame(&[]);
+    assert_eq!(data.len(), HEADER_LEN);
+    group.bench_function("parse_data_32B", |b| {
+        b.iter(|| parsed_len(black_box(&data)))
+    });
+
+    let hello = wire::hello("machine-000042", T0).expect("a short name");
+    assert_eq!(hello.len(), HEADER_LEN + 14);
+    group.bench_function("parse_hello_14B_name", |b| {
+        b.iter(|| {
+            let buf = black_box(&hello[..]);
+            match wire::parse(buf) {
+                Ok(Parsed::Complete { frame, .. }) => frame.hello_name().map(str::len),
+                _ => None,
+            }
+        })
+    });
+
+    let header = data_header(9);
+    group.bench_function("emit_header", |b| {
+        let mut out = [0u8; HEADER_LEN];
+        b.iter(|| {
+            black_box(&header).emit(&mut out);
+            black_box(&out);
+        })
+    });
+
+    let mut stream = Vec::new();
+    for seq in 1..=STREAM_FRAMES as u32 {
+        data_header(seq).write_frame(&[], &mut stream);
+    }
+    group.throughput(Throughput::Elements(STREAM_FRAMES));
+    group.bench_function("parse_stream_1000_data", |b| {
+        b.iter(|| {
+            let mut rest = black_box(&stream[..]);
+            let mut frames = 0u32;
+            while !rest.is_empty() {
+                rest = &rest[parsed_len(rest)..];
+                frames += 1;
+            }
+            frames
+        })
+    });
+    group.finish();
+}
+
+fn machine() -> Machine {
+    Machine::new(MachineConfig {
+        id: 1,
+        machines: 3,
+        action_range: DEFAULT_ACTION_RANGE,
+        rate: 10.0,
+        seed: 2024,
+        start_ns: T0,
+    })
+    .expect("valid config")
+}
+
+/// Takes the tick's outputs as a driver would, so the output queues stay short.
+fn drain(m: &mut Machine) {
+    while let Some(record) = m.poll_event() {
+        black_box(record);
+    }
+    while let Some(header) = m.poll_transmit() {
+        black_box(header);
+    }
+}
+
+fn bench_machine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("machine");
+    group.throughput(Throughput::Elements(1));
+    let msg = Message {
+        source: 2,
+        seq: 1,
+        clock: 5,
+        sent_ns: T0,
+    };
+
+    let mut m = machine();
+    let mut now = T0;
+    group.bench_function("idle_tick_n3_r10", |b| {
+        b.iter(|| {
+            now += 1;
+            m.tick(black_box(now));
+            drain(&mut m);
+        })
+    });
+
+    let mut m = machine();
+    group.bench_function("receive_tick", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let batch = left.min(RECEIVE_BATCH);
+                for _ in 0..batch {
+                    m.handle_message(msg);
+                }
+                let start = Instant::now();
+                for _ in 0..batch {
+                    m.tick(black_box(T0));
+                    drain(&mut m);
+                }
+                elapsed += start.elapsed();
+                left -= batch;
+            }
+            elapsed
+        })
+    });
+
+    let mut m = machine();
+    group.bench_function("handle_message_and_tick", |b| {
+        b.iter(|| {
+            m.handle_message(black_box(msg));
+            m.tick(black_box(T0));
+            drain(&mut m);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_wire, bench_machine);
+criterion_main!(benches);

@@ -183,7 +183,6 @@ pub struct Machine {
     queue: VecDeque<Message>,
     /// The seq of the last data frame sent.
     seq: u32,
-    period_ns: f64,
     next_tick_ns: u64,
     stats: Stats,
     transmits: VecDeque<Header>,
@@ -228,7 +227,6 @@ impl Machine {
             clock: LamportClock::new(),
             queue: VecDeque::new(),
             seq: 0,
-            period_ns: 1e9 / cfg.rate,
             next_tick_ns: cfg.start_ns,
             stats: Stats::default(),
             transmits: VecDeque::new(),
@@ -290,7 +288,7 @@ impl Machine {
     }
 
     /// When the next tick is due, nanoseconds since the UNIX epoch. Deadlines are absolute: the k-th
-    /// tick is due at `start + k * period`, so ticks never drift however late they run.
+    /// tick is due at `start + round(k * 1e9 / rate)`, so ticks never drift however late they run.
     pub fn poll_timeout(&self) -> u64 {
         self.next_tick_ns
     }
@@ -319,10 +317,7 @@ impl Machine {
     /// otherwise draw an action.
     pub fn tick(&mut self, now_ns: u64) {
         self.stats.ticks += 1;
-        self.next_tick_ns = self
-            .cfg
-            .start_ns
-            .saturating_add((self.stats.ticks as f64 * self.period_ns).round() as u64);
+        self.next_tick_ns = self.deadline(self.stats.ticks);
         let before = self.clock.value();
         let record = match self.queue.pop_front() {
             Some(message) => {
@@ -408,6 +403,13 @@ impl Machine {
             msg_clock: message.map(|m| m.0),
             seq: message.map(|m| m.1),
         }
+    }
+
+    /// When tick `k` (0-based) is due: `start + round(k * 1e9 / rate)`. The product is divided, not
+    /// a rounded period multiplied, so the rounding error of the period does not grow with `k`.
+    fn deadline(&self, k: u64) -> u64 {
+        let offset = (k as f64 * 1e9 / self.cfg.rate).round() as u64;
+        self.cfg.start_ns.saturating_add(offset)
     }
 
     fn queue_len_u32(&self) -> u32 {
