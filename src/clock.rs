@@ -1,6 +1,10 @@
 //! The Lamport logical clock: the two rules and nothing else.
 
-/// A Lamport logical clock. It starts at 0 and only moves forward.
+/// The largest value a clock reaches (`i64::MAX`, so every clock fits a signed 64-bit column in
+/// the tools that read the logs); it saturates there.
+pub const MAX_CLOCK: u64 = i64::MAX as u64;
+
+/// A Lamport logical clock. It starts at 0 and only moves forward, saturating at [`MAX_CLOCK`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LamportClock {
     value: u64,
@@ -20,21 +24,21 @@ impl LamportClock {
     /// A local event (internal or send): the clock rises by one. Returns the new value, the event's
     /// timestamp.
     pub fn tick(&mut self) -> u64 {
-        self.value = self.value.saturating_add(1);
+        self.value = (self.value + 1).min(MAX_CLOCK);
         self.value
     }
 
     /// A receive of a message stamped `message_clock`: the clock becomes
     /// `max(clock, message_clock) + 1`. Returns the new value.
     pub fn receive(&mut self, message_clock: u64) -> u64 {
-        self.value = self.value.max(message_clock).saturating_add(1);
+        self.value = self.value.max(message_clock).min(MAX_CLOCK - 1) + 1;
         self.value
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::LamportClock;
+    use super::{LamportClock, MAX_CLOCK};
 
     #[test]
     fn tick_rises_by_one() {
@@ -49,6 +53,14 @@ mod tests {
         let mut c = LamportClock::new();
         c.tick();
         assert_eq!(c.receive(41), 42);
+    }
+
+    #[test]
+    fn saturates_at_max_clock() {
+        let mut c = LamportClock::new();
+        assert_eq!(c.receive(MAX_CLOCK - 1), MAX_CLOCK);
+        assert_eq!(c.tick(), MAX_CLOCK);
+        assert_eq!(c.receive(u64::MAX), MAX_CLOCK);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use rand::{RngExt, SeedableRng};
 use crate::clock::LamportClock;
 use crate::eventlog::{EventKind, Record};
 use crate::route;
-use crate::wire::{Frame, Header, Kind, MAX_CLOCK, ROUTER_ID};
+use crate::wire::{Frame, Header, Kind, ROUTER_ID};
 
 /// The default action range: with 3 machines, 10% to each other, 10% broadcast, 70% internal.
 pub const DEFAULT_ACTION_RANGE: u32 = 10;
@@ -342,47 +342,18 @@ impl Machine {
         let n = self.cfg.machines;
         let r = self.rng.random_range(1..=self.cfg.action_range);
         let clock = self.clock.tick();
-        if r > u32::from(n) {
+        // r <= n - 1 sends to the r-th other (r fits u16 because n does), r = n broadcasts.
+        let (event, kind, dest, peer) = if r == u32::from(n) {
+            (EventKind::Broadcast, Kind::Broadcast, 0, None)
+        } else if let Some((kind, dest, target)) = route::to_nth_other(self.cfg.id, n, r as u16) {
+            (EventKind::Send, kind, dest, Some(target))
+        } else {
             return self.record(EventKind::Internal, now_ns, clock, None, None);
-        }
+        };
         self.seq = self.seq.wrapping_add(1).max(1);
-        let seq = self.seq;
-        let clock_on_wire = clock.min(MAX_CLOCK);
-        if r == u32::from(n) {
-            self.transmits.push_back(Header::data(
-                Kind::Broadcast,
-                self.cfg.id,
-                0,
-                seq,
-                clock_on_wire,
-                now_ns,
-            ));
-            return self.record(
-                EventKind::Broadcast,
-                now_ns,
-                clock,
-                None,
-                Some((clock_on_wire, seq)),
-            );
-        }
-        // 1 <= r <= n - 1 here, so the r-th other exists; r fits u16 because n does.
-        let target = route::nth_other(self.cfg.id, n, r as u16).unwrap_or(self.cfg.id);
-        let (kind, dest) = route::kind_for(self.cfg.id, target);
-        self.transmits.push_back(Header::data(
-            kind,
-            self.cfg.id,
-            dest,
-            seq,
-            clock_on_wire,
-            now_ns,
-        ));
-        self.record(
-            EventKind::Send,
-            now_ns,
-            clock,
-            Some(target),
-            Some((clock_on_wire, seq)),
-        )
+        let header = Header::data(kind, self.cfg.id, dest, self.seq, clock, now_ns);
+        self.transmits.push_back(header);
+        self.record(event, now_ns, clock, peer, Some((clock, self.seq)))
     }
 
     fn record(

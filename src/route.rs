@@ -13,15 +13,15 @@ pub fn nth_other(me: u16, machines: u16, r: u16) -> Option<u16> {
     Some(if r < me { r } else { r + 1 })
 }
 
-/// The kind and `dest` field of a frame from `me` to `target`.
-pub fn kind_for(me: u16, target: u16) -> (Kind, u16) {
-    // The position of `target` among the others of `me`.
-    let r = if target < me { target } else { target - 1 };
-    match r {
-        1 => (Kind::SendFirst, 0),
-        2 => (Kind::SendSecond, 0),
-        _ => (Kind::SendTo, target),
-    }
+/// How `me` sends to its `r`-th other: the frame's kind, its `dest` field and the target id.
+/// r = 1 is SEND_FIRST, r = 2 is SEND_SECOND, and r >= 3 is SEND_TO with `dest` = the target.
+pub fn to_nth_other(me: u16, machines: u16, r: u16) -> Option<(Kind, u16, u16)> {
+    let target = nth_other(me, machines, r)?;
+    Some(match r {
+        1 => (Kind::SendFirst, 0, target),
+        2 => (Kind::SendSecond, 0, target),
+        _ => (Kind::SendTo, target, target),
+    })
 }
 
 /// Where a data frame goes.
@@ -80,16 +80,23 @@ mod tests {
     }
 
     #[test]
-    fn kind_for_and_targets_agree_for_every_pair() {
+    fn to_nth_other_and_targets_agree_for_every_pair() {
         for n in 2..=6u16 {
             for me in 1..=n {
-                for target in (1..=n).filter(|&t| t != me) {
-                    let (kind, dest) = kind_for(me, target);
+                let mut reached = Vec::new();
+                for r in 1..n {
+                    let (kind, dest, target) = to_nth_other(me, n, r).unwrap();
                     let got: Vec<u16> = targets(kind, me, dest, n).unwrap().iter(n).collect();
-                    assert_eq!(got, vec![target], "n={n} me={me} target={target}");
+                    assert_eq!(got, vec![target], "n={n} me={me} r={r}");
+                    reached.push(target);
                 }
+                let others: Vec<u16> = (1..=n).filter(|&t| t != me).collect();
+                assert_eq!(reached, others, "n={n} me={me}");
+                assert_eq!(to_nth_other(me, n, n), None);
             }
         }
+        assert_eq!(to_nth_other(2, 5, 3), Some((Kind::SendTo, 4, 4)));
+        assert_eq!(to_nth_other(2, 5, 1), Some((Kind::SendFirst, 0, 1)));
     }
 
     #[test]
