@@ -1,8 +1,23 @@
 //! The event log: one CSV file per machine, `machine-<id>.csv`, one row per event, flushed as it is
 //! written; and the reader that the checker and the analysis build on. docs/LOGS.md describes the
 //! format.
+//!
+//! - [`format_record`] is pure: a [`Record`] in, one line out.
+//! - [`LogWriter`] owns one file: it never overwrites an existing log, and writes each row with a
+//!   single `write` of the whole line, unbuffered, so a crash loses at most the event in progress.
+//! - [`read_log`] reads a log back strictly and answers with the rows or a [`LogError`] naming the
+//!   file, the line, the field, the bad value and what is allowed. The header is line 1, so row `i`
+//!   (0-based) of its answer is line `i + 2` of the file: errors found later can cite that line.
+//! - Every log [`LogWriter`] writes, [`read_log`] reads back to the same records.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use csv::{ByteRecord, ReaderBuilder, Terminator};
+
+use crate::wire::{MAX_CLOCK, ROUTER_ID};
 
 /// The header line of every machine log.
 pub const HEADER: &str = "machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq";
@@ -72,3 +87,616 @@ pub struct Record {
     /// The seq carried by the message received or sent; none for `internal`.
     pub seq: Option<u32>,
 }
+
+impl Record {
+    /// Whether `peer`, `msg_clock` and `seq` are present exactly as the event requires: all three
+    /// for `receive` and `send`, the message's two for `broadcast`, none for `internal`.
+    pub fn fields_match_event(&self) -> bool {
+        let (peer, message) = presence(self.event);
+        self.peer.is_some() == peer
+            && self.msg_clock.is_some() == message
+            && self.seq.is_some() == message
+    }
+}
+
+/// Which optional columns an event fills: (`peer`, `msg_clock` and `seq`).
+const fn presence(event: EventKind) -> (bool, bool) {
+    match event {
+        EventKind::Receive | EventKind::Send => (true, true),
+        EventKind::Broadcast => (false, true),
+        EventKind::Internal => (false, false),
+    }
+}
+
+/// The smallest machine id.
+const MIN_ID: u16 = 1;
+/// The largest machine id (`0xFFFF` is the router's).
+const MAX_ID: u16 = ROUTER_ID - 1;
+/// How many columns a row has.
+const COLUMNS: usize = 8;
+/// The column names, in order.
+const NAMES: [&str; COLUMNS] = [
+    "machine",
+    "event",
+    "system_time",
+    "logical_clock",
+    "queue_len",
+    "peer",
+    "msg_clock",
+    "seq",
+];
+
+/// The name of machine `machine`'s log: `machine-<id>.csv`.
+pub fn log_file_name(machine: u16) -> String {
+    format!("machine-{machine}.csv")
+}
+
+/// The path of machine `machine`'s log in `dir`.
+pub fn log_path(dir: &Path, machine: u16) -> PathBuf {
+    dir.join(log_file_name(machine))
+}
+
+/// The machine a file name such as `machine-2.csv` belongs to; `None` for any other name (only the
+/// exact form [`log_file_name`] writes counts, so `machine-02.csv` is not machine 2's).
+pub fn machine_of_file_name(name: &str) -> Option<u16> {
+    let digits = name.strip_prefix("machine-")?.strip_suffix(".csv")?;
+    let id: u16 = digits.parse().ok()?;
+    (log_file_name(id) == name).then_some(id)
+}
+
+/// Appends one row of the log, with its trailing `\n`, to `out`. Optional fields that are `None` are
+/// left empty; nothing needs quoting because every field is a number or a fixed word.
+pub fn format_record(rec: &Record, out: &mut String) {
+    // Writing into a String cannot fail, so the fmt::Result carries nothing.
+    let _ = write!(
+        out,
+        "{},{},{}.{:06},{},{},",
+        rec.machine,
+        rec.event,
+        rec.system_time_us / 1_000_000,
+        rec.system_time_us % 1_000_000,
+        rec.logical_clock,
+        rec.queue_len,
+    );
+    if let Some(peer) = rec.peer {
+        let _ = write!(out, "{peer}");
+    }
+    out.push(',');
+    if let Some(clock) = rec.msg_clock {
+        let _ = write!(out, "{clock}");
+    }
+    out.push(',');
+    if let Some(seq) = rec.seq {
+        let _ = write!(out, "{seq}");
+    }
+    out.push('\n');
+}
+
+/// An io::Error that says which file it happened to.
+fn with_path(path: &Path, what: &str, err: io::Error) -> io::Error {
+    io::Error::new(err.kind(), format!("{}: {what}: {err}", path.display()))
+}
+
+/// Writes one machine's log. Every row goes to the file in one `write_all` of the whole line, with no
+/// buffer in between, so a crash of the process loses at most the event in progress and leaves no
+/// half line behind (only a write that fails partway, on a full disk say, can). The rows are then
+/// in the OS, not necessarily on disk: there is no fsync.
+#[derive(Debug)]
+pub struct LogWriter {
+    file: File,
+    path: PathBuf,
+    machine: u16,
+    line: String,
+    rows: u64,
+}
+
+impl LogWriter {
+    /// Creates `dir/machine-<id>.csv` (the directory must exist) and writes the header line. Fails,
+    /// naming the path, if the file already exists: a log is never overwritten. `machine` must be a
+    /// machine id, 1 to 65534.
+    pub fn create(dir: &Path, machine: u16) -> io::Result<LogWriter> {
+        let path = log_path(dir, machine);
+        if !(MIN_ID..=MAX_ID).contains(&machine) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{}: machine id {machine}: ids run from {MIN_ID} to {MAX_ID}",
+                    path.display()
+                ),
+            ));
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| with_path(&path, "cannot create the event log", e))?;
+        file.write_all(format!("{HEADER}\n").as_bytes())
+            .map_err(|e| with_path(&path, "cannot write the header", e))?;
+        Ok(LogWriter {
+            file,
+            path,
+            machine,
+            line: String::with_capacity(128),
+            rows: 0,
+        })
+    }
+
+    /// Writes one row with a single `write_all` of the whole line. Refuses, writing nothing, a
+    /// record [`read_log`] would refuse: one of another machine, one whose optional fields do not
+    /// match its event (see [`Record::fields_match_event`]), a peer that is not a machine id or a
+    /// `msg_clock` above [`MAX_CLOCK`].
+    pub fn append(&mut self, rec: &Record) -> io::Result<()> {
+        let readable = rec.machine == self.machine
+            && rec.fields_match_event()
+            && rec.peer.is_none_or(|p| (MIN_ID..=MAX_ID).contains(&p))
+            && rec.msg_clock <= Some(MAX_CLOCK);
+        if !readable {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{}: refusing to log {rec:?}: every row is machine {}'s, with peer, msg_clock \
+                     and seq as its event requires (docs/LOGS.md)",
+                    self.path.display(),
+                    self.machine
+                ),
+            ));
+        }
+        self.line.clear();
+        format_record(rec, &mut self.line);
+        self.file
+            .write_all(self.line.as_bytes())
+            .map_err(|e| with_path(&self.path, "cannot write a row", e))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The machine whose log this is.
+    pub fn machine(&self) -> u16 {
+        self.machine
+    }
+
+    /// How many rows have been written, not counting the header.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// Why a log could not be read. Every variant but `Io` names a line of the file (1-based; the header
+/// is line 1 and row i of [`read_log`]'s answer is line i + 2).
+#[derive(Debug)]
+pub enum LogError {
+    /// The file could not be opened or read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// The file is empty: not even a header.
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The first line is not [`HEADER`].
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// The first line as found.
+        found: String,
+    },
+    /// The last line has no newline: the writer was stopped in the middle of it.
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The line cut off.
+        line: u64,
+        /// What there is of it.
+        text: String,
+    },
+    /// An empty line.
+    BlankLine {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+    },
+    /// A line without exactly eight fields.
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+        /// The line as found.
+        text: String,
+        /// How many fields it has.
+        found: usize,
+    },
+    /// A field holds a value it may not hold.
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+        /// The column's name, as in [`HEADER`].
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What is wrong with it and what is allowed.
+        problem: String,
+    },
+}
+
+impl LogError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            LogError::Io { path, .. }
+            | LogError::Empty { path }
+            | LogError::Header { path, .. }
+            | LogError::Truncated { path, .. }
+            | LogError::BlankLine { path, .. }
+            | LogError::FieldCount { path, .. }
+            | LogError::Field { path, .. } => path,
+        }
+    }
+
+    /// The line the error is about (1-based), if it is about one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            LogError::Io { .. } => None,
+            LogError::Empty { .. } | LogError::Header { .. } => Some(1),
+            LogError::Truncated { line, .. }
+            | LogError::BlankLine { line, .. }
+            | LogError::FieldCount { line, .. }
+            | LogError::Field { line, .. } => Some(*line),
+        }
+    }
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path().display())?;
+        if let Some(line) = self.line() {
+            write!(f, ":{line}")?;
+        }
+        match self {
+            LogError::Io { source, .. } => write!(f, ": cannot read the log: {source}"),
+            LogError::Empty { .. } => write!(
+                f,
+                ": the file is empty: a machine log starts with the header line \"{HEADER}\""
+            ),
+            LogError::Header { found, .. } => write!(
+                f,
+                ": header {found:?} is not a machine log header: it must be exactly \"{HEADER}\""
+            ),
+            LogError::Truncated { text, .. } => write!(
+                f,
+                ": the last line {text:?} has no newline: the log was cut off in the middle of a \
+                 row (a crash while writing?); every line ends with a newline"
+            ),
+            LogError::BlankLine { .. } => write!(
+                f,
+                ": blank line: every line after the header is one row, and rows are never empty"
+            ),
+            LogError::FieldCount { text, found, .. } => write!(
+                f,
+                ": {text:?} has {found} fields: a row has {COLUMNS}, {HEADER}"
+            ),
+            LogError::Field {
+                field,
+                value,
+                problem,
+                ..
+            } => write!(f, ": field {field}: {value:?} {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for LogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LogError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A field that failed: its column, and what is wrong with its value.
+struct Bad {
+    column: usize,
+    problem: String,
+}
+
+fn bad(column: usize, problem: impl Into<String>) -> Bad {
+    Bad {
+        column,
+        problem: problem.into(),
+    }
+}
+
+/// The value of a field of ASCII digits, if it is one and is at most `max`.
+fn whole(bytes: &[u8], max: u64) -> Option<u64> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    (n <= max).then_some(n)
+}
+
+fn number(bytes: &[u8], column: usize, max: u64) -> Result<u64, Bad> {
+    whole(bytes, max).ok_or_else(|| bad(column, format!("is not a whole number from 0 to {max}")))
+}
+
+fn machine_id(bytes: &[u8], column: usize) -> Result<u16, Bad> {
+    whole(bytes, u64::from(MAX_ID))
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|&id| id >= MIN_ID)
+        .ok_or_else(|| {
+            bad(
+                column,
+                format!("is not a machine id: a whole number from {MIN_ID} to {MAX_ID}"),
+            )
+        })
+}
+
+/// `<seconds>.<six digits>`, in microseconds.
+fn system_time(bytes: &[u8], column: usize) -> Result<u64, Bad> {
+    const SHAPE: &str = "is not a time: seconds since the UNIX epoch, a dot and exactly six \
+                         digits (e.g. 1764096000.123456)";
+    let parts = bytes
+        .iter()
+        .position(|&b| b == b'.')
+        .map(|dot| (&bytes[..dot], &bytes[dot + 1..]));
+    let Some((secs, micros)) = parts.filter(|(_, micros)| micros.len() == 6) else {
+        return Err(bad(column, SHAPE));
+    };
+    let (Some(secs), Some(micros)) = (whole(secs, u64::MAX), whole(micros, 999_999)) else {
+        return Err(bad(column, SHAPE));
+    };
+    secs.checked_mul(1_000_000)
+        .and_then(|us| us.checked_add(micros))
+        .ok_or_else(|| {
+            bad(
+                column,
+                format!(
+                    "is too late: the latest time a log can hold is {}.{:06}",
+                    u64::MAX / 1_000_000,
+                    u64::MAX % 1_000_000
+                ),
+            )
+        })
+}
+
+/// What a non-empty optional column holds, by event; used to explain a missing value.
+fn role(event: EventKind, column: usize) -> &'static str {
+    match (column, event) {
+        (5, EventKind::Send) => "names the destination",
+        (5, _) => "names the sender",
+        (6, EventKind::Receive) => "carries the clock of the message received",
+        (6, _) => "carries the clock of the message sent",
+        (7, EventKind::Receive) => "carries the seq of the message received",
+        _ => "carries the seq of the message sent",
+    }
+}
+
+/// "a" or "an", before the event's word.
+fn article(event: EventKind) -> &'static str {
+    match event {
+        EventKind::Internal => "an",
+        _ => "a",
+    }
+}
+
+/// The bytes of an optional column, checked for presence against the event.
+fn optional(
+    fields: &ByteRecord,
+    column: usize,
+    event: EventKind,
+    wanted: bool,
+) -> Result<Option<&[u8]>, Bad> {
+    let bytes = &fields[column];
+    match (wanted, bytes.is_empty()) {
+        (true, false) => Ok(Some(bytes)),
+        (false, true) => Ok(None),
+        (true, true) => Err(bad(
+            column,
+            format!("is missing: a {event} row {}", role(event, column)),
+        )),
+        (false, false) => Err(bad(
+            column,
+            match column {
+                5 => format!(
+                    "must be empty: {} {event} row names no peer",
+                    article(event)
+                ),
+                _ => format!(
+                    "must be empty: {} {event} row carries no message",
+                    article(event)
+                ),
+            },
+        )),
+    }
+}
+
+/// One row, checked field by field from left to right. `fields` has [`COLUMNS`] fields.
+fn parse_row(fields: &ByteRecord) -> Result<Record, Bad> {
+    let machine = machine_id(&fields[0], 0)?;
+    let event = std::str::from_utf8(&fields[1])
+        .ok()
+        .and_then(EventKind::from_word)
+        .ok_or_else(|| {
+            bad(
+                1,
+                "is not an event: one of receive, send, broadcast, internal",
+            )
+        })?;
+    let system_time_us = system_time(&fields[2], 2)?;
+    let logical_clock = number(&fields[3], 3, u64::MAX)?;
+    let queue_len = number(&fields[4], 4, u64::from(u32::MAX))? as u32;
+    let (wants_peer, wants_message) = presence(event);
+    let peer = match optional(fields, 5, event, wants_peer)? {
+        Some(b) => Some(machine_id(b, 5)?),
+        None => None,
+    };
+    let msg_clock = match optional(fields, 6, event, wants_message)? {
+        Some(b) => Some(number(b, 6, MAX_CLOCK)?),
+        None => None,
+    };
+    let seq = match optional(fields, 7, event, wants_message)? {
+        Some(b) => Some(number(b, 7, u64::from(u32::MAX))? as u32),
+        None => None,
+    };
+    Ok(Record {
+        machine,
+        event,
+        system_time_us,
+        logical_clock,
+        queue_len,
+        peer,
+        msg_clock,
+        seq,
+    })
+}
+
+/// A line rebuilt from its fields (exact: the reader does not unquote).
+fn line_text(fields: &ByteRecord) -> String {
+    let parts: Vec<_> = fields.iter().map(String::from_utf8_lossy).collect();
+    parts.join(",")
+}
+
+/// Reads a whole machine log, checking it strictly: the header must be exactly [`HEADER`]; every
+/// line after it is one row of eight fields, each of which must parse; `system_time` has exactly six
+/// decimals; `peer`, `msg_clock` and `seq` are present exactly as the event requires; `msg_clock`
+/// is at most [`MAX_CLOCK`]; machine ids run from 1 to 65534; and every row has the same `machine`,
+/// the one in the file name when it is named `machine-<id>.csv`. A last line without its newline is
+/// [`LogError::Truncated`].
+///
+/// Line numbers: the header is line 1, so row `i` (0-based) of the answer is line `i + 2` of the
+/// file. A log with a header and no rows is valid and gives an empty Vec.
+pub fn read_log(path: &Path) -> Result<Vec<Record>, LogError> {
+    let io_err = |source: io::Error| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(machine_of_file_name);
+    // Plain comma-separated lines: no quoting, `\n` alone ends a line (a `\r` stays in the field and
+    // fails its check).
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .quoting(false)
+        .terminator(Terminator::Any(b'\n'))
+        .from_reader(file);
+    let mut fields = ByteRecord::new();
+    let mut records = Vec::new();
+    // The line the next record should start on; the reader counts lines, so a record that ends on
+    // the line it started on had no newline, and one that ends further on followed blank lines
+    // (which the csv reader skips).
+    let mut line: u64 = 1;
+    let mut first_machine: Option<u16> = None;
+    loop {
+        let more = reader
+            .read_byte_record(&mut fields)
+            .map_err(|e| io_err(e.into()))?;
+        let end = reader.position().line();
+        if !more {
+            if end > line {
+                return Err(LogError::BlankLine {
+                    path: path.to_path_buf(),
+                    line,
+                });
+            }
+            if line == 1 {
+                return Err(LogError::Empty {
+                    path: path.to_path_buf(),
+                });
+            }
+            return Ok(records);
+        }
+        if end > line + 1 {
+            return Err(LogError::BlankLine {
+                path: path.to_path_buf(),
+                line,
+            });
+        }
+        if end == line {
+            return Err(LogError::Truncated {
+                path: path.to_path_buf(),
+                line,
+                text: line_text(&fields),
+            });
+        }
+        if line == 1 {
+            let found = line_text(&fields);
+            if found != HEADER {
+                return Err(LogError::Header {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
+        } else {
+            records.push(check_row(path, line, &fields, named, &mut first_machine)?);
+        }
+        line += 1;
+    }
+}
+
+/// One row at `line`: parsed, and its machine checked against the file name or the first row.
+fn check_row(
+    path: &Path,
+    line: u64,
+    fields: &ByteRecord,
+    named: Option<u16>,
+    first: &mut Option<u16>,
+) -> Result<Record, LogError> {
+    if fields.len() != COLUMNS {
+        return Err(LogError::FieldCount {
+            path: path.to_path_buf(),
+            line,
+            text: line_text(fields),
+            found: fields.len(),
+        });
+    }
+    let field_err = |b: Bad| LogError::Field {
+        path: path.to_path_buf(),
+        line,
+        field: NAMES[b.column],
+        value: String::from_utf8_lossy(&fields[b.column]).into_owned(),
+        problem: b.problem,
+    };
+    let rec = parse_row(fields).map_err(field_err)?;
+    let expected = named.or(*first).unwrap_or(rec.machine);
+    if rec.machine != expected {
+        let why = match named {
+            Some(_) => format!(
+                "is not this log's machine: the file is named {}, so every row has machine \
+                 {expected}",
+                log_file_name(expected)
+            ),
+            None => format!(
+                "differs from line 2: every row of one log has the same machine ({expected})"
+            ),
+        };
+        return Err(field_err(bad(0, why)));
+    }
+    *first = Some(rec.machine);
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests;
