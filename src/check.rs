@@ -245,7 +245,11 @@ struct Sent {
 }
 
 /// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
-fn collect_sends(report: &mut Report, machines: &[MachineFiles], n: u16) -> HashMap<(u16, u32), Sent> {
+fn collect_sends(
+    report: &mut Report,
+    machines: &[MachineFiles],
+    n: u16,
+) -> HashMap<(u16, u32), Sent> {
     let mut sent = HashMap::new();
     let mut frames = 0u64;
     for m in machines {
@@ -263,14 +267,21 @@ fn collect_sends(report: &mut Report, machines: &[MachineFiles], n: u16) -> Hash
                 report.violation(
                     &m.path,
                     line_of(i),
-                    format!("{} with seq {seq}; the previous data frame had seq {}", row.event, expected_seq - 1),
+                    format!(
+                        "{} with seq {seq}; the previous data frame had seq {}",
+                        row.event,
+                        expected_seq - 1
+                    ),
                 );
             }
             if clock != row.logical_clock {
                 report.violation(
                     &m.path,
                     line_of(i),
-                    format!("{} carries clock {clock} but the event's clock is {}", row.event, row.logical_clock),
+                    format!(
+                        "{} carries clock {clock} but the event's clock is {}",
+                        row.event, row.logical_clock
+                    ),
                 );
             }
             expected_seq = seq.wrapping_add(1);
@@ -278,9 +289,9 @@ fn collect_sends(report: &mut Report, machines: &[MachineFiles], n: u16) -> Hash
             sent.insert((m.id, seq), Sent { clock, dests });
         }
     }
-    report
-        .checked
-        .push(format!("{frames} data frames sent, seqs consecutive per machine"));
+    report.checked.push(format!(
+        "{frames} data frames sent, seqs consecutive per machine"
+    ));
     sent
 }
 
@@ -315,11 +326,17 @@ fn check_receives(
                 continue;
             }
             let Some(s) = sent.get(&(source, seq)) else {
-                let why = if source == 0 || source > n { "no such machine" } else { "its log has no such send" };
+                let why = if source == 0 || source > n {
+                    "no such machine"
+                } else {
+                    "its log has no such send"
+                };
                 report.violation(
                     &m.path,
                     line_of(i),
-                    format!("received seq {seq} from machine {source}, which never sent it ({why})"),
+                    format!(
+                        "received seq {seq} from machine {source}, which never sent it ({why})"
+                    ),
                 );
                 continue;
             };
@@ -327,7 +344,10 @@ fn check_receives(
                 report.violation(
                     &m.path,
                     line_of(i),
-                    format!("received seq {seq} from machine {source}, which sent it to {:?}", s.dests),
+                    format!(
+                        "received seq {seq} from machine {source}, which sent it to {:?}",
+                        s.dests
+                    ),
                 );
             }
             if s.clock != clock {
@@ -388,7 +408,11 @@ fn check_conservation(
         })
         .unwrap_or_default();
     let router_file = report.dir.join(ROUTER_STATS_FILE);
-    let orderly = |id: u16| machines.get(usize::from(id) - 1).is_some_and(|m| m.summary.is_some());
+    let orderly = |id: u16| {
+        machines
+            .get(usize::from(id) - 1)
+            .is_some_and(|m| m.summary.is_some())
+    };
     let mut pairs = 0;
     for source in 1..=n {
         for dest in (1..=n).filter(|&d| d != source) {
@@ -401,7 +425,9 @@ fn check_conservation(
             // A machine killed mid-run may have logged its last send and died before the router
             // had it: one frame of slack on its outgoing pairs.
             let slack = if orderly(source) { 0 } else { 1 };
-            if router.is_some() && !(delivered + undeliverable <= s && s <= delivered + undeliverable + slack) {
+            if router.is_some()
+                && !(delivered + undeliverable <= s && s <= delivered + undeliverable + slack)
+            {
                 report.violation(
                     &router_file,
                     None,
@@ -450,7 +476,12 @@ fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
             report.violation(
                 &file,
                 None,
-                format!("{} ticks but {} has {} rows", s.ticks, m.path.display(), m.rows.len()),
+                format!(
+                    "{} ticks but {} has {} rows",
+                    s.ticks,
+                    m.path.display(),
+                    m.rows.len()
+                ),
             );
         }
         if let Some(last) = m.rows.last() {
@@ -458,7 +489,10 @@ fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
                 report.violation(
                     &file,
                     None,
-                    format!("final clock {} but the log ends at {}", s.final_clock, last.logical_clock),
+                    format!(
+                        "final clock {} but the log ends at {}",
+                        s.final_clock, last.logical_clock
+                    ),
                 );
             }
         }

@@ -155,7 +155,12 @@ fn connect(router: SocketAddr, timeout: Duration) -> Result<std::net::TcpStream,
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            Err(e) => return Err(ClientError::Io(format!("cannot reach the router at {router}"), e)),
+            Err(e) => {
+                return Err(ClientError::Io(
+                    format!("cannot reach the router at {router}"),
+                    e,
+                ));
+            }
         }
     }
 }
@@ -189,7 +194,11 @@ struct Client {
 }
 
 impl Client {
-    fn new(opts: ClientOptions, clock: WallClock, stream: std::net::TcpStream) -> Result<Client, ClientError> {
+    fn new(
+        opts: ClientOptions,
+        clock: WallClock,
+        stream: std::net::TcpStream,
+    ) -> Result<Client, ClientError> {
         stream.set_nonblocking(true).map_err(io_err("socket"))?;
         let _ = stream.set_nodelay(true);
         let mut stream = TcpStream::from_std(stream);
@@ -232,7 +241,9 @@ impl Client {
         self.flush()?;
         while !self.eof {
             let timeout = match (&self.machine, self.phase) {
-                (Some((m, _)), Phase::Running) => Some(self.clock.until(Instant::now(), m.poll_timeout())),
+                (Some((m, _)), Phase::Running) => {
+                    Some(self.clock.until(Instant::now(), m.poll_timeout()))
+                }
                 _ => None,
             };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
@@ -267,7 +278,11 @@ impl Client {
     }
 
     fn on_signal(&mut self, signal: i32) -> Result<(), ClientError> {
-        let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+        let name = if signal == SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
         match self.phase {
             Phase::Leaving => {
                 warn!("{name} again: leaving without waiting for the router");
@@ -301,7 +316,9 @@ impl Client {
     }
 
     fn id(&self) -> u16 {
-        self.machine.as_ref().map_or(wire::ROUTER_ID, |(m, _)| m.id())
+        self.machine
+            .as_ref()
+            .map_or(wire::ROUTER_ID, |(m, _)| m.id())
     }
 
     fn read(&mut self) -> Result<(), ClientError> {
@@ -318,9 +335,10 @@ impl Client {
                 Err(e) => return Err(ClientError::Io("reading from the router".into(), e)),
             }
         }
+        let inbuf = std::mem::take(&mut self.inbuf);
         let mut used = 0;
         let result = loop {
-            match wire::parse(&self.inbuf[used..]) {
+            match wire::parse(&inbuf[used..]) {
                 Ok(Parsed::Complete { frame, len }) => {
                     used += len;
                     if let Err(e) = self.on_frame(&frame) {
@@ -328,12 +346,20 @@ impl Client {
                     }
                 }
                 Ok(Parsed::Incomplete { .. }) => break Ok(()),
-                Err(e) => break Err(ClientError::Protocol(format!("the router sent an invalid frame: {e}"))),
+                Err(e) => {
+                    break Err(ClientError::Protocol(format!(
+                        "the router sent an invalid frame: {e}"
+                    )));
+                }
             }
         };
+        self.inbuf = inbuf;
         self.inbuf.drain(..used);
         if self.eof && !self.inbuf.is_empty() {
-            warn!("the router closed the connection in the middle of a frame ({} bytes)", self.inbuf.len());
+            warn!(
+                "the router closed the connection in the middle of a frame ({} bytes)",
+                self.inbuf.len()
+            );
         }
         result
     }
@@ -347,7 +373,11 @@ impl Client {
                         self.refused += 1;
                     }
                 }
-                None => return Err(ClientError::Protocol(format!("the router sent {kind} before WELCOME"))),
+                None => {
+                    return Err(ClientError::Protocol(format!(
+                        "the router sent {kind} before WELCOME"
+                    )));
+                }
             },
             Kind::Welcome => self.on_welcome(frame)?,
             Kind::Bye => {
@@ -377,7 +407,8 @@ impl Client {
         if self.phase != Phase::Registering {
             return Err(ClientError::Protocol("a second WELCOME".into()));
         }
-        let rate = (self.opts.rate_for)(welcome.id, welcome.machines).map_err(ClientError::Protocol)?;
+        let rate =
+            (self.opts.rate_for)(welcome.id, welcome.machines).map_err(ClientError::Protocol)?;
         let cfg = MachineConfig {
             id: welcome.id,
             machines: welcome.machines,
@@ -386,7 +417,8 @@ impl Client {
             seed: derive_seed(self.opts.run_seed, u64::from(welcome.id)),
             start_ns: welcome.start_time_ns,
         };
-        let machine = Machine::new(cfg).map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
+        let machine = Machine::new(cfg)
+            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
         let log = LogWriter::create(&self.opts.log_dir, welcome.id)
             .map_err(io_err(format!("machine {}: log", welcome.id)))?;
         info!(
@@ -422,12 +454,22 @@ impl Client {
         let mut written = 0;
         while written < self.outbuf.len() {
             match self.stream.write(&self.outbuf[written..]) {
-                Ok(0) => return Err(ClientError::Io("writing to the router".into(), io::ErrorKind::WriteZero.into())),
+                Ok(0) => {
+                    return Err(ClientError::Io(
+                        "writing to the router".into(),
+                        io::ErrorKind::WriteZero.into(),
+                    ));
+                }
                 Ok(n) => written += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // The router is gone; what is left is lost, and the EOF will say so.
-                Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
                     self.outbuf.clear();
                     self.eof = true;
                     return Ok(());
@@ -506,6 +548,8 @@ impl Client {
 pub fn write_yaml_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
     let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, text).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    std::fs::write(&tmp, text)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }

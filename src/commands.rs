@@ -60,7 +60,7 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
             config.machines.rates = Rates::Random;
         }
     }
-    config.validate("command line")?;
+    config.validate("command line").map_err(|e| e.to_string())?;
     let r = &config.router;
     let ip: IpAddr = r
         .host
@@ -75,7 +75,9 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
     prepare_dir(&args.run_dir)?;
     let addr = SocketAddr::new(ip, r.port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
-        format!("cannot listen on {addr}: {e} (is another router running? pick another with --port)")
+        format!(
+            "cannot listen on {addr}: {e} (is another router running? pick another with --port)"
+        )
     })?;
     let opts = RouterOptions {
         machines: config.machines.count,
@@ -162,7 +164,7 @@ pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
     let rate_for: client::RateFor = match args.rate {
         Some(rate) => Box::new(move |_, _| Ok(rate)),
         None => {
-            let mut config = config.clone();
+            let config = config.clone();
             Box::new(move |id, n| {
                 if let Rates::List(list) = &config.machines.rates {
                     if list.len() != usize::from(n) {
@@ -173,8 +175,9 @@ pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
                         ));
                     }
                 }
-                config.machines.count = n;
-                Ok(config.machine_rates(run_seed)[usize::from(id) - 1])
+                let mut sized = config.clone();
+                sized.machines.count = n;
+                Ok(sized.machine_rates(run_seed)[usize::from(id) - 1])
             })
         }
     };

@@ -74,7 +74,10 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Machines(n) => {
-                write!(f, "{n} machines: a model needs between 2 and 65534 machines")
+                write!(
+                    f,
+                    "{n} machines: a model needs between 2 and 65534 machines"
+                )
             }
             ConfigError::Id { id, machines } => {
                 write!(f, "machine id {id}: ids run from 1 to {machines}")
@@ -147,7 +150,10 @@ impl fmt::Display for Refused {
         match self {
             Refused::NotData(kind) => write!(f, "{kind} is not a data frame"),
             Refused::Misrouted { kind, source } => {
-                write!(f, "{kind} from machine {source} is not addressed to this machine")
+                write!(
+                    f,
+                    "{kind} from machine {source} is not addressed to this machine"
+                )
             }
         }
     }

@@ -56,7 +56,9 @@ pub fn targets(kind: Kind, source: u16, dest: u16, machines: u16) -> Option<Targ
     match kind {
         Kind::SendFirst => nth_other(source, machines, 1).map(Targets::One),
         Kind::SendSecond => nth_other(source, machines, 2).map(Targets::One),
-        Kind::SendTo if dest != source && (1..=machines).contains(&dest) => Some(Targets::One(dest)),
+        Kind::SendTo if dest != source && (1..=machines).contains(&dest) => {
+            Some(Targets::One(dest))
+        }
         Kind::Broadcast => Some(Targets::AllBut(source)),
         _ => None,
     }

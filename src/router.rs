@@ -386,7 +386,11 @@ impl Router {
     }
 
     fn on_signal(&mut self, signal: i32, notify: &mut impl FnMut(Notice)) {
-        let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+        let name = if signal == SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
         match self.phase {
             Phase::Stopping { .. } => {
                 warn!("{name} during the stop: closing at once");
@@ -524,7 +528,6 @@ impl Router {
             }
         }
     }
-
 }
 
 /// Delivery counts for every ordered pair, in one flat table indexed by (source, dest).
@@ -584,7 +587,9 @@ impl Router {
         let Some(targets) = route::targets(kind, source, dest, n) else {
             return self.refuse(
                 key,
-                format!("{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"),
+                format!(
+                    "{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"
+                ),
             );
         };
         for target in targets.iter(n) {
@@ -608,7 +613,11 @@ impl Router {
                 format!("HELLO from {name:?}: the model has already started"),
             );
         }
-        if self.pending.iter().any(|&k| self.conns[k].name() == Some(&name)) {
+        if self
+            .pending
+            .iter()
+            .any(|&k| self.conns[k].name() == Some(&name))
+        {
             return self.refuse(key, format!("the name {name:?} is already registered"));
         }
         info!("{} registered as {name:?}", self.conns[key].peer);
@@ -827,7 +836,10 @@ impl Router {
             Phase::Stopping { deadline } => {
                 if now >= deadline {
                     if !self.conns.is_empty() {
-                        warn!("stop grace period over: closing {} connections", self.conns.len());
+                        warn!(
+                            "stop grace period over: closing {} connections",
+                            self.conns.len()
+                        );
                     }
                     return true;
                 }

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::check;
 use crate::cli::RunArgs;
 use crate::client::{ClientSummary, summary_file_name, write_yaml_atomically};
-use crate::commands::{Failure, LISTENING, ROUTER_STATS_FILE, STARTED, fresh_seed, load_config, prepare_dir, secs};
+use crate::commands::{
+    Failure, LISTENING, ROUTER_STATS_FILE, STARTED, fresh_seed, load_config, prepare_dir, secs,
+};
 use crate::config::{Config, Rates};
 use crate::machine::derive_seed;
 use crate::router::RouterStats;
@@ -185,7 +187,7 @@ fn configure(args: &RunArgs) -> Result<Config, Failure> {
     if let Some(port) = args.port {
         config.router.port = port;
     }
-    config.validate("command line")?;
+    config.validate("command line").map_err(|e| e.to_string())?;
     Ok(config)
 }
 
@@ -280,7 +282,8 @@ impl Trial<'_> {
             processes: procs.iter().map(Proc::record).collect(),
         };
         let path = self.dir.join(RUN_FILE);
-        write_yaml_atomically(&path, &record).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        write_yaml_atomically(&path, &record)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
         let _ = n;
         Ok(record)
     }
@@ -324,13 +327,23 @@ impl Trial<'_> {
     }
 
     /// Starts the machines and runs the trial. Returns the common start time.
-    fn drive(&self, procs: &mut Vec<Proc>, lines: &Receiver<String>, names: &[String], rates: &[f64]) -> Result<u64, Failure> {
+    fn drive(
+        &self,
+        procs: &mut Vec<Proc>,
+        lines: &Receiver<String>,
+        names: &[String],
+        rates: &[f64],
+    ) -> Result<u64, Failure> {
         let addr = wait_for_line(lines, LISTENING, &mut procs[..], self.stop)?;
         for (i, name) in names.iter().enumerate() {
             let (host, port) = name
                 .rsplit_once(':')
                 .filter(|(_, p)| p.parse::<u16>().is_ok())
-                .ok_or_else(|| format!("machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"
+                    )
+                })?;
             let child = Command::new(self.exe)
                 .arg("client")
                 .arg(host)
@@ -340,7 +353,10 @@ impl Trial<'_> {
                 .args(["--router", &addr])
                 .args(["--seed", &self.seed.to_string()])
                 .args(["--rate", &rates[i].to_string()])
-                .args(["--action-range", &self.config.machines.action_range.to_string()])
+                .args([
+                    "--action-range",
+                    &self.config.machines.action_range.to_string(),
+                ])
                 .arg("--log-dir")
                 .arg(&self.dir)
                 .stdin(Stdio::null())
@@ -395,7 +411,10 @@ impl Trial<'_> {
             std::thread::sleep(Duration::from_millis(20));
         }
         for p in procs.iter_mut().filter(|p| p.status.is_none()) {
-            eprintln!("{} did not exit within the grace period: killing it", p.role);
+            eprintln!(
+                "{} did not exit within the grace period: killing it",
+                p.role
+            );
             let _ = p.child.kill();
             p.killed = true;
             p.status = p.child.wait().ok();
@@ -404,7 +423,12 @@ impl Trial<'_> {
 }
 
 /// Waits for the router's line starting with `prefix` and returns the rest of it.
-fn wait_for_line(lines: &Receiver<String>, prefix: &str, procs: &mut [Proc], stop: &AtomicBool) -> Result<String, Failure> {
+fn wait_for_line(
+    lines: &Receiver<String>,
+    prefix: &str,
+    procs: &mut [Proc],
+    stop: &AtomicBool,
+) -> Result<String, Failure> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         match lines.recv_timeout(Duration::from_millis(50)) {
@@ -414,13 +438,18 @@ fn wait_for_line(lines: &Receiver<String>, prefix: &str, procs: &mut [Proc], sto
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                return Err("the router exited before the model started (see its message above)".into());
+                return Err(
+                    "the router exited before the model started (see its message above)".into(),
+                );
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
         for p in procs.iter_mut() {
             if let Some(status) = p.poll() {
-                return Err(format!("{} exited before the model started ({status}; see its message above)", p.role));
+                return Err(format!(
+                    "{} exited before the model started ({status}; see its message above)",
+                    p.role
+                ));
             }
         }
         if stop.load(Ordering::SeqCst) {
@@ -449,7 +478,15 @@ fn print_summary(record: &RunRecord) {
     );
     println!(
         "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
-        "machine", "name", "rate", "events", "sends", "receives", "final clock", "max jump", "max queue"
+        "machine",
+        "name",
+        "rate",
+        "events",
+        "sends",
+        "receives",
+        "final clock",
+        "max jump",
+        "max queue"
     );
     for m in &record.machines {
         match &m.summary {
@@ -495,7 +532,10 @@ impl Progress {
             last_line: None,
         };
         if !progress.terminal {
-            eprintln!("trial {trial}/{trials}: running for {:.1} s", total.as_secs_f64());
+            eprintln!(
+                "trial {trial}/{trials}: running for {:.1} s",
+                total.as_secs_f64()
+            );
         }
         progress
     }
@@ -525,9 +565,15 @@ impl Progress {
                 total - done
             );
             let _ = std::io::stderr().flush();
-        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+        {
             if self.last_line.is_some() {
-                eprintln!("trial {}/{}: {done:.0} s of {total:.0} s", self.trial, self.trials);
+                eprintln!(
+                    "trial {}/{}: {done:.0} s of {total:.0} s",
+                    self.trial, self.trials
+                );
             }
             self.last_line = Some(Instant::now());
         }

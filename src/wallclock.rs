@@ -65,6 +65,9 @@ mod tests {
         );
         // An instant before the anchor reads as the anchor: time never runs backwards.
         assert_eq!(clock.until(t0, clock.base_ns + 7), Duration::from_nanos(7));
-        assert_eq!(clock.until(t0 + Duration::from_secs(1), clock.base_ns), Duration::ZERO);
+        assert_eq!(
+            clock.until(t0 + Duration::from_secs(1), clock.base_ns),
+            Duration::ZERO
+        );
     }
 }

@@ -215,7 +215,10 @@ impl fmt::Display for FrameError {
                 m[0], m[1]
             ),
             FrameError::BadVersion(v) => {
-                write!(f, "unsupported version {v}: only version {VERSION} is spoken")
+                write!(
+                    f,
+                    "unsupported version {v}: only version {VERSION} is spoken"
+                )
             }
             FrameError::UnknownKind(k) => write!(
                 f,
@@ -264,9 +267,7 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, FrameError> {
 pub fn parse_with_limit(buf: &[u8], max_payload: u32) -> Result<Parsed<'_>, FrameError> {
     check_prefix(buf)?;
     let Ok((raw, rest)) = RawHeader::ref_from_prefix(buf) else {
-        return Ok(Parsed::Incomplete {
-            needed: HEADER_LEN,
-        });
+        return Ok(Parsed::Incomplete { needed: HEADER_LEN });
     };
     // check_prefix has vetted the kind byte.
     let kind = Kind::from_code(raw.kind).ok_or(FrameError::UnknownKind(raw.kind))?;
