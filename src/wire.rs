@@ -10,8 +10,12 @@
 //!   when the bytes are a proper prefix of a frame that may still be valid; or a [`FrameError`] that says
 //!   which field is wrong and what is allowed.
 //! - A prefix of a valid frame is always `Incomplete`, never an error, so a stream reader can call
-//!   `parse` again once more bytes have arrived. Fields are checked as soon as their bytes are present,
-//!   so garbage is rejected early.
+//!   `parse` again once more bytes have arrived. Magic, version and kind are checked as soon as their
+//!   bytes are present, the other header fields once all [`HEADER_LEN`] header bytes are, and the
+//!   payload once it is whole, so garbage is rejected early (but a short prefix whose later header
+//!   fields are already wrong is still `Incomplete` until the header is whole).
+//! - [`check_parse_properties`] states these promises as executable checks; the property tests and
+//!   the fuzz target (`fuzz/fuzz_targets/frame_parser.rs`) run it on arbitrary bytes.
 //! - A [`Frame`] has passed every check: its getters cannot fail and return already validated values
 //!   (a [`Kind`], a payload of the advertised length, a UTF-8 name or reason, a decoded WELCOME body).
 //! - [`Header::emit`] writes exactly [`HEADER_LEN`] bytes into an array of that length and cannot fail.
@@ -250,7 +254,8 @@ pub enum Parsed<'a> {
         /// How many bytes the frame occupies: `HEADER_LEN + payload_len`.
         len: usize,
     },
-    /// The input is a proper prefix of a frame that may still turn out valid.
+    /// The input is a proper prefix of a frame whose bytes checked so far are valid (see the module
+    /// contract for which fields are checked when).
     Incomplete {
         /// The least number of bytes the frame needs in total (known once the header is in).
         needed: usize,
@@ -292,6 +297,109 @@ pub fn parse_with_limit(buf: &[u8], max_payload: u32) -> Result<Parsed<'_>, Fram
         frame: Frame { raw, kind, payload },
         len: HEADER_LEN + payload_len,
     })
+}
+
+/// The fuzz and property-test oracle: checks that [`parse_with_limit`] keeps the module contract
+/// on `data` with the limit `max_payload`.
+///
+/// On a complete frame: `len` is `HEADER_LEN + payload_len`, within the limit and within `data`;
+/// the header bytes are `data[..HEADER_LEN]` and re-emit to exactly those bytes; the payload is
+/// `data[HEADER_LEN..len]`; the kind's typed getter answers; re-parsing `data[..len]` gives the
+/// same frame; and every proper prefix up to the header's end, plus a few longer ones, is
+/// `Incomplete` with the right `needed`. On `Incomplete`: `needed` exceeds `data.len()` and is at
+/// most a maximal frame. On an error: its message is not empty.
+///
+/// # Panics
+///
+/// With a message naming the broken property, if any property fails (that is, if the parser has a
+/// bug). Panicking is the point: the fuzzer and proptest report it with the input.
+pub fn check_parse_properties(data: &[u8], max_payload: u32) {
+    let limit = max_payload.min(MAX_PAYLOAD_LEN) as usize;
+    match parse_with_limit(data, max_payload) {
+        Ok(Parsed::Complete { frame, len }) => {
+            let payload_len = frame.header().payload_len as usize;
+            assert_eq!(len, HEADER_LEN + payload_len, "len is not 32 + payload_len");
+            assert!(len <= data.len(), "len {len} exceeds the input");
+            assert!(
+                payload_len <= limit,
+                "payload_len exceeds the limit {limit}"
+            );
+            check_complete(&data[..len], max_payload, frame);
+        }
+        Ok(Parsed::Incomplete { needed }) => {
+            assert!(
+                needed > data.len(),
+                "Incomplete needs {needed} bytes but has them"
+            );
+            assert!(
+                needed <= HEADER_LEN + limit,
+                "Incomplete needs {needed} bytes"
+            );
+        }
+        Err(error) => assert!(
+            !error.to_string().is_empty(),
+            "{error:?} displays as nothing"
+        ),
+    }
+}
+
+/// The properties of a complete `frame` parsed from exactly the bytes `data`.
+fn check_complete(data: &[u8], max_payload: u32, frame: Frame<'_>) {
+    let len = data.len();
+    let header = frame.header();
+    assert_eq!(frame.len(), len, "Frame::len disagrees with len");
+    assert_eq!(
+        frame.header_bytes(),
+        &data[..HEADER_LEN],
+        "header_bytes are not the input's"
+    );
+    let mut emitted = [0u8; HEADER_LEN];
+    header.emit(&mut emitted);
+    assert_eq!(
+        emitted,
+        data[..HEADER_LEN],
+        "{header:?} does not re-emit to its bytes"
+    );
+    assert_eq!(
+        frame.payload(),
+        &data[HEADER_LEN..],
+        "payload is not data[32..len]"
+    );
+    let typed = match frame.kind() {
+        Kind::Hello => frame.hello_name().is_some(),
+        Kind::Error => frame.error_reason().is_some(),
+        Kind::Welcome => frame.welcome().is_some_and(|w| w.id == header.dest),
+        _ => frame.hello_name().or(frame.error_reason()).is_none() && frame.welcome().is_none(),
+    };
+    assert!(
+        typed,
+        "the typed getters of a {} frame disagree with its kind",
+        frame.kind()
+    );
+    match parse_with_limit(data, max_payload) {
+        Ok(Parsed::Complete {
+            frame: again,
+            len: again_len,
+        }) => {
+            assert_eq!(again_len, len, "re-parse gives a different len");
+            assert_eq!(again.header(), header, "re-parse gives a different header");
+            assert_eq!(
+                again.payload(),
+                frame.payload(),
+                "re-parse gives a different payload"
+            );
+        }
+        other => panic!("re-parsing the frame's own {len} bytes gives {other:?}"),
+    }
+    // Every cut up to the header's end, then a few inside the payload.
+    let cuts = (0..=HEADER_LEN).chain([HEADER_LEN + 1, (HEADER_LEN + len) / 2, len - 1]);
+    for cut in cuts.filter(|&cut| cut < len) {
+        let needed = if cut < HEADER_LEN { HEADER_LEN } else { len };
+        match parse_with_limit(&data[..cut], max_payload) {
+            Ok(Parsed::Incomplete { needed: got }) if got == needed => {}
+            other => panic!("a {cut}-byte prefix of a {len}-byte frame gives {other:?}"),
+        }
+    }
 }
 
 /// Checks magic, version and kind as far as `buf` holds them.
@@ -435,13 +543,11 @@ fn check_fields(kind: Kind, raw: &RawHeader) -> Result<(), FrameError> {
 /// Checks the payload against what the kind requires.
 fn check_payload(kind: Kind, raw: &RawHeader, payload: &[u8]) -> Result<(), FrameError> {
     match kind {
-        Kind::Hello | Kind::Error => {
-            if std::str::from_utf8(payload).is_err() {
-                return Err(FrameError::BadPayload {
-                    kind,
-                    reason: "is not valid UTF-8",
-                });
-            }
+        Kind::Hello | Kind::Error if std::str::from_utf8(payload).is_err() => {
+            return Err(FrameError::BadPayload {
+                kind,
+                reason: "is not valid UTF-8",
+            });
         }
         Kind::Welcome => {
             // check_fields has pinned the length to WELCOME_LEN.
