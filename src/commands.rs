@@ -37,10 +37,33 @@ pub fn secs(value: f64) -> Duration {
 pub fn prepare_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
-    let probe = dir.join(".clocklab-write-test");
+    let probe = dir.join(format!(".clocklab-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"")
         .and_then(|()| std::fs::remove_file(&probe))
         .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+}
+
+/// Refuses a directory that already holds the files of another run: logs are never overwritten,
+/// and a directory that mixed two runs could not be checked.
+pub fn refuse_used_dir(dir: &Path) -> Result<(), Failure> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let used = entries.filter_map(Result::ok).find(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name == ROUTER_STATS_FILE
+            || crate::eventlog::machine_of_file_name(&name).is_some()
+            || (name.starts_with("summary-") && name.ends_with(".yaml"))
+    });
+    match used {
+        Some(entry) => Err(format!(
+            "{} already holds the files of another run ({}); choose a new directory or remove them",
+            dir.display(),
+            entry.file_name().to_string_lossy()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.
@@ -73,6 +96,7 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
         );
     }
     prepare_dir(&args.run_dir)?;
+    refuse_used_dir(&args.run_dir)?;
     let addr = SocketAddr::new(ip, r.port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         format!(
@@ -134,6 +158,9 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
 pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
     let config = load_config(&args.common.config)?;
     let name = format!("{}:{}", args.address, args.port);
+    prepare_dir(&args.log_dir)?;
+    // Every machine of a run checks before it says HELLO; logs appear only after all have.
+    refuse_used_dir(&args.log_dir)?;
     let router = match args.router {
         Some(addr) => addr,
         None => {
@@ -181,7 +208,6 @@ pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
             })
         }
     };
-    prepare_dir(&args.log_dir)?;
     let opts = ClientOptions {
         name: name.clone(),
         router,

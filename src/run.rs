@@ -102,8 +102,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let wall = WallClock::new();
     let run_id = format!("{}-seed-{master}", utc_stamp(wall.now_ns() / 1_000_000_000));
-    let run_dir = config.run.log_dir.join(run_id);
-    prepare_dir(&run_dir)?;
+    let run_dir = create_run_dir(&config.run.log_dir, &run_id)?;
     let trials = config.run.trials;
     println!(
         "run {}: {} machines, {trials} trial(s) of {} s, seed {master}",
@@ -155,6 +154,27 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
         (false, true) => ExitCode::SUCCESS,
         (false, false) => ExitCode::FAILURE,
     })
+}
+
+/// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
+/// with the same seed in the same second never share a directory).
+fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
+    prepare_dir(parent)?;
+    for n in 1..1000 {
+        let dir = match n {
+            1 => parent.join(base),
+            _ => parent.join(format!("{base}-{n}")),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "{} holds too many runs named {base}",
+        parent.display()
+    ))
 }
 
 /// The configuration file with the command line's overrides, validated.
