@@ -26,6 +26,8 @@ pub enum Command {
     Server(ServerArgs),
     /// Start one model machine by hand: `clocklab client 127.0.0.1 8001` names it 127.0.0.1:8001.
     Client(ClientArgs),
+    /// Run the same model on virtual time: thousands of trials a second, byte-identical for a seed.
+    Simulate(SimulateArgs),
     /// Verify a run directory from its logs: clock rules, message matching and conservation, tick counts.
     Check(CheckArgs),
 }
@@ -38,9 +40,10 @@ pub struct Common {
     pub config: PathBuf,
 }
 
-/// Options of `run`; each overrides its value in the configuration file.
+/// The model's options, shared by `run` and `simulate`; each overrides its value in the
+/// configuration file.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct ModelArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: Common,
@@ -65,9 +68,35 @@ pub struct RunArgs {
     /// Directory in which the run directory is created (default: the configured log_dir).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
     /// Router port (0 picks a free one).
     #[arg(long)]
     pub port: Option<u16>,
+}
+
+/// Options of `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+    /// Network latency: fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN (e.g. fixed:0,
+    /// uniform:50us:2ms, exp:100us:1ms).
+    #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
+    pub latency: crate::sim::Latency,
+    /// Start of simulated time, seconds since the UNIX epoch (default 2026-01-01T00:00:00Z).
+    #[arg(long, value_name = "SECS")]
+    pub epoch: Option<u64>,
+    /// Keep only the summaries and run.yaml, not the event logs (for sweeps).
+    #[arg(long)]
+    pub no_logs: bool,
 }
 
 /// Options of `server`.

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::{ClientArgs, ServerArgs};
+use crate::cli::{ClientArgs, ModelArgs, ServerArgs};
 use crate::client::{self, ClientError, ClientOptions, write_yaml_atomically};
 use crate::config::{Config, Rates};
 use crate::machine::MAX_RATE;
@@ -64,6 +64,37 @@ pub fn refuse_used_dir(dir: &Path) -> Result<(), Failure> {
         )),
         None => Ok(()),
     }
+}
+
+/// The configuration file with the command line's overrides, validated.
+pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
+    let mut config = load_config(&args.common.config)?;
+    if let Some(d) = args.duration {
+        config.run.duration = d;
+    }
+    if let Some(n) = args.machines {
+        if n != config.machines.count {
+            config.machines.count = n;
+            config.machines.names = None;
+        }
+    }
+    if let Some(rates) = &args.rates {
+        config.machines.rates = Rates::List(rates.clone());
+    }
+    if let Some(seed) = args.seed {
+        config.run.seed = Some(seed);
+    }
+    if let Some(r) = args.action_range {
+        config.machines.action_range = r;
+    }
+    if let Some(k) = args.trials {
+        config.run.trials = k;
+    }
+    if let Some(out) = &args.out {
+        config.run.log_dir = out.clone();
+    }
+    config.validate("command line").map_err(|e| e.to_string())?;
+    Ok(config)
 }
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.

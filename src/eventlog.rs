@@ -700,3 +700,16 @@ fn check_row(
 
 #[cfg(test)]
 mod tests;
+
+/// Writes a whole log at once: `text` must be the header line and the rows, as [`format_record`]
+/// makes them. Like [`LogWriter::create`], it never overwrites an existing file. The simulator uses
+/// it: a simulated trial has no crash to survive, so one write beats one per row.
+pub fn write_whole_log(path: &Path, text: &str) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| with_path(path, "cannot create the event log", e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| with_path(path, "cannot write the event log", e))
+}

@@ -18,5 +18,7 @@ pub mod machine;
 pub mod route;
 pub mod router;
 pub mod run;
+pub mod sim;
+pub mod simulate;
 pub mod wallclock;
 pub mod wire;

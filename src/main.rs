@@ -8,6 +8,7 @@ use clocklab::check;
 use clocklab::cli::{Cli, Command};
 use clocklab::commands;
 use clocklab::run;
+use clocklab::simulate;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Server(args) => commands::server(args),
         Command::Client(args) => commands::client(args),
+        Command::Simulate(args) => simulate::command(args),
         Command::Check(args) => check::command(&args.run_dir),
     };
     result.unwrap_or_else(|message| {

@@ -19,9 +19,9 @@ use crate::check;
 use crate::cli::RunArgs;
 use crate::client::{ClientSummary, summary_file_name, write_yaml_atomically};
 use crate::commands::{
-    Failure, LISTENING, ROUTER_STATS_FILE, STARTED, fresh_seed, load_config, prepare_dir, secs,
+    Failure, LISTENING, ROUTER_STATS_FILE, STARTED, configure, fresh_seed, prepare_dir, secs,
 };
-use crate::config::{Config, Rates};
+use crate::config::Config;
 use crate::machine::derive_seed;
 use crate::router::RouterStats;
 use crate::wallclock::WallClock;
@@ -70,6 +70,9 @@ pub struct RunRecord {
     pub clocklab_version: String,
     /// Whether the trial ran on virtual time (the simulator) rather than as processes.
     pub simulated: bool,
+    /// The simulated network's latency model; absent for a run of real processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<crate::sim::Latency>,
     /// This trial's number, from 1.
     pub trial: u32,
     /// How many trials the run has.
@@ -98,7 +101,10 @@ pub struct RunRecord {
 
 /// `clocklab run`.
 pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
-    let config = configure(&args)?;
+    let mut config = configure(&args.model)?;
+    if let Some(port) = args.port {
+        config.router.port = port;
+    }
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let wall = WallClock::new();
     let run_id = format!("{}-seed-{master}", utc_stamp(wall.now_ns() / 1_000_000_000));
@@ -118,14 +124,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
     for k in 1..=trials {
-        let (dir, seed) = if trials == 1 {
-            (run_dir.clone(), master)
-        } else {
-            (
-                run_dir.join(format!("trial-{k}")),
-                derive_seed(master, TRIAL_STREAM + u64::from(k)),
-            )
-        };
+        let (dir, seed) = trial_dir_and_seed(&run_dir, master, k, trials);
         prepare_dir(&dir)?;
         let trial = Trial {
             index: k,
@@ -134,7 +133,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
             seed,
             master,
             config: &config,
-            config_path: &args.common.config,
+            config_path: &args.model.common.config,
             exe: &exe,
             stop: &stop,
         };
@@ -156,9 +155,22 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
     })
 }
 
+/// Trial `k` of `trials`: its directory (the run directory itself for a one-trial run, else
+/// `trial-<k>` inside it) and its seed (the master seed for a one-trial run, else derived from it).
+pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (PathBuf, u64) {
+    if trials == 1 {
+        (run_dir.to_path_buf(), master)
+    } else {
+        (
+            run_dir.join(format!("trial-{k}")),
+            derive_seed(master, TRIAL_STREAM + u64::from(k)),
+        )
+    }
+}
+
 /// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
 /// with the same seed in the same second never share a directory).
-fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
+pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
     prepare_dir(parent)?;
     for n in 1..1000 {
         let dir = match n {
@@ -175,40 +187,6 @@ fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
         "{} holds too many runs named {base}",
         parent.display()
     ))
-}
-
-/// The configuration file with the command line's overrides, validated.
-fn configure(args: &RunArgs) -> Result<Config, Failure> {
-    let mut config = load_config(&args.common.config)?;
-    if let Some(d) = args.duration {
-        config.run.duration = d;
-    }
-    if let Some(n) = args.machines {
-        if n != config.machines.count {
-            config.machines.count = n;
-            config.machines.names = None;
-        }
-    }
-    if let Some(rates) = &args.rates {
-        config.machines.rates = Rates::List(rates.clone());
-    }
-    if let Some(seed) = args.seed {
-        config.run.seed = Some(seed);
-    }
-    if let Some(r) = args.action_range {
-        config.machines.action_range = r;
-    }
-    if let Some(k) = args.trials {
-        config.run.trials = k;
-    }
-    if let Some(out) = &args.out {
-        config.run.log_dir = out.clone();
-    }
-    if let Some(port) = args.port {
-        config.router.port = port;
-    }
-    config.validate("command line").map_err(|e| e.to_string())?;
-    Ok(config)
 }
 
 struct Trial<'a> {
@@ -288,6 +266,7 @@ impl Trial<'_> {
         let record = RunRecord {
             clocklab_version: env!("CARGO_PKG_VERSION").into(),
             simulated: false,
+            latency: None,
             trial: self.index,
             trials: self.count,
             master_seed: self.master,
@@ -491,7 +470,7 @@ fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 }
 
 /// The per-machine table printed after each trial.
-fn print_summary(record: &RunRecord) {
+pub fn print_summary(record: &RunRecord) {
     println!(
         "trial {}/{} (seed {}):",
         record.trial, record.trials, record.seed

@@ -1,0 +1,373 @@
+//! The simulator: the second driver of the sans-IO [`Machine`], on virtual time.
+//!
+//! A discrete-event scheduler holds (time, sequence number, event) in a priority queue and jumps
+//! straight to the next event. Machines tick at their deadlines exactly as the real client does
+//! (absolute deadlines from a common start); a frame a machine sends goes where [`route::targets`]
+//! (the router's own rule) says, and joins each destination's queue after a latency drawn from a
+//! [`Latency`] model. When the trial's time is up, the machines stop ticking and the frames still
+//! in flight are delivered into the queues, as the real router delivers everything that arrived
+//! before each BYE: they are reported as unprocessed.
+//!
+//! Everything is a function of the options: the same options give the same records, byte for byte.
+//! Nothing here reads a clock or touches a file.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt;
+use std::str::FromStr;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::client::{ClientSummary, Unprocessed};
+use crate::eventlog::{EventKind, Record};
+use crate::machine::{ConfigError, Machine, MachineConfig, Message, derive_seed};
+use crate::route;
+use crate::router::{KindCount, PairCount, RouterStats};
+use crate::wire::HEADER_LEN;
+
+/// The stream (see [`derive_seed`]) the latency draws come from, apart from the machines' own.
+const LATENCY_STREAM: u64 = 0x6c61_7465_6e63_7900;
+/// The default start of simulated time: 2026-01-01T00:00:00Z, in nanoseconds since the UNIX epoch.
+pub const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
+
+/// How long a frame takes from its sender to a destination's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum Latency {
+    /// Always the same delay (zero allowed).
+    Fixed {
+        /// The delay, nanoseconds.
+        ns: u64,
+    },
+    /// Uniform between two delays, both included.
+    Uniform {
+        /// The shortest delay, nanoseconds.
+        min_ns: u64,
+        /// The longest delay, nanoseconds.
+        max_ns: u64,
+    },
+    /// A fixed base plus exponentially distributed jitter.
+    Exponential {
+        /// The base delay, nanoseconds.
+        base_ns: u64,
+        /// The mean of the jitter added to it, nanoseconds.
+        mean_ns: u64,
+    },
+}
+
+impl Default for Latency {
+    /// 100 microseconds, about a loopback hop through the router.
+    fn default() -> Self {
+        Latency::Fixed { ns: 100_000 }
+    }
+}
+
+impl Latency {
+    fn draw(&self, rng: &mut Xoshiro256PlusPlus) -> u64 {
+        match *self {
+            Latency::Fixed { ns } => ns,
+            Latency::Uniform { min_ns, max_ns } => rng.random_range(min_ns..=max_ns),
+            Latency::Exponential { base_ns, mean_ns } => {
+                // Inverse transform: -mean * ln(U), U uniform in (0, 1].
+                let u: f64 = 1.0 - rng.random::<f64>();
+                base_ns.saturating_add((-(mean_ns as f64) * u.ln()).round() as u64)
+            }
+        }
+    }
+}
+
+/// Reads a duration such as `250us`, `1.5ms`, `0`, `2s` into nanoseconds.
+fn parse_duration_ns(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, scale) = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]
+        .iter()
+        .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
+        .unwrap_or((text, 1e9));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 250us, 1.5ms or 0"))?;
+    if !(value >= 0.0 && value * scale < 3.6e12) {
+        return Err(format!("{text:?}: a latency is between 0 and one hour"));
+    }
+    Ok((value * scale).round() as u64)
+}
+
+impl FromStr for Latency {
+    type Err = String;
+
+    /// `fixed:DELAY`, `uniform:MIN:MAX` or `exp:BASE:MEAN`, e.g. `fixed:0`, `uniform:50us:2ms`,
+    /// `exp:100us:1ms`. A bare delay means `fixed`.
+    fn from_str(text: &str) -> Result<Latency, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let latency = match parts.as_slice() {
+            [delay] | ["fixed", delay] => Latency::Fixed {
+                ns: parse_duration_ns(delay)?,
+            },
+            ["uniform", min, max] => Latency::Uniform {
+                min_ns: parse_duration_ns(min)?,
+                max_ns: parse_duration_ns(max)?,
+            },
+            ["exp", base, mean] => Latency::Exponential {
+                base_ns: parse_duration_ns(base)?,
+                mean_ns: parse_duration_ns(mean)?,
+            },
+            _ => {
+                return Err(format!(
+                    "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
+                     (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
+                ));
+            }
+        };
+        if let Latency::Uniform { min_ns, max_ns } = latency {
+            if min_ns > max_ns {
+                return Err(format!("{text:?}: the minimum is above the maximum"));
+            }
+        }
+        Ok(latency)
+    }
+}
+
+/// A duration in the largest unit that shows it exactly, as [`Latency::from_str`] reads it.
+fn duration_text(ns: u64) -> String {
+    match ns {
+        0 => "0".into(),
+        _ if ns % 1_000_000_000 == 0 => format!("{}s", ns / 1_000_000_000),
+        _ if ns % 1_000_000 == 0 => format!("{}ms", ns / 1_000_000),
+        _ if ns % 1_000 == 0 => format!("{}us", ns / 1_000),
+        _ => format!("{ns}ns"),
+    }
+}
+
+impl fmt::Display for Latency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Latency::Fixed { ns } => write!(f, "fixed:{}", duration_text(ns)),
+            Latency::Uniform { min_ns, max_ns } => {
+                write!(
+                    f,
+                    "uniform:{}:{}",
+                    duration_text(min_ns),
+                    duration_text(max_ns)
+                )
+            }
+            Latency::Exponential { base_ns, mean_ns } => {
+                write!(
+                    f,
+                    "exp:{}:{}",
+                    duration_text(base_ns),
+                    duration_text(mean_ns)
+                )
+            }
+        }
+    }
+}
+
+/// One simulated trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOptions {
+    /// Machine names by id (index 0 is machine 1); their number is N.
+    pub names: Vec<String>,
+    /// Ticks per second by id.
+    pub rates: Vec<f64>,
+    /// R, the action range.
+    pub action_range: u32,
+    /// How long the trial runs, nanoseconds of virtual time.
+    pub duration_ns: u64,
+    /// The trial's seed: machine `id` gets `derive_seed(seed, id)`, as under `run`.
+    pub seed: u64,
+    /// When simulated time starts, nanoseconds since the UNIX epoch.
+    pub epoch_ns: u64,
+    /// The network's latency.
+    pub latency: Latency,
+}
+
+/// What a simulated trial produced besides its log records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOutcome {
+    /// Each machine's summary, by id.
+    pub summaries: Vec<ClientSummary>,
+    /// The counts a router would have kept.
+    pub router: RouterStats,
+    /// Events processed: ticks plus deliveries.
+    pub events: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// Machine index (id - 1) is due to tick.
+    Tick(u16),
+    /// A message joins the queue of machine index `dest`.
+    Deliver { dest: u16, message: MessageKey },
+}
+
+/// A message in the scheduler (ordered, so that ties in time break deterministically).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct MessageKey {
+    source: u16,
+    seq: u32,
+    clock: u64,
+    sent_ns: u64,
+}
+
+/// Runs one trial, handing every log record to `sink` in the order each machine produced them.
+pub fn simulate(
+    opts: &SimOptions,
+    mut sink: impl FnMut(&Record),
+) -> Result<SimOutcome, ConfigError> {
+    let n = u16::try_from(opts.names.len()).map_err(|_| ConfigError::Machines(u16::MAX))?;
+    let mut machines = Vec::with_capacity(usize::from(n));
+    for id in 1..=n {
+        machines.push(Machine::new(MachineConfig {
+            id,
+            machines: n,
+            action_range: opts.action_range,
+            rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
+            seed: derive_seed(opts.seed, u64::from(id)),
+            start_ns: opts.epoch_ns,
+        })?);
+    }
+    let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
+    let mut latency_rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(opts.seed, LATENCY_STREAM));
+    let mut heap: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
+    let mut next_seq = 0u64;
+    let mut push = |heap: &mut BinaryHeap<_>, time: u64, event: Event| {
+        heap.push(Reverse((time, next_seq, event)));
+        next_seq += 1;
+    };
+    for (index, m) in machines.iter().enumerate() {
+        push(&mut heap, m.poll_timeout(), Event::Tick(index as u16));
+    }
+    let mut frames: BTreeMap<String, KindCount> = BTreeMap::new();
+    let mut delivered = vec![0u64; usize::from(n) * usize::from(n)];
+    let mut events = 0u64;
+    while let Some(Reverse((time, _, event))) = heap.pop() {
+        if time > end_ns {
+            if let Event::Deliver { .. } = event {
+                // In flight at the stop: it still reaches the queue, unprocessed.
+            } else {
+                continue;
+            }
+        }
+        events += 1;
+        match event {
+            Event::Deliver { dest, message } => {
+                let m = &mut machines[usize::from(dest)];
+                m.handle_message(Message {
+                    source: message.source,
+                    seq: message.seq,
+                    clock: message.clock,
+                    sent_ns: message.sent_ns,
+                });
+                delivered
+                    [(usize::from(message.source) - 1) * usize::from(n) + usize::from(dest)] += 1;
+            }
+            Event::Tick(index) => {
+                let m = &mut machines[usize::from(index)];
+                m.handle_timeout(time);
+                while let Some(record) = m.poll_event() {
+                    sink(&record);
+                }
+                while let Some(header) = m.poll_transmit() {
+                    let count = frames.entry(header.kind.name().to_string()).or_default();
+                    count.frames += 1;
+                    count.bytes += HEADER_LEN as u64;
+                    let Some(targets) = route::targets(header.kind, header.source, header.dest, n)
+                    else {
+                        continue;
+                    };
+                    let message = MessageKey {
+                        source: header.source,
+                        seq: header.seq,
+                        clock: header.logical_clock,
+                        sent_ns: header.system_time_ns,
+                    };
+                    for dest in targets.iter(n) {
+                        let at = time.saturating_add(opts.latency.draw(&mut latency_rng));
+                        push(
+                            &mut heap,
+                            at,
+                            Event::Deliver {
+                                dest: dest - 1,
+                                message,
+                            },
+                        );
+                    }
+                }
+                push(&mut heap, m.poll_timeout(), Event::Tick(index));
+            }
+        }
+    }
+    let summaries = machines
+        .iter()
+        .zip(&opts.names)
+        .map(|(m, name)| summary(m, name, opts, end_ns))
+        .collect();
+    let pairs = delivered
+        .iter()
+        .enumerate()
+        .filter(|&(_, &count)| count > 0)
+        .map(|(i, &count)| PairCount {
+            source: (i / usize::from(n) + 1) as u16,
+            dest: (i % usize::from(n) + 1) as u16,
+            delivered: count,
+            undeliverable: 0,
+        })
+        .collect();
+    let router = RouterStats {
+        listen: "simulated".into(),
+        machines: n,
+        names: opts.names.clone(),
+        start_time_ns: Some(opts.epoch_ns),
+        stop_time_ns: end_ns,
+        stopped_by: "the end of the simulated trial".into(),
+        frames,
+        pairs,
+        connections: Vec::new(),
+    };
+    Ok(SimOutcome {
+        summaries,
+        router,
+        events,
+    })
+}
+
+fn summary(m: &Machine, name: &str, opts: &SimOptions, end_ns: u64) -> ClientSummary {
+    let cfg = m.config();
+    let stats = m.stats();
+    ClientSummary {
+        id: cfg.id,
+        name: name.to_string(),
+        machines: cfg.machines,
+        rate: cfg.rate,
+        action_range: cfg.action_range,
+        run_seed: opts.seed,
+        seed: cfg.seed,
+        start_time_ns: cfg.start_ns,
+        stop_time_ns: end_ns,
+        ticks: stats.ticks,
+        events: EventKind::ALL
+            .iter()
+            .map(|&k| (k.as_str().to_string(), stats.count(k)))
+            .collect(),
+        frames_sent: m.frames_sent(),
+        final_clock: m.clock(),
+        max_queue: stats.max_queue,
+        max_jump: stats.max_jump,
+        refused: 0,
+        unprocessed: m
+            .queued()
+            .map(|q| Unprocessed {
+                source: q.source,
+                seq: q.seq,
+                clock: q.clock,
+            })
+            .collect(),
+        ended: "the simulated trial ended".into(),
+        orderly: true,
+    }
+}
+
+#[cfg(test)]
+mod tests;

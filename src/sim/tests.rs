@@ -1,0 +1,205 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn opts(rates: &[f64], seed: u64) -> SimOptions {
+    SimOptions {
+        names: (1..=rates.len()).map(|i| format!("m{i}")).collect(),
+        rates: rates.to_vec(),
+        action_range: 10,
+        duration_ns: 10_000_000_000,
+        seed,
+        epoch_ns: DEFAULT_EPOCH_NS,
+        latency: Latency::default(),
+    }
+}
+
+fn run(opts: &SimOptions) -> (Vec<Record>, SimOutcome) {
+    let mut records = Vec::new();
+    let outcome = simulate(opts, |r| records.push(*r)).unwrap();
+    (records, outcome)
+}
+
+#[test]
+fn latency_models_read_and_print() {
+    assert_eq!("fixed:0".parse(), Ok(Latency::Fixed { ns: 0 }));
+    assert_eq!("250us".parse(), Ok(Latency::Fixed { ns: 250_000 }));
+    assert_eq!("fixed:1.5ms".parse(), Ok(Latency::Fixed { ns: 1_500_000 }));
+    assert_eq!(
+        "uniform:50us:2ms".parse(),
+        Ok(Latency::Uniform {
+            min_ns: 50_000,
+            max_ns: 2_000_000
+        })
+    );
+    assert_eq!(
+        "exp:100us:1ms".parse(),
+        Ok(Latency::Exponential {
+            base_ns: 100_000,
+            mean_ns: 1_000_000
+        })
+    );
+    for text in ["fixed:0", "fixed:100us", "uniform:50us:2ms", "exp:7ns:1s"] {
+        assert_eq!(text.parse::<Latency>().unwrap().to_string(), text);
+    }
+    assert_eq!(Latency::default().to_string(), "fixed:100us");
+    for bad in [
+        "fast",
+        "fixed:-1ms",
+        "uniform:2ms:1ms",
+        "uniform:1ms",
+        "exp:1ms",
+        "fixed:2h",
+    ] {
+        assert!(bad.parse::<Latency>().is_err(), "{bad} should be refused");
+    }
+    assert_eq!(
+        "uniform:2ms:1ms".parse::<Latency>(),
+        Err("\"uniform:2ms:1ms\": the minimum is above the maximum".to_string())
+    );
+}
+
+#[test]
+fn ticks_fall_exactly_on_the_deadlines_up_to_the_end() {
+    // 10 s: ticks at 0, 1/rate, ..., up to and including the end.
+    let (records, outcome) = run(&opts(&[1.0, 2.5, 6.0], 1));
+    let ticks: Vec<u64> = outcome.summaries.iter().map(|s| s.ticks).collect();
+    assert_eq!(ticks, vec![11, 26, 61]);
+    for id in 1..=3u16 {
+        let rows = records.iter().filter(|r| r.machine == id).count() as u64;
+        assert_eq!(rows, ticks[usize::from(id) - 1]);
+    }
+    let first_of_3: Vec<u64> = records
+        .iter()
+        .filter(|r| r.machine == 3)
+        .take(3)
+        .map(|r| r.system_time_us)
+        .collect();
+    let epoch_us = DEFAULT_EPOCH_NS / 1_000;
+    // Logs show microseconds, truncated: the deadline 166,666,667 ns shows as 166,666 us.
+    assert_eq!(
+        first_of_3,
+        vec![epoch_us, epoch_us + 166_666, epoch_us + 333_333]
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trial_and_another_seed_another() {
+    let a = run(&opts(&[3.0, 5.0, 40.0], 42));
+    let b = run(&opts(&[3.0, 5.0, 40.0], 42));
+    assert_eq!(a, b);
+    let c = run(&opts(&[3.0, 5.0, 40.0], 43));
+    assert_ne!(a.0, c.0);
+    let mut jittered = opts(&[3.0, 5.0, 40.0], 42);
+    jittered.latency = Latency::Exponential {
+        base_ns: 50_000,
+        mean_ns: 2_000_000,
+    };
+    assert_eq!(run(&jittered), run(&jittered));
+}
+
+/// Every pair's books balance: sent = received + unprocessed (nothing is undeliverable on a
+/// simulated network), and every receive obeys the clock rule.
+fn assert_books_balance(records: &[Record], outcome: &SimOutcome, n: u16) {
+    let mut sent: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    let mut received: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    let mut clocks = vec![0u64; usize::from(n)];
+    for r in records {
+        let previous = &mut clocks[usize::from(r.machine) - 1];
+        match r.event {
+            EventKind::Send => *sent.entry((r.machine, r.peer.unwrap())).or_default() += 1,
+            EventKind::Broadcast => {
+                for d in (1..=n).filter(|&d| d != r.machine) {
+                    *sent.entry((r.machine, d)).or_default() += 1;
+                }
+            }
+            EventKind::Receive => {
+                *received.entry((r.peer.unwrap(), r.machine)).or_default() += 1;
+                assert_eq!(r.logical_clock, (*previous).max(r.msg_clock.unwrap()) + 1);
+            }
+            EventKind::Internal => {}
+        }
+        if r.event != EventKind::Receive {
+            assert_eq!(r.logical_clock, *previous + 1);
+        }
+        *previous = r.logical_clock;
+    }
+    for s in &outcome.summaries {
+        for u in &s.unprocessed {
+            *received.entry((u.source, s.id)).or_default() += 1;
+        }
+    }
+    assert_eq!(sent, received);
+    let delivered: BTreeMap<(u16, u16), u64> = outcome
+        .router
+        .pairs
+        .iter()
+        .map(|p| ((p.source, p.dest), p.delivered))
+        .collect();
+    assert_eq!(sent, delivered);
+}
+
+#[test]
+fn books_balance_and_clock_rules_hold() {
+    for (rates, latency) in [
+        (vec![1.0, 6.0, 3.0], Latency::default()),
+        (vec![0.5, 60.0, 60.0], Latency::Fixed { ns: 0 }),
+        (
+            vec![2.0, 3.0, 4.0, 5.0, 6.0],
+            Latency::Uniform {
+                min_ns: 0,
+                max_ns: 900_000_000,
+            },
+        ),
+    ] {
+        let mut o = opts(&rates, 7);
+        o.latency = latency;
+        let (records, outcome) = run(&o);
+        assert_books_balance(&records, &outcome, rates.len() as u16);
+    }
+}
+
+#[test]
+fn a_message_arrives_no_sooner_than_the_latency() {
+    let mut o = opts(&[20.0, 20.0, 20.0], 3);
+    o.latency = Latency::Fixed { ns: 120_000_000 };
+    let (records, _) = run(&o);
+    let sent_at: BTreeMap<(u16, u32), u64> = records
+        .iter()
+        .filter(|r| matches!(r.event, EventKind::Send | EventKind::Broadcast))
+        .map(|r| ((r.machine, r.seq.unwrap()), r.system_time_us))
+        .collect();
+    let mut receives = 0;
+    for r in records.iter().filter(|r| r.event == EventKind::Receive) {
+        let sent = sent_at[&(r.peer.unwrap(), r.seq.unwrap())];
+        assert!(r.system_time_us >= sent + 120_000, "{r:?} sent at {sent}");
+        receives += 1;
+    }
+    assert!(receives > 100);
+}
+
+#[test]
+fn a_slow_machine_among_fast_ones_builds_a_queue() {
+    // Machine 1 serves 1 message a second; the others send it about 0.2 * 6 each a second.
+    let (_, outcome) = run(&SimOptions {
+        duration_ns: 60_000_000_000,
+        ..opts(&[1.0, 6.0, 6.0], 11)
+    });
+    let slow = &outcome.summaries[0];
+    assert_eq!(slow.ticks, 61);
+    // Nothing has arrived at its first tick; from then on the queue is never empty.
+    assert_eq!(slow.events["receive"], 60);
+    assert!(slow.unprocessed.len() > 60, "{}", slow.unprocessed.len());
+    assert!(outcome.summaries[1].max_queue <= 3);
+}
+
+#[test]
+fn bad_machine_settings_are_refused() {
+    assert_eq!(
+        simulate(&opts(&[1.0], 1), |_| {}).unwrap_err(),
+        ConfigError::Machines(1)
+    );
+    let mut o = opts(&[1.0, 2.0], 1);
+    o.rates = vec![1.0];
+    assert_eq!(simulate(&o, |_| {}).unwrap_err(), ConfigError::Rate(0.0));
+}

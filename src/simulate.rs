@@ -1,0 +1,197 @@
+//! `clocklab simulate`: runs trials on virtual time with [`sim`] and writes the same files as
+//! `run` (logs, summaries, `router.yaml`, `run.yaml` marked as simulated), so `check` and `analyze`
+//! work on them unchanged.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::check;
+use crate::cli::SimulateArgs;
+use crate::client::{summary_file_name, write_yaml_atomically};
+use crate::commands::{Failure, ROUTER_STATS_FILE, configure, fresh_seed};
+use crate::config::Config;
+use crate::eventlog::{self, HEADER};
+use crate::run::{
+    MachineRecord, RUN_FILE, RunRecord, create_run_dir, print_summary, trial_dir_and_seed,
+    utc_stamp,
+};
+use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
+use crate::wallclock::WallClock;
+
+/// What simulating a set of trials did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    /// Trials simulated.
+    pub trials: u32,
+    /// Scheduler events processed (ticks and deliveries).
+    pub events: u64,
+    /// Trials whose check found a violation.
+    pub failed_checks: u32,
+}
+
+/// How to simulate a run: the configuration plus what only the simulator has.
+#[derive(Clone, Debug)]
+pub struct Plan<'a> {
+    /// The configuration in force (overrides applied).
+    pub config: &'a Config,
+    /// The master seed.
+    pub master: u64,
+    /// The network's latency.
+    pub latency: Latency,
+    /// When simulated time starts, nanoseconds since the UNIX epoch.
+    pub epoch_ns: u64,
+    /// Whether to write the event logs (and so to check them).
+    pub logs: bool,
+    /// Whether to print each trial's table.
+    pub verbose: bool,
+}
+
+/// `clocklab simulate`.
+pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
+    let config = configure(&args.model)?;
+    let master = config.run.seed.unwrap_or_else(fresh_seed);
+    let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
+    let run_dir = create_run_dir(&config.run.log_dir, &format!("{stamp}-sim-seed-{master}"))?;
+    let plan = Plan {
+        config: &config,
+        master,
+        latency: args.latency,
+        epoch_ns: args
+            .epoch
+            .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000)),
+        logs: !args.no_logs,
+        verbose: config.run.trials <= 3,
+    };
+    println!(
+        "simulate {}: {} machines, {} trial(s) of {} s, latency {}, seed {master}",
+        run_dir.display(),
+        config.machines.count,
+        config.run.trials,
+        config.run.duration,
+        plan.latency
+    );
+    let started = Instant::now();
+    let totals = simulate_run(&plan, &run_dir)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "simulated {} trial(s), {} events in {:.3} s ({:.1} M events/s, files included)",
+        totals.trials,
+        totals.events,
+        secs,
+        totals.events as f64 / secs / 1e6
+    );
+    if plan.logs {
+        match totals.failed_checks {
+            0 => println!("check: every trial passed"),
+            n => println!("check: {n} trial(s) FAILED; run `clocklab check` on them for details"),
+        }
+    }
+    println!("run directory: {}", run_dir.display());
+    Ok(if totals.failed_checks == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Simulates every trial of `plan` into `run_dir`, checking each one when logs are written.
+pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> {
+    let trials = plan.config.run.trials;
+    let mut totals = Totals::default();
+    for k in 1..=trials {
+        let (dir, seed) = trial_dir_and_seed(run_dir, plan.master, k, trials);
+        if dir != run_dir {
+            std::fs::create_dir(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let record = simulate_trial(plan, k, seed, &dir, &mut totals)?;
+        if plan.verbose {
+            print_summary(&record);
+        }
+        if plan.logs {
+            let report = check::check_trial(&dir);
+            if !report.passed() {
+                println!("{report}");
+                totals.failed_checks += 1;
+            }
+        }
+    }
+    Ok(totals)
+}
+
+fn simulate_trial(
+    plan: &Plan<'_>,
+    k: u32,
+    seed: u64,
+    dir: &Path,
+    totals: &mut Totals,
+) -> Result<RunRecord, Failure> {
+    let config = plan.config;
+    let mut names = config.machine_names();
+    // Ids go by sorted name, as the router gives them.
+    names.sort();
+    let rates = config.machine_rates(seed);
+    let opts = SimOptions {
+        names: names.clone(),
+        rates: rates.clone(),
+        action_range: config.machines.action_range,
+        duration_ns: (config.run.duration * 1e9).round() as u64,
+        seed,
+        epoch_ns: plan.epoch_ns,
+        latency: plan.latency,
+    };
+    let mut logs: Vec<String> = vec![format!("{HEADER}\n"); names.len()];
+    let logs_wanted = plan.logs;
+    let outcome = sim::simulate(&opts, |record| {
+        if logs_wanted {
+            eventlog::format_record(record, &mut logs[usize::from(record.machine) - 1]);
+        }
+    })
+    .map_err(|e| format!("simulate: {e}"))?;
+    totals.trials += 1;
+    totals.events += outcome.events;
+    let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
+    if plan.logs {
+        for (i, text) in logs.iter().enumerate() {
+            let path = eventlog::log_path(dir, i as u16 + 1);
+            eventlog::write_whole_log(&path, text).map_err(|e| write_err(&path, e))?;
+        }
+    }
+    for summary in &outcome.summaries {
+        let path = dir.join(summary_file_name(summary.id));
+        write_yaml_atomically(&path, summary).map_err(|e| write_err(&path, e))?;
+    }
+    let path = dir.join(ROUTER_STATS_FILE);
+    write_yaml_atomically(&path, &outcome.router).map_err(|e| write_err(&path, e))?;
+    let record = RunRecord {
+        clocklab_version: env!("CARGO_PKG_VERSION").into(),
+        simulated: true,
+        latency: Some(plan.latency),
+        trial: k,
+        trials: config.run.trials,
+        master_seed: plan.master,
+        seed,
+        config: config.clone(),
+        duration: config.run.duration,
+        start_time_ns: Some(opts.epoch_ns),
+        stop_time_ns: opts.epoch_ns + opts.duration_ns,
+        interrupted: false,
+        machines: outcome
+            .summaries
+            .into_iter()
+            .map(|s| MachineRecord {
+                id: s.id,
+                name: s.name.clone(),
+                rate: s.rate,
+                seed: s.seed,
+                summary: Some(s),
+            })
+            .collect(),
+        router: Some(outcome.router),
+        processes: Vec::new(),
+    };
+    let path = dir.join(RUN_FILE);
+    write_yaml_atomically(&path, &record).map_err(|e| write_err(&path, e))?;
+    Ok(record)
+}
