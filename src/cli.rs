@@ -28,6 +28,9 @@ pub enum Command {
     Client(ClientArgs),
     /// Run the same model on virtual time: thousands of trials a second, byte-identical for a seed.
     Simulate(SimulateArgs),
+    /// Whole studies on the simulator: the classic three scenarios, or a parameter sweep.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// Verify a run directory from its logs: clock rules, message matching and conservation, tick counts.
     Check(CheckArgs),
 }
@@ -154,4 +157,83 @@ pub struct ClientArgs {
 pub struct CheckArgs {
     /// A run directory (or a multi-trial run directory) written by `run`.
     pub run_dir: PathBuf,
+}
+
+/// The experiments.
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Baseline, smaller rate variation and fewer internal events, many trials each, side by side.
+    Classic(ClassicArgs),
+    /// One parameter over a list of values, many seeds each: max queue, drift and jumps against it.
+    Sweep(SweepArgs),
+}
+
+/// Options of `experiment classic`.
+#[derive(Debug, Args)]
+pub struct ClassicArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// Trials per scenario.
+    #[arg(long, value_name = "K", default_value_t = 20)]
+    pub trials: u32,
+    /// Seconds each trial runs (default from config: 60).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Master seed; every scenario uses the same trial seeds.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Directory in which the experiment's directory is created (default: the configured log_dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Network latency model, as for `simulate`.
+    #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
+    pub latency: crate::sim::Latency,
+}
+
+/// What a sweep varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SweepParam {
+    /// The rate of machine 1 (the slow one), its peers at --peer-rate.
+    SlowRate,
+    /// R, the action range, with machine 1 at --slow-rate and its peers at --peer-rate.
+    ActionRange,
+}
+
+/// Options of `experiment sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+    /// The parameter to vary.
+    #[arg(long, value_enum)]
+    pub param: SweepParam,
+    /// Its values, e.g. `0.5,1,1.5,2,3,4,6`.
+    #[arg(long, value_name = "V1,V2,..", value_delimiter = ',', required = true)]
+    pub values: Vec<f64>,
+    /// The rate of every machine but machine 1, ticks per second.
+    #[arg(long, value_name = "RATE", default_value_t = 6.0)]
+    pub peer_rate: f64,
+    /// Machine 1's rate when sweeping the action range.
+    #[arg(long, value_name = "RATE", default_value_t = 1.0)]
+    pub slow_rate: f64,
+    /// R when sweeping the slow rate (default from config).
+    #[arg(long, value_name = "R")]
+    pub action_range: Option<u32>,
+    /// Trials (seeds) per value.
+    #[arg(long, value_name = "K", default_value_t = 50)]
+    pub trials: u32,
+    /// Seconds each trial runs (default from config: 60).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Master seed.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Directory in which the sweep's directory is created (default: the configured log_dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Network latency model, as for `simulate`.
+    #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
+    pub latency: crate::sim::Latency,
 }

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod eventlog;
+pub mod experiment;
 pub mod machine;
 pub mod route;
 pub mod router;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clocklab::check;
-use clocklab::cli::{Cli, Command};
+use clocklab::cli::{Cli, Command, ExperimentCommand};
 use clocklab::commands;
+use clocklab::experiment;
 use clocklab::run;
 use clocklab::simulate;
 
@@ -18,6 +19,8 @@ fn main() -> ExitCode {
         Command::Server(args) => commands::server(args),
         Command::Client(args) => commands::client(args),
         Command::Simulate(args) => simulate::command(args),
+        Command::Experiment(ExperimentCommand::Classic(args)) => experiment::classic(args),
+        Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
         Command::Check(args) => check::command(&args.run_dir),
     };
     result.unwrap_or_else(|message| {
