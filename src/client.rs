@@ -295,14 +295,17 @@ impl Client {
             }
             Phase::Running => {
                 info!("{name}: leaving in order");
-                self.leave(format!("{name}: left with BYE"));
+                self.leave(format!("{name}: left with BYE"))?;
             }
         }
         Ok(())
     }
 
     /// Stops ticking and says BYE; the client then reads until the router closes.
-    fn leave(&mut self, why: String) {
+    fn leave(&mut self, why: String) -> Result<(), ClientError> {
+        // Ticks already due are taken first: a client woken late (a busy machine) would otherwise
+        // stop short of the ticks its rate owes up to its stop time.
+        self.tick()?;
         self.phase = Phase::Leaving;
         self.stop_time_ns = self.clock.now_ns();
         let (sent, clock) = self
@@ -313,6 +316,7 @@ impl Client {
             .extend_from_slice(&wire::bye(self.id(), sent, clock, self.stop_time_ns));
         self.ended = why;
         self.orderly = true;
+        Ok(())
     }
 
     fn id(&self) -> u16 {
@@ -382,7 +386,7 @@ impl Client {
             Kind::Welcome => self.on_welcome(frame)?,
             Kind::Bye => {
                 if self.phase == Phase::Running {
-                    self.leave("the router said BYE".into());
+                    self.leave("the router said BYE".into())?;
                 } else if self.phase == Phase::Registering {
                     self.ended = "the router stopped before the model started".into();
                     self.orderly = true;

@@ -37,6 +37,8 @@ pub fn secs(value: f64) -> Duration {
 pub fn prepare_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+    // One probe per process: the router and every machine of a run prepare the same directory at
+    // once, and a shared name lets one process remove another's probe before it does.
     let probe = dir.join(format!(".clocklab-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"")
         .and_then(|()| std::fs::remove_file(&probe))

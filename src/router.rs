@@ -802,7 +802,10 @@ impl Router {
         for (key, conn) in &self.conns {
             if conn.closing.as_ref().is_some_and(|c| now >= c.1 + stall) {
                 expired.push((key, true, conn.inbuf.len()));
-            } else if conn.partial_since.is_some_and(|t| now >= t + stall) {
+            } else if conn.closing.is_none() && conn.partial_since.is_some_and(|t| now >= t + stall)
+            {
+                // A closing connection takes nothing more, so a partial frame no longer matters
+                // (without this, a stalled connection was refused a second time).
                 expired.push((key, false, conn.inbuf.len()));
             }
         }

@@ -1,0 +1,215 @@
+//! The command line's failures say what went wrong, to what; and each subcommand's help names its
+//! options.
+
+mod support;
+
+use std::ffi::OsStr;
+use std::net::TcpListener;
+
+use support::{SOON, TestDir, run_to_end};
+
+#[test]
+fn a_port_in_use_is_refused_with_cannot_listen() {
+    let tmp = TestDir::new("port-in-use");
+    let config = tmp.config(3, "");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let (code, out) = run_to_end(
+        "server",
+        [
+            OsStr::new("server"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--port"),
+            OsStr::new(&port),
+            OsStr::new("--run-dir"),
+            tmp.join("run").as_os_str(),
+        ],
+        SOON,
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{out}"
+    );
+
+    // `run` passes the router's failure on and fails too.
+    let (code, out) = run_to_end(
+        "run",
+        [
+            OsStr::new("run"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--port"),
+            OsStr::new(&port),
+            OsStr::new("--out"),
+            tmp.join("out").as_os_str(),
+            OsStr::new("--duration"),
+            OsStr::new("1"),
+        ],
+        SOON,
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{out}"
+    );
+    drop(taken);
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let tmp = TestDir::new("missing-config");
+    let missing = tmp.join("no-such-config.yaml");
+    for sub in ["server", "run"] {
+        let (code, out) = run_to_end(
+            sub,
+            [OsStr::new(sub), "--config".as_ref(), missing.as_os_str()],
+            SOON,
+        );
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains(&format!(
+                "{}: the configuration file does not exist",
+                missing.display()
+            )),
+            "{sub}: {out}"
+        );
+    }
+    let (code, out) = run_to_end(
+        "client",
+        [
+            OsStr::new("client"),
+            "127.0.0.1".as_ref(),
+            "8001".as_ref(),
+            "--config".as_ref(),
+            missing.as_os_str(),
+        ],
+        SOON,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&missing.display().to_string()),
+        "client: {out}"
+    );
+}
+
+#[test]
+fn an_unknown_config_key_is_named() {
+    let tmp = TestDir::new("unknown-key");
+    let path = tmp.join("typo.yaml");
+    std::fs::write(&path, "router:\n  port: 0\n  stall_timeuot: 0.5\n").expect("write the config");
+    let (code, out) = run_to_end(
+        "server",
+        [OsStr::new("server"), "--config".as_ref(), path.as_os_str()],
+        SOON,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown field `stall_timeuot`"), "{out}");
+    assert!(out.contains(&path.display().to_string()), "{out}");
+}
+
+#[test]
+fn a_log_dir_under_a_regular_file_is_a_clear_error() {
+    let tmp = TestDir::new("bad-log-dir");
+    let config = tmp.config(3, "");
+    let file = tmp.join("a-file");
+    std::fs::write(&file, "not a directory").expect("write a file");
+    let under = file.join("logs");
+    let expected = format!("cannot create the directory {}", under.display());
+    let runs = [
+        vec![
+            OsStr::new("run"),
+            "--out".as_ref(),
+            under.as_os_str(),
+            "--port".as_ref(),
+            "0".as_ref(),
+        ],
+        vec![
+            OsStr::new("server"),
+            "--run-dir".as_ref(),
+            under.as_os_str(),
+            "--port".as_ref(),
+            "0".as_ref(),
+        ],
+        vec![
+            OsStr::new("client"),
+            "127.0.0.1".as_ref(),
+            "8001".as_ref(),
+            "--log-dir".as_ref(),
+            under.as_os_str(),
+            "--router".as_ref(),
+            "127.0.0.1:9".as_ref(),
+            "--seed".as_ref(),
+            "1".as_ref(),
+        ],
+    ];
+    for mut args in runs {
+        let sub = args[0].to_string_lossy().into_owned();
+        args.extend([OsStr::new("--config"), config.as_os_str()]);
+        let (code, out) = run_to_end(&sub, args, SOON);
+        assert_eq!(code, 1, "{sub}: {out}");
+        assert!(out.contains(&expected), "{sub}: {out}");
+        assert!(out.contains("Not a directory"), "{sub}: {out}");
+    }
+}
+
+#[test]
+fn each_subcommand_help_names_its_options() {
+    let expected: [(&str, &[&str]); 4] = [
+        (
+            "run",
+            &[
+                "--config",
+                "--duration",
+                "--machines",
+                "--rates",
+                "--seed",
+                "--action-range",
+                "--trials",
+                "--out",
+                "--port",
+            ],
+        ),
+        (
+            "server",
+            &["--config", "--host", "--port", "--machines", "--run-dir"],
+        ),
+        (
+            "client",
+            &[
+                "<ADDRESS>",
+                "<PORT>",
+                "--config",
+                "--router",
+                "--rate",
+                "--seed",
+                "--action-range",
+                "--log-dir",
+            ],
+        ),
+        ("check", &["<RUN_DIR>"]),
+    ];
+    for (sub, options) in expected {
+        let (code, out) = run_to_end(sub, [sub, "--help"], SOON);
+        assert_eq!(code, 0, "{out}");
+        for option in options {
+            assert!(
+                out.contains(option),
+                "`clocklab {sub} --help` lacks {option}:\n{out}"
+            );
+        }
+        assert!(
+            !out.contains("--stop-on-stdin-eof"),
+            "an internal option shows:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn check_of_a_directory_without_a_run_fails_and_says_why() {
+    let tmp = TestDir::new("check-empty");
+    let (code, out) = run_to_end("check", [OsStr::new("check"), tmp.path.as_os_str()], SOON);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not a run directory"), "{out}");
+}

@@ -1,0 +1,491 @@
+//! What the integration tests share: a temporary directory per test, the real `clocklab` binary as
+//! a child process that is killed on drop and whose output shows in the test's output, bounded
+//! waits for observable events, a lenient peek at logs still being written, and a raw TCP peer.
+//!
+//! Every wait has a deadline and says what it waited for when it runs out; the only sleeps are
+//! the short poll intervals inside those waits.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clocklab::wire::{self, Header, Kind, Parsed, Welcome};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// How often waits look again.
+pub const POLL: Duration = Duration::from_millis(10);
+/// A generous bound for anything that should take well under a second.
+pub const SOON: Duration = Duration::from_secs(10);
+
+/// The clocklab executable cargo built for these tests.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_clocklab")
+}
+
+/// Polls `probe` until it returns a value, panicking with `what` once `timeout` has passed.
+pub fn wait_until<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        thread::sleep(POLL);
+    }
+}
+
+/// A directory of its own for one test: `<temp>/clocklab-<pid>-<test>`, emptied when created and
+/// removed on drop unless the test failed (then it is kept, and its path is in the output).
+pub struct TestDir {
+    /// The directory.
+    pub path: PathBuf,
+}
+
+impl TestDir {
+    /// Creates the directory for the test `name`.
+    pub fn new(name: &str) -> TestDir {
+        let path = std::env::temp_dir().join(format!("clocklab-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create the test directory");
+        println!("[test] directory {}", path.display());
+        TestDir { path }
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// Writes a configuration for `machines` machines with short timeouts (`router_extra` adds
+    /// lines under `router:`, each indented by two spaces) and returns its path.
+    pub fn config(&self, machines: u16, router_extra: &str) -> PathBuf {
+        let text = format!(
+            "router:\n  host: 127.0.0.1\n  port: 0\n  stall_timeout: 0.5\n  start_delay: 0.2\n{router_extra}\
+             machines:\n  count: {machines}\n  action_range: 10\n\
+             run:\n  stop_grace: 3\n  log_dir: {}\n",
+            self.join("logs").display()
+        );
+        let path = self.join("config.yaml");
+        std::fs::write(&path, text).expect("write the test configuration");
+        path
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!("[test] kept {} for inspection", self.path.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A line a child printed.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// Whether it came on standard error.
+    pub stderr: bool,
+    /// The line, without its newline.
+    pub text: String,
+}
+
+/// A running clocklab process. Its output is echoed, prefixed with its role, into the test's
+/// output (the reader threads inherit the test's capture) and kept for `wait_for_line`. Dropping
+/// it kills the process if it is still running and reaps it.
+pub struct Proc {
+    /// What it is, e.g. `router` or `machine 1`.
+    pub role: String,
+    child: Child,
+    lines: Receiver<Line>,
+    /// Every line received so far.
+    pub seen: Vec<Line>,
+    status: Option<ExitStatus>,
+}
+
+impl Proc {
+    /// Starts `clocklab ARGS...` as `role`.
+    pub fn start<I, S>(role: &str, args: I) -> Proc
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {role}: {e}"));
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().expect("piped stdout");
+        let err = child.stderr.take().expect("piped stderr");
+        forward(role.to_string(), false, out, tx.clone());
+        forward(format!("{role} (stderr)"), true, err, tx);
+        println!("[test] started {role} (pid {})", child.id());
+        Proc {
+            role: role.to_string(),
+            child,
+            lines: rx,
+            seen: Vec::new(),
+            status: None,
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"))
+    }
+
+    /// Sends `signal` to the process.
+    pub fn signal(&mut self, signal: Signal) {
+        assert!(
+            self.try_status().is_none(),
+            "{} has already exited; cannot send {signal}",
+            self.role
+        );
+        kill(self.pid(), signal).unwrap_or_else(|e| panic!("{signal} to {}: {e}", self.role));
+        println!("[test] sent {signal} to {}", self.role);
+    }
+
+    /// Waits for a line (on either stream) containing `needle` and returns it.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.text.contains(needle)) {
+            return line.text.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.text.contains(needle);
+                    self.seen.push(line);
+                    if found {
+                        return self.seen[self.seen.len() - 1].text.clone();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "timed out after {timeout:?} waiting for {} to print {needle:?}",
+                    self.role
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let exit = self.describe_exit();
+                    panic!(
+                        "{} closed its output ({exit}) without printing {needle:?}",
+                        self.role
+                    )
+                }
+            }
+        }
+    }
+
+    /// Reads the router's `router listening on ADDR` line and returns ADDR.
+    pub fn listening_addr(&mut self) -> SocketAddr {
+        let line = self.wait_for_line(clocklab::commands::LISTENING, SOON);
+        let rest = line
+            .split_once(clocklab::commands::LISTENING)
+            .map(|(_, a)| a.trim())
+            .unwrap_or_default();
+        rest.parse()
+            .unwrap_or_else(|e| panic!("{}: {rest:?} is not an address: {e}", self.role))
+    }
+
+    fn try_status(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("try_wait");
+        }
+        self.status
+    }
+
+    fn describe_exit(&mut self) -> String {
+        match self.try_status() {
+            Some(s) => format!("exited: {s}"),
+            None => "still running".into(),
+        }
+    }
+
+    /// Waits for the process to exit and returns how.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let role = self.role.clone();
+        let status = wait_until(&format!("{role} to exit"), timeout, || self.try_status());
+        println!("[test] {role} exited: {status}");
+        status
+    }
+
+    /// Waits for the process to exit and returns its exit code (panics if a signal ended it).
+    pub fn wait_code(&mut self, timeout: Duration) -> i32 {
+        let status = self.wait_exit(timeout);
+        status
+            .code()
+            .unwrap_or_else(|| panic!("{} ended by a signal: {status}", self.role))
+    }
+
+    /// Everything the process printed, once its output has closed: call after it exited.
+    pub fn output(&mut self) -> String {
+        let deadline = Instant::now() + SOON;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{}'s output did not close within {SOON:?}", self.role)
+                }
+            }
+        }
+        let mut text = String::new();
+        for line in &self.seen {
+            text.push_str(&line.text);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.try_status().is_none() {
+            println!("[test] killing {} (pid {})", self.role, self.child.id());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Echoes each line of `stream` as `[prefix] line` and sends it on `tx`.
+fn forward(
+    prefix: String,
+    stderr: bool,
+    stream: impl Read + Send + 'static,
+    tx: mpsc::Sender<Line>,
+) {
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(text) = line else { break };
+            println!("[{prefix}] {text}");
+            // The test may have stopped listening; the echo above still shows the line.
+            let _ = tx.send(Line { stderr, text });
+        }
+    });
+}
+
+/// Runs `clocklab ARGS...` to completion (bounded) and returns its exit code and all its output.
+pub fn run_to_end<I, S>(role: &str, args: I, timeout: Duration) -> (i32, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut proc = Proc::start(role, args);
+    let code = proc.wait_code(timeout);
+    (code, proc.output())
+}
+
+/// `clocklab server` on a free port for `machines` machines, writing into `run_dir`; returns it
+/// with the address it listens on.
+pub fn start_server(config: &Path, machines: u16, run_dir: &Path) -> (Proc, SocketAddr) {
+    let mut server = Proc::start(
+        "router",
+        [
+            OsStr::new("server"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--port"),
+            OsStr::new("0"),
+            OsStr::new("--machines"),
+            OsStr::new(&machines.to_string()),
+            OsStr::new("--run-dir"),
+            run_dir.as_os_str(),
+        ],
+    );
+    let addr = server.listening_addr();
+    (server, addr)
+}
+
+/// `clocklab client 127.0.0.1 <port>` registering with the router at `router`.
+pub fn start_client(
+    config: &Path,
+    port: u16,
+    router: SocketAddr,
+    rate: f64,
+    seed: u64,
+    log_dir: &Path,
+) -> Proc {
+    Proc::start(
+        &format!("client 127.0.0.1:{port}"),
+        [
+            OsStr::new("client"),
+            OsStr::new("127.0.0.1"),
+            OsStr::new(&port.to_string()),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--router"),
+            OsStr::new(&router.to_string()),
+            OsStr::new("--rate"),
+            OsStr::new(&rate.to_string()),
+            OsStr::new("--seed"),
+            OsStr::new(&seed.to_string()),
+            OsStr::new("--log-dir"),
+            log_dir.as_os_str(),
+        ],
+    )
+}
+
+/// The complete rows (fields split at commas, header left out) of a log that may still be
+/// written: a last line without its newline is left out. No file yet means no rows.
+pub fn peek_rows(path: &Path) -> Vec<Vec<String>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => return Vec::new(),
+    };
+    complete
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// Waits until the log at `path` has at least `rows` complete rows; returns how many it has.
+pub fn wait_for_rows(path: &Path, rows: usize, timeout: Duration) -> usize {
+    wait_until(
+        &format!("{} to hold {rows} rows", path.display()),
+        timeout,
+        || Some(peek_rows(path).len()).filter(|&n| n >= rows),
+    )
+}
+
+/// The one directory `run` created under `out`, once it exists.
+pub fn run_dir_under(out: &Path) -> PathBuf {
+    wait_until(
+        &format!("`run` to create its directory under {}", out.display()),
+        SOON,
+        || {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
+                .ok()?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            (dirs.len() == 1).then(|| dirs.remove(0))
+        },
+    )
+}
+
+/// Reads and parses a YAML file written by clocklab.
+pub fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A frame read by [`RawPeer`], owned.
+#[derive(Clone, Debug)]
+pub struct OwnedFrame {
+    /// Its header.
+    pub header: Header,
+    /// Its payload.
+    pub payload: Vec<u8>,
+    /// The WELCOME body, for a WELCOME.
+    pub welcome: Option<Welcome>,
+}
+
+/// A hand-driven TCP connection to the router, speaking (or not) the frame format.
+pub struct RawPeer {
+    /// What it does, for messages.
+    pub what: String,
+    stream: TcpStream,
+    inbuf: Vec<u8>,
+}
+
+impl RawPeer {
+    /// Connects to the router.
+    pub fn connect(addr: SocketAddr, what: &str) -> RawPeer {
+        let stream =
+            TcpStream::connect(addr).unwrap_or_else(|e| panic!("{what}: connect {addr}: {e}"));
+        stream
+            .set_read_timeout(Some(SOON))
+            .expect("set a read timeout");
+        RawPeer {
+            what: what.to_string(),
+            stream,
+            inbuf: Vec::new(),
+        }
+    }
+
+    /// Writes `bytes` in full.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("{}: write: {e}", self.what));
+    }
+
+    /// The next frame from the router, or `None` at end of stream (with no partial frame left).
+    pub fn next_frame(&mut self) -> Option<OwnedFrame> {
+        loop {
+            match wire::parse(&self.inbuf) {
+                Ok(Parsed::Complete { frame, len }) => {
+                    let owned = OwnedFrame {
+                        header: frame.header(),
+                        payload: frame.payload().to_vec(),
+                        welcome: frame.welcome(),
+                    };
+                    self.inbuf.drain(..len);
+                    return Some(owned);
+                }
+                Ok(Parsed::Incomplete { .. }) => {}
+                Err(e) => panic!("{}: the router sent an invalid frame: {e}", self.what),
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .unwrap_or_else(|e| panic!("{}: read (waiting for a frame): {e}", self.what));
+            if n == 0 {
+                assert!(
+                    self.inbuf.is_empty(),
+                    "{}: the stream ended inside a frame ({} bytes)",
+                    self.what,
+                    self.inbuf.len()
+                );
+                return None;
+            }
+            self.inbuf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads frames until an ERROR, skipping data frames (the router may have forwarded some
+    /// before it refused us); then checks that the router closed the stream. Returns the reason.
+    pub fn expect_error_then_close(&mut self) -> String {
+        let reason = loop {
+            let frame = self
+                .next_frame()
+                .unwrap_or_else(|| panic!("{}: the router closed without an ERROR", self.what));
+            match frame.header.kind {
+                Kind::Error => break String::from_utf8(frame.payload).expect("UTF-8 reason"),
+                kind if kind.is_data() => continue,
+                kind => panic!("{}: expected ERROR, got {kind}", self.what),
+            }
+        };
+        println!("[test] {}: ERROR {reason:?}", self.what);
+        assert!(
+            self.next_frame().is_none(),
+            "{}: the router sent a frame after its ERROR",
+            self.what
+        );
+        reason
+    }
+}
