@@ -140,13 +140,6 @@ pub fn check_trial(dir: &Path) -> Report {
     let mut machines = Vec::new();
     for id in 1..=n {
         let path = log_path(dir, id);
-        let rows = match read_log(&path) {
-            Ok(rows) => rows,
-            Err(e) => {
-                report.violation(&path, None, e.to_string());
-                Vec::new()
-            }
-        };
         let summary_path = dir.join(summary_file_name(id));
         let summary: Option<ClientSummary> = if summary_path.exists() {
             match read_yaml(&summary_path) {
@@ -157,12 +150,25 @@ pub fn check_trial(dir: &Path) -> Report {
                 }
             }
         } else {
-            report.notes.push(format!(
-                "machine {id} has no {}: it did not stop in order, so what its queue held at the \
-                 end is unknown and its tick count is not checked",
-                summary_file_name(id)
-            ));
             None
+        };
+        let rows = if summary.is_none() && !path.exists() {
+            report.notes.push(format!(
+                "machine {id} has neither a log nor a summary: it never got to its first tick"
+            ));
+            Vec::new()
+        } else {
+            if summary.is_none() {
+                report.notes.push(format!(
+                    "machine {id} has no {}: it did not stop in order, so what its queue held at \
+                     the end is unknown and its tick count is not checked",
+                    summary_file_name(id)
+                ));
+            }
+            read_log(&path).unwrap_or_else(|e| {
+                report.violation(&path, None, e.to_string());
+                Vec::new()
+            })
         };
         machines.push(MachineFiles {
             id,

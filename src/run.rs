@@ -235,7 +235,6 @@ impl Proc {
 impl Trial<'_> {
     fn run(&self) -> Result<RunRecord, Failure> {
         let cfg = self.config;
-        let n = cfg.machines.count;
         let mut names = cfg.machine_names();
         // Ids go by sorted name; rates and seeds are by id.
         names.sort();
@@ -283,7 +282,6 @@ impl Trial<'_> {
         let path = self.dir.join(RUN_FILE);
         write_yaml_atomically(&path, &record)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        let _ = n;
         Ok(record)
     }
 
@@ -390,7 +388,8 @@ impl Trial<'_> {
             }
             let elapsed = duration.saturating_sub(left);
             progress.show(elapsed);
-            std::thread::sleep(left.min(progress.interval()));
+            // Short naps, so that Ctrl-C is answered at once whatever the progress display does.
+            std::thread::sleep(left.min(Duration::from_millis(100)));
         }
         progress.finish();
         Ok(start)
@@ -537,14 +536,6 @@ impl Progress {
             );
         }
         progress
-    }
-
-    fn interval(&self) -> Duration {
-        if self.terminal {
-            Duration::from_millis(200)
-        } else {
-            Duration::from_secs(1)
-        }
     }
 
     fn show(&mut self, elapsed: Duration) {

@@ -100,9 +100,16 @@ impl FromStr for Latency {
     /// `fixed:DELAY`, `uniform:MIN:MAX` or `exp:BASE:MEAN`, e.g. `fixed:0`, `uniform:50us:2ms`,
     /// `exp:100us:1ms`. A bare delay means `fixed`.
     fn from_str(text: &str) -> Result<Latency, String> {
+        let models = format!(
+            "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
+             (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
+        );
         let parts: Vec<&str> = text.split(':').collect();
         let latency = match parts.as_slice() {
-            [delay] | ["fixed", delay] => Latency::Fixed {
+            [delay] => Latency::Fixed {
+                ns: parse_duration_ns(delay).map_err(|_| models)?,
+            },
+            ["fixed", delay] => Latency::Fixed {
                 ns: parse_duration_ns(delay)?,
             },
             ["uniform", min, max] => Latency::Uniform {
@@ -113,12 +120,7 @@ impl FromStr for Latency {
                 base_ns: parse_duration_ns(base)?,
                 mean_ns: parse_duration_ns(mean)?,
             },
-            _ => {
-                return Err(format!(
-                    "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
-                     (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
-                ));
-            }
+            _ => return Err(models),
         };
         if let Latency::Uniform { min_ns, max_ns } = latency {
             if min_ns > max_ns {

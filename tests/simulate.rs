@@ -58,8 +58,17 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     let out = scratch("identical");
     let o = out.to_str().unwrap();
     let args = [
-        "simulate", "--seed", "2024", "--trials", "3", "--duration", "20", "--out", o,
-        "--latency", "exp:50us:3ms",
+        "simulate",
+        "--seed",
+        "2024",
+        "--trials",
+        "3",
+        "--duration",
+        "20",
+        "--out",
+        o,
+        "--latency",
+        "exp:50us:3ms",
     ];
     let first = clocklab(&args);
     assert!(first.status.success());
@@ -70,35 +79,58 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     let (fa, fb) = (files(&a), files(&b));
     let names: Vec<String> = fa.keys().map(|p| p.display().to_string()).collect();
     for trial in 1..=3 {
-        for file in ["machine-1.csv", "machine-3.csv", "summary-2.yaml", "router.yaml", "run.yaml"] {
+        for file in [
+            "machine-1.csv",
+            "machine-3.csv",
+            "summary-2.yaml",
+            "router.yaml",
+            "run.yaml",
+        ] {
             let want = format!("trial-{trial}/{file}");
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
     }
     assert_eq!(fa.len(), 3 * 8);
     for (path, bytes) in &fa {
-        assert!(fb.get(path) == Some(bytes), "{} differs between two runs", path.display());
+        assert!(
+            fb.get(path) == Some(bytes),
+            "{} differs between two runs",
+            path.display()
+        );
     }
     let check = clocklab(&["check", a.to_str().unwrap()]);
     assert!(check.status.success());
     assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 trial(s) passed"));
 
     // The record says how it was made.
-    let record: clocklab::run::RunRecord = serde_yaml::from_slice(&fa[Path::new("trial-2/run.yaml")]).unwrap();
+    let record: clocklab::run::RunRecord =
+        serde_yaml::from_slice(&fa[Path::new("trial-2/run.yaml")]).unwrap();
     assert!(record.simulated);
     assert_eq!(
         record.latency,
-        Some(clocklab::sim::Latency::Exponential { base_ns: 50_000, mean_ns: 3_000_000 })
+        Some(clocklab::sim::Latency::Exponential {
+            base_ns: 50_000,
+            mean_ns: 3_000_000
+        })
     );
-    assert_eq!((record.trial, record.trials, record.master_seed), (2, 3, 2024));
+    assert_eq!(
+        (record.trial, record.trials, record.master_seed),
+        (2, 3, 2024)
+    );
     assert_eq!(record.start_time_ns, Some(clocklab::sim::DEFAULT_EPOCH_NS));
-    assert_eq!(record.stop_time_ns, clocklab::sim::DEFAULT_EPOCH_NS + 20_000_000_000);
+    assert_eq!(
+        record.stop_time_ns,
+        clocklab::sim::DEFAULT_EPOCH_NS + 20_000_000_000
+    );
     let first_row = String::from_utf8_lossy(&fa[Path::new("trial-1/machine-1.csv")])
         .lines()
         .nth(1)
         .unwrap()
         .to_string();
-    assert!(first_row.starts_with("1,") && first_row.contains(",1767225600.000000,1,"), "{first_row}");
+    assert!(
+        first_row.starts_with("1,") && first_row.contains(",1767225600.000000,1,"),
+        "{first_row}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -106,15 +138,33 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
 fn no_logs_keeps_the_summaries_only() {
     let out = scratch("nologs");
     let result = clocklab(&[
-        "simulate", "--seed", "9", "--rates", "1,2,3,4", "--machines", "4", "--no-logs", "--out",
+        "simulate",
+        "--seed",
+        "9",
+        "--rates",
+        "1,2,3,4",
+        "--machines",
+        "4",
+        "--no-logs",
+        "--out",
         out.to_str().unwrap(),
     ]);
     assert!(result.status.success());
     let dir = run_dir(&result);
-    let names: Vec<String> = files(&dir).keys().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = files(&dir)
+        .keys()
+        .map(|p| p.display().to_string())
+        .collect();
     assert_eq!(
         names,
-        ["router.yaml", "run.yaml", "summary-1.yaml", "summary-2.yaml", "summary-3.yaml", "summary-4.yaml"]
+        [
+            "router.yaml",
+            "run.yaml",
+            "summary-1.yaml",
+            "summary-2.yaml",
+            "summary-3.yaml",
+            "summary-4.yaml"
+        ]
     );
     let summary: clocklab::client::ClientSummary =
         serde_yaml::from_slice(&std::fs::read(dir.join("summary-4.yaml")).unwrap()).unwrap();
@@ -128,5 +178,8 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
     let out = clocklab(&["simulate", "--latency", "soon"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN"), "{err}");
+    assert!(
+        err.contains("fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN"),
+        "{err}"
+    );
 }
