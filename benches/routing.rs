@@ -112,6 +112,7 @@ impl RouterThread {
             stall_timeout: Duration::from_secs(5),
             start_delay: Duration::ZERO,
             stop_grace: Duration::from_secs(1),
+            handle_signals: false,
             stop_on_stdin_eof: false,
         };
         let router = Router::new(TcpListener::bind("127.0.0.1:0")?, opts)?;

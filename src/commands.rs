@@ -142,6 +142,7 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
         stall_timeout: secs(r.stall_timeout),
         start_delay: secs(r.start_delay),
         stop_grace: secs(config.run.stop_grace),
+        handle_signals: true,
         stop_on_stdin_eof: args.stop_on_stdin_eof,
     };
     let router = Router::new(listener, opts).map_err(|e| format!("router: {e}"))?;

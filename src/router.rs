@@ -34,8 +34,9 @@ const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
-/// Most slices handed to one vectored write.
-const MAX_IOVECS: usize = 64;
+/// Most slices handed to one vectored write (Linux's IOV_MAX): each small frame is a slice, so a
+/// backlog of them goes out in few system calls.
+const MAX_IOVECS: usize = 1024;
 /// An outbox larger than this means the peer is not reading; it is disconnected.
 const MAX_OUTBOX_BYTES: usize = 64 * 1024 * 1024;
 
@@ -53,6 +54,9 @@ pub struct RouterOptions {
     pub start_delay: Duration,
     /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
     pub stop_grace: Duration,
+    /// Stop in order on SIGINT and SIGTERM (the server does; a router embedded in a benchmark or a
+    /// test leaves the process's signals alone).
+    pub handle_signals: bool,
     /// Stop in order when standard input reaches its end: `run` gives the router a pipe it never
     /// writes to, so a router outlives its parent by no more than an orderly stop.
     pub stop_on_stdin_eof: bool,
@@ -191,13 +195,15 @@ impl Conn {
     /// frame written in full.
     fn flush(&mut self, mut written: impl FnMut(u16)) -> io::Result<()> {
         while !self.outbox.is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut count = 0;
-            for (slot, out) in slices.iter_mut().zip(&self.outbox) {
-                *slot = IoSlice::new(&out.bytes);
-                count += 1;
-            }
-            let mut n = match self.stream.write_vectored(&slices[..count]) {
+            // One small allocation per system call; an array of IOV_MAX slices would be cleared
+            // on every call, however few frames wait.
+            let slices: Vec<IoSlice<'_>> = self
+                .outbox
+                .iter()
+                .take(MAX_IOVECS)
+                .map(|out| IoSlice::new(&out.bytes))
+                .collect();
+            let mut n = match self.stream.write_vectored(&slices) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
@@ -246,7 +252,7 @@ enum Step {
 pub struct Router {
     poll: Poll,
     listener: TcpListener,
-    signals: Signals,
+    signals: Option<Signals>,
     conns: Slab<Conn>,
     /// Slab key of each machine's connection by id - 1; `None` once it has departed.
     machines: Vec<Option<usize>>,
@@ -257,6 +263,8 @@ pub struct Router {
     clock: WallClock,
     stats: RouterStats,
     pairs: PairTable,
+    /// Frames and bytes received by kind, indexed as [`Kind::ALL`].
+    kinds: [KindCount; Kind::ALL.len()],
     scratch: Box<[u8]>,
 }
 
@@ -268,9 +276,14 @@ impl Router {
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
-        let mut signals = Signals::new([SIGINT, SIGTERM])?;
-        poll.registry()
-            .register(&mut signals, SIGNALS, Interest::READABLE)?;
+        let signals = if opts.handle_signals {
+            let mut signals = Signals::new([SIGINT, SIGTERM])?;
+            poll.registry()
+                .register(&mut signals, SIGNALS, Interest::READABLE)?;
+            Some(signals)
+        } else {
+            None
+        };
         if opts.stop_on_stdin_eof {
             let fd = io::stdin().as_raw_fd();
             poll.registry()
@@ -288,6 +301,7 @@ impl Router {
             conns: Slab::new(),
             machines: vec![None; usize::from(opts.machines)],
             pairs: PairTable::new(opts.machines),
+            kinds: [KindCount::default(); Kind::ALL.len()],
             pending: Vec::new(),
             phase: Phase::Registering,
             opts,
@@ -318,7 +332,10 @@ impl Router {
                 match event.token() {
                     LISTENER => self.accept()?,
                     SIGNALS => {
-                        let signals: Vec<i32> = self.signals.pending().collect();
+                        let signals: Vec<i32> = match &mut self.signals {
+                            Some(signals) => signals.pending().collect(),
+                            None => Vec::new(),
+                        };
                         for signal in signals {
                             self.on_signal(signal, &mut notify);
                         }
@@ -341,6 +358,12 @@ impl Router {
         self.close_all("the router stopped");
         self.stats.stop_time_ns = self.clock.now_ns();
         self.stats.pairs = self.pairs.to_vec();
+        self.stats.frames = Kind::ALL
+            .iter()
+            .zip(self.kinds)
+            .filter(|(_, count)| count.frames > 0)
+            .map(|(kind, count)| (kind.name().to_string(), count))
+            .collect();
         Ok(self.stats)
     }
 
@@ -484,8 +507,7 @@ impl Router {
             }
             let (step, len) = match wire::parse_with_limit(&conn.inbuf, self.opts.max_payload) {
                 Ok(Parsed::Complete { frame, len }) => {
-                    let count = self.stats.frames.entry(frame.kind().name().into());
-                    let count = count.or_default();
+                    let count = &mut self.kinds[frame.kind().index()];
                     count.frames += 1;
                     count.bytes += len as u64;
                     let step = match frame.kind() {

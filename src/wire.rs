@@ -130,6 +130,11 @@ impl Kind {
         }
     }
 
+    /// The kind's position in [`Kind::ALL`], for tables indexed by kind.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The kind a wire byte stands for, if any.
     pub const fn from_code(code: u8) -> Option<Kind> {
         Some(match code {

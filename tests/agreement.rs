@@ -30,10 +30,22 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
     let config = tmp.config(3, "");
     let (real_out, sim_out) = (tmp.join("real"), tmp.join("sim"));
     // Machine 1 serves 20 messages a second while the others send it about 60: its queue grows.
-    let common = ["--seed", "11", "--rates", "20,100,200", "--duration", "3", "--config"];
+    let common = [
+        "--seed",
+        "11",
+        "--rates",
+        "20,100,200",
+        "--duration",
+        "3",
+        "--config",
+    ];
     let mut run_args: Vec<&OsStr> = ["run", "--port", "0"].map(OsStr::new).to_vec();
     run_args.extend(common.map(OsStr::new));
-    run_args.extend([config.as_os_str(), OsStr::new("--out"), real_out.as_os_str()]);
+    run_args.extend([
+        config.as_os_str(),
+        OsStr::new("--out"),
+        real_out.as_os_str(),
+    ]);
     let (code, printed) = run_to_end("run", run_args, SOON + SOON);
     assert_eq!(code, 0, "{printed}");
     let mut sim_args: Vec<&OsStr> = vec![OsStr::new("simulate")];
@@ -47,13 +59,25 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
     assert_eq!(real.len(), 3);
     for (r, s) in real.iter().zip(&sim) {
         let id = r.id;
-        assert_eq!((r.id, r.rate, r.seed), (s.id, s.rate, s.seed), "same machine");
+        assert_eq!(
+            (r.id, r.rate, r.seed),
+            (s.id, s.rate, s.seed),
+            "same machine"
+        );
         // Both tick on absolute deadlines from a common start: the counts differ only by when the
         // stop lands between two deadlines.
-        assert!(close(r.ticks, s.ticks, 0.0, 2), "machine {id}: ticks {} vs {}", r.ticks, s.ticks);
+        assert!(
+            close(r.ticks, s.ticks, 0.0, 2),
+            "machine {id}: ticks {} vs {}",
+            r.ticks,
+            s.ticks
+        );
         for kind in ["send", "broadcast", "receive", "internal"] {
             let (a, b) = (r.events[kind], s.events[kind]);
-            assert!(close(a, b, 0.10, 3), "machine {id}: {kind} {a} (real) vs {b} (simulated)");
+            assert!(
+                close(a, b, 0.10, 3),
+                "machine {id}: {kind} {a} (real) vs {b} (simulated)"
+            );
         }
         assert!(
             close(r.final_clock, s.final_clock, 0.05, 3),
@@ -69,9 +93,18 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
         );
     }
     // The queue behaviour the model is about: the slow machine ends far behind in both.
-    assert!(real[0].unprocessed.len() > 50, "{}", real[0].unprocessed.len());
     assert!(
-        close(real[0].unprocessed.len() as u64, sim[0].unprocessed.len() as u64, 0.10, 3),
+        real[0].unprocessed.len() > 50,
+        "{}",
+        real[0].unprocessed.len()
+    );
+    assert!(
+        close(
+            real[0].unprocessed.len() as u64,
+            sim[0].unprocessed.len() as u64,
+            0.10,
+            3
+        ),
         "slow machine's final queue: {} vs {}",
         real[0].unprocessed.len(),
         sim[0].unprocessed.len()

@@ -949,3 +949,11 @@ proptest! {
         prop_assert_eq!(followed.payload(), alone.payload());
     }
 }
+
+#[test]
+fn kind_index_is_the_position_in_all() {
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        assert_eq!(kind.index(), i);
+        assert_eq!(Kind::from_code(kind.code()), Some(kind));
+    }
+}
