@@ -1,4 +1,5 @@
-//! Benchmarks of the pure core: parsing and emitting frames, and ticking a model machine.
+//! Benchmarks of the pure core: parsing and emitting frames, ticking a model machine, and whole
+//! simulated trials (events per second).
 //!
 //! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
 //! --benches` runs each once as a smoke test.
@@ -6,7 +7,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use clocklab::eventlog::format_record;
 use clocklab::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
+use clocklab::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
 use clocklab::wire::{self, HEADER_LEN, Header, Kind, Parsed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -163,5 +166,42 @@ fn bench_machine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_wire, bench_machine);
+/// Simulated events (ticks and deliveries) per second: whole trials on virtual time, with the
+/// records formatted as log lines in memory (as `simulate` does before writing them) or dropped
+/// (as `--no-logs` and sweeps do).
+fn bench_sim(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sim");
+    for (name, rates, secs) in [
+        ("default_3x60s", vec![1.0, 4.0, 6.0], 60),
+        ("fast_5x60s", vec![50.0, 80.0, 100.0, 150.0, 200.0], 60),
+    ] {
+        let opts = SimOptions {
+            names: (1..=rates.len())
+                .map(|i| format!("127.0.0.1:{}", 8000 + i))
+                .collect(),
+            rates,
+            action_range: 10,
+            duration_ns: secs * 1_000_000_000,
+            seed: 7,
+            epoch_ns: DEFAULT_EPOCH_NS,
+            latency: Latency::default(),
+        };
+        let events = sim::simulate(&opts, |_| {}).unwrap().events;
+        group.throughput(Throughput::Elements(events));
+        group.bench_function(format!("{name}/no_logs"), |b| {
+            b.iter(|| black_box(sim::simulate(black_box(&opts), |_| {}).unwrap().events))
+        });
+        group.bench_function(format!("{name}/formatted_logs"), |b| {
+            let mut text = String::with_capacity(1 << 20);
+            b.iter(|| {
+                text.clear();
+                let outcome = sim::simulate(black_box(&opts), |r| format_record(r, &mut text));
+                black_box((outcome.unwrap().events, text.len()))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_wire, bench_machine, bench_sim);
 criterion_main!(benches);
