@@ -546,3 +546,6 @@ pub fn command(dir: &Path) -> Result<std::process::ExitCode, String> {
         Ok(std::process::ExitCode::FAILURE)
     }
 }
+
+#[cfg(test)]
+mod tests;

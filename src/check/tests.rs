@@ -1,0 +1,201 @@
+//! The checker on real trials (written by the simulator) and on copies broken one way each: every
+//! broken rule must show as a violation naming the file and line.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::client::write_yaml_atomically;
+use crate::eventlog::{HEADER, format_record, write_whole_log};
+use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
+
+/// A fresh directory holding one simulated trial of three machines that passes every check.
+fn trial(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clocklab-check-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let opts = SimOptions {
+        names: vec!["a".into(), "b".into(), "c".into()],
+        rates: vec![2.0, 20.0, 30.0],
+        action_range: 5,
+        duration_ns: 10_000_000_000,
+        seed: 5,
+        epoch_ns: DEFAULT_EPOCH_NS,
+        latency: Latency::default(),
+    };
+    let mut logs = vec![format!("{HEADER}\n"); 3];
+    let outcome = sim::simulate(&opts, |r| {
+        format_record(r, &mut logs[usize::from(r.machine) - 1])
+    })
+    .unwrap();
+    for (i, text) in logs.iter().enumerate() {
+        write_whole_log(&log_path(&dir, i as u16 + 1), text).unwrap();
+    }
+    for s in &outcome.summaries {
+        write_yaml_atomically(&dir.join(summary_file_name(s.id)), s).unwrap();
+    }
+    write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &outcome.router).unwrap();
+    dir
+}
+
+/// Replaces line `line` (1-based) of `path` with what `edit` makes of it.
+fn edit_line(path: &Path, line: usize, edit: impl FnOnce(&str) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[line - 1] = edit(&lines[line - 1]);
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// The first line (1-based) of machine `id`'s log whose event is `event`.
+fn first_line_of(dir: &Path, id: u16, event: &str) -> usize {
+    let text = std::fs::read_to_string(log_path(dir, id)).unwrap();
+    text.lines()
+        .position(|l| l.split(',').nth(1) == Some(event))
+        .map(|i| i + 1)
+        .unwrap()
+}
+
+fn field(line: &str, index: usize, value: &str) -> String {
+    let mut fields: Vec<&str> = line.split(',').collect();
+    fields[index] = value;
+    fields.join(",")
+}
+
+fn messages(report: &Report) -> Vec<String> {
+    report.violations.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn an_untouched_trial_passes_with_every_check_listed() {
+    let dir = trial("clean");
+    let report = check_trial(&dir);
+    assert!(report.passed(), "{report}");
+    assert!(report.notes.is_empty(), "{report}");
+    assert_eq!(report.checked.len(), 5, "{report}");
+    assert!(report.checked[0].starts_with("clock rules on "));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_clock_that_breaks_the_rule_is_cited_by_file_and_line() {
+    let dir = trial("clock");
+    let line = first_line_of(&dir, 2, "internal");
+    edit_line(&log_path(&dir, 2), line, |l| {
+        let clock: u64 = l.split(',').nth(3).unwrap().parse().unwrap();
+        field(l, 3, &(clock + 5).to_string())
+    });
+    let report = check_trial(&dir);
+    let found = messages(&report);
+    let want = format!(
+        "{}:{line}: internal moved the clock from",
+        log_path(&dir, 2).display()
+    );
+    assert!(found[0].starts_with(&want), "{found:?}");
+    assert!(
+        found[0].contains("the rule gives previous + 1"),
+        "{found:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_receive_of_a_message_never_sent_or_received_twice_is_caught() {
+    let dir = trial("receive");
+    let path = log_path(&dir, 1);
+    let line = first_line_of(&dir, 1, "receive");
+    // A seq the sender never used.
+    edit_line(&path, line, |l| field(l, 7, "4000000"));
+    let found = messages(&check_trial(&dir));
+    assert!(
+        found.iter().any(|v| v.starts_with(&format!(
+            "{}:{line}: received seq 4000000 from machine",
+            path.display()
+        )) && v.contains("which never sent it")),
+        "{found:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let dir = trial("twice");
+    let path = log_path(&dir, 1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let receive = text
+        .lines()
+        .find(|l| l.contains(",receive,"))
+        .unwrap()
+        .to_string();
+    // The same message received again at the end (its clock rule still holds on that row).
+    let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
+    let clock: u64 = last[3].parse().unwrap();
+    let again = field(&field(&receive, 2, last[2]), 3, &(clock + 1).to_string());
+    std::fs::write(&path, format!("{text}{again}\n")).unwrap();
+    let lines = text.lines().count() + 1;
+    let found = messages(&check_trial(&dir));
+    assert!(
+        found.iter().any(
+            |v| v.starts_with(&format!("{}:{lines}: message seq", path.display()))
+                && v.contains("received a second time")
+        ),
+        "{found:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_lost_message_breaks_conservation_for_its_pair() {
+    let dir = trial("lost");
+    // Machine 1 (2 ticks/s) ends with messages in its queue; forget one of them.
+    let path = dir.join(summary_file_name(1));
+    let mut summary: ClientSummary =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let gone = summary.unprocessed.remove(0);
+    write_yaml_atomically(&path, &summary).unwrap();
+    let found = messages(&check_trial(&dir));
+    let pair = format!("pair {}->1: ", gone.source);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(&pair) && found[0].contains("unprocessed"),
+        "{found:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_tick_count_far_from_rate_times_time_is_caught() {
+    let dir = trial("ticks");
+    let path = dir.join(summary_file_name(3));
+    let mut summary: ClientSummary =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Claim the machine ran at 40 ticks/s: 10 s would give 401 ticks, the log has 301.
+    summary.rate = 40.0;
+    write_yaml_atomically(&path, &summary).unwrap();
+    let found = messages(&check_trial(&dir));
+    assert_eq!(
+        found,
+        vec![format!(
+            "{}: 301 ticks in 10.000 s at 40 ticks/s; expected 401 (within 2)",
+            path.display()
+        )]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_machine_without_summary_is_a_note_and_weakens_only_its_checks() {
+    let dir = trial("crashed");
+    std::fs::remove_file(dir.join(summary_file_name(1))).unwrap();
+    let report = check_trial(&dir);
+    assert!(report.passed(), "{report}");
+    assert!(
+        report.notes[0].starts_with("machine 1 has no summary-1.yaml"),
+        "{report}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_directory_that_is_not_a_run_is_refused() {
+    let dir = std::env::temp_dir().join(format!("clocklab-check-{}-empty", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = trial_dirs(&dir).unwrap_err();
+    assert!(err.contains("is not a run directory"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
