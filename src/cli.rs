@@ -28,6 +28,8 @@ pub enum Command {
     Client(ClientArgs),
     /// Verify a run directory from its logs: clock rules, message matching and conservation, tick counts.
     Check(CheckArgs),
+    /// Analyse runs: jumps, drift, queues and latency as tables, summary.json/.csv and report.html.
+    Analyze(AnalyzeArgs),
 }
 
 /// Options every subcommand shares.
@@ -125,4 +127,17 @@ pub struct ClientArgs {
 pub struct CheckArgs {
     /// A run directory (or a multi-trial run directory) written by `run`.
     pub run_dir: PathBuf,
+}
+
+/// Options of `analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Run directories (or multi-trial run directories) written by `run`; several are compared
+    /// side by side.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where report.html, summary.json, summary.csv and the plots go (default: DIR/analysis for one
+    /// DIR, ./analysis for several).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod eventlog;
 pub mod machine;
+pub mod report;
 pub mod route;
 pub mod router;
 pub mod run;

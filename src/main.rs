@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Server(args) => commands::server(args),
         Command::Client(args) => commands::client(args),
         Command::Check(args) => check::command(&args.run_dir),
+        Command::Analyze(args) => clocklab::report::command(&args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("clocklab: {message}");
