@@ -219,10 +219,15 @@ pub struct RunAnalysis {
     /// Each trial's figures.
     pub trials: Vec<TrialAnalysis>,
     /// Per machine id, each of [`MACHINE_FIGURES`] summarized across the trials.
-    pub machines: Vec<(u16, Vec<(&'static str, Option<Summary>)>)>,
+    pub machines: Vec<(u16, Summaries)>,
     /// Each of [`TRIAL_FIGURES`] summarized across the trials.
-    pub overall: Vec<(&'static str, Option<Summary>)>,
+    pub overall: Summaries,
 }
+
+/// Named figures, in a fixed order; `None` where a figure is undefined.
+pub type Figures = Vec<(&'static str, Option<f64>)>;
+/// Named figures summarized across trials, in a fixed order.
+pub type Summaries = Vec<(&'static str, Option<Summary>)>;
 
 /// The names of the per-machine figures, in the order every output lists them.
 pub const MACHINE_FIGURES: [&str; 33] = [
@@ -291,7 +296,7 @@ fn flag(b: bool) -> Option<f64> {
 
 impl MachineAnalysis {
     /// The value of each of [`MACHINE_FIGURES`], in that order; `None` where undefined.
-    pub fn figures(&self) -> Vec<(&'static str, Option<f64>)> {
+    pub fn figures(&self) -> Figures {
         let share =
             |k: usize| (self.events > 0).then(|| self.by_kind[k] as f64 / self.events as f64);
         let q = self.queue;
@@ -337,7 +342,7 @@ impl MachineAnalysis {
 
 impl TrialAnalysis {
     /// The value of each of [`TRIAL_FIGURES`], in that order; `None` where undefined.
-    pub fn figures(&self) -> Vec<(&'static str, Option<f64>)> {
+    pub fn figures(&self) -> Figures {
         let ms = &self.machines;
         let max_of =
             |f: &dyn Fn(&MachineAnalysis) -> Option<f64>| ms.iter().filter_map(f).reduce(f64::max);
@@ -421,7 +426,7 @@ fn analyze_machine(start_us: u64, m: &MachineInput, sends: &SendTimes) -> Machin
     let sizes: Vec<f64> = jumps.iter().map(|j| j.size as f64).collect();
     // Stable sort: among equal sizes the earlier row stays first.
     let mut largest = jumps;
-    largest.sort_by(|a, b| b.size.cmp(&a.size));
+    largest.sort_by_key(|j| std::cmp::Reverse(j.size));
     largest.truncate(LARGEST_JUMPS);
 
     let queue = (!rows.is_empty()).then(|| {
@@ -581,7 +586,7 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
 /// the trial figures). A figure a trial leaves undefined does not count for that trial.
 pub fn analyze_run(run: &RunInput) -> RunAnalysis {
     let trials: Vec<TrialAnalysis> = run.trials.iter().map(analyze_trial).collect();
-    let mut by_machine: BTreeMap<u16, Vec<Vec<(&'static str, Option<f64>)>>> = BTreeMap::new();
+    let mut by_machine: BTreeMap<u16, Vec<Figures>> = BTreeMap::new();
     for t in &trials {
         for m in &t.machines {
             by_machine.entry(m.id).or_default().push(m.figures());
@@ -604,10 +609,7 @@ pub fn analyze_run(run: &RunInput) -> RunAnalysis {
 }
 
 /// Each named figure summarized over `rows` (one figure list per trial, in `names` order).
-fn summarize(
-    names: &[&'static str],
-    rows: &[Vec<(&'static str, Option<f64>)>],
-) -> Vec<(&'static str, Option<Summary>)> {
+fn summarize(names: &[&'static str], rows: &[Figures]) -> Summaries {
     names
         .iter()
         .enumerate()

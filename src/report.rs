@@ -187,7 +187,7 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         &html::page(&runs, &run_plots, &comparison),
     )?;
     say(&format!(
-        "wrote {}/: {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg)\n",
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg) to {}\n",
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

@@ -139,6 +139,18 @@ impl Summary {
     }
 }
 
+/// Reads one statistic of a [`Summary`].
+pub type Stat = fn(&Summary) -> Option<f64>;
+
+/// The statistics across trials by name, in the order the outputs list them.
+pub const STATS: [(&str, Stat); 5] = [
+    ("n", |s| Some(s.n as f64)),
+    ("mean", |s| Some(s.mean)),
+    ("std", |s| s.std),
+    ("min", |s| Some(s.min)),
+    ("max", |s| Some(s.max)),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::analysis::stats::Summary;
+use crate::analysis::stats::{STATS, Summary};
 use crate::analysis::{MachineAnalysis, RunAnalysis, TrialAnalysis};
 
 /// The version of both files' layout; it changes when a name or a shape does.
@@ -154,14 +154,7 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
                 }
             }
         }
-        let stats: [(&str, fn(&Summary) -> Option<f64>); 5] = [
-            ("n", |s| Some(s.n as f64)),
-            ("mean", |s| Some(s.mean)),
-            ("std", |s| s.std),
-            ("min", |s| Some(s.min)),
-            ("max", |s| Some(s.max)),
-        ];
-        for (stat, get) in stats {
+        for (stat, get) in STATS {
             for (name, s) in &r.overall {
                 push(stat, "all", name, s.as_ref().and_then(get));
             }

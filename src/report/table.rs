@@ -92,8 +92,8 @@ pub const QUEUE_COLUMNS: [Column; 14] = [
 
 /// Per trial: the trial figures.
 pub const TRIAL_COLUMNS: [Column; 12] = [
-    col("", "events", "events", Fmt::Int, 8),
-    col("", "clock max", "final_clock_max", Fmt::Int, 10),
+    col("", "events", "events", Fmt::Int, 7),
+    col("clock", "max", "final_clock_max", Fmt::Int, 8),
     col("jump", "max", "jump_max", Fmt::Int, 6),
     col("jump", "p99", "jump_p99", Fmt::Int, 5),
     col("queue", "max", "queue_max", Fmt::Int, 6),
@@ -358,10 +358,16 @@ mod tests {
                 ),
             ],
         };
-        let expected = "     g\n\
-                        \u{20} id    a     b   c  status\n\
-                        \u{20} 1    12   0.2   -  complete\n\
-                        \u{20} 22    3     -   7\n";
+        // Indent 1, key column 3, then columns of 5, 6 and 4; the group name starts one space
+        // into its first column.
+        let expected = [
+            "     g",
+            " id     a     b   c  status",
+            " 1     12   0.2   -  complete",
+            " 22     3     -   7",
+            "",
+        ]
+        .join("\n");
         assert_eq!(grid.text(1), expected);
         let html = grid.html();
         assert!(html.contains("<th colspan=\"2\" class=\"group\">g</th><th rowspan=\"2\">c</th>"));

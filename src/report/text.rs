@@ -8,7 +8,7 @@ use super::table::{
     CLOCK_COLUMNS, Column, Fmt, Grid, QUEUE_COLUMNS, TRIAL_COLUMNS, format_summary, pick,
     pick_summary,
 };
-use crate::analysis::stats::Summary;
+use crate::analysis::stats::{STATS, Summary};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
 
 /// Runs with at most this many trials get per-trial machine tables on stdout.
@@ -61,18 +61,12 @@ pub fn stat_rows(
     columns: &[Column],
     prefix: &str,
 ) -> Vec<(String, Vec<Option<f64>>, String)> {
-    let stats: [(&str, fn(&Summary) -> Option<f64>); 4] = [
-        ("mean", |s| Some(s.mean)),
-        ("std", |s| s.std),
-        ("min", |s| Some(s.min)),
-        ("max", |s| Some(s.max)),
-    ];
-    stats
-        .into_iter()
+    STATS[1..]
+        .iter()
         .map(|(name, get)| {
             (
                 format!("{prefix}{name}"),
-                pick_summary(figures, columns, get),
+                pick_summary(figures, columns, *get),
                 String::new(),
             )
         })
