@@ -171,7 +171,8 @@ fn lines(
         for (k, (name, points)) in series.iter().enumerate() {
             let thinned = thin(points, MAX_POINTS);
             let shown = if look.steps { steps(&thinned) } else { thinned };
-            let style = colour(k).stroke_width(2);
+            // Dense lines thinner, so that one machine does not hide another.
+            let style = colour(k).stroke_width(if shown.len() > 400 { 1 } else { 2 });
             chart
                 .draw_series(LineSeries::new(shown, style))?
                 .label(name.as_str())
@@ -415,6 +416,7 @@ pub fn comparison_plot(
             .label_style((FONT, 13))
             .x_labels(n)
             .x_label_formatter(&name_of)
+            .y_label_formatter(&tick)
             .disable_x_mesh()
             .bold_line_style(RGBColor(225, 225, 225))
             .light_line_style(RGBColor(245, 245, 245))

@@ -17,7 +17,8 @@ pub const MACHINE_TABLE_TRIALS: usize = 3;
 pub const TRIAL_ROWS: usize = 20;
 /// How many runs the comparison puts side by side per block.
 const COMPARE_PER_BLOCK: usize = 3;
-const COMPARE_NAME: usize = 24;
+const COMPARE_NAME: usize = 20;
+/// A cell's text, without the space before it.
 const COMPARE_CELL: usize = 25;
 
 /// "complete" or "INCOMPLETE".
@@ -276,7 +277,7 @@ fn comparison_text(out: &mut String, runs: &[RunAnalysis]) {
         let last = (first + COMPARE_PER_BLOCK).min(runs.len());
         let mut head = format!("  {:<w$}", "", w = COMPARE_NAME);
         for k in first..last {
-            let _ = write!(head, "{:>w$}", format!("run {}", k + 1), w = COMPARE_CELL);
+            let _ = write!(head, " {:>w$}", format!("run {}", k + 1), w = COMPARE_CELL);
         }
         let _ = writeln!(out, "{}", head.trim_end());
         for (name, cells) in &rows {
@@ -284,7 +285,7 @@ fn comparison_text(out: &mut String, runs: &[RunAnalysis]) {
             for cell in &cells[first..last] {
                 // Long labels keep their end, where run directories differ.
                 let chars: Vec<char> = cell.chars().collect();
-                let room = COMPARE_CELL - 1;
+                let room = COMPARE_CELL;
                 let shown: String = if chars.len() > room {
                     std::iter::once('~')
                         .chain(chars[chars.len() - room + 1..].iter().copied())
@@ -292,7 +293,7 @@ fn comparison_text(out: &mut String, runs: &[RunAnalysis]) {
                 } else {
                     cell.clone()
                 };
-                let _ = write!(line, "{shown:>w$}", w = COMPARE_CELL);
+                let _ = write!(line, " {shown:>w$}", w = COMPARE_CELL);
             }
             let _ = writeln!(out, "{}", line.trim_end());
         }
