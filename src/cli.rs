@@ -33,6 +33,8 @@ pub enum Command {
     Experiment(ExperimentCommand),
     /// Verify a run directory from its logs: clock rules, message matching and conservation, tick counts.
     Check(CheckArgs),
+    /// Analyse runs: jumps, drift, queues and latency as tables, summary.json/.csv and report.html.
+    Analyze(AnalyzeArgs),
 }
 
 /// Options every subcommand shares.
@@ -236,4 +238,17 @@ pub struct SweepArgs {
     /// Network latency model, as for `simulate`.
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
     pub latency: crate::sim::Latency,
+}
+
+/// Options of `analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Run directories (or multi-trial run directories) written by `run`; several are compared
+    /// side by side.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where report.html, summary.json, summary.csv and the plots go (default: DIR/analysis for one
+    /// DIR, ./analysis for several).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

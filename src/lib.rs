@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod client;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod eventlog;
 pub mod experiment;
 pub mod machine;
+pub mod report;
 pub mod route;
 pub mod router;
 pub mod run;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Experiment(ExperimentCommand::Classic(args)) => experiment::classic(args),
         Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
         Command::Check(args) => check::command(&args.run_dir),
+        Command::Analyze(args) => clocklab::report::command(&args),
     };
     result.unwrap_or_else(|message| {
         eprintln!("clocklab: {message}");

@@ -1,0 +1,281 @@
+//! Reading run directories into the analysis's inputs: the only part of the analysis that touches
+//! files. It reads the machine logs through [`read_log`], and `run.yaml`, `router.yaml` and the
+//! summaries when they are there, and works from the files alone (no path recorded inside them is
+//! followed).
+//!
+//! A directory that is not a run, a missing or unreadable log, or a file that does not parse is an
+//! error naming the file. What a crash leaves behind (no summary, no `router.yaml`, no `run.yaml`,
+//! a log whose last line was cut off) is not an error: the trial is loaded with a problem saying
+//! so, and the rows of a cut-off log up to its last whole line are kept.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::de::DeserializeOwned;
+
+use super::{MachineInput, RunInput, TrialInput};
+use crate::check::trial_dirs;
+use crate::client::{ClientSummary, summary_file_name};
+use crate::commands::ROUTER_STATS_FILE;
+use crate::config::{Config, Rates};
+use crate::eventlog::{LogError, Record, log_path, machine_of_file_name, read_log};
+use crate::router::RouterStats;
+use crate::run::{RUN_FILE, RunRecord};
+
+/// Loads every trial of the run (or multi-trial run) directory `dir`.
+pub fn load_run(dir: &Path) -> Result<RunInput, String> {
+    let trial_paths = trial_dirs(dir)?;
+    let mut trials = Vec::with_capacity(trial_paths.len());
+    let mut first_record = None;
+    for (k, path) in trial_paths.iter().enumerate() {
+        let (trial, record) = load_trial(path, k as u32 + 1)?;
+        if first_record.is_none() {
+            first_record = record;
+        }
+        trials.push(trial);
+    }
+    let label = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| dir.display().to_string());
+    let (scenario, parameters) = match &first_record {
+        Some(r) => (scenario(&r.config), parameters(r, trials.len())),
+        None => (
+            "unknown (no run.yaml)".to_owned(),
+            vec![("trials".to_owned(), trials.len().to_string())],
+        ),
+    };
+    Ok(RunInput {
+        dir: dir.display().to_string(),
+        label,
+        scenario,
+        parameters,
+        trials,
+    })
+}
+
+/// The scenario in a few words: machines, rates and action range.
+pub fn scenario(config: &Config) -> String {
+    let m = &config.machines;
+    let rates = match &m.rates {
+        Rates::Random => format!("random {}-{}", m.random_rates.min, m.random_rates.max),
+        Rates::List(list) => list
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+    };
+    format!("N={} rates {rates} R={}", m.count, m.action_range)
+}
+
+fn parameters(r: &RunRecord, trials: usize) -> Vec<(String, String)> {
+    let c = &r.config;
+    let mut p = vec![
+        ("clocklab version", r.clocklab_version.clone()),
+        ("simulated", r.simulated.to_string()),
+        ("master seed", r.master_seed.to_string()),
+        ("trials", format!("{trials} (run.yaml says {})", r.trials)),
+        ("duration (s)", r.duration.to_string()),
+        ("machines", c.machines.count.to_string()),
+        ("rates (ticks/s)", scenario_rates(c)),
+        ("action range R", c.machines.action_range.to_string()),
+    ];
+    if trials == r.trials as usize {
+        p[3].1 = trials.to_string();
+    }
+    p.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn scenario_rates(c: &Config) -> String {
+    match &c.machines.rates {
+        Rates::Random => format!(
+            "random whole numbers {} to {}, drawn per trial",
+            c.machines.random_rates.min, c.machines.random_rates.max
+        ),
+        Rates::List(list) => list
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// A YAML file of type `T`, or `None` when it does not exist.
+fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_yaml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: not a valid file of its kind: {e}", path.display()))
+}
+
+/// Loads one trial directory; `default_number` numbers it when it has no `run.yaml`. Also answers
+/// its `run.yaml`, if any.
+pub fn load_trial(
+    dir: &Path,
+    default_number: u32,
+) -> Result<(TrialInput, Option<RunRecord>), String> {
+    let record: Option<RunRecord> = read_yaml(&dir.join(RUN_FILE))?;
+    let router: Option<RouterStats> = read_yaml(&dir.join(ROUTER_STATS_FILE))?;
+    let mut problems = Vec::new();
+    match &record {
+        None => problems.push(format!(
+            "no {RUN_FILE}: the trial's parameters are unknown (started by hand, or `run` did \
+             not finish)"
+        )),
+        Some(r) if r.interrupted => {
+            problems.push("interrupted: Ctrl-C or SIGTERM cut the trial short".to_owned());
+        }
+        Some(_) => {}
+    }
+    if router.is_none() {
+        problems.push(format!(
+            "no {ROUTER_STATS_FILE}: the router did not stop in order"
+        ));
+    }
+    let ids = machine_ids(dir, record.as_ref(), router.as_ref())?;
+    if ids.is_empty() {
+        return Err(format!(
+            "{}: holds no machine logs (machine-<id>.csv): not a trial of a run",
+            dir.display()
+        ));
+    }
+    let mut machines = Vec::with_capacity(ids.len());
+    for id in ids {
+        machines.push(load_machine(dir, id, record.as_ref(), router.as_ref())?);
+    }
+    let start_ns = record
+        .as_ref()
+        .and_then(|r| r.start_time_ns)
+        .or(router.as_ref().and_then(|r| r.start_time_ns));
+    let earliest_row = machines
+        .iter()
+        .filter_map(|m| m.records.first())
+        .map(|r| r.system_time_us)
+        .min();
+    let trial = TrialInput {
+        trial: record.as_ref().map_or(default_number, |r| r.trial),
+        dir: dir.display().to_string(),
+        seed: record.as_ref().map(|r| r.seed),
+        start_us: start_ns.map(|ns| ns / 1000).or(earliest_row).unwrap_or(0),
+        machines,
+        problems,
+    };
+    Ok((trial, record))
+}
+
+/// The machines of a trial: those `run.yaml` and `router.yaml` name and those with a log.
+fn machine_ids(
+    dir: &Path,
+    record: Option<&RunRecord>,
+    router: Option<&RouterStats>,
+) -> Result<BTreeSet<u16>, String> {
+    let mut ids: BTreeSet<u16> = BTreeSet::new();
+    if let Some(r) = record {
+        ids.extend(r.machines.iter().map(|m| m.id));
+    }
+    if let Some(r) = router {
+        ids.extend(1..=r.machines);
+    }
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+        if let Some(id) = entry.file_name().to_str().and_then(machine_of_file_name) {
+            ids.insert(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn load_machine(
+    dir: &Path,
+    id: u16,
+    record: Option<&RunRecord>,
+    router: Option<&RouterStats>,
+) -> Result<MachineInput, String> {
+    let path = log_path(dir, id);
+    if !path.exists() {
+        return Err(format!(
+            "{}: missing: the trial has machine {id} but not its log",
+            path.display()
+        ));
+    }
+    let mut problems = Vec::new();
+    let records = match read_log(&path) {
+        Ok(rows) => rows,
+        Err(LogError::Truncated { line, .. }) => {
+            problems.push(format!(
+                "{} was cut off at line {line} (a crash while writing?): the rows before it are \
+                 analysed",
+                path.display()
+            ));
+            read_whole_lines(&path, id)?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let summary_path = dir.join(summary_file_name(id));
+    let summary: Option<ClientSummary> = read_yaml(&summary_path)?;
+    match &summary {
+        None => problems.push(format!(
+            "no {}: the machine did not stop in order (crashed or killed)",
+            summary_file_name(id)
+        )),
+        Some(s) if !s.orderly => problems.push(format!("did not end in order: {}", s.ended)),
+        Some(_) => {}
+    }
+    let in_record = record.and_then(|r| r.machines.iter().find(|m| m.id == id));
+    let name = in_record
+        .map(|m| m.name.clone())
+        .or(summary.as_ref().map(|s| s.name.clone()))
+        .or(router.and_then(|r| r.names.get(usize::from(id) - 1).cloned()));
+    let rate = in_record
+        .map(|m| m.rate)
+        .or(summary.as_ref().map(|s| s.rate));
+    Ok(MachineInput {
+        id,
+        name,
+        rate,
+        records,
+        problems,
+    })
+}
+
+/// Distinguishes the scratch copies of one process.
+static SCRATCH: AtomicU64 = AtomicU64::new(0);
+
+/// The rows of a log whose last line was cut off: its whole lines, read by [`read_log`] from a
+/// scratch copy (named like the original, so the machine id check still applies).
+fn read_whole_lines(path: &Path, id: u16) -> Result<Vec<Record>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+        // Not even the header is whole: no rows.
+        return Ok(Vec::new());
+    };
+    let scratch: PathBuf = std::env::temp_dir().join(format!(
+        "clocklab-analyze-{}-{}",
+        std::process::id(),
+        SCRATCH.fetch_add(1, Ordering::Relaxed)
+    ));
+    let copy = log_path(&scratch, id);
+    let result = std::fs::create_dir_all(&scratch)
+        .and_then(|()| std::fs::write(&copy, &bytes[..=end]))
+        .map_err(|e| {
+            format!(
+                "{}: cannot copy its whole lines to {}: {e}",
+                path.display(),
+                copy.display()
+            )
+        })
+        .and_then(|()| {
+            read_log(&copy).map_err(|e| format!("{} (its whole lines): {e}", path.display()))
+        });
+    // Best effort: a scratch copy left behind in the temp directory harms nothing.
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}

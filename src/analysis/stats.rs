@@ -1,0 +1,212 @@
+//! The few statistics the analysis needs, each defined exactly as docs/ANALYSIS.md states it:
+//! nearest-rank percentiles, the mean, the sample standard deviation and a least-squares slope.
+
+use serde::Serialize;
+
+/// A distribution of values: how many, their mean, and its maximum and nearest-rank percentiles.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Distribution {
+    /// How many values.
+    pub count: u64,
+    /// Their arithmetic mean.
+    pub mean: f64,
+    /// The largest.
+    pub max: f64,
+    /// The 50th percentile (nearest rank).
+    pub p50: f64,
+    /// The 95th percentile (nearest rank).
+    pub p95: f64,
+    /// The 99th percentile (nearest rank).
+    pub p99: f64,
+}
+
+impl Distribution {
+    /// The distribution of `values`, or `None` when there are none. `values` need not be sorted.
+    pub fn of(values: &[f64]) -> Option<Distribution> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Some(Distribution {
+            count: sorted.len() as u64,
+            mean: mean(&sorted)?,
+            max: *sorted.last()?,
+            p50: percentile_sorted(&sorted, 50.0)?,
+            p95: percentile_sorted(&sorted, 95.0)?,
+            p99: percentile_sorted(&sorted, 99.0)?,
+        })
+    }
+}
+
+/// The nearest-rank `p`-th percentile (0 < p <= 100) of ascending `sorted`: the value at rank
+/// `ceil(p / 100 * n)` (ranks from 1), so at least p % of the values are at most it. `None` when
+/// `sorted` is empty.
+pub fn percentile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    // Computed in integers of hundredths of a percent, so 95 % of 20 is exactly rank 19.
+    let basis = (p * 100.0).round() as u128;
+    let rank = (basis * n as u128).div_ceil(10_000).clamp(1, n as u128) as usize;
+    sorted.get(rank - 1).copied()
+}
+
+/// The arithmetic mean, or `None` when there are no values.
+pub fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// The sample standard deviation (divisor n - 1), or `None` for fewer than two values.
+pub fn sample_std(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let m = mean(values)?;
+    let squares: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
+    Some((squares / (values.len() - 1) as f64).sqrt())
+}
+
+/// The slope of the ordinary least-squares line through the points `(x, y)`, multiplied by `per`:
+/// `per * (n * sum(x y) - sum(x) sum(y)) / (n * sum(x^2) - sum(x)^2)`. Computed in whole numbers
+/// with a single rounding at the end, so a flat or straight series gives its slope exactly.
+/// `None` for fewer than two points or when every x is the same.
+pub fn least_squares_slope(points: &[(i64, i64)], per: i64) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let n = points.len() as i128;
+    let exact = || -> Option<(i128, i128)> {
+        let (mut sx, mut sy, mut sxx, mut sxy) = (0i128, 0i128, 0i128, 0i128);
+        for &(x, y) in points {
+            let (x, y) = (i128::from(x), i128::from(y));
+            sx = sx.checked_add(x)?;
+            sy = sy.checked_add(y)?;
+            sxx = sxx.checked_add(x.checked_mul(x)?)?;
+            sxy = sxy.checked_add(x.checked_mul(y)?)?;
+        }
+        let num = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
+        let den = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
+        Some((num.checked_mul(i128::from(per))?, den))
+    };
+    let (num, den) = match exact() {
+        Some(v) => (v.0 as f64, v.1 as f64),
+        // Too large for whole numbers: the same formula around the means, in floating point.
+        None => {
+            let nf = n as f64;
+            let mx = points.iter().map(|p| p.0 as f64).sum::<f64>() / nf;
+            let my = points.iter().map(|p| p.1 as f64).sum::<f64>() / nf;
+            let sxx: f64 = points.iter().map(|p| (p.0 as f64 - mx).powi(2)).sum();
+            let sxy: f64 = points
+                .iter()
+                .map(|p| (p.0 as f64 - mx) * (p.1 as f64 - my))
+                .sum();
+            (sxy * per as f64, sxx)
+        }
+    };
+    (den > 0.0).then(|| num / den)
+}
+
+/// Mean, sample standard deviation, min and max of one figure across trials.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// How many trials had a value.
+    pub n: u64,
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation; `None` for a single value.
+    pub std: Option<f64>,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Summary {
+    /// The summary of `values`, or `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Summary> {
+        Some(Summary {
+            n: values.len() as u64,
+            mean: mean(values)?,
+            std: sample_std(values),
+            min: values.iter().copied().reduce(f64::min)?,
+            max: values.iter().copied().reduce(f64::max)?,
+        })
+    }
+}
+
+/// Reads one statistic of a [`Summary`].
+pub type Stat = fn(&Summary) -> Option<f64>;
+
+/// The statistics across trials by name, in the order the outputs list them.
+pub const STATS: [(&str, Stat); 5] = [
+    ("n", |s| Some(s.n as f64)),
+    ("mean", |s| Some(s.mean)),
+    ("std", |s| s.std),
+    ("min", |s| Some(s.min)),
+    ("max", |s| Some(s.max)),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles_of_twenty_values() {
+        let values: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile_sorted(&values, 50.0), Some(10.0));
+        assert_eq!(percentile_sorted(&values, 95.0), Some(19.0));
+        assert_eq!(percentile_sorted(&values, 99.0), Some(20.0));
+        assert_eq!(percentile_sorted(&values, 100.0), Some(20.0));
+        assert_eq!(percentile_sorted(&[7.0], 50.0), Some(7.0));
+        assert_eq!(percentile_sorted(&[], 50.0), None);
+    }
+
+    #[test]
+    fn distribution_sorts_its_input() {
+        let d = Distribution::of(&[3.0, 1.0, 2.0, 10.0]).expect("four values");
+        assert_eq!(
+            d,
+            Distribution {
+                count: 4,
+                mean: 4.0,
+                max: 10.0,
+                p50: 2.0,
+                p95: 10.0,
+                p99: 10.0
+            }
+        );
+        assert_eq!(Distribution::of(&[]), None);
+    }
+
+    #[test]
+    fn slope_of_a_straight_line_and_degenerate_cases() {
+        // y = 3 + x / 2: half a unit per x, 30 per 60 x.
+        let line: Vec<(i64, i64)> = (0..5).map(|i| (2 * i, 3 + i)).collect();
+        assert_eq!(least_squares_slope(&line, 1), Some(0.5));
+        assert_eq!(least_squares_slope(&line, 60), Some(30.0));
+        let flat: Vec<(i64, i64)> = [(0, 0), (5, 0), (10, 1), (15, 0), (20, 0)].into();
+        assert_eq!(least_squares_slope(&flat, 60), Some(0.0));
+        assert_eq!(least_squares_slope(&[(1, 2)], 1), None);
+        assert_eq!(least_squares_slope(&[(1, 2), (1, 5)], 1), None);
+        // Past whole numbers, the floating-point path gives the same slope.
+        let big: Vec<(i64, i64)> = (0..3).map(|i| (i * (i64::MAX / 2), 7 * i)).collect();
+        let slope = least_squares_slope(&big, 1).expect("a slope");
+        assert!((slope - 7.0 / (i64::MAX / 2) as f64).abs() < 1e-30);
+    }
+
+    #[test]
+    fn summary_uses_the_sample_standard_deviation() {
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).expect("values");
+        assert_eq!(s.n, 8);
+        assert_eq!(s.mean, 5.0);
+        assert_eq!(s.std, Some((32.0f64 / 7.0).sqrt()));
+        assert_eq!((s.min, s.max), (2.0, 9.0));
+        assert_eq!(Summary::of(&[3.0]).map(|s| s.std), Some(None));
+        assert_eq!(Summary::of(&[]), None);
+    }
+}

@@ -1,0 +1,321 @@
+//! Every figure pinned on a small hand-written trial whose values are worked out in the comments
+//! (docs/ANALYSIS.md defines them).
+
+use super::*;
+use crate::eventlog::EventKind::{Broadcast, Internal, Receive, Send};
+
+/// The trial's start: 1000 s after the epoch, in microseconds.
+const T0: u64 = 1_000_000_000;
+
+/// A row `ms` milliseconds after [`T0`].
+fn row(machine: u16, event: EventKind, ms: u64, clock: u64, queue: u32) -> Record {
+    Record {
+        machine,
+        event,
+        system_time_us: T0 + ms * 1000,
+        logical_clock: clock,
+        queue_len: queue,
+        peer: None,
+        msg_clock: None,
+        seq: None,
+    }
+}
+
+/// A message row: `peer` (none for a broadcast), the message's clock and seq.
+fn msg(mut r: Record, peer: Option<u16>, msg_clock: u64, seq: u32) -> Record {
+    r.peer = peer;
+    r.msg_clock = Some(msg_clock);
+    r.seq = Some(seq);
+    r
+}
+
+fn machine(id: u16, rate: f64, records: Vec<Record>) -> MachineInput {
+    MachineInput {
+        id,
+        name: Some(format!("m{id}")),
+        rate: Some(rate),
+        records,
+        problems: Vec::new(),
+    }
+}
+
+/// Machine 1 ticks every 500 ms, machine 2 every 250 ms, machine 3 every second from 100 ms.
+/// 1 sends seq 1 to 2 at 0.5 s; 2 sends seqs 1 and 2 to 1 at 0.5 and 0.75 s; 1 broadcasts seq 2 at
+/// 2.0 s, received by 2 at 2.25 s and by 3 at 2.1 s (a jump of 5 on 3).
+fn hand_trial() -> TrialInput {
+    let m1 = vec![
+        row(1, Internal, 0, 1, 0),
+        msg(row(1, Send, 500, 2, 0), Some(2), 2, 1),
+        msg(row(1, Receive, 1000, 4, 1), Some(2), 3, 1),
+        msg(row(1, Receive, 1500, 5, 0), Some(2), 4, 2),
+        msg(row(1, Broadcast, 2000, 6, 0), None, 6, 2),
+    ];
+    let mut m2 = vec![
+        row(2, Internal, 0, 1, 0),
+        row(2, Internal, 250, 2, 0),
+        msg(row(2, Send, 500, 3, 0), Some(1), 3, 1),
+        msg(row(2, Send, 750, 4, 0), Some(1), 4, 2),
+        msg(row(2, Receive, 1000, 5, 0), Some(1), 2, 1),
+    ];
+    for (k, ms) in [1250, 1500, 1750, 2000].into_iter().enumerate() {
+        m2.push(row(2, Internal, ms, 6 + k as u64, 0));
+    }
+    m2.push(msg(row(2, Receive, 2250, 10, 0), Some(1), 6, 2));
+    let m3 = vec![
+        row(3, Internal, 100, 1, 0),
+        row(3, Internal, 1100, 2, 0),
+        msg(row(3, Receive, 2100, 7, 0), Some(1), 6, 2),
+    ];
+    TrialInput {
+        trial: 1,
+        dir: "t".to_owned(),
+        seed: Some(9),
+        start_us: T0,
+        machines: vec![
+            machine(1, 2.0, m1),
+            machine(2, 4.0, m2),
+            machine(3, 1.0, m3),
+        ],
+        problems: Vec::new(),
+    }
+}
+
+fn dist(count: u64, mean: f64, max: f64, p50: f64, p95: f64, p99: f64) -> Option<Distribution> {
+    Some(Distribution {
+        count,
+        mean,
+        max,
+        p50,
+        p95,
+        p99,
+    })
+}
+
+#[test]
+fn events_rates_and_clock_of_machine_1() {
+    let t = analyze_trial(&hand_trial());
+    let m = &t.machines[0];
+    assert_eq!(m.events, 5);
+    // receive, send, broadcast, internal
+    assert_eq!(m.by_kind, [2, 1, 1, 1]);
+    // 4 intervals in 2.0 s; the clock rose from 1 to 6 in those 2.0 s.
+    assert_eq!(m.tick_rate, Some(2.0));
+    assert_eq!(m.final_clock, 6);
+    assert_eq!(m.clock_per_s, Some(2.5));
+    let f = m.figures();
+    let get = |name: &str| f.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v);
+    assert_eq!(get("receive_share"), Some(0.4));
+    assert_eq!(get("internal_share"), Some(0.2));
+    assert_eq!(get("rate"), Some(2.0));
+    assert_eq!(get("complete"), Some(1.0));
+    assert_eq!(f.len(), MACHINE_FIGURES.len());
+}
+
+#[test]
+fn jumps_count_from_zero_and_the_histogram_counts_by_hand() {
+    let t = analyze_trial(&hand_trial());
+    // Machine 1: clocks 1, 2, 4, 5, 6 give jumps 1, 1, 2, 1, 1 (the first from clock 0).
+    let m1 = &t.machines[0];
+    assert_eq!(m1.jumps, dist(5, 1.2, 2.0, 1.0, 2.0, 2.0));
+    assert_eq!(m1.jump_histogram, BTreeMap::from([(1, 4), (2, 1)]));
+    let largest: Vec<(u64, f64, u64)> = m1
+        .largest_jumps
+        .iter()
+        .map(|j| (j.size, j.time_s, j.line))
+        .collect();
+    assert_eq!(
+        largest,
+        [
+            (2, 1.0, 4),
+            (1, 0.0, 2),
+            (1, 0.5, 3),
+            (1, 1.5, 5),
+            (1, 2.0, 6)
+        ]
+    );
+    // Machine 3: clocks 1, 2, 7.
+    let m3 = &t.machines[2];
+    assert_eq!(m3.jump_histogram, BTreeMap::from([(1, 2), (5, 1)]));
+    assert_eq!(
+        m3.largest_jumps[0],
+        Jump {
+            size: 5,
+            time_s: 2.1,
+            line: 4
+        }
+    );
+    // All 18 jumps: sixteen 1s, a 2 and a 5; the 95th percentile is rank ceil(17.1) = 18.
+    assert_eq!(t.jumps, dist(18, 23.0 / 18.0, 5.0, 1.0, 5.0, 5.0));
+}
+
+#[test]
+fn drift_sampled_every_100_ms_from_latest_start_to_earliest_end() {
+    let t = analyze_trial(&hand_trial());
+    // First rows at 0, 0 and 0.1 s; last rows at 2.0, 2.25 and 2.1 s: instants 0.1 to 2.0 s.
+    assert_eq!(t.series.times_s.len(), 20);
+    assert_eq!(t.series.times_s[0], 0.1);
+    assert_eq!(t.series.times_s[19], 2.0);
+    // Worked out on paper: machine 2 always leads.
+    let m1: Vec<i64> = vec![0, 0, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3];
+    let m3: Vec<i64> = vec![0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 3, 3, 4, 4, 5, 5, 5, 6, 6, 7];
+    let neg = |v: &[i64]| v.iter().map(|d| -d).collect::<Vec<_>>();
+    assert_eq!(t.series.drift[0], neg(&m1));
+    assert_eq!(t.series.drift[1], vec![0; 20]);
+    assert_eq!(t.series.drift[2], neg(&m3));
+    let spread: Vec<u64> = m3.iter().map(|&d| d as u64).collect();
+    assert_eq!(t.series.spread, spread);
+    let figures = |max, mean, last| Some(DriftFigures { max, mean, last });
+    assert_eq!(t.machines[0].drift, figures(3, 31.0 / 20.0, 3));
+    assert_eq!(t.machines[1].drift, figures(0, 0.0, 0));
+    assert_eq!(t.machines[2].drift, figures(7, 3.3, 7));
+    assert_eq!(t.spread, figures(7, 3.3, 7));
+}
+
+#[test]
+fn latency_matches_receives_to_sends_across_logs() {
+    let t = analyze_trial(&hand_trial());
+    // Machine 1 received 2's seq 1 (sent 0.5 s) at 1.0 s and seq 2 (sent 0.75 s) at 1.5 s; its row
+    // at 1.0 s came between the second send and its receive.
+    assert_eq!(
+        t.machines[0].latency_ms,
+        dist(2, 625.0, 750.0, 500.0, 750.0, 750.0)
+    );
+    assert_eq!(t.machines[0].wait_ticks, dist(2, 0.5, 1.0, 0.0, 1.0, 1.0));
+    // Machine 2: 1's seq 1 after 500 ms (its 0.75 s row between), the broadcast after 250 ms.
+    assert_eq!(
+        t.machines[1].latency_ms,
+        dist(2, 375.0, 500.0, 250.0, 500.0, 500.0)
+    );
+    assert_eq!(t.machines[1].wait_ticks, dist(2, 0.5, 1.0, 0.0, 1.0, 1.0));
+    // Machine 3: the broadcast after 100 ms.
+    assert_eq!(
+        t.machines[2].latency_ms,
+        dist(1, 100.0, 100.0, 100.0, 100.0, 100.0)
+    );
+    // Pooled: 100, 250, 500, 500, 750 ms.
+    assert_eq!(t.latency_ms, dist(5, 420.0, 750.0, 500.0, 750.0, 750.0));
+    assert_eq!(t.wait_ticks, dist(5, 0.4, 1.0, 0.0, 1.0, 1.0));
+    assert!(t.machines.iter().all(|m| m.unmatched_receives == 0));
+}
+
+#[test]
+fn a_receive_without_its_send_is_counted_unmatched() {
+    let mut trial = hand_trial();
+    // Machine 2's sends are in no log: machine 1's two receives cannot be matched.
+    trial.machines[1].records.retain(|r| r.event != Send);
+    let t = analyze_trial(&trial);
+    assert_eq!(t.machines[0].unmatched_receives, 2);
+    assert_eq!(t.machines[0].latency_ms, None);
+    let f = t.figures();
+    assert_eq!(
+        f.iter()
+            .find(|(n, _)| *n == "unmatched_receives")
+            .and_then(|f| f.1),
+        Some(2.0)
+    );
+}
+
+#[test]
+fn queue_growth_is_the_least_squares_slope_in_messages_per_minute() {
+    let rows: Vec<Record> = (0..4)
+        .map(|k| {
+            msg(
+                row(1, Receive, k * 1000, k + 1, k as u32),
+                Some(2),
+                0,
+                k as u32,
+            )
+        })
+        .collect();
+    let trial = TrialInput {
+        start_us: T0,
+        machines: vec![machine(1, 1.0, rows)],
+        ..TrialInput::default()
+    };
+    let q = analyze_trial(&trial).machines[0].queue;
+    // One more message every second: 60 a minute.
+    assert_eq!(
+        q,
+        Some(QueueFigures {
+            max: 3,
+            mean: 1.5,
+            last: 3,
+            growth_per_min: Some(60.0)
+        })
+    );
+    // Machine 1 of the hand trial: queue 0, 0, 1, 0, 0 has no trend.
+    let m1 = &analyze_trial(&hand_trial()).machines[0];
+    assert_eq!(m1.queue.and_then(|q| q.growth_per_min), Some(0.0));
+    assert_eq!(m1.queue.map(|q| (q.max, q.mean, q.last)), Some((1, 0.2, 0)));
+}
+
+#[test]
+fn a_machine_without_rows_has_no_figures_and_takes_no_part_in_drift() {
+    let mut trial = hand_trial();
+    trial.machines.push(MachineInput {
+        id: 4,
+        problems: vec!["no summary-4.yaml".to_owned()],
+        ..MachineInput::default()
+    });
+    let t = analyze_trial(&trial);
+    let m4 = &t.machines[3];
+    assert_eq!((m4.events, m4.final_clock), (0, 0));
+    assert_eq!(
+        (m4.jumps, m4.queue, m4.drift, m4.tick_rate),
+        (None, None, None, None)
+    );
+    assert!(t.series.drift[3].is_empty());
+    assert_eq!(t.spread.map(|s| s.max), Some(7));
+    assert!(!t.complete());
+    assert_eq!(t.all_problems(), ["machine 4: no summary-4.yaml"]);
+    let complete = m4.figures().into_iter().find(|(n, _)| *n == "complete");
+    assert_eq!(complete, Some(("complete", Some(0.0))));
+}
+
+#[test]
+fn across_trials_mean_std_min_max_per_machine_and_trial() {
+    let first = hand_trial();
+    let mut second = hand_trial();
+    second.trial = 2;
+    // Machine 3 ends on clock 9 instead of 7 (its jump is 7); the drift instants end at 2.0 s,
+    // before that row, so the spread is unchanged.
+    second.machines[2].records[2].logical_clock = 9;
+    let run = RunInput {
+        trials: vec![first, second],
+        ..RunInput::default()
+    };
+    let a = analyze_run(&run);
+    assert_eq!(a.trials.len(), 2);
+    let (id, figures) = &a.machines[2];
+    assert_eq!(*id, 3);
+    let final_clock = figures
+        .iter()
+        .find(|(n, _)| *n == "final_clock")
+        .and_then(|f| f.1);
+    assert_eq!(
+        final_clock,
+        Some(Summary {
+            n: 2,
+            mean: 8.0,
+            std: Some(2.0f64.sqrt()),
+            min: 7.0,
+            max: 9.0
+        })
+    );
+    let jump_max = a
+        .overall
+        .iter()
+        .find(|(n, _)| *n == "jump_max")
+        .and_then(|f| f.1);
+    assert_eq!(
+        jump_max.map(|s| (s.min, s.max, s.mean)),
+        Some((5.0, 7.0, 6.0))
+    );
+    let spread = a
+        .overall
+        .iter()
+        .find(|(n, _)| *n == "spread_max")
+        .and_then(|f| f.1);
+    assert_eq!(spread.map(|s| (s.mean, s.std)), Some((7.0, Some(0.0))));
+    assert_eq!(a.overall.len(), TRIAL_FIGURES.len());
+}

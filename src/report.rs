@@ -1,0 +1,194 @@
+//! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
+//! `summary.json`, `summary.csv` and one `.svg` per plot. Rendering is pure (each submodule turns
+//! figures into text); [`command`] is the thin layer that reads, prints and writes.
+
+pub mod html;
+pub mod plots;
+pub mod summary;
+pub mod table;
+pub mod text;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::analysis::load::load_run;
+use crate::analysis::{RunAnalysis, RunInput, analyze_run};
+use crate::cli::AnalyzeArgs;
+
+/// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
+pub const PLOTTED_TRIALS: usize = 5;
+/// The report's file name.
+pub const REPORT_FILE: &str = "report.html";
+/// The JSON summary's file name.
+pub const JSON_FILE: &str = "summary.json";
+/// The CSV summary's file name.
+pub const CSV_FILE: &str = "summary.csv";
+
+/// One plot: the file it is written to, its caption, and its SVG text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plot {
+    /// The file name, in the output directory.
+    pub file: String,
+    /// What it shows.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// A run's plots, per trial number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunPlots {
+    /// For each plotted trial: its number and its four plots.
+    pub trials: Vec<(u32, Vec<Plot>)>,
+}
+
+/// The plots of every run (the first [`PLOTTED_TRIALS`] trials of each) and, for several runs,
+/// the comparison plots. File names are `trial-<k>-<kind>.svg`, prefixed `run-<i>-` when there
+/// are several runs, and `compare-<kind>.svg`.
+pub fn make_plots(
+    inputs: &[RunInput],
+    runs: &[RunAnalysis],
+) -> Result<(Vec<RunPlots>, Vec<Plot>), String> {
+    let mut all = Vec::new();
+    for (i, (input, run)) in inputs.iter().zip(runs).enumerate() {
+        let prefix = if runs.len() > 1 {
+            format!("run-{}-", i + 1)
+        } else {
+            String::new()
+        };
+        let mut run_plots = RunPlots::default();
+        for (t, a) in input.trials.iter().zip(&run.trials).take(PLOTTED_TRIALS) {
+            let name = |kind: &str| format!("{prefix}trial-{}-{kind}.svg", t.trial);
+            let plot = |kind: &str, title: &str, svg: String| Plot {
+                file: name(kind),
+                title: title.to_owned(),
+                svg,
+            };
+            let trial_plots = vec![
+                plot(
+                    "clock",
+                    "Logical clock against system time",
+                    plots::clock_plot(t)?,
+                ),
+                plot(
+                    "queue",
+                    "Queue length against system time",
+                    plots::queue_plot(t)?,
+                ),
+                plot(
+                    "drift",
+                    "Drift against system time",
+                    plots::drift_plot(t, a)?,
+                ),
+                plot("jumps", "Histogram of jump sizes", plots::jump_plot(t, a)?),
+            ];
+            run_plots.trials.push((t.trial, trial_plots));
+        }
+        all.push(run_plots);
+    }
+    let mut comparison = Vec::new();
+    if runs.len() > 1 {
+        let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
+        let overall = |figure: &str| -> Vec<_> {
+            runs.iter()
+                .map(|r| r.overall.iter().find(|f| f.0 == figure).and_then(|f| f.1))
+                .collect()
+        };
+        for (kind, figure, title, y) in [
+            (
+                "drift",
+                "spread_max",
+                "Largest drift per run: spread max",
+                "spread max (clock units)",
+            ),
+            (
+                "queue",
+                "queue_max",
+                "Longest queue per run",
+                "queue max (messages)",
+            ),
+        ] {
+            comparison.push(Plot {
+                file: format!("compare-{kind}.svg"),
+                title: title.to_owned(),
+                svg: plots::comparison_plot(title, y, &labels, &overall(figure))?,
+            });
+        }
+    }
+    Ok((all, comparison))
+}
+
+/// Makes run labels unique by appending ` (2)`, ` (3)`, ... to repeats.
+fn unique_labels(inputs: &mut [RunInput]) {
+    let mut seen: Vec<String> = Vec::new();
+    for input in inputs {
+        let base = input.label.clone();
+        let mut k = 1;
+        while seen.contains(&input.label) {
+            k += 1;
+            input.label = format!("{base} ({k})");
+        }
+        seen.push(input.label.clone());
+    }
+}
+
+/// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
+fn say(text: &str) -> Result<(), String> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// The output directory: `--out`, else `DIR/analysis` for one run and `./analysis` for several.
+pub fn out_dir(args: &AnalyzeArgs) -> PathBuf {
+    match (&args.out, &args.dirs[..]) {
+        (Some(out), _) => out.clone(),
+        (None, [one]) => one.join("analysis"),
+        (None, _) => PathBuf::from("analysis"),
+    }
+}
+
+/// `clocklab analyze DIR... [--out DIR]`.
+pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
+    let mut inputs = args
+        .dirs
+        .iter()
+        .map(|d| load_run(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    unique_labels(&mut inputs);
+    let runs: Vec<RunAnalysis> = inputs.iter().map(analyze_run).collect();
+    say(&text::text(&runs))?;
+    let out = out_dir(args);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    let (run_plots, comparison) = make_plots(&inputs, &runs)?;
+    let mut count = 0;
+    for plot in run_plots
+        .iter()
+        .flat_map(|r| r.trials.iter().flat_map(|t| &t.1))
+        .chain(&comparison)
+    {
+        write(&out, &plot.file, &plot.svg)?;
+        count += 1;
+    }
+    write(&out, JSON_FILE, &summary::summary_json(&runs))?;
+    write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
+    write(
+        &out,
+        REPORT_FILE,
+        &html::page(&runs, &run_plots, &comparison),
+    )?;
+    say(&format!(
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg) to {}\n",
+        out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,174 @@
+//! `summary.json` and `summary.csv`: every figure under a stable name (docs/ANALYSIS.md lists
+//! them), rendered from the analysis by pure functions.
+
+use serde_json::{Map, Value, json};
+
+use crate::analysis::stats::{STATS, Summary};
+use crate::analysis::{MachineAnalysis, RunAnalysis, TrialAnalysis};
+
+/// The version of both files' layout; it changes when a name or a shape does.
+pub const FORMAT: &str = "clocklab-analysis/1";
+
+fn figures_object(figures: &[(&'static str, Option<f64>)]) -> Value {
+    let map: Map<String, Value> = figures
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), json!(v)))
+        .collect();
+    Value::Object(map)
+}
+
+fn summaries_object(figures: &[(&'static str, Option<Summary>)]) -> Value {
+    let map: Map<String, Value> = figures
+        .iter()
+        .map(|(n, s)| ((*n).to_owned(), json!(s)))
+        .collect();
+    Value::Object(map)
+}
+
+fn machine_json(m: &MachineAnalysis) -> Value {
+    let histogram: Vec<[u64; 2]> = m.jump_histogram.iter().map(|(&s, &c)| [s, c]).collect();
+    let largest: Vec<Value> = m
+        .largest_jumps
+        .iter()
+        .map(|j| json!({"size": j.size, "time_s": j.time_s, "line": j.line}))
+        .collect();
+    json!({
+        "id": m.id,
+        "name": m.name,
+        "complete": m.problems.is_empty(),
+        "problems": m.problems,
+        "figures": figures_object(&m.figures()),
+        "jump_histogram": histogram,
+        "largest_jumps": largest,
+    })
+}
+
+fn trial_json(t: &TrialAnalysis) -> Value {
+    json!({
+        "trial": t.trial,
+        "dir": t.dir,
+        "seed": t.seed,
+        "start_time_us": t.start_us,
+        "complete": t.complete(),
+        "problems": t.all_problems(),
+        "figures": figures_object(&t.figures()),
+        "machines": t.machines.iter().map(machine_json).collect::<Vec<_>>(),
+    })
+}
+
+/// `summary.json`: every run, trial and machine with all its figures, and the figures summarized
+/// across each run's trials. Keys are sorted, so equal analyses give equal files.
+pub fn summary_json(runs: &[RunAnalysis]) -> String {
+    let runs: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            let parameters: Map<String, Value> = r
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            let machines: Vec<Value> = r
+                .machines
+                .iter()
+                .map(|(id, f)| json!({"id": id, "figures": summaries_object(f)}))
+                .collect();
+            json!({
+                "dir": r.dir,
+                "label": r.label,
+                "scenario": r.scenario,
+                "parameters": parameters,
+                "trials": r.trials.iter().map(trial_json).collect::<Vec<_>>(),
+                "across_trials": {"trial": summaries_object(&r.overall), "machines": machines},
+            })
+        })
+        .collect();
+    let doc = json!({"format": FORMAT, "runs": runs});
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The CSV's header.
+pub const CSV_HEADER: [&str; 5] = ["run", "trial", "machine", "figure", "value"];
+
+/// A number as the CSV writes it: Rust's shortest text that reads back to the same value; empty
+/// when undefined.
+pub fn csv_number(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// `summary.csv`: one row per figure, long format `run,trial,machine,figure,value`. `trial` is the
+/// trial's number, or `n`, `mean`, `std`, `min`, `max` for the figure across trials; `machine` is
+/// the machine's id, or `all` for a trial figure.
+pub fn summary_csv(runs: &[RunAnalysis]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for r in runs {
+        let mut push = |trial: &str, machine: &str, figure: &str, value: Option<f64>| {
+            rows.push([
+                r.label.clone(),
+                trial.to_owned(),
+                machine.to_owned(),
+                figure.to_owned(),
+                csv_number(value),
+            ]);
+        };
+        for t in &r.trials {
+            let trial = t.trial.to_string();
+            for (name, v) in t.figures() {
+                push(&trial, "all", name, v);
+            }
+            for m in &t.machines {
+                let id = m.id.to_string();
+                for (name, v) in m.figures() {
+                    push(&trial, &id, name, v);
+                }
+                for (size, count) in &m.jump_histogram {
+                    push(
+                        &trial,
+                        &id,
+                        &format!("jump_hist_{size}"),
+                        Some(*count as f64),
+                    );
+                }
+                for (k, j) in m.largest_jumps.iter().enumerate() {
+                    let rank = k + 1;
+                    push(
+                        &trial,
+                        &id,
+                        &format!("largest_jump_{rank}_size"),
+                        Some(j.size as f64),
+                    );
+                    push(
+                        &trial,
+                        &id,
+                        &format!("largest_jump_{rank}_time_s"),
+                        Some(j.time_s),
+                    );
+                    push(
+                        &trial,
+                        &id,
+                        &format!("largest_jump_{rank}_line"),
+                        Some(j.line as f64),
+                    );
+                }
+            }
+        }
+        for (stat, get) in STATS {
+            for (name, s) in &r.overall {
+                push(stat, "all", name, s.as_ref().and_then(get));
+            }
+            for (id, figures) in &r.machines {
+                for (name, s) in figures {
+                    push(stat, &id.to_string(), name, s.as_ref().and_then(get));
+                }
+            }
+        }
+    }
+    let _ = w.write_record(CSV_HEADER);
+    for row in &rows {
+        let _ = w.write_record(row);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}

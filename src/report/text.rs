@@ -1,0 +1,302 @@
+//! The report printed on stdout: per run a trial table, per-machine tables (per trial for up to
+//! [`MACHINE_TABLE_TRIALS`] trials, and averaged across trials), the problems, and for several
+//! runs a side-by-side comparison. Every line fits in 100 columns.
+
+use std::fmt::Write as _;
+
+use super::table::{
+    CLOCK_COLUMNS, Column, Fmt, Grid, QUEUE_COLUMNS, TRIAL_COLUMNS, format_summary, pick,
+    pick_summary,
+};
+use crate::analysis::stats::{STATS, Summary};
+use crate::analysis::{RunAnalysis, TrialAnalysis};
+
+/// Runs with at most this many trials get per-trial machine tables on stdout.
+pub const MACHINE_TABLE_TRIALS: usize = 3;
+/// The most trial rows printed; the others are in the summaries.
+pub const TRIAL_ROWS: usize = 20;
+/// How many runs the comparison puts side by side per block.
+const COMPARE_PER_BLOCK: usize = 3;
+const COMPARE_NAME: usize = 20;
+/// A cell's text, without the space before it.
+const COMPARE_CELL: usize = 25;
+
+/// "complete" or "INCOMPLETE".
+pub fn status(t: &TrialAnalysis) -> &'static str {
+    if t.complete() {
+        "complete"
+    } else {
+        "INCOMPLETE"
+    }
+}
+
+/// The trial table: one row per trial, then mean, std, min and max across trials when several.
+pub fn trial_grid(r: &RunAnalysis, max_rows: usize) -> Grid {
+    let mut rows: Vec<(String, Vec<Option<f64>>, String)> = r
+        .trials
+        .iter()
+        .take(max_rows)
+        .map(|t| {
+            (
+                t.trial.to_string(),
+                pick(&t.figures(), &TRIAL_COLUMNS),
+                status(t).to_owned(),
+            )
+        })
+        .collect();
+    if r.trials.len() > 1 {
+        rows.extend(stat_rows(&r.overall, &TRIAL_COLUMNS, ""));
+    }
+    Grid {
+        key: "trial",
+        key_width: 7,
+        columns: &TRIAL_COLUMNS,
+        note: "status",
+        rows,
+    }
+}
+
+/// Rows `mean`, `std`, `min`, `max` (keys prefixed with `prefix`) of figures across trials.
+pub fn stat_rows(
+    figures: &[(&'static str, Option<Summary>)],
+    columns: &[Column],
+    prefix: &str,
+) -> Vec<(String, Vec<Option<f64>>, String)> {
+    STATS[1..]
+        .iter()
+        .map(|(name, get)| {
+            (
+                format!("{prefix}{name}"),
+                pick_summary(figures, columns, *get),
+                String::new(),
+            )
+        })
+        .collect()
+}
+
+/// A machine table of one trial.
+pub fn machine_grid(t: &TrialAnalysis, columns: &'static [Column]) -> Grid {
+    let rows = t
+        .machines
+        .iter()
+        .map(|m| (m.id.to_string(), pick(&m.figures(), columns), String::new()))
+        .collect();
+    Grid {
+        key: "id",
+        key_width: 5,
+        columns,
+        note: "",
+        rows,
+    }
+}
+
+/// A machine table of means across trials.
+pub fn machine_mean_grid(r: &RunAnalysis, columns: &'static [Column]) -> Grid {
+    let rows = r
+        .machines
+        .iter()
+        .map(|(id, f)| {
+            (
+                id.to_string(),
+                pick_summary(f, columns, |s| Some(s.mean)),
+                String::new(),
+            )
+        })
+        .collect();
+    Grid {
+        key: "id",
+        key_width: 5,
+        columns,
+        note: "",
+        rows,
+    }
+}
+
+/// The rates of a trial's machines, `3/4/5`.
+pub fn rates(t: &TrialAnalysis) -> String {
+    let rates: Vec<String> = t
+        .machines
+        .iter()
+        .map(|m| m.rate.map_or_else(|| "?".to_owned(), |r| r.to_string()))
+        .collect();
+    rates.join("/")
+}
+
+/// The whole stdout report.
+pub fn text(runs: &[RunAnalysis]) -> String {
+    let mut out = String::new();
+    for (i, r) in runs.iter().enumerate() {
+        run_text(&mut out, i + 1, r);
+    }
+    if runs.len() > 1 {
+        comparison_text(&mut out, runs);
+    }
+    out
+}
+
+fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
+    let k = r.trials.len();
+    let _ = writeln!(out, "run {number}: {}  ({})", r.label, r.scenario);
+    let _ = writeln!(out, "  dir {}", r.dir);
+    let params: Vec<String> = r
+        .parameters
+        .iter()
+        .filter(|(name, _)| ["master seed", "duration (s)", "trials"].contains(&name.as_str()))
+        .map(|(name, v)| format!("{name} {v}"))
+        .collect();
+    if !params.is_empty() {
+        let _ = writeln!(out, "  {}", params.join("; "));
+    }
+    let _ = writeln!(
+        out,
+        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)"
+    );
+    out.push_str(&trial_grid(r, TRIAL_ROWS).text(2));
+    if k > TRIAL_ROWS {
+        let _ = writeln!(out, "  ... {} more trials in summary.csv", k - TRIAL_ROWS);
+    }
+    if k <= MACHINE_TABLE_TRIALS {
+        for t in &r.trials {
+            let seed = t
+                .seed
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
+            let _ = writeln!(
+                out,
+                "\n  trial {}: seed {seed}, rates {} ticks/s, {}",
+                t.trial,
+                rates(t),
+                status(t)
+            );
+            out.push_str(&machine_grid(t, &CLOCK_COLUMNS).text(2));
+            out.push_str(&machine_grid(t, &QUEUE_COLUMNS).text(2));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\n  per-trial machine tables: in report.html (first trials) and summary.csv"
+        );
+    }
+    if k > 1 {
+        let _ = writeln!(
+            out,
+            "\n  per machine, mean over {k} trials (std, min, max: summary.csv, report.html)"
+        );
+        out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
+        out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
+    }
+    let problems: Vec<String> = r
+        .trials
+        .iter()
+        .flat_map(|t| {
+            t.all_problems()
+                .into_iter()
+                .map(move |p| format!("trial {}: {p}", t.trial))
+        })
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n  INCOMPLETE data ({} problems):", problems.len());
+        for p in problems.iter().take(TRIAL_ROWS) {
+            let _ = writeln!(out, "    {p}");
+        }
+        if problems.len() > TRIAL_ROWS {
+            let _ = writeln!(
+                out,
+                "    ... {} more in summary.json",
+                problems.len() - TRIAL_ROWS
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// The trial figures compared across runs: name, figure and format.
+pub const COMPARED: [(&str, &str, Fmt); 14] = [
+    ("events", "events", Fmt::Int),
+    ("final clock, largest", "final_clock_max", Fmt::Int),
+    ("jump max", "jump_max", Fmt::Int),
+    ("jump mean", "jump_mean", Fmt::Dec(3)),
+    ("jump p99", "jump_p99", Fmt::Int),
+    ("queue max", "queue_max", Fmt::Int),
+    (
+        "queue growth max (/min)",
+        "queue_growth_max_per_min",
+        Fmt::Dec(2),
+    ),
+    ("spread max (clk)", "spread_max", Fmt::Int),
+    ("spread mean (clk)", "spread_mean", Fmt::Dec(1)),
+    ("spread final (clk)", "spread_final", Fmt::Int),
+    ("latency p50 (ms)", "latency_ms_p50", Fmt::Dec(1)),
+    ("latency p95 (ms)", "latency_ms_p95", Fmt::Dec(1)),
+    ("latency max (ms)", "latency_ms_max", Fmt::Dec(1)),
+    ("wait p95 (ticks)", "wait_ticks_p95", Fmt::Int),
+];
+
+/// The comparison as rows of text cells: the row's name, then one cell per run (mean ±std over
+/// its trials).
+pub fn comparison_rows(runs: &[RunAnalysis]) -> Vec<(String, Vec<String>)> {
+    let mut rows = vec![
+        (
+            "run".to_owned(),
+            runs.iter().map(|r| r.label.clone()).collect(),
+        ),
+        (
+            "scenario".to_owned(),
+            runs.iter().map(|r| r.scenario.clone()).collect(),
+        ),
+        (
+            "trials complete".to_owned(),
+            runs.iter()
+                .map(|r| {
+                    let done = r.trials.iter().filter(|t| t.complete()).count();
+                    format!("{done} of {}", r.trials.len())
+                })
+                .collect(),
+        ),
+    ];
+    for (name, figure, fmt) in COMPARED {
+        let cells = runs
+            .iter()
+            .map(|r| {
+                let s = r.overall.iter().find(|f| f.0 == figure).and_then(|f| f.1);
+                format_summary(s, fmt)
+            })
+            .collect();
+        rows.push((name.to_owned(), cells));
+    }
+    rows
+}
+
+fn comparison_text(out: &mut String, runs: &[RunAnalysis]) {
+    let _ = writeln!(
+        out,
+        "comparison of {} runs: mean over each run's trials, ±std when several",
+        runs.len()
+    );
+    let rows = comparison_rows(runs);
+    for first in (0..runs.len()).step_by(COMPARE_PER_BLOCK) {
+        let last = (first + COMPARE_PER_BLOCK).min(runs.len());
+        let mut head = format!("  {:<w$}", "", w = COMPARE_NAME);
+        for k in first..last {
+            let _ = write!(head, " {:>w$}", format!("run {}", k + 1), w = COMPARE_CELL);
+        }
+        let _ = writeln!(out, "{}", head.trim_end());
+        for (name, cells) in &rows {
+            let mut line = format!("  {name:<w$}", w = COMPARE_NAME);
+            for cell in &cells[first..last] {
+                // Long labels keep their end, where run directories differ.
+                let chars: Vec<char> = cell.chars().collect();
+                let room = COMPARE_CELL;
+                let shown: String = if chars.len() > room {
+                    std::iter::once('~')
+                        .chain(chars[chars.len() - room + 1..].iter().copied())
+                        .collect()
+                } else {
+                    cell.clone()
+                };
+                let _ = write!(line, " {shown:>w$}", w = COMPARE_CELL);
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        out.push('\n');
+    }
+}
