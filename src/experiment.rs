@@ -12,11 +12,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::cli::{ClassicArgs, SweepArgs, SweepParam};
+use crate::cli::{AnalyzeArgs, ClassicArgs, SweepArgs, SweepParam};
 use crate::client::ClientSummary;
 use crate::commands::{Failure, fresh_seed, load_config};
 use crate::config::{Config, RateRange, Rates};
 use crate::machine::derive_seed;
+use crate::report;
 use crate::run::{create_run_dir, utc_stamp};
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 use crate::simulate::{Plan, simulate_run};
@@ -181,12 +182,12 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         "\n  (mean ± standard deviation over {} trials; final drift = largest minus smallest final clock)",
         args.trials
     );
-    let dirs: Vec<String> = CLASSIC
-        .iter()
-        .map(|s| dir.join(s.name).display().to_string())
-        .collect();
-    println!("compare in detail: clocklab analyze {}", dirs.join(" "));
-    Ok(ExitCode::SUCCESS)
+    let analysis = AnalyzeArgs {
+        dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
+        out: Some(dir.join("analysis")),
+    };
+    println!("\nthe three scenarios side by side (clocklab analyze):\n");
+    report::command(&analysis)
 }
 
 /// The figures of every trial of a simulated run directory, from its summaries.
@@ -251,6 +252,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         "max jump"
     );
     let mut events = 0u64;
+    let mut rows: Vec<SweepRow> = Vec::new();
     for &value in &args.values {
         let fixed_range = args.action_range.unwrap_or(config.machines.action_range);
         let (slow_rate, action_range) = match args.param {
@@ -290,6 +292,14 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
             "  {:>8} {:>10} {:>12.2} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1}",
             value, slow_rate, predicted, s.0, s.1, q.0, q.1, d.0, d.1, j.0, j.1
         );
+        rows.push(SweepRow {
+            value,
+            growth: (predicted - slow_rate).max(0.0) * config.run.duration,
+            slow_final_queue: s.0,
+            max_queue: q.0,
+            final_drift: d.0,
+            max_jump: j.0,
+        });
         let _ = writeln!(
             csv,
             "{param_name},{value},{},{slow_rate},{},{action_range},{predicted:.4},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
@@ -303,28 +313,106 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     )?;
     let path = dir.join("sweep.csv");
     std::fs::write(&path, csv).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let x_desc = match args.param {
+        SweepParam::SlowRate => "machine 1's rate (ticks/s)",
+        SweepParam::ActionRange => "action range R",
+    };
+    for (file, svg) in sweep_plots(&rows, x_desc, args.trials)? {
+        let path = dir.join(file);
+        std::fs::write(&path, svg).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "\n  arrivals/s: the messages per second the slow machine (machine 1) receives if its peers' queues\n  \
-         stay empty (docs/ANALYSIS.md); its queue grows without bound once this exceeds its rate.\n\
-         {events} events in {secs:.2} s; table written to {}",
-        path.display()
+        "\n  arrivals/s: the messages per second the model predicts for machine 1 (docs/ANALYSIS.md);\n  \
+         its queue grows without bound, by about arrivals - rate per second, once they exceed its rate.\n\
+         {events} events in {secs:.2} s; table and plots (sweep-queue.svg, sweep-clocks.svg) in {}",
+        dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The messages per second machine `index` (0-based) receives when every other machine's queue is
-/// empty at each of its ticks: each other machine j draws r from 1..=R at every tick, and sends to
-/// a given other machine when r picks it (1 in R) or when r = N (a broadcast, 1 in R), so
-/// arrivals = sum over j of rate_j * 2 / R, whatever N is.
+/// One value of a sweep: the means over its trials.
+struct SweepRow {
+    value: f64,
+    /// The queue growth the arrival rate predicts over the trial: (arrivals - rate) x duration.
+    growth: f64,
+    slow_final_queue: f64,
+    max_queue: f64,
+    final_drift: f64,
+    max_jump: f64,
+}
+
+/// The sweep's two plots: queues (with the predicted growth) and clocks, against the value.
+fn sweep_plots(
+    rows: &[SweepRow],
+    x_desc: &str,
+    trials: u32,
+) -> Result<Vec<(&'static str, String)>, Failure> {
+    let line = |name: &str, f: fn(&SweepRow) -> f64| {
+        (
+            name.to_string(),
+            rows.iter().map(|r| (r.value, f(r))).collect::<Vec<_>>(),
+        )
+    };
+    let queue = report::plots::sweep_plot(
+        &format!("Queues against {x_desc} (mean of {trials} trials)"),
+        x_desc,
+        "messages",
+        &[
+            line("machine 1's final queue", |r| r.slow_final_queue),
+            line("longest queue of any machine", |r| r.max_queue),
+            line("predicted: (arrivals - rate) x duration", |r| r.growth),
+        ],
+    )?;
+    let clocks = report::plots::sweep_plot(
+        &format!("Clocks against {x_desc} (mean of {trials} trials)"),
+        x_desc,
+        "clock units",
+        &[
+            line("final drift (largest - smallest final clock)", |r| {
+                r.final_drift
+            }),
+            line("largest single jump", |r| r.max_jump),
+        ],
+    )?;
+    Ok(vec![
+        ("sweep-queue.svg", queue),
+        ("sweep-clocks.svg", clocks),
+    ])
+}
+
+/// The messages per second machine `index` (0-based) receives, in the steady state of the model.
+///
+/// A machine j draws r from 1..=R only on a tick with an empty queue, and sends a given other
+/// machine a message when r names it (1 chance in R) or when r = N, a broadcast (1 chance in R),
+/// whatever N is. So machine i receives `arrivals_i = sum over j != i of rate_j * idle_j * 2 / R`,
+/// where `idle_j`, the share of j's ticks that find its queue empty, is
+/// `1 - min(1, arrivals_j / rate_j)`: a machine that receives faster than it ticks is never idle
+/// and sends nothing. The fixed point is found by iterating from "everyone idle", which gives the
+/// first-order estimate `sum rate_j * 2 / R` after one step.
 pub fn predicted_arrivals(rates: &[f64], action_range: u32, index: usize) -> f64 {
     let per_tick = 2.0 / f64::from(action_range);
-    rates
-        .iter()
-        .enumerate()
-        .filter(|&(j, _)| j != index)
-        .map(|(_, rate)| rate * per_tick)
-        .sum()
+    let arrivals_with = |idle: &[f64], i: usize| -> f64 {
+        rates
+            .iter()
+            .zip(idle)
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, (rate, idle))| rate * idle * per_tick)
+            .sum()
+    };
+    let mut idle = vec![1.0; rates.len()];
+    for _ in 0..200 {
+        let next: Vec<f64> = (0..rates.len())
+            .map(|i| 1.0 - (arrivals_with(&idle, i) / rates[i]).min(1.0))
+            .collect();
+        let settled = next.iter().zip(&idle).all(|(a, b)| (a - b).abs() < 1e-12);
+        idle = next;
+        if settled {
+            break;
+        }
+    }
+    arrivals_with(&idle, index)
 }
 
 #[cfg(test)]
@@ -332,11 +420,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn predicted_arrivals_add_the_direct_and_the_broadcast_share() {
-        // Two peers at 6 ticks/s, R = 10: each sends to machine 1 on 2 draws in 10.
-        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 0) - 2.4).abs() < 1e-12);
-        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 5, 0) - 4.8).abs() < 1e-12);
-        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 1) - 1.4).abs() < 1e-12);
+    fn predicted_arrivals_count_only_idle_ticks() {
+        // Two peers at 6 ticks/s, R = 10, machine 1 overloaded (never idle): each peer receives
+        // 1.2 * idle from the other, so idle = 1 - 0.2 idle = 5/6, and machine 1 receives
+        // 2 * 6 * (5/6) * 0.2 = 2 messages a second.
+        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 0) - 2.0).abs() < 1e-9);
+        // A peer receives 1.2 * 5/6 = 1 from the other peer and nothing from machine 1.
+        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 1) - 1.0).abs() < 1e-9);
+        // Everyone fast and equal: nobody is overloaded; a = 2 * 6 * 0.2 * (1 - a / 6).
+        let a = predicted_arrivals(&[6.0, 6.0, 6.0], 10, 0);
+        assert!((a - 2.4 * (1.0 - a / 6.0)).abs() < 1e-9, "{a}");
+        assert!((a - 2.4 / 1.4).abs() < 1e-9, "{a}");
     }
 
     #[test]

@@ -370,6 +370,21 @@ pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
     })
 }
 
+/// A parameter sweep: one line per figure against the swept value, points joined, y from zero.
+pub fn sweep_plot(
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<String, String> {
+    let look = Style {
+        steps: false,
+        y_from_zero: true,
+        legend: SeriesLabelPosition::UpperRight,
+    };
+    lines(caption, x_desc, y_desc, series, look)
+}
+
 /// Plot 5: one bar per run, the mean over its trials, with a whisker from the smallest to the
 /// largest trial; `labels` name the runs.
 pub fn comparison_plot(
