@@ -183,3 +183,85 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
         "{err}"
     );
 }
+
+#[test]
+fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
+    let out = scratch("classic");
+    let result = clocklab(&[
+        "experiment",
+        "classic",
+        "--trials",
+        "2",
+        "--duration",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let dir = &dirs[0];
+    for scenario in ["baseline", "small-variation", "few-internal"] {
+        for trial in ["trial-1", "trial-2"] {
+            let record: clocklab::run::RunRecord = serde_yaml::from_slice(
+                &std::fs::read(dir.join(scenario).join(trial).join("run.yaml")).unwrap(),
+            )
+            .unwrap();
+            let range = record.config.machines.action_range;
+            assert_eq!(range, if scenario == "few-internal" { 5 } else { 10 });
+            assert!(record.simulated);
+        }
+    }
+    let report = std::fs::read_to_string(dir.join("analysis/report.html")).unwrap();
+    for scenario in ["baseline", "small-variation", "few-internal"] {
+        assert!(report.contains(scenario), "the report names {scenario}");
+    }
+    assert!(dir.join("analysis/compare-queue.svg").exists());
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.contains("every trial passed its check"), "{stdout}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn a_sweep_writes_its_table_and_plots() {
+    let out = scratch("sweep");
+    let result = clocklab(&[
+        "experiment",
+        "sweep",
+        "--param",
+        "slow-rate",
+        "--values",
+        "0.5,3",
+        "--trials",
+        "5",
+        "--seed",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let csv = std::fs::read_to_string(dirs[0].join("sweep.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(&rows[1][..4], ["slow_rate", "0.5", "5", "0.5"]);
+    // Machine 1 at 0.5 ticks/s receives about 2 a second: its queue ends far longer than at 3.
+    let queue = |row: &[&str]| row[7].parse::<f64>().unwrap();
+    assert!(queue(&rows[1]) > 60.0 && queue(&rows[2]) < 5.0, "{csv}");
+    for plot in ["sweep-queue.svg", "sweep-clocks.svg"] {
+        let svg = std::fs::read_to_string(dirs[0].join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("machine 1"),
+            "{plot}"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
