@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::client::{ClientSummary, summary_file_name};
 use crate::commands::ROUTER_STATS_FILE;
-use crate::eventlog::{EventKind, Record, log_path, read_log};
+use crate::eventlog::{EventKind, Record, log_path, read_log, read_log_whole_lines};
 use crate::router::RouterStats;
 
 /// Ticks a machine may be off from its rate times its running time.
@@ -158,14 +158,25 @@ pub fn check_trial(dir: &Path) -> Report {
             ));
             Vec::new()
         } else {
-            if summary.is_none() {
+            let read = if summary.is_none() {
                 report.notes.push(format!(
                     "machine {id} has no {}: it did not stop in order, so what its queue held at \
                      the end is unknown and its tick count is not checked",
                     summary_file_name(id)
                 ));
-            }
-            read_log(&path).unwrap_or_else(|e| {
+                // A crash may cut the row in progress: the whole rows before it still count.
+                read_log_whole_lines(&path).map(|(rows, cut)| {
+                    if let Some(cut) = cut {
+                        report
+                            .notes
+                            .push(format!("{cut}; the rows before it are checked"));
+                    }
+                    rows
+                })
+            } else {
+                read_log(&path)
+            };
+            read.unwrap_or_else(|e| {
                 report.violation(&path, None, e.to_string());
                 Vec::new()
             })

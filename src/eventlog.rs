@@ -585,11 +585,37 @@ fn line_text(fields: &ByteRecord) -> String {
 /// Line numbers: the header is line 1, so row `i` (0-based) of the answer is line `i + 2` of the
 /// file. A log with a header and no rows is valid and gives an empty Vec.
 pub fn read_log(path: &Path) -> Result<Vec<Record>, LogError> {
+    let file = File::open(path).map_err(|source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_log(file, path)
+}
+
+/// Reads a log that may have been cut off in the middle of its last row (its machine crashed while
+/// writing): the rows of its whole lines, and the [`LogError::Truncated`] error of the cut-off line
+/// if there was one. Every other problem is an error, as for [`read_log`].
+pub fn read_log_whole_lines(path: &Path) -> Result<(Vec<Record>, Option<LogError>), LogError> {
+    let bytes = std::fs::read(path).map_err(|source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match parse_log(&bytes[..], path) {
+        Err(cut @ LogError::Truncated { .. }) => {
+            let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            Ok((parse_log(&bytes[..whole], path)?, Some(cut)))
+        }
+        other => other.map(|rows| (rows, None)),
+    }
+}
+
+/// Parses a log from `source`; `path` names it in errors, and its file name, when it is
+/// `machine-<id>.csv`, gives the id every row must carry.
+fn parse_log(source: impl io::Read, path: &Path) -> Result<Vec<Record>, LogError> {
     let io_err = |source: io::Error| LogError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
     let named = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -601,7 +627,7 @@ pub fn read_log(path: &Path) -> Result<Vec<Record>, LogError> {
         .flexible(true)
         .quoting(false)
         .terminator(Terminator::Any(b'\n'))
-        .from_reader(file);
+        .from_reader(source);
     let mut fields = ByteRecord::new();
     let mut records = Vec::new();
     // The line the next record should start on; the reader counts lines, so a record that ends on

@@ -9,8 +9,7 @@
 //! so, and the rows of a cut-off log up to its last whole line are kept.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
@@ -19,7 +18,7 @@ use crate::check::trial_dirs;
 use crate::client::{ClientSummary, summary_file_name};
 use crate::commands::ROUTER_STATS_FILE;
 use crate::config::{Config, Rates};
-use crate::eventlog::{LogError, Record, log_path, machine_of_file_name, read_log};
+use crate::eventlog::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
 use crate::router::RouterStats;
 use crate::run::{RUN_FILE, RunRecord};
 
@@ -207,18 +206,14 @@ fn load_machine(
         ));
     }
     let mut problems = Vec::new();
-    let records = match read_log(&path) {
-        Ok(rows) => rows,
-        Err(LogError::Truncated { line, .. }) => {
-            problems.push(format!(
-                "{} was cut off at line {line} (a crash while writing?): the rows before it are \
-                 analysed",
-                path.display()
-            ));
-            read_whole_lines(&path, id)?
-        }
-        Err(e) => return Err(e.to_string()),
-    };
+    let (records, cut) = read_log_whole_lines(&path).map_err(|e| e.to_string())?;
+    if let Some(LogError::Truncated { line, .. }) = cut {
+        problems.push(format!(
+            "{} was cut off at line {line} (a crash while writing?): the rows before it are \
+             analysed",
+            path.display()
+        ));
+    }
     let summary_path = dir.join(summary_file_name(id));
     let summary: Option<ClientSummary> = read_yaml(&summary_path)?;
     match &summary {
@@ -244,38 +239,4 @@ fn load_machine(
         records,
         problems,
     })
-}
-
-/// Distinguishes the scratch copies of one process.
-static SCRATCH: AtomicU64 = AtomicU64::new(0);
-
-/// The rows of a log whose last line was cut off: its whole lines, read by [`read_log`] from a
-/// scratch copy (named like the original, so the machine id check still applies).
-fn read_whole_lines(path: &Path, id: u16) -> Result<Vec<Record>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
-        // Not even the header is whole: no rows.
-        return Ok(Vec::new());
-    };
-    let scratch: PathBuf = std::env::temp_dir().join(format!(
-        "clocklab-analyze-{}-{}",
-        std::process::id(),
-        SCRATCH.fetch_add(1, Ordering::Relaxed)
-    ));
-    let copy = log_path(&scratch, id);
-    let result = std::fs::create_dir_all(&scratch)
-        .and_then(|()| std::fs::write(&copy, &bytes[..=end]))
-        .map_err(|e| {
-            format!(
-                "{}: cannot copy its whole lines to {}: {e}",
-                path.display(),
-                copy.display()
-            )
-        })
-        .and_then(|()| {
-            read_log(&copy).map_err(|e| format!("{} (its whole lines): {e}", path.display()))
-        });
-    // Best effort: a scratch copy left behind in the temp directory harms nothing.
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
 }

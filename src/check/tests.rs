@@ -192,6 +192,28 @@ fn a_machine_without_summary_is_a_note_and_weakens_only_its_checks() {
 }
 
 #[test]
+fn a_crashed_machine_s_cut_off_last_row_is_a_note() {
+    let dir = trial("cut");
+    std::fs::remove_file(dir.join(summary_file_name(2))).unwrap();
+    let path = log_path(&dir, 2);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows = text.lines().count();
+    std::fs::write(&path, format!("{text}2,send,17")).unwrap();
+    let report = check_trial(&dir);
+    assert!(report.passed(), "{report}");
+    let cut = format!("{}:{}", path.display(), rows + 1);
+    assert!(report.notes.iter().any(|n| n.contains(&cut)), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // With a summary, the machine stopped in order: a cut-off row is a violation.
+    let dir = trial("cut-orderly");
+    let path = log_path(&dir, 2);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}2,send,17")).unwrap();
+    assert!(!check_trial(&dir).passed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_directory_that_is_not_a_run_is_refused() {
     let dir = std::env::temp_dir().join(format!("clocklab-check-{}-empty", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

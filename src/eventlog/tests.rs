@@ -673,3 +673,27 @@ fn the_example_in_the_docs_reads_back() {
     let text: String = recs.iter().map(line).collect();
     assert_eq!(format!("{HEADER}\n{text}"), &doc[start..start + len]);
 }
+
+#[test]
+fn whole_lines_of_a_cut_off_log_are_read_with_the_cut_named() {
+    let dir = TempDir::new("whole_lines");
+    let whole = format!("{HEADER}\n{}", line(&send()));
+    let path = dir.file("machine-2.csv", &format!("{whole}2,internal,17640"));
+    let (rows, cut) = read_log_whole_lines(&path).expect("whole lines");
+    assert_eq!(rows, [send()]);
+    let cut = cut.expect("the cut is reported");
+    assert!(
+        matches!(cut, LogError::Truncated { line: 3, .. }),
+        "{cut:?}"
+    );
+    // An intact log has no cut; any other fault is still an error.
+    let path = dir.file("machine-2.csv", &whole);
+    let (rows, cut) = read_log_whole_lines(&path).expect("intact");
+    assert_eq!(rows, [send()]);
+    assert!(cut.is_none());
+    let path = dir.file(
+        "machine-2.csv",
+        &format!("{whole}2,inside,1.000000,1,0,,,\n"),
+    );
+    assert!(read_log_whole_lines(&path).is_err());
+}
