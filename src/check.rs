@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::client::{ClientSummary, summary_file_name};
-use crate::commands::ROUTER_STATS_FILE;
+use crate::client::ClientSummary;
 use crate::eventlog::{EventKind, Record, log_path, read_log, read_log_whole_lines};
 use crate::router::RouterStats;
+use crate::rundir::{ROUTER_STATS_FILE, read_yaml, summary_file_name};
 
 /// Ticks a machine may be off from its rate times its running time.
 pub const TICK_TOLERANCE: u64 = 2;
@@ -125,9 +125,17 @@ pub fn check_trial(dir: &Path) -> Report {
     };
     let router_path = dir.join(ROUTER_STATS_FILE);
     let router: Option<RouterStats> = match read_yaml(&router_path) {
-        Ok(stats) => Some(stats),
+        Ok(Some(stats)) => Some(stats),
+        Ok(None) => {
+            report.violation(
+                &router_path,
+                None,
+                "missing: the router did not stop in order".into(),
+            );
+            None
+        }
         Err(e) => {
-            report.violation(&router_path, None, e);
+            report.violation(&router_path, None, e.problem);
             None
         }
     };
@@ -141,17 +149,10 @@ pub fn check_trial(dir: &Path) -> Report {
     for id in 1..=n {
         let path = log_path(dir, id);
         let summary_path = dir.join(summary_file_name(id));
-        let summary: Option<ClientSummary> = if summary_path.exists() {
-            match read_yaml(&summary_path) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    report.violation(&summary_path, None, e);
-                    None
-                }
-            }
-        } else {
+        let summary: Option<ClientSummary> = read_yaml(&summary_path).unwrap_or_else(|e| {
+            report.violation(&summary_path, None, e.problem);
             None
-        };
+        });
         let rows = if summary.is_none() && !path.exists() {
             report.notes.push(format!(
                 "machine {id} has neither a log nor a summary: it never got to its first tick"
@@ -210,11 +211,6 @@ struct MachineFiles {
 /// The line of row `index` in a log (the header is line 1).
 fn line_of(index: usize) -> Option<usize> {
     Some(index + 2)
-}
-
-fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    serde_yaml::from_str(&text).map_err(|e| format!("not a valid file of its kind: {e}"))
 }
 
 /// Rule 1.

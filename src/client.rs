@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
@@ -20,6 +20,7 @@ use signal_hook_mio::v1_0::Signals;
 
 use crate::eventlog::{EventKind, LogWriter};
 use crate::machine::{Machine, MachineConfig, derive_seed};
+use crate::rundir::{summary_file_name, write_yaml_atomically};
 use crate::wallclock::WallClock;
 use crate::wire::{self, Kind, Parsed};
 
@@ -101,9 +102,52 @@ pub struct ClientSummary {
     pub orderly: bool,
 }
 
-/// The file name of machine `id`'s summary.
-pub fn summary_file_name(id: u16) -> String {
-    format!("summary-{id}.yaml")
+impl ClientSummary {
+    /// The summary of `machine`, named `name`, of the run seeded `run_seed`, which stopped
+    /// ticking at `stop_time_ns` after refusing `refused` frames, and ended as `ended` says.
+    pub fn of(
+        machine: &Machine,
+        name: &str,
+        run_seed: u64,
+        stop_time_ns: u64,
+        refused: u64,
+        ended: &str,
+        orderly: bool,
+    ) -> ClientSummary {
+        let cfg = machine.config();
+        let stats = machine.stats();
+        ClientSummary {
+            id: cfg.id,
+            name: name.to_string(),
+            machines: cfg.machines,
+            rate: cfg.rate,
+            action_range: cfg.action_range,
+            run_seed,
+            seed: cfg.seed,
+            start_time_ns: cfg.start_ns,
+            stop_time_ns,
+            ticks: stats.ticks,
+            events: EventKind::ALL
+                .iter()
+                .map(|&k| (k.as_str().to_string(), stats.count(k)))
+                .collect(),
+            frames_sent: machine.frames_sent(),
+            final_clock: machine.clock(),
+            max_queue: stats.max_queue,
+            max_jump: stats.max_jump,
+            refused,
+            unprocessed: machine
+                .queued()
+                .map(|m| Unprocessed {
+                    source: m.source,
+                    seq: m.seq,
+                    clock: m.clock,
+                })
+                .collect(),
+            ended: ended.to_string(),
+            orderly,
+        }
+    }
 }
 
 /// Why a client stopped with an error.
@@ -508,52 +552,20 @@ impl Client {
         if self.stop_time_ns == 0 {
             self.stop_time_ns = self.clock.now_ns();
         }
-        let cfg = machine.config();
-        let stats = machine.stats();
-        let summary = ClientSummary {
-            id: cfg.id,
-            name: self.opts.name.clone(),
-            machines: cfg.machines,
-            rate: cfg.rate,
-            action_range: cfg.action_range,
-            run_seed: self.opts.run_seed,
-            seed: cfg.seed,
-            start_time_ns: cfg.start_ns,
-            stop_time_ns: self.stop_time_ns,
-            ticks: stats.ticks,
-            events: EventKind::ALL
-                .iter()
-                .map(|&k| (k.as_str().to_string(), stats.count(k)))
-                .collect(),
-            frames_sent: machine.frames_sent(),
-            final_clock: machine.clock(),
-            max_queue: stats.max_queue,
-            max_jump: stats.max_jump,
-            refused: self.refused,
-            unprocessed: machine
-                .queued()
-                .map(|m| Unprocessed {
-                    source: m.source,
-                    seq: m.seq,
-                    clock: m.clock,
-                })
-                .collect(),
-            ended: self.ended.clone(),
-            orderly: self.orderly,
-        };
-        write_yaml_atomically(&self.opts.log_dir.join(summary_file_name(cfg.id)), &summary)
-            .map_err(io_err("writing the summary"))?;
+        let summary = ClientSummary::of(
+            machine,
+            &self.opts.name,
+            self.opts.run_seed,
+            self.stop_time_ns,
+            self.refused,
+            &self.ended,
+            self.orderly,
+        );
+        write_yaml_atomically(
+            &self.opts.log_dir.join(summary_file_name(summary.id)),
+            &summary,
+        )
+        .map_err(io_err("writing the summary"))?;
         Ok(summary)
     }
-}
-
-/// Writes `value` as YAML to `path` through a temporary file and a rename, so readers never see a
-/// partial file.
-pub fn write_yaml_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
-    let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, text)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }

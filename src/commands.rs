@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{ClientArgs, ModelArgs, ServerArgs};
-use crate::client::{self, ClientError, ClientOptions, write_yaml_atomically};
+use crate::client::{self, ClientError, ClientOptions};
 use crate::config::{Config, Rates};
 use crate::machine::MAX_RATE;
 use crate::router::{Notice, Router, RouterOptions};
+use crate::rundir::{ROUTER_STATS_FILE, write_yaml_atomically};
 
-/// The file the router's statistics are written to, in the run directory.
-pub const ROUTER_STATS_FILE: &str = "router.yaml";
 /// The line the router prints first, followed by its address; `run` reads it.
 pub const LISTENING: &str = "router listening on ";
 /// The line the router prints once every machine is welcomed, followed by the start time in

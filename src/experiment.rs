@@ -8,7 +8,6 @@
 //!   against the parameter, with the queue's predicted arrival rate beside it.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -152,7 +151,11 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
                 scenario.name, totals.failed_checks
             ));
         }
-        let figures = read_figures(&scenario_dir, args.trials)?;
+        let figures: Vec<TrialFigures> = totals
+            .summaries
+            .iter()
+            .map(|t| TrialFigures::of(t))
+            .collect();
         table.push((scenario, figures));
     }
     println!(
@@ -188,30 +191,6 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     report::command(&analysis)
-}
-
-/// The figures of every trial of a simulated run directory, from its summaries.
-fn read_figures(dir: &Path, trials: u32) -> Result<Vec<TrialFigures>, Failure> {
-    let mut figures = Vec::new();
-    for k in 1..=trials {
-        let trial = if trials == 1 {
-            dir.to_path_buf()
-        } else {
-            dir.join(format!("trial-{k}"))
-        };
-        let path = trial.join(crate::run::RUN_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let record: crate::run::RunRecord =
-            serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let summaries: Vec<ClientSummary> = record
-            .machines
-            .into_iter()
-            .filter_map(|m| m.summary)
-            .collect();
-        figures.push(TrialFigures::of(&summaries));
-    }
-    Ok(figures)
 }
 
 /// `clocklab experiment sweep`.

@@ -21,6 +21,7 @@ pub mod report;
 pub mod route;
 pub mod router;
 pub mod run;
+pub mod rundir;
 pub mod sim;
 pub mod simulate;
 pub mod wallclock;

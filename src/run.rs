@@ -17,17 +17,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::check;
 use crate::cli::RunArgs;
-use crate::client::{ClientSummary, summary_file_name, write_yaml_atomically};
-use crate::commands::{
-    Failure, LISTENING, ROUTER_STATS_FILE, STARTED, configure, fresh_seed, prepare_dir, secs,
-};
+use crate::client::ClientSummary;
+use crate::commands::{Failure, LISTENING, STARTED, configure, fresh_seed, prepare_dir, secs};
 use crate::config::Config;
 use crate::machine::derive_seed;
 use crate::router::RouterStats;
+use crate::rundir::{
+    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, write_yaml_atomically,
+};
 use crate::wallclock::WallClock;
 
-/// The file each trial's record is written to.
-pub const RUN_FILE: &str = "run.yaml";
 /// How long to wait for the router to listen, and for every machine to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Added to the stop grace when waiting for the processes to exit.
@@ -247,7 +246,10 @@ impl Trial<'_> {
         // Whatever happened, stop in order and wait, so that no log is left half-written.
         self.stop_all(&mut procs);
         let start_time_ns = result?;
-        let router_stats = read_yaml::<RouterStats>(&self.dir.join(ROUTER_STATS_FILE));
+        // A file that is missing or unreadable is recorded as absent; `check` reports why.
+        let router_stats = read_yaml::<RouterStats>(&self.dir.join(ROUTER_STATS_FILE))
+            .ok()
+            .flatten();
         let machines = names
             .iter()
             .enumerate()
@@ -258,7 +260,9 @@ impl Trial<'_> {
                     name: name.clone(),
                     rate: rates[i],
                     seed: derive_seed(self.seed, u64::from(id)),
-                    summary: read_yaml(&self.dir.join(summary_file_name(id))),
+                    summary: read_yaml(&self.dir.join(summary_file_name(id)))
+                        .ok()
+                        .flatten(),
                 }
             })
             .collect();
@@ -461,11 +465,6 @@ fn wait_for_line(
             ));
         }
     }
-}
-
-fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_yaml::from_str(&text).ok()
 }
 
 /// The per-machine table printed after each trial.

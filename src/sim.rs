@@ -20,8 +20,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ClientSummary, Unprocessed};
-use crate::eventlog::{EventKind, Record};
+use crate::client::ClientSummary;
+use crate::eventlog::Record;
 use crate::machine::{ConfigError, Machine, MachineConfig, Message, derive_seed};
 use crate::route;
 use crate::router::{KindCount, PairCount, RouterStats};
@@ -304,7 +304,17 @@ pub fn simulate(
     let summaries = machines
         .iter()
         .zip(&opts.names)
-        .map(|(m, name)| summary(m, name, opts, end_ns))
+        .map(|(m, name)| {
+            ClientSummary::of(
+                m,
+                name,
+                opts.seed,
+                end_ns,
+                0,
+                "the simulated trial ended",
+                true,
+            )
+        })
         .collect();
     let pairs = delivered
         .iter()
@@ -333,42 +343,6 @@ pub fn simulate(
         router,
         events,
     })
-}
-
-fn summary(m: &Machine, name: &str, opts: &SimOptions, end_ns: u64) -> ClientSummary {
-    let cfg = m.config();
-    let stats = m.stats();
-    ClientSummary {
-        id: cfg.id,
-        name: name.to_string(),
-        machines: cfg.machines,
-        rate: cfg.rate,
-        action_range: cfg.action_range,
-        run_seed: opts.seed,
-        seed: cfg.seed,
-        start_time_ns: cfg.start_ns,
-        stop_time_ns: end_ns,
-        ticks: stats.ticks,
-        events: EventKind::ALL
-            .iter()
-            .map(|&k| (k.as_str().to_string(), stats.count(k)))
-            .collect(),
-        frames_sent: m.frames_sent(),
-        final_clock: m.clock(),
-        max_queue: stats.max_queue,
-        max_jump: stats.max_jump,
-        refused: 0,
-        unprocessed: m
-            .queued()
-            .map(|q| Unprocessed {
-                source: q.source,
-                seq: q.seq,
-                clock: q.clock,
-            })
-            .collect(),
-        ended: "the simulated trial ended".into(),
-        orderly: true,
-    }
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@ use std::time::Instant;
 
 use crate::check;
 use crate::cli::SimulateArgs;
-use crate::client::{summary_file_name, write_yaml_atomically};
-use crate::commands::{Failure, ROUTER_STATS_FILE, configure, fresh_seed};
+use crate::client::ClientSummary;
+use crate::commands::{Failure, configure, fresh_seed};
 use crate::config::Config;
 use crate::eventlog::{self, HEADER};
 use crate::run::{
-    MachineRecord, RUN_FILE, RunRecord, create_run_dir, print_summary, trial_dir_and_seed,
-    utc_stamp,
+    MachineRecord, RunRecord, create_run_dir, print_summary, trial_dir_and_seed, utc_stamp,
 };
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
 use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
 use crate::wallclock::WallClock;
 
@@ -28,6 +28,8 @@ pub struct Totals {
     pub events: u64,
     /// Trials whose check found a violation.
     pub failed_checks: u32,
+    /// Each trial's machine summaries, in trial order.
+    pub summaries: Vec<Vec<ClientSummary>>,
 }
 
 /// How to simulate a run: the configuration plus what only the simulator has.
@@ -106,6 +108,13 @@ pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> 
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let record = simulate_trial(plan, k, seed, &dir, &mut totals)?;
+        totals.summaries.push(
+            record
+                .machines
+                .iter()
+                .filter_map(|m| m.summary.clone())
+                .collect(),
+        );
         if plan.verbose {
             print_summary(&record);
         }

@@ -11,16 +11,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
-
 use super::{MachineInput, RunInput, TrialInput};
 use crate::check::trial_dirs;
-use crate::client::{ClientSummary, summary_file_name};
-use crate::commands::ROUTER_STATS_FILE;
+use crate::client::ClientSummary;
 use crate::config::{Config, Rates};
 use crate::eventlog::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
 use crate::router::RouterStats;
-use crate::run::{RUN_FILE, RunRecord};
+use crate::run::RunRecord;
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
 
 /// Loads every trial of the run (or multi-trial run) directory `dir`.
 pub fn load_run(dir: &Path) -> Result<RunInput, String> {
@@ -99,18 +97,6 @@ fn scenario_rates(c: &Config) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     }
-}
-
-/// A YAML file of type `T`, or `None` when it does not exist.
-fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_yaml::from_str(&text)
-        .map(Some)
-        .map_err(|e| format!("{}: not a valid file of its kind: {e}", path.display()))
 }
 
 /// Loads one trial directory; `default_number` numbers it when it has no `run.yaml`. Also answers

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::client::write_yaml_atomically;
 use crate::eventlog::{HEADER, format_record, write_whole_log};
+use crate::rundir::write_yaml_atomically;
 use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
 
 /// A fresh directory holding one simulated trial of three machines that passes every check.

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::eventlog::EventKind;
 
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {

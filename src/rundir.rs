@@ -1,0 +1,89 @@
+//! The files of a run directory besides the event logs: their names, and reading and writing the
+//! YAML ones (`router.yaml`, `summary-<id>.yaml`, `run.yaml`). docs/LOGS.md describes them.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The router's statistics.
+pub const ROUTER_STATS_FILE: &str = "router.yaml";
+/// A trial's record.
+pub const RUN_FILE: &str = "run.yaml";
+
+/// The file name of machine `id`'s summary.
+pub fn summary_file_name(id: u16) -> String {
+    format!("summary-{id}.yaml")
+}
+
+/// Writes `value` as YAML to `path` through a temporary file and a rename, so readers never see a
+/// partial file. Errors name the file.
+pub fn write_yaml_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let named = |p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+    let text = serde_yaml::to_string(value).map_err(|e| named(path, io::Error::other(e)))?;
+    let tmp = path.with_extension("yaml.tmp");
+    std::fs::write(&tmp, text).map_err(|e| named(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| named(path, e))
+}
+
+/// A file of a run directory that cannot be read, or is not a file of its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<FileError> for String {
+    fn from(e: FileError) -> String {
+        e.to_string()
+    }
+}
+
+/// Reads a YAML file of type `T`: `None` when it does not exist.
+pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileError> {
+    let fail = |problem: String| FileError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(format!("cannot read: {e}"))),
+    };
+    serde_yaml::from_str(&text)
+        .map(Some)
+        .map_err(|e| fail(format!("not a valid file of its kind: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_round_trips_and_missing_or_bad_files_say_so() {
+        let dir = std::env::temp_dir().join(format!("clocklab-rundir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.yaml");
+        write_yaml_atomically(&path, &vec![1u32, 2, 3]).unwrap();
+        assert_eq!(read_yaml::<Vec<u32>>(&path), Ok(Some(vec![1, 2, 3])));
+        assert!(!dir.join("x.yaml.tmp").exists());
+        assert_eq!(read_yaml::<Vec<u32>>(&dir.join("none.yaml")), Ok(None));
+        std::fs::write(&path, "a: [").unwrap();
+        let err = read_yaml::<Vec<u32>>(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: not a valid file of its kind", path.display())));
+        assert_eq!(summary_file_name(7), "summary-7.yaml");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
