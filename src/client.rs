@@ -331,10 +331,13 @@ impl Client {
             Phase::Leaving => {
                 warn!("{name} again: leaving without waiting for the router");
                 self.ended = format!("{name} twice: left without waiting for the router");
+                // Frames the router has already written may be left unread: not an orderly end.
+                self.orderly = false;
                 self.eof = true;
             }
             Phase::Registering => {
                 self.ended = format!("{name} before the model started");
+                self.orderly = false;
                 self.eof = true;
             }
             Phase::Running => {
@@ -363,6 +366,14 @@ impl Client {
         Ok(())
     }
 
+    /// The connection is gone in a way that may have lost frames: the end is not orderly.
+    fn lost_connection(&mut self, why: String) {
+        warn!("{why}");
+        self.ended = why;
+        self.orderly = false;
+        self.eof = true;
+    }
+
     fn id(&self) -> u16 {
         self.machine
             .as_ref()
@@ -380,6 +391,17 @@ impl Client {
                 Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // The router dropped the connection with data in flight: what it had written may
+                // be lost, so the end is not orderly, but the summary is still written.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    self.lost_connection(format!("the router reset the connection ({e})"));
+                    break;
+                }
                 Err(e) => return Err(ClientError::Io("reading from the router".into(), e)),
             }
         }
@@ -519,7 +541,9 @@ impl Client {
                     ) =>
                 {
                     self.outbuf.clear();
-                    self.eof = true;
+                    self.lost_connection(format!(
+                        "the router closed the connection before our frames reached it ({e})"
+                    ));
                     return Ok(());
                 }
                 Err(e) => return Err(ClientError::Io("writing to the router".into(), e)),

@@ -432,7 +432,8 @@ impl Config {
             fmt_str(&run.log_dir.to_string_lossy()),
             "a directory path, not empty",
         )?;
-        seconds("run.stop_grace", run.stop_grace, true)
+        // Zero would leave no time for the machines' BYEs: the router would cut them off.
+        seconds("run.stop_grace", run.stop_grace, false)
     }
 
     /// Checks an explicit names list: one per machine, each 1..=[`MAX_NAME_LEN`] bytes, distinct.

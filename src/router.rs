@@ -37,6 +37,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Most slices handed to one vectored write (Linux's IOV_MAX): each small frame is a slice, so a
 /// backlog of them goes out in few system calls.
 const MAX_IOVECS: usize = 1024;
+/// The most a closing connection's unread input is drained before its socket is dropped.
+const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 /// An outbox larger than this means the peer is not reading; it is disconnected.
 const MAX_OUTBOX_BYTES: usize = 64 * 1024 * 1024;
 
@@ -167,6 +169,9 @@ struct Conn {
     closing: Option<(String, Instant)>,
     /// Our write side is shut: the peer has everything and has been sent FIN.
     write_shut: bool,
+    /// The peer has shut its write side while we still had frames for it: they are written, then
+    /// the connection closes.
+    peer_shut: bool,
     /// The interest currently registered.
     interest: Interest,
 }
@@ -394,6 +399,7 @@ impl Router {
                         said_bye: false,
                         closing: None,
                         write_shut: false,
+                        peer_shut: false,
                         interest: Interest::READABLE,
                     });
                 }
@@ -465,6 +471,11 @@ impl Router {
             if conn.closing.is_some() {
                 // Nothing more is taken from a connection being closed; drain and drop.
                 match conn.stream.read(&mut self.scratch) {
+                    // The peer is done sending; what we still have for it is written first.
+                    Ok(0) if !conn.outbox.is_empty() => {
+                        conn.peer_shut = true;
+                        return;
+                    }
                     Ok(0) => return self.close(key, "the peer closed the connection".into()),
                     Ok(_) => continue,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -629,11 +640,17 @@ impl Router {
         if self.conns[key].state != State::New {
             return self.refuse(key, "a second HELLO on one connection".into());
         }
-        if self.phase != Phase::Registering {
-            return self.refuse(
-                key,
-                format!("HELLO from {name:?}: the model has already started"),
-            );
+        match self.phase {
+            Phase::Registering => {}
+            Phase::Running => {
+                return self.refuse(
+                    key,
+                    format!("HELLO from {name:?}: the model has already started"),
+                );
+            }
+            Phase::Stopping { .. } => {
+                return self.refuse(key, format!("HELLO from {name:?}: the router is stopping"));
+            }
         }
         if self
             .pending
@@ -691,6 +708,7 @@ impl Router {
         let conn = &mut self.conns[key];
         if conn.id().is_none() {
             conn.closing = Some(("it said BYE before WELCOME".into(), Instant::now()));
+            self.pending.retain(|&k| k != key);
             return;
         }
         conn.said_bye = true;
@@ -710,6 +728,8 @@ impl Router {
         conn.inbuf.clear();
         conn.enqueue(Bytes::from(wire::error(&reason, self.clock.now_ns())), None);
         conn.closing = Some((reason, Instant::now()));
+        // A refused connection no longer counts towards the N machines the model waits for.
+        self.pending.retain(|&k| k != key);
     }
 
     /// Deregisters and drops a connection; its machine, if any, has departed.
@@ -719,6 +739,17 @@ impl Router {
         }
         let mut conn = self.conns.remove(key);
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        // End-of-stream first, and take what the peer still had in flight: a socket dropped with
+        // unread data would send a reset, which can destroy what the peer has yet to read.
+        let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+        let mut drained = 0;
+        while drained < MAX_DRAIN_ON_CLOSE {
+            match conn.stream.read(&mut self.scratch) {
+                Ok(n) if n > 0 => drained += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                _ => break,
+            }
+        }
         self.pending.retain(|&k| k != key);
         let id = conn.id();
         if let Some(id) = id {
@@ -784,6 +815,10 @@ impl Router {
             // connection goes when the peer closes its side (or after the stall timeout).
             conn.write_shut = true;
             let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+        }
+        if conn.write_shut && conn.peer_shut {
+            // Both sides are done: close now (the reason is the one `closing` holds).
+            return Err(String::new());
         }
         let wanted = if conn.outbox.is_empty() {
             Interest::READABLE

@@ -98,6 +98,29 @@ pub struct RunRecord {
     pub processes: Vec<ProcessRecord>,
 }
 
+impl RunRecord {
+    /// What kept the trial from ending in order: a process that exited with an error or was
+    /// killed, a machine without a summary or whose summary says it did not end in order.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|p| p.code != Some(0))
+            .map(|p| format!("{} (pid {}): {}", p.role, p.pid, p.exit))
+            .collect();
+        for m in &self.machines {
+            match &m.summary {
+                None => problems.push(format!("machine {} ({}) wrote no summary", m.id, m.name)),
+                Some(s) if !s.orderly => {
+                    problems.push(format!("machine {} ({}): {}", m.id, m.name, s.ended));
+                }
+                Some(_) => {}
+            }
+        }
+        problems
+    }
+}
+
 /// `clocklab run`.
 pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
     let mut config = configure(&args.model)?;
@@ -136,11 +159,26 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
             exe: &exe,
             stop: &stop,
         };
-        let record = trial.run()?;
+        let record = match trial.run() {
+            Ok(record) => record,
+            Err(e) if stop.load(Ordering::SeqCst) => {
+                println!("interrupted: {e}");
+                return Ok(ExitCode::from(130));
+            }
+            Err(e) => return Err(format!("trial {k}: {e}")),
+        };
         print_summary(&record);
         let report = check::check_trial(&trial.dir);
         println!("{report}");
         all_passed &= report.passed();
+        let problems = record.problems();
+        if !record.interrupted && !problems.is_empty() {
+            println!("  FAILED: the trial did not end in order:");
+            for problem in &problems {
+                println!("    {problem}");
+            }
+            all_passed = false;
+        }
         if stop.load(Ordering::SeqCst) {
             println!("interrupted: stopped after trial {k}; every log is complete");
             break;
@@ -245,7 +283,6 @@ impl Trial<'_> {
         let stop_time_ns = WallClock::new().now_ns();
         // Whatever happened, stop in order and wait, so that no log is left half-written.
         self.stop_all(&mut procs);
-        let start_time_ns = result?;
         // A file that is missing or unreadable is recorded as absent; `check` reports why.
         let router_stats = read_yaml::<RouterStats>(&self.dir.join(ROUTER_STATS_FILE))
             .ok()
@@ -276,7 +313,7 @@ impl Trial<'_> {
             seed: self.seed,
             config: cfg.clone(),
             duration: cfg.run.duration,
-            start_time_ns: Some(start_time_ns),
+            start_time_ns: result.as_ref().ok().copied(),
             stop_time_ns,
             interrupted: self.stop.load(Ordering::SeqCst),
             machines,
@@ -286,7 +323,8 @@ impl Trial<'_> {
         let path = self.dir.join(RUN_FILE);
         write_yaml_atomically(&path, &record)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        Ok(record)
+        // The record is written whatever happened, so a failed trial still says what ran.
+        result.map(|_| record)
     }
 
     fn spawn_router(&self) -> Result<(Proc, Receiver<String>), Failure> {

@@ -206,3 +206,36 @@ fn a_machine_spoofing_another_source_is_refused_and_the_other_stops_in_order() {
     assert_eq!(spoofer[0].reason, reason);
     assert_eq!(spoofer[0].name.as_deref(), Some("127.0.0.1:8009"));
 }
+
+#[test]
+fn a_connection_refused_before_welcome_no_longer_counts_towards_the_machines() {
+    let tmp = TestDir::new("refused-before-welcome");
+    let config = tmp.config(3, "");
+    let dir = tmp.join("run");
+    let (mut server, addr) = start_server(&config, 3, &dir);
+    let hello = |peer: &mut RawPeer, name: &str| peer.send(&wire::hello(name, 1).expect("a name"));
+    let mut a = RawPeer::connect(addr, "a");
+    hello(&mut a, "a");
+    let mut b = RawPeer::connect(addr, "b");
+    hello(&mut b, "b");
+    // b breaks the protocol while waiting: it is refused, and its place is free again.
+    b.send(b"GET / HTTP/1.1\r\n\r\n");
+    assert!(
+        b.expect_error_then_close()
+            .starts_with("invalid frame: bad magic")
+    );
+    let mut c = RawPeer::connect(addr, "c");
+    hello(&mut c, "b");
+    let mut d = RawPeer::connect(addr, "d");
+    hello(&mut d, "d");
+    // Three live machines: a, the new "b" and d, welcomed as 1, 2 and 3.
+    for (peer, id) in [(&mut a, 1), (&mut c, 2), (&mut d, 3)] {
+        let welcome = peer.next_frame().expect("a WELCOME");
+        let body = welcome.welcome.expect("a WELCOME body");
+        assert_eq!((body.id, body.machines), (id, 3), "{}", peer.what);
+    }
+    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.signal(Signal::SIGTERM);
+    drop((a, c, d));
+    assert_eq!(server.wait_code(SOON), 0);
+}

@@ -381,11 +381,15 @@ fn every_rule_rejects_with_field_value_and_what_is_allowed() {
         ),
         (
             "run: {stop_grace: -1}".into(),
-            format!("run.stop_grace: -1 is not allowed; {nonneg}"),
+            format!("run.stop_grace: -1 is not allowed; {pos}"),
         ),
         (
             "run: {stop_grace: -.inf}".into(),
-            format!("run.stop_grace: -inf is not allowed; {nonneg}"),
+            format!("run.stop_grace: -inf is not allowed; {pos}"),
+        ),
+        (
+            "run: {stop_grace: 0}".into(),
+            format!("run.stop_grace: 0 is not allowed; {pos}"),
         ),
     ];
     for (yaml, expected) in cases {
@@ -402,7 +406,7 @@ fn boundary_values_are_accepted() {
         "machines: {count: 1000, action_range: 1000}",
         "machines: {rates: [100000, 0.0001, 1]}",
         "machines: {random_rates: {min: 100000, max: 100000}}",
-        "run: {duration: 604800, trials: 10000, seed: 18446744073709551615, stop_grace: 0}",
+        "run: {duration: 604800, trials: 10000, seed: 18446744073709551615, stop_grace: 0.001}",
         "run: {duration: 0.001, trials: 1, seed: 0}",
     ] {
         parse(yaml);
