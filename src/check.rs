@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use crate::client::ClientSummary;
 use crate::eventlog::{EventKind, Record, log_path, read_log, read_log_whole_lines};
 use crate::router::RouterStats;
-use crate::rundir::{ROUTER_STATS_FILE, read_yaml, summary_file_name};
+use crate::run::RunRecord;
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
 
 /// Ticks a machine may be off from its rate times its running time.
 pub const TICK_TOLERANCE: u64 = 2;
@@ -57,6 +58,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Every broken rule.
     pub violations: Vec<Violation>,
+    /// Why nothing could be checked, when nothing could (a run simulated without logs).
+    pub skipped: Option<String>,
 }
 
 impl Report {
@@ -86,7 +89,9 @@ impl fmt::Display for Report {
         for v in &self.violations {
             writeln!(f, "  VIOLATION {v}")?;
         }
-        if self.passed() {
+        if let Some(why) = &self.skipped {
+            write!(f, "  skipped: {why}")
+        } else if self.passed() {
             write!(f, "  passed: every rule held")
         } else {
             write!(f, "  FAILED: {} violations", self.violations.len())
@@ -126,6 +131,13 @@ pub fn check_trial(dir: &Path) -> Report {
         dir: dir.to_path_buf(),
         ..Report::default()
     };
+    if let Ok(Some(record)) = read_yaml::<RunRecord>(&dir.join(RUN_FILE)) {
+        if !record.logs {
+            report.skipped =
+                Some("simulated with --no-logs: there are no event logs to check".to_string());
+            return report;
+        }
+    }
     let router_path = dir.join(ROUTER_STATS_FILE);
     let router: Option<RouterStats> = match read_yaml(&router_path) {
         Ok(Some(stats)) => Some(stats),
@@ -561,20 +573,27 @@ fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
 /// `clocklab check DIR`: checks every trial under `dir`, prints the reports, and fails on any
 /// violation.
 pub fn command(dir: &Path) -> Result<std::process::ExitCode, String> {
-    let mut failed = 0;
+    let (mut failed, mut skipped) = (0, 0);
     let trials = trial_dirs(dir)?;
     for trial in &trials {
         let report = check_trial(trial);
         println!("{report}");
-        if !report.passed() {
+        if report.skipped.is_some() {
+            skipped += 1;
+        } else if !report.passed() {
             failed += 1;
         }
     }
+    let checked = trials.len() - skipped;
+    let skipped_note = match skipped {
+        0 => String::new(),
+        n => format!(" ({n} skipped: no event logs)"),
+    };
     if failed == 0 {
-        println!("all {} trial(s) passed", trials.len());
+        println!("all {checked} checked trial(s) passed{skipped_note}");
         Ok(std::process::ExitCode::SUCCESS)
     } else {
-        println!("{failed} of {} trial(s) failed", trials.len());
+        println!("{failed} of {checked} checked trial(s) failed{skipped_note}");
         Ok(std::process::ExitCode::FAILURE)
     }
 }

@@ -40,9 +40,10 @@ pub enum Command {
 /// Options every subcommand shares.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// The configuration file.
-    #[arg(long, value_name = "PATH", default_value = "config/config.yaml")]
-    pub config: PathBuf,
+    /// The configuration file [default: config/config.yaml if it exists, else the built-in
+    /// defaults, which are the same values].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// The model's options, shared by `run` and `simulate`; each overrides its value in the
@@ -96,8 +97,9 @@ pub struct SimulateArgs {
     /// uniform:50us:2ms, exp:100us:1ms).
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
     pub latency: crate::sim::Latency,
-    /// Start of simulated time, seconds since the UNIX epoch (default 2026-01-01T00:00:00Z).
-    #[arg(long, value_name = "SECS")]
+    /// Start of simulated time, seconds since the UNIX epoch, up to 10^10 (the year 2286)
+    /// [default: 1767225600, 2026-01-01T00:00:00Z].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=10_000_000_000))]
     pub epoch: Option<u64>,
     /// Keep only the summaries and run.yaml, not the event logs (for sweeps).
     #[arg(long)]
@@ -177,9 +179,9 @@ pub struct ClassicArgs {
     #[allow(missing_docs)]
     pub common: Common,
     /// Trials per scenario.
-    #[arg(long, value_name = "K", default_value_t = 20)]
+    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub trials: u32,
-    /// Seconds each trial runs (default from config: 60).
+    /// Seconds each trial runs (default from config).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Master seed; every scenario uses the same trial seeds.
@@ -223,10 +225,13 @@ pub struct SweepArgs {
     /// R when sweeping the slow rate (default from config).
     #[arg(long, value_name = "R")]
     pub action_range: Option<u32>,
+    /// Number of machines (default from config).
+    #[arg(long, value_name = "N")]
+    pub machines: Option<u16>,
     /// Trials (seeds) per value.
-    #[arg(long, value_name = "K", default_value_t = 50)]
+    #[arg(long, value_name = "K", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub trials: u32,
-    /// Seconds each trial runs (default from config: 60).
+    /// Seconds each trial runs (default from config).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Master seed.

@@ -22,9 +22,19 @@ pub const STARTED: &str = "router started at ";
 /// A command's failure: the message to print.
 pub type Failure = String;
 
-/// Loads the configuration named on the command line.
-pub fn load_config(path: &Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| e.to_string())
+/// The configuration file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG: &str = "config/config.yaml";
+
+/// Loads the configuration named on the command line; without one, `config/config.yaml` when
+/// there is one (run from the repository), else the built-in defaults (the same values).
+pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
+    let default = Path::new(DEFAULT_CONFIG);
+    match path {
+        Some(path) => Config::load(path),
+        None if default.exists() => Config::load(default),
+        None => Ok(Config::default()),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Seconds from the configuration as a `Duration` (validation keeps them finite and bounded).
@@ -69,7 +79,7 @@ pub fn refuse_used_dir(dir: &Path) -> Result<(), Failure> {
 
 /// The configuration file with the command line's overrides, validated.
 pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
-    let mut config = load_config(&args.common.config)?;
+    let mut config = load_config(args.common.config.as_deref())?;
     if let Some(d) = args.duration {
         config.run.duration = d;
     }
@@ -100,7 +110,7 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.
 pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
-    let mut config = load_config(&args.common.config)?;
+    let mut config = load_config(args.common.config.as_deref())?;
     if let Some(host) = args.host {
         config.router.host = host;
     }
@@ -189,7 +199,7 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
 
 /// `clocklab client`: runs one machine until the router stops it, writes its log and summary.
 pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
-    let config = load_config(&args.common.config)?;
+    let config = load_config(args.common.config.as_deref())?;
     let name = format!("{}:{}", args.address, args.port);
     prepare_dir(&args.log_dir)?;
     // Every machine of a run checks before it says HELLO; logs appear only after all have.

@@ -141,7 +141,7 @@ pub fn log_path(dir: &Path, machine: u16) -> PathBuf {
 pub fn machine_of_file_name(name: &str) -> Option<u16> {
     let digits = name.strip_prefix("machine-")?.strip_suffix(".csv")?;
     let id: u16 = digits.parse().ok()?;
-    (log_file_name(id) == name).then_some(id)
+    (log_file_name(id) == name && (MIN_ID..=MAX_ID).contains(&id)).then_some(id)
 }
 
 /// Appends one row of the log, with its trailing `\n`, to `out`. Optional fields that are `None` are

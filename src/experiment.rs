@@ -104,7 +104,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// `clocklab experiment classic`.
 pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
-    let mut config = load_config(&args.common.config)?;
+    let mut config = load_config(args.common.config.as_deref())?;
     if let Some(d) = args.duration {
         config.run.duration = d;
     }
@@ -195,14 +195,43 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
 
 /// `clocklab experiment sweep`.
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
-    let mut config = load_config(&args.common.config)?;
+    let mut config = load_config(args.common.config.as_deref())?;
     if let Some(d) = args.duration {
         config.run.duration = d;
     }
     if let Some(out) = &args.out {
         config.run.log_dir = out.clone();
     }
+    if let Some(n) = args.machines {
+        config.machines.count = n;
+        config.machines.names = None;
+        config.machines.rates = Rates::Random;
+    }
+    if let Some(r) = args.action_range {
+        config.machines.action_range = r;
+    }
+    config.validate("command line").map_err(|e| e.to_string())?;
     let n = config.machines.count;
+    // Each value must make a valid model: check them all before simulating any.
+    let settings: Vec<(f64, u32)> = args
+        .values
+        .iter()
+        .map(|&value| match args.param {
+            SweepParam::SlowRate => (value, config.machines.action_range),
+            SweepParam::ActionRange => (args.slow_rate, value.round() as u32),
+        })
+        .collect();
+    for &(slow_rate, action_range) in &settings {
+        let mut check = config.clone();
+        check.machines.rates = Rates::List(
+            [slow_rate]
+                .into_iter()
+                .chain(vec![args.peer_rate; usize::from(n) - 1])
+                .collect(),
+        );
+        check.machines.action_range = action_range;
+        check.validate("command line").map_err(|e| e.to_string())?;
+    }
     let master = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
     let mut names = config.machine_names();
     names.sort();
@@ -223,7 +252,10 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     println!(
         "\n  {:>8} {:>10} {:>12} {:>17} {:>17} {:>17} {:>17}",
         param_name,
-        "slow rate",
+        match args.param {
+            SweepParam::SlowRate => "R",
+            SweepParam::ActionRange => "slow rate",
+        },
         "arrivals/s",
         "slow final queue",
         "max queue",
@@ -232,12 +264,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     );
     let mut events = 0u64;
     let mut rows: Vec<SweepRow> = Vec::new();
-    for &value in &args.values {
-        let fixed_range = args.action_range.unwrap_or(config.machines.action_range);
-        let (slow_rate, action_range) = match args.param {
-            SweepParam::SlowRate => (value, fixed_range),
-            SweepParam::ActionRange => (args.slow_rate, value.round() as u32),
-        };
+    for (&value, &(slow_rate, action_range)) in args.values.iter().zip(&settings) {
         let mut rates = vec![args.peer_rate; usize::from(n)];
         rates[0] = slow_rate;
         let predicted = predicted_arrivals(&rates, action_range, 0);
@@ -269,7 +296,20 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         );
         println!(
             "  {:>8} {:>10} {:>12.2} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1}",
-            value, slow_rate, predicted, s.0, s.1, q.0, q.1, d.0, d.1, j.0, j.1
+            value,
+            match args.param {
+                SweepParam::SlowRate => f64::from(action_range),
+                SweepParam::ActionRange => slow_rate,
+            },
+            predicted,
+            s.0,
+            s.1,
+            q.0,
+            q.1,
+            d.0,
+            d.1,
+            j.0,
+            j.1
         );
         rows.push(SweepRow {
             value,
@@ -367,31 +407,38 @@ fn sweep_plots(
 /// whatever N is. So machine i receives `arrivals_i = sum over j != i of rate_j * idle_j * 2 / R`,
 /// where `idle_j`, the share of j's ticks that find its queue empty, is
 /// `1 - min(1, arrivals_j / rate_j)`: a machine that receives faster than it ticks is never idle
-/// and sends nothing. The fixed point is found by iterating from "everyone idle", which gives the
-/// first-order estimate `sum rate_j * 2 / R` after one step.
+/// and sends nothing. The fixed point is found by damped iteration from "everyone idle" (the
+/// undamped map swings between its extremes when many machines share a small R); the first step
+/// alone is the first-order estimate `sum rate_j * 2 / R`.
 pub fn predicted_arrivals(rates: &[f64], action_range: u32, index: usize) -> f64 {
+    /// How far each step moves towards the map's answer: below 2 / (1 + (N - 1) * 2 / R), which
+    /// is at least 2/3 since R >= N, so the iteration contracts.
+    const DAMPING: f64 = 0.5;
     let per_tick = 2.0 / f64::from(action_range);
-    let arrivals_with = |idle: &[f64], i: usize| -> f64 {
+    let sent = |idle: &[f64]| -> Vec<f64> {
         rates
             .iter()
             .zip(idle)
-            .enumerate()
-            .filter(|&(j, _)| j != i)
-            .map(|(_, (rate, idle))| rate * idle * per_tick)
-            .sum()
+            .map(|(rate, idle)| rate * idle * per_tick)
+            .collect()
     };
+    // What machine i receives: everything sent, less what it sends itself.
+    let arrivals = |sent: &[f64], i: usize| sent.iter().sum::<f64>() - sent[i];
     let mut idle = vec![1.0; rates.len()];
-    for _ in 0..200 {
-        let next: Vec<f64> = (0..rates.len())
-            .map(|i| 1.0 - (arrivals_with(&idle, i) / rates[i]).min(1.0))
-            .collect();
-        let settled = next.iter().zip(&idle).all(|(a, b)| (a - b).abs() < 1e-12);
-        idle = next;
-        if settled {
+    for _ in 0..10_000 {
+        let out = sent(&idle);
+        let mut moved = 0.0f64;
+        for (i, idle_i) in idle.iter_mut().enumerate() {
+            let target = 1.0 - (arrivals(&out, i) / rates[i]).min(1.0);
+            let next = *idle_i + DAMPING * (target - *idle_i);
+            moved = moved.max((next - *idle_i).abs());
+            *idle_i = next;
+        }
+        if moved < 1e-12 {
             break;
         }
     }
-    arrivals_with(&idle, index)
+    arrivals(&sent(&idle), index)
 }
 
 #[cfg(test)]
@@ -410,6 +457,13 @@ mod tests {
         let a = predicted_arrivals(&[6.0, 6.0, 6.0], 10, 0);
         assert!((a - 2.4 * (1.0 - a / 6.0)).abs() < 1e-9, "{a}");
         assert!((a - 2.4 / 1.4).abs() < 1e-9, "{a}");
+        // Many machines on a small R, where the undamped map swings: a = 8 f, f = 1 - 8 f / 6.
+        let a = predicted_arrivals(&[6.0, 6.0, 6.0], 3, 0);
+        assert!((a - 24.0 / 7.0).abs() < 1e-9, "{a}");
+        let mut thirty = vec![6.0; 30];
+        thirty[0] = 1.0;
+        let a = predicted_arrivals(&thirty, 30, 0);
+        assert!(a > 1.0 && a < 6.0, "{a}");
     }
 
     #[test]

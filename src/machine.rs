@@ -302,7 +302,8 @@ impl Machine {
     /// Takes every tick due at or before `now`. Returns how many were taken.
     pub fn handle_timeout(&mut self, now_ns: u64) -> u64 {
         let mut taken = 0;
-        while self.next_tick_ns <= now_ns {
+        // A deadline that saturated at the end of time is never due.
+        while self.next_tick_ns <= now_ns && self.next_tick_ns != u64::MAX {
             self.tick(now_ns);
             taken += 1;
         }
@@ -348,10 +349,13 @@ impl Machine {
         let n = self.cfg.machines;
         let r = self.rng.random_range(1..=self.cfg.action_range);
         let clock = self.clock.tick();
-        // r <= n - 1 sends to the r-th other (r fits u16 because n does), r = n broadcasts.
+        // r <= n - 1 sends to the r-th other, r = n broadcasts, anything above is internal.
+        let nth = u16::try_from(r)
+            .ok()
+            .and_then(|r| route::to_nth_other(self.cfg.id, n, r));
         let (event, kind, dest, peer) = if r == u32::from(n) {
             (EventKind::Broadcast, Kind::Broadcast, 0, None)
-        } else if let Some((kind, dest, target)) = route::to_nth_other(self.cfg.id, n, r as u16) {
+        } else if let Some((kind, dest, target)) = nth {
             (EventKind::Send, kind, dest, Some(target))
         } else {
             return self.record(EventKind::Internal, now_ns, clock, None, None);

@@ -2,6 +2,7 @@
 //! lets them run for the set time, stops them in order, records the trial in `run.yaml` and checks
 //! it. Repeats for every trial.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,10 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 const EXIT_MARGIN: Duration = Duration::from_secs(2);
 /// Stream index offset for trial seeds, apart from the machine and rate streams of a trial.
 const TRIAL_STREAM: u64 = 0x7472_6961_6c00;
+
+fn logs_written() -> bool {
+    true
+}
 
 /// One machine of a trial, as `run.yaml` records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +74,9 @@ pub struct RunRecord {
     pub clocklab_version: String,
     /// Whether the trial ran on virtual time (the simulator) rather than as processes.
     pub simulated: bool,
+    /// Whether the machines' event logs were written (`simulate --no-logs` writes none).
+    #[serde(default = "logs_written")]
+    pub logs: bool,
     /// The simulated network's latency model; absent for a run of real processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<crate::sim::Latency>,
@@ -155,7 +163,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
             seed,
             master,
             config: &config,
-            config_path: &args.model.common.config,
+            config_path: args.model.common.config.as_deref(),
             exe: &exe,
             stop: &stop,
         };
@@ -233,7 +241,9 @@ struct Trial<'a> {
     seed: u64,
     master: u64,
     config: &'a Config,
-    config_path: &'a Path,
+    /// The `--config` given to `run`, passed on to the children (who otherwise find the same
+    /// default).
+    config_path: Option<&'a Path>,
     exe: &'a Path,
     stop: &'a AtomicBool,
 }
@@ -306,6 +316,7 @@ impl Trial<'_> {
         let record = RunRecord {
             clocklab_version: env!("CARGO_PKG_VERSION").into(),
             simulated: false,
+            logs: true,
             latency: None,
             trial: self.index,
             trials: self.count,
@@ -331,8 +342,12 @@ impl Trial<'_> {
         let cfg = self.config;
         let mut child = Command::new(self.exe)
             .arg("server")
-            .arg("--config")
-            .arg(self.config_path)
+            .args(
+                self.config_path
+                    .map(|p| [OsStr::new("--config"), p.as_os_str()])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(["--host", &cfg.router.host])
             .args(["--port", &cfg.router.port.to_string()])
             .args(["--machines", &cfg.machines.count.to_string()])
@@ -387,8 +402,12 @@ impl Trial<'_> {
                 .arg("client")
                 .arg(host)
                 .arg(port)
-                .arg("--config")
-                .arg(self.config_path)
+                .args(
+                    self.config_path
+                        .map(|p| [OsStr::new("--config"), p.as_os_str()])
+                        .into_iter()
+                        .flatten(),
+                )
                 .args(["--router", &addr])
                 .args(["--seed", &self.seed.to_string()])
                 .args(["--rate", &rates[i].to_string()])

@@ -1,7 +1,8 @@
 //! The simulator: the second driver of the sans-IO [`Machine`], on virtual time.
 //!
-//! A discrete-event scheduler holds (time, sequence number, event) in a priority queue and jumps
-//! straight to the next event. Machines tick at their deadlines exactly as the real client does
+//! A discrete-event scheduler holds (time, kind, sequence number, event) in a priority queue and
+//! jumps straight to the next event; at the same instant deliveries come before ticks, as the real
+//! client queues what has arrived before it ticks. Machines tick at their deadlines exactly as the real client does
 //! (absolute deadlines from a common start); a frame a machine sends goes where [`route::targets`]
 //! (the router's own rule) says, and joins each destination's queue after a latency drawn from a
 //! [`Latency`] model. When the trial's time is up, the machines stop ticking and the frames still
@@ -232,10 +233,16 @@ pub fn simulate(
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
     let mut latency_rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(opts.seed, LATENCY_STREAM));
-    let mut heap: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
+    // Ordered by time, then deliveries before ticks (as the real client queues what has arrived
+    // before it ticks), then the order of scheduling.
+    let mut heap: BinaryHeap<Reverse<(u64, u8, u64, Event)>> = BinaryHeap::new();
     let mut next_seq = 0u64;
     let mut push = |heap: &mut BinaryHeap<_>, time: u64, event: Event| {
-        heap.push(Reverse((time, next_seq, event)));
+        let rank = match event {
+            Event::Deliver { .. } => 0,
+            Event::Tick(_) => 1,
+        };
+        heap.push(Reverse((time, rank, next_seq, event)));
         next_seq += 1;
     };
     for (index, m) in machines.iter().enumerate() {
@@ -244,7 +251,7 @@ pub fn simulate(
     let mut frames: BTreeMap<String, KindCount> = BTreeMap::new();
     let mut delivered = vec![0u64; usize::from(n) * usize::from(n)];
     let mut events = 0u64;
-    while let Some(Reverse((time, _, event))) = heap.pop() {
+    while let Some(Reverse((time, _, _, event))) = heap.pop() {
         if time > end_ns {
             if let Event::Deliver { .. } = event {
                 // In flight at the stop: it still reaches the queue, unprocessed.

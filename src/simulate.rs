@@ -176,6 +176,7 @@ fn simulate_trial(
     let record = RunRecord {
         clocklab_version: env!("CARGO_PKG_VERSION").into(),
         simulated: true,
+        logs: plan.logs,
         latency: Some(plan.latency),
         trial: k,
         trials: config.run.trials,

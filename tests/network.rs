@@ -78,7 +78,7 @@ fn server_and_clients_by_hand_pass_check_after_sigterm() {
     assert!(report.notes.is_empty(), "{report}");
     let (code, out) = support::run_to_end("check", ["check".as_ref(), dir.as_os_str()], SOON);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("all 1 trial(s) passed"), "{out}");
+    assert!(out.contains("all 1 checked trial(s) passed"), "{out}");
 }
 
 #[test]

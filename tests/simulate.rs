@@ -100,7 +100,7 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     }
     let check = clocklab(&["check", a.to_str().unwrap()]);
     assert!(check.status.success());
-    assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 trial(s) passed"));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 checked trial(s) passed"));
 
     // The record says how it was made.
     let record: clocklab::run::RunRecord =
@@ -166,6 +166,19 @@ fn no_logs_keeps_the_summaries_only() {
             "summary-4.yaml"
         ]
     );
+    // Nothing to check or analyze without logs, and both say so rather than fail on the files.
+    let check = clocklab(&["check", dir.to_str().unwrap()]);
+    assert!(check.status.success());
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(said.contains("skipped: simulated with --no-logs"), "{said}");
+    let analyze = clocklab(&[
+        "analyze",
+        dir.to_str().unwrap(),
+        "--out",
+        out.join("an").to_str().unwrap(),
+    ]);
+    assert!(!analyze.status.success());
+    assert!(String::from_utf8_lossy(&analyze.stderr).contains("simulated with --no-logs"));
     let summary: clocklab::client::ClientSummary =
         serde_yaml::from_slice(&std::fs::read(dir.join("summary-4.yaml")).unwrap()).unwrap();
     // 60 s at 4 ticks per second, the first tick at the start and the last at the end.

@@ -107,6 +107,13 @@ pub fn load_trial(
 ) -> Result<(TrialInput, Option<RunRecord>), String> {
     let record: Option<RunRecord> = read_yaml(&dir.join(RUN_FILE))?;
     let router: Option<RouterStats> = read_yaml(&dir.join(ROUTER_STATS_FILE))?;
+    if record.as_ref().is_some_and(|r| !r.logs) {
+        return Err(format!(
+            "{}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
+             summaries are in summary-<id>.yaml); simulate it again without --no-logs",
+            dir.display()
+        ));
+    }
     let mut problems = Vec::new();
     match &record {
         None => problems.push(format!(
@@ -214,7 +221,10 @@ fn load_machine(
     let name = in_record
         .map(|m| m.name.clone())
         .or(summary.as_ref().map(|s| s.name.clone()))
-        .or(router.and_then(|r| r.names.get(usize::from(id) - 1).cloned()));
+        .or_else(|| {
+            let index = usize::from(id).checked_sub(1)?;
+            router.and_then(|r| r.names.get(index).cloned())
+        });
     let rate = in_record
         .map(|m| m.rate)
         .or(summary.as_ref().map(|s| s.rate));

@@ -153,6 +153,9 @@ fn file_names() {
     );
     assert_eq!(machine_of_file_name("machine-7.csv"), Some(7));
     assert_eq!(machine_of_file_name("machine-07.csv"), None);
+    assert_eq!(machine_of_file_name("machine-0.csv"), None);
+    assert_eq!(machine_of_file_name("machine-65535.csv"), None);
+    assert_eq!(machine_of_file_name("machine-65534.csv"), Some(65534));
     assert_eq!(machine_of_file_name("machine-+7.csv"), None);
     assert_eq!(machine_of_file_name("machine-70000.csv"), None);
     assert_eq!(machine_of_file_name("machine-7.csv.bak"), None);

@@ -204,3 +204,29 @@ fn bad_machine_settings_are_refused() {
     o.rates = vec![1.0];
     assert_eq!(simulate(&o, |_| {}).unwrap_err(), ConfigError::Rate(0.0));
 }
+
+#[test]
+fn a_message_arriving_on_a_tick_is_there_for_that_tick_whichever_machine_sent_it() {
+    // Every machine ticks each whole second and every message takes exactly one second, so each
+    // arrives on a tick of its receiver: at equal times deliveries come first, for every pair.
+    let mut o = opts(&[1.0, 1.0, 1.0], 4);
+    o.duration_ns = 60_000_000_000;
+    o.latency = Latency::Fixed { ns: 1_000_000_000 };
+    let (records, _) = run(&o);
+    let sent_at: BTreeMap<(u16, u32), u64> = records
+        .iter()
+        .filter(|r| matches!(r.event, EventKind::Send | EventKind::Broadcast))
+        .map(|r| ((r.machine, r.seq.unwrap()), r.system_time_us))
+        .collect();
+    let mut on_arrival: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.event == EventKind::Receive) {
+        let source = r.peer.unwrap();
+        let waited = r.system_time_us - sent_at[&(source, r.seq.unwrap())];
+        assert!(waited >= 1_000_000, "{r:?}");
+        if waited == 1_000_000 {
+            *on_arrival.entry((source, r.machine)).or_default() += 1;
+        }
+    }
+    let pairs: Vec<(u16, u16)> = on_arrival.keys().copied().collect();
+    assert_eq!(pairs, [(1, 2), (1, 3), (2, 1), (2, 3), (3, 1), (3, 2)]);
+}
