@@ -295,7 +295,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
             mean_std(&slow_queue),
         );
         println!(
-            "  {:>8} {:>10} {:>12.2} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1}",
+            "  {:>8} {:>10} {:>12.2} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:<6.1} {:>8.1} ± {:.1}",
             value,
             match args.param {
                 SweepParam::SlowRate => f64::from(action_range),
