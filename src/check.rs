@@ -22,7 +22,7 @@ use crate::client::ClientSummary;
 use crate::eventlog::{EventKind, Record, log_path, read_log, read_log_whole_lines};
 use crate::router::RouterStats;
 use crate::run::RunRecord;
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_number};
 
 /// Ticks a machine may be off from its rate times its running time.
 pub const TICK_TOLERANCE: u64 = 2;
@@ -111,7 +111,7 @@ pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            let k = name.strip_prefix("trial-")?.parse().ok()?;
+            let k = trial_number(&name)?;
             Some((k, e.path()))
         })
         .collect();

@@ -63,9 +63,7 @@ pub fn refuse_used_dir(dir: &Path) -> Result<(), Failure> {
     let used = entries.filter_map(Result::ok).find(|e| {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        name == ROUTER_STATS_FILE
-            || crate::eventlog::machine_of_file_name(&name).is_some()
-            || (name.starts_with("summary-") && name.ends_with(".yaml"))
+        crate::rundir::is_run_file(&name) || crate::eventlog::machine_of_file_name(&name).is_some()
     });
     match used {
         Some(entry) => Err(format!(

@@ -36,14 +36,15 @@ pub enum Targets {
 impl Targets {
     /// The destination ids, ascending.
     pub fn iter(self, machines: u16) -> impl Iterator<Item = u16> {
-        let (only, skip) = match self {
-            Targets::One(id) => (Some(id), 0),
-            Targets::AllBut(id) => (None, id),
+        // One destination costs one step, not a scan of every id.
+        let (one, all_but) = match self {
+            Targets::One(id) => (Some(id), None),
+            Targets::AllBut(id) => (None, Some(id)),
         };
-        (1..=machines).filter(move |&id| match only {
-            Some(target) => id == target,
-            None => id != skip,
-        })
+        let rest = all_but
+            .into_iter()
+            .flat_map(move |skip| (1..=machines).filter(move |&id| id != skip));
+        one.into_iter().chain(rest)
     }
 }
 

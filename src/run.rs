@@ -24,7 +24,8 @@ use crate::config::Config;
 use crate::machine::derive_seed;
 use crate::router::RouterStats;
 use crate::rundir::{
-    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, write_yaml_atomically,
+    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_dir_name,
+    write_yaml_atomically,
 };
 use crate::wallclock::WallClock;
 
@@ -207,7 +208,7 @@ pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (
         (run_dir.to_path_buf(), master)
     } else {
         (
-            run_dir.join(format!("trial-{k}")),
+            run_dir.join(trial_dir_name(k)),
             derive_seed(master, TRIAL_STREAM + u64::from(k)),
         )
     }
@@ -432,7 +433,7 @@ impl Trial<'_> {
         }
         let start: u64 = wait_for_line(lines, STARTED, &mut procs[..], self.stop)?
             .parse()
-            .map_err(|_| "the router announced an unreadable start time".to_string())?;
+            .map_err(|_| "the router announced a start time that is not a number".to_string())?;
         let duration = secs(self.config.run.duration);
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));

@@ -13,6 +13,29 @@ pub const ROUTER_STATS_FILE: &str = "router.yaml";
 /// A trial's record.
 pub const RUN_FILE: &str = "run.yaml";
 
+/// The directory of trial `k` in a run of several trials.
+pub fn trial_dir_name(k: u32) -> String {
+    format!("trial-{k}")
+}
+
+/// The trial number a directory name stands for (`trial-3` is 3).
+pub fn trial_number(name: &str) -> Option<u32> {
+    let k: u32 = name.strip_prefix("trial-")?.parse().ok()?;
+    (trial_dir_name(k) == name).then_some(k)
+}
+
+/// Whether `name` is one of the files a run writes besides the logs: the summaries, the router's
+/// statistics, the trial record.
+pub fn is_run_file(name: &str) -> bool {
+    name == ROUTER_STATS_FILE
+        || name == RUN_FILE
+        || name
+            .strip_prefix("summary-")
+            .and_then(|rest| rest.strip_suffix(".yaml"))
+            .and_then(|id| id.parse::<u16>().ok())
+            .is_some_and(|id| summary_file_name(id) == name)
+}
+
 /// The file name of machine `id`'s summary.
 pub fn summary_file_name(id: u16) -> String {
     format!("summary-{id}.yaml")
@@ -84,6 +107,22 @@ mod tests {
         let err = read_yaml::<Vec<u32>>(&path).unwrap_err().to_string();
         assert!(err.starts_with(&format!("{}: not a valid file of its kind", path.display())));
         assert_eq!(summary_file_name(7), "summary-7.yaml");
+        assert_eq!(
+            (trial_dir_name(3), trial_number("trial-3")),
+            ("trial-3".into(), Some(3))
+        );
+        assert_eq!(trial_number("trial-03"), None);
+        for name in ["router.yaml", "run.yaml", "summary-12.yaml"] {
+            assert!(is_run_file(name), "{name}");
+        }
+        for name in [
+            "summary-x.yaml",
+            "summary-01.yaml",
+            "notes.yaml",
+            "machine-1.csv",
+        ] {
+            assert!(!is_run_file(name), "{name}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
