@@ -224,6 +224,20 @@ pub struct RunAnalysis {
     pub overall: Summaries,
 }
 
+impl RunAnalysis {
+    /// Every problem of every trial, each prefixed with its trial.
+    pub fn problems(&self) -> Vec<String> {
+        self.trials
+            .iter()
+            .flat_map(|t| {
+                t.all_problems()
+                    .into_iter()
+                    .map(move |p| format!("trial {}: {p}", t.trial))
+            })
+            .collect()
+    }
+}
+
 /// Named figures, in a fixed order; `None` where a figure is undefined.
 pub type Figures = Vec<(&'static str, Option<f64>)>;
 /// Named figures summarized across trials, in a fixed order.

@@ -172,19 +172,16 @@ pub enum ExperimentCommand {
     Sweep(SweepArgs),
 }
 
-/// Options of `experiment classic`.
+/// Options every experiment shares.
 #[derive(Debug, Args)]
-pub struct ClassicArgs {
+pub struct StudyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: Common,
-    /// Trials per scenario.
-    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub trials: u32,
     /// Seconds each trial runs (default from config).
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
-    /// Master seed; every scenario uses the same trial seeds.
+    /// Master seed; every scenario or value uses the same trial seeds.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Directory in which the experiment's directory is created (default: the configured log_dir).
@@ -193,6 +190,17 @@ pub struct ClassicArgs {
     /// Network latency model, as for `simulate`.
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
     pub latency: crate::sim::Latency,
+}
+
+/// Options of `experiment classic`.
+#[derive(Debug, Args)]
+pub struct ClassicArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub study: StudyArgs,
+    /// Trials per scenario.
+    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub trials: u32,
 }
 
 /// What a sweep varies.
@@ -209,7 +217,7 @@ pub enum SweepParam {
 pub struct SweepArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub common: Common,
+    pub study: StudyArgs,
     /// The parameter to vary.
     #[arg(long, value_enum)]
     pub param: SweepParam,
@@ -231,18 +239,6 @@ pub struct SweepArgs {
     /// Trials (seeds) per value.
     #[arg(long, value_name = "K", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub trials: u32,
-    /// Seconds each trial runs (default from config).
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<f64>,
-    /// Master seed.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-    /// Directory in which the sweep's directory is created (default: the configured log_dir).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Network latency model, as for `simulate`.
-    #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
-    pub latency: crate::sim::Latency,
 }
 
 /// Options of `analyze`.

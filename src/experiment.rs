@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::cli::{AnalyzeArgs, ClassicArgs, SweepArgs, SweepParam};
+use crate::cli::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
 use crate::client::ClientSummary;
 use crate::commands::{Failure, fresh_seed, load_config};
 use crate::config::{Config, RateRange, Rates};
@@ -102,17 +102,23 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// `clocklab experiment classic`.
-pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
-    let mut config = load_config(args.common.config.as_deref())?;
-    if let Some(d) = args.duration {
+/// The configuration with an experiment's shared overrides, and the master seed.
+fn study_config(study: &StudyArgs) -> Result<(Config, u64), Failure> {
+    let mut config = load_config(study.common.config.as_deref())?;
+    if let Some(d) = study.duration {
         config.run.duration = d;
     }
-    config.run.trials = args.trials;
-    if let Some(out) = &args.out {
+    if let Some(out) = &study.out {
         config.run.log_dir = out.clone();
     }
-    let master = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
+    let master = study.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
+    Ok((config, master))
+}
+
+/// `clocklab experiment classic`.
+pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
+    let (mut config, master) = study_config(&args.study)?;
+    config.run.trials = args.trials;
     let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
     let dir = create_run_dir(
         &config.run.log_dir,
@@ -130,7 +136,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         let mut scenario_config = config.clone();
         (scenario.change)(&mut scenario_config);
         scenario_config
-            .validate("the classic experiment")
+            .validate("command line")
             .map_err(|e| e.to_string())?;
         let scenario_dir = dir.join(scenario.name);
         std::fs::create_dir(&scenario_dir)
@@ -139,7 +145,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         let plan = Plan {
             config: &scenario_config,
             master,
-            latency: args.latency,
+            latency: args.study.latency,
             epoch_ns: DEFAULT_EPOCH_NS,
             logs: true,
             verbose: false,
@@ -195,13 +201,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
 
 /// `clocklab experiment sweep`.
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
-    let mut config = load_config(args.common.config.as_deref())?;
-    if let Some(d) = args.duration {
-        config.run.duration = d;
-    }
-    if let Some(out) = &args.out {
-        config.run.log_dir = out.clone();
-    }
+    let (mut config, master) = study_config(&args.study)?;
     if let Some(n) = args.machines {
         config.machines.count = n;
         config.machines.names = None;
@@ -232,7 +232,6 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         check.machines.action_range = action_range;
         check.validate("command line").map_err(|e| e.to_string())?;
     }
-    let master = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
     let mut names = config.machine_names();
     names.sort();
     let param_name = match args.param {
@@ -278,7 +277,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 duration_ns: (config.run.duration * 1e9).round() as u64,
                 seed: derive_seed(master, u64::from(k)),
                 epoch_ns: DEFAULT_EPOCH_NS,
-                latency: args.latency,
+                latency: args.study.latency,
             };
             let outcome =
                 sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;

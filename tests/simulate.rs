@@ -35,6 +35,16 @@ fn run_dir(out: &Output) -> PathBuf {
     PathBuf::from(line)
 }
 
+/// The one directory a command created under `out`.
+fn only_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
 /// Every file under `dir`, by path relative to it, with its bytes.
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -213,12 +223,7 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
         out.to_str().unwrap(),
     ]);
     assert!(result.status.success());
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let dir = &dirs[0];
+    let dir = &only_dir(&out);
     for scenario in ["baseline", "small-variation", "few-internal"] {
         for trial in ["trial-1", "trial-2"] {
             let record: clocklab::run::RunRecord = serde_yaml::from_slice(
@@ -258,11 +263,8 @@ fn a_sweep_writes_its_table_and_plots() {
         out.to_str().unwrap(),
     ]);
     assert!(result.status.success());
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let csv = std::fs::read_to_string(dirs[0].join("sweep.csv")).unwrap();
+    let dir = only_dir(&out);
+    let csv = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 3, "{csv}");
     assert_eq!(&rows[1][..4], ["slow_rate", "0.5", "5", "0.5"]);
@@ -270,7 +272,7 @@ fn a_sweep_writes_its_table_and_plots() {
     let queue = |row: &[&str]| row[7].parse::<f64>().unwrap();
     assert!(queue(&rows[1]) > 60.0 && queue(&rows[2]) < 5.0, "{csv}");
     for plot in ["sweep-queue.svg", "sweep-clocks.svg"] {
-        let svg = std::fs::read_to_string(dirs[0].join(plot)).unwrap();
+        let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.contains("machine 1"),
             "{plot}"

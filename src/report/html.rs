@@ -115,15 +115,7 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
         );
     }
     out.push_str("</table>\n");
-    let problems: Vec<String> = r
-        .trials
-        .iter()
-        .flat_map(|t| {
-            t.all_problems()
-                .into_iter()
-                .map(move |p| format!("trial {}: {p}", t.trial))
-        })
-        .collect();
+    let problems = r.problems();
     if !problems.is_empty() {
         out.push_str("<div class=\"problems\"><strong>Incomplete data</strong><ul>\n");
         for p in &problems {

@@ -184,15 +184,7 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
         out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
         out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
     }
-    let problems: Vec<String> = r
-        .trials
-        .iter()
-        .flat_map(|t| {
-            t.all_problems()
-                .into_iter()
-                .map(move |p| format!("trial {}: {p}", t.trial))
-        })
-        .collect();
+    let problems = r.problems();
     if !problems.is_empty() {
         let _ = writeln!(out, "\n  INCOMPLETE data ({} problems):", problems.len());
         for p in problems.iter().take(TRIAL_ROWS) {

@@ -15,6 +15,15 @@ fn opts(rates: &[f64], seed: u64) -> SimOptions {
     }
 }
 
+/// When each message (source, seq) was sent, in microseconds.
+fn sent_at(records: &[Record]) -> BTreeMap<(u16, u32), u64> {
+    records
+        .iter()
+        .filter(|r| matches!(r.event, EventKind::Send | EventKind::Broadcast))
+        .map(|r| ((r.machine, r.seq.unwrap()), r.system_time_us))
+        .collect()
+}
+
 fn run(opts: &SimOptions) -> (Vec<Record>, SimOutcome) {
     let mut records = Vec::new();
     let outcome = simulate(opts, |r| records.push(*r)).unwrap();
@@ -165,11 +174,7 @@ fn a_message_arrives_no_sooner_than_the_latency() {
     let mut o = opts(&[20.0, 20.0, 20.0], 3);
     o.latency = Latency::Fixed { ns: 120_000_000 };
     let (records, _) = run(&o);
-    let sent_at: BTreeMap<(u16, u32), u64> = records
-        .iter()
-        .filter(|r| matches!(r.event, EventKind::Send | EventKind::Broadcast))
-        .map(|r| ((r.machine, r.seq.unwrap()), r.system_time_us))
-        .collect();
+    let sent_at = sent_at(&records);
     let mut receives = 0;
     for r in records.iter().filter(|r| r.event == EventKind::Receive) {
         let sent = sent_at[&(r.peer.unwrap(), r.seq.unwrap())];
@@ -213,11 +218,7 @@ fn a_message_arriving_on_a_tick_is_there_for_that_tick_whichever_machine_sent_it
     o.duration_ns = 60_000_000_000;
     o.latency = Latency::Fixed { ns: 1_000_000_000 };
     let (records, _) = run(&o);
-    let sent_at: BTreeMap<(u16, u32), u64> = records
-        .iter()
-        .filter(|r| matches!(r.event, EventKind::Send | EventKind::Broadcast))
-        .map(|r| ((r.machine, r.seq.unwrap()), r.system_time_us))
-        .collect();
+    let sent_at = sent_at(&records);
     let mut on_arrival: BTreeMap<(u16, u16), u32> = BTreeMap::new();
     for r in records.iter().filter(|r| r.event == EventKind::Receive) {
         let source = r.peer.unwrap();
