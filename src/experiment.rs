@@ -26,36 +26,30 @@ use crate::wallclock::WallClock;
 struct Scenario {
     name: &'static str,
     what: &'static str,
-    change: fn(&mut Config),
+    /// The range random rates are drawn from.
+    rates: RateRange,
+    /// R.
+    action_range: u32,
 }
 
 const CLASSIC: [Scenario; 3] = [
     Scenario {
         name: "baseline",
         what: "rates random in 1..=6, action range 10 (70% internal)",
-        change: |c| {
-            c.machines.rates = Rates::Random;
-            c.machines.random_rates = RateRange { min: 1, max: 6 };
-            c.machines.action_range = 10;
-        },
+        rates: RateRange { min: 1, max: 6 },
+        action_range: 10,
     },
     Scenario {
         name: "small-variation",
         what: "rates random in 3..=4 (same mean, less spread), action range 10",
-        change: |c| {
-            c.machines.rates = Rates::Random;
-            c.machines.random_rates = RateRange { min: 3, max: 4 };
-            c.machines.action_range = 10;
-        },
+        rates: RateRange { min: 3, max: 4 },
+        action_range: 10,
     },
     Scenario {
         name: "few-internal",
         what: "rates random in 1..=6, action range 5 (40% internal with 3 machines)",
-        change: |c| {
-            c.machines.rates = Rates::Random;
-            c.machines.random_rates = RateRange { min: 1, max: 6 };
-            c.machines.action_range = 5;
-        },
+        rates: RateRange { min: 1, max: 6 },
+        action_range: 5,
     },
 ];
 
@@ -134,7 +128,9 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     let mut table = Vec::new();
     for scenario in &CLASSIC {
         let mut scenario_config = config.clone();
-        (scenario.change)(&mut scenario_config);
+        scenario_config.machines.rates = Rates::Random;
+        scenario_config.machines.random_rates = scenario.rates;
+        scenario_config.machines.action_range = scenario.action_range;
         scenario_config
             .validate("command line")
             .map_err(|e| e.to_string())?;
