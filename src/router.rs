@@ -7,8 +7,8 @@
 //! forward is `split_to(len).freeze()` of the read buffer; a broadcast enqueues clones of one
 //! `Bytes`. Invalid input closes only the connection it came on, after an ERROR with the reason.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, IoSlice, Read, Write};
+use std::collections::VecDeque;
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -16,17 +16,23 @@ use bytes::{Buf, Bytes, BytesMut};
 use log::{debug, info, warn};
 use std::os::fd::AsRawFd;
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use serde::{Deserialize, Serialize};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
 use crate::route;
+
+mod conn;
+mod stats;
+
 use crate::wallclock::WallClock;
 use crate::wire::{self, Kind, Parsed, Welcome};
+use conn::{Conn, State};
+use stats::PairTable;
+pub use stats::{ClosedConnection, KindCount, PairCount, RouterStats};
 
 const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -34,9 +40,6 @@ const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
-/// Most slices handed to one vectored write (Linux's IOV_MAX): each small frame is a slice, so a
-/// backlog of them goes out in few system calls.
-const MAX_IOVECS: usize = 1024;
 /// The most a closing connection's unread input is drained before its socket is dropped.
 const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 /// An outbox larger than this means the peer is not reading; it is disconnected.
@@ -76,166 +79,6 @@ pub enum Notice {
     },
     /// An orderly stop has begun.
     Stopping,
-}
-
-/// Frames and bytes of one kind that the router accepted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KindCount {
-    /// Frames received.
-    pub frames: u64,
-    /// Bytes received, headers included.
-    pub bytes: u64,
-}
-
-/// Delivery counts for one ordered pair of machines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairCount {
-    /// The sender.
-    pub source: u16,
-    /// The destination.
-    pub dest: u16,
-    /// Frames written in full to the destination's connection.
-    pub delivered: u64,
-    /// Frames that could not be delivered: the destination had departed, or its connection closed
-    /// before the frame was written in full.
-    pub undeliverable: u64,
-}
-
-/// A connection that ended, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClosedConnection {
-    /// The peer's address.
-    pub peer: String,
-    /// The machine name it registered, if any.
-    pub name: Option<String>,
-    /// The machine id it was given, if any.
-    pub id: Option<u16>,
-    /// Why it ended.
-    pub reason: String,
-}
-
-/// What the router did: written as `router.yaml` in the run directory.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RouterStats {
-    /// The address the router listened on.
-    pub listen: String,
-    /// Machines expected.
-    pub machines: u16,
-    /// Machine names by id (index 0 is machine 1), once all registered.
-    pub names: Vec<String>,
-    /// The common start time, nanoseconds since the UNIX epoch, once all registered.
-    pub start_time_ns: Option<u64>,
-    /// When the router stopped, nanoseconds since the UNIX epoch.
-    pub stop_time_ns: u64,
-    /// What stopped it.
-    pub stopped_by: String,
-    /// Frames and bytes received, by kind name.
-    pub frames: BTreeMap<String, KindCount>,
-    /// Deliveries for every ordered pair of machines that exchanged data.
-    pub pairs: Vec<PairCount>,
-    /// Every connection that ended, in the order it ended.
-    pub connections: Vec<ClosedConnection>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum State {
-    /// Connected, no HELLO yet.
-    New,
-    /// Said HELLO; waiting for the others.
-    Registered(String),
-    /// Welcomed as machine `id`.
-    Machine { id: u16, name: String },
-}
-
-/// A frame waiting in an outbox, with the machine it came from if it is a data frame.
-struct Outgoing {
-    bytes: Bytes,
-    source: Option<u16>,
-}
-
-struct Conn {
-    stream: TcpStream,
-    peer: SocketAddr,
-    state: State,
-    inbuf: BytesMut,
-    outbox: VecDeque<Outgoing>,
-    outbox_bytes: usize,
-    /// Since when the read buffer has held a partial frame with no frame completed.
-    partial_since: Option<Instant>,
-    /// The machine said BYE.
-    said_bye: bool,
-    /// Set when the connection is to be closed once its outbox is written (ERROR, BYE, stop):
-    /// the reason and since when. Nothing more is taken from it.
-    closing: Option<(String, Instant)>,
-    /// Our write side is shut: the peer has everything and has been sent FIN.
-    write_shut: bool,
-    /// The peer has shut its write side while we still had frames for it: they are written, then
-    /// the connection closes.
-    peer_shut: bool,
-    /// The interest currently registered.
-    interest: Interest,
-}
-
-impl Conn {
-    fn enqueue(&mut self, bytes: Bytes, source: Option<u16>) {
-        self.outbox_bytes += bytes.len();
-        self.outbox.push_back(Outgoing { bytes, source });
-    }
-
-    fn id(&self) -> Option<u16> {
-        match self.state {
-            State::Machine { id, .. } => Some(id),
-            _ => None,
-        }
-    }
-
-    fn name(&self) -> Option<&str> {
-        match &self.state {
-            State::Registered(name) | State::Machine { name, .. } => Some(name),
-            State::New => None,
-        }
-    }
-
-    /// Writes as much of the outbox as the socket takes, calling `written(source)` for each data
-    /// frame written in full.
-    fn flush(&mut self, mut written: impl FnMut(u16)) -> io::Result<()> {
-        while !self.outbox.is_empty() {
-            // One small allocation per system call; an array of IOV_MAX slices would be cleared
-            // on every call, however few frames wait.
-            let slices: Vec<IoSlice<'_>> = self
-                .outbox
-                .iter()
-                .take(MAX_IOVECS)
-                .map(|out| IoSlice::new(&out.bytes))
-                .collect();
-            let mut n = match self.stream.write_vectored(&slices) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            self.outbox_bytes -= n;
-            while n > 0 {
-                let Some(front) = self.outbox.front_mut() else {
-                    break;
-                };
-                if n < front.bytes.len() {
-                    front.bytes.advance(n);
-                    break;
-                }
-                n -= front.bytes.len();
-                if let Some(Outgoing {
-                    source: Some(source),
-                    ..
-                }) = self.outbox.pop_front()
-                {
-                    written(source);
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -560,44 +403,6 @@ impl Router {
                 Step::Refuse(reason) => self.refuse(key, reason),
             }
         }
-    }
-}
-
-/// Delivery counts for every ordered pair, in one flat table indexed by (source, dest).
-struct PairTable {
-    machines: usize,
-    /// `[delivered, undeliverable]` at `(source - 1) * machines + (dest - 1)`.
-    counts: Vec<[u64; 2]>,
-}
-
-impl PairTable {
-    fn new(machines: u16) -> PairTable {
-        let machines = usize::from(machines);
-        PairTable {
-            machines,
-            counts: vec![[0; 2]; machines * machines],
-        }
-    }
-
-    fn slot(&mut self, source: u16, dest: u16) -> &mut [u64; 2] {
-        let index = (usize::from(source) - 1) * self.machines + usize::from(dest) - 1;
-        &mut self.counts[index]
-    }
-
-    fn to_vec(&self) -> Vec<PairCount> {
-        let n = self.machines;
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c[0] + c[1] > 0)
-            // Indices come from ids <= 65,534, so both halves fit u16.
-            .map(|(i, c)| PairCount {
-                source: (i / n + 1) as u16,
-                dest: (i % n + 1) as u16,
-                delivered: c[0],
-                undeliverable: c[1],
-            })
-            .collect()
     }
 }
 
