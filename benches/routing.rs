@@ -108,6 +108,7 @@ impl RouterThread {
     fn start(machines: u16) -> io::Result<RouterThread> {
         let opts = RouterOptions {
             machines,
+            seed: 1,
             max_payload: 65_536,
             stall_timeout: Duration::from_secs(5),
             start_delay: Duration::ZERO,

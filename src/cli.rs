@@ -124,6 +124,10 @@ pub struct ServerArgs {
     /// Directory for the router's statistics (router.yaml).
     #[arg(long, value_name = "DIR", default_value = "logs/manual")]
     pub run_dir: PathBuf,
+    /// The run's seed, sent to every machine in WELCOME (default: run.seed of the configuration,
+    /// else a fresh one, printed and recorded in router.yaml).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
     /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
     #[arg(long, hide = true)]
     pub stop_on_stdin_eof: bool,

@@ -27,8 +27,8 @@ use crate::wire::{self, Kind, Parsed};
 const SOCKET: Token = Token(0);
 const SIGNALS: Token = Token(1);
 
-/// How a client finds its rate once it knows its id and the number of machines.
-pub type RateFor = Box<dyn Fn(u16, u16) -> Result<f64, String>>;
+/// How a client finds its rate once it knows its id, the number of machines and the run's seed.
+pub type RateFor = Box<dyn Fn(u16, u16, u64) -> Result<f64, String>>;
 
 /// Everything a client needs.
 pub struct ClientOptions {
@@ -38,8 +38,9 @@ pub struct ClientOptions {
     pub router: SocketAddr,
     /// How long to keep trying to reach the router.
     pub connect_timeout: Duration,
-    /// The run's seed; the machine's seed is derived from it and the id.
-    pub run_seed: u64,
+    /// The run's seed, if given; otherwise the one the router sends in WELCOME. The machine's
+    /// own seed is derived from it and the id.
+    pub run_seed: Option<u64>,
     /// R, the action range.
     pub action_range: u32,
     /// The rate, from the id and the number of machines.
@@ -230,6 +231,8 @@ struct Client {
     interest: Interest,
     phase: Phase,
     machine: Option<(Machine, LogWriter)>,
+    /// The run's seed, once WELCOME has settled it.
+    run_seed: u64,
     refused: u64,
     stop_time_ns: u64,
     ended: String,
@@ -272,6 +275,7 @@ impl Client {
             interest: Interest::READABLE,
             phase: Phase::Registering,
             machine: None,
+            run_seed: 0,
             refused: 0,
             stop_time_ns: 0,
             ended: String::new(),
@@ -477,14 +481,16 @@ impl Client {
         if self.phase != Phase::Registering {
             return Err(ClientError::Protocol("a second WELCOME".into()));
         }
-        let rate =
-            (self.opts.rate_for)(welcome.id, welcome.machines).map_err(ClientError::Protocol)?;
+        let run_seed = self.opts.run_seed.unwrap_or(welcome.seed);
+        self.run_seed = run_seed;
+        let rate = (self.opts.rate_for)(welcome.id, welcome.machines, run_seed)
+            .map_err(ClientError::Protocol)?;
         let cfg = MachineConfig {
             id: welcome.id,
             machines: welcome.machines,
             action_range: self.opts.action_range,
             rate,
-            seed: derive_seed(self.opts.run_seed, u64::from(welcome.id)),
+            seed: derive_seed(run_seed, u64::from(welcome.id)),
             start_ns: welcome.start_time_ns,
         };
         let machine = Machine::new(cfg)
@@ -579,7 +585,7 @@ impl Client {
         let summary = ClientSummary::of(
             machine,
             &self.opts.name,
-            self.opts.run_seed,
+            self.run_seed,
             self.stop_time_ns,
             self.refused,
             &self.ended,

@@ -143,8 +143,10 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
             "cannot listen on {addr}: {e} (is another router running? pick another with --port)"
         )
     })?;
+    let seed = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
     let opts = RouterOptions {
         machines: config.machines.count,
+        seed,
         max_payload: r.max_payload,
         stall_timeout: secs(r.stall_timeout),
         start_delay: secs(r.start_delay),
@@ -159,7 +161,7 @@ pub fn server(args: ServerArgs) -> Result<ExitCode, Failure> {
     let _ = writeln!(out, "{LISTENING}{local}");
     let _ = writeln!(
         out,
-        "waiting for {} machines (stop with Ctrl-C)",
+        "waiting for {} machines (stop with Ctrl-C); run seed {seed}",
         config.machines.count
     );
     let _ = out.flush();
@@ -213,14 +215,8 @@ pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
                 .ok_or_else(|| format!("router.host {:?} does not resolve", config.router.host))?
         }
     };
-    let run_seed = match args.seed.or(config.run.seed) {
-        Some(seed) => seed,
-        None => {
-            let seed = fresh_seed();
-            println!("{name}: seed {seed} (pass --seed {seed} to replay)");
-            seed
-        }
-    };
+    // Without a seed here, the router's (sent in WELCOME) seeds the whole run.
+    let run_seed = args.seed.or(config.run.seed);
     let action_range = args.action_range.unwrap_or(config.machines.action_range);
     if let Some(rate) = args.rate {
         if !(rate > 0.0 && rate <= MAX_RATE) {
@@ -230,10 +226,10 @@ pub fn client(args: ClientArgs) -> Result<ExitCode, Failure> {
         }
     }
     let rate_for: client::RateFor = match args.rate {
-        Some(rate) => Box::new(move |_, _| Ok(rate)),
+        Some(rate) => Box::new(move |_, _, _| Ok(rate)),
         None => {
             let config = config.clone();
-            Box::new(move |id, n| {
+            Box::new(move |id, n, run_seed| {
                 if let Rates::List(list) = &config.machines.rates {
                     if list.len() != usize::from(n) {
                         return Err(format!(

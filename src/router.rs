@@ -50,6 +50,8 @@ const MAX_OUTBOX_BYTES: usize = 64 * 1024 * 1024;
 pub struct RouterOptions {
     /// How many machines must register before the model starts.
     pub machines: u16,
+    /// The run's seed, sent to every machine in its WELCOME.
+    pub seed: u64,
     /// The largest payload accepted.
     pub max_payload: u32,
     /// How long a connection may sit on a partial frame (or on an ERROR it does not read) before
@@ -140,6 +142,7 @@ impl Router {
         let stats = RouterStats {
             listen: listener.local_addr()?.to_string(),
             machines: opts.machines,
+            seed: opts.seed,
             ..RouterStats::default()
         };
         Ok(Router {
@@ -489,6 +492,7 @@ impl Router {
                 id,
                 machines: self.opts.machines,
                 start_time_ns,
+                seed: self.opts.seed,
             };
             conn.enqueue(Bytes::from(wire::welcome(welcome, now)), None);
             conn.state = State::Machine {

@@ -352,6 +352,7 @@ impl Trial<'_> {
             .args(["--host", &cfg.router.host])
             .args(["--port", &cfg.router.port.to_string()])
             .args(["--machines", &cfg.machines.count.to_string()])
+            .args(["--seed", &self.seed.to_string()])
             .arg("--run-dir")
             .arg(&self.dir)
             .arg("--stop-on-stdin-eof")

@@ -337,6 +337,7 @@ pub fn simulate(
     let router = RouterStats {
         listen: "simulated".into(),
         machines: n,
+        seed: opts.seed,
         names: opts.names.clone(),
         start_time_ns: Some(opts.epoch_ns),
         stop_time_ns: end_ns,

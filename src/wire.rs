@@ -44,7 +44,7 @@ pub const MAX_NAME_LEN: usize = 255;
 /// 64-bit column in the tools that read the logs).
 pub const MAX_CLOCK: u64 = crate::clock::MAX_CLOCK;
 /// Length of a WELCOME payload.
-pub const WELCOME_LEN: usize = 12;
+pub const WELCOME_LEN: usize = 20;
 
 /// The header exactly as it sits on the wire. Byteorder fields have alignment 1, so the struct has
 /// no padding and can be viewed in place inside any buffer.
@@ -71,6 +71,7 @@ struct RawWelcome {
     machines: U16,
     reserved: U16,
     start_time_ns: U64,
+    seed: U64,
 }
 
 const _: () = assert!(size_of::<RawWelcome>() == WELCOME_LEN);
@@ -532,7 +533,7 @@ fn check_fields(kind: Kind, raw: &RawHeader) -> Result<(), FrameError> {
             kind,
             "payload_len",
             len.into(),
-            "a WELCOME payload is exactly 12 bytes",
+            "a WELCOME payload is exactly 20 bytes",
         )),
         Kind::Bye if len != 0 => Err(bad(kind, "payload_len", len.into(), "BYE has no payload")),
         Kind::Error if len == 0 => Err(bad(
@@ -559,7 +560,7 @@ fn check_payload(kind: Kind, raw: &RawHeader, payload: &[u8]) -> Result<(), Fram
             let Ok(body) = RawWelcome::ref_from_bytes(payload) else {
                 return Err(FrameError::BadPayload {
                     kind,
-                    reason: "is not 12 bytes long",
+                    reason: "is not 20 bytes long",
                 });
             };
             let machines = body.machines.get();
@@ -681,6 +682,7 @@ impl<'a> Frame<'a> {
             id: self.dest(),
             machines: body.machines.get(),
             start_time_ns: body.start_time_ns.get(),
+            seed: body.seed.get(),
         })
     }
 }
@@ -694,15 +696,19 @@ pub struct Welcome {
     pub machines: u16,
     /// When every machine starts ticking, in nanoseconds since the UNIX epoch.
     pub start_time_ns: u64,
+    /// The run's seed: each machine derives its own from it and its id, so one number replays
+    /// the whole run.
+    pub seed: u64,
 }
 
 impl Welcome {
-    /// The 12 payload bytes of this WELCOME.
+    /// The 20 payload bytes of this WELCOME.
     pub fn payload(&self) -> [u8; WELCOME_LEN] {
         let raw = RawWelcome {
             machines: self.machines.into(),
             reserved: 0.into(),
             start_time_ns: self.start_time_ns.into(),
+            seed: self.seed.into(),
         };
         let mut out = [0u8; WELCOME_LEN];
         out.copy_from_slice(raw.as_bytes());

@@ -226,3 +226,67 @@ fn a_client_woken_late_takes_its_due_ticks_before_it_leaves() {
     let report = check_trial(&dir);
     assert!(report.passed(), "{report}");
 }
+
+#[test]
+fn clients_without_a_seed_take_the_router_s_so_one_number_replays_a_manual_run() {
+    const RUN_SEED: u64 = 4242;
+    let tmp = TestDir::new("router-seed");
+    let config = tmp.config(3, "");
+    let dir = tmp.join("manual");
+    let mut server = Proc::start(
+        "router",
+        [
+            "server".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--seed".as_ref(),
+            RUN_SEED.to_string().as_ref(),
+            "--run-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+    );
+    let addr = server.listening_addr().to_string();
+    let mut clients: Vec<Proc> = (8001..=8003u16)
+        .map(|port| {
+            let port = port.to_string();
+            Proc::start(
+                &format!("client {port}"),
+                [
+                    "client".as_ref(),
+                    "127.0.0.1".as_ref(),
+                    port.as_ref(),
+                    "--config".as_ref(),
+                    config.as_os_str(),
+                    "--router".as_ref(),
+                    addr.as_ref(),
+                    "--log-dir".as_ref(),
+                    dir.as_os_str(),
+                ],
+            )
+        })
+        .collect();
+    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    wait_for_all_rows(&dir, &[1, 2, 3], 1);
+    server.signal(Signal::SIGTERM);
+    assert_eq!(server.wait_code(SOON), 0);
+    for client in &mut clients {
+        assert_eq!(client.wait_code(SOON), 0, "{}", client.role);
+    }
+    let stats: RouterStats = read_yaml(&dir.join("router.yaml"));
+    assert_eq!(stats.seed, RUN_SEED);
+    // The configuration's random rates and each machine's seed, all from the router's seed.
+    let rates = clocklab::config::Config::load(&config)
+        .expect("the test configuration")
+        .machine_rates(RUN_SEED);
+    for id in 1..=3u16 {
+        let s: ClientSummary = read_yaml(&dir.join(format!("summary-{id}.yaml")));
+        assert_eq!(s.run_seed, RUN_SEED);
+        assert_eq!(
+            s.seed,
+            clocklab::machine::derive_seed(RUN_SEED, u64::from(id))
+        );
+        assert_eq!(s.rate, rates[usize::from(id) - 1]);
+    }
+}

@@ -49,6 +49,9 @@ pub struct RouterStats {
     pub machines: u16,
     /// Machine names by id (index 0 is machine 1), once all registered.
     pub names: Vec<String>,
+    /// The run's seed, as sent in every WELCOME.
+    #[serde(default)]
+    pub seed: u64,
     /// The common start time, nanoseconds since the UNIX epoch, once all registered.
     pub start_time_ns: Option<u64>,
     /// When the router stopped, nanoseconds since the UNIX epoch.

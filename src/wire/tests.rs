@@ -69,15 +69,16 @@ const HELLO: [u8; 37] = [
 ];
 
 #[rustfmt::skip]
-const WELCOME: [u8; 44] = [
+const WELCOME: [u8; 52] = [
     0x4c, 0x43, 0x01, 0x11, // kind 17 (WELCOME)
     0xff, 0xff, 0x02, 0x00, // source 65535 (router), dest 2 (the id assigned)
     0x00, 0x00, 0x00, 0x00, // seq 0
-    0x0c, 0x00, 0x00, 0x00, // payload_len 12
+    0x14, 0x00, 0x00, 0x00, // payload_len 20
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // logical_clock 0
     0xd0, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // system_time_ns 2_000
     0x03, 0x00, 0x00, 0x00, // machines 3, reserved 0
     0x00, 0xca, 0xc4, 0x71, 0xfe, 0x9c, 0x97, 0x17, // start_time_ns 1_700_000_001_000_000_000
+    0x2a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, // seed 2^63 + 42
 ];
 
 #[rustfmt::skip]
@@ -218,7 +219,7 @@ fn control_frames_parse_with_every_field() {
     assert_eq!((f.error_reason(), f.welcome()), (None, None));
 
     let (f, len) = complete(&WELCOME);
-    assert_eq!(len, 44);
+    assert_eq!(len, 52);
     assert_eq!(f.kind(), Kind::Welcome);
     assert_eq!((f.source(), f.dest(), f.seq()), (ROUTER_ID, 2, 0));
     assert_eq!((f.logical_clock(), f.system_time_ns()), (0, 2_000));
@@ -228,6 +229,7 @@ fn control_frames_parse_with_every_field() {
             id: 2,
             machines: 3,
             start_time_ns: 1_700_000_001_000_000_000,
+            seed: (1 << 63) + 42,
         })
     );
     assert_eq!(f.payload(), &WELCOME[32..]);
@@ -539,7 +541,7 @@ fn control_frame_fields_are_checked() {
 #[test]
 fn control_payload_lengths_are_checked() {
     const NAME: &str = "a name is 1 to 255 bytes";
-    const TWELVE: &str = "a WELCOME payload is exactly 12 bytes";
+    const TWENTY: &str = "a WELCOME payload is exactly 20 bytes";
     let cases: Vec<(Vec<u8>, FrameError)> = vec![
         (
             with_payload(&HELLO, b""),
@@ -550,16 +552,16 @@ fn control_payload_lengths_are_checked() {
             field_error(Kind::Hello, "payload_len", 256, NAME),
         ),
         (
-            with_payload(&WELCOME, &WELCOME[32..43]),
-            field_error(Kind::Welcome, "payload_len", 11, TWELVE),
+            with_payload(&WELCOME, &WELCOME[32..51]),
+            field_error(Kind::Welcome, "payload_len", 19, TWENTY),
         ),
         (
-            with_payload(&WELCOME, &[0; 13]),
-            field_error(Kind::Welcome, "payload_len", 13, TWELVE),
+            with_payload(&WELCOME, &[0; 21]),
+            field_error(Kind::Welcome, "payload_len", 21, TWENTY),
         ),
         (
             with_payload(&WELCOME, b""),
-            field_error(Kind::Welcome, "payload_len", 0, TWELVE),
+            field_error(Kind::Welcome, "payload_len", 0, TWENTY),
         ),
         (
             with_payload(&BYE, &[0]),
@@ -733,6 +735,7 @@ fn builders_make_the_literal_frames() {
         id: 2,
         machines: 3,
         start_time_ns: 1_700_000_001_000_000_000,
+        seed: (1 << 63) + 42,
     };
     assert_eq!(body.payload(), WELCOME[32..]);
     assert_eq!(welcome(body, 2_000), WELCOME);
@@ -880,16 +883,22 @@ fn valid_frame() -> impl Strategy<Value = Vec<u8>> {
         (data_header(), vec(any::<u8>(), 0..40)).prop_map(|(h, p)| h.to_frame(&p)),
         ("\\PC{1,40}", any::<u64>())
             .prop_filter_map("a name of 1-255 bytes", |(name, t)| hello(&name, t)),
-        (2..=65_534u16, any::<u16>(), any::<u64>(), any::<u64>()).prop_map(
-            |(machines, id, start_time_ns, t)| welcome(
+        (
+            2..=65_534u16,
+            any::<u16>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>()
+        )
+            .prop_map(|(machines, id, start_time_ns, seed, t)| welcome(
                 Welcome {
                     id: 1 + id % machines,
                     machines,
                     start_time_ns,
+                    seed,
                 },
                 t
-            )
-        ),
+            )),
         (1..=u16::MAX, any::<u32>(), any::<u64>(), any::<u64>())
             .prop_map(|(source, sent, clock, t)| bye(source, sent, clock, t)),
         ("\\PC{0,40}", any::<u64>()).prop_map(|(reason, t)| error(&reason, t)),
