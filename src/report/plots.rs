@@ -54,6 +54,17 @@ fn render(
     Ok(svg)
 }
 
+/// Every plot's frame: its caption and the room its axes' labels take.
+fn framed<'a, 'b>(root: &'a Area<'b>, caption: &str) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(caption, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70);
+    builder
+}
+
 /// A machine's legend label: `machine 2 (4 ticks/s)`.
 fn label(m: &MachineInput) -> String {
     match m.rate {
@@ -151,12 +162,7 @@ fn lines(
         y_max + pad,
     );
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
+        let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
@@ -320,15 +326,10 @@ pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
         trial_caption("Jump sizes: how much the clock rose at one event", t)
     };
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption.as_str(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                0.5f64..largest as f64 + 0.5,
-                (0.7f64..top * 2.0).log_scale(),
-            )?;
+        let mut chart = framed(root, &caption).build_cartesian_2d(
+            0.5f64..largest as f64 + 0.5,
+            (0.7f64..top * 2.0).log_scale(),
+        )?;
         chart
             .configure_mesh()
             .x_desc("jump size (clock units)")
@@ -409,12 +410,8 @@ pub fn comparison_plot(
         })
         .collect();
     render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..y_hi)?;
+        let mut chart =
+            framed(root, caption).build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..y_hi)?;
         let name_of = |x: &f64| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 {
