@@ -7,10 +7,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use clocklab::eventlog::format_record;
-use clocklab::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
-use clocklab::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
-use clocklab::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use clocklab::config::Latency;
+use clocklab::core::event::format_record;
+use clocklab::core::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
+use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const T0: u64 = 1_700_000_000_000_000_000;

@@ -15,8 +15,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use clocklab::router::{Router, RouterOptions, RouterStats};
-use clocklab::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use clocklab::net::router::{Router, RouterOptions, RouterStats};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

@@ -10,7 +10,7 @@ pub mod stats;
 
 use std::collections::BTreeMap;
 
-use crate::eventlog::{EventKind, Record};
+use crate::core::event::{EventKind, Record};
 use stats::{Distribution, Summary, least_squares_slope};
 
 /// The interval between two drift sampling instants, in microseconds (100 ms).

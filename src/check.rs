@@ -18,10 +18,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::client::ClientSummary;
-use crate::eventlog::{EventKind, Record, log_path, read_log, read_log_whole_lines};
-use crate::router::RouterStats;
-use crate::run::RunRecord;
+use crate::core::event::{EventKind, Record};
+use crate::net::router::RouterStats;
+use crate::rundir::log::{log_path, read_log, read_log_whole_lines};
+use crate::rundir::records::ClientSummary;
+use crate::rundir::records::RunRecord;
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_number};
 
 /// Ticks a machine may be off from its rate times its running time.
@@ -568,34 +569,6 @@ fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
     report.checked.push(format!(
         "tick counts of {checked} machines match rate x running time within {TICK_TOLERANCE}, and their summaries match their logs"
     ));
-}
-
-/// `clocklab check DIR`: checks every trial under `dir`, prints the reports, and fails on any
-/// violation.
-pub fn command(dir: &Path) -> Result<std::process::ExitCode, String> {
-    let (mut failed, mut skipped) = (0, 0);
-    let trials = trial_dirs(dir)?;
-    for trial in &trials {
-        let report = check_trial(trial);
-        println!("{report}");
-        if report.skipped.is_some() {
-            skipped += 1;
-        } else if !report.passed() {
-            failed += 1;
-        }
-    }
-    let checked = trials.len() - skipped;
-    let skipped_note = match skipped {
-        0 => String::new(),
-        n => format!(" ({n} skipped: no event logs)"),
-    };
-    if failed == 0 {
-        println!("all {checked} checked trial(s) passed{skipped_note}");
-        Ok(std::process::ExitCode::SUCCESS)
-    } else {
-        println!("{failed} of {checked} checked trial(s) failed{skipped_note}");
-        Ok(std::process::ExitCode::FAILURE)
-    }
 }
 
 #[cfg(test)]

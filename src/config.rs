@@ -19,8 +19,9 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::machine::{MAX_RATE, derive_seed};
-use crate::wire::{MAX_NAME_LEN, MAX_PAYLOAD_LEN};
+use crate::core::machine::MAX_RATE;
+use crate::core::seed::{self, Stream};
+use crate::core::wire::{MAX_NAME_LEN, MAX_PAYLOAD_LEN};
 
 /// The most machines a run may have.
 pub const MAX_MACHINES: u16 = 1000;
@@ -102,7 +103,7 @@ impl Default for MachinesConfig {
             names: None,
             rates: Rates::Random,
             random_rates: RateRange::default(),
-            action_range: crate::machine::DEFAULT_ACTION_RANGE,
+            action_range: crate::core::machine::DEFAULT_ACTION_RANGE,
         }
     }
 }
@@ -488,14 +489,15 @@ impl Config {
 
     /// The tick rate of each machine in id order for the trial with seed `trial_seed`: the
     /// `rates` list, or for `random` integers drawn uniformly from `random_rates.min..=max` with
-    /// a Xoshiro256++ generator seeded by `derive_seed(trial_seed, 0)`. The same seed always
+    /// a Xoshiro256++ generator seeded by `seed::derive(trial_seed, Stream::Rates)`. The same seed always
     /// gives the same rates. Call it on a validated configuration (`min <= max`).
     pub fn machine_rates(&self, trial_seed: u64) -> Vec<f64> {
         match &self.machines.rates {
             Rates::List(rates) => rates.clone(),
             Rates::Random => {
                 let RateRange { min, max } = self.machines.random_rates;
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(trial_seed, 0));
+                let mut rng =
+                    Xoshiro256PlusPlus::seed_from_u64(seed::derive(trial_seed, Stream::Rates));
                 (0..self.machines.count)
                     .map(|_| f64::from(rng.random_range(min..=max.max(min))))
                     .collect()
@@ -525,6 +527,9 @@ fn fmt_str(text: &str) -> String {
     }
     format!("{:?}... ({} bytes)", &text[..end], text.len())
 }
+
+mod latency;
+pub use latency::Latency;
 
 #[cfg(test)]
 mod tests;

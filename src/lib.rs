@@ -1,28 +1,25 @@
 //! clocklab: a scale model of an asynchronous distributed system for studying Lamport logical
 //! clocks.
 //!
-//! The pure core takes time and input as arguments and touches no sockets, files or OS clock:
-//! [`wire`] (the frame format), [`clock`] and [`machine`] (the model machine), [`route`] (who a
-//! frame goes to). The drivers around it own the I/O.
+//! The modules are layers, and each imports only the layers below it (docs/ARCHITECTURE.md; the
+//! test `tests/layers.rs` keeps it so):
+//!
+//! - [`core`]: the pure rules, with time as an argument and no I/O: the wire format, the Lamport
+//!   clock, routing, the model machine, the event record, seeds, and the router's switchboard.
+//! - [`config`]: the typed configuration file and its validation.
+//! - [`rundir`]: every file a run writes or reads, defined once, and the one loader of a run.
+//! - [`net`] and [`sim`]: the two drivers of the core, over real sockets and on virtual time.
+//! - [`check`], [`analysis`], [`report`]: verdicts, figures and their rendering, from the files.
+//! - [`cli`]: one file per subcommand.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod analysis;
 pub mod check;
 pub mod cli;
-pub mod client;
-pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod eventlog;
-pub mod experiment;
-pub mod machine;
+pub mod core;
+pub mod net;
 pub mod report;
-pub mod route;
-pub mod router;
-pub mod run;
 pub mod rundir;
 pub mod sim;
-pub mod simulate;
-pub mod wallclock;
-pub mod wire;

@@ -4,12 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use clocklab::check;
-use clocklab::cli::{Cli, Command, ExperimentCommand};
-use clocklab::commands;
-use clocklab::experiment;
-use clocklab::run;
-use clocklab::simulate;
+use clocklab::cli::{self, args::Cli};
 
 /// Ends the process quietly when stdout has been closed (`clocklab check DIR | head`), as command
 /// line tools do, instead of reporting the failed `println!` as a crash.
@@ -32,16 +27,7 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     quiet_on_closed_stdout();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Server(args) => commands::server(args),
-        Command::Client(args) => commands::client(args),
-        Command::Simulate(args) => simulate::command(args),
-        Command::Experiment(ExperimentCommand::Classic(args)) => experiment::classic(args),
-        Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
-        Command::Check(args) => check::command(&args.run_dir),
-        Command::Analyze(args) => clocklab::report::command(&args),
-    };
+    let result = cli::dispatch(cli);
     result.unwrap_or_else(|message| {
         eprintln!("clocklab: {message}");
         ExitCode::FAILURE

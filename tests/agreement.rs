@@ -6,8 +6,8 @@ mod support;
 
 use std::ffi::OsStr;
 
-use clocklab::client::ClientSummary;
-use clocklab::run::RunRecord;
+use clocklab::rundir::records::ClientSummary;
+use clocklab::rundir::records::RunRecord;
 use support::{SOON, TestDir, read_yaml, run_to_end};
 
 /// Whether `real` is within `rel` (a fraction) plus `abs` of `sim`.

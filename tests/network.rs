@@ -6,9 +6,9 @@ mod support;
 use std::path::Path;
 
 use clocklab::check::check_trial;
-use clocklab::client::ClientSummary;
-use clocklab::eventlog::{log_path, read_log};
-use clocklab::router::RouterStats;
+use clocklab::net::router::RouterStats;
+use clocklab::rundir::log::{log_path, read_log};
+use clocklab::rundir::records::ClientSummary;
 use nix::sys::signal::Signal;
 use support::{Proc, SOON, TestDir, peek_rows, read_yaml, start_client, start_server, wait_until};
 
@@ -31,7 +31,7 @@ fn server_and_clients_by_hand_pass_check_after_sigterm() {
     let mut clients: Vec<Proc> = (0..3)
         .map(|i| start_client(&config, 8001 + i as u16, addr, rates[i], SEED, &dir))
         .collect();
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     wait_for_all_rows(&dir, &[1, 2, 3], 10);
 
     server.signal(Signal::SIGTERM);
@@ -91,7 +91,7 @@ fn a_killed_client_leaves_the_others_running_and_check_passes() {
     let mut clients: Vec<Proc> = (0..3)
         .map(|i| start_client(&config, 8001 + i as u16, addr, rates[i], SEED, &dir))
         .collect();
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     wait_for_all_rows(&dir, &[1, 2, 3], 5);
 
     // Names sort as ports do, so the second client is machine 2.
@@ -201,7 +201,7 @@ fn a_client_woken_late_takes_its_due_ticks_before_it_leaves() {
         start_client(&config, 8001, addr, 80.0, SEED, &dir),
         start_client(&config, 8002, addr, 80.0, SEED, &dir),
     ];
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     wait_for_all_rows(&dir, &[1, 2], 5);
 
     // The router's BYE reaches machine 2 while it is frozen; it then stays frozen long enough to
@@ -267,7 +267,7 @@ fn clients_without_a_seed_take_the_router_s_so_one_number_replays_a_manual_run()
             )
         })
         .collect();
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     wait_for_all_rows(&dir, &[1, 2, 3], 1);
     server.signal(Signal::SIGTERM);
     assert_eq!(server.wait_code(SOON), 0);
@@ -285,7 +285,7 @@ fn clients_without_a_seed_take_the_router_s_so_one_number_replays_a_manual_run()
         assert_eq!(s.run_seed, RUN_SEED);
         assert_eq!(
             s.seed,
-            clocklab::machine::derive_seed(RUN_SEED, u64::from(id))
+            clocklab::core::seed::derive_seed(RUN_SEED, u64::from(id))
         );
         assert_eq!(s.rate, rates[usize::from(id) - 1]);
     }

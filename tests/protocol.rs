@@ -4,10 +4,10 @@
 mod support;
 
 use clocklab::check::check_trial;
-use clocklab::client::ClientSummary;
-use clocklab::eventlog::{log_path, read_log};
-use clocklab::router::RouterStats;
-use clocklab::wire::{self, HEADER_LEN, Header, Kind};
+use clocklab::core::wire::{self, HEADER_LEN, Header, Kind};
+use clocklab::net::router::RouterStats;
+use clocklab::rundir::log::{log_path, read_log};
+use clocklab::rundir::records::ClientSummary;
 use nix::sys::signal::Signal;
 use support::{RawPeer, SOON, TestDir, peek_rows, read_yaml, start_client, start_server};
 
@@ -89,7 +89,7 @@ fn bad_peers_get_an_error_and_are_closed_while_machines_run_on() {
         start_client(&config, 8001, addr, 60.0, SEED, &dir),
         start_client(&config, 8002, addr, 90.0, SEED, &dir),
     ];
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     for id in [1, 2] {
         support::wait_for_rows(&log_path(&dir, id), 5, SOON);
     }
@@ -173,7 +173,7 @@ fn a_machine_spoofing_another_source_is_refused_and_the_other_stops_in_order() {
     assert_eq!(welcome.header.kind, Kind::Welcome);
     let body = welcome.welcome.expect("a WELCOME body");
     assert_eq!((body.id, body.machines), (2, 2));
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     support::wait_for_rows(&log_path(&dir, 1), 5, SOON);
 
     raw.send(&send_to(1, 2));
@@ -234,7 +234,7 @@ fn a_connection_refused_before_welcome_no_longer_counts_towards_the_machines() {
         let body = welcome.welcome.expect("a WELCOME body");
         assert_eq!((body.id, body.machines), (id, 3), "{}", peer.what);
     }
-    server.wait_for_line(clocklab::commands::STARTED, SOON);
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
     server.signal(Signal::SIGTERM);
     drop((a, c, d));
     assert_eq!(server.wait_code(SOON), 0);

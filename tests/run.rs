@@ -7,10 +7,11 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use clocklab::check::{TICK_TOLERANCE, check_trial};
-use clocklab::client::ClientSummary;
 use clocklab::config::Rates;
-use clocklab::eventlog::{EventKind, log_path, read_log};
-use clocklab::run::RunRecord;
+use clocklab::core::event::EventKind;
+use clocklab::rundir::log::{log_path, read_log};
+use clocklab::rundir::records::ClientSummary;
+use clocklab::rundir::records::RunRecord;
 use nix::sys::signal::Signal;
 use support::{Proc, SOON, TestDir, read_yaml, run_dir_under, wait_for_rows};
 

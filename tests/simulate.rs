@@ -113,12 +113,12 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 checked trial(s) passed"));
 
     // The record says how it was made.
-    let record: clocklab::run::RunRecord =
+    let record: clocklab::rundir::records::RunRecord =
         serde_yaml::from_slice(&fa[Path::new("trial-2/run.yaml")]).unwrap();
     assert!(record.simulated);
     assert_eq!(
         record.latency,
-        Some(clocklab::sim::Latency::Exponential {
+        Some(clocklab::config::Latency::Exponential {
             base_ns: 50_000,
             mean_ns: 3_000_000
         })
@@ -189,7 +189,7 @@ fn no_logs_keeps_the_summaries_only() {
     ]);
     assert!(!analyze.status.success());
     assert!(String::from_utf8_lossy(&analyze.stderr).contains("simulated with --no-logs"));
-    let summary: clocklab::client::ClientSummary =
+    let summary: clocklab::rundir::records::ClientSummary =
         serde_yaml::from_slice(&std::fs::read(dir.join("summary-4.yaml")).unwrap()).unwrap();
     // 60 s at 4 ticks per second, the first tick at the start and the last at the end.
     assert_eq!((summary.rate, summary.ticks), (4.0, 241));
@@ -226,7 +226,7 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
     let dir = &only_dir(&out);
     for scenario in ["baseline", "small-variation", "few-internal"] {
         for trial in ["trial-1", "trial-2"] {
-            let record: clocklab::run::RunRecord = serde_yaml::from_slice(
+            let record: clocklab::rundir::records::RunRecord = serde_yaml::from_slice(
                 &std::fs::read(dir.join(scenario).join(trial).join("run.yaml")).unwrap(),
             )
             .unwrap();

@@ -1,9 +1,9 @@
 //! Feeds arbitrary bytes to the frame parser and checks the wire module's contract on the answer
-//! (`clocklab::wire::check_parse_properties`), with the format's limit and with a small limit taken
+//! (`clocklab::core::wire::check_parse_properties`), with the format's limit and with a small limit taken
 //! from the first byte, as a router configured lower would use.
 #![no_main]
 
-use clocklab::wire::{MAX_PAYLOAD_LEN, check_parse_properties};
+use clocklab::core::wire::{MAX_PAYLOAD_LEN, check_parse_properties};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,11 +13,11 @@ use std::path::Path;
 
 use super::{MachineInput, RunInput, TrialInput};
 use crate::check::trial_dirs;
-use crate::client::ClientSummary;
 use crate::config::{Config, Rates};
-use crate::eventlog::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
-use crate::router::RouterStats;
-use crate::run::RunRecord;
+use crate::net::router::RouterStats;
+use crate::rundir::log::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
+use crate::rundir::records::ClientSummary;
+use crate::rundir::records::RunRecord;
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
 
 /// Loads every trial of the run (or multi-trial run) directory `dir`.

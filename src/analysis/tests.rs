@@ -2,7 +2,7 @@
 //! (docs/ANALYSIS.md defines them).
 
 use super::*;
-use crate::eventlog::EventKind::{Broadcast, Internal, Receive, Send};
+use crate::core::event::EventKind::{Broadcast, Internal, Receive, Send};
 
 /// The trial's start: 1000 s after the epoch, in microseconds.
 const T0: u64 = 1_000_000_000;

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::eventlog::{HEADER, format_record, write_whole_log};
+use crate::config::Latency;
+use crate::core::event::{HEADER, format_record};
+use crate::rundir::log::write_whole_log;
 use crate::rundir::write_yaml_atomically;
-use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
+use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
 /// A fresh directory holding one simulated trial of three machines that passes every check.
 fn trial(name: &str) -> PathBuf {

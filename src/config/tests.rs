@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::seed::derive_seed;
 
 /// The error message `yaml` gets, with origin `t.yaml`.
 fn error(yaml: &str) -> String {

@@ -201,7 +201,7 @@ fn trial_caption(what: &str, t: &TrialInput) -> String {
 
 fn rows_series(
     t: &TrialInput,
-    y: impl Fn(&crate::eventlog::Record) -> f64,
+    y: impl Fn(&crate::core::event::Record) -> f64,
 ) -> Vec<(String, Vec<(f64, f64)>)> {
     t.machines
         .iter()

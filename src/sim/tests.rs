@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::eventlog::EventKind;
+use crate::core::event::EventKind;
 
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {

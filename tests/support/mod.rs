@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clocklab::wire::{self, Header, Kind, Parsed, Welcome};
+use clocklab::core::wire::{self, Header, Kind, Parsed, Welcome};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -193,9 +193,9 @@ impl Proc {
 
     /// Reads the router's `router listening on ADDR` line and returns ADDR.
     pub fn listening_addr(&mut self) -> SocketAddr {
-        let line = self.wait_for_line(clocklab::commands::LISTENING, SOON);
+        let line = self.wait_for_line(clocklab::cli::common::LISTENING, SOON);
         let rest = line
-            .split_once(clocklab::commands::LISTENING)
+            .split_once(clocklab::cli::common::LISTENING)
             .map(|(_, a)| a.trim())
             .unwrap_or_default();
         rest.parse()

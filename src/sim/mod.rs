@@ -14,158 +14,22 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::fmt;
-use std::str::FromStr;
 
+use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
-use serde::{Deserialize, Serialize};
 
-use crate::client::ClientSummary;
-use crate::eventlog::Record;
-use crate::machine::{ConfigError, Machine, MachineConfig, Message, derive_seed};
-use crate::route;
-use crate::router::{KindCount, PairCount, RouterStats};
-use crate::wire::HEADER_LEN;
+use crate::config::Latency;
+use crate::core::event::Record;
+use crate::core::machine::{ConfigError, Machine, MachineConfig, Message};
+use crate::core::route;
+use crate::core::seed::{self, Stream};
+use crate::core::switchboard::{KindCount, PairCount};
+use crate::core::wire::HEADER_LEN;
+use crate::rundir::records::ClientSummary;
+use crate::rundir::records::RouterStats;
 
-/// The stream (see [`derive_seed`]) the latency draws come from, apart from the machines' own.
-const LATENCY_STREAM: u64 = 0x6c61_7465_6e63_7900;
 /// The default start of simulated time: 2026-01-01T00:00:00Z, in nanoseconds since the UNIX epoch.
 pub const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
-
-/// How long a frame takes from its sender to a destination's queue.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "lowercase")]
-pub enum Latency {
-    /// Always the same delay (zero allowed).
-    Fixed {
-        /// The delay, nanoseconds.
-        ns: u64,
-    },
-    /// Uniform between two delays, both included.
-    Uniform {
-        /// The shortest delay, nanoseconds.
-        min_ns: u64,
-        /// The longest delay, nanoseconds.
-        max_ns: u64,
-    },
-    /// A fixed base plus exponentially distributed jitter.
-    Exponential {
-        /// The base delay, nanoseconds.
-        base_ns: u64,
-        /// The mean of the jitter added to it, nanoseconds.
-        mean_ns: u64,
-    },
-}
-
-impl Default for Latency {
-    /// 100 microseconds, about a loopback hop through the router.
-    fn default() -> Self {
-        Latency::Fixed { ns: 100_000 }
-    }
-}
-
-impl Latency {
-    fn draw(&self, rng: &mut Xoshiro256PlusPlus) -> u64 {
-        match *self {
-            Latency::Fixed { ns } => ns,
-            Latency::Uniform { min_ns, max_ns } => rng.random_range(min_ns..=max_ns),
-            Latency::Exponential { base_ns, mean_ns } => {
-                // Inverse transform: -mean * ln(U), U uniform in (0, 1].
-                let u: f64 = 1.0 - rng.random::<f64>();
-                base_ns.saturating_add((-(mean_ns as f64) * u.ln()).round() as u64)
-            }
-        }
-    }
-}
-
-/// Reads a duration such as `250us`, `1.5ms`, `0`, `2s` into nanoseconds.
-fn parse_duration_ns(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (number, scale) = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]
-        .iter()
-        .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
-        .unwrap_or((text, 1e9));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 250us, 1.5ms or 0"))?;
-    if !(value >= 0.0 && value * scale < 3.6e12) {
-        return Err(format!("{text:?}: a latency is between 0 and one hour"));
-    }
-    Ok((value * scale).round() as u64)
-}
-
-impl FromStr for Latency {
-    type Err = String;
-
-    /// `fixed:DELAY`, `uniform:MIN:MAX` or `exp:BASE:MEAN`, e.g. `fixed:0`, `uniform:50us:2ms`,
-    /// `exp:100us:1ms`. A bare delay means `fixed`.
-    fn from_str(text: &str) -> Result<Latency, String> {
-        let models = format!(
-            "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
-             (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
-        );
-        let parts: Vec<&str> = text.split(':').collect();
-        let latency = match parts.as_slice() {
-            [delay] => Latency::Fixed {
-                ns: parse_duration_ns(delay).map_err(|_| models)?,
-            },
-            ["fixed", delay] => Latency::Fixed {
-                ns: parse_duration_ns(delay)?,
-            },
-            ["uniform", min, max] => Latency::Uniform {
-                min_ns: parse_duration_ns(min)?,
-                max_ns: parse_duration_ns(max)?,
-            },
-            ["exp", base, mean] => Latency::Exponential {
-                base_ns: parse_duration_ns(base)?,
-                mean_ns: parse_duration_ns(mean)?,
-            },
-            _ => return Err(models),
-        };
-        if let Latency::Uniform { min_ns, max_ns } = latency {
-            if min_ns > max_ns {
-                return Err(format!("{text:?}: the minimum is above the maximum"));
-            }
-        }
-        Ok(latency)
-    }
-}
-
-/// A duration in the largest unit that shows it exactly, as [`Latency::from_str`] reads it.
-fn duration_text(ns: u64) -> String {
-    match ns {
-        0 => "0".into(),
-        _ if ns % 1_000_000_000 == 0 => format!("{}s", ns / 1_000_000_000),
-        _ if ns % 1_000_000 == 0 => format!("{}ms", ns / 1_000_000),
-        _ if ns % 1_000 == 0 => format!("{}us", ns / 1_000),
-        _ => format!("{ns}ns"),
-    }
-}
-
-impl fmt::Display for Latency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Latency::Fixed { ns } => write!(f, "fixed:{}", duration_text(ns)),
-            Latency::Uniform { min_ns, max_ns } => {
-                write!(
-                    f,
-                    "uniform:{}:{}",
-                    duration_text(min_ns),
-                    duration_text(max_ns)
-                )
-            }
-            Latency::Exponential { base_ns, mean_ns } => {
-                write!(
-                    f,
-                    "exp:{}:{}",
-                    duration_text(base_ns),
-                    duration_text(mean_ns)
-                )
-            }
-        }
-    }
-}
 
 /// One simulated trial.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,7 +42,7 @@ pub struct SimOptions {
     pub action_range: u32,
     /// How long the trial runs, nanoseconds of virtual time.
     pub duration_ns: u64,
-    /// The trial's seed: machine `id` gets `derive_seed(seed, id)`, as under `run`.
+    /// The trial's seed: machine `id` gets `seed::derive(seed, Stream::Machine(id))`, as under `run`.
     pub seed: u64,
     /// When simulated time starts, nanoseconds since the UNIX epoch.
     pub epoch_ns: u64,
@@ -227,12 +91,13 @@ pub fn simulate(
             machines: n,
             action_range: opts.action_range,
             rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
-            seed: derive_seed(opts.seed, u64::from(id)),
+            seed: seed::derive(opts.seed, Stream::Machine(id)),
             start_ns: opts.epoch_ns,
         })?);
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
-    let mut latency_rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(opts.seed, LATENCY_STREAM));
+    let mut latency_rng =
+        Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::Latency));
     // Ordered by time, then deliveries before ticks (as the real client queues what has arrived
     // before it ticks), then the order of scheduling.
     let mut heap: BinaryHeap<Reverse<(u64, u8, u64, Event)>> = BinaryHeap::new();

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::prelude::*;
 
 use super::*;
-use crate::machine::{Machine, MachineConfig};
+use crate::core::machine::{Machine, MachineConfig};
+use crate::core::wire::ROUTER_ID;
 
 /// A fresh directory under the system temp dir, unique to this process and test, removed on drop.
 struct TempDir(PathBuf);
@@ -219,7 +220,7 @@ fn a_machines_own_rows_round_trip() {
     let mut recs = Vec::new();
     for k in 0..200u64 {
         if k % 3 == 0 {
-            m.handle_message(crate::machine::Message {
+            m.handle_message(crate::core::machine::Message {
                 source: 2,
                 seq: k as u32 + 1,
                 clock: k * 2,
@@ -652,7 +653,7 @@ proptest! {
 
 #[test]
 fn the_example_in_the_docs_reads_back() {
-    let doc = include_str!("../../docs/LOGS.md");
+    let doc = include_str!("../../../docs/LOGS.md");
     let example = doc.find("`machine-2.csv`, the first").expect("example");
     let start = example + doc[example..].find("```text\n").expect("block") + "```text\n".len();
     let len = doc[start..].find("```").expect("end of example");

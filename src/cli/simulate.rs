@@ -7,17 +7,18 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::check;
-use crate::cli::SimulateArgs;
-use crate::client::ClientSummary;
-use crate::commands::{Failure, configure, fresh_seed};
+use crate::cli::args::SimulateArgs;
+use crate::cli::common::{Failure, configure};
+use crate::cli::run::{create_run_dir, print_summary, trial_dir_and_seed, utc_stamp};
 use crate::config::Config;
-use crate::eventlog::{self, HEADER};
-use crate::run::{
-    MachineRecord, RunRecord, create_run_dir, print_summary, trial_dir_and_seed, utc_stamp,
-};
+use crate::config::Latency;
+use crate::core::event::{self, HEADER};
+use crate::net::wallclock::WallClock;
+use crate::net::wallclock::fresh_seed;
+use crate::rundir::log;
+use crate::rundir::records::{ClientSummary, MachineRecord, RunRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
-use crate::sim::{self, DEFAULT_EPOCH_NS, Latency, SimOptions};
-use crate::wallclock::WallClock;
+use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
 /// What simulating a set of trials did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -154,7 +155,7 @@ fn simulate_trial(
     let logs_wanted = plan.logs;
     let outcome = sim::simulate(&opts, |record| {
         if logs_wanted {
-            eventlog::format_record(record, &mut logs[usize::from(record.machine) - 1]);
+            event::format_record(record, &mut logs[usize::from(record.machine) - 1]);
         }
     })
     .map_err(|e| format!("simulate: {e}"))?;
@@ -163,8 +164,8 @@ fn simulate_trial(
     let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
     if plan.logs {
         for (i, text) in logs.iter().enumerate() {
-            let path = eventlog::log_path(dir, i as u16 + 1);
-            eventlog::write_whole_log(&path, text).map_err(|e| write_err(&path, e))?;
+            let path = log::log_path(dir, i as u16 + 1);
+            log::write_whole_log(&path, text).map_err(|e| write_err(&path, e))?;
         }
     }
     for summary in &outcome.summaries {

@@ -14,124 +14,29 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde::{Deserialize, Serialize};
 
 use crate::check;
-use crate::cli::RunArgs;
-use crate::client::ClientSummary;
-use crate::commands::{Failure, LISTENING, STARTED, configure, fresh_seed, prepare_dir, secs};
+use crate::cli::args::RunArgs;
+use crate::cli::common::{Failure, LISTENING, STARTED, configure, secs};
 use crate::config::Config;
-use crate::machine::derive_seed;
-use crate::router::RouterStats;
+use crate::core::seed::{self, Stream};
+use crate::net::router::RouterStats;
+use crate::net::wallclock::WallClock;
+use crate::net::wallclock::fresh_seed;
+use crate::rundir::prepare_dir;
+use crate::rundir::records::{MachineRecord, ProcessRecord, RunRecord};
 use crate::rundir::{
     ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_dir_name,
     write_yaml_atomically,
 };
-use crate::wallclock::WallClock;
 
 /// How long to wait for the router to listen, and for every machine to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Added to the stop grace when waiting for the processes to exit.
 const EXIT_MARGIN: Duration = Duration::from_secs(2);
-/// Stream index offset for trial seeds, apart from the machine and rate streams of a trial.
-const TRIAL_STREAM: u64 = 0x7472_6961_6c00;
-
-fn logs_written() -> bool {
-    true
-}
-
-/// One machine of a trial, as `run.yaml` records it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MachineRecord {
-    /// Its id.
-    pub id: u16,
-    /// Its name.
-    pub name: String,
-    /// Ticks per second.
-    pub rate: f64,
-    /// Its own seed.
-    pub seed: u64,
-    /// What it reported at the end, if it stopped in order.
-    pub summary: Option<ClientSummary>,
-}
-
-/// One process of a trial and how it ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessRecord {
-    /// `router` or `machine <id>`.
-    pub role: String,
-    /// Its process id.
-    pub pid: u32,
-    /// How it ended, in words.
-    pub exit: String,
-    /// Its exit code, if it exited.
-    pub code: Option<i32>,
-}
-
-/// Everything needed to understand and replay one trial: written as `run.yaml`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    /// The clocklab version that wrote it.
-    pub clocklab_version: String,
-    /// Whether the trial ran on virtual time (the simulator) rather than as processes.
-    pub simulated: bool,
-    /// Whether the machines' event logs were written (`simulate --no-logs` writes none).
-    #[serde(default = "logs_written")]
-    pub logs: bool,
-    /// The simulated network's latency model; absent for a run of real processes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<crate::sim::Latency>,
-    /// This trial's number, from 1.
-    pub trial: u32,
-    /// How many trials the run has.
-    pub trials: u32,
-    /// The run's master seed.
-    pub master_seed: u64,
-    /// This trial's seed: `clocklab run --seed <it> --trials 1` replays the trial.
-    pub seed: u64,
-    /// The configuration in force, overrides applied.
-    pub config: Config,
-    /// Seconds the trial was to run.
-    pub duration: f64,
-    /// The common start time, nanoseconds since the UNIX epoch.
-    pub start_time_ns: Option<u64>,
-    /// When the stop began, nanoseconds since the UNIX epoch.
-    pub stop_time_ns: u64,
-    /// Whether Ctrl-C (or SIGTERM) cut the trial short.
-    pub interrupted: bool,
-    /// The machines by id.
-    pub machines: Vec<MachineRecord>,
-    /// The router's statistics.
-    pub router: Option<RouterStats>,
-    /// Every process and how it ended.
-    pub processes: Vec<ProcessRecord>,
-}
-
-impl RunRecord {
-    /// What kept the trial from ending in order: a process that exited with an error or was
-    /// killed, a machine without a summary or whose summary says it did not end in order.
-    pub fn problems(&self) -> Vec<String> {
-        let mut problems: Vec<String> = self
-            .processes
-            .iter()
-            .filter(|p| p.code != Some(0))
-            .map(|p| format!("{} (pid {}): {}", p.role, p.pid, p.exit))
-            .collect();
-        for m in &self.machines {
-            match &m.summary {
-                None => problems.push(format!("machine {} ({}) wrote no summary", m.id, m.name)),
-                Some(s) if !s.orderly => {
-                    problems.push(format!("machine {} ({}): {}", m.id, m.name, s.ended));
-                }
-                Some(_) => {}
-            }
-        }
-        problems
-    }
-}
 
 /// `clocklab run`.
-pub fn run(args: RunArgs) -> Result<ExitCode, Failure> {
+pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let mut config = configure(&args.model)?;
     if let Some(port) = args.port {
         config.router.port = port;
@@ -209,7 +114,7 @@ pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (
     } else {
         (
             run_dir.join(trial_dir_name(k)),
-            derive_seed(master, TRIAL_STREAM + u64::from(k)),
+            seed::derive(master, Stream::Trial(k)),
         )
     }
 }
@@ -307,7 +212,7 @@ impl Trial<'_> {
                     id,
                     name: name.clone(),
                     rate: rates[i],
-                    seed: derive_seed(self.seed, u64::from(id)),
+                    seed: seed::derive(self.seed, Stream::Machine(id)),
                     summary: read_yaml(&self.dir.join(summary_file_name(id)))
                         .ok()
                         .flatten(),

@@ -8,9 +8,10 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use super::*;
-use crate::eventlog::{EventKind, Record};
-use crate::route;
-use crate::wire::{self, Header, Kind, Parsed};
+use crate::core::event::{EventKind, Record};
+use crate::core::route;
+use crate::core::seed::derive_seed;
+use crate::core::wire::{self, Header, Kind, Parsed};
 
 /// An arbitrary start time, far from 0 so that time arithmetic errors show.
 const T0: u64 = 1_700_000_000_123_456_789;

@@ -11,16 +11,17 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::cli::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
-use crate::client::ClientSummary;
-use crate::commands::{Failure, fresh_seed, load_config};
+use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
+use crate::cli::common::{Failure, load_config};
+use crate::cli::run::{create_run_dir, utc_stamp};
+use crate::cli::simulate::{Plan, simulate_run};
 use crate::config::{Config, RateRange, Rates};
-use crate::machine::derive_seed;
+use crate::core::seed::{self, Stream};
+use crate::net::wallclock::WallClock;
+use crate::net::wallclock::fresh_seed;
 use crate::report;
-use crate::run::{create_run_dir, utc_stamp};
+use crate::rundir::records::ClientSummary;
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
-use crate::simulate::{Plan, simulate_run};
-use crate::wallclock::WallClock;
 
 /// One scenario of the classic experiment: a name and what it changes from the configuration.
 struct Scenario {
@@ -192,7 +193,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         out: Some(dir.join("analysis")),
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
-    report::command(&analysis)
+    crate::cli::analyze::command(&analysis)
 }
 
 /// `clocklab experiment sweep`.
@@ -271,7 +272,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 rates: rates.clone(),
                 action_range,
                 duration_ns: (config.run.duration * 1e9).round() as u64,
-                seed: derive_seed(master, u64::from(k)),
+                seed: seed::derive(master, Stream::SweepTrial(k)),
                 epoch_ns: DEFAULT_EPOCH_NS,
                 latency: args.study.latency,
             };

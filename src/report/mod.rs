@@ -1,6 +1,6 @@
-//! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv` and one `.svg` per plot. Rendering is pure (each submodule turns
-//! figures into text); [`command`] is the thin layer that reads, prints and writes.
+//! The analysis rendered: tables for the terminal, `report.html`, `summary.json`, `summary.csv` and
+//! one `.svg` per plot. Rendering is pure (each submodule turns figures into text); the `analyze`
+//! subcommand (`cli::analyze`) reads, prints and writes.
 
 pub mod html;
 pub mod plots;
@@ -8,13 +8,7 @@ pub mod summary;
 pub mod table;
 pub mod text;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-use crate::analysis::load::load_run;
-use crate::analysis::{RunAnalysis, RunInput, analyze_run};
-use crate::cli::AnalyzeArgs;
+use crate::analysis::{RunAnalysis, RunInput};
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
 pub const PLOTTED_TRIALS: usize = 5;
@@ -120,7 +114,7 @@ pub fn make_plots(
 }
 
 /// Makes run labels unique by appending ` (2)`, ` (3)`, ... to repeats.
-fn unique_labels(inputs: &mut [RunInput]) {
+pub fn unique_labels(inputs: &mut [RunInput]) {
     let mut seen: Vec<String> = Vec::new();
     for input in inputs {
         let base = input.label.clone();
@@ -131,64 +125,4 @@ fn unique_labels(inputs: &mut [RunInput]) {
         }
         seen.push(input.label.clone());
     }
-}
-
-/// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
-fn say(text: &str) -> Result<(), String> {
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to stdout: {e}"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> Result<(), String> {
-    let path = dir.join(name);
-    std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
-}
-
-/// The output directory: `--out`, else `DIR/analysis` for one run and `./analysis` for several.
-pub fn out_dir(args: &AnalyzeArgs) -> PathBuf {
-    match (&args.out, &args.dirs[..]) {
-        (Some(out), _) => out.clone(),
-        (None, [one]) => one.join("analysis"),
-        (None, _) => PathBuf::from("analysis"),
-    }
-}
-
-/// `clocklab analyze DIR... [--out DIR]`.
-pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
-    let mut inputs = args
-        .dirs
-        .iter()
-        .map(|d| load_run(d))
-        .collect::<Result<Vec<_>, _>>()?;
-    unique_labels(&mut inputs);
-    let runs: Vec<RunAnalysis> = inputs.iter().map(analyze_run).collect();
-    say(&text::text(&runs))?;
-    let out = out_dir(args);
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    let (run_plots, comparison) = make_plots(&inputs, &runs)?;
-    let mut count = 0;
-    for plot in run_plots
-        .iter()
-        .flat_map(|r| r.trials.iter().flat_map(|t| &t.1))
-        .chain(&comparison)
-    {
-        write(&out, &plot.file, &plot.svg)?;
-        count += 1;
-    }
-    write(&out, JSON_FILE, &summary::summary_json(&runs))?;
-    write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
-    write(
-        &out,
-        REPORT_FILE,
-        &html::page(&runs, &run_plots, &comparison),
-    )?;
-    say(&format!(
-        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg) to {}\n",
-        out.display()
-    ))?;
-    Ok(ExitCode::SUCCESS)
 }

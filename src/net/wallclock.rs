@@ -50,6 +50,15 @@ impl Default for WallClock {
     }
 }
 
+/// A fresh random seed from the operating system.
+pub fn fresh_seed() -> u64 {
+    use rand::TryRng;
+    rand::rngs::SysRng.try_next_u64().unwrap_or_else(|_| {
+        // No OS randomness: fall back on the time, which is still different every run.
+        WallClock::new().now_ns()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //!
 //! Machine ids run from 1 to N. A machine's "others" are every id but its own, in ascending order.
 
-use crate::wire::Kind;
+use crate::core::wire::Kind;
 
 /// The `r`-th (1-based) other machine of `me` among `1..=machines`, if there is one.
 pub fn nth_other(me: u16, machines: u16, r: u16) -> Option<u16> {

@@ -1,5 +1,6 @@
-//! The files of a run directory besides the event logs: their names, and reading and writing the
-//! YAML ones (`router.yaml`, `summary-<id>.yaml`, `run.yaml`). docs/LOGS.md describes them.
+//! Every file a run writes or reads, defined once: the run directory's names and creation, the
+//! YAML records ([`records`]), the event logs ([`log`]), and the one loader of a run ([`load`]).
+//! docs/LOGS.md describes the files.
 
 use std::fmt;
 use std::io;
@@ -7,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub mod log;
+pub mod records;
 
 /// The router's statistics.
 pub const ROUTER_STATS_FILE: &str = "router.yaml";
@@ -88,6 +92,39 @@ pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileErro
     serde_yaml::from_str(&text)
         .map(Some)
         .map_err(|e| fail(format!("not a valid file of its kind: {e}")))
+}
+
+/// Creates `dir` (and its parents) and checks that files can be written there.
+pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+    // One probe per process: the router and every machine of a run prepare the same directory at
+    // once, and a shared name lets one process remove another's probe before it does.
+    let probe = dir.join(format!(".clocklab-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+}
+
+/// Refuses a directory that already holds the files of another run: logs are never overwritten,
+/// and a directory that mixed two runs could not be checked.
+pub fn refuse_used_dir(dir: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let used = entries.filter_map(Result::ok).find(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        is_run_file(&name) || log::machine_of_file_name(&name).is_some()
+    });
+    match used {
+        Some(entry) => Err(format!(
+            "{} already holds the files of another run ({}); choose a new directory or remove them",
+            dir.display(),
+            entry.file_name().to_string_lossy()
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub const ROUTER_ID: u16 = 0xFFFF;
 pub const MAX_NAME_LEN: usize = 255;
 /// The largest logical clock a data frame may carry (`i64::MAX`, so every clock fits a signed
 /// 64-bit column in the tools that read the logs).
-pub const MAX_CLOCK: u64 = crate::clock::MAX_CLOCK;
+pub const MAX_CLOCK: u64 = crate::core::clock::MAX_CLOCK;
 /// Length of a WELCOME payload.
 pub const WELCOME_LEN: usize = 20;
 

@@ -5,7 +5,6 @@
 //! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
 //! its frames (queued on `WouldBlock`).
 
-use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,15 +13,16 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use serde::{Deserialize, Serialize};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::eventlog::{EventKind, LogWriter};
-use crate::machine::{Machine, MachineConfig, derive_seed};
+use crate::core::machine::{Machine, MachineConfig};
+use crate::core::seed::{self, Stream};
+use crate::core::wire::{self, Kind, Parsed};
+use crate::net::wallclock::WallClock;
+use crate::rundir::log::LogWriter;
+use crate::rundir::records::ClientSummary;
 use crate::rundir::{summary_file_name, write_yaml_atomically};
-use crate::wallclock::WallClock;
-use crate::wire::{self, Kind, Parsed};
 
 const SOCKET: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -47,108 +47,6 @@ pub struct ClientOptions {
     pub rate_for: RateFor,
     /// Where the log and summary go.
     pub log_dir: PathBuf,
-}
-
-/// A message still in the queue when the machine stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Unprocessed {
-    /// The sender.
-    pub source: u16,
-    /// The sender's seq.
-    pub seq: u32,
-    /// The message's clock.
-    pub clock: u64,
-}
-
-/// What a client writes as `summary-<id>.yaml` when it ends.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClientSummary {
-    /// The machine's id.
-    pub id: u16,
-    /// The machine's name.
-    pub name: String,
-    /// How many machines took part.
-    pub machines: u16,
-    /// Ticks per second.
-    pub rate: f64,
-    /// R, the action range.
-    pub action_range: u32,
-    /// The run's seed.
-    pub run_seed: u64,
-    /// The machine's own seed (derived from the run's seed and the id).
-    pub seed: u64,
-    /// The common start time, nanoseconds since the UNIX epoch.
-    pub start_time_ns: u64,
-    /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
-    pub stop_time_ns: u64,
-    /// Ticks taken.
-    pub ticks: u64,
-    /// Events by kind.
-    pub events: BTreeMap<String, u64>,
-    /// Data frames sent (the last seq).
-    pub frames_sent: u32,
-    /// The clock at the end.
-    pub final_clock: u64,
-    /// The longest the queue was.
-    pub max_queue: u32,
-    /// The largest clock rise at one event.
-    pub max_jump: u64,
-    /// Frames the machine refused (not addressed to it).
-    pub refused: u64,
-    /// Messages still queued at the end, oldest first.
-    pub unprocessed: Vec<Unprocessed>,
-    /// How the client ended.
-    pub ended: String,
-    /// Whether it ended in order (the router said BYE, or the machine left with BYE).
-    pub orderly: bool,
-}
-
-impl ClientSummary {
-    /// The summary of `machine`, named `name`, of the run seeded `run_seed`, which stopped
-    /// ticking at `stop_time_ns` after refusing `refused` frames, and ended as `ended` says.
-    pub fn of(
-        machine: &Machine,
-        name: &str,
-        run_seed: u64,
-        stop_time_ns: u64,
-        refused: u64,
-        ended: &str,
-        orderly: bool,
-    ) -> ClientSummary {
-        let cfg = machine.config();
-        let stats = machine.stats();
-        ClientSummary {
-            id: cfg.id,
-            name: name.to_string(),
-            machines: cfg.machines,
-            rate: cfg.rate,
-            action_range: cfg.action_range,
-            run_seed,
-            seed: cfg.seed,
-            start_time_ns: cfg.start_ns,
-            stop_time_ns,
-            ticks: stats.ticks,
-            events: EventKind::ALL
-                .iter()
-                .map(|&k| (k.as_str().to_string(), stats.count(k)))
-                .collect(),
-            frames_sent: machine.frames_sent(),
-            final_clock: machine.clock(),
-            max_queue: stats.max_queue,
-            max_jump: stats.max_jump,
-            refused,
-            unprocessed: machine
-                .queued()
-                .map(|m| Unprocessed {
-                    source: m.source,
-                    seq: m.seq,
-                    clock: m.clock,
-                })
-                .collect(),
-            ended: ended.to_string(),
-            orderly,
-        }
-    }
 }
 
 /// Why a client stopped with an error.
@@ -490,7 +388,7 @@ impl Client {
             machines: welcome.machines,
             action_range: self.opts.action_range,
             rate,
-            seed: derive_seed(run_seed, u64::from(welcome.id)),
+            seed: seed::derive(run_seed, Stream::Machine(welcome.id)),
             start_ns: welcome.start_time_ns,
         };
         let machine = Machine::new(cfg)

@@ -23,16 +23,16 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
-use crate::route;
+use crate::core::route;
 
 mod conn;
-mod stats;
 
-use crate::wallclock::WallClock;
-use crate::wire::{self, Kind, Parsed, Welcome};
+use crate::core::wire::{self, Kind, Parsed, Welcome};
+use crate::net::wallclock::WallClock;
 use conn::{Conn, State};
-use stats::PairTable;
-pub use stats::{ClosedConnection, KindCount, PairCount, RouterStats};
+
+use crate::core::switchboard::{KindCount, PairTable};
+pub use crate::rundir::records::{ClosedConnection, RouterStats};
 
 const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -439,7 +439,7 @@ impl Router {
                 .filter(|c| c.closing.is_none());
             match open {
                 Some(conn) => conn.enqueue(frame.clone(), Some(source)),
-                None => self.pairs.slot(source, target)[1] += 1,
+                None => self.pairs.undeliverable(source, target),
             }
         }
     }
@@ -566,7 +566,7 @@ impl Router {
             // Whatever was not written in full never reached the machine.
             for out in &conn.outbox {
                 if let Some(source) = out.source {
-                    self.pairs.slot(source, id)[1] += 1;
+                    self.pairs.undeliverable(source, id);
                 }
             }
         }
@@ -609,7 +609,7 @@ impl Router {
         let conn = &mut self.conns[key];
         let pairs = &mut self.pairs;
         if let Some(id) = conn.id() {
-            conn.flush(|source| pairs.slot(source, id)[0] += 1)
+            conn.flush(|source| pairs.delivered(source, id))
         } else {
             conn.flush(|_| {})
         }

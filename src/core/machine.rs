@@ -20,10 +20,10 @@ use std::fmt;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-use crate::clock::LamportClock;
-use crate::eventlog::{EventKind, Record};
-use crate::route;
-use crate::wire::{Frame, Header, Kind, ROUTER_ID};
+use crate::core::clock::LamportClock;
+use crate::core::event::{EventKind, Record};
+use crate::core::route;
+use crate::core::wire::{Frame, Header, Kind, ROUTER_ID};
 
 /// The default action range: with 3 machines, 10% to each other, 10% broadcast, 70% internal.
 pub const DEFAULT_ACTION_RANGE: u32 = 10;
@@ -396,17 +396,6 @@ impl Machine {
     fn queue_len_u32(&self) -> u32 {
         self.queue.len().try_into().unwrap_or(u32::MAX)
     }
-}
-
-/// Derives the seed of stream `index` (a machine id, a trial number) from a master seed, so that a
-/// whole run is reproducible from one number. Distinct indices give unrelated seeds (SplitMix64).
-pub fn derive_seed(master: u64, index: u64) -> u64 {
-    let mut z = master
-        .wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_add(0x6A09_E667_F3BC_C909);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -787,7 +787,7 @@ fn every_one_byte_change_of_every_literal_keeps_the_contract() {
 fn the_committed_fuzz_seeds_are_what_their_names_say() {
     macro_rules! seed {
         ($name:literal) => {
-            &include_bytes!(concat!("../../fuzz/corpus/frame_parser/seed-", $name))[..]
+            &include_bytes!(concat!("../../../fuzz/corpus/frame_parser/seed-", $name))[..]
         };
     }
     let literal = [
@@ -826,7 +826,7 @@ fn the_committed_fuzz_seeds_are_what_their_names_say() {
 /// The bytes of the hex dump in the first `text` block after `marker` in docs/PROTOCOL.md: lines
 /// of an offset (hex) and up to 8 two-digit hex bytes, then an optional comment.
 fn doc_dump(marker: &str) -> Vec<u8> {
-    let doc = include_str!("../../docs/PROTOCOL.md");
+    let doc = include_str!("../../../docs/PROTOCOL.md");
     let (_, after) = doc.split_once(marker).expect("the marker is in the doc");
     let (_, block) = after.split_once("```text\n").expect("a text block follows");
     let (block, _) = block.split_once("```").expect("the block ends");

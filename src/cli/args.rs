@@ -96,7 +96,7 @@ pub struct SimulateArgs {
     /// Network latency: fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN (e.g. fixed:0,
     /// uniform:50us:2ms, exp:100us:1ms).
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
-    pub latency: crate::sim::Latency,
+    pub latency: crate::config::Latency,
     /// Start of simulated time, seconds since the UNIX epoch, up to 10^10 (the year 2286)
     /// [default: 1767225600, 2026-01-01T00:00:00Z].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=10_000_000_000))]
@@ -193,7 +193,7 @@ pub struct StudyArgs {
     pub out: Option<PathBuf>,
     /// Network latency model, as for `simulate`.
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
-    pub latency: crate::sim::Latency,
+    pub latency: crate::config::Latency,
 }
 
 /// Options of `experiment classic`.

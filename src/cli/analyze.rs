@@ -1,0 +1,73 @@
+//! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
+//! `summary.json`, `summary.csv` and one `.svg` per plot.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::analysis::load::load_run;
+use crate::analysis::{RunAnalysis, analyze_run};
+use crate::cli::args::AnalyzeArgs;
+use crate::report::{
+    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, summary, text, unique_labels,
+};
+
+/// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
+fn say(text: &str) -> Result<(), String> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// The output directory: `--out`, else `DIR/analysis` for one run and `./analysis` for several.
+pub fn out_dir(args: &AnalyzeArgs) -> PathBuf {
+    match (&args.out, &args.dirs[..]) {
+        (Some(out), _) => out.clone(),
+        (None, [one]) => one.join("analysis"),
+        (None, _) => PathBuf::from("analysis"),
+    }
+}
+
+/// `clocklab analyze DIR... [--out DIR]`.
+pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
+    let mut inputs = args
+        .dirs
+        .iter()
+        .map(|d| load_run(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    unique_labels(&mut inputs);
+    let runs: Vec<RunAnalysis> = inputs.iter().map(analyze_run).collect();
+    say(&text::text(&runs))?;
+    let out = out_dir(args);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    let (run_plots, comparison) = make_plots(&inputs, &runs)?;
+    let mut count = 0;
+    for plot in run_plots
+        .iter()
+        .flat_map(|r| r.trials.iter().flat_map(|t| &t.1))
+        .chain(&comparison)
+    {
+        write(&out, &plot.file, &plot.svg)?;
+        count += 1;
+    }
+    write(&out, JSON_FILE, &summary::summary_json(&runs))?;
+    write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
+    write(
+        &out,
+        REPORT_FILE,
+        &html::page(&runs, &run_plots, &comparison),
+    )?;
+    say(&format!(
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg) to {}\n",
+        out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,86 @@
+//! The router's books: frames and bytes received by kind, and deliveries for every ordered pair of
+//! machines. The switchboard keeps them and the simulator keeps the same books, so a real run and
+//! a simulated one write `router.yaml` alike.
+
+use serde::{Deserialize, Serialize};
+
+/// Frames and bytes of one kind that the router accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCount {
+    /// Frames received.
+    pub frames: u64,
+    /// Bytes received, headers included.
+    pub bytes: u64,
+}
+
+/// Delivery counts for one ordered pair of machines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairCount {
+    /// The sender.
+    pub source: u16,
+    /// The destination.
+    pub dest: u16,
+    /// Frames written in full to the destination's connection.
+    pub delivered: u64,
+    /// Frames that could not be delivered: the destination had departed, or its connection closed
+    /// before the frame was written in full.
+    pub undeliverable: u64,
+}
+
+/// Delivery counts for every ordered pair of machines `1..=n`, in one flat table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairTable {
+    machines: usize,
+    /// The counts of `(source, dest)` at `(source - 1) * machines + (dest - 1)`.
+    counts: Vec<Books>,
+}
+
+/// One pair's books.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Books {
+    delivered: u64,
+    undeliverable: u64,
+}
+
+impl PairTable {
+    /// An empty table for machines `1..=machines`.
+    pub fn new(machines: u16) -> PairTable {
+        let machines = usize::from(machines);
+        PairTable {
+            machines,
+            counts: vec![Books::default(); machines * machines],
+        }
+    }
+
+    fn books(&mut self, source: u16, dest: u16) -> &mut Books {
+        let index = (usize::from(source) - 1) * self.machines + usize::from(dest) - 1;
+        &mut self.counts[index]
+    }
+
+    /// Counts one frame from `source` written in full to `dest`.
+    pub fn delivered(&mut self, source: u16, dest: u16) {
+        self.books(source, dest).delivered += 1;
+    }
+
+    /// Counts one frame from `source` that `dest` will never get.
+    pub fn undeliverable(&mut self, source: u16, dest: u16) {
+        self.books(source, dest).undeliverable += 1;
+    }
+
+    /// Every pair that exchanged data, by source then destination.
+    pub fn to_vec(&self) -> Vec<PairCount> {
+        let n = self.machines;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.delivered + b.undeliverable > 0)
+            // Indices come from ids <= 65,534, so both halves fit u16.
+            .map(|(i, b)| PairCount {
+                source: (i / n + 1) as u16,
+                dest: (i % n + 1) as u16,
+                delivered: b.delivered,
+                undeliverable: b.undeliverable,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,248 @@
+//! The records a run writes, each defined once: `summary-<id>.yaml` ([`ClientSummary`], written by
+//! a machine as it ends), `router.yaml` ([`RouterStats`]) and `run.yaml` ([`RunRecord`], one per
+//! trial). docs/LOGS.md describes them; the writers in `net`, `sim` and `cli` and the readers in
+//! `check` and `analysis` all use these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::core::event::EventKind;
+use crate::core::machine::Machine;
+use crate::core::switchboard::{KindCount, PairCount};
+
+/// A message still in the queue when the machine stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unprocessed {
+    /// The sender.
+    pub source: u16,
+    /// The sender's seq.
+    pub seq: u32,
+    /// The message's clock.
+    pub clock: u64,
+}
+
+/// What a client writes as `summary-<id>.yaml` when it ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientSummary {
+    /// The machine's id.
+    pub id: u16,
+    /// The machine's name.
+    pub name: String,
+    /// How many machines took part.
+    pub machines: u16,
+    /// Ticks per second.
+    pub rate: f64,
+    /// R, the action range.
+    pub action_range: u32,
+    /// The run's seed.
+    pub run_seed: u64,
+    /// The machine's own seed (derived from the run's seed and the id).
+    pub seed: u64,
+    /// The common start time, nanoseconds since the UNIX epoch.
+    pub start_time_ns: u64,
+    /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
+    pub stop_time_ns: u64,
+    /// Ticks taken.
+    pub ticks: u64,
+    /// Events by kind.
+    pub events: BTreeMap<String, u64>,
+    /// Data frames sent (the last seq).
+    pub frames_sent: u32,
+    /// The clock at the end.
+    pub final_clock: u64,
+    /// The longest the queue was.
+    pub max_queue: u32,
+    /// The largest clock rise at one event.
+    pub max_jump: u64,
+    /// Frames the machine refused (not addressed to it).
+    pub refused: u64,
+    /// Messages still queued at the end, oldest first.
+    pub unprocessed: Vec<Unprocessed>,
+    /// How the client ended.
+    pub ended: String,
+    /// Whether it ended in order (the router said BYE, or the machine left with BYE).
+    pub orderly: bool,
+}
+
+impl ClientSummary {
+    /// The summary of `machine`, named `name`, of the run seeded `run_seed`, which stopped
+    /// ticking at `stop_time_ns` after refusing `refused` frames, and ended as `ended` says.
+    pub fn of(
+        machine: &Machine,
+        name: &str,
+        run_seed: u64,
+        stop_time_ns: u64,
+        refused: u64,
+        ended: &str,
+        orderly: bool,
+    ) -> ClientSummary {
+        let cfg = machine.config();
+        let stats = machine.stats();
+        ClientSummary {
+            id: cfg.id,
+            name: name.to_string(),
+            machines: cfg.machines,
+            rate: cfg.rate,
+            action_range: cfg.action_range,
+            run_seed,
+            seed: cfg.seed,
+            start_time_ns: cfg.start_ns,
+            stop_time_ns,
+            ticks: stats.ticks,
+            events: EventKind::ALL
+                .iter()
+                .map(|&k| (k.as_str().to_string(), stats.count(k)))
+                .collect(),
+            frames_sent: machine.frames_sent(),
+            final_clock: machine.clock(),
+            max_queue: stats.max_queue,
+            max_jump: stats.max_jump,
+            refused,
+            unprocessed: machine
+                .queued()
+                .map(|m| Unprocessed {
+                    source: m.source,
+                    seq: m.seq,
+                    clock: m.clock,
+                })
+                .collect(),
+            ended: ended.to_string(),
+            orderly,
+        }
+    }
+}
+
+/// A connection that ended, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedConnection {
+    /// The peer's address.
+    pub peer: String,
+    /// The machine name it registered, if any.
+    pub name: Option<String>,
+    /// The machine id it was given, if any.
+    pub id: Option<u16>,
+    /// Why it ended.
+    pub reason: String,
+}
+
+/// What the router did: written as `router.yaml` in the run directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterStats {
+    /// The address the router listened on.
+    pub listen: String,
+    /// Machines expected.
+    pub machines: u16,
+    /// Machine names by id (index 0 is machine 1), once all registered.
+    pub names: Vec<String>,
+    /// The run's seed, as sent in every WELCOME.
+    #[serde(default)]
+    pub seed: u64,
+    /// The common start time, nanoseconds since the UNIX epoch, once all registered.
+    pub start_time_ns: Option<u64>,
+    /// When the router stopped, nanoseconds since the UNIX epoch.
+    pub stop_time_ns: u64,
+    /// What stopped it.
+    pub stopped_by: String,
+    /// Frames and bytes received, by kind name.
+    pub frames: BTreeMap<String, KindCount>,
+    /// Deliveries for every ordered pair of machines that exchanged data.
+    pub pairs: Vec<PairCount>,
+    /// Every connection that ended, in the order it ended.
+    pub connections: Vec<ClosedConnection>,
+}
+
+fn logs_written() -> bool {
+    true
+}
+
+/// One machine of a trial, as `run.yaml` records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MachineRecord {
+    /// Its id.
+    pub id: u16,
+    /// Its name.
+    pub name: String,
+    /// Ticks per second.
+    pub rate: f64,
+    /// Its own seed.
+    pub seed: u64,
+    /// What it reported at the end, if it stopped in order.
+    pub summary: Option<ClientSummary>,
+}
+
+/// One process of a trial and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRecord {
+    /// `router` or `machine <id>`.
+    pub role: String,
+    /// Its process id.
+    pub pid: u32,
+    /// How it ended, in words.
+    pub exit: String,
+    /// Its exit code, if it exited.
+    pub code: Option<i32>,
+}
+
+/// Everything needed to understand and replay one trial: written as `run.yaml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The clocklab version that wrote it.
+    pub clocklab_version: String,
+    /// Whether the trial ran on virtual time (the simulator) rather than as processes.
+    pub simulated: bool,
+    /// Whether the machines' event logs were written (`simulate --no-logs` writes none).
+    #[serde(default = "logs_written")]
+    pub logs: bool,
+    /// The simulated network's latency model; absent for a run of real processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<crate::config::Latency>,
+    /// This trial's number, from 1.
+    pub trial: u32,
+    /// How many trials the run has.
+    pub trials: u32,
+    /// The run's master seed.
+    pub master_seed: u64,
+    /// This trial's seed: `clocklab run --seed <it> --trials 1` replays the trial.
+    pub seed: u64,
+    /// The configuration in force, overrides applied.
+    pub config: Config,
+    /// Seconds the trial was to run.
+    pub duration: f64,
+    /// The common start time, nanoseconds since the UNIX epoch.
+    pub start_time_ns: Option<u64>,
+    /// When the stop began, nanoseconds since the UNIX epoch.
+    pub stop_time_ns: u64,
+    /// Whether Ctrl-C (or SIGTERM) cut the trial short.
+    pub interrupted: bool,
+    /// The machines by id.
+    pub machines: Vec<MachineRecord>,
+    /// The router's statistics.
+    pub router: Option<RouterStats>,
+    /// Every process and how it ended.
+    pub processes: Vec<ProcessRecord>,
+}
+
+impl RunRecord {
+    /// What kept the trial from ending in order: a process that exited with an error or was
+    /// killed, a machine without a summary or whose summary says it did not end in order.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|p| p.code != Some(0))
+            .map(|p| format!("{} (pid {}): {}", p.role, p.pid, p.exit))
+            .collect();
+        for m in &self.machines {
+            match &m.summary {
+                None => problems.push(format!("machine {} ({}) wrote no summary", m.id, m.name)),
+                Some(s) if !s.orderly => {
+                    problems.push(format!("machine {} ({}): {}", m.id, m.name, s.ended));
+                }
+                Some(_) => {}
+            }
+        }
+        problems
+    }
+}
