@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{MachineInput, RunInput, TrialInput};
-use crate::check::trial_dirs;
 use crate::config::{Config, Rates};
 use crate::net::router::RouterStats;
+use crate::rundir::dirs::trial_dirs;
 use crate::rundir::log::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
 use crate::rundir::records::ClientSummary;
 use crate::rundir::records::RunRecord;

@@ -23,12 +23,15 @@ use crate::core::seed::{self, Stream};
 use crate::net::router::RouterStats;
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
+use crate::rundir::dirs::trial_dir_and_seed;
 use crate::rundir::prepare_dir;
 use crate::rundir::records::{MachineRecord, ProcessRecord, RunRecord};
 use crate::rundir::{
-    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_dir_name,
-    write_yaml_atomically,
+    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, write_yaml_atomically,
 };
+
+/// Where `experiment` finds them.
+pub use crate::rundir::dirs::{create_run_dir, utc_stamp};
 
 /// How long to wait for the router to listen, and for every machine to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -104,40 +107,6 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         (false, true) => ExitCode::SUCCESS,
         (false, false) => ExitCode::FAILURE,
     })
-}
-
-/// Trial `k` of `trials`: its directory (the run directory itself for a one-trial run, else
-/// `trial-<k>` inside it) and its seed (the master seed for a one-trial run, else derived from it).
-pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (PathBuf, u64) {
-    if trials == 1 {
-        (run_dir.to_path_buf(), master)
-    } else {
-        (
-            run_dir.join(trial_dir_name(k)),
-            seed::derive(master, Stream::Trial(k)),
-        )
-    }
-}
-
-/// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
-/// with the same seed in the same second never share a directory).
-pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
-    prepare_dir(parent)?;
-    for n in 1..1000 {
-        let dir = match n {
-            1 => parent.join(base),
-            _ => parent.join(format!("{base}-{n}")),
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
-        }
-    }
-    Err(format!(
-        "{} holds too many runs named {base}",
-        parent.display()
-    ))
 }
 
 struct Trial<'a> {
@@ -538,41 +507,5 @@ impl Progress {
         } else {
             eprintln!("trial {}/{}: stopping", self.trial, self.trials);
         }
-    }
-}
-
-/// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
-/// time.
-pub fn utc_stamp(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Civil date from a day count (the proleptic Gregorian calendar, era-based).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_stamp;
-
-    #[test]
-    fn utc_stamps_are_calendar_dates() {
-        assert_eq!(utc_stamp(0), "19700101T000000Z");
-        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
-        assert_eq!(utc_stamp(1_764_096_000), "20251125T184000Z");
-        assert_eq!(utc_stamp(1_798_761_599), "20261231T235959Z");
     }
 }

@@ -23,7 +23,7 @@ use crate::net::router::RouterStats;
 use crate::rundir::log::{log_path, read_log, read_log_whole_lines};
 use crate::rundir::records::ClientSummary;
 use crate::rundir::records::RunRecord;
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_number};
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
 
 /// Ticks a machine may be off from its rate times its running time.
 pub const TICK_TOLERANCE: u64 = 2;
@@ -98,32 +98,6 @@ impl fmt::Display for Report {
             write!(f, "  FAILED: {} violations", self.violations.len())
         }
     }
-}
-
-/// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
-/// subdirectories in trial order.
-pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut trials: Vec<(u32, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let k = trial_number(&name)?;
-            Some((k, e.path()))
-        })
-        .collect();
-    trials.sort();
-    if trials.is_empty() {
-        return Err(format!(
-            "{} is not a run directory: it holds neither {ROUTER_STATS_FILE}, machine logs, nor trial-* directories",
-            dir.display()
-        ));
-    }
-    Ok(trials.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Checks one trial directory.
