@@ -13,17 +13,21 @@
 //! unprocessed may fall short of what the router delivered; out of it, the router may have had
 //! fewer frames than it logged. Those checks become inequalities for that machine, and the report
 //! says what was lost.
+//!
+//! The files are read by [`crate::rundir::load`]; this module turns what it found into a
+//! [`Report`], and [`rules`] holds the rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::core::event::{EventKind, Record};
-use crate::net::router::RouterStats;
-use crate::rundir::log::{log_path, read_log, read_log_whole_lines};
-use crate::rundir::records::ClientSummary;
-use crate::rundir::records::RunRecord;
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
+use crate::config::MAX_MACHINES;
+use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
+use crate::rundir::{ROUTER_STATS_FILE, summary_file_name};
+
+mod rules;
+
+use rules::MachineRows;
 
 /// Ticks a machine may be off from its rate times its running time.
 pub const TICK_TOLERANCE: u64 = 2;
@@ -102,19 +106,19 @@ impl fmt::Display for Report {
 
 /// Checks one trial directory.
 pub fn check_trial(dir: &Path) -> Report {
+    let files = load_trial_files(dir);
     let mut report = Report {
         dir: dir.to_path_buf(),
         ..Report::default()
     };
-    if let Ok(Some(record)) = read_yaml::<RunRecord>(&dir.join(RUN_FILE)) {
-        if !record.logs {
-            report.skipped =
-                Some("simulated with --no-logs: there are no event logs to check".to_string());
-            return report;
-        }
+    if !files.logs_written() {
+        report.skipped =
+            Some("simulated with --no-logs: there are no event logs to check".to_string());
+        return report;
     }
     let router_path = dir.join(ROUTER_STATS_FILE);
-    let router: Option<RouterStats> = match read_yaml(&router_path) {
+    let logged = files.consecutive_logs();
+    let router = match files.router {
         Ok(Some(stats)) => Some(stats),
         Ok(None) => {
             report.violation(
@@ -130,419 +134,84 @@ pub fn check_trial(dir: &Path) -> Report {
         }
     };
     let n = match &router {
-        Some(r) if r.machines <= crate::config::MAX_MACHINES => r.machines,
+        Some(r) if r.machines <= MAX_MACHINES => r.machines,
         Some(r) => {
             report.violation(
                 &router_path,
                 None,
                 format!(
-                    "machines: {} is more than clocklab runs ({}); the logs present are checked",
+                    "machines: {} is more than clocklab runs ({MAX_MACHINES}); the logs present are checked",
                     r.machines,
-                    crate::config::MAX_MACHINES
                 ),
             );
-            (1..=crate::config::MAX_MACHINES)
-                .take_while(|&id| log_path(dir, id).exists())
-                .count() as u16
+            logged
         }
-        None => (1..=crate::config::MAX_MACHINES)
-            .take_while(|&id| log_path(dir, id).exists())
-            .count() as u16,
+        None => logged,
     };
-    let mut machines = Vec::new();
-    for id in 1..=n {
-        let path = log_path(dir, id);
-        let summary_path = dir.join(summary_file_name(id));
-        let summary: Option<ClientSummary> = read_yaml(&summary_path).unwrap_or_else(|e| {
-            report.violation(&summary_path, None, e.problem);
-            None
-        });
-        let rows = if summary.is_none() && !path.exists() {
-            report.notes.push(format!(
-                "machine {id} has neither a log nor a summary: it never got to its first tick"
-            ));
-            Vec::new()
-        } else {
-            let read = if summary.is_none() {
-                report.notes.push(format!(
-                    "machine {id} has no {}: it did not stop in order, so what its queue held at \
-                     the end is unknown and its tick count is not checked",
-                    summary_file_name(id)
-                ));
-                // A crash may cut the row in progress: the whole rows before it still count.
-                read_log_whole_lines(&path).map(|(rows, cut)| {
-                    if let Some(cut) = cut {
-                        report
-                            .notes
-                            .push(format!("{cut}; the rows before it are checked"));
-                    }
-                    rows
-                })
-            } else {
-                read_log(&path)
-            };
-            read.unwrap_or_else(|e| {
-                report.violation(&path, None, e.to_string());
-                Vec::new()
-            })
-        };
-        machines.push(MachineFiles {
-            id,
-            path,
-            rows,
-            summary,
-        });
-    }
+    let mut by_id: BTreeMap<u16, MachineFiles> =
+        files.machines.into_iter().map(|m| (m.id, m)).collect();
+    // The loader reads every machine up to `n`: those the router names and those with a log.
+    let machines: Vec<MachineRows> = (1..=n)
+        .filter_map(|id| by_id.remove(&id))
+        .map(|m| machine_rows(&mut report, m))
+        .collect();
     let rows: usize = machines.iter().map(|m| m.rows.len()).sum();
-    check_clocks(&mut report, &machines);
+    rules::check_clocks(&mut report, &machines);
     report
         .checked
         .push(format!("clock rules on {rows} events of {n} machines"));
-    let sent = collect_sends(&mut report, &machines, n);
-    let received = check_receives(&mut report, &machines, &sent, n);
-    check_conservation(&mut report, &machines, &sent, &received, router.as_ref(), n);
-    check_summaries(&mut report, &machines);
+    let sent = rules::collect_sends(&mut report, &machines, n);
+    let received = rules::check_receives(&mut report, &machines, &sent, n);
+    rules::check_conservation(&mut report, &machines, &sent, &received, router.as_ref(), n);
+    rules::check_summaries(&mut report, &machines);
     report
 }
 
-struct MachineFiles {
-    id: u16,
-    path: PathBuf,
-    rows: Vec<Record>,
-    summary: Option<ClientSummary>,
-}
-
-/// The line of row `index` in a log (the header is line 1).
-fn line_of(index: usize) -> Option<usize> {
-    Some(index + 2)
-}
-
-/// Rule 1.
-fn check_clocks(report: &mut Report, machines: &[MachineFiles]) {
-    for m in machines {
-        let mut previous = 0u64;
-        let mut previous_time = 0u64;
-        for (i, row) in m.rows.iter().enumerate() {
-            let expected = match (row.event, row.msg_clock) {
-                (EventKind::Receive, Some(msg)) => previous.max(msg) + 1,
-                _ => previous + 1,
-            };
-            if row.logical_clock != expected {
-                let rule = match row.event {
-                    EventKind::Receive => "max(previous, msg_clock) + 1",
-                    _ => "previous + 1",
-                };
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} moved the clock from {previous} to {}; the rule gives {rule} = {expected}",
-                        row.event, row.logical_clock
-                    ),
-                );
-            }
-            if row.system_time_us < previous_time {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    "system_time runs backwards".to_string(),
-                );
-            }
-            previous = row.logical_clock;
-            previous_time = row.system_time_us;
+/// The rows of machine `m` to check, saying in `report` what is wrong with its files. A machine
+/// that stopped in order (it has a summary) must have a whole log; one that did not may have been
+/// cut off in its last row, and the whole rows before it still count.
+fn machine_rows(report: &mut Report, m: MachineFiles) -> MachineRows {
+    let id = m.id;
+    let summary = m.summary.unwrap_or_else(|e| {
+        report.violation(&m.summary_path, None, e.problem);
+        None
+    });
+    let read = match (&summary, m.log) {
+        (None, LogFile::Missing(_)) => {
+            report.notes.push(format!(
+                "machine {id} has neither a log nor a summary: it never got to its first tick"
+            ));
+            Ok(Vec::new())
         }
-    }
-}
-
-/// A data frame some machine sent.
-struct Sent {
-    clock: u64,
-    /// The destinations, ascending.
-    dests: Vec<u16>,
-}
-
-/// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
-fn collect_sends(
-    report: &mut Report,
-    machines: &[MachineFiles],
-    n: u16,
-) -> HashMap<(u16, u32), Sent> {
-    let mut sent = HashMap::new();
-    let mut frames = 0u64;
-    for m in machines {
-        let mut previous_seq = 0u32;
-        for (i, row) in m.rows.iter().enumerate() {
-            let dests = match row.event {
-                EventKind::Send => row.peer.into_iter().collect(),
-                EventKind::Broadcast => (1..=n).filter(|&d| d != m.id).collect(),
-                _ => continue,
-            };
-            let (Some(seq), Some(clock)) = (row.seq, row.msg_clock) else {
-                continue;
-            };
-            // The machine's rule: 1 first, then +1, wrapping from 2^32 - 1 back to 1.
-            if seq != previous_seq.wrapping_add(1).max(1) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} with seq {seq}; the previous data frame had seq {previous_seq}",
-                        row.event
-                    ),
-                );
+        (None, log) => {
+            report.notes.push(format!(
+                "machine {id} has no {}: it did not stop in order, so what its queue held at \
+                 the end is unknown and its tick count is not checked",
+                summary_file_name(id)
+            ));
+            match log {
+                LogFile::Whole(rows) => Ok(rows),
+                LogFile::Cut { cut, before } => before.inspect(|_| {
+                    report
+                        .notes
+                        .push(format!("{cut}; the rows before it are checked"));
+                }),
+                LogFile::Missing(e) | LogFile::Bad(e) => Err(e),
             }
-            if clock != row.logical_clock {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} carries clock {clock} but the event's clock is {}",
-                        row.event, row.logical_clock
-                    ),
-                );
-            }
-            previous_seq = seq;
-            frames += 1;
-            sent.insert((m.id, seq), Sent { clock, dests });
         }
-    }
-    report.checked.push(format!(
-        "{frames} data frames sent, seqs consecutive per machine"
-    ));
-    sent
-}
-
-/// Rule 2. Returns how many messages each ordered pair (source, dest) received.
-fn check_receives(
-    report: &mut Report,
-    machines: &[MachineFiles],
-    sent: &HashMap<(u16, u32), Sent>,
-    n: u16,
-) -> BTreeMap<(u16, u16), u64> {
-    let mut received = BTreeMap::new();
-    let mut seen: HashMap<(u16, u32, u16), usize> = HashMap::new();
-    let mut total = 0u64;
-    for m in machines {
-        for (i, row) in m.rows.iter().enumerate() {
-            if row.event != EventKind::Receive {
-                continue;
-            }
-            let (Some(source), Some(seq), Some(clock)) = (row.peer, row.seq, row.msg_clock) else {
-                continue;
-            };
-            total += 1;
-            if let Some(first) = seen.insert((source, seq, m.id), i) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "message seq {seq} from machine {source} received a second time (first at line {})",
-                        first + 2
-                    ),
-                );
-                continue;
-            }
-            let Some(s) = sent.get(&(source, seq)) else {
-                let why = if source == 0 || source > n {
-                    "no such machine"
-                } else {
-                    "its log has no such send"
-                };
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "received seq {seq} from machine {source}, which never sent it ({why})"
-                    ),
-                );
-                continue;
-            };
-            if !s.dests.contains(&m.id) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "received seq {seq} from machine {source}, which sent it to {:?}",
-                        s.dests
-                    ),
-                );
-            }
-            if s.clock != clock {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!("received seq {seq} from machine {source} with clock {clock}; it was sent with clock {}", s.clock),
-                );
-            }
-            *received.entry((source, m.id)).or_insert(0) += 1;
-        }
-    }
-    report.checked.push(format!(
-        "{total} receives each match exactly one send (source, seq, clock, destination), none twice"
-    ));
-    received
-}
-
-/// Rule 3, and the router's own books.
-fn check_conservation(
-    report: &mut Report,
-    machines: &[MachineFiles],
-    sent: &HashMap<(u16, u32), Sent>,
-    received: &BTreeMap<(u16, u16), u64>,
-    router: Option<&RouterStats>,
-    n: u16,
-) {
-    let mut sent_pairs: BTreeMap<(u16, u16), u64> = BTreeMap::new();
-    for (&(source, _), s) in sent {
-        for &dest in &s.dests {
-            *sent_pairs.entry((source, dest)).or_insert(0) += 1;
-        }
-    }
-    let mut unprocessed: BTreeMap<(u16, u16), u64> = BTreeMap::new();
-    for m in machines {
-        let Some(summary) = &m.summary else { continue };
-        for u in &summary.unprocessed {
-            match sent.get(&(u.source, u.seq)) {
-                Some(s) if s.dests.contains(&m.id) && s.clock == u.clock => {}
-                _ => report.violation(
-                    &m.path.with_file_name(summary_file_name(m.id)),
-                    None,
-                    format!(
-                        "unprocessed message seq {} from machine {} (clock {}) matches no send to machine {}",
-                        u.seq, u.source, u.clock, m.id
-                    ),
-                ),
-            }
-            *unprocessed.entry((u.source, m.id)).or_insert(0) += 1;
-        }
-    }
-    let router_pairs: BTreeMap<(u16, u16), (u64, u64)> = router
-        .map(|r| {
-            r.pairs
-                .iter()
-                .map(|p| ((p.source, p.dest), (p.delivered, p.undeliverable)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let router_file = report.dir.join(ROUTER_STATS_FILE);
-    // A machine that ended in order read everything the router wrote to it before it closed.
-    let orderly = |id: u16| {
-        machines
-            .get(usize::from(id) - 1)
-            .is_some_and(|m| m.summary.as_ref().is_some_and(|s| s.orderly))
+        (Some(_), LogFile::Whole(rows)) => Ok(rows),
+        (Some(_), LogFile::Missing(e) | LogFile::Bad(e) | LogFile::Cut { cut: e, .. }) => Err(e),
     };
-    let mut pairs = 0;
-    for source in 1..=n {
-        for dest in (1..=n).filter(|&d| d != source) {
-            let key = (source, dest);
-            let s = sent_pairs.get(&key).copied().unwrap_or(0);
-            let r = received.get(&key).copied().unwrap_or(0);
-            let u = unprocessed.get(&key).copied().unwrap_or(0);
-            let (delivered, undeliverable) = router_pairs.get(&key).copied().unwrap_or((0, 0));
-            pairs += 1;
-            // A machine that did not end in order may have logged sends that never reached the
-            // router (it logs before it sends): its outgoing pairs may fall short, never over.
-            let exact = orderly(source);
-            let balanced = |accounted: u64| s == accounted || (!exact && s > accounted);
-            if !exact && router.is_some() && s > delivered + undeliverable {
-                report.notes.push(format!(
-                    "pair {source}->{dest}: {} frames machine {source} logged as sent never reached the router",
-                    s - delivered - undeliverable
-                ));
-            }
-            if router.is_some() && !balanced(delivered + undeliverable) {
-                report.violation(
-                    &router_file,
-                    None,
-                    format!(
-                        "pair {source}->{dest}: the logs show {s} sent, the router {delivered} delivered + {undeliverable} undeliverable"
-                    ),
-                );
-            }
-            if orderly(dest) {
-                if !balanced(r + u + undeliverable) {
-                    report.violation(
-                        &log_path(&report.dir, dest),
-                        None,
-                        format!(
-                            "pair {source}->{dest}: {s} sent but {r} received + {u} unprocessed + {undeliverable} undeliverable"
-                        ),
-                    );
-                }
-            } else if r + u > delivered && router.is_some() {
-                report.violation(
-                    &log_path(&report.dir, dest),
-                    None,
-                    format!(
-                        "pair {source}->{dest}: {r} received + {u} unprocessed but the router delivered only {delivered}"
-                    ),
-                );
-            } else if delivered > r + u {
-                report.notes.push(format!(
-                    "pair {source}->{dest}: {} delivered to machine {dest} were lost when it ended out of order",
-                    delivered - r - u
-                ));
-            }
-        }
+    let rows = read.unwrap_or_else(|e| {
+        report.violation(&m.log_path, None, e.to_string());
+        Vec::new()
+    });
+    MachineRows {
+        id,
+        path: m.log_path,
+        rows,
+        summary,
     }
-    report.checked.push(format!(
-        "conservation on {pairs} ordered pairs: sent = received + unprocessed + undeliverable"
-    ));
-}
-
-/// Rule 4, and agreement between each summary and its log.
-fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
-    let mut checked = 0;
-    for m in machines {
-        let Some(s) = &m.summary else { continue };
-        checked += 1;
-        let file = m.path.with_file_name(summary_file_name(m.id));
-        if s.ticks != m.rows.len() as u64 {
-            report.violation(
-                &file,
-                None,
-                format!(
-                    "{} ticks but {} has {} rows",
-                    s.ticks,
-                    m.path.display(),
-                    m.rows.len()
-                ),
-            );
-        }
-        if let Some(last) = m.rows.last() {
-            if last.logical_clock != s.final_clock {
-                report.violation(
-                    &file,
-                    None,
-                    format!(
-                        "final clock {} but the log ends at {}",
-                        s.final_clock, last.logical_clock
-                    ),
-                );
-            }
-        }
-        let ran_ns = s.stop_time_ns.saturating_sub(s.start_time_ns);
-        let expected = if s.stop_time_ns < s.start_time_ns {
-            0
-        } else {
-            (ran_ns as f64 * s.rate / 1e9).floor() as u64 + 1
-        };
-        if s.ticks.abs_diff(expected) > TICK_TOLERANCE {
-            report.violation(
-                &file,
-                None,
-                format!(
-                    "{} ticks in {:.3} s at {} ticks/s; expected {expected} (within {TICK_TOLERANCE})",
-                    s.ticks,
-                    ran_ns as f64 / 1e9,
-                    s.rate
-                ),
-            );
-        }
-    }
-    report.checked.push(format!(
-        "tick counts of {checked} machines match rate x running time within {TICK_TOLERANCE}, and their summaries match their logs"
-    ));
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::config::Latency;
 use crate::core::event::{HEADER, format_record};
-use crate::rundir::log::write_whole_log;
+use crate::rundir::log::{log_path, write_whole_log};
+use crate::rundir::records::ClientSummary;
 use crate::rundir::write_yaml_atomically;
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
