@@ -15,7 +15,7 @@
 //! says what was lost.
 //!
 //! The files are read by [`crate::rundir::load`]; this module turns what it found into a
-//! [`Report`], and [`rules`] holds the rules.
+//! [`Report`], and `rules.rs` holds the rules.
 
 use std::collections::BTreeMap;
 use std::fmt;
