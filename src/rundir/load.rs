@@ -171,3 +171,97 @@ fn read_machine_log(path: &Path) -> LogFile {
         Err(e) => LogFile::Bad(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::core::event::{EventKind, HEADER, format_record};
+    use crate::rundir::plan::TrialPlan;
+    use crate::rundir::write_yaml_atomically;
+
+    /// A log of machine `id` with `rows` internal events, one a second from 1000 s.
+    fn log_text(id: u16, rows: u64) -> String {
+        let mut text = format!("{HEADER}\n");
+        for k in 1..=rows {
+            let rec = Record {
+                machine: id,
+                event: EventKind::Internal,
+                system_time_us: (1000 + k) * 1_000_000,
+                logical_clock: k,
+                queue_len: 0,
+                peer: None,
+                msg_clock: None,
+                seq: None,
+            };
+            format_record(&rec, &mut text);
+        }
+        text
+    }
+
+    #[test]
+    fn every_file_is_read_and_each_problem_stays_with_its_file() {
+        let dir = std::env::temp_dir().join(format!("clocklab-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let router = RouterStats {
+            machines: 4,
+            ..RouterStats::default()
+        };
+        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
+        // Machine 1 whole, machine 2 cut off in its third row, machine 3 without a log, machine 4
+        // with a bad header; machine 2's summary does not parse; machine 6 has only a log.
+        std::fs::write(log_path(&dir, 1), log_text(1, 2)).unwrap();
+        std::fs::write(log_path(&dir, 2), log_text(2, 2) + "2,internal,1003").unwrap();
+        std::fs::write(dir.join(summary_file_name(2)), "a: [").unwrap();
+        std::fs::write(log_path(&dir, 4), "not,a,header\n").unwrap();
+        std::fs::write(log_path(&dir, 6), log_text(6, 1)).unwrap();
+
+        let files = load_trial_files(&dir);
+        assert!(matches!(files.record, Ok(None)));
+        assert_eq!(files.router.as_ref().unwrap().as_ref(), Some(&router));
+        assert!(files.listing.is_none() && files.logs_written());
+        let ids: Vec<u16> = files.machines.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [1, 2, 3, 4, 6]);
+        assert_eq!(files.consecutive_logs(), 2);
+        let m = |id| files.machine(id).unwrap();
+        assert!(matches!(&m(1).log, LogFile::Whole(rows) if rows.len() == 2));
+        assert!(matches!(m(1).summary, Ok(None)));
+        match &m(2).log {
+            LogFile::Cut { cut, before } => {
+                assert_eq!(
+                    (cut.path(), cut.line()),
+                    (log_path(&dir, 2).as_path(), Some(4))
+                );
+                assert_eq!(before.as_ref().unwrap().len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = m(2).summary.as_ref().unwrap_err();
+        assert_eq!(bad.path, dir.join("summary-2.yaml"));
+        assert!(
+            bad.problem.starts_with("not a valid file of its kind"),
+            "{bad}"
+        );
+        assert!(matches!(&m(3).log, LogFile::Missing(LogError::Io { .. })));
+        assert!(matches!(&m(4).log, LogFile::Bad(LogError::Header { .. })));
+        assert!(files.machine(5).is_none());
+
+        // A run.yaml that does not parse is kept as an error and hides nothing.
+        std::fs::write(dir.join(RUN_FILE), "logs: false").unwrap();
+        let files = load_trial_files(&dir);
+        assert!(files.record.is_err() && files.logs_written());
+        assert_eq!(files.machines.len(), 5);
+        // A trial simulated without logs: nothing past run.yaml and router.yaml is read.
+        let config = Config::default();
+        let record = RunRecord {
+            logs: false,
+            ..RunRecord::planned(&TrialPlan::new(&config, &dir, 1, 1), &config)
+        };
+        write_yaml_atomically(&dir.join(RUN_FILE), &record).unwrap();
+        let files = load_trial_files(&dir);
+        assert_eq!(files.run_record(), Some(&record));
+        assert!(!files.logs_written() && files.machines.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

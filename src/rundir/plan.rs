@@ -71,3 +71,33 @@ impl TrialPlan {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Rates;
+
+    #[test]
+    fn ids_go_by_sorted_name_with_rates_by_id_and_derived_seeds() {
+        let mut config = Config::default();
+        config.machines.count = 3;
+        config.machines.names = Some(vec!["c:3".into(), "a:1".into(), "b:2".into()]);
+        config.machines.rates = Rates::List(vec![1.0, 2.0, 3.0]);
+        config.run.trials = 2;
+        let plan = TrialPlan::new(&config, Path::new("r"), 9, 2);
+        assert_eq!((plan.trial, plan.trials, plan.master_seed), (2, 2, 9));
+        assert_eq!(plan.seed, seed::derive(9, Stream::Trial(2)));
+        assert_eq!(plan.dir, Path::new("r/trial-2"));
+        let machines = plan.machines();
+        let got: Vec<(u16, &str, f64)> = machines
+            .iter()
+            .map(|m| (m.id, m.name.as_str(), m.rate))
+            .collect();
+        assert_eq!(got, [(1, "a:1", 1.0), (2, "b:2", 2.0), (3, "c:3", 3.0)]);
+        assert_eq!(
+            machines[2].seed,
+            seed::derive(plan.seed, Stream::Machine(3))
+        );
+        assert!(machines.iter().all(|m| m.summary.is_none()));
+    }
+}
