@@ -1,24 +1,22 @@
-//! Reading run directories into the analysis's inputs: the only part of the analysis that touches
-//! files. It reads the machine logs through [`read_log`], and `run.yaml`, `router.yaml` and the
-//! summaries when they are there, and works from the files alone (no path recorded inside them is
-//! followed).
+//! Turning run directories into the analysis's inputs: the only part of the analysis that touches
+//! files, and only through [`crate::rundir::load`], which reads the machine logs, and `run.yaml`,
+//! `router.yaml` and the summaries when they are there. It works from the files alone (no path
+//! recorded inside them is followed).
 //!
 //! A directory that is not a run, a missing or unreadable log, or a file that does not parse is an
 //! error naming the file. What a crash leaves behind (no summary, no `router.yaml`, no `run.yaml`,
 //! a log whose last line was cut off) is not an error: the trial is loaded with a problem saying
 //! so, and the rows of a cut-off log up to its last whole line are kept.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{MachineInput, RunInput, TrialInput};
-use crate::check::trial_dirs;
 use crate::config::{Config, Rates};
-use crate::net::router::RouterStats;
-use crate::rundir::log::{LogError, log_path, machine_of_file_name, read_log_whole_lines};
-use crate::rundir::records::ClientSummary;
-use crate::rundir::records::RunRecord;
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
+use crate::rundir::dirs::trial_dirs;
+use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
+use crate::rundir::log::LogError;
+use crate::rundir::records::{ClientSummary, RouterStats, RunRecord};
+use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
 
 /// Loads every trial of the run (or multi-trial run) directory `dir`.
 pub fn load_run(dir: &Path) -> Result<RunInput, String> {
@@ -105,8 +103,9 @@ pub fn load_trial(
     dir: &Path,
     default_number: u32,
 ) -> Result<(TrialInput, Option<RunRecord>), String> {
-    let record: Option<RunRecord> = read_yaml(&dir.join(RUN_FILE))?;
-    let router: Option<RouterStats> = read_yaml(&dir.join(ROUTER_STATS_FILE))?;
+    let files = load_trial_files(dir);
+    let record = files.record?;
+    let router = files.router?;
     if record.as_ref().is_some_and(|r| !r.logs) {
         return Err(format!(
             "{}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
@@ -130,16 +129,18 @@ pub fn load_trial(
             "no {ROUTER_STATS_FILE}: the router did not stop in order"
         ));
     }
-    let ids = machine_ids(dir, record.as_ref(), router.as_ref())?;
-    if ids.is_empty() {
+    if let Some(e) = files.listing {
+        return Err(e.into());
+    }
+    if files.machines.is_empty() {
         return Err(format!(
             "{}: holds no machine logs (machine-<id>.csv): not a trial of a run",
             dir.display()
         ));
     }
-    let mut machines = Vec::with_capacity(ids.len());
-    for id in ids {
-        machines.push(load_machine(dir, id, record.as_ref(), router.as_ref())?);
+    let mut machines = Vec::with_capacity(files.machines.len());
+    for m in files.machines {
+        machines.push(load_machine(m, record.as_ref(), router.as_ref())?);
     }
     let start_ns = record
         .as_ref()
@@ -161,54 +162,37 @@ pub fn load_trial(
     Ok((trial, record))
 }
 
-/// The machines of a trial: those `run.yaml` and `router.yaml` name and those with a log.
-fn machine_ids(
-    dir: &Path,
-    record: Option<&RunRecord>,
-    router: Option<&RouterStats>,
-) -> Result<BTreeSet<u16>, String> {
-    let mut ids: BTreeSet<u16> = BTreeSet::new();
-    if let Some(r) = record {
-        ids.extend(r.machines.iter().map(|m| m.id));
-    }
-    if let Some(r) = router {
-        ids.extend(1..=r.machines);
-    }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
-        if let Some(id) = entry.file_name().to_str().and_then(machine_of_file_name) {
-            ids.insert(id);
-        }
-    }
-    Ok(ids)
-}
-
+/// One machine's input: its rows (those of its whole lines when a crash cut its log off), and
+/// its name and rate from `run.yaml`, its summary or `router.yaml`.
 fn load_machine(
-    dir: &Path,
-    id: u16,
+    m: MachineFiles,
     record: Option<&RunRecord>,
     router: Option<&RouterStats>,
 ) -> Result<MachineInput, String> {
-    let path = log_path(dir, id);
-    if !path.exists() {
-        return Err(format!(
-            "{}: missing: the trial has machine {id} but not its log",
-            path.display()
-        ));
-    }
+    let (id, path) = (m.id, &m.log_path);
     let mut problems = Vec::new();
-    let (records, cut) = read_log_whole_lines(&path).map_err(|e| e.to_string())?;
-    if let Some(LogError::Truncated { line, .. }) = cut {
-        problems.push(format!(
-            "{} was cut off at line {line} (a crash while writing?): the rows before it are \
-             analysed",
-            path.display()
-        ));
-    }
-    let summary_path = dir.join(summary_file_name(id));
-    let summary: Option<ClientSummary> = read_yaml(&summary_path)?;
+    let records = match m.log {
+        LogFile::Missing(_) => {
+            return Err(format!(
+                "{}: missing: the trial has machine {id} but not its log",
+                path.display()
+            ));
+        }
+        LogFile::Whole(rows) => rows,
+        LogFile::Cut { cut, before } => {
+            let rows = before.map_err(|e| e.to_string())?;
+            if let LogError::Truncated { line, .. } = cut {
+                problems.push(format!(
+                    "{} was cut off at line {line} (a crash while writing?): the rows before it \
+                     are analysed",
+                    path.display()
+                ));
+            }
+            rows
+        }
+        LogFile::Bad(e) => return Err(e.to_string()),
+    };
+    let summary: Option<ClientSummary> = m.summary?;
     match &summary {
         None => problems.push(format!(
             "no {}: the machine did not stop in order (crashed or killed)",

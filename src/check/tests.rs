@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::config::Latency;
 use crate::core::event::{HEADER, format_record};
-use crate::rundir::log::write_whole_log;
+use crate::rundir::log::{log_path, write_whole_log};
+use crate::rundir::records::ClientSummary;
 use crate::rundir::write_yaml_atomically;
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
@@ -212,14 +213,5 @@ fn a_crashed_machine_s_cut_off_last_row_is_a_note() {
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{text}2,send,17")).unwrap();
     assert!(!check_trial(&dir).passed());
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[test]
-fn a_directory_that_is_not_a_run_is_refused() {
-    let dir = std::env::temp_dir().join(format!("clocklab-check-{}-empty", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let err = trial_dirs(&dir).unwrap_err();
-    assert!(err.contains("is not a run directory"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

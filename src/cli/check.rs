@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crate::check::{check_trial, trial_dirs};
+use crate::check::check_trial;
+use crate::rundir::dirs::trial_dirs;
 
 /// `clocklab check DIR`: checks every trial under `dir`, prints the reports, and fails on any
 /// violation.

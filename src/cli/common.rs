@@ -1,11 +1,12 @@
 //! What the subcommands share: the configuration they load and override, the lines the router
-//! prints for `run`, and how a failure reads.
+//! prints for `run`, the table printed after a trial, and how a failure reads.
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::args::ModelArgs;
 use crate::config::{Config, Rates};
+use crate::rundir::records::RunRecord;
 
 /// The line the router prints first, followed by its address; `run` reads it.
 pub const LISTENING: &str = "router listening on ";
@@ -70,4 +71,47 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
 /// Nanoseconds since the UNIX epoch as seconds with six decimals, as the logs write times.
 pub fn seconds(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000)
+}
+
+/// The per-machine table printed after each trial.
+pub fn print_summary(record: &RunRecord) {
+    println!(
+        "trial {}/{} (seed {}):",
+        record.trial, record.trials, record.seed
+    );
+    println!(
+        "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
+        "machine",
+        "name",
+        "rate",
+        "events",
+        "sends",
+        "receives",
+        "final clock",
+        "max jump",
+        "max queue"
+    );
+    for m in &record.machines {
+        match &m.summary {
+            Some(s) => {
+                let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
+                println!(
+                    "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
+                    m.id,
+                    m.name,
+                    m.rate,
+                    s.ticks,
+                    count("send") + count("broadcast"),
+                    count("receive"),
+                    s.final_clock,
+                    s.max_jump,
+                    s.max_queue
+                );
+            }
+            None => println!(
+                "  {:>7} {:<18} {:>6}  no summary: the machine did not stop in order",
+                m.id, m.name, m.rate
+            ),
+        }
+    }
 }

@@ -1,34 +1,30 @@
 //! `clocklab run`: starts the router and N machine clients as child processes of this executable,
 //! lets them run for the set time, stops them in order, records the trial in `run.yaml` and checks
-//! it. Repeats for every trial.
+//! it. Repeats for every trial. The processes themselves are [`crate::net::process`]'s.
 
-use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::sync::Arc;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 use crate::check;
 use crate::cli::args::RunArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, configure, secs};
+use crate::cli::common::{Failure, LISTENING, STARTED, configure, print_summary, secs};
 use crate::config::Config;
-use crate::core::seed::{self, Stream};
-use crate::net::router::RouterStats;
+use crate::net::process::{Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
+use crate::rundir::plan::TrialPlan;
 use crate::rundir::prepare_dir;
-use crate::rundir::records::{MachineRecord, ProcessRecord, RunRecord};
+use crate::rundir::records::RunRecord;
 use crate::rundir::{
-    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_dir_name,
-    write_yaml_atomically,
+    ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, write_yaml_atomically,
 };
+
+/// Where `experiment` finds them.
+pub use crate::rundir::dirs::{create_run_dir, utc_stamp};
 
 /// How long to wait for the router to listen, and for every machine to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -52,22 +48,14 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         config.machines.count,
         config.run.duration
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| format!("cannot handle signals: {e}"))?;
-    }
+    let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
     for k in 1..=trials {
-        let (dir, seed) = trial_dir_and_seed(&run_dir, master, k, trials);
-        prepare_dir(&dir)?;
+        let plan = TrialPlan::new(&config, &run_dir, master, k);
+        prepare_dir(&plan.dir)?;
         let trial = Trial {
-            index: k,
-            count: trials,
-            dir,
-            seed,
-            master,
+            plan,
             config: &config,
             config_path: args.model.common.config.as_deref(),
             exe: &exe,
@@ -82,7 +70,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             Err(e) => return Err(format!("trial {k}: {e}")),
         };
         print_summary(&record);
-        let report = check::check_trial(&trial.dir);
+        let report = check::check_trial(&trial.plan.dir);
         println!("{report}");
         all_passed &= report.passed();
         let problems = record.problems();
@@ -106,46 +94,8 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Trial `k` of `trials`: its directory (the run directory itself for a one-trial run, else
-/// `trial-<k>` inside it) and its seed (the master seed for a one-trial run, else derived from it).
-pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (PathBuf, u64) {
-    if trials == 1 {
-        (run_dir.to_path_buf(), master)
-    } else {
-        (
-            run_dir.join(trial_dir_name(k)),
-            seed::derive(master, Stream::Trial(k)),
-        )
-    }
-}
-
-/// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
-/// with the same seed in the same second never share a directory).
-pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, Failure> {
-    prepare_dir(parent)?;
-    for n in 1..1000 {
-        let dir = match n {
-            1 => parent.join(base),
-            _ => parent.join(format!("{base}-{n}")),
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
-        }
-    }
-    Err(format!(
-        "{} holds too many runs named {base}",
-        parent.display()
-    ))
-}
-
 struct Trial<'a> {
-    index: u32,
-    count: u32,
-    dir: PathBuf,
-    seed: u64,
-    master: u64,
+    plan: TrialPlan,
     config: &'a Config,
     /// The `--config` given to `run`, passed on to the children (who otherwise find the same
     /// default).
@@ -154,149 +104,82 @@ struct Trial<'a> {
     stop: &'a AtomicBool,
 }
 
-/// A child process and its role.
-struct Proc {
-    role: String,
-    child: Child,
-    status: Option<ExitStatus>,
-    killed: bool,
-}
-
-impl Proc {
-    fn poll(&mut self) -> Option<ExitStatus> {
-        if self.status.is_none() {
-            self.status = self.child.try_wait().ok().flatten();
-        }
-        self.status
-    }
-
-    fn record(&self) -> ProcessRecord {
-        let (exit, code) = match self.status {
-            Some(s) if self.killed => (format!("killed after the grace period ({s})"), s.code()),
-            Some(s) => (s.to_string(), s.code()),
-            None => ("still running when the record was written".into(), None),
-        };
-        ProcessRecord {
-            role: self.role.clone(),
-            pid: self.child.id(),
-            exit,
-            code,
-        }
-    }
-}
-
 impl Trial<'_> {
     fn run(&self) -> Result<RunRecord, Failure> {
-        let cfg = self.config;
-        let mut names = cfg.machine_names();
-        // Ids go by sorted name; rates and seeds are by id.
-        names.sort();
-        let rates = cfg.machine_rates(self.seed);
+        let (plan, cfg) = (&self.plan, self.config);
         let mut procs = Vec::new();
-        let (router, lines) = self.spawn_router()?;
+        let (router, lines) = Proc::spawn_with_lines("router".into(), self.router_command())
+            .map_err(|e| format!("cannot start the router: {e}"))?;
         procs.push(router);
-        let result = self.drive(&mut procs, &lines, &names, &rates);
+        let result = self.drive(&mut procs, &lines);
         let stop_time_ns = WallClock::new().now_ns();
         // Whatever happened, stop in order and wait, so that no log is left half-written.
-        self.stop_all(&mut procs);
+        stop_in_order(&mut procs, secs(cfg.run.stop_grace) + EXIT_MARGIN);
         // A file that is missing or unreadable is recorded as absent; `check` reports why.
-        let router_stats = read_yaml::<RouterStats>(&self.dir.join(ROUTER_STATS_FILE))
-            .ok()
-            .flatten();
-        let machines = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let id = i as u16 + 1;
-                MachineRecord {
-                    id,
-                    name: name.clone(),
-                    rate: rates[i],
-                    seed: seed::derive(self.seed, Stream::Machine(id)),
-                    summary: read_yaml(&self.dir.join(summary_file_name(id)))
-                        .ok()
-                        .flatten(),
-                }
-            })
-            .collect();
-        let record = RunRecord {
-            clocklab_version: env!("CARGO_PKG_VERSION").into(),
-            simulated: false,
-            logs: true,
-            latency: None,
-            trial: self.index,
-            trials: self.count,
-            master_seed: self.master,
-            seed: self.seed,
-            config: cfg.clone(),
-            duration: cfg.run.duration,
+        let mut record = RunRecord {
             start_time_ns: result.as_ref().ok().copied(),
             stop_time_ns,
             interrupted: self.stop.load(Ordering::SeqCst),
-            machines,
-            router: router_stats,
+            router: read_yaml(&plan.dir.join(ROUTER_STATS_FILE)).ok().flatten(),
             processes: procs.iter().map(Proc::record).collect(),
+            ..RunRecord::planned(plan, cfg)
         };
-        let path = self.dir.join(RUN_FILE);
+        for m in &mut record.machines {
+            m.summary = read_yaml(&plan.dir.join(summary_file_name(m.id)))
+                .ok()
+                .flatten();
+        }
+        let path = plan.dir.join(RUN_FILE);
         write_yaml_atomically(&path, &record)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
         // The record is written whatever happened, so a failed trial still says what ran.
         result.map(|_| record)
     }
 
-    fn spawn_router(&self) -> Result<(Proc, Receiver<String>), Failure> {
+    /// This executable as a child of the trial: `subcommand` with its `positional` arguments,
+    /// the `--config` given to `run`, the `flags` and their values, and `dir_flag` naming the
+    /// trial's directory. The one place the children's command lines are made.
+    fn child(
+        &self,
+        subcommand: &str,
+        positional: &[&str],
+        flags: &[(&str, String)],
+        dir_flag: &str,
+    ) -> Command {
+        let mut cmd = Command::new(self.exe);
+        cmd.arg(subcommand).args(positional);
+        if let Some(path) = self.config_path {
+            cmd.arg("--config").arg(path);
+        }
+        for (flag, value) in flags {
+            cmd.args([flag, value.as_str()]);
+        }
+        cmd.arg(dir_flag).arg(&self.plan.dir);
+        cmd
+    }
+
+    fn router_command(&self) -> Command {
         let cfg = self.config;
-        let mut child = Command::new(self.exe)
-            .arg("server")
-            .args(
-                self.config_path
-                    .map(|p| [OsStr::new("--config"), p.as_os_str()])
-                    .into_iter()
-                    .flatten(),
-            )
-            .args(["--host", &cfg.router.host])
-            .args(["--port", &cfg.router.port.to_string()])
-            .args(["--machines", &cfg.machines.count.to_string()])
-            .args(["--seed", &self.seed.to_string()])
-            .arg("--run-dir")
-            .arg(&self.dir)
-            .arg("--stop-on-stdin-eof")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("cannot start the router: {e}"))?;
-        let stdout = child.stdout.take().ok_or("the router has no stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                log::debug!("router: {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let proc = Proc {
-            role: "router".into(),
-            child,
-            status: None,
-            killed: false,
-        };
-        Ok((proc, rx))
+        let mut cmd = self.child(
+            "server",
+            &[],
+            &[
+                ("--host", cfg.router.host.clone()),
+                ("--port", cfg.router.port.to_string()),
+                ("--machines", cfg.machines.count.to_string()),
+                ("--seed", self.plan.seed.to_string()),
+            ],
+            "--run-dir",
+        );
+        cmd.arg("--stop-on-stdin-eof");
+        cmd
     }
 
     /// Starts the machines and runs the trial. Returns the common start time.
-    fn drive(
-        &self,
-        procs: &mut Vec<Proc>,
-        lines: &Receiver<String>,
-        names: &[String],
-        rates: &[f64],
-    ) -> Result<u64, Failure> {
-        let addr = wait_for_line(lines, LISTENING, &mut procs[..], self.stop)?;
-        for (i, name) in names.iter().enumerate() {
+    fn drive(&self, procs: &mut Vec<Proc>, lines: &Receiver<String>) -> Result<u64, Failure> {
+        let plan = &self.plan;
+        let addr = wait_for_line(lines, LISTENING, &mut procs[..], self.stop, STARTUP_TIMEOUT)?;
+        for (i, name) in plan.names.iter().enumerate() {
             let (host, port) = name
                 .rsplit_once(':')
                 .filter(|(_, p)| p.parse::<u16>().is_ok())
@@ -305,45 +188,32 @@ impl Trial<'_> {
                         "machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"
                     )
                 })?;
-            let child = Command::new(self.exe)
-                .arg("client")
-                .arg(host)
-                .arg(port)
-                .args(
-                    self.config_path
-                        .map(|p| [OsStr::new("--config"), p.as_os_str()])
-                        .into_iter()
-                        .flatten(),
-                )
-                .args(["--router", &addr])
-                .args(["--seed", &self.seed.to_string()])
-                .args(["--rate", &rates[i].to_string()])
-                .args([
-                    "--action-range",
-                    &self.config.machines.action_range.to_string(),
-                ])
-                .arg("--log-dir")
-                .arg(&self.dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .process_group(0)
-                .spawn()
+            let cmd = self.child(
+                "client",
+                &[host, port],
+                &[
+                    ("--router", addr.clone()),
+                    ("--seed", plan.seed.to_string()),
+                    ("--rate", plan.rates[i].to_string()),
+                    (
+                        "--action-range",
+                        self.config.machines.action_range.to_string(),
+                    ),
+                ],
+                "--log-dir",
+            );
+            let role = format!("machine {} ({name})", i + 1);
+            let proc = Proc::spawn_quiet(role, cmd)
                 .map_err(|e| format!("cannot start machine {name}: {e}"))?;
-            procs.push(Proc {
-                role: format!("machine {} ({name})", i + 1),
-                child,
-                status: None,
-                killed: false,
-            });
+            procs.push(proc);
         }
-        let start: u64 = wait_for_line(lines, STARTED, &mut procs[..], self.stop)?
+        let start: u64 = wait_for_line(lines, STARTED, &mut procs[..], self.stop, STARTUP_TIMEOUT)?
             .parse()
             .map_err(|_| "the router announced a start time that is not a number".to_string())?;
         let duration = secs(self.config.run.duration);
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
-        let mut progress = Progress::new(self.index, self.count, duration);
+        let mut progress = Progress::new(plan.trial, plan.trials, duration);
         loop {
             let now = Instant::now();
             let left = wall.until(now, end_ns);
@@ -361,116 +231,6 @@ impl Trial<'_> {
         }
         progress.finish();
         Ok(start)
-    }
-
-    /// SIGTERM to the router (it says BYE to every machine), then waits for every process,
-    /// killing those that outlast the grace period.
-    fn stop_all(&self, procs: &mut [Proc]) {
-        if let Some(router) = procs.first_mut() {
-            if router.poll().is_none() {
-                // The pid came from a child we spawned and have not reaped, so it is ours.
-                let _ = kill(Pid::from_raw(router.child.id() as i32), Signal::SIGTERM);
-            }
-        }
-        let deadline = Instant::now() + secs(self.config.run.stop_grace) + EXIT_MARGIN;
-        while Instant::now() < deadline && procs.iter_mut().any(|p| p.poll().is_none()) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for p in procs.iter_mut().filter(|p| p.status.is_none()) {
-            eprintln!(
-                "{} did not exit within the grace period: killing it",
-                p.role
-            );
-            let _ = p.child.kill();
-            p.killed = true;
-            p.status = p.child.wait().ok();
-        }
-    }
-}
-
-/// Waits for the router's line starting with `prefix` and returns the rest of it.
-fn wait_for_line(
-    lines: &Receiver<String>,
-    prefix: &str,
-    procs: &mut [Proc],
-    stop: &AtomicBool,
-) -> Result<String, Failure> {
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    loop {
-        match lines.recv_timeout(Duration::from_millis(50)) {
-            Ok(line) => {
-                if let Some(rest) = line.strip_prefix(prefix) {
-                    return Ok(rest.trim().to_string());
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(
-                    "the router exited before the model started (see its message above)".into(),
-                );
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        for p in procs.iter_mut() {
-            if let Some(status) = p.poll() {
-                return Err(format!(
-                    "{} exited before the model started ({status}; see its message above)",
-                    p.role
-                ));
-            }
-        }
-        if stop.load(Ordering::SeqCst) {
-            return Err("interrupted before the model started".into());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "the model did not start within {} s (waiting for the router to say {:?})",
-                STARTUP_TIMEOUT.as_secs(),
-                prefix.trim()
-            ));
-        }
-    }
-}
-
-/// The per-machine table printed after each trial.
-pub fn print_summary(record: &RunRecord) {
-    println!(
-        "trial {}/{} (seed {}):",
-        record.trial, record.trials, record.seed
-    );
-    println!(
-        "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
-        "machine",
-        "name",
-        "rate",
-        "events",
-        "sends",
-        "receives",
-        "final clock",
-        "max jump",
-        "max queue"
-    );
-    for m in &record.machines {
-        match &m.summary {
-            Some(s) => {
-                let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
-                println!(
-                    "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
-                    m.id,
-                    m.name,
-                    m.rate,
-                    s.ticks,
-                    count("send") + count("broadcast"),
-                    count("receive"),
-                    s.final_clock,
-                    s.max_jump,
-                    s.max_queue
-                );
-            }
-            None => println!(
-                "  {:>7} {:<18} {:>6}  no summary: the machine did not stop in order",
-                m.id, m.name, m.rate
-            ),
-        }
     }
 }
 
@@ -538,41 +298,5 @@ impl Progress {
         } else {
             eprintln!("trial {}/{}: stopping", self.trial, self.trials);
         }
-    }
-}
-
-/// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
-/// time.
-pub fn utc_stamp(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Civil date from a day count (the proleptic Gregorian calendar, era-based).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_stamp;
-
-    #[test]
-    fn utc_stamps_are_calendar_dates() {
-        assert_eq!(utc_stamp(0), "19700101T000000Z");
-        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
-        assert_eq!(utc_stamp(1_764_096_000), "20251125T184000Z");
-        assert_eq!(utc_stamp(1_798_761_599), "20261231T235959Z");
     }
 }

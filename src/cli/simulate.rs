@@ -8,15 +8,16 @@ use std::time::Instant;
 
 use crate::check;
 use crate::cli::args::SimulateArgs;
-use crate::cli::common::{Failure, configure};
-use crate::cli::run::{create_run_dir, print_summary, trial_dir_and_seed, utc_stamp};
+use crate::cli::common::{Failure, configure, print_summary};
 use crate::config::Config;
 use crate::config::Latency;
 use crate::core::event::{self, HEADER};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
+use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::rundir::log;
-use crate::rundir::records::{ClientSummary, MachineRecord, RunRecord};
+use crate::rundir::plan::TrialPlan;
+use crate::rundir::records::{ClientSummary, RunRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
@@ -103,12 +104,12 @@ pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> 
     let trials = plan.config.run.trials;
     let mut totals = Totals::default();
     for k in 1..=trials {
-        let (dir, seed) = trial_dir_and_seed(run_dir, plan.master, k, trials);
-        if dir != run_dir {
-            std::fs::create_dir(&dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let trial = TrialPlan::new(plan.config, run_dir, plan.master, k);
+        if trial.dir != run_dir {
+            std::fs::create_dir(&trial.dir)
+                .map_err(|e| format!("cannot create {}: {e}", trial.dir.display()))?;
         }
-        let record = simulate_trial(plan, k, seed, &dir, &mut totals)?;
+        let record = simulate_trial(plan, &trial, &mut totals)?;
         totals.summaries.push(
             record
                 .machines
@@ -120,7 +121,7 @@ pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> 
             print_summary(&record);
         }
         if plan.logs {
-            let report = check::check_trial(&dir);
+            let report = check::check_trial(&trial.dir);
             if !report.passed() {
                 println!("{report}");
                 totals.failed_checks += 1;
@@ -132,26 +133,20 @@ pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> 
 
 fn simulate_trial(
     plan: &Plan<'_>,
-    k: u32,
-    seed: u64,
-    dir: &Path,
+    trial: &TrialPlan,
     totals: &mut Totals,
 ) -> Result<RunRecord, Failure> {
-    let config = plan.config;
-    let mut names = config.machine_names();
-    // Ids go by sorted name, as the router gives them.
-    names.sort();
-    let rates = config.machine_rates(seed);
+    let (config, dir) = (plan.config, trial.dir.as_path());
     let opts = SimOptions {
-        names: names.clone(),
-        rates: rates.clone(),
+        names: trial.names.clone(),
+        rates: trial.rates.clone(),
         action_range: config.machines.action_range,
         duration_ns: (config.run.duration * 1e9).round() as u64,
-        seed,
+        seed: trial.seed,
         epoch_ns: plan.epoch_ns,
         latency: plan.latency,
     };
-    let mut logs: Vec<String> = vec![format!("{HEADER}\n"); names.len()];
+    let mut logs: Vec<String> = vec![format!("{HEADER}\n"); trial.names.len()];
     let logs_wanted = plan.logs;
     let outcome = sim::simulate(&opts, |record| {
         if logs_wanted {
@@ -174,34 +169,19 @@ fn simulate_trial(
     }
     let path = dir.join(ROUTER_STATS_FILE);
     write_yaml_atomically(&path, &outcome.router).map_err(|e| write_err(&path, e))?;
-    let record = RunRecord {
-        clocklab_version: env!("CARGO_PKG_VERSION").into(),
+    let mut record = RunRecord {
         simulated: true,
         logs: plan.logs,
         latency: Some(plan.latency),
-        trial: k,
-        trials: config.run.trials,
-        master_seed: plan.master,
-        seed,
-        config: config.clone(),
-        duration: config.run.duration,
         start_time_ns: Some(opts.epoch_ns),
         stop_time_ns: opts.epoch_ns + opts.duration_ns,
-        interrupted: false,
-        machines: outcome
-            .summaries
-            .into_iter()
-            .map(|s| MachineRecord {
-                id: s.id,
-                name: s.name.clone(),
-                rate: s.rate,
-                seed: s.seed,
-                summary: Some(s),
-            })
-            .collect(),
         router: Some(outcome.router),
-        processes: Vec::new(),
+        ..RunRecord::planned(trial, config)
     };
+    // The simulator names, rates and seeds the machines as the plan does, one summary each.
+    for (m, s) in record.machines.iter_mut().zip(outcome.summaries) {
+        m.summary = Some(s);
+    }
     let path = dir.join(RUN_FILE);
     write_yaml_atomically(&path, &record).map_err(|e| write_err(&path, e))?;
     Ok(record)

@@ -1,5 +1,6 @@
-//! Every file a run writes or reads, defined once: the run directory's names and creation, the
-//! YAML records ([`records`]), the event logs ([`log`]), and the one loader of a run ([`load`]).
+//! Every file a run writes or reads, defined once: the names of its files, the run and trial
+//! directories ([`dirs`]), what a trial is before it runs ([`plan`]), the YAML records
+//! ([`records`]), the event logs ([`log`]), and the one loader of a trial ([`load`]).
 //! docs/LOGS.md describes the files.
 
 use std::fmt;
@@ -9,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub mod dirs;
+pub mod load;
 pub mod log;
+pub mod plan;
 pub mod records;
 
 /// The router's statistics.

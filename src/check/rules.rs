@@ -1,241 +1,21 @@
-//! `clocklab check`: proves from a run's files that every clock rule held and no message was lost.
-//!
-//! It reads `machine-<id>.csv`, `summary-<id>.yaml` and `router.yaml` and verifies:
-//! 1. each machine's clock rises by exactly 1 on `internal`, `send` and `broadcast`, and becomes
-//!    `max(previous, msg_clock) + 1` on `receive`;
-//! 2. every received message matches exactly one sent message (same source and seq, same clock,
-//!    addressed to the receiver) and none is received twice;
-//! 3. for every ordered pair (source, dest): sent = received + left unprocessed + undeliverable;
-//! 4. each machine's ticks match its rate times the time it ran, within two ticks.
-//!
-//! A machine that did not stop in order (no summary: it crashed or was killed; or a summary saying
-//! its connection was lost) cannot vouch for what it received or sent last: into it, received +
-//! unprocessed may fall short of what the router delivered; out of it, the router may have had
-//! fewer frames than it logged. Those checks become inequalities for that machine, and the report
-//! says what was lost.
+//! The rules `check` proves, one function each, on the rows and summaries of a trial's machines
+//! (the module [`crate::check`] says what each rule is).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::{Report, TICK_TOLERANCE};
 use crate::core::event::{EventKind, Record};
-use crate::net::router::RouterStats;
-use crate::rundir::log::{log_path, read_log, read_log_whole_lines};
-use crate::rundir::records::ClientSummary;
-use crate::rundir::records::RunRecord;
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, trial_number};
+use crate::rundir::log::log_path;
+use crate::rundir::records::{ClientSummary, RouterStats};
+use crate::rundir::{ROUTER_STATS_FILE, summary_file_name};
 
-/// Ticks a machine may be off from its rate times its running time.
-pub const TICK_TOLERANCE: u64 = 2;
-
-/// One broken rule, with where it shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// The file that shows it.
-    pub file: PathBuf,
-    /// The line in that file, when there is one.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
-        }
-    }
-}
-
-/// What checking one trial found.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// The trial's directory.
-    pub dir: PathBuf,
-    /// What was checked, one line each, with counts.
-    pub checked: Vec<String>,
-    /// Where a check had to be weakened, and why.
-    pub notes: Vec<String>,
-    /// Every broken rule.
-    pub violations: Vec<Violation>,
-    /// Why nothing could be checked, when nothing could (a run simulated without logs).
-    pub skipped: Option<String>,
-}
-
-impl Report {
-    /// Whether every rule held.
-    pub fn passed(&self) -> bool {
-        self.violations.is_empty()
-    }
-
-    fn violation(&mut self, file: &Path, line: Option<usize>, message: String) {
-        self.violations.push(Violation {
-            file: file.to_path_buf(),
-            line,
-            message,
-        });
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "check {}", self.dir.display())?;
-        for line in &self.checked {
-            writeln!(f, "  checked: {line}")?;
-        }
-        for note in &self.notes {
-            writeln!(f, "  note: {note}")?;
-        }
-        for v in &self.violations {
-            writeln!(f, "  VIOLATION {v}")?;
-        }
-        if let Some(why) = &self.skipped {
-            write!(f, "  skipped: {why}")
-        } else if self.passed() {
-            write!(f, "  passed: every rule held")
-        } else {
-            write!(f, "  FAILED: {} violations", self.violations.len())
-        }
-    }
-}
-
-/// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
-/// subdirectories in trial order.
-pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut trials: Vec<(u32, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let k = trial_number(&name)?;
-            Some((k, e.path()))
-        })
-        .collect();
-    trials.sort();
-    if trials.is_empty() {
-        return Err(format!(
-            "{} is not a run directory: it holds neither {ROUTER_STATS_FILE}, machine logs, nor trial-* directories",
-            dir.display()
-        ));
-    }
-    Ok(trials.into_iter().map(|(_, p)| p).collect())
-}
-
-/// Checks one trial directory.
-pub fn check_trial(dir: &Path) -> Report {
-    let mut report = Report {
-        dir: dir.to_path_buf(),
-        ..Report::default()
-    };
-    if let Ok(Some(record)) = read_yaml::<RunRecord>(&dir.join(RUN_FILE)) {
-        if !record.logs {
-            report.skipped =
-                Some("simulated with --no-logs: there are no event logs to check".to_string());
-            return report;
-        }
-    }
-    let router_path = dir.join(ROUTER_STATS_FILE);
-    let router: Option<RouterStats> = match read_yaml(&router_path) {
-        Ok(Some(stats)) => Some(stats),
-        Ok(None) => {
-            report.violation(
-                &router_path,
-                None,
-                "missing: the router did not stop in order".into(),
-            );
-            None
-        }
-        Err(e) => {
-            report.violation(&router_path, None, e.problem);
-            None
-        }
-    };
-    let n = match &router {
-        Some(r) if r.machines <= crate::config::MAX_MACHINES => r.machines,
-        Some(r) => {
-            report.violation(
-                &router_path,
-                None,
-                format!(
-                    "machines: {} is more than clocklab runs ({}); the logs present are checked",
-                    r.machines,
-                    crate::config::MAX_MACHINES
-                ),
-            );
-            (1..=crate::config::MAX_MACHINES)
-                .take_while(|&id| log_path(dir, id).exists())
-                .count() as u16
-        }
-        None => (1..=crate::config::MAX_MACHINES)
-            .take_while(|&id| log_path(dir, id).exists())
-            .count() as u16,
-    };
-    let mut machines = Vec::new();
-    for id in 1..=n {
-        let path = log_path(dir, id);
-        let summary_path = dir.join(summary_file_name(id));
-        let summary: Option<ClientSummary> = read_yaml(&summary_path).unwrap_or_else(|e| {
-            report.violation(&summary_path, None, e.problem);
-            None
-        });
-        let rows = if summary.is_none() && !path.exists() {
-            report.notes.push(format!(
-                "machine {id} has neither a log nor a summary: it never got to its first tick"
-            ));
-            Vec::new()
-        } else {
-            let read = if summary.is_none() {
-                report.notes.push(format!(
-                    "machine {id} has no {}: it did not stop in order, so what its queue held at \
-                     the end is unknown and its tick count is not checked",
-                    summary_file_name(id)
-                ));
-                // A crash may cut the row in progress: the whole rows before it still count.
-                read_log_whole_lines(&path).map(|(rows, cut)| {
-                    if let Some(cut) = cut {
-                        report
-                            .notes
-                            .push(format!("{cut}; the rows before it are checked"));
-                    }
-                    rows
-                })
-            } else {
-                read_log(&path)
-            };
-            read.unwrap_or_else(|e| {
-                report.violation(&path, None, e.to_string());
-                Vec::new()
-            })
-        };
-        machines.push(MachineFiles {
-            id,
-            path,
-            rows,
-            summary,
-        });
-    }
-    let rows: usize = machines.iter().map(|m| m.rows.len()).sum();
-    check_clocks(&mut report, &machines);
-    report
-        .checked
-        .push(format!("clock rules on {rows} events of {n} machines"));
-    let sent = collect_sends(&mut report, &machines, n);
-    let received = check_receives(&mut report, &machines, &sent, n);
-    check_conservation(&mut report, &machines, &sent, &received, router.as_ref(), n);
-    check_summaries(&mut report, &machines);
-    report
-}
-
-struct MachineFiles {
-    id: u16,
-    path: PathBuf,
-    rows: Vec<Record>,
-    summary: Option<ClientSummary>,
+/// One machine to check: its id, its log's path and rows, and its summary if it has one.
+pub(super) struct MachineRows {
+    pub(super) id: u16,
+    pub(super) path: PathBuf,
+    pub(super) rows: Vec<Record>,
+    pub(super) summary: Option<ClientSummary>,
 }
 
 /// The line of row `index` in a log (the header is line 1).
@@ -244,7 +24,7 @@ fn line_of(index: usize) -> Option<usize> {
 }
 
 /// Rule 1.
-fn check_clocks(report: &mut Report, machines: &[MachineFiles]) {
+pub(super) fn check_clocks(report: &mut Report, machines: &[MachineRows]) {
     for m in machines {
         let mut previous = 0u64;
         let mut previous_time = 0u64;
@@ -281,16 +61,16 @@ fn check_clocks(report: &mut Report, machines: &[MachineFiles]) {
 }
 
 /// A data frame some machine sent.
-struct Sent {
+pub(super) struct Sent {
     clock: u64,
     /// The destinations, ascending.
     dests: Vec<u16>,
 }
 
 /// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
-fn collect_sends(
+pub(super) fn collect_sends(
     report: &mut Report,
-    machines: &[MachineFiles],
+    machines: &[MachineRows],
     n: u16,
 ) -> HashMap<(u16, u32), Sent> {
     let mut sent = HashMap::new();
@@ -339,9 +119,9 @@ fn collect_sends(
 }
 
 /// Rule 2. Returns how many messages each ordered pair (source, dest) received.
-fn check_receives(
+pub(super) fn check_receives(
     report: &mut Report,
-    machines: &[MachineFiles],
+    machines: &[MachineRows],
     sent: &HashMap<(u16, u32), Sent>,
     n: u16,
 ) -> BTreeMap<(u16, u16), u64> {
@@ -410,9 +190,9 @@ fn check_receives(
 }
 
 /// Rule 3, and the router's own books.
-fn check_conservation(
+pub(super) fn check_conservation(
     report: &mut Report,
-    machines: &[MachineFiles],
+    machines: &[MachineRows],
     sent: &HashMap<(u16, u32), Sent>,
     received: &BTreeMap<(u16, u16), u64>,
     router: Option<&RouterStats>,
@@ -517,7 +297,7 @@ fn check_conservation(
 }
 
 /// Rule 4, and agreement between each summary and its log.
-fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
+pub(super) fn check_summaries(report: &mut Report, machines: &[MachineRows]) {
     let mut checked = 0;
     for m in machines {
         let Some(s) = &m.summary else { continue };
@@ -570,6 +350,3 @@ fn check_summaries(report: &mut Report, machines: &[MachineFiles]) {
         "tick counts of {checked} machines match rate x running time within {TICK_TOLERANCE}, and their summaries match their logs"
     ));
 }
-
-#[cfg(test)]
-mod tests;

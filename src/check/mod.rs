@@ -1,0 +1,218 @@
+//! `clocklab check`: proves from a run's files that every clock rule held and no message was lost.
+//!
+//! It reads `machine-<id>.csv`, `summary-<id>.yaml` and `router.yaml` and verifies:
+//! 1. each machine's clock rises by exactly 1 on `internal`, `send` and `broadcast`, and becomes
+//!    `max(previous, msg_clock) + 1` on `receive`;
+//! 2. every received message matches exactly one sent message (same source and seq, same clock,
+//!    addressed to the receiver) and none is received twice;
+//! 3. for every ordered pair (source, dest): sent = received + left unprocessed + undeliverable;
+//! 4. each machine's ticks match its rate times the time it ran, within two ticks.
+//!
+//! A machine that did not stop in order (no summary: it crashed or was killed; or a summary saying
+//! its connection was lost) cannot vouch for what it received or sent last: into it, received +
+//! unprocessed may fall short of what the router delivered; out of it, the router may have had
+//! fewer frames than it logged. Those checks become inequalities for that machine, and the report
+//! says what was lost.
+//!
+//! The files are read by [`crate::rundir::load`]; this module turns what it found into a
+//! [`Report`], and `rules.rs` holds the rules.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::config::MAX_MACHINES;
+use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
+use crate::rundir::{ROUTER_STATS_FILE, summary_file_name};
+
+mod rules;
+
+use rules::MachineRows;
+
+/// Ticks a machine may be off from its rate times its running time.
+pub const TICK_TOLERANCE: u64 = 2;
+
+/// One broken rule, with where it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The file that shows it.
+    pub file: PathBuf,
+    /// The line in that file, when there is one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// What checking one trial found.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The trial's directory.
+    pub dir: PathBuf,
+    /// What was checked, one line each, with counts.
+    pub checked: Vec<String>,
+    /// Where a check had to be weakened, and why.
+    pub notes: Vec<String>,
+    /// Every broken rule.
+    pub violations: Vec<Violation>,
+    /// Why nothing could be checked, when nothing could (a run simulated without logs).
+    pub skipped: Option<String>,
+}
+
+impl Report {
+    /// Whether every rule held.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    fn violation(&mut self, file: &Path, line: Option<usize>, message: String) {
+        self.violations.push(Violation {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "check {}", self.dir.display())?;
+        for line in &self.checked {
+            writeln!(f, "  checked: {line}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
+        }
+        for v in &self.violations {
+            writeln!(f, "  VIOLATION {v}")?;
+        }
+        if let Some(why) = &self.skipped {
+            write!(f, "  skipped: {why}")
+        } else if self.passed() {
+            write!(f, "  passed: every rule held")
+        } else {
+            write!(f, "  FAILED: {} violations", self.violations.len())
+        }
+    }
+}
+
+/// Checks one trial directory.
+pub fn check_trial(dir: &Path) -> Report {
+    let files = load_trial_files(dir);
+    let mut report = Report {
+        dir: dir.to_path_buf(),
+        ..Report::default()
+    };
+    if !files.logs_written() {
+        report.skipped =
+            Some("simulated with --no-logs: there are no event logs to check".to_string());
+        return report;
+    }
+    let router_path = dir.join(ROUTER_STATS_FILE);
+    let logged = files.consecutive_logs();
+    let router = match files.router {
+        Ok(Some(stats)) => Some(stats),
+        Ok(None) => {
+            report.violation(
+                &router_path,
+                None,
+                "missing: the router did not stop in order".into(),
+            );
+            None
+        }
+        Err(e) => {
+            report.violation(&router_path, None, e.problem);
+            None
+        }
+    };
+    let n = match &router {
+        Some(r) if r.machines <= MAX_MACHINES => r.machines,
+        Some(r) => {
+            report.violation(
+                &router_path,
+                None,
+                format!(
+                    "machines: {} is more than clocklab runs ({MAX_MACHINES}); the logs present are checked",
+                    r.machines,
+                ),
+            );
+            logged
+        }
+        None => logged,
+    };
+    let mut by_id: BTreeMap<u16, MachineFiles> =
+        files.machines.into_iter().map(|m| (m.id, m)).collect();
+    // The loader reads every machine up to `n`: those the router names and those with a log.
+    let machines: Vec<MachineRows> = (1..=n)
+        .filter_map(|id| by_id.remove(&id))
+        .map(|m| machine_rows(&mut report, m))
+        .collect();
+    let rows: usize = machines.iter().map(|m| m.rows.len()).sum();
+    rules::check_clocks(&mut report, &machines);
+    report
+        .checked
+        .push(format!("clock rules on {rows} events of {n} machines"));
+    let sent = rules::collect_sends(&mut report, &machines, n);
+    let received = rules::check_receives(&mut report, &machines, &sent, n);
+    rules::check_conservation(&mut report, &machines, &sent, &received, router.as_ref(), n);
+    rules::check_summaries(&mut report, &machines);
+    report
+}
+
+/// The rows of machine `m` to check, saying in `report` what is wrong with its files. A machine
+/// that stopped in order (it has a summary) must have a whole log; one that did not may have been
+/// cut off in its last row, and the whole rows before it still count.
+fn machine_rows(report: &mut Report, m: MachineFiles) -> MachineRows {
+    let id = m.id;
+    let summary = m.summary.unwrap_or_else(|e| {
+        report.violation(&m.summary_path, None, e.problem);
+        None
+    });
+    let read = match (&summary, m.log) {
+        (None, LogFile::Missing(_)) => {
+            report.notes.push(format!(
+                "machine {id} has neither a log nor a summary: it never got to its first tick"
+            ));
+            Ok(Vec::new())
+        }
+        (None, log) => {
+            report.notes.push(format!(
+                "machine {id} has no {}: it did not stop in order, so what its queue held at \
+                 the end is unknown and its tick count is not checked",
+                summary_file_name(id)
+            ));
+            match log {
+                LogFile::Whole(rows) => Ok(rows),
+                LogFile::Cut { cut, before } => before.inspect(|_| {
+                    report
+                        .notes
+                        .push(format!("{cut}; the rows before it are checked"));
+                }),
+                LogFile::Missing(e) | LogFile::Bad(e) => Err(e),
+            }
+        }
+        (Some(_), LogFile::Whole(rows)) => Ok(rows),
+        (Some(_), LogFile::Missing(e) | LogFile::Bad(e) | LogFile::Cut { cut: e, .. }) => Err(e),
+    };
+    let rows = read.unwrap_or_else(|e| {
+        report.violation(&m.log_path, None, e.to_string());
+        Vec::new()
+    });
+    MachineRows {
+        id,
+        path: m.log_path,
+        rows,
+        summary,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+//! The processes of a run of real processes, seen from the parent: starting a child in its own
+//! process group, reading the router's stdout line by line, waiting for one of its lines with a
+//! bound, stopping every child in order (SIGTERM to the router, a grace period, then kill), and the
+//! SIGINT/SIGTERM flag the parent stops on. `run` keeps the trial; this module keeps the
+//! processes.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::rundir::records::ProcessRecord;
+
+/// A flag that turns true on SIGINT or SIGTERM: the parent's cue to stop in order.
+pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    Ok(stop)
+}
+
+/// A child process, its role, and how it ended once it has.
+#[derive(Debug)]
+pub struct Proc {
+    role: String,
+    child: Child,
+    status: Option<ExitStatus>,
+    killed: bool,
+}
+
+impl Proc {
+    /// Starts `cmd` in a process group of its own (so a Ctrl-C at the terminal reaches only the
+    /// parent, which stops the children in order) as `role`, with stdin and stdout closed and
+    /// stderr shared with the parent.
+    pub fn spawn_quiet(role: String, mut cmd: Command) -> std::io::Result<Proc> {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()?;
+        Ok(Proc::new(role, child))
+    }
+
+    /// Starts `cmd` as [`Proc::spawn_quiet`] does, but with a pipe to its stdin, open as long as
+    /// the parent lives (a child told to stop on its stdin's end outlives no parent), and every
+    /// line of its stdout sent on the receiver answered, and logged at debug level.
+    pub fn spawn_with_lines(
+        role: String,
+        mut cmd: Command,
+    ) -> std::io::Result<(Proc, Receiver<String>)> {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()?;
+        // Piped just above, so it is there.
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let (tx, rx) = mpsc::channel();
+        let name = role.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                log::debug!("{name}: {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok((Proc::new(role, child), rx))
+    }
+
+    fn new(role: String, child: Child) -> Proc {
+        Proc {
+            role,
+            child,
+            status: None,
+            killed: false,
+        }
+    }
+
+    /// How it exited, if it has (without waiting).
+    pub fn poll(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    /// Sends it SIGTERM unless it has exited.
+    pub fn terminate(&mut self) {
+        if self.poll().is_none() {
+            // The pid came from a child we spawned and have not reaped, so it is ours.
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        }
+    }
+
+    /// What `run.yaml` records of it.
+    pub fn record(&self) -> ProcessRecord {
+        let (exit, code) = match self.status {
+            Some(s) if self.killed => (format!("killed after the grace period ({s})"), s.code()),
+            Some(s) => (s.to_string(), s.code()),
+            None => ("still running when the record was written".into(), None),
+        };
+        ProcessRecord {
+            role: self.role.clone(),
+            pid: self.child.id(),
+            exit,
+            code,
+        }
+    }
+}
+
+/// Stops a run's processes in order: SIGTERM to the first (the router, which says BYE to every
+/// machine), then waits up to `wait` for every process, and kills those still running.
+pub fn stop_in_order(procs: &mut [Proc], wait: Duration) {
+    if let Some(router) = procs.first_mut() {
+        router.terminate();
+    }
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline && procs.iter_mut().any(|p| p.poll().is_none()) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for p in procs.iter_mut().filter(|p| p.status.is_none()) {
+        eprintln!(
+            "{} did not exit within the grace period: killing it",
+            p.role
+        );
+        let _ = p.child.kill();
+        p.killed = true;
+        p.status = p.child.wait().ok();
+    }
+}
+
+/// Waits up to `timeout` for the router's line starting with `prefix` and returns the rest of it,
+/// trimmed. Fails if any of `procs` exits first, or `stop` turns true.
+pub fn wait_for_line(
+    lines: &Receiver<String>,
+    prefix: &str,
+    procs: &mut [Proc],
+    stop: &AtomicBool,
+    timeout: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match lines.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    return Ok(rest.trim().to_string());
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(
+                    "the router exited before the model started (see its message above)".into(),
+                );
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        for p in procs.iter_mut() {
+            if let Some(status) = p.poll() {
+                return Err(format!(
+                    "{} exited before the model started ({status}; see its message above)",
+                    p.role
+                ));
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err("interrupted before the model started".into());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "the model did not start within {} s (waiting for the router to say {:?})",
+                timeout.as_secs(),
+                prefix.trim()
+            ));
+        }
+    }
+}

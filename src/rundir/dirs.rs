@@ -1,0 +1,123 @@
+//! Where a run's directories are: the new run directory's name and creation, each trial's directory
+//! and seed, and the trial directories found under a run directory.
+
+use std::path::{Path, PathBuf};
+
+use super::log::log_path;
+use super::{ROUTER_STATS_FILE, prepare_dir, trial_dir_name, trial_number};
+use crate::core::seed::{self, Stream};
+
+/// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
+/// time.
+pub fn utc_stamp(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Civil date from a day count (the proleptic Gregorian calendar, era-based).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
+/// with the same seed in the same second never share a directory).
+pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, String> {
+    prepare_dir(parent)?;
+    for n in 1..1000 {
+        let dir = match n {
+            1 => parent.join(base),
+            _ => parent.join(format!("{base}-{n}")),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "{} holds too many runs named {base}",
+        parent.display()
+    ))
+}
+
+/// Trial `k` of `trials`: its directory (the run directory itself for a one-trial run, else
+/// `trial-<k>` inside it) and its seed (the master seed for a one-trial run, else derived from it).
+pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (PathBuf, u64) {
+    if trials == 1 {
+        (run_dir.to_path_buf(), master)
+    } else {
+        (
+            run_dir.join(trial_dir_name(k)),
+            seed::derive(master, Stream::Trial(k)),
+        )
+    }
+}
+
+/// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
+/// subdirectories in trial order.
+pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut trials: Vec<(u32, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let k = trial_number(&name)?;
+            Some((k, e.path()))
+        })
+        .collect();
+    trials.sort();
+    if trials.is_empty() {
+        return Err(format!(
+            "{} is not a run directory: it holds neither {ROUTER_STATS_FILE}, machine logs, nor trial-* directories",
+            dir.display()
+        ));
+    }
+    Ok(trials.into_iter().map(|(_, p)| p).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_stamps_are_calendar_dates() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
+        assert_eq!(utc_stamp(1_764_096_000), "20251125T184000Z");
+        assert_eq!(utc_stamp(1_798_761_599), "20261231T235959Z");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_run_is_refused() {
+        let dir = std::env::temp_dir().join(format!("clocklab-dirs-{}-empty", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = trial_dirs(&dir).unwrap_err();
+        assert!(err.contains("is not a run directory"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn one_trial_is_the_run_directory_and_more_are_numbered_with_derived_seeds() {
+        let run = Path::new("runs/x");
+        assert_eq!(trial_dir_and_seed(run, 7, 1, 1), (run.to_path_buf(), 7));
+        assert_eq!(
+            trial_dir_and_seed(run, 7, 2, 3),
+            (run.join("trial-2"), seed::derive(7, Stream::Trial(2)))
+        );
+    }
+}

@@ -1,0 +1,267 @@
+//! The one loader of a trial directory: it reads `run.yaml`, `router.yaml`, and each machine's
+//! summary and event log into a [`TrialFiles`], and keeps what is wrong with each file beside it,
+//! named by file. It judges nothing: `check` and `analysis` decide what a missing or broken file
+//! means for them.
+//!
+//! A log cut off in its last line (its machine crashed while writing) is read strictly first, and
+//! then again with [`read_log_whole_lines`] for the rows of its whole lines, so a reader can take
+//! either view.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::log::{LogError, log_path, machine_of_file_name, read_log, read_log_whole_lines};
+use super::records::{ClientSummary, RouterStats, RunRecord};
+use super::{FileError, ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
+use crate::config::MAX_MACHINES;
+use crate::core::event::Record;
+
+/// The files of one trial directory, as read.
+#[derive(Debug)]
+pub struct TrialFiles {
+    /// The directory.
+    pub dir: PathBuf,
+    /// `run.yaml`: `None` when there is none.
+    pub record: Result<Option<RunRecord>, FileError>,
+    /// `router.yaml`: `None` when there is none.
+    pub router: Result<Option<RouterStats>, FileError>,
+    /// Why the directory could not be listed, if it could not (the machines found otherwise are
+    /// still read).
+    pub listing: Option<FileError>,
+    /// The machines by ascending id: those `run.yaml` and `router.yaml` name, those with a log
+    /// in the directory, and those whose logs follow on from machine 1's. Empty when `run.yaml`
+    /// says no event logs were written (`simulate --no-logs`): then nothing more is read.
+    pub machines: Vec<MachineFiles>,
+}
+
+/// The files of one machine of a trial, as read.
+#[derive(Debug)]
+pub struct MachineFiles {
+    /// The machine's id.
+    pub id: u16,
+    /// The path of its summary.
+    pub summary_path: PathBuf,
+    /// Its summary: `None` when there is none.
+    pub summary: Result<Option<ClientSummary>, FileError>,
+    /// The path of its event log.
+    pub log_path: PathBuf,
+    /// Its event log.
+    pub log: LogFile,
+}
+
+/// A machine's event log, as read.
+#[derive(Debug)]
+pub enum LogFile {
+    /// There is no such file: the error that reading it anyway gave.
+    Missing(LogError),
+    /// A valid log, every line whole: its rows.
+    Whole(Vec<Record>),
+    /// A log whose last line has no newline.
+    Cut {
+        /// The error reading it strictly gave ([`LogError::Truncated`]).
+        cut: LogError,
+        /// The rows of its whole lines, or what is wrong with them.
+        before: Result<Vec<Record>, LogError>,
+    },
+    /// Not a valid log, for a reason other than a cut-off last line.
+    Bad(LogError),
+}
+
+impl TrialFiles {
+    /// Its `run.yaml`, if there is one and it reads.
+    pub fn run_record(&self) -> Option<&RunRecord> {
+        self.record.as_ref().ok().and_then(Option::as_ref)
+    }
+
+    /// Whether the trial's event logs were written: false only when `run.yaml` says so.
+    pub fn logs_written(&self) -> bool {
+        self.run_record().is_none_or(|r| r.logs)
+    }
+
+    /// Machine `id`'s files, if the trial has that machine.
+    pub fn machine(&self, id: u16) -> Option<&MachineFiles> {
+        self.machines
+            .binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|i| &self.machines[i])
+    }
+
+    /// How many machines, from machine 1 on without a gap, have a log (at most [`MAX_MACHINES`]).
+    pub fn consecutive_logs(&self) -> u16 {
+        (1..=MAX_MACHINES)
+            .take_while(|&id| {
+                self.machine(id)
+                    .is_some_and(|m| !matches!(m.log, LogFile::Missing(_)))
+            })
+            .count() as u16
+    }
+}
+
+/// Reads the trial directory `dir`.
+pub fn load_trial_files(dir: &Path) -> TrialFiles {
+    let record: Result<Option<RunRecord>, FileError> = read_yaml(&dir.join(RUN_FILE));
+    let router: Result<Option<RouterStats>, FileError> = read_yaml(&dir.join(ROUTER_STATS_FILE));
+    let mut files = TrialFiles {
+        dir: dir.to_path_buf(),
+        record,
+        router,
+        listing: None,
+        machines: Vec::new(),
+    };
+    if !files.logs_written() {
+        return files;
+    }
+    let mut ids: BTreeSet<u16> = BTreeSet::new();
+    if let Some(r) = files.run_record() {
+        ids.extend(r.machines.iter().map(|m| m.id));
+    }
+    if let Ok(Some(r)) = &files.router {
+        ids.extend(1..=r.machines);
+    }
+    match logs_listed(dir) {
+        Ok(listed) => ids.extend(listed),
+        Err(e) => files.listing = Some(e),
+    }
+    ids.extend((1..=MAX_MACHINES).take_while(|&id| log_path(dir, id).exists()));
+    files.machines = ids.into_iter().map(|id| load_machine(dir, id)).collect();
+    files
+}
+
+/// The ids of the machine logs in `dir`.
+fn logs_listed(dir: &Path) -> Result<Vec<u16>, FileError> {
+    let fail = |e: std::io::Error| FileError {
+        path: dir.to_path_buf(),
+        problem: format!("cannot read: {e}"),
+    };
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        if let Some(id) = entry
+            .map_err(fail)?
+            .file_name()
+            .to_str()
+            .and_then(machine_of_file_name)
+        {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn load_machine(dir: &Path, id: u16) -> MachineFiles {
+    let summary_path = dir.join(summary_file_name(id));
+    let log_path = log_path(dir, id);
+    MachineFiles {
+        id,
+        summary: read_yaml(&summary_path),
+        summary_path,
+        log: read_machine_log(&log_path),
+        log_path,
+    }
+}
+
+fn read_machine_log(path: &Path) -> LogFile {
+    let exists = path.exists();
+    match read_log(path) {
+        Ok(rows) => LogFile::Whole(rows),
+        Err(e) if !exists => LogFile::Missing(e),
+        Err(cut @ LogError::Truncated { .. }) => LogFile::Cut {
+            cut,
+            before: read_log_whole_lines(path).map(|(rows, _)| rows),
+        },
+        Err(e) => LogFile::Bad(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::core::event::{EventKind, HEADER, format_record};
+    use crate::rundir::plan::TrialPlan;
+    use crate::rundir::write_yaml_atomically;
+
+    /// A log of machine `id` with `rows` internal events, one a second from 1000 s.
+    fn log_text(id: u16, rows: u64) -> String {
+        let mut text = format!("{HEADER}\n");
+        for k in 1..=rows {
+            let rec = Record {
+                machine: id,
+                event: EventKind::Internal,
+                system_time_us: (1000 + k) * 1_000_000,
+                logical_clock: k,
+                queue_len: 0,
+                peer: None,
+                msg_clock: None,
+                seq: None,
+            };
+            format_record(&rec, &mut text);
+        }
+        text
+    }
+
+    #[test]
+    fn every_file_is_read_and_each_problem_stays_with_its_file() {
+        let dir = std::env::temp_dir().join(format!("clocklab-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let router = RouterStats {
+            machines: 4,
+            ..RouterStats::default()
+        };
+        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
+        // Machine 1 whole, machine 2 cut off in its third row, machine 3 without a log, machine 4
+        // with a bad header; machine 2's summary does not parse; machine 6 has only a log.
+        std::fs::write(log_path(&dir, 1), log_text(1, 2)).unwrap();
+        std::fs::write(log_path(&dir, 2), log_text(2, 2) + "2,internal,1003").unwrap();
+        std::fs::write(dir.join(summary_file_name(2)), "a: [").unwrap();
+        std::fs::write(log_path(&dir, 4), "not,a,header\n").unwrap();
+        std::fs::write(log_path(&dir, 6), log_text(6, 1)).unwrap();
+
+        let files = load_trial_files(&dir);
+        assert!(matches!(files.record, Ok(None)));
+        assert_eq!(files.router.as_ref().unwrap().as_ref(), Some(&router));
+        assert!(files.listing.is_none() && files.logs_written());
+        let ids: Vec<u16> = files.machines.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [1, 2, 3, 4, 6]);
+        assert_eq!(files.consecutive_logs(), 2);
+        let m = |id| files.machine(id).unwrap();
+        assert!(matches!(&m(1).log, LogFile::Whole(rows) if rows.len() == 2));
+        assert!(matches!(m(1).summary, Ok(None)));
+        match &m(2).log {
+            LogFile::Cut { cut, before } => {
+                assert_eq!(
+                    (cut.path(), cut.line()),
+                    (log_path(&dir, 2).as_path(), Some(4))
+                );
+                assert_eq!(before.as_ref().unwrap().len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = m(2).summary.as_ref().unwrap_err();
+        assert_eq!(bad.path, dir.join("summary-2.yaml"));
+        assert!(
+            bad.problem.starts_with("not a valid file of its kind"),
+            "{bad}"
+        );
+        assert!(matches!(&m(3).log, LogFile::Missing(LogError::Io { .. })));
+        assert!(matches!(&m(4).log, LogFile::Bad(LogError::Header { .. })));
+        assert!(files.machine(5).is_none());
+
+        // A run.yaml that does not parse is kept as an error and hides nothing.
+        std::fs::write(dir.join(RUN_FILE), "logs: false").unwrap();
+        let files = load_trial_files(&dir);
+        assert!(files.record.is_err() && files.logs_written());
+        assert_eq!(files.machines.len(), 5);
+        // A trial simulated without logs: nothing past run.yaml and router.yaml is read.
+        let config = Config::default();
+        let record = RunRecord {
+            logs: false,
+            ..RunRecord::planned(&TrialPlan::new(&config, &dir, 1, 1), &config)
+        };
+        write_yaml_atomically(&dir.join(RUN_FILE), &record).unwrap();
+        let files = load_trial_files(&dir);
+        assert_eq!(files.run_record(), Some(&record));
+        assert!(!files.logs_written() && files.machines.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
