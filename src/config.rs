@@ -19,7 +19,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::core::machine::MAX_RATE;
+use crate::core::machine::{MAX_RATE, RateError, check_rate};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{MAX_NAME_LEN, MAX_PAYLOAD_LEN};
 
@@ -373,8 +373,6 @@ impl Config {
         if let Some(names) = &machines.names {
             self.validate_names(names, origin)?;
         }
-        let rate_allowed =
-            format!("a rate is a positive number of ticks per second, at most {MAX_RATE}");
         match &machines.rates {
             Rates::Random => {}
             Rates::List(rates) => {
@@ -388,10 +386,10 @@ impl Config {
                 )?;
                 for (i, &rate) in rates.iter().enumerate() {
                     check(
-                        rate > 0.0 && rate <= MAX_RATE,
+                        check_rate(rate).is_ok(),
                         &format!("machines.rates[{i}]"),
                         fmt_num(rate),
-                        &rate_allowed,
+                        &RateError::rule(),
                     )?;
                 }
             }
@@ -404,7 +402,8 @@ impl Config {
             "the slowest random rate is at least 1 tick per second",
         )?;
         check(
-            range.max >= range.min && f64::from(range.max) <= MAX_RATE,
+            // min is at least 1 here, so max >= min makes it positive too.
+            range.max >= range.min && check_rate(f64::from(range.max)).is_ok(),
             "machines.random_rates.max",
             range.max.to_string(),
             &format!(
