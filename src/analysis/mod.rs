@@ -3,7 +3,8 @@
 //!
 //! Everything here is pure: [`analyze_trial`] and [`analyze_run`] take loaded records and return
 //! figures, touching no file. [`load`] reads run directories into the inputs; `crate::report`
-//! prints and writes the results. docs/ANALYSIS.md defines every figure.//!
+//! prints and writes the results. docs/ANALYSIS.md defines every figure.
+//!
 //! This file holds the inputs, the results and the two entry points; `figures` names every figure
 //! and lists each result's values in that order; `compute` works out one machine's figures and the
 //! drift series of a trial.
