@@ -135,7 +135,7 @@ pub struct MachineAnalysis {
     pub problems: Vec<String>,
     /// Rows in its log.
     pub events: u64,
-    /// Rows by kind, in the order of [`EventKind::ALL`].
+    /// Rows by kind, in the order of [`EventKind::ALL`](crate::core::event::EventKind::ALL).
     pub by_kind: [u64; 4],
     /// Measured ticks per second: (rows - 1) over the time from its first row to its last.
     pub tick_rate: Option<f64>,

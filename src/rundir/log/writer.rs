@@ -59,7 +59,7 @@ impl LogWriter {
     }
 
     /// Writes one row with a single `write_all` of the whole line. Refuses, writing nothing, a
-    /// record [`read_log`] would refuse: one of another machine, one whose optional fields do not
+    /// record [`read_log`](super::read_log) would refuse: one of another machine, one whose optional fields do not
     /// match its event (see [`Record::fields_match_event`]), a peer that is not a machine id or a
     /// `msg_clock` above [`MAX_CLOCK`].
     pub fn append(&mut self, rec: &Record) -> io::Result<()> {
