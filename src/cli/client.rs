@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cli::args::ClientArgs;
 use crate::cli::common::{Failure, load_config, seconds};
 use crate::config::Rates;
-use crate::core::machine::MAX_RATE;
+use crate::core::machine::{RateError, check_rate};
 use crate::net::client::{self, ClientError, ClientOptions};
 use crate::rundir::{prepare_dir, refuse_used_dir};
 
@@ -33,11 +33,7 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
     let run_seed = args.seed.or(config.run.seed);
     let action_range = args.action_range.unwrap_or(config.machines.action_range);
     if let Some(rate) = args.rate {
-        if !(rate > 0.0 && rate <= MAX_RATE) {
-            return Err(format!(
-                "--rate {rate}: a rate is a positive number of ticks per second, at most {MAX_RATE}"
-            ));
-        }
+        check_rate(rate).map_err(|_| format!("--rate {rate}: {}", RateError::rule()))?;
     }
     let rate_for: client::RateFor = match args.rate {
         Some(rate) => Box::new(move |_, _, _| Ok(rate)),

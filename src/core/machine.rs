@@ -86,15 +86,42 @@ impl fmt::Display for ConfigError {
                 f,
                 "action range {range}: it must be at least the number of machines ({machines})"
             ),
-            ConfigError::Rate(r) => write!(
-                f,
-                "rate {r}: a rate is a positive number of ticks per second, at most {MAX_RATE}"
-            ),
+            ConfigError::Rate(r) => fmt::Display::fmt(&RateError(*r), f),
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A tick rate that breaks the one rule on rates (see [`check_rate`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateError(pub f64);
+
+impl RateError {
+    /// The rule, in words. Every message about a bad rate (a machine's, the configuration's, the
+    /// command line's) ends with this text.
+    pub fn rule() -> String {
+        format!("a rate is a positive number of ticks per second, at most {MAX_RATE}")
+    }
+}
+
+impl fmt::Display for RateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rate {}: {}", self.0, RateError::rule())
+    }
+}
+
+impl std::error::Error for RateError {}
+
+/// The one rule on tick rates: a rate is a positive number of ticks per second, at most
+/// [`MAX_RATE`]. NaN and infinities break it.
+pub fn check_rate(rate: f64) -> Result<(), RateError> {
+    if rate > 0.0 && rate <= MAX_RATE {
+        Ok(())
+    } else {
+        Err(RateError(rate))
+    }
+}
 
 /// A data message waiting in a machine's queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,9 +251,7 @@ impl Machine {
                 machines: cfg.machines,
             });
         }
-        if !(cfg.rate > 0.0 && cfg.rate <= MAX_RATE) {
-            return Err(ConfigError::Rate(cfg.rate));
-        }
+        check_rate(cfg.rate).map_err(|RateError(rate)| ConfigError::Rate(rate))?;
         Ok(Machine {
             cfg,
             rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),

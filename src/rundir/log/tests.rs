@@ -1,11 +1,13 @@
 use std::fs;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 
 use super::*;
+use crate::core::event::{EventKind, HEADER, NAMES, Record, format_record, presence};
 use crate::core::machine::{Machine, MachineConfig};
-use crate::core::wire::ROUTER_ID;
+use crate::core::wire::{MAX_CLOCK, ROUTER_ID};
 
 /// A fresh directory under the system temp dir, unique to this process and test, removed on drop.
 struct TempDir(PathBuf);

@@ -8,8 +8,10 @@
 //! "command line" once the CLI has applied overrides), the field, the bad value and what is allowed.
 //!
 //! Every key is optional: a missing key, or a section left empty, takes its default.
+//!
+//! This file holds the types and loading; `validate` holds the rules every value is checked
+//! against; `latency` the router's simulated latency.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +21,6 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::core::machine::MAX_RATE;
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{MAX_NAME_LEN, MAX_PAYLOAD_LEN};
 
@@ -114,7 +115,7 @@ impl Default for MachinesConfig {
 pub struct RateRange {
     /// The slowest rate, at least 1 tick per second.
     pub min: u32,
-    /// The fastest rate, at least `min` and at most [`MAX_RATE`].
+    /// The fastest rate, at least `min` and at most [`MAX_RATE`](crate::core::machine::MAX_RATE).
     pub max: u32,
 }
 
@@ -316,167 +317,6 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks every value against what is allowed. `origin` is the file the values came from, or
-    /// e.g. "command line" after the CLI applied overrides; the error names it.
-    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
-        let invalid = |field: &str, value: String, allowed: String| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            field: field.to_owned(),
-            value,
-            allowed,
-        };
-        let check = |ok: bool, field: &str, value: String, allowed: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(invalid(field, value, allowed.to_owned()))
-            }
-        };
-        let seconds = |field: &str, value: f64, zero_ok: bool| {
-            let (ok, allowed) = if zero_ok {
-                (value >= 0.0, "a number of seconds, at least 0")
-            } else {
-                (value > 0.0, "a number of seconds, greater than 0")
-            };
-            check(
-                ok && value <= MAX_SECONDS,
-                field,
-                fmt_num(value),
-                &format!("{allowed} and at most {MAX_SECONDS} (7 days)"),
-            )
-        };
-
-        let router = &self.router;
-        check(
-            !router.host.is_empty() && router.host.len() <= MAX_HOST_LEN,
-            "router.host",
-            fmt_str(&router.host),
-            &format!("a host name or address of 1 to {MAX_HOST_LEN} bytes"),
-        )?;
-        check(
-            router.max_payload <= MAX_PAYLOAD_LEN,
-            "router.max_payload",
-            router.max_payload.to_string(),
-            &format!("a number of bytes from 0 to {MAX_PAYLOAD_LEN}"),
-        )?;
-        seconds("router.stall_timeout", router.stall_timeout, false)?;
-        seconds("router.start_delay", router.start_delay, true)?;
-
-        let machines = &self.machines;
-        let count = usize::from(machines.count);
-        check(
-            (2..=MAX_MACHINES).contains(&machines.count),
-            "machines.count",
-            machines.count.to_string(),
-            &format!("the number of machines is from 2 to {MAX_MACHINES}"),
-        )?;
-        if let Some(names) = &machines.names {
-            self.validate_names(names, origin)?;
-        }
-        let rate_allowed =
-            format!("a rate is a positive number of ticks per second, at most {MAX_RATE}");
-        match &machines.rates {
-            Rates::Random => {}
-            Rates::List(rates) => {
-                check(
-                    rates.len() == count,
-                    "machines.rates",
-                    format!("a list of {} rates", rates.len()),
-                    &format!(
-                        "give exactly one rate per machine (machines.count is {count}), or `random`"
-                    ),
-                )?;
-                for (i, &rate) in rates.iter().enumerate() {
-                    check(
-                        rate > 0.0 && rate <= MAX_RATE,
-                        &format!("machines.rates[{i}]"),
-                        fmt_num(rate),
-                        &rate_allowed,
-                    )?;
-                }
-            }
-        }
-        let range = machines.random_rates;
-        check(
-            range.min >= 1,
-            "machines.random_rates.min",
-            range.min.to_string(),
-            "the slowest random rate is at least 1 tick per second",
-        )?;
-        check(
-            range.max >= range.min && f64::from(range.max) <= MAX_RATE,
-            "machines.random_rates.max",
-            range.max.to_string(),
-            &format!(
-                "the fastest random rate is at least machines.random_rates.min ({}) and at most {MAX_RATE}",
-                range.min
-            ),
-        )?;
-        check(
-            machines.action_range >= u32::from(machines.count),
-            "machines.action_range",
-            machines.action_range.to_string(),
-            &format!("it must be at least machines.count ({count})"),
-        )?;
-
-        let run = &self.run;
-        seconds("run.duration", run.duration, false)?;
-        check(
-            (1..=MAX_TRIALS).contains(&run.trials),
-            "run.trials",
-            run.trials.to_string(),
-            &format!("the number of trials is from 1 to {MAX_TRIALS}"),
-        )?;
-        check(
-            !run.log_dir.as_os_str().is_empty(),
-            "run.log_dir",
-            fmt_str(&run.log_dir.to_string_lossy()),
-            "a directory path, not empty",
-        )?;
-        // Zero would leave no time for the machines' BYEs: the router would cut them off.
-        seconds("run.stop_grace", run.stop_grace, false)
-    }
-
-    /// Checks an explicit names list: one per machine, each 1..=[`MAX_NAME_LEN`] bytes, distinct.
-    fn validate_names(&self, names: &[String], origin: &str) -> Result<(), ConfigError> {
-        let invalid = |field: String, value: String, allowed: String| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            field,
-            value,
-            allowed,
-        };
-        let count = self.machines.count;
-        if names.len() != usize::from(count) {
-            return Err(invalid(
-                "machines.names".to_owned(),
-                format!("a list of {} names", names.len()),
-                format!(
-                    "give exactly one name per machine (machines.count is {count}), \
-                     or leave it out to generate them"
-                ),
-            ));
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            if name.is_empty() || name.len() > MAX_NAME_LEN {
-                return Err(invalid(
-                    format!("machines.names[{i}]"),
-                    fmt_str(name),
-                    format!("a name is 1 to {MAX_NAME_LEN} bytes long"),
-                ));
-            }
-            if let Some(first) = seen.insert(name, i) {
-                return Err(invalid(
-                    format!("machines.names[{i}]"),
-                    fmt_str(name),
-                    format!("names must be distinct, and machines.names[{first}] is the same"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The name of each machine in id order: the `names` list, or `{host}:{8001 + i}` for
     /// machine `i` (from 0) when it is absent.
     pub fn machine_names(&self) -> Vec<String> {
         match &self.machines.names {
@@ -506,29 +346,8 @@ impl Config {
     }
 }
 
-/// A number as a student would write it; huge magnitudes in exponent form rather than 300 digits.
-fn fmt_num(value: f64) -> String {
-    if value.is_finite() && value.abs() >= 1e15 {
-        format!("{value:e}")
-    } else {
-        value.to_string()
-    }
-}
-
-/// A string in quotes, cut short (with its length in bytes) when it is too long to read.
-fn fmt_str(text: &str) -> String {
-    const SHOWN: usize = 40;
-    if text.len() <= SHOWN {
-        return format!("{text:?}");
-    }
-    let mut end = SHOWN;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{:?}... ({} bytes)", &text[..end], text.len())
-}
-
 mod latency;
+mod validate;
 pub use latency::Latency;
 
 #[cfg(test)]

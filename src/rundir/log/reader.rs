@@ -1,139 +1,18 @@
-//! The event log files: one CSV file per machine, `machine-<id>.csv`, one row per event, flushed as
-//! it is written; and the reader that the checker and the analysis build on. docs/LOGS.md describes
-//! the format; [`crate::core::event`] defines the row.
-//!
-//! - [`LogWriter`] owns one file: it never overwrites an existing log, and writes each row with a
-//!   single `write` of the whole line, unbuffered, so a crash loses at most the event in progress.
-//! - [`read_log`] reads a log back strictly and answers with the rows or a [`LogError`] naming the
-//!   file, the line, the field, the bad value and what is allowed. The header is line 1, so row `i`
-//!   (0-based) of its answer is line `i + 2` of the file: errors found later can cite that line.
-//! - Every log [`LogWriter`] writes, [`read_log`] reads back to the same records.
+//! The reading side of the event logs: [`read_log`] and [`read_log_whole_lines`] check a log
+//! strictly, field by field, and [`LogError`] says what is wrong and where.
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder, Terminator};
 
-use crate::core::event::{
-    COLUMNS, EventKind, HEADER, MAX_ID, MIN_ID, NAMES, Record, format_record, presence,
-};
+use super::{log_file_name, machine_of_file_name};
+
+use crate::core::event::{COLUMNS, EventKind, HEADER, MAX_ID, MIN_ID, NAMES, Record, presence};
 use crate::core::wire::MAX_CLOCK;
 
-/// The name of machine `machine`'s log: `machine-<id>.csv`.
-pub fn log_file_name(machine: u16) -> String {
-    format!("machine-{machine}.csv")
-}
-
-/// The path of machine `machine`'s log in `dir`.
-pub fn log_path(dir: &Path, machine: u16) -> PathBuf {
-    dir.join(log_file_name(machine))
-}
-
-/// The machine a file name such as `machine-2.csv` belongs to; `None` for any other name (only the
-/// exact form [`log_file_name`] writes counts, so `machine-02.csv` is not machine 2's).
-pub fn machine_of_file_name(name: &str) -> Option<u16> {
-    let digits = name.strip_prefix("machine-")?.strip_suffix(".csv")?;
-    let id: u16 = digits.parse().ok()?;
-    (log_file_name(id) == name && (MIN_ID..=MAX_ID).contains(&id)).then_some(id)
-}
-
-/// An io::Error that says which file it happened to.
-fn with_path(path: &Path, what: &str, err: io::Error) -> io::Error {
-    io::Error::new(err.kind(), format!("{}: {what}: {err}", path.display()))
-}
-
-/// Writes one machine's log. Every row goes to the file in one `write_all` of the whole line, with no
-/// buffer in between, so a crash of the process loses at most the event in progress and leaves no
-/// half line behind (only a write that fails partway, on a full disk say, can). The rows are then
-/// in the OS, not necessarily on disk: there is no fsync.
-#[derive(Debug)]
-pub struct LogWriter {
-    file: File,
-    path: PathBuf,
-    machine: u16,
-    line: String,
-    rows: u64,
-}
-
-impl LogWriter {
-    /// Creates `dir/machine-<id>.csv` (the directory must exist) and writes the header line. Fails,
-    /// naming the path, if the file already exists: a log is never overwritten. `machine` must be a
-    /// machine id, 1 to 65534.
-    pub fn create(dir: &Path, machine: u16) -> io::Result<LogWriter> {
-        let path = log_path(dir, machine);
-        if !(MIN_ID..=MAX_ID).contains(&machine) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{}: machine id {machine}: ids run from {MIN_ID} to {MAX_ID}",
-                    path.display()
-                ),
-            ));
-        }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| with_path(&path, "cannot create the event log", e))?;
-        file.write_all(format!("{HEADER}\n").as_bytes())
-            .map_err(|e| with_path(&path, "cannot write the header", e))?;
-        Ok(LogWriter {
-            file,
-            path,
-            machine,
-            line: String::with_capacity(128),
-            rows: 0,
-        })
-    }
-
-    /// Writes one row with a single `write_all` of the whole line. Refuses, writing nothing, a
-    /// record [`read_log`] would refuse: one of another machine, one whose optional fields do not
-    /// match its event (see [`Record::fields_match_event`]), a peer that is not a machine id or a
-    /// `msg_clock` above [`MAX_CLOCK`].
-    pub fn append(&mut self, rec: &Record) -> io::Result<()> {
-        let readable = rec.machine == self.machine
-            && rec.fields_match_event()
-            && rec.peer.is_none_or(|p| (MIN_ID..=MAX_ID).contains(&p))
-            && rec.msg_clock <= Some(MAX_CLOCK);
-        if !readable {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{}: refusing to log {rec:?}: every row is machine {}'s, with peer, msg_clock \
-                     and seq as its event requires (docs/LOGS.md)",
-                    self.path.display(),
-                    self.machine
-                ),
-            ));
-        }
-        self.line.clear();
-        format_record(rec, &mut self.line);
-        self.file
-            .write_all(self.line.as_bytes())
-            .map_err(|e| with_path(&self.path, "cannot write a row", e))?;
-        self.rows += 1;
-        Ok(())
-    }
-
-    /// The file being written.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The machine whose log this is.
-    pub fn machine(&self) -> u16 {
-        self.machine
-    }
-
-    /// How many rows have been written, not counting the header.
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
-}
-
-/// Why a log could not be read. Every variant but `Io` names a line of the file (1-based; the header
 /// is line 1 and row i of [`read_log`]'s answer is line i + 2).
 #[derive(Debug)]
 pub enum LogError {
@@ -589,20 +468,4 @@ fn check_row(
     }
     *first = Some(rec.machine);
     Ok(rec)
-}
-
-#[cfg(test)]
-mod tests;
-
-/// Writes a whole log at once: `text` must be the header line and the rows, as [`format_record`]
-/// makes them. Like [`LogWriter::create`], it never overwrites an existing file. The simulator uses
-/// it: a simulated trial has no crash to survive, so one write beats one per row.
-pub fn write_whole_log(path: &Path, text: &str) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| with_path(path, "cannot create the event log", e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| with_path(path, "cannot write the event log", e))
 }

@@ -1,0 +1,183 @@
+//! The computations behind the figures: one machine's figures from its rows (jumps, queues,
+//! latency, waits), and the drift series of a trial, which needs every machine.
+
+use std::collections::BTreeMap;
+
+use super::stats::{Distribution, least_squares_slope};
+use super::{
+    DRIFT_STEP_US, DriftSeries, Jump, LARGEST_JUMPS, MachineAnalysis, MachineInput, QueueFigures,
+    TrialInput,
+};
+use crate::core::event::EventKind;
+
+/// Seconds from `start_us` to `t_us` (negative before the start).
+fn seconds_since(start_us: u64, t_us: u64) -> f64 {
+    (i128::from(t_us) - i128::from(start_us)) as f64 / 1e6
+}
+
+/// The time of a message: `(sender, seq)` to the sender's system time of its send or broadcast.
+type SendTimes = BTreeMap<(u16, u32), u64>;
+
+pub(super) fn send_times(trial: &TrialInput) -> SendTimes {
+    let mut sends = BTreeMap::new();
+    for m in &trial.machines {
+        for r in &m.records {
+            if let (EventKind::Send | EventKind::Broadcast, Some(seq)) = (r.event, r.seq) {
+                sends.entry((m.id, seq)).or_insert(r.system_time_us);
+            }
+        }
+    }
+    sends
+}
+
+/// One machine's figures, all but drift (which needs every machine).
+pub(super) fn analyze_machine(
+    start_us: u64,
+    m: &MachineInput,
+    sends: &SendTimes,
+) -> MachineAnalysis {
+    let rows = &m.records;
+    let mut by_kind = [0u64; 4];
+    for r in rows {
+        by_kind[EventKind::ALL
+            .iter()
+            .position(|&k| k == r.event)
+            .unwrap_or(0)] += 1;
+    }
+    let span = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) if b.system_time_us > a.system_time_us => {
+            Some(((b.system_time_us - a.system_time_us) as f64 / 1e6, a, b))
+        }
+        _ => None,
+    };
+    // Jumps: each row's clock minus the previous row's, from 0 before the first row.
+    let mut previous = 0u64;
+    let mut jumps = Vec::with_capacity(rows.len());
+    let mut jump_histogram = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let size = r.logical_clock.saturating_sub(previous);
+        previous = r.logical_clock;
+        *jump_histogram.entry(size).or_insert(0u64) += 1;
+        jumps.push(Jump {
+            size,
+            time_s: seconds_since(start_us, r.system_time_us),
+            line: i as u64 + 2,
+        });
+    }
+    let sizes: Vec<f64> = jumps.iter().map(|j| j.size as f64).collect();
+    // Stable sort: among equal sizes the earlier row stays first.
+    let mut largest = jumps;
+    largest.sort_by_key(|j| std::cmp::Reverse(j.size));
+    largest.truncate(LARGEST_JUMPS);
+
+    let queue = (!rows.is_empty()).then(|| {
+        // Microseconds from the first row, so the sums stay small and exact.
+        let t0 = rows.first().map_or(0, |r| r.system_time_us);
+        let points: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|r| {
+                let dt = i64::try_from(r.system_time_us.saturating_sub(t0)).unwrap_or(i64::MAX);
+                (dt, i64::from(r.queue_len))
+            })
+            .collect();
+        QueueFigures {
+            max: rows.iter().map(|r| r.queue_len).max().unwrap_or(0),
+            mean: rows.iter().map(|r| f64::from(r.queue_len)).sum::<f64>() / rows.len() as f64,
+            last: rows.last().map_or(0, |r| r.queue_len),
+            growth_per_min: least_squares_slope(&points, 60_000_000),
+        }
+    });
+
+    let (latency, waits, unmatched) = latencies(m, sends);
+    MachineAnalysis {
+        id: m.id,
+        name: m.name.clone(),
+        rate: m.rate,
+        problems: m.problems.clone(),
+        events: rows.len() as u64,
+        by_kind,
+        tick_rate: span.map(|(s, _, _)| (rows.len() - 1) as f64 / s),
+        final_clock: rows.last().map_or(0, |r| r.logical_clock),
+        clock_per_s: span
+            .map(|(s, a, b)| b.logical_clock.saturating_sub(a.logical_clock) as f64 / s),
+        jumps: Distribution::of(&sizes),
+        jump_histogram,
+        largest_jumps: largest,
+        queue,
+        drift: None,
+        latency_ms: Distribution::of(&latency),
+        wait_ticks: Distribution::of(&waits),
+        unmatched_receives: unmatched,
+    }
+}
+
+/// For each receive of `m` whose send is known: its latency in milliseconds and the number of `m`'s
+/// rows strictly after the send's time and before the receive. Also how many receives had no send.
+pub(super) fn latencies(m: &MachineInput, sends: &SendTimes) -> (Vec<f64>, Vec<f64>, u64) {
+    let rows = &m.records;
+    let (mut latency, mut waits, mut unmatched) = (Vec::new(), Vec::new(), 0);
+    for (i, r) in rows.iter().enumerate() {
+        let (EventKind::Receive, Some(peer), Some(seq)) = (r.event, r.peer, r.seq) else {
+            continue;
+        };
+        let Some(&sent) = sends.get(&(peer, seq)) else {
+            unmatched += 1;
+            continue;
+        };
+        latency.push((i128::from(r.system_time_us) - i128::from(sent)) as f64 / 1000.0);
+        let not_after = rows[..i].partition_point(|x| x.system_time_us <= sent);
+        waits.push((i - not_after) as f64);
+    }
+    (latency, waits, unmatched)
+}
+
+/// Samples every machine's clock each [`DRIFT_STEP_US`] from the latest first row to the earliest
+/// last row (machines without rows take no part).
+pub(super) fn drift_series(trial: &TrialInput) -> DriftSeries {
+    let present: Vec<&MachineInput> = trial
+        .machines
+        .iter()
+        .filter(|m| !m.records.is_empty())
+        .collect();
+    let first = present
+        .iter()
+        .filter_map(|m| m.records.first())
+        .map(|r| r.system_time_us)
+        .max();
+    let last = present
+        .iter()
+        .filter_map(|m| m.records.last())
+        .map(|r| r.system_time_us)
+        .min();
+    let mut series = DriftSeries {
+        drift: vec![Vec::new(); trial.machines.len()],
+        ..DriftSeries::default()
+    };
+    let (Some(first), Some(last)) = (first, last) else {
+        return series;
+    };
+    let mut cursor = vec![0usize; trial.machines.len()];
+    let mut t = first;
+    while t <= last {
+        // Each present machine's clock at t: that of its last row at or before t.
+        let mut clocks: Vec<Option<u64>> = Vec::with_capacity(trial.machines.len());
+        for (k, m) in trial.machines.iter().enumerate() {
+            let rows = &m.records;
+            while cursor[k] < rows.len() && rows[cursor[k]].system_time_us <= t {
+                cursor[k] += 1;
+            }
+            clocks.push(cursor[k].checked_sub(1).map(|i| rows[i].logical_clock));
+        }
+        let top = clocks.iter().flatten().copied().max().unwrap_or(0);
+        let bottom = clocks.iter().flatten().copied().min().unwrap_or(0);
+        for (k, c) in clocks.iter().enumerate() {
+            if let Some(c) = c {
+                series.drift[k].push(-((top - c) as i64));
+            }
+        }
+        series.spread.push(top - bottom);
+        series.times_s.push(seconds_since(trial.start_us, t));
+        t += DRIFT_STEP_US;
+    }
+    series
+}

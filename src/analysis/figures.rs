@@ -1,0 +1,154 @@
+//! The names of every figure, in the order every output lists them, and each result's values in
+//! that order ([`MachineAnalysis::figures`], [`TrialAnalysis::figures`]).
+
+use super::stats::Summary;
+use super::{MachineAnalysis, TrialAnalysis};
+
+/// Named figures, in a fixed order; `None` where a figure is undefined.
+pub type Figures = Vec<(&'static str, Option<f64>)>;
+/// Named figures summarized across trials, in a fixed order.
+pub type Summaries = Vec<(&'static str, Option<Summary>)>;
+
+/// The names of the per-machine figures, in the order every output lists them.
+pub const MACHINE_FIGURES: [&str; 33] = [
+    "rate",
+    "tick_rate",
+    "events",
+    "receive",
+    "send",
+    "broadcast",
+    "internal",
+    "receive_share",
+    "send_share",
+    "broadcast_share",
+    "internal_share",
+    "final_clock",
+    "clock_per_s",
+    "jump_max",
+    "jump_mean",
+    "jump_p50",
+    "jump_p95",
+    "jump_p99",
+    "queue_max",
+    "queue_mean",
+    "queue_final",
+    "queue_growth_per_min",
+    "drift_max",
+    "drift_mean",
+    "drift_final",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_max",
+    "wait_ticks_p50",
+    "wait_ticks_p95",
+    "wait_ticks_max",
+    "unmatched_receives",
+    "complete",
+];
+
+/// The names of the per-trial figures, in the order every output lists them.
+pub const TRIAL_FIGURES: [&str; 20] = [
+    "machines",
+    "events",
+    "final_clock_max",
+    "jump_max",
+    "jump_mean",
+    "jump_p95",
+    "jump_p99",
+    "queue_max",
+    "queue_growth_max_per_min",
+    "spread_max",
+    "spread_mean",
+    "spread_final",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_max",
+    "wait_ticks_p50",
+    "wait_ticks_p95",
+    "wait_ticks_max",
+    "unmatched_receives",
+    "complete",
+];
+
+fn flag(b: bool) -> Option<f64> {
+    Some(if b { 1.0 } else { 0.0 })
+}
+
+impl MachineAnalysis {
+    /// The value of each of [`MACHINE_FIGURES`], in that order; `None` where undefined.
+    pub fn figures(&self) -> Figures {
+        let share =
+            |k: usize| (self.events > 0).then(|| self.by_kind[k] as f64 / self.events as f64);
+        let q = self.queue;
+        let d = self.drift;
+        let values = [
+            self.rate,
+            self.tick_rate,
+            Some(self.events as f64),
+            Some(self.by_kind[0] as f64),
+            Some(self.by_kind[1] as f64),
+            Some(self.by_kind[2] as f64),
+            Some(self.by_kind[3] as f64),
+            share(0),
+            share(1),
+            share(2),
+            share(3),
+            Some(self.final_clock as f64),
+            self.clock_per_s,
+            self.jumps.map(|j| j.max),
+            self.jumps.map(|j| j.mean),
+            self.jumps.map(|j| j.p50),
+            self.jumps.map(|j| j.p95),
+            self.jumps.map(|j| j.p99),
+            q.map(|q| f64::from(q.max)),
+            q.map(|q| q.mean),
+            q.map(|q| f64::from(q.last)),
+            q.and_then(|q| q.growth_per_min),
+            d.map(|d| d.max as f64),
+            d.map(|d| d.mean),
+            d.map(|d| d.last as f64),
+            self.latency_ms.map(|l| l.p50),
+            self.latency_ms.map(|l| l.p95),
+            self.latency_ms.map(|l| l.max),
+            self.wait_ticks.map(|w| w.p50),
+            self.wait_ticks.map(|w| w.p95),
+            self.wait_ticks.map(|w| w.max),
+            Some(self.unmatched_receives as f64),
+            flag(self.problems.is_empty()),
+        ];
+        MACHINE_FIGURES.into_iter().zip(values).collect()
+    }
+}
+
+impl TrialAnalysis {
+    /// The value of each of [`TRIAL_FIGURES`], in that order; `None` where undefined.
+    pub fn figures(&self) -> Figures {
+        let ms = &self.machines;
+        let max_of =
+            |f: &dyn Fn(&MachineAnalysis) -> Option<f64>| ms.iter().filter_map(f).reduce(f64::max);
+        let s = self.spread;
+        let values = [
+            Some(ms.len() as f64),
+            Some(ms.iter().map(|m| m.events).sum::<u64>() as f64),
+            max_of(&|m| Some(m.final_clock as f64)),
+            self.jumps.map(|j| j.max),
+            self.jumps.map(|j| j.mean),
+            self.jumps.map(|j| j.p95),
+            self.jumps.map(|j| j.p99),
+            max_of(&|m| m.queue.map(|q| f64::from(q.max))),
+            max_of(&|m| m.queue.and_then(|q| q.growth_per_min)),
+            s.map(|s| s.max as f64),
+            s.map(|s| s.mean),
+            s.map(|s| s.last as f64),
+            self.latency_ms.map(|l| l.p50),
+            self.latency_ms.map(|l| l.p95),
+            self.latency_ms.map(|l| l.max),
+            self.wait_ticks.map(|w| w.p50),
+            self.wait_ticks.map(|w| w.p95),
+            self.wait_ticks.map(|w| w.max),
+            Some(ms.iter().map(|m| m.unmatched_receives).sum::<u64>() as f64),
+            flag(self.complete()),
+        ];
+        TRIAL_FIGURES.into_iter().zip(values).collect()
+    }
+}

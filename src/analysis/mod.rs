@@ -1,0 +1,334 @@
+//! The analysis of runs: from the rows of the machines' logs to the figures a lab notebook needs
+//! (jumps, drift, queues, latency), per machine, per trial and across the trials of a run.
+//!
+//! Everything here is pure: [`analyze_trial`] and [`analyze_run`] take loaded records and return
+//! figures, touching no file. [`load`] reads run directories into the inputs; `crate::report`
+//! prints and writes the results. docs/ANALYSIS.md defines every figure.
+//!
+//! This file holds the inputs, the results and the two entry points; `figures` names every figure
+//! and lists each result's values in that order; `compute` works out one machine's figures and the
+//! drift series of a trial.
+
+mod compute;
+mod figures;
+pub mod load;
+pub mod stats;
+
+use std::collections::BTreeMap;
+
+use crate::core::event::Record;
+// The tests name events; they import this module's items whole.
+#[cfg(test)]
+use crate::core::event::EventKind;
+use compute::{analyze_machine, drift_series, latencies, send_times};
+pub use figures::{Figures, MACHINE_FIGURES, Summaries, TRIAL_FIGURES};
+use stats::{Distribution, Summary};
+
+/// The interval between two drift sampling instants, in microseconds (100 ms).
+pub const DRIFT_STEP_US: u64 = 100_000;
+/// How many of a machine's largest jumps are listed.
+pub const LARGEST_JUMPS: usize = 5;
+
+/// One machine's log and what the run's files say about it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MachineInput {
+    /// Its id.
+    pub id: u16,
+    /// Its name, when a file records it.
+    pub name: Option<String>,
+    /// Its configured tick rate (ticks per second), when a file records it.
+    pub rate: Option<f64>,
+    /// Its log's rows, in file order.
+    pub records: Vec<Record>,
+    /// Why its data is incomplete (no summary, a truncated log), one sentence each; empty when
+    /// complete.
+    pub problems: Vec<String>,
+}
+
+/// One trial: its machines and what is known about it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrialInput {
+    /// Its number (1 for a run of one trial).
+    pub trial: u32,
+    /// Its directory, for display.
+    pub dir: String,
+    /// Its seed, when `run.yaml` records it.
+    pub seed: Option<u64>,
+    /// Its common start time in microseconds since the UNIX epoch; times are reported from it.
+    pub start_us: u64,
+    /// Its machines, by ascending id.
+    pub machines: Vec<MachineInput>,
+    /// Why the trial as a whole is incomplete (e.g. no `router.yaml`); empty when complete.
+    pub problems: Vec<String>,
+}
+
+/// A run: one or more trials, and how to name it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunInput {
+    /// The directory as given.
+    pub dir: String,
+    /// A short name: the directory's last component.
+    pub label: String,
+    /// The scenario in a few words (rates and action range), from `run.yaml`.
+    pub scenario: String,
+    /// The run's parameters, as names and values, for the report.
+    pub parameters: Vec<(String, String)>,
+    /// Its trials, in order.
+    pub trials: Vec<TrialInput>,
+}
+
+/// A clock jump: the rise of the clock at one event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Jump {
+    /// The rise.
+    pub size: u64,
+    /// When it happened, seconds since the trial's start.
+    pub time_s: f64,
+    /// The line of the log that shows it.
+    pub line: u64,
+}
+
+/// Queue length figures of one machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueueFigures {
+    /// The largest `queue_len` of any row.
+    pub max: u32,
+    /// The mean `queue_len` over the rows.
+    pub mean: f64,
+    /// The last row's `queue_len`.
+    pub last: u32,
+    /// The least-squares slope of `queue_len` against time, messages per minute.
+    pub growth_per_min: Option<f64>,
+}
+
+/// Drift figures, as magnitudes: how far behind the largest clock, in clock units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DriftFigures {
+    /// The largest distance behind over the sampling instants.
+    pub max: u64,
+    /// The mean distance behind.
+    pub mean: f64,
+    /// The distance behind at the last instant.
+    pub last: u64,
+}
+
+impl DriftFigures {
+    fn of(behind: &[u64]) -> Option<DriftFigures> {
+        Some(DriftFigures {
+            max: *behind.iter().max()?,
+            mean: behind.iter().sum::<u64>() as f64 / behind.len() as f64,
+            last: *behind.last()?,
+        })
+    }
+}
+
+/// Every figure of one machine in one trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineAnalysis {
+    /// Its id.
+    pub id: u16,
+    /// Its name, if known.
+    pub name: Option<String>,
+    /// Its configured rate, if known.
+    pub rate: Option<f64>,
+    /// Why its data is incomplete; empty when complete.
+    pub problems: Vec<String>,
+    /// Rows in its log.
+    pub events: u64,
+    /// Rows by kind, in the order of [`EventKind::ALL`](crate::core::event::EventKind::ALL).
+    pub by_kind: [u64; 4],
+    /// Measured ticks per second: (rows - 1) over the time from its first row to its last.
+    pub tick_rate: Option<f64>,
+    /// The last row's clock (0 without rows).
+    pub final_clock: u64,
+    /// Clock units per second: the rise from its first row to its last over the time between.
+    pub clock_per_s: Option<f64>,
+    /// The distribution of its jumps.
+    pub jumps: Option<Distribution>,
+    /// How many jumps of each size.
+    pub jump_histogram: BTreeMap<u64, u64>,
+    /// Its [`LARGEST_JUMPS`] largest jumps, largest first (earlier first among equals).
+    pub largest_jumps: Vec<Jump>,
+    /// Its queue figures; `None` without rows.
+    pub queue: Option<QueueFigures>,
+    /// Its drift figures; `None` when it has no sampling instant.
+    pub drift: Option<DriftFigures>,
+    /// Real-time latency of the messages it received, milliseconds.
+    pub latency_ms: Option<Distribution>,
+    /// Its own ticks between each message's send and its receive.
+    pub wait_ticks: Option<Distribution>,
+    /// Receives whose send is in no log.
+    pub unmatched_receives: u64,
+}
+
+/// The drift of every machine at every sampling instant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DriftSeries {
+    /// The instants, seconds since the trial's start.
+    pub times_s: Vec<f64>,
+    /// Per machine (in trial order) its clock minus the largest clock at each instant (0 or
+    /// less); empty for a machine without rows.
+    pub drift: Vec<Vec<i64>>,
+    /// The largest clock minus the smallest at each instant.
+    pub spread: Vec<u64>,
+}
+
+/// Every figure of one trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialAnalysis {
+    /// Its number.
+    pub trial: u32,
+    /// Its directory.
+    pub dir: String,
+    /// Its seed, if known.
+    pub seed: Option<u64>,
+    /// Its start, microseconds since the UNIX epoch.
+    pub start_us: u64,
+    /// Why the trial as a whole is incomplete.
+    pub problems: Vec<String>,
+    /// Its machines.
+    pub machines: Vec<MachineAnalysis>,
+    /// Drift at each sampling instant.
+    pub series: DriftSeries,
+    /// Spread (largest clock minus smallest) figures over the instants.
+    pub spread: Option<DriftFigures>,
+    /// Every jump of every machine.
+    pub jumps: Option<Distribution>,
+    /// Latency of every matched receive, milliseconds.
+    pub latency_ms: Option<Distribution>,
+    /// Waiting ticks of every matched receive.
+    pub wait_ticks: Option<Distribution>,
+}
+
+impl TrialAnalysis {
+    /// Whether neither the trial nor any machine has a problem.
+    pub fn complete(&self) -> bool {
+        self.problems.is_empty() && self.machines.iter().all(|m| m.problems.is_empty())
+    }
+
+    /// Every problem, the trial's first, then each machine's prefixed with its id.
+    pub fn all_problems(&self) -> Vec<String> {
+        let mut all = self.problems.clone();
+        for m in &self.machines {
+            all.extend(m.problems.iter().map(|p| format!("machine {}: {p}", m.id)));
+        }
+        all
+    }
+}
+
+/// A run's trials and their figures summarized across trials.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunAnalysis {
+    /// The directory as given.
+    pub dir: String,
+    /// Its short name.
+    pub label: String,
+    /// The scenario in a few words.
+    pub scenario: String,
+    /// The run's parameters.
+    pub parameters: Vec<(String, String)>,
+    /// Each trial's figures.
+    pub trials: Vec<TrialAnalysis>,
+    /// Per machine id, each of [`MACHINE_FIGURES`] summarized across the trials.
+    pub machines: Vec<(u16, Summaries)>,
+    /// Each of [`TRIAL_FIGURES`] summarized across the trials.
+    pub overall: Summaries,
+}
+
+impl RunAnalysis {
+    /// Every problem of every trial, each prefixed with its trial.
+    pub fn problems(&self) -> Vec<String> {
+        self.trials
+            .iter()
+            .flat_map(|t| {
+                t.all_problems()
+                    .into_iter()
+                    .map(move |p| format!("trial {}: {p}", t.trial))
+            })
+            .collect()
+    }
+}
+/// Every figure of one trial.
+pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
+    let sends = send_times(trial);
+    let mut machines: Vec<MachineAnalysis> = trial
+        .machines
+        .iter()
+        .map(|m| analyze_machine(trial.start_us, m, &sends))
+        .collect();
+    let series = drift_series(trial);
+    for (m, drift) in machines.iter_mut().zip(&series.drift) {
+        let behind: Vec<u64> = drift.iter().map(|d| d.unsigned_abs()).collect();
+        m.drift = DriftFigures::of(&behind);
+    }
+    let mut all_jumps = Vec::new();
+    let mut all_latency = Vec::new();
+    let mut all_waits = Vec::new();
+    for m in &trial.machines {
+        let mut previous = 0u64;
+        for r in &m.records {
+            all_jumps.push(r.logical_clock.saturating_sub(previous) as f64);
+            previous = r.logical_clock;
+        }
+        let (latency, waits, _) = latencies(m, &sends);
+        all_latency.extend(latency);
+        all_waits.extend(waits);
+    }
+    TrialAnalysis {
+        trial: trial.trial,
+        dir: trial.dir.clone(),
+        seed: trial.seed,
+        start_us: trial.start_us,
+        problems: trial.problems.clone(),
+        machines,
+        spread: DriftFigures::of(&series.spread),
+        series,
+        jumps: Distribution::of(&all_jumps),
+        latency_ms: Distribution::of(&all_latency),
+        wait_ticks: Distribution::of(&all_waits),
+    }
+}
+
+/// Every trial of a run, and each figure summarized across its trials (per machine id, and for
+/// the trial figures). A figure a trial leaves undefined does not count for that trial.
+pub fn analyze_run(run: &RunInput) -> RunAnalysis {
+    let trials: Vec<TrialAnalysis> = run.trials.iter().map(analyze_trial).collect();
+    let mut by_machine: BTreeMap<u16, Vec<Figures>> = BTreeMap::new();
+    for t in &trials {
+        for m in &t.machines {
+            by_machine.entry(m.id).or_default().push(m.figures());
+        }
+    }
+    let machines = by_machine
+        .into_iter()
+        .map(|(id, rows)| (id, summarize(&MACHINE_FIGURES, &rows)))
+        .collect();
+    let rows: Vec<_> = trials.iter().map(TrialAnalysis::figures).collect();
+    RunAnalysis {
+        dir: run.dir.clone(),
+        label: run.label.clone(),
+        scenario: run.scenario.clone(),
+        parameters: run.parameters.clone(),
+        overall: summarize(&TRIAL_FIGURES, &rows),
+        machines,
+        trials,
+    }
+}
+
+/// Each named figure summarized over `rows` (one figure list per trial, in `names` order).
+fn summarize(names: &[&'static str], rows: &[Figures]) -> Summaries {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, &name)| {
+            let values: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.get(i).and_then(|f| f.1))
+                .collect();
+            (name, Summary::of(&values))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
