@@ -1,5 +1,5 @@
 //! Every seed of a run derives from one master seed, so one number replays a whole run. Each use of
-//! randomness draws from its own [`Stream`], and [`derive`] turns a seed and a stream into the
+//! randomness draws from its own [`Stream`], and [`derive()`] turns a seed and a stream into the
 //! stream's seed (SplitMix64: distinct streams give unrelated seeds).
 //!
 //! The streams, from the master seed of a run:
@@ -52,7 +52,7 @@ pub fn derive(seed: u64, stream: Stream) -> u64 {
 }
 
 /// Derives the seed of stream `index` from a master seed (SplitMix64 over `master` offset by the
-/// index): distinct indices give unrelated seeds. [`derive`] names the index by its [`Stream`].
+/// index): distinct indices give unrelated seeds. [`derive()`] names the index by its [`Stream`].
 pub fn derive_seed(master: u64, index: u64) -> u64 {
     let mut z = master
         .wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))

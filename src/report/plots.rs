@@ -279,7 +279,7 @@ pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
     )
 }
 
-/// The bins of a jump histogram: `(first size, last size, count)`, at most [`MAX_BINS`] of equal
+/// The bins of a jump histogram: `(first size, last size, count)`, at most `MAX_BINS` of equal
 /// width covering 1 to the largest jump.
 pub fn jump_bins(
     histogram: &std::collections::BTreeMap<u64, u64>,
