@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ConnId, Event, Fate, Options, Switchboard};
+use super::{ConnId, Event, Fate, Options, Report, Switchboard};
 use crate::core::route;
 use crate::core::wire::{self, Header, Kind, MAX_PAYLOAD_LEN, Parsed};
 
@@ -278,13 +278,12 @@ impl Harness {
             let Some(&dest) = self.ids.get(&i) else {
                 continue;
             };
-            for frame in peer
-                .frames
-                .iter()
-                .filter(|f| Kind::from_code(f[3]).is_some_and(Kind::is_data))
-            {
-                let source = u16::from_be_bytes([frame[4], frame[5]]);
-                *got.entry((source, dest)).or_default() += 1;
+            for frame in &peer.frames {
+                if let Ok(Parsed::Complete { frame, .. }) = wire::parse(frame) {
+                    if frame.kind().is_data() {
+                        *got.entry((frame.source(), dest)).or_default() += 1;
+                    }
+                }
             }
         }
         for source in 1..=n {
@@ -371,10 +370,12 @@ fn frame(pick: u8, arg: u8, id: Option<u16>, machines: u16) -> Vec<u8> {
 /// route names, that input on one connection never changes another's fate, that delivered counts
 /// are what the peers got, and at the end that every pair's books balance.
 ///
+/// Returns what the switchboard reported at the end, so tests can see what a seed exercised.
+///
 /// # Panics
 ///
 /// With a message naming the broken promise, if the switchboard breaks one.
-pub fn check_switchboard_properties(data: &[u8]) {
+pub fn check_switchboard_properties(data: &[u8]) -> Report {
     let mut input = Input(data);
     let machines = 2 + u16::from(input.byte().unwrap_or(0) % 3);
     let max_payload = match input.byte().unwrap_or(0) {
@@ -445,4 +446,5 @@ pub fn check_switchboard_properties(data: &[u8]) {
     h.flush();
     h.round();
     h.finish();
+    h.sb.report()
 }
