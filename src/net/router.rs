@@ -376,7 +376,10 @@ impl Router {
                         names,
                     });
                 }
-                Event::Refused { conn, reason } => warn!("closing {}: {reason}", peer(conn)),
+                Event::Refused { conn, name, reason } => {
+                    let name = name.as_deref().unwrap_or("-");
+                    warn!("closing {} ({name}): {reason}", peer(conn));
+                }
                 Event::Stopping => notify(Notice::Stopping),
                 Event::StopNow => {}
                 Event::Closed(closed) => match closed.id {

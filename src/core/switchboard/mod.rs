@@ -93,6 +93,8 @@ pub enum Event {
     Refused {
         /// The connection.
         conn: ConnId,
+        /// The name it registered, if any.
+        name: Option<String>,
         /// The reason sent.
         reason: String,
     },

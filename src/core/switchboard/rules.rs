@@ -212,9 +212,14 @@ impl Switchboard {
         conn.inbuf.clear();
         conn.enqueue(Bytes::from(wire::error(&reason, now_ns)), None);
         conn.begin_close(reason.clone(), now_ns);
+        let name = conn.name.clone();
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
-        self.events.push_back(Event::Refused { conn: key, reason });
+        self.events.push_back(Event::Refused {
+            conn: key,
+            name,
+            reason,
+        });
     }
 
     /// Forgets a connection and records it; its machine, if any, has departed. Returns the
