@@ -298,7 +298,7 @@ impl Router {
                         .handle_read(conn, &self.scratch[..n], self.clock.now_ns());
                 }
                 ReadOutcome::Eof => {
-                    if let Fate::Close(_) = self.sb.handle_eof(conn, self.clock.now_ns()) {
+                    if let Fate::Close(_) = self.sb.handle_eof(conn) {
                         self.drop_socket(key);
                     }
                     return;

@@ -98,7 +98,7 @@ impl Harness {
         if !self.open(conn) {
             return;
         }
-        let fate = self.sb.handle_eof(conn, self.now);
+        let fate = self.sb.handle_eof(conn);
         self.apply(conn, fate);
     }
 

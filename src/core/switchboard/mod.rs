@@ -221,8 +221,7 @@ impl Switchboard {
 
     /// The peer closed its side of `conn`. A closing connection with frames still to write keeps
     /// them written first; any other connection is closed now.
-    pub fn handle_eof(&mut self, conn: ConnId, now_ns: u64) -> Fate {
-        let _ = now_ns;
+    pub fn handle_eof(&mut self, conn: ConnId) -> Fate {
         let Some(c) = self.conn_mut(conn) else {
             return Fate::Close("it was closed already".into());
         };
