@@ -82,6 +82,7 @@ impl Harness {
                 .collect()
         };
         let before = others(&self.sb);
+        let (sent_before, arrived_before) = (self.sent(), self.peers[conn.0].arrived.len());
         self.sb.handle_read(conn, bytes, self.now);
         assert_eq!(
             before,
@@ -90,7 +91,46 @@ impl Harness {
         );
         self.peers[conn.0].sent.extend_from_slice(bytes);
         self.parse_sent(conn);
+        self.check_routed(conn, &sent_before, arrived_before);
         self.drain_events();
+    }
+
+    /// Frames routed so far, for every ordered pair, by `(source - 1) * n + dest - 1`.
+    fn sent(&self) -> Vec<u64> {
+        let n = self.sb.options().machines;
+        let pairs = (1..=n).flat_map(|s| (1..=n).map(move |d| (s, d)));
+        pairs
+            .map(|(s, d)| self.sb.pairs().books(s, d).sent)
+            .collect()
+    }
+
+    /// What one input routed is what the route names for the data frames that completed in it,
+    /// up to the first one refused: taken in order, each frame from this machine counts once for
+    /// every machine its route names and for no other.
+    fn check_routed(&self, conn: ConnId, before: &[u64], arrived_before: usize) {
+        let n = usize::from(self.sb.options().machines);
+        let routed: Vec<u64> = self.sent().iter().zip(before).map(|(a, b)| a - b).collect();
+        let mut sum = vec![0u64; n * n];
+        let mut prefixes = vec![sum.clone()];
+        let id = self.sb.machine_id(conn);
+        for bytes in &self.peers[conn.0].arrived[arrived_before..] {
+            let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
+                break;
+            };
+            let (kind, source, dest) = (frame.kind(), frame.source(), frame.dest());
+            let targets = route::targets(kind, source, dest, n as u16);
+            let (Some(targets), true) = (targets, id == Some(source)) else {
+                break;
+            };
+            for target in targets.iter(n as u16) {
+                sum[(usize::from(source) - 1) * n + usize::from(target) - 1] += 1;
+            }
+            prefixes.push(sum.clone());
+        }
+        assert!(
+            prefixes.contains(&routed),
+            "an input routed {routed:?}, not the route of a prefix of its frames {prefixes:?}"
+        );
     }
 
     /// The peer shuts its side.
@@ -367,7 +407,7 @@ fn frame(pick: u8, arg: u8, id: Option<u16>, machines: u16) -> Vec<u8> {
 /// (connections, bytes split anywhere, valid and invalid frames, ends of stream, partial writes,
 /// time advancing, stops) and checks after every step that it does not panic, that a data frame
 /// is forwarded only if it arrived valid from a welcomed machine, byte for byte, to machines its
-/// route names, that input on one connection never changes another's fate, that delivered counts
+/// route names, that each input routes its accepted frames to exactly those machines, that input on one connection never changes another's fate, that delivered counts
 /// are what the peers got, and at the end that every pair's books balance.
 ///
 /// Returns what the switchboard reported at the end, so tests can see what a seed exercised.
