@@ -407,8 +407,9 @@ fn frame(pick: u8, arg: u8, id: Option<u16>, machines: u16) -> Vec<u8> {
 /// (connections, bytes split anywhere, valid and invalid frames, ends of stream, partial writes,
 /// time advancing, stops) and checks after every step that it does not panic, that a data frame
 /// is forwarded only if it arrived valid from a welcomed machine, byte for byte, to machines its
-/// route names, that each input routes its accepted frames to exactly those machines, that input on one connection never changes another's fate, that delivered counts
-/// are what the peers got, and at the end that every pair's books balance.
+/// route names, that each input routes its accepted frames to exactly those machines, that input
+/// on one connection never changes another's fate, that delivered counts are what the peers got,
+/// and at the end that every pair's books balance.
 ///
 /// Returns what the switchboard reported at the end, so tests can see what a seed exercised.
 ///
