@@ -35,11 +35,22 @@ pub struct PairTable {
     counts: Vec<Books>,
 }
 
-/// One pair's books.
+/// One pair's books: every frame routed is, in the end, delivered or undeliverable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Books {
-    delivered: u64,
-    undeliverable: u64,
+pub struct Books {
+    /// Frames routed from the source to the destination.
+    pub sent: u64,
+    /// Frames written in full to the destination's connection.
+    pub delivered: u64,
+    /// Frames the destination will never get.
+    pub undeliverable: u64,
+}
+
+impl Books {
+    /// Whether every frame routed is accounted for: `sent = delivered + undeliverable`.
+    pub fn balance(&self) -> bool {
+        self.sent == self.delivered + self.undeliverable
+    }
 }
 
 impl PairTable {
@@ -52,19 +63,30 @@ impl PairTable {
         }
     }
 
-    fn books(&mut self, source: u16, dest: u16) -> &mut Books {
+    fn books_mut(&mut self, source: u16, dest: u16) -> &mut Books {
         let index = (usize::from(source) - 1) * self.machines + usize::from(dest) - 1;
         &mut self.counts[index]
     }
 
+    /// The books of `(source, dest)`; both ids are in `1..=machines`.
+    pub fn books(&self, source: u16, dest: u16) -> Books {
+        let index = (usize::from(source) - 1) * self.machines + usize::from(dest) - 1;
+        self.counts[index]
+    }
+
+    /// Counts one frame from `source` routed to `dest`.
+    pub fn routed(&mut self, source: u16, dest: u16) {
+        self.books_mut(source, dest).sent += 1;
+    }
+
     /// Counts one frame from `source` written in full to `dest`.
     pub fn delivered(&mut self, source: u16, dest: u16) {
-        self.books(source, dest).delivered += 1;
+        self.books_mut(source, dest).delivered += 1;
     }
 
     /// Counts one frame from `source` that `dest` will never get.
     pub fn undeliverable(&mut self, source: u16, dest: u16) {
-        self.books(source, dest).undeliverable += 1;
+        self.books_mut(source, dest).undeliverable += 1;
     }
 
     /// Every pair that exchanged data, by source then destination.

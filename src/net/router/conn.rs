@@ -1,116 +1,112 @@
-//! One connection of the router: its state, read buffer and outbox, and the vectored writes that
-//! drain the outbox.
+//! One connection's socket as the router drives it: reads until `WouldBlock`, vectored writes of
+//! what the switchboard has queued, interest computed from state, and the two-phase close.
 
-use std::collections::VecDeque;
-use std::io::{self, IoSlice, Write};
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr};
 
-use bytes::{Buf, Bytes, BytesMut};
-use mio::Interest;
 use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use crate::core::switchboard::{ConnId, Switchboard};
 
 /// Most slices handed to one vectored write (Linux's IOV_MAX): each small frame is a slice, so a
 /// backlog of them goes out in few system calls.
 const MAX_IOVECS: usize = 1024;
+/// The most a closing connection's unread input is drained before its socket is dropped.
+const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum State {
-    /// Connected, no HELLO yet.
-    New,
-    /// Said HELLO; waiting for the others.
-    Registered(String),
-    /// Welcomed as machine `id`.
-    Machine { id: u16, name: String },
+/// What one read call brought.
+pub(super) enum ReadOutcome {
+    /// Bytes, in the scratch buffer's first `n`.
+    Bytes(usize),
+    /// The peer closed its side.
+    Eof,
+    /// Nothing more for now.
+    WouldBlock,
+    /// The read failed.
+    Failed(io::Error),
 }
 
-/// A frame waiting in an outbox, with the machine it came from if it is a data frame.
-pub(super) struct Outgoing {
-    pub(super) bytes: Bytes,
-    pub(super) source: Option<u16>,
-}
-
-pub(super) struct Conn {
+/// A connection's socket.
+pub(super) struct Socket {
     pub(super) stream: TcpStream,
     pub(super) peer: SocketAddr,
-    pub(super) state: State,
-    pub(super) inbuf: BytesMut,
-    pub(super) outbox: VecDeque<Outgoing>,
-    pub(super) outbox_bytes: usize,
-    /// Since when the read buffer has held a partial frame with no frame completed.
-    pub(super) partial_since: Option<Instant>,
-    /// The machine said BYE.
-    pub(super) said_bye: bool,
-    /// Set when the connection is to be closed once its outbox is written (ERROR, BYE, stop):
-    /// the reason and since when. Nothing more is taken from it.
-    pub(super) closing: Option<(String, Instant)>,
-    /// Our write side is shut: the peer has everything and has been sent FIN.
-    pub(super) write_shut: bool,
-    /// The peer has shut its write side while we still had frames for it: they are written, then
-    /// the connection closes.
-    pub(super) peer_shut: bool,
     /// The interest currently registered.
     pub(super) interest: Interest,
 }
 
-impl Conn {
-    pub(super) fn enqueue(&mut self, bytes: Bytes, source: Option<u16>) {
-        self.outbox_bytes += bytes.len();
-        self.outbox.push_back(Outgoing { bytes, source });
-    }
-
-    pub(super) fn id(&self) -> Option<u16> {
-        match self.state {
-            State::Machine { id, .. } => Some(id),
-            _ => None,
+impl Socket {
+    /// One read into `scratch`, retrying `Interrupted`.
+    pub(super) fn read(&mut self, scratch: &mut [u8]) -> ReadOutcome {
+        loop {
+            return match self.stream.read(scratch) {
+                Ok(0) => ReadOutcome::Eof,
+                Ok(n) => ReadOutcome::Bytes(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
+                Err(e) => ReadOutcome::Failed(e),
+            };
         }
     }
 
-    pub(super) fn name(&self) -> Option<&str> {
-        match &self.state {
-            State::Registered(name) | State::Machine { name, .. } => Some(name),
-            State::New => None,
-        }
-    }
-
-    /// Writes as much of the outbox as the socket takes, calling `written(source)` for each data
-    /// frame written in full.
-    pub(super) fn flush(&mut self, mut written: impl FnMut(u16)) -> io::Result<()> {
-        while !self.outbox.is_empty() {
+    /// Writes as much of `conn`'s outbox as the socket takes, telling the switchboard how many
+    /// bytes went (so it counts what was delivered).
+    pub(super) fn flush(&mut self, sb: &mut Switchboard, conn: ConnId) -> io::Result<()> {
+        while sb.wants_write(conn) {
             // One small allocation per system call; an array of IOV_MAX slices would be cleared
             // on every call, however few frames wait.
-            let slices: Vec<IoSlice<'_>> = self
-                .outbox
-                .iter()
-                .take(MAX_IOVECS)
-                .map(|out| IoSlice::new(&out.bytes))
-                .collect();
-            let mut n = match self.stream.write_vectored(&slices) {
+            let slices: Vec<IoSlice<'_>> =
+                sb.transmit(conn, MAX_IOVECS).map(IoSlice::new).collect();
+            let n = match self.stream.write_vectored(&slices) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            self.outbox_bytes -= n;
-            while n > 0 {
-                let Some(front) = self.outbox.front_mut() else {
-                    break;
-                };
-                if n < front.bytes.len() {
-                    front.bytes.advance(n);
-                    break;
-                }
-                n -= front.bytes.len();
-                if let Some(Outgoing {
-                    source: Some(source),
-                    ..
-                }) = self.outbox.pop_front()
-                {
-                    written(source);
-                }
-            }
+            drop(slices);
+            sb.handle_written(conn, n);
         }
         Ok(())
+    }
+
+    /// Registers the interest the state calls for: WRITABLE only while something waits.
+    pub(super) fn update_interest(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        wants_write: bool,
+    ) -> io::Result<()> {
+        let wanted = if wants_write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if wanted != self.interest {
+            registry.reregister(&mut self.stream, token, wanted)?;
+            self.interest = wanted;
+        }
+        Ok(())
+    }
+
+    /// First half of an orderly close: end-of-stream after everything written.
+    pub(super) fn shut_write(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    /// Deregisters and drops the socket. End-of-stream first, and take what the peer still had in
+    /// flight: a socket dropped with unread data would send a reset, which can destroy what the
+    /// peer has yet to read.
+    pub(super) fn close(mut self, registry: &Registry, scratch: &mut [u8]) {
+        let _ = registry.deregister(&mut self.stream);
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut drained = 0;
+        while drained < MAX_DRAIN_ON_CLOSE {
+            match self.stream.read(scratch) {
+                Ok(n) if n > 0 => drained += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                _ => break,
+            }
+        }
     }
 }
