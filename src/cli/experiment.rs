@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::analysis::stats;
 use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
 use crate::cli::common::{Failure, load_config};
 use crate::cli::run::{create_run_dir, utc_stamp};
@@ -83,18 +84,13 @@ impl TrialFigures {
     }
 }
 
-/// Mean and standard deviation (sample, n - 1) of some values.
+/// Mean and sample standard deviation ([`stats::mean`], [`stats::sample_std`]) as the tables print
+/// them: 0 where there is none (no values, or a single one for the deviation).
 fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (0.0, 0.0);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
+    (
+        stats::mean(values).unwrap_or(0.0),
+        stats::sample_std(values).unwrap_or(0.0),
+    )
 }
 
 /// The configuration with an experiment's shared overrides, and the master seed.

@@ -124,7 +124,7 @@ pub fn check_rate(rate: f64) -> Result<(), RateError> {
 }
 
 /// A data message waiting in a machine's queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Message {
     /// The sender's id.
     pub source: u16,

@@ -23,8 +23,8 @@ use crate::core::event::Record;
 use crate::core::machine::{ConfigError, Machine, MachineConfig, Message};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
-use crate::core::switchboard::{KindCount, PairCount};
-use crate::core::wire::HEADER_LEN;
+use crate::core::switchboard::{KindCount, PairTable};
+use crate::core::wire::{HEADER_LEN, Kind};
 use crate::rundir::records::ClientSummary;
 use crate::rundir::records::RouterStats;
 
@@ -66,16 +66,7 @@ enum Event {
     /// Machine index (id - 1) is due to tick.
     Tick(u16),
     /// A message joins the queue of machine index `dest`.
-    Deliver { dest: u16, message: MessageKey },
-}
-
-/// A message in the scheduler (ordered, so that ties in time break deterministically).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct MessageKey {
-    source: u16,
-    seq: u32,
-    clock: u64,
-    sent_ns: u64,
+    Deliver { dest: u16, message: Message },
 }
 
 /// Runs one trial, handing every log record to `sink` in the order each machine produced them.
@@ -113,8 +104,9 @@ pub fn simulate(
     for (index, m) in machines.iter().enumerate() {
         push(&mut heap, m.poll_timeout(), Event::Tick(index as u16));
     }
-    let mut frames: BTreeMap<String, KindCount> = BTreeMap::new();
-    let mut delivered = vec![0u64; usize::from(n) * usize::from(n)];
+    // The router's books, kept as it keeps them.
+    let mut kinds = [KindCount::default(); Kind::ALL.len()];
+    let mut pairs = PairTable::new(n);
     let mut events = 0u64;
     while let Some(Reverse((time, _, _, event))) = heap.pop() {
         if time > end_ns {
@@ -128,14 +120,8 @@ pub fn simulate(
         match event {
             Event::Deliver { dest, message } => {
                 let m = &mut machines[usize::from(dest)];
-                m.handle_message(Message {
-                    source: message.source,
-                    seq: message.seq,
-                    clock: message.clock,
-                    sent_ns: message.sent_ns,
-                });
-                delivered
-                    [(usize::from(message.source) - 1) * usize::from(n) + usize::from(dest)] += 1;
+                m.handle_message(message);
+                pairs.delivered(message.source, dest + 1);
             }
             Event::Tick(index) => {
                 let m = &mut machines[usize::from(index)];
@@ -144,19 +130,14 @@ pub fn simulate(
                     sink(&record);
                 }
                 while let Some(header) = m.poll_transmit() {
-                    let count = frames.entry(header.kind.name().to_string()).or_default();
+                    let count = &mut kinds[header.kind.index()];
                     count.frames += 1;
                     count.bytes += HEADER_LEN as u64;
                     let Some(targets) = route::targets(header.kind, header.source, header.dest, n)
                     else {
                         continue;
                     };
-                    let message = MessageKey {
-                        source: header.source,
-                        seq: header.seq,
-                        clock: header.logical_clock,
-                        sent_ns: header.system_time_ns,
-                    };
+                    let message = Message::from_header(&header);
                     for dest in targets.iter(n) {
                         let at = time.saturating_add(opts.latency.draw(&mut latency_rng));
                         push(
@@ -188,16 +169,11 @@ pub fn simulate(
             )
         })
         .collect();
-    let pairs = delivered
+    let frames: BTreeMap<String, KindCount> = Kind::ALL
         .iter()
-        .enumerate()
-        .filter(|&(_, &count)| count > 0)
-        .map(|(i, &count)| PairCount {
-            source: (i / usize::from(n) + 1) as u16,
-            dest: (i % usize::from(n) + 1) as u16,
-            delivered: count,
-            undeliverable: 0,
-        })
+        .zip(kinds)
+        .filter(|(_, count)| count.frames > 0)
+        .map(|(kind, count)| (kind.name().to_string(), count))
         .collect();
     let router = RouterStats {
         listen: "simulated".into(),
@@ -208,7 +184,7 @@ pub fn simulate(
         stop_time_ns: end_ns,
         stopped_by: "the end of the simulated trial".into(),
         frames,
-        pairs,
+        pairs: pairs.to_vec(),
         connections: Vec::new(),
     };
     Ok(SimOutcome {

@@ -1,0 +1,169 @@
+//! The client's socket to the router: reading until `WouldBlock`, splitting what was read into
+//! frames, writing what the session queued, and the poll interest that follows from it. It says
+//! how the socket ended as a value ([`Closed`]); what that means for the run is the session's call.
+
+use std::io::{self, Read, Write};
+
+use log::warn;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use super::{ClientError, io_err};
+use crate::core::wire::{self, Parsed};
+
+/// The socket's token.
+pub(super) const SOCKET: Token = Token(0);
+
+/// How much one `read` takes at most.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How the socket ended.
+#[derive(Debug)]
+pub(super) enum Closed {
+    /// End of stream: the router closed its side, after everything it wrote.
+    Eof,
+    /// The connection broke (a reset, or a write the router will never read): what either side
+    /// had written may be lost.
+    Broken(String),
+}
+
+/// The socket and its buffered input.
+pub(super) struct Conn {
+    stream: TcpStream,
+    /// Bytes read and not yet parsed: at most part of one frame between reads.
+    inbuf: Vec<u8>,
+    /// The interest registered now: WRITABLE only while output waits.
+    interest: Interest,
+}
+
+impl Conn {
+    /// Makes `stream` non-blocking and registers it for reading.
+    pub(super) fn register(
+        stream: std::net::TcpStream,
+        registry: &Registry,
+    ) -> Result<Conn, ClientError> {
+        stream.set_nonblocking(true).map_err(io_err("socket"))?;
+        let _ = stream.set_nodelay(true);
+        let mut stream = TcpStream::from_std(stream);
+        registry
+            .register(&mut stream, SOCKET, Interest::READABLE)
+            .map_err(io_err("poll"))?;
+        Ok(Conn {
+            stream,
+            inbuf: Vec::with_capacity(64 * 1024),
+            interest: Interest::READABLE,
+        })
+    }
+
+    /// Reads everything the socket holds, until `WouldBlock` or its end.
+    pub(super) fn receive(&mut self) -> Result<Option<Closed>, ClientError> {
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Ok(Some(Closed::Eof)),
+                Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                // The router dropped the connection with data in flight: what it had written may
+                // be lost, so the end is not orderly, but the summary is still written.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    return Ok(Some(broken(format!(
+                        "the router reset the connection ({e})"
+                    ))));
+                }
+                Err(e) => return Err(ClientError::Io("reading from the router".into(), e)),
+            }
+        }
+    }
+
+    /// Hands every complete frame read so far to `on_frame`, in order, and keeps the rest. Stops
+    /// at the first error, `on_frame`'s or an invalid frame's.
+    pub(super) fn frames(
+        &mut self,
+        mut on_frame: impl FnMut(&wire::Frame<'_>) -> Result<(), ClientError>,
+    ) -> Result<(), ClientError> {
+        let mut used = 0;
+        let result = loop {
+            match wire::parse(&self.inbuf[used..]) {
+                Ok(Parsed::Complete { frame, len }) => {
+                    used += len;
+                    if let Err(e) = on_frame(&frame) {
+                        break Err(e);
+                    }
+                }
+                Ok(Parsed::Incomplete { .. }) => break Ok(()),
+                Err(e) => {
+                    break Err(ClientError::Protocol(format!(
+                        "the router sent an invalid frame: {e}"
+                    )));
+                }
+            }
+        };
+        self.inbuf.drain(..used);
+        result
+    }
+
+    /// Bytes read that do not make a whole frame yet.
+    pub(super) fn partial_len(&self) -> usize {
+        self.inbuf.len()
+    }
+
+    /// Writes as much of `outbox` as the socket takes and removes it, then asks for WRITABLE
+    /// only if some is left. A router that is gone loses what is left, which `outbox` drops.
+    pub(super) fn flush(
+        &mut self,
+        outbox: &mut Vec<u8>,
+        registry: &Registry,
+    ) -> Result<Option<Closed>, ClientError> {
+        let mut written = 0;
+        while written < outbox.len() {
+            match self.stream.write(&outbox[written..]) {
+                Ok(0) => {
+                    return Err(ClientError::Io(
+                        "writing to the router".into(),
+                        io::ErrorKind::WriteZero.into(),
+                    ));
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    outbox.clear();
+                    return Ok(Some(broken(format!(
+                        "the router closed the connection before our frames reached it ({e})"
+                    ))));
+                }
+                Err(e) => return Err(ClientError::Io("writing to the router".into(), e)),
+            }
+        }
+        outbox.drain(..written);
+        let wanted = if outbox.is_empty() {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        if wanted != self.interest {
+            registry
+                .reregister(&mut self.stream, SOCKET, wanted)
+                .map_err(io_err("poll"))?;
+            self.interest = wanted;
+        }
+        Ok(None)
+    }
+}
+
+/// A broken connection, logged as it is found.
+fn broken(why: String) -> Closed {
+    warn!("{why}");
+    Closed::Broken(why)
+}

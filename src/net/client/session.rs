@@ -1,0 +1,276 @@
+//! The client's side of the connection lifecycle (docs/PROTOCOL.md): where it is ([`State`]),
+//! the model machine from WELCOME on, the bytes it has to send, and how the connection ended
+//! ([`End`]), which becomes the summary. No sockets here: the driver hands it frames, signals and
+//! a closed socket, and writes out what it queues.
+
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+use signal_hook::consts::SIGINT;
+
+use super::conn::Closed;
+use super::{ClientError, ClientOptions, io_err};
+use crate::core::machine::{Machine, MachineConfig};
+use crate::core::seed::{self, Stream};
+use crate::core::wire::{self, Kind};
+use crate::net::wallclock::WallClock;
+use crate::rundir::log::LogWriter;
+use crate::rundir::records::ClientSummary;
+use crate::rundir::{summary_file_name, write_yaml_atomically};
+
+/// Where the client is in the lifecycle.
+#[derive(Debug)]
+enum State {
+    /// HELLO sent, waiting for WELCOME.
+    Registering,
+    /// WELCOME received: the machine ticks.
+    Running,
+    /// BYE said, by us or by the router; reading until the router closes, which ends the
+    /// connection in order.
+    Leaving {
+        /// What ended the run, for the summary.
+        why: String,
+        /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
+        stop_ns: u64,
+    },
+}
+
+/// How the connection ended: the summary's `ended` and `orderly`.
+#[derive(Debug)]
+pub(super) enum End {
+    /// The router closed after BYE was said: everything it wrote for us was read.
+    Orderly(String),
+    /// Anything else: frames may have been lost.
+    Abrupt(String),
+}
+
+/// The model machine, from WELCOME on, and what its summary needs besides.
+struct Model {
+    machine: Machine,
+    log: LogWriter,
+    /// The run's seed, as WELCOME settled it.
+    run_seed: u64,
+    /// Data frames the machine refused.
+    refused: u64,
+}
+
+/// One client's lifecycle and machine.
+pub(super) struct Session {
+    opts: ClientOptions,
+    clock: WallClock,
+    state: State,
+    model: Option<Model>,
+    /// Bytes to send, oldest first; the driver writes them out.
+    pub(super) outbox: Vec<u8>,
+}
+
+impl Session {
+    /// A session that has HELLO to send.
+    pub(super) fn new(opts: ClientOptions, clock: WallClock) -> Result<Session, ClientError> {
+        let hello = wire::hello(&opts.name, clock.now_ns()).ok_or_else(|| {
+            ClientError::Protocol(format!(
+                "the name {:?} must be 1 to {} bytes",
+                opts.name,
+                wire::MAX_NAME_LEN
+            ))
+        })?;
+        Ok(Session {
+            opts,
+            clock,
+            state: State::Registering,
+            model: None,
+            outbox: hello,
+        })
+    }
+
+    /// How long until the machine's next tick is due; `None` (no tick to wait for) unless it
+    /// is running.
+    pub(super) fn poll_timeout(&self) -> Option<Duration> {
+        match (&self.model, &self.state) {
+            (Some(model), State::Running) => Some(
+                self.clock
+                    .until(Instant::now(), model.machine.poll_timeout()),
+            ),
+            _ => None,
+        }
+    }
+
+    /// SIGINT or SIGTERM: leave in order while running; otherwise the end.
+    pub(super) fn handle_signal(&mut self, signal: i32) -> Result<Option<End>, ClientError> {
+        let name = if signal == SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        Ok(match self.state {
+            State::Leaving { .. } => {
+                warn!("{name} again: leaving without waiting for the router");
+                // Frames the router has already written may be left unread: not an orderly end.
+                Some(End::Abrupt(format!(
+                    "{name} twice: left without waiting for the router"
+                )))
+            }
+            State::Registering => Some(End::Abrupt(format!("{name} before the model started"))),
+            State::Running => {
+                info!("{name}: leaving in order");
+                self.leave(format!("{name}: left with BYE"))?;
+                None
+            }
+        })
+    }
+
+    /// The socket has closed: the end, orderly only after BYE and only on end of stream.
+    pub(super) fn handle_closed(&self, closed: Closed) -> End {
+        match (closed, &self.state) {
+            (Closed::Broken(why), _) => End::Abrupt(why),
+            (Closed::Eof, State::Leaving { why, .. }) => End::Orderly(why.clone()),
+            (Closed::Eof, State::Registering | State::Running) => {
+                End::Abrupt("the router closed the connection without BYE".into())
+            }
+        }
+    }
+
+    /// Stops ticking and says BYE; the client then reads until the router closes.
+    fn leave(&mut self, why: String) -> Result<(), ClientError> {
+        // Ticks already due are taken first: a client woken late (a busy machine) would otherwise
+        // stop short of the ticks its rate owes up to its stop time.
+        self.tick()?;
+        let stop_ns = self.clock.now_ns();
+        let (id, sent, clock) = self.model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
+            (m.machine.id(), m.machine.frames_sent(), m.machine.clock())
+        });
+        self.outbox
+            .extend_from_slice(&wire::bye(id, sent, clock, stop_ns));
+        self.state = State::Leaving { why, stop_ns };
+        Ok(())
+    }
+
+    /// One frame from the router. Data joins the machine's queue, in any state after WELCOME.
+    pub(super) fn handle_frame(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
+        match frame.kind() {
+            kind if kind.is_data() => match &mut self.model {
+                Some(model) => {
+                    if let Err(refused) = model.machine.handle_frame(frame) {
+                        warn!("refused a frame: {refused}");
+                        model.refused += 1;
+                    }
+                }
+                None => {
+                    return Err(ClientError::Protocol(format!(
+                        "the router sent {kind} before WELCOME"
+                    )));
+                }
+            },
+            Kind::Welcome => self.handle_welcome(frame)?,
+            Kind::Bye => match self.state {
+                State::Running => self.leave("the router said BYE".into())?,
+                State::Registering => {
+                    self.state = State::Leaving {
+                        why: "the router stopped before the model started".into(),
+                        stop_ns: self.clock.now_ns(),
+                    };
+                }
+                State::Leaving { .. } => {}
+            },
+            Kind::Error => {
+                return Err(ClientError::Protocol(format!(
+                    "the router refused us: {}",
+                    frame.error_reason().unwrap_or_default()
+                )));
+            }
+            kind => return Err(ClientError::Protocol(format!("the router sent {kind}"))),
+        }
+        Ok(())
+    }
+
+    fn handle_welcome(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
+        let Some(welcome) = frame.welcome() else {
+            return Err(ClientError::Protocol("a WELCOME without its body".into()));
+        };
+        if !matches!(self.state, State::Registering) {
+            return Err(ClientError::Protocol("a second WELCOME".into()));
+        }
+        let run_seed = self.opts.run_seed.unwrap_or(welcome.seed);
+        let rate = (self.opts.rate_for)(welcome.id, welcome.machines, run_seed)
+            .map_err(ClientError::Protocol)?;
+        let cfg = MachineConfig {
+            id: welcome.id,
+            machines: welcome.machines,
+            action_range: self.opts.action_range,
+            rate,
+            seed: seed::derive(run_seed, Stream::Machine(welcome.id)),
+            start_ns: welcome.start_time_ns,
+        };
+        let machine = Machine::new(cfg)
+            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
+        let log = LogWriter::create(&self.opts.log_dir, welcome.id)
+            .map_err(io_err(format!("machine {}: log", welcome.id)))?;
+        info!(
+            "{} is machine {} of {}, {rate} ticks/s, seed {}",
+            self.opts.name, welcome.id, welcome.machines, cfg.seed
+        );
+        self.model = Some(Model {
+            machine,
+            log,
+            run_seed,
+            refused: 0,
+        });
+        self.state = State::Running;
+        Ok(())
+    }
+
+    /// Takes every due tick while running, logs its rows, then queues its frames.
+    pub(super) fn tick(&mut self) -> Result<(), ClientError> {
+        let (State::Running, Some(model)) = (&self.state, &mut self.model) else {
+            return Ok(());
+        };
+        if model.machine.handle_timeout(self.clock.now_ns()) == 0 {
+            return Ok(());
+        }
+        while let Some(record) = model.machine.poll_event() {
+            model
+                .log
+                .append(&record)
+                .map_err(io_err("writing the log"))?;
+        }
+        while let Some(header) = model.machine.poll_transmit() {
+            header.write_frame(&[], &mut self.outbox);
+        }
+        Ok(())
+    }
+
+    /// Writes the summary of a connection that ended with `end`. An end that was not orderly is
+    /// [`ClientError::RouterVanished`], summary and all; one before WELCOME has no summary.
+    pub(super) fn finish(self, end: End) -> Result<ClientSummary, ClientError> {
+        let (why, orderly) = match end {
+            End::Orderly(why) => (why, true),
+            End::Abrupt(why) => (why, false),
+        };
+        let Some(model) = &self.model else {
+            return Err(ClientError::Protocol(why));
+        };
+        let stop_ns = match self.state {
+            State::Leaving { stop_ns, .. } => stop_ns,
+            State::Registering | State::Running => self.clock.now_ns(),
+        };
+        let summary = ClientSummary::of(
+            &model.machine,
+            &self.opts.name,
+            model.run_seed,
+            stop_ns,
+            model.refused,
+            &why,
+            orderly,
+        );
+        write_yaml_atomically(
+            &self.opts.log_dir.join(summary_file_name(summary.id)),
+            &summary,
+        )
+        .map_err(io_err("writing the summary"))?;
+        if orderly {
+            Ok(summary)
+        } else {
+            Err(ClientError::RouterVanished(Box::new(summary)))
+        }
+    }
+}
