@@ -14,13 +14,13 @@ use std::time::Instant;
 use crate::analysis::stats;
 use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
 use crate::cli::common::{Failure, load_config};
-use crate::cli::run::{create_run_dir, utc_stamp};
 use crate::cli::simulate::{Plan, simulate_run};
 use crate::config::{Config, RateRange, Rates};
 use crate::core::seed::{self, Stream};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::report;
+use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::rundir::records::ClientSummary;
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 

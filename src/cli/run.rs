@@ -24,7 +24,7 @@ use crate::rundir::{
 };
 
 /// Where `experiment` finds them.
-pub use crate::rundir::dirs::{create_run_dir, utc_stamp};
+use crate::rundir::dirs::{create_run_dir, utc_stamp};
 
 /// How long to wait for the router to listen, and for every machine to register.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -122,7 +122,7 @@ impl Trial<'_> {
             interrupted: self.stop.load(Ordering::SeqCst),
             router: read_yaml(&plan.dir.join(ROUTER_STATS_FILE)).ok().flatten(),
             processes: procs.iter().map(Proc::record).collect(),
-            ..RunRecord::planned(plan, cfg)
+            ..plan.record(cfg)
         };
         for m in &mut record.machines {
             m.summary = read_yaml(&plan.dir.join(summary_file_name(m.id)))

@@ -176,7 +176,7 @@ fn simulate_trial(
         start_time_ns: Some(opts.epoch_ns),
         stop_time_ns: opts.epoch_ns + opts.duration_ns,
         router: Some(outcome.router),
-        ..RunRecord::planned(trial, config)
+        ..trial.record(config)
     };
     // The simulator names, rates and seeds the machines as the plan does, one summary each.
     for (m, s) in record.machines.iter_mut().zip(outcome.summaries) {

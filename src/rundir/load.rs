@@ -256,7 +256,7 @@ mod tests {
         let config = Config::default();
         let record = RunRecord {
             logs: false,
-            ..RunRecord::planned(&TrialPlan::new(&config, &dir, 1, 1), &config)
+            ..TrialPlan::new(&config, &dir, 1, 1).record(&config)
         };
         write_yaml_atomically(&dir.join(RUN_FILE), &record).unwrap();
         let files = load_trial_files(&dir);

@@ -1,11 +1,11 @@
 //! What a trial is before it runs: its number, directory and seed, and its machines by id (names
 //! sorted, rates from the configuration, seeds derived from the trial's). `run` and `simulate`
-//! both start from it, and `run.yaml` records it ([`crate::rundir::records::RunRecord::planned`]).
+//! both start from it, and `run.yaml` records it ([`TrialPlan::record`]).
 
 use std::path::{Path, PathBuf};
 
 use super::dirs::trial_dir_and_seed;
-use super::records::MachineRecord;
+use super::records::{MachineRecord, RunRecord};
 use crate::config::Config;
 use crate::core::seed::{self, Stream};
 
@@ -44,6 +44,30 @@ impl TrialPlan {
             dir,
             names,
             rates: config.machine_rates(seed),
+        }
+    }
+
+    /// The record of this trial under `config` before it runs: a trial of processes, with event
+    /// logs, its machines without summaries, nothing started, stopped or recorded yet. The driver
+    /// fills in what happened (struct update syntax reads best).
+    pub fn record(&self, config: &Config) -> RunRecord {
+        RunRecord {
+            clocklab_version: env!("CARGO_PKG_VERSION").into(),
+            simulated: false,
+            logs: true,
+            latency: None,
+            trial: self.trial,
+            trials: self.trials,
+            master_seed: self.master_seed,
+            seed: self.seed,
+            config: config.clone(),
+            duration: config.run.duration,
+            start_time_ns: None,
+            stop_time_ns: 0,
+            interrupted: false,
+            machines: self.machines(),
+            router: None,
+            processes: Vec::new(),
         }
     }
 

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::TrialPlan;
 use crate::config::Config;
 use crate::core::event::EventKind;
 use crate::core::machine::Machine;
@@ -226,30 +225,6 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// The record of `plan`'s trial under `config` before it runs: a trial of processes, with event
-    /// logs, its machines without summaries, nothing started, stopped or recorded yet. The driver
-    /// fills in what happened (struct update syntax reads best).
-    pub fn planned(plan: &TrialPlan, config: &Config) -> RunRecord {
-        RunRecord {
-            clocklab_version: env!("CARGO_PKG_VERSION").into(),
-            simulated: false,
-            logs: true,
-            latency: None,
-            trial: plan.trial,
-            trials: plan.trials,
-            master_seed: plan.master_seed,
-            seed: plan.seed,
-            config: config.clone(),
-            duration: config.run.duration,
-            start_time_ns: None,
-            stop_time_ns: 0,
-            interrupted: false,
-            machines: plan.machines(),
-            router: None,
-            processes: Vec::new(),
-        }
-    }
-
     /// What kept the trial from ending in order: a process that exited with an error or was
     /// killed, a machine without a summary or whose summary says it did not end in order.
     pub fn problems(&self) -> Vec<String> {
