@@ -9,6 +9,24 @@ pub type Figures = Vec<(&'static str, Option<f64>)>;
 /// Named figures summarized across trials, in a fixed order.
 pub type Summaries = Vec<(&'static str, Option<Summary>)>;
 
+/// The value of the figure `name` in `figures`: `None` if it is undefined or not there.
+pub fn value_of(figures: &[(&'static str, Option<f64>)], name: &str) -> Option<f64> {
+    figures
+        .iter()
+        .find_map(|&(figure, value)| if figure == name { value } else { None })
+}
+
+/// The summary of the figure `name` in `summaries`: `None` if it is undefined or not there.
+pub fn summary_of<'a>(
+    summaries: &'a [(&'static str, Option<Summary>)],
+    name: &str,
+) -> Option<&'a Summary> {
+    summaries
+        .iter()
+        .find(|(figure, _)| *figure == name)
+        .and_then(|(_, summary)| summary.as_ref())
+}
+
 /// The names of the per-machine figures, in the order every output lists them.
 pub const MACHINE_FIGURES: [&str; 33] = [
     "rate",

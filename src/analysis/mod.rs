@@ -21,7 +21,7 @@ use crate::core::event::Record;
 #[cfg(test)]
 use crate::core::event::EventKind;
 use compute::{analyze_machine, drift_series, latencies, send_times};
-pub use figures::{Figures, MACHINE_FIGURES, Summaries, TRIAL_FIGURES};
+pub use figures::{Figures, MACHINE_FIGURES, Summaries, TRIAL_FIGURES, summary_of, value_of};
 use stats::{Distribution, Summary};
 
 /// The interval between two drift sampling instants, in microseconds (100 ms).

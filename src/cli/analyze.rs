@@ -52,7 +52,7 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     let mut count = 0;
     for plot in run_plots
         .iter()
-        .flat_map(|r| r.trials.iter().flat_map(|t| &t.1))
+        .flat_map(|r| r.trials.iter().flat_map(|t| &t.plots))
         .chain(&comparison)
     {
         write(&out, &plot.file, &plot.svg)?;

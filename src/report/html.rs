@@ -152,8 +152,8 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
         let trial_plots = plots
             .trials
             .iter()
-            .find(|(k, _)| *k == t.trial)
-            .map(|(_, p)| p);
+            .find(|p| p.trial == t.trial)
+            .map(|p| &p.plots);
         trial_html(out, t, trial_plots.map_or(&[][..], |p| &p[..]));
     }
 }

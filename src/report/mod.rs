@@ -8,7 +8,7 @@ pub mod summary;
 pub mod table;
 pub mod text;
 
-use crate::analysis::{RunAnalysis, RunInput};
+use crate::analysis::{RunAnalysis, RunInput, summary_of};
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
 pub const PLOTTED_TRIALS: usize = 5;
@@ -33,8 +33,17 @@ pub struct Plot {
 /// A run's plots, per trial number.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunPlots {
-    /// For each plotted trial: its number and its four plots.
-    pub trials: Vec<(u32, Vec<Plot>)>,
+    /// The plotted trials, in trial order.
+    pub trials: Vec<TrialPlots>,
+}
+
+/// One trial's plots.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrialPlots {
+    /// The trial's number.
+    pub trial: u32,
+    /// Its four plots: clock, queue, drift and jumps.
+    pub plots: Vec<Plot>,
 }
 
 /// The plots of every run (the first [`PLOTTED_TRIALS`] trials of each) and, for several runs,
@@ -77,7 +86,10 @@ pub fn make_plots(
                 ),
                 plot("jumps", "Histogram of jump sizes", plots::jump_plot(t, a)?),
             ];
-            run_plots.trials.push((t.trial, trial_plots));
+            run_plots.trials.push(TrialPlots {
+                trial: t.trial,
+                plots: trial_plots,
+            });
         }
         all.push(run_plots);
     }
@@ -86,7 +98,7 @@ pub fn make_plots(
         let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
         let overall = |figure: &str| -> Vec<_> {
             runs.iter()
-                .map(|r| r.overall.iter().find(|f| f.0 == figure).and_then(|f| f.1))
+                .map(|r| summary_of(&r.overall, figure).copied())
                 .collect()
         };
         for (kind, figure, title, y) in [

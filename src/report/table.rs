@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::stats::Summary;
+use crate::analysis::{summary_of, value_of};
 
 /// How a column shows its numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +163,7 @@ pub struct Grid {
 pub fn pick(figures: &[(&'static str, Option<f64>)], columns: &[Column]) -> Vec<Option<f64>> {
     columns
         .iter()
-        .map(|c| figures.iter().find(|f| f.0 == c.figure).and_then(|f| f.1))
+        .map(|c| value_of(figures, c.figure))
         .collect()
 }
 
@@ -174,12 +175,7 @@ pub fn pick_summary(
 ) -> Vec<Option<f64>> {
     columns
         .iter()
-        .map(|c| {
-            figures
-                .iter()
-                .find(|f| f.0 == c.figure)
-                .and_then(|f| f.1.as_ref().and_then(stat))
-        })
+        .map(|c| summary_of(figures, c.figure).and_then(stat))
         .collect()
 }
 

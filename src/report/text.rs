@@ -9,7 +9,7 @@ use super::table::{
     pick_summary,
 };
 use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{RunAnalysis, TrialAnalysis};
+use crate::analysis::{RunAnalysis, TrialAnalysis, summary_of};
 
 /// Runs with at most this many trials get per-trial machine tables on stdout.
 pub const MACHINE_TABLE_TRIALS: usize = 3;
@@ -249,7 +249,7 @@ pub fn comparison_rows(runs: &[RunAnalysis]) -> Vec<(String, Vec<String>)> {
         let cells = runs
             .iter()
             .map(|r| {
-                let s = r.overall.iter().find(|f| f.0 == figure).and_then(|f| f.1);
+                let s = summary_of(&r.overall, figure).copied();
                 format_summary(s, fmt)
             })
             .collect();
