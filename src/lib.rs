@@ -6,8 +6,9 @@
 //!
 //! - [`core`]: the pure rules, with time as an argument and no I/O: the wire format, the Lamport
 //!   clock, routing, the model machine, the event record, seeds, and the router's switchboard.
-//! - [`config`]: the typed configuration file and its validation.
-//! - [`rundir`]: every file a run writes or reads, defined once, and the one loader of a run.
+//! - [`config`]: the typed configuration file, its validation, and the latency models.
+//! - [`rundir`]: the files of a run directory (names, YAML records, event logs) and the one loader
+//!   of a run.
 //! - [`net`] and [`sim`]: the two drivers of the core, over real sockets and on virtual time.
 //! - [`check`], [`analysis`], [`report`]: verdicts, figures and their rendering, from the files.
 //! - [`cli`]: one file per subcommand.

@@ -84,13 +84,20 @@ impl TrialFigures {
     }
 }
 
-/// Mean and sample standard deviation ([`stats::mean`], [`stats::sample_std`]) as the tables print
-/// them: 0 where there is none (no values, or a single one for the deviation).
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    (
-        stats::mean(values).unwrap_or(0.0),
-        stats::sample_std(values).unwrap_or(0.0),
-    )
+/// A mean and a sample standard deviation, as the experiment tables print them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct MeanStd {
+    mean: f64,
+    std: f64,
+}
+
+/// [`stats::mean`] and [`stats::sample_std`] of `values`: 0 where there is none (no values, or a
+/// single one for the deviation).
+fn mean_std(values: &[f64]) -> MeanStd {
+    MeanStd {
+        mean: stats::mean(values).unwrap_or(0.0),
+        std: stats::sample_std(values).unwrap_or(0.0),
+    }
 }
 
 /// The configuration with an experiment's shared overrides, and the master seed.
@@ -168,7 +175,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     for (scenario, figures) in &table {
         let cell = |f: fn(&TrialFigures) -> f64| {
             let values: Vec<f64> = figures.iter().map(f).collect();
-            let (mean, std) = mean_std(&values);
+            let MeanStd { mean, std } = mean_std(&values);
             format!("{mean:8.1} ± {std:<6.1}")
         };
         println!(
@@ -294,27 +301,27 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 SweepParam::ActionRange => slow_rate,
             },
             predicted,
-            s.0,
-            s.1,
-            q.0,
-            q.1,
-            d.0,
-            d.1,
-            j.0,
-            j.1
+            s.mean,
+            s.std,
+            q.mean,
+            q.std,
+            d.mean,
+            d.std,
+            j.mean,
+            j.std
         );
         rows.push(SweepRow {
             value,
             growth: (predicted - slow_rate).max(0.0) * config.run.duration,
-            slow_final_queue: s.0,
-            max_queue: q.0,
-            final_drift: d.0,
-            max_jump: j.0,
+            slow_final_queue: s.mean,
+            max_queue: q.mean,
+            final_drift: d.mean,
+            max_jump: j.mean,
         });
         let _ = writeln!(
             csv,
             "{param_name},{value},{},{slow_rate},{},{action_range},{predicted:.4},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
-            args.trials, args.peer_rate, s.0, s.1, q.0, q.1, d.0, d.1, j.0, j.1
+            args.trials, args.peer_rate, s.mean, s.std, q.mean, q.std, d.mean, d.std, j.mean, j.std
         );
     }
     let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
@@ -460,10 +467,14 @@ mod tests {
 
     #[test]
     fn mean_and_sample_deviation() {
-        assert_eq!(mean_std(&[]), (0.0, 0.0));
-        assert_eq!(mean_std(&[4.0]), (4.0, 0.0));
-        let (m, s) = mean_std(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
-        assert_eq!(m, 5.0);
-        assert!((s - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        let zero = MeanStd {
+            mean: 0.0,
+            std: 0.0,
+        };
+        assert_eq!(mean_std(&[]), zero);
+        assert_eq!(mean_std(&[4.0]), MeanStd { mean: 4.0, ..zero });
+        let MeanStd { mean, std } = mean_std(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(mean, 5.0);
+        assert!((std - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
     }
 }

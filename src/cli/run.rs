@@ -23,7 +23,6 @@ use crate::rundir::{
     ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name, write_yaml_atomically,
 };
 
-/// Where `experiment` finds them.
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 
 /// How long to wait for the router to listen, and for every machine to register.

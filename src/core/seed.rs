@@ -1,6 +1,8 @@
 //! Every seed of a run derives from one master seed, so one number replays a whole run. Each use of
 //! randomness draws from its own [`Stream`], and [`derive()`] turns a seed and a stream into the
-//! stream's seed (SplitMix64: distinct streams give unrelated seeds).
+//! stream's seed (SplitMix64: distinct indices give unrelated seeds). Streams derived from one seed
+//! have distinct indices; `SweepTrial(k)` shares `Machine(k)`'s index, but the two are never
+//! derived from the same seed (a sweep's master seed is no trial's seed).
 //!
 //! The streams, from the master seed of a run:
 //! - [`Stream::Trial`]`(k)` is trial `k`'s seed in a run of several trials (a one-trial run uses
