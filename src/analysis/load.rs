@@ -67,19 +67,21 @@ pub fn scenario(config: &Config) -> String {
 
 fn parameters(r: &RunRecord, trials: usize) -> Vec<(String, String)> {
     let c = &r.config;
-    let mut p = vec![
+    let trials_text = if trials == r.trials as usize {
+        trials.to_string()
+    } else {
+        format!("{trials} (run.yaml says {})", r.trials)
+    };
+    let p = vec![
         ("clocklab version", r.clocklab_version.clone()),
         ("simulated", r.simulated.to_string()),
         ("master seed", r.master_seed.to_string()),
-        ("trials", format!("{trials} (run.yaml says {})", r.trials)),
+        ("trials", trials_text),
         ("duration (s)", r.duration.to_string()),
         ("machines", c.machines.count.to_string()),
         ("rates (ticks/s)", scenario_rates(c)),
         ("action range R", c.machines.action_range.to_string()),
     ];
-    if trials == r.trials as usize {
-        p[3].1 = trials.to_string();
-    }
     p.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 

@@ -323,7 +323,7 @@ fn summarize(names: &[&'static str], rows: &[Figures]) -> Summaries {
         .map(|(i, &name)| {
             let values: Vec<f64> = rows
                 .iter()
-                .filter_map(|r| r.get(i).and_then(|f| f.1))
+                .filter_map(|r| r.get(i).and_then(|&(_, value)| value))
                 .collect();
             (name, Summary::of(&values))
         })

@@ -397,6 +397,7 @@ impl Machine {
         now_ns: u64,
         logical_clock: u64,
         peer: Option<u16>,
+        // The clock and seq of the message received or sent.
         message: Option<(u64, u32)>,
     ) -> Record {
         Record {
@@ -406,8 +407,8 @@ impl Machine {
             logical_clock,
             queue_len: self.queue_len_u32(),
             peer,
-            msg_clock: message.map(|m| m.0),
-            seq: message.map(|m| m.1),
+            msg_clock: message.map(|(clock, _)| clock),
+            seq: message.map(|(_, seq)| seq),
         }
     }
 
