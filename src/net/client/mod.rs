@@ -7,7 +7,9 @@
 //!
 //! This module owns the public API and the event loop; [`session`] owns the lifecycle (the state,
 //! the machine, how the connection ended) and [`conn`] the socket. Every handler returns whether
-//! the connection has ended, and the loop stops on the first end.
+//! the connection has ended, and the loop stops on the first end, save that the flush which
+//! follows may still find the connection broken and make an orderly end abrupt
+//! ([`session::settle`]).
 //!
 //! [`Machine`]: crate::core::machine::Machine
 
@@ -167,7 +169,7 @@ impl Client {
             // time owes them.
             self.session.tick()?;
             let flushed = self.flush()?;
-            end = end.or(flushed);
+            end = session::settle(end, flushed);
         };
         self.session.finish(end)
     }

@@ -44,6 +44,18 @@ pub(super) enum End {
     Abrupt(String),
 }
 
+/// The end of the connection once the flush that follows the handlers has run: `end`, the first
+/// end they found, unless the flush found the connection broken after an orderly end. Then our
+/// own frames (BYE among them) may never reach the router, so the end is abrupt, as the flush
+/// says. With no end yet, the flush's.
+pub(super) fn settle(end: Option<End>, flushed: Option<End>) -> Option<End> {
+    match (end, flushed) {
+        (Some(End::Orderly(_)), Some(broken @ End::Abrupt(_))) => Some(broken),
+        (Some(end), _) => Some(end),
+        (None, flushed) => flushed,
+    }
+}
+
 /// The model machine, from WELCOME on, and what its summary needs besides.
 struct Model {
     machine: Machine,
@@ -272,5 +284,70 @@ impl Session {
         } else {
             Err(ClientError::RouterVanished(Box::new(summary)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::wire::Parsed;
+
+    fn session() -> Session {
+        let opts = ClientOptions {
+            name: "127.0.0.1:1".into(),
+            router: ([127, 0, 0, 1], 1).into(),
+            connect_timeout: Duration::ZERO,
+            run_seed: Some(1),
+            action_range: 10,
+            rate_for: Box::new(|_, _, _| Ok(1.0)),
+            log_dir: std::env::temp_dir(),
+        };
+        Session::new(opts, WallClock::new()).unwrap()
+    }
+
+    fn feed(session: &mut Session, bytes: &[u8]) {
+        let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
+            panic!("not a frame: {bytes:?}");
+        };
+        session.handle_frame(&frame).unwrap();
+    }
+
+    fn is_orderly(end: &Option<End>) -> Option<bool> {
+        end.as_ref().map(|e| matches!(e, End::Orderly(_)))
+    }
+
+    #[test]
+    fn a_broken_flush_after_an_orderly_end_makes_it_abrupt() {
+        let mut s = session();
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        let eof = Some(s.handle_closed(Closed::Eof));
+        assert_eq!(is_orderly(&eof), Some(true));
+        let broken = || Some(s.handle_closed(Closed::Broken("write failed".into())));
+        let end = settle(eof, broken());
+        let Some(End::Abrupt(why)) = end else {
+            panic!("{end:?}");
+        };
+        assert_eq!(why, "write failed");
+    }
+
+    #[test]
+    fn otherwise_the_first_end_stands() {
+        let mut s = session();
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        let orderly = || Some(s.handle_closed(Closed::Eof));
+        assert_eq!(is_orderly(&settle(orderly(), None)), Some(true));
+        assert_eq!(is_orderly(&settle(None, orderly())), Some(true));
+        assert_eq!(is_orderly(&settle(None, None)), None);
+        let first = Some(End::Abrupt("first".into()));
+        let end = settle(first, Some(End::Abrupt("second".into())));
+        assert!(matches!(end, Some(End::Abrupt(why)) if why == "first"));
+    }
+
+    #[test]
+    fn end_of_stream_is_orderly_only_after_bye() {
+        let mut s = session();
+        assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(false));
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(true));
     }
 }
