@@ -18,21 +18,33 @@ use crate::rundir::log::LogWriter;
 use crate::rundir::records::ClientSummary;
 use crate::rundir::{summary_file_name, write_yaml_atomically};
 
-/// Where the client is in the lifecycle.
-#[derive(Debug)]
+/// Where the client is in the lifecycle, and the model machine from WELCOME on.
 enum State {
     /// HELLO sent, waiting for WELCOME.
     Registering,
     /// WELCOME received: the machine ticks.
-    Running,
+    Running(Model),
     /// BYE said, by us or by the router; reading until the router closes, which ends the
     /// connection in order.
     Leaving {
+        /// The machine, stopped; `None` if the router said BYE before WELCOME.
+        model: Option<Model>,
         /// What ended the run, for the summary.
         why: String,
         /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
         stop_ns: u64,
     },
+}
+
+impl State {
+    /// The machine, in any state after WELCOME.
+    fn model_mut(&mut self) -> Option<&mut Model> {
+        match self {
+            State::Registering => None,
+            State::Running(model) => Some(model),
+            State::Leaving { model, .. } => model.as_mut(),
+        }
+    }
 }
 
 /// How the connection ended: the summary's `ended` and `orderly`.
@@ -71,7 +83,6 @@ pub(super) struct Session {
     opts: ClientOptions,
     clock: WallClock,
     state: State,
-    model: Option<Model>,
     /// Bytes to send, oldest first; the driver writes them out.
     pub(super) outbox: Vec<u8>,
 }
@@ -90,7 +101,6 @@ impl Session {
             opts,
             clock,
             state: State::Registering,
-            model: None,
             outbox: hello,
         })
     }
@@ -98,8 +108,8 @@ impl Session {
     /// How long until the machine's next tick is due; `None` (no tick to wait for) unless it
     /// is running.
     pub(super) fn poll_timeout(&self) -> Option<Duration> {
-        match (&self.model, &self.state) {
-            (Some(model), State::Running) => Some(
+        match &self.state {
+            State::Running(model) => Some(
                 self.clock
                     .until(Instant::now(), model.machine.poll_timeout()),
             ),
@@ -123,7 +133,7 @@ impl Session {
                 )))
             }
             State::Registering => Some(End::Abrupt(format!("{name} before the model started"))),
-            State::Running => {
+            State::Running(_) => {
                 info!("{name}: leaving in order");
                 self.leave(format!("{name}: left with BYE"))?;
                 None
@@ -136,7 +146,7 @@ impl Session {
         match (closed, &self.state) {
             (Closed::Broken(why), _) => End::Abrupt(why),
             (Closed::Eof, State::Leaving { why, .. }) => End::Orderly(why.clone()),
-            (Closed::Eof, State::Registering | State::Running) => {
+            (Closed::Eof, State::Registering | State::Running(_)) => {
                 End::Abrupt("the router closed the connection without BYE".into())
             }
         }
@@ -148,19 +158,29 @@ impl Session {
         // stop short of the ticks its rate owes up to its stop time.
         self.tick()?;
         let stop_ns = self.clock.now_ns();
-        let (id, sent, clock) = self.model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
+        // The machine moves from the old state into Leaving (Registering only holds the place).
+        let model = match std::mem::replace(&mut self.state, State::Registering) {
+            State::Running(model) => Some(model),
+            State::Registering => None,
+            State::Leaving { model, .. } => model,
+        };
+        let (id, sent, clock) = model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
             (m.machine.id(), m.machine.frames_sent(), m.machine.clock())
         });
         self.outbox
             .extend_from_slice(&wire::bye(id, sent, clock, stop_ns));
-        self.state = State::Leaving { why, stop_ns };
+        self.state = State::Leaving {
+            model,
+            why,
+            stop_ns,
+        };
         Ok(())
     }
 
     /// One frame from the router. Data joins the machine's queue, in any state after WELCOME.
     pub(super) fn handle_frame(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
         match frame.kind() {
-            kind if kind.is_data() => match &mut self.model {
+            kind if kind.is_data() => match self.state.model_mut() {
                 Some(model) => {
                     if let Err(refused) = model.machine.handle_frame(frame) {
                         warn!("refused a frame: {refused}");
@@ -175,9 +195,10 @@ impl Session {
             },
             Kind::Welcome => self.handle_welcome(frame)?,
             Kind::Bye => match self.state {
-                State::Running => self.leave("the router said BYE".into())?,
+                State::Running(_) => self.leave("the router said BYE".into())?,
                 State::Registering => {
                     self.state = State::Leaving {
+                        model: None,
                         why: "the router stopped before the model started".into(),
                         stop_ns: self.clock.now_ns(),
                     };
@@ -221,19 +242,18 @@ impl Session {
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed
         );
-        self.model = Some(Model {
+        self.state = State::Running(Model {
             machine,
             log,
             run_seed,
             refused: 0,
         });
-        self.state = State::Running;
         Ok(())
     }
 
     /// Takes every due tick while running, logs its rows, then queues its frames.
     pub(super) fn tick(&mut self) -> Result<(), ClientError> {
-        let (State::Running, Some(model)) = (&self.state, &mut self.model) else {
+        let State::Running(model) = &mut self.state else {
             return Ok(());
         };
         if model.machine.handle_timeout(self.clock.now_ns()) == 0 {
@@ -258,12 +278,16 @@ impl Session {
             End::Orderly(why) => (why, true),
             End::Abrupt(why) => (why, false),
         };
-        let Some(model) = &self.model else {
-            return Err(ClientError::Protocol(why));
-        };
-        let stop_ns = match self.state {
-            State::Leaving { stop_ns, .. } => stop_ns,
-            State::Registering | State::Running => self.clock.now_ns(),
+        let (model, stop_ns) = match &self.state {
+            State::Running(model) => (model, self.clock.now_ns()),
+            State::Leaving {
+                model: Some(model),
+                stop_ns,
+                ..
+            } => (model, *stop_ns),
+            State::Registering | State::Leaving { model: None, .. } => {
+                return Err(ClientError::Protocol(why));
+            }
         };
         let summary = ClientSummary::of(
             &model.machine,
