@@ -33,8 +33,20 @@ use session::{End, Session};
 
 const SIGNALS: Token = Token(1);
 
-/// How a client finds its rate once it knows its id, the number of machines and the run's seed.
-pub type RateFor = Box<dyn Fn(u16, u16, u64) -> Result<f64, String>>;
+/// How a client finds its rate, in ticks per second, once WELCOME has told it what
+/// [`RateQuery`] holds; an `Err` is the reason it cannot run, and stops the client.
+pub type RateFor = Box<dyn Fn(RateQuery) -> Result<f64, String>>;
+
+/// What a client knows when it asks [`RateFor`] for its rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateQuery {
+    /// The machine's id, from WELCOME.
+    pub id: u16,
+    /// The number of machines in the run, from WELCOME.
+    pub machines: u16,
+    /// The run's seed: the client's own if given, otherwise WELCOME's.
+    pub run_seed: u64,
+}
 
 /// Everything a client needs.
 pub struct ClientOptions {

@@ -9,7 +9,7 @@ use log::{info, warn};
 use signal_hook::consts::SIGINT;
 
 use super::conn::Closed;
-use super::{ClientError, ClientOptions, io_err};
+use super::{ClientError, ClientOptions, RateQuery, io_err};
 use crate::core::machine::{Machine, MachineConfig};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
@@ -224,8 +224,12 @@ impl Session {
             return Err(ClientError::Protocol("a second WELCOME".into()));
         }
         let run_seed = self.opts.run_seed.unwrap_or(welcome.seed);
-        let rate = (self.opts.rate_for)(welcome.id, welcome.machines, run_seed)
-            .map_err(ClientError::Protocol)?;
+        let rate = (self.opts.rate_for)(RateQuery {
+            id: welcome.id,
+            machines: welcome.machines,
+            run_seed,
+        })
+        .map_err(ClientError::Protocol)?;
         let cfg = MachineConfig {
             id: welcome.id,
             machines: welcome.machines,
@@ -323,7 +327,7 @@ mod tests {
             connect_timeout: Duration::ZERO,
             run_seed: Some(1),
             action_range: 10,
-            rate_for: Box::new(|_, _, _| Ok(1.0)),
+            rate_for: Box::new(|_| Ok(1.0)),
             log_dir: std::env::temp_dir(),
         };
         Session::new(opts, WallClock::new()).unwrap()
