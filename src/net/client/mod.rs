@@ -9,7 +9,7 @@
 //! the machine, how the connection ended) and [`conn`] the socket. Every handler returns whether
 //! the connection has ended, and the loop stops on the first end, save that the flush which
 //! follows may still find the connection broken and make an orderly end abrupt
-//! ([`session::settle`]).
+//! (`session::settle`).
 //!
 //! [`Machine`]: crate::core::machine::Machine
 
