@@ -5,8 +5,8 @@
 //! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
 //! its frames (queued on `WouldBlock`).
 //!
-//! This module owns the public API and the event loop; [`session`] owns the lifecycle (the state,
-//! the machine, how the connection ended) and [`conn`] the socket. Every handler returns whether
+//! This module owns the public API and the event loop; `session` owns the lifecycle (the state,
+//! the machine, how the connection ended) and `conn` the socket. Every handler returns whether
 //! the connection has ended, and the loop stops on the first end, save that the flush which
 //! follows may still find the connection broken and make an orderly end abrupt
 //! (`session::settle`).
