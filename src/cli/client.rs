@@ -8,7 +8,7 @@ use crate::cli::args::ClientArgs;
 use crate::cli::common::{Failure, load_config, seconds};
 use crate::config::Rates;
 use crate::core::machine::{RateError, check_rate};
-use crate::net::client::{self, ClientError, ClientOptions};
+use crate::net::client::{self, ClientError, ClientOptions, RateQuery};
 use crate::rundir::{prepare_dir, refuse_used_dir};
 
 /// `clocklab client`: runs one machine until the router stops it, writes its log and summary.
@@ -36,10 +36,15 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         check_rate(rate).map_err(|_| format!("--rate {rate}: {}", RateError::rule()))?;
     }
     let rate_for: client::RateFor = match args.rate {
-        Some(rate) => Box::new(move |_, _, _| Ok(rate)),
+        Some(rate) => Box::new(move |_| Ok(rate)),
         None => {
             let config = config.clone();
-            Box::new(move |id, n, run_seed| {
+            Box::new(move |query: RateQuery| {
+                let RateQuery {
+                    id,
+                    machines: n,
+                    run_seed,
+                } = query;
                 if let Rates::List(list) = &config.machines.rates {
                     if list.len() != usize::from(n) {
                         return Err(format!(

@@ -11,11 +11,10 @@ use crate::cli::args::SimulateArgs;
 use crate::cli::common::{Failure, configure, print_summary};
 use crate::config::Config;
 use crate::config::Latency;
-use crate::core::event::{self, HEADER};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
-use crate::rundir::log;
+use crate::rundir::log::LogTexts;
 use crate::rundir::plan::TrialPlan;
 use crate::rundir::records::{ClientSummary, RunRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
@@ -146,22 +145,18 @@ fn simulate_trial(
         epoch_ns: plan.epoch_ns,
         latency: plan.latency,
     };
-    let mut logs: Vec<String> = vec![format!("{HEADER}\n"); trial.names.len()];
-    let logs_wanted = plan.logs;
+    let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
     let outcome = sim::simulate(&opts, |record| {
-        if logs_wanted {
-            event::format_record(record, &mut logs[usize::from(record.machine) - 1]);
+        if let Some(logs) = &mut logs {
+            logs.append(record);
         }
     })
     .map_err(|e| format!("simulate: {e}"))?;
     totals.trials += 1;
     totals.events += outcome.events;
     let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
-    if plan.logs {
-        for (i, text) in logs.iter().enumerate() {
-            let path = log::log_path(dir, i as u16 + 1);
-            log::write_whole_log(&path, text).map_err(|e| write_err(&path, e))?;
-        }
+    if let Some(logs) = &logs {
+        logs.write(dir).map_err(|(path, e)| write_err(&path, e))?;
     }
     for summary in &outcome.summaries {
         let path = dir.join(summary_file_name(summary.id));

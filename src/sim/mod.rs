@@ -70,10 +70,15 @@ enum Event {
 }
 
 /// Runs one trial, handing every log record to `sink` in the order each machine produced them.
-pub fn simulate(
+pub fn simulate(opts: &SimOptions, sink: impl FnMut(&Record)) -> Result<SimOutcome, ConfigError> {
+    trial(opts, sink).map(|(outcome, _)| outcome)
+}
+
+/// [`simulate`], and the router's books of every pair besides (sent as well as delivered).
+fn trial(
     opts: &SimOptions,
     mut sink: impl FnMut(&Record),
-) -> Result<SimOutcome, ConfigError> {
+) -> Result<(SimOutcome, PairTable), ConfigError> {
     let n = u16::try_from(opts.names.len()).map_err(|_| ConfigError::Machines(u16::MAX))?;
     let mut machines = Vec::with_capacity(usize::from(n));
     for id in 1..=n {
@@ -104,7 +109,8 @@ pub fn simulate(
     for (index, m) in machines.iter().enumerate() {
         push(&mut heap, m.poll_timeout(), Event::Tick(index as u16));
     }
-    // The router's books, kept as it keeps them.
+    // The router's books, kept as it keeps them. Every frame routed is delivered, the ones in
+    // flight at the stop included: a simulated frame is never undeliverable.
     let mut kinds = [KindCount::default(); Kind::ALL.len()];
     let mut pairs = PairTable::new(n);
     let mut events = 0u64;
@@ -139,6 +145,7 @@ pub fn simulate(
                     };
                     let message = Message::from_header(&header);
                     for dest in targets.iter(n) {
+                        pairs.routed(header.source, dest);
                         let at = time.saturating_add(opts.latency.draw(&mut latency_rng));
                         push(
                             &mut heap,
@@ -187,11 +194,14 @@ pub fn simulate(
         pairs: pairs.to_vec(),
         connections: Vec::new(),
     };
-    Ok(SimOutcome {
-        summaries,
-        router,
-        events,
-    })
+    Ok((
+        SimOutcome {
+            summaries,
+            router,
+            events,
+        },
+        pairs,
+    ))
 }
 
 #[cfg(test)]

@@ -24,9 +24,23 @@ fn sent_at(records: &[Record]) -> BTreeMap<(u16, u32), u64> {
         .collect()
 }
 
-fn run(opts: &SimOptions) -> (Vec<Record>, SimOutcome) {
+/// A trial's records, outcome and router's books, whose every pair balances.
+fn run_with_books(opts: &SimOptions) -> (Vec<Record>, SimOutcome, PairTable) {
     let mut records = Vec::new();
-    let outcome = simulate(opts, |r| records.push(*r)).unwrap();
+    let (outcome, books) = trial(opts, |r| records.push(*r)).unwrap();
+    let n = opts.names.len() as u16;
+    for source in 1..=n {
+        for dest in 1..=n {
+            let pair = books.books(source, dest);
+            assert!(pair.balance(), "{source} -> {dest}: {pair:?}");
+            assert_eq!(pair.undeliverable, 0, "{source} -> {dest}: {pair:?}");
+        }
+    }
+    (records, outcome, books)
+}
+
+fn run(opts: &SimOptions) -> (Vec<Record>, SimOutcome) {
+    let (records, outcome, _) = run_with_books(opts);
     (records, outcome)
 }
 
@@ -109,8 +123,9 @@ fn the_same_seed_gives_the_same_trial_and_another_seed_another() {
 }
 
 /// Every pair's books balance: sent = received + unprocessed (nothing is undeliverable on a
-/// simulated network), and every receive obeys the clock rule.
-fn assert_books_balance(records: &[Record], outcome: &SimOutcome, n: u16) {
+/// simulated network), and every receive obeys the clock rule. The router's books agree: it
+/// routed what the logs sent.
+fn assert_books_balance(records: &[Record], outcome: &SimOutcome, books: &PairTable, n: u16) {
     let mut sent: BTreeMap<(u16, u16), u64> = BTreeMap::new();
     let mut received: BTreeMap<(u16, u16), u64> = BTreeMap::new();
     let mut clocks = vec![0u64; usize::from(n)];
@@ -147,6 +162,12 @@ fn assert_books_balance(records: &[Record], outcome: &SimOutcome, n: u16) {
         .map(|p| ((p.source, p.dest), p.delivered))
         .collect();
     assert_eq!(sent, delivered);
+    let routed: BTreeMap<(u16, u16), u64> = (1..=n)
+        .flat_map(|s| (1..=n).map(move |d| (s, d)))
+        .map(|(s, d)| ((s, d), books.books(s, d).sent))
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    assert_eq!(sent, routed);
 }
 
 #[test]
@@ -164,8 +185,9 @@ fn books_balance_and_clock_rules_hold() {
     ] {
         let mut o = opts(&rates, 7);
         o.latency = latency;
-        let (records, outcome) = run(&o);
-        assert_books_balance(&records, &outcome, rates.len() as u16);
+        let (records, outcome, books) = run_with_books(&o);
+        assert!(!outcome.router.pairs.is_empty());
+        assert_books_balance(&records, &outcome, &books, rates.len() as u16);
     }
 }
 

@@ -5,9 +5,11 @@
 //! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
 //! its frames (queued on `WouldBlock`).
 //!
-//! This module owns the public API and the event loop; [`session`] owns the lifecycle (the state,
-//! the machine, how the connection ended) and [`conn`] the socket. Every handler returns whether
-//! the connection has ended, and the loop stops on the first end.
+//! This module owns the public API and the event loop; `session` owns the lifecycle (the state,
+//! the machine, how the connection ended) and `conn` the socket. Every handler returns whether
+//! the connection has ended, and the loop stops on the first end, save that the flush which
+//! follows may still find the connection broken and make an orderly end abrupt
+//! (`session::settle`).
 //!
 //! [`Machine`]: crate::core::machine::Machine
 
@@ -31,8 +33,20 @@ use session::{End, Session};
 
 const SIGNALS: Token = Token(1);
 
-/// How a client finds its rate once it knows its id, the number of machines and the run's seed.
-pub type RateFor = Box<dyn Fn(u16, u16, u64) -> Result<f64, String>>;
+/// How a client finds its rate, in ticks per second, once WELCOME has told it what
+/// [`RateQuery`] holds; an `Err` is the reason it cannot run, and stops the client.
+pub type RateFor = Box<dyn Fn(RateQuery) -> Result<f64, String>>;
+
+/// What a client knows when it asks [`RateFor`] for its rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateQuery {
+    /// The machine's id, from WELCOME.
+    pub id: u16,
+    /// The number of machines in the run, from WELCOME.
+    pub machines: u16,
+    /// The run's seed: the client's own if given, otherwise WELCOME's.
+    pub run_seed: u64,
+}
 
 /// Everything a client needs.
 pub struct ClientOptions {
@@ -167,7 +181,7 @@ impl Client {
             // time owes them.
             self.session.tick()?;
             let flushed = self.flush()?;
-            end = end.or(flushed);
+            end = session::settle(end, flushed);
         };
         self.session.finish(end)
     }

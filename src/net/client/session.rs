@@ -9,7 +9,7 @@ use log::{info, warn};
 use signal_hook::consts::SIGINT;
 
 use super::conn::Closed;
-use super::{ClientError, ClientOptions, io_err};
+use super::{ClientError, ClientOptions, RateQuery, io_err};
 use crate::core::machine::{Machine, MachineConfig};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
@@ -18,21 +18,33 @@ use crate::rundir::log::LogWriter;
 use crate::rundir::records::ClientSummary;
 use crate::rundir::{summary_file_name, write_yaml_atomically};
 
-/// Where the client is in the lifecycle.
-#[derive(Debug)]
+/// Where the client is in the lifecycle, and the model machine from WELCOME on.
 enum State {
     /// HELLO sent, waiting for WELCOME.
     Registering,
     /// WELCOME received: the machine ticks.
-    Running,
+    Running(Model),
     /// BYE said, by us or by the router; reading until the router closes, which ends the
     /// connection in order.
     Leaving {
+        /// The machine, stopped; `None` if the router said BYE before WELCOME.
+        model: Option<Model>,
         /// What ended the run, for the summary.
         why: String,
         /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
         stop_ns: u64,
     },
+}
+
+impl State {
+    /// The machine, in any state after WELCOME.
+    fn model_mut(&mut self) -> Option<&mut Model> {
+        match self {
+            State::Registering => None,
+            State::Running(model) => Some(model),
+            State::Leaving { model, .. } => model.as_mut(),
+        }
+    }
 }
 
 /// How the connection ended: the summary's `ended` and `orderly`.
@@ -42,6 +54,18 @@ pub(super) enum End {
     Orderly(String),
     /// Anything else: frames may have been lost.
     Abrupt(String),
+}
+
+/// The end of the connection once the flush that follows the handlers has run: `end`, the first
+/// end they found, unless the flush found the connection broken after an orderly end. Then our
+/// own frames (BYE among them) may never reach the router, so the end is abrupt, as the flush
+/// says. With no end yet, the flush's.
+pub(super) fn settle(end: Option<End>, flushed: Option<End>) -> Option<End> {
+    match (end, flushed) {
+        (Some(End::Orderly(_)), Some(broken @ End::Abrupt(_))) => Some(broken),
+        (Some(end), _) => Some(end),
+        (None, flushed) => flushed,
+    }
 }
 
 /// The model machine, from WELCOME on, and what its summary needs besides.
@@ -59,7 +83,6 @@ pub(super) struct Session {
     opts: ClientOptions,
     clock: WallClock,
     state: State,
-    model: Option<Model>,
     /// Bytes to send, oldest first; the driver writes them out.
     pub(super) outbox: Vec<u8>,
 }
@@ -78,7 +101,6 @@ impl Session {
             opts,
             clock,
             state: State::Registering,
-            model: None,
             outbox: hello,
         })
     }
@@ -86,8 +108,8 @@ impl Session {
     /// How long until the machine's next tick is due; `None` (no tick to wait for) unless it
     /// is running.
     pub(super) fn poll_timeout(&self) -> Option<Duration> {
-        match (&self.model, &self.state) {
-            (Some(model), State::Running) => Some(
+        match &self.state {
+            State::Running(model) => Some(
                 self.clock
                     .until(Instant::now(), model.machine.poll_timeout()),
             ),
@@ -111,7 +133,7 @@ impl Session {
                 )))
             }
             State::Registering => Some(End::Abrupt(format!("{name} before the model started"))),
-            State::Running => {
+            State::Running(_) => {
                 info!("{name}: leaving in order");
                 self.leave(format!("{name}: left with BYE"))?;
                 None
@@ -124,7 +146,7 @@ impl Session {
         match (closed, &self.state) {
             (Closed::Broken(why), _) => End::Abrupt(why),
             (Closed::Eof, State::Leaving { why, .. }) => End::Orderly(why.clone()),
-            (Closed::Eof, State::Registering | State::Running) => {
+            (Closed::Eof, State::Registering | State::Running(_)) => {
                 End::Abrupt("the router closed the connection without BYE".into())
             }
         }
@@ -136,19 +158,29 @@ impl Session {
         // stop short of the ticks its rate owes up to its stop time.
         self.tick()?;
         let stop_ns = self.clock.now_ns();
-        let (id, sent, clock) = self.model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
+        // The machine moves from the old state into Leaving (Registering only holds the place).
+        let model = match std::mem::replace(&mut self.state, State::Registering) {
+            State::Running(model) => Some(model),
+            State::Registering => None,
+            State::Leaving { model, .. } => model,
+        };
+        let (id, sent, clock) = model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
             (m.machine.id(), m.machine.frames_sent(), m.machine.clock())
         });
         self.outbox
             .extend_from_slice(&wire::bye(id, sent, clock, stop_ns));
-        self.state = State::Leaving { why, stop_ns };
+        self.state = State::Leaving {
+            model,
+            why,
+            stop_ns,
+        };
         Ok(())
     }
 
     /// One frame from the router. Data joins the machine's queue, in any state after WELCOME.
     pub(super) fn handle_frame(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
         match frame.kind() {
-            kind if kind.is_data() => match &mut self.model {
+            kind if kind.is_data() => match self.state.model_mut() {
                 Some(model) => {
                     if let Err(refused) = model.machine.handle_frame(frame) {
                         warn!("refused a frame: {refused}");
@@ -163,9 +195,10 @@ impl Session {
             },
             Kind::Welcome => self.handle_welcome(frame)?,
             Kind::Bye => match self.state {
-                State::Running => self.leave("the router said BYE".into())?,
+                State::Running(_) => self.leave("the router said BYE".into())?,
                 State::Registering => {
                     self.state = State::Leaving {
+                        model: None,
                         why: "the router stopped before the model started".into(),
                         stop_ns: self.clock.now_ns(),
                     };
@@ -191,8 +224,12 @@ impl Session {
             return Err(ClientError::Protocol("a second WELCOME".into()));
         }
         let run_seed = self.opts.run_seed.unwrap_or(welcome.seed);
-        let rate = (self.opts.rate_for)(welcome.id, welcome.machines, run_seed)
-            .map_err(ClientError::Protocol)?;
+        let rate = (self.opts.rate_for)(RateQuery {
+            id: welcome.id,
+            machines: welcome.machines,
+            run_seed,
+        })
+        .map_err(ClientError::Protocol)?;
         let cfg = MachineConfig {
             id: welcome.id,
             machines: welcome.machines,
@@ -209,19 +246,18 @@ impl Session {
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed
         );
-        self.model = Some(Model {
+        self.state = State::Running(Model {
             machine,
             log,
             run_seed,
             refused: 0,
         });
-        self.state = State::Running;
         Ok(())
     }
 
     /// Takes every due tick while running, logs its rows, then queues its frames.
     pub(super) fn tick(&mut self) -> Result<(), ClientError> {
-        let (State::Running, Some(model)) = (&self.state, &mut self.model) else {
+        let State::Running(model) = &mut self.state else {
             return Ok(());
         };
         if model.machine.handle_timeout(self.clock.now_ns()) == 0 {
@@ -246,12 +282,16 @@ impl Session {
             End::Orderly(why) => (why, true),
             End::Abrupt(why) => (why, false),
         };
-        let Some(model) = &self.model else {
-            return Err(ClientError::Protocol(why));
-        };
-        let stop_ns = match self.state {
-            State::Leaving { stop_ns, .. } => stop_ns,
-            State::Registering | State::Running => self.clock.now_ns(),
+        let (model, stop_ns) = match &self.state {
+            State::Running(model) => (model, self.clock.now_ns()),
+            State::Leaving {
+                model: Some(model),
+                stop_ns,
+                ..
+            } => (model, *stop_ns),
+            State::Registering | State::Leaving { model: None, .. } => {
+                return Err(ClientError::Protocol(why));
+            }
         };
         let summary = ClientSummary::of(
             &model.machine,
@@ -272,5 +312,70 @@ impl Session {
         } else {
             Err(ClientError::RouterVanished(Box::new(summary)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::wire::Parsed;
+
+    fn session() -> Session {
+        let opts = ClientOptions {
+            name: "127.0.0.1:1".into(),
+            router: ([127, 0, 0, 1], 1).into(),
+            connect_timeout: Duration::ZERO,
+            run_seed: Some(1),
+            action_range: 10,
+            rate_for: Box::new(|_| Ok(1.0)),
+            log_dir: std::env::temp_dir(),
+        };
+        Session::new(opts, WallClock::new()).unwrap()
+    }
+
+    fn feed(session: &mut Session, bytes: &[u8]) {
+        let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
+            panic!("not a frame: {bytes:?}");
+        };
+        session.handle_frame(&frame).unwrap();
+    }
+
+    fn is_orderly(end: &Option<End>) -> Option<bool> {
+        end.as_ref().map(|e| matches!(e, End::Orderly(_)))
+    }
+
+    #[test]
+    fn a_broken_flush_after_an_orderly_end_makes_it_abrupt() {
+        let mut s = session();
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        let eof = Some(s.handle_closed(Closed::Eof));
+        assert_eq!(is_orderly(&eof), Some(true));
+        let broken = || Some(s.handle_closed(Closed::Broken("write failed".into())));
+        let end = settle(eof, broken());
+        let Some(End::Abrupt(why)) = end else {
+            panic!("{end:?}");
+        };
+        assert_eq!(why, "write failed");
+    }
+
+    #[test]
+    fn otherwise_the_first_end_stands() {
+        let mut s = session();
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        let orderly = || Some(s.handle_closed(Closed::Eof));
+        assert_eq!(is_orderly(&settle(orderly(), None)), Some(true));
+        assert_eq!(is_orderly(&settle(None, orderly())), Some(true));
+        assert_eq!(is_orderly(&settle(None, None)), None);
+        let first = Some(End::Abrupt("first".into()));
+        let end = settle(first, Some(End::Abrupt("second".into())));
+        assert!(matches!(end, Some(End::Abrupt(why)) if why == "first"));
+    }
+
+    #[test]
+    fn end_of_stream_is_orderly_only_after_bye() {
+        let mut s = session();
+        assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(false));
+        feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
+        assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(true));
     }
 }

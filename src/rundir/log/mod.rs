@@ -9,7 +9,8 @@
 //!   (0-based) of its answer is line `i + 2` of the file: errors found later can cite that line.
 //! - Every log [`LogWriter`] writes, [`read_log`] reads back to the same records.
 //!
-//! This file holds the file names; `writer` the writing side ([`LogWriter`], [`write_whole_log`]),
+//! This file holds the file names; `writer` the writing side ([`LogWriter`], [`write_whole_log`],
+//! [`LogTexts`]),
 //! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]).
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ mod reader;
 mod writer;
 
 pub use reader::{LogError, read_log, read_log_whole_lines};
-pub use writer::{LogWriter, write_whole_log};
+pub use writer::{LogTexts, LogWriter, write_whole_log};
 
 /// The name of machine `machine`'s log: `machine-<id>.csv`.
 pub fn log_file_name(machine: u16) -> String {

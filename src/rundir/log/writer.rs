@@ -1,5 +1,5 @@
-//! The writing side of the event logs: [`LogWriter`], one row per `write`, and
-//! [`write_whole_log`] for a log made all at once.
+//! The writing side of the event logs: [`LogWriter`], one row per `write`; [`write_whole_log`] for
+//! a log made all at once, and [`LogTexts`], every machine's log of a trial made in memory.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
@@ -103,7 +103,6 @@ impl LogWriter {
     }
 }
 
-/// Why a log could not be read. Every variant but `Io` names a line of the file (1-based; the header
 /// Writes a whole log at once: `text` must be the header line and the rows, as [`format_record`]
 /// makes them. Like [`LogWriter::create`], it never overwrites an existing file. The simulator uses
 /// it: a simulated trial has no crash to survive, so one write beats one per row.
@@ -115,4 +114,79 @@ pub fn write_whole_log(path: &Path, text: &str) -> io::Result<()> {
         .map_err(|e| with_path(path, "cannot create the event log", e))?;
     file.write_all(text.as_bytes())
         .map_err(|e| with_path(path, "cannot write the event log", e))
+}
+
+/// Every machine's log of one trial, made in memory and written at once with [`write_whole_log`]:
+/// the simulator's logs, which have no crash to survive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTexts {
+    /// Machine `id`'s log at `id - 1`: the header line, then its rows.
+    texts: Vec<String>,
+}
+
+impl LogTexts {
+    /// Empty logs, the header line alone, for machines `1..=machines`.
+    pub fn new(machines: usize) -> LogTexts {
+        LogTexts {
+            texts: vec![format!("{HEADER}\n"); machines],
+        }
+    }
+
+    /// Adds `rec` as a row of its machine's log, which must be one of `1..=machines`.
+    pub fn append(&mut self, rec: &Record) {
+        format_record(rec, &mut self.texts[usize::from(rec.machine) - 1]);
+    }
+
+    /// Writes every log to `dir/machine-<id>.csv`, by id, never overwriting a file. Stops at the
+    /// first that fails, answering its path and the error.
+    pub fn write(&self, dir: &Path) -> Result<(), (PathBuf, io::Error)> {
+        for (i, text) in self.texts.iter().enumerate() {
+            // `new` took at most one log per machine id, so the index fits.
+            let path = log_path(dir, i as u16 + 1);
+            write_whole_log(&path, text).map_err(|e| (path, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::EventKind;
+    use crate::rundir::log::read_log;
+
+    fn internal(machine: u16, logical_clock: u64) -> Record {
+        Record {
+            machine,
+            event: EventKind::Internal,
+            system_time_us: 1_764_096_000_000_000 + logical_clock,
+            logical_clock,
+            queue_len: 0,
+            peer: None,
+            msg_clock: None,
+            seq: None,
+        }
+    }
+
+    #[test]
+    fn log_texts_write_every_machine_s_log_by_id_and_never_overwrite() {
+        let dir = std::env::temp_dir().join(format!("clocklab-logtexts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut logs = LogTexts::new(3);
+        let rows = [internal(2, 1), internal(1, 1), internal(2, 2)];
+        for row in &rows {
+            logs.append(row);
+        }
+        logs.write(&dir).unwrap();
+        assert_eq!(read_log(&log_path(&dir, 1)).unwrap(), [rows[1]]);
+        assert_eq!(read_log(&log_path(&dir, 2)).unwrap(), [rows[0], rows[2]]);
+        assert_eq!(read_log(&log_path(&dir, 3)).unwrap(), []);
+        let (path, e) = logs.write(&dir).unwrap_err();
+        assert_eq!(
+            (path, e.kind()),
+            (log_path(&dir, 1), io::ErrorKind::AlreadyExists)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
