@@ -234,7 +234,6 @@ impl Router {
                     debug!("connection from {peer}");
                     entry.insert(Socket {
                         stream,
-                        peer,
                         interest: Interest::READABLE,
                     });
                     self.sb.handle_connect(ConnId(key), peer.to_string());
@@ -357,28 +356,26 @@ impl Router {
     /// Logs what the switchboard did and passes the notices on.
     fn pass_on_events(&mut self, notify: &mut impl FnMut(Notice)) {
         while let Some(event) = self.sb.poll_event() {
-            let peer = |conn: ConnId| {
-                self.sockets
-                    .get(conn.0)
-                    .map_or_else(|| "-".to_string(), |s| s.peer.to_string())
-            };
             match event {
-                Event::Registered { conn, name } => info!("{} registered as {name:?}", peer(conn)),
+                Event::Registered { peer, name, .. } => info!("{peer} registered as {name:?}"),
                 Event::Started {
                     start_time_ns,
                     names,
+                    peers,
                 } => {
-                    for (index, name) in names.iter().enumerate() {
-                        info!("machine {} is {name:?}", index + 1);
+                    for (index, (name, peer)) in names.iter().zip(&peers).enumerate() {
+                        info!("machine {} is {name:?} ({peer})", index + 1);
                     }
                     notify(Notice::Started {
                         start_time_ns,
                         names,
                     });
                 }
-                Event::Refused { conn, name, reason } => {
+                Event::Refused {
+                    peer, name, reason, ..
+                } => {
                     let name = name.as_deref().unwrap_or("-");
-                    warn!("closing {} ({name}): {reason}", peer(conn));
+                    warn!("closing {peer} ({name}): {reason}");
                 }
                 Event::Stopping => notify(Notice::Stopping),
                 Event::StopNow => {}

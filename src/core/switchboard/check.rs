@@ -210,7 +210,9 @@ impl Harness {
     fn drain_events(&mut self) {
         while let Some(event) = self.sb.poll_event() {
             match &event {
-                Event::Registered { conn, name } => self.peers[conn.0].name = Some(name.clone()),
+                Event::Registered { conn, name, .. } => {
+                    self.peers[conn.0].name = Some(name.clone())
+                }
                 Event::Started { names, .. } => {
                     for (i, peer) in self.peers.iter().enumerate() {
                         let Some(name) = &peer.name else { continue };

@@ -79,6 +79,8 @@ pub enum Event {
     Registered {
         /// The connection.
         conn: ConnId,
+        /// The peer's address, as the driver gave it.
+        peer: String,
         /// Its name.
         name: String,
     },
@@ -88,11 +90,15 @@ pub enum Event {
         start_time_ns: u64,
         /// Machine names by id (index 0 is machine 1).
         names: Vec<String>,
+        /// The machines' peer addresses by id, as the driver gave them.
+        peers: Vec<String>,
     },
     /// A connection was refused: it got an ERROR with `reason` and will be closed.
     Refused {
         /// The connection.
         conn: ConnId,
+        /// The peer's address, as the driver gave it.
+        peer: String,
         /// The name it registered, if any.
         name: Option<String>,
         /// The reason sent.

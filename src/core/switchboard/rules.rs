@@ -144,8 +144,13 @@ impl Switchboard {
         };
         conn.name = Some(name.clone());
         conn.state = State::Registered;
+        let peer = conn.peer.clone();
         self.pending.push(key);
-        self.events.push_back(Event::Registered { conn: key, name });
+        self.events.push_back(Event::Registered {
+            conn: key,
+            peer,
+            name,
+        });
         if self.pending.len() == usize::from(self.opts.machines) {
             self.welcome_all(now_ns);
         }
@@ -158,6 +163,7 @@ impl Switchboard {
         keys.sort_by_key(|&k| name_of(self, k));
         let start_time_ns = now_ns.saturating_add(self.opts.start_delay_ns);
         let mut names = Vec::with_capacity(keys.len());
+        let mut peers = Vec::with_capacity(keys.len());
         for (index, &key) in keys.iter().enumerate() {
             // There are at most 65,534 machines, so ids fit u16.
             let id = index as u16 + 1;
@@ -174,6 +180,7 @@ impl Switchboard {
             conn.state = State::Machine { id };
             self.machines[index] = Some(key);
             names.push(conn.name.clone().unwrap_or_default());
+            peers.push(conn.peer.clone());
         }
         self.phase = Phase::Running;
         self.names = names.clone();
@@ -181,6 +188,7 @@ impl Switchboard {
         self.events.push_back(Event::Started {
             start_time_ns,
             names,
+            peers,
         });
     }
 
@@ -212,11 +220,12 @@ impl Switchboard {
         conn.inbuf.clear();
         conn.enqueue(Bytes::from(wire::error(&reason, now_ns)), None);
         conn.begin_close(reason.clone(), now_ns);
-        let name = conn.name.clone();
+        let (peer, name) = (conn.peer.clone(), conn.name.clone());
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
         self.events.push_back(Event::Refused {
             conn: key,
+            peer,
             name,
             reason,
         });

@@ -350,6 +350,39 @@ fn a_refused_connection_frees_its_place() {
 }
 
 #[test]
+fn a_refused_connection_is_named_by_its_peer_even_when_closed_in_the_same_step() {
+    let mut h = Harness::new(opts(2));
+    let (a, b) = (h.connect(), h.connect());
+    h.feed(a, &hello("a"));
+    // Junk and the peer's end in one read: refused and gone before the driver logs anything.
+    // The driver's step: the read, then its flush writes the ERROR and the connection goes.
+    h.feed(b, b"GET / HTTP/1.1\r\n");
+    h.eof(b);
+    h.flush();
+    h.round();
+    assert!(!h.sb.is_open(b));
+    // The handle is reused by a new peer before the events are read.
+    h.sb.handle_connect(b, "10.0.0.9:1".into());
+    let registered = h.events.iter().find_map(|e| match e {
+        Event::Registered { conn, peer, name } if *conn == a => Some((peer, name)),
+        _ => None,
+    });
+    assert_eq!(registered, Some((&"127.0.0.1:40000".into(), &"a".into())));
+    let refused = h.events.iter().find_map(|e| match e {
+        Event::Refused {
+            conn,
+            peer,
+            name,
+            reason,
+        } if *conn == b => Some((peer, name, reason)),
+        _ => None,
+    });
+    let (peer, name, reason) = refused.expect("a Refused event");
+    assert_eq!((peer.as_str(), name.as_deref()), ("127.0.0.1:40001", None));
+    assert!(reason.starts_with("invalid frame: "), "{reason:?}");
+}
+
+#[test]
 fn the_oracle_passes_its_seed_corpus() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/router_state");
     let entries = std::fs::read_dir(dir).expect("the seed corpus");

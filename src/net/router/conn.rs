@@ -2,7 +2,7 @@
 //! what the switchboard has queued, interest computed from state, and the two-phase close.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -30,7 +30,6 @@ pub(super) enum ReadOutcome {
 /// A connection's socket.
 pub(super) struct Socket {
     pub(super) stream: TcpStream,
-    pub(super) peer: SocketAddr,
     /// The interest currently registered.
     pub(super) interest: Interest,
 }
