@@ -24,12 +24,12 @@ mod pairs;
 mod rules;
 
 #[cfg(any(test, fuzzing))]
-mod check;
+mod oracle;
 #[cfg(test)]
 mod tests;
 
 #[cfg(any(test, fuzzing))]
-pub use check::check_switchboard_properties;
+pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
 
 use crate::core::wire::Kind;

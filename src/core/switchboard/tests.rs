@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use super::check::{Harness, T0};
+use super::oracle::{Harness, T0};
 use super::*;
 use crate::core::wire::{self, Header, Kind};
 
