@@ -26,9 +26,8 @@ pub(super) struct Peer {
     arrived: Vec<Vec<u8>>,
     sent_parsed: usize,
     sent_invalid: bool,
-    /// A complete HELLO is among `sent`: another is refused.
+    /// A complete HELLO (another is refused), a complete BYE (nothing after it is routed) sent.
     sent_hello: bool,
-    /// A complete BYE is among `sent`: nothing after it is routed.
     sent_bye: bool,
     received_parsed: usize,
     /// Frames written to the peer in full, in order.
@@ -124,14 +123,10 @@ impl Harness {
             .collect()
     }
 
-    /// What one input routed is what the route names for the frames that completed in it, up to
-    /// the first one refused (or a BYE): taken in order, each data frame from this machine counts
-    /// once for every machine its route names and for no other. `frames` are the frames the
-    /// switchboard took (none if it was closing or had said BYE before the input), `said_hello`
-    /// whether the connection had sent a HELLO before them. When the connection is still open and
-    /// not closing after the input, or was refused in it, the input must have routed exactly that
-    /// (every valid frame of the input, or exactly those before the refused one); otherwise (a BYE
-    /// closes it) some prefix of it.
+    /// What one input routed is the route of the `frames` the switchboard took (none if it was
+    /// closing or had said BYE), up to the first refused or a BYE: each data frame from this
+    /// machine once for every machine its route names. `exact` (still open and not closing, or
+    /// refused in this input): all of that; otherwise (a BYE closed it) a prefix of it.
     fn check_routed(
         &self,
         conn: ConnId,
@@ -195,7 +190,7 @@ impl Harness {
             return;
         }
         let mut taken = Vec::new();
-        for slice in self.sb.transmit(conn, 1024) {
+        for slice in self.sb.poll_transmit(conn, 1024) {
             let room = max - taken.len();
             taken.extend_from_slice(&slice[..slice.len().min(room)]);
             if taken.len() == max {
@@ -221,8 +216,8 @@ impl Harness {
         if !self.open(conn) {
             return;
         }
-        let recorded = self.sb.handle_close(conn, reason.into());
-        self.apply(conn, Fate::Close(recorded));
+        self.sb.handle_close(conn, reason.into());
+        self.apply(conn, Fate::Close);
     }
 
     /// What the driver does after every batch of events: timeouts, then each connection's fate.
@@ -246,9 +241,8 @@ impl Harness {
                 assert!(!self.sb.wants_write(conn), "ShutWrite with frames waiting");
                 peer.write_shut = true;
             }
-            Fate::Close(reason) => {
+            Fate::Close => {
                 assert!(!self.sb.is_open(conn), "Close for a connection still open");
-                self.peers[conn.0].closed = Some(reason);
             }
         }
         self.drain_events();
@@ -259,6 +253,9 @@ impl Harness {
             match &event {
                 Event::Registered { conn, name, .. } => {
                     self.peers[conn.0].name = Some(name.clone())
+                }
+                Event::Closed { conn, closed } => {
+                    self.peers[conn.0].closed = Some(closed.reason.clone());
                 }
                 Event::Started { names, .. } => {
                     for (i, peer) in self.peers.iter().enumerate() {

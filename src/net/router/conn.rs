@@ -54,8 +54,10 @@ impl Socket {
         while sb.wants_write(conn) {
             // One small allocation per system call; an array of IOV_MAX slices would be cleared
             // on every call, however few frames wait.
-            let slices: Vec<IoSlice<'_>> =
-                sb.transmit(conn, MAX_IOVECS).map(IoSlice::new).collect();
+            let slices: Vec<IoSlice<'_>> = sb
+                .poll_transmit(conn, MAX_IOVECS)
+                .map(IoSlice::new)
+                .collect();
             let n = match self.stream.write_vectored(&slices) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
