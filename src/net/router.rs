@@ -1,5 +1,5 @@
 //! The router's driver: one single-threaded mio loop around the sans-IO
-//! [`Switchboard`](crate::core::switchboard::Switchboard), which holds every rule.
+//! [`Switchboard`], which holds every rule.
 //!
 //! The loop owns the listener, a slab of sockets (tokens are slab keys offset past the reserved
 //! tokens; a socket's slab key is its connection's handle in the switchboard), the signals and
