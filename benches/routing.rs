@@ -16,7 +16,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
-use clocklab::net::router::{Router, RouterOptions, RouterStats};
+use clocklab::net::router::{Router, RouterOptions};
+use clocklab::rundir::records::RouterStats;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

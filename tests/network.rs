@@ -6,9 +6,9 @@ mod support;
 use std::path::Path;
 
 use clocklab::check::check_trial;
-use clocklab::net::router::RouterStats;
 use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::ClientSummary;
+use clocklab::rundir::records::RouterStats;
 use nix::sys::signal::Signal;
 use support::{Proc, SOON, TestDir, peek_rows, read_yaml, start_client, start_server, wait_until};
 

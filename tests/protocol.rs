@@ -5,9 +5,9 @@ mod support;
 
 use clocklab::check::check_trial;
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind};
-use clocklab::net::router::RouterStats;
 use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::ClientSummary;
+use clocklab::rundir::records::RouterStats;
 use nix::sys::signal::Signal;
 use support::{RawPeer, SOON, TestDir, peek_rows, read_yaml, start_client, start_server};
 

@@ -1,5 +1,5 @@
 //! The router's driver: one single-threaded mio loop around the sans-IO
-//! [`Switchboard`](crate::core::switchboard::Switchboard), which holds every rule.
+//! [`Switchboard`], which holds every rule.
 //!
 //! The loop owns the listener, a slab of sockets (tokens are slab keys offset past the reserved
 //! tokens; a socket's slab key is its connection's handle in the switchboard), the signals and
@@ -26,7 +26,7 @@ use crate::core::switchboard::{self, ConnId, Event, Fate, Switchboard};
 use crate::net::wallclock::WallClock;
 use conn::{ReadOutcome, Socket};
 
-pub use crate::rundir::records::{ClosedConnection, RouterStats};
+use crate::rundir::records::{ClosedConnection, RouterStats};
 
 const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -34,6 +34,8 @@ const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
+/// What stops the router when standard input ends (as `router.yaml` records it).
+const STDIN_CLOSED: &str = "standard input closed (the parent ended)";
 
 /// How the router behaves.
 #[derive(Clone, Debug)]
@@ -195,26 +197,15 @@ impl Router {
 
     fn into_stats(mut self) -> RouterStats {
         let report = self.sb.report();
+        self.stats.frames = report.frames_by_name();
         self.stats.names = report.names;
         self.stats.start_time_ns = report.start_time_ns;
-        self.stats.stopped_by = report.stopped_by;
+        // A router that never stopped that way records an empty cause, as it always has.
+        self.stats.stopped_by = report.stopped_by.unwrap_or_default();
         self.stats.stop_time_ns = self.clock.now_ns();
         self.stats.pairs = report.pairs;
-        self.stats.frames = report
-            .frames
-            .into_iter()
-            .map(|(kind, count)| (kind.name().to_string(), count))
-            .collect();
-        self.stats.connections = report
-            .closed
-            .into_iter()
-            .map(|c| ClosedConnection {
-                peer: c.peer,
-                name: c.name,
-                id: c.id,
-                reason: c.reason,
-            })
-            .collect();
+        let closed = report.closed.into_iter();
+        self.stats.connections = closed.map(closed_connection).collect();
         self.stats
     }
 
@@ -234,7 +225,6 @@ impl Router {
                     debug!("connection from {peer}");
                     entry.insert(Socket {
                         stream,
-                        peer,
                         interest: Interest::READABLE,
                     });
                     self.sb.handle_connect(ConnId(key), peer.to_string());
@@ -261,11 +251,6 @@ impl Router {
             } else {
                 "SIGTERM"
             };
-            if self.sb.is_stopping() {
-                warn!("{name} during the stop: closing at once");
-            } else {
-                info!("{name}: stopping in order");
-            }
             self.sb.handle_stop(name, self.clock.now_ns());
         }
     }
@@ -274,14 +259,11 @@ impl Router {
         let mut buf = [0u8; 256];
         // The pipe is only readable at its end (or if the parent writes, which it never does).
         let ended = matches!(io::stdin().read(&mut buf), Ok(0) | Err(_));
+        // Its end during a stop is no second stop.
         if ended && !self.sb.is_stopping() {
-            info!("standard input closed: stopping in order");
             let fd = io::stdin().as_raw_fd();
             let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-            self.sb.handle_stop(
-                "standard input closed (the parent ended)",
-                self.clock.now_ns(),
-            );
+            self.sb.handle_stop(STDIN_CLOSED, self.clock.now_ns());
         }
     }
 
@@ -298,7 +280,7 @@ impl Router {
                         .handle_read(conn, &self.scratch[..n], self.clock.now_ns());
                 }
                 ReadOutcome::Eof => {
-                    if let Fate::Close(_) = self.sb.handle_eof(conn) {
+                    if let Fate::Close = self.sb.handle_eof(conn) {
                         self.drop_socket(key);
                     }
                     return;
@@ -336,7 +318,7 @@ impl Router {
         match self.sb.poll_fate(conn, now) {
             Fate::Keep => {}
             Fate::ShutWrite => socket.shut_write(),
-            Fate::Close(_) => {
+            Fate::Close => {
                 self.drop_socket(key);
                 return Ok(());
             }
@@ -357,32 +339,38 @@ impl Router {
     /// Logs what the switchboard did and passes the notices on.
     fn pass_on_events(&mut self, notify: &mut impl FnMut(Notice)) {
         while let Some(event) = self.sb.poll_event() {
-            let peer = |conn: ConnId| {
-                self.sockets
-                    .get(conn.0)
-                    .map_or_else(|| "-".to_string(), |s| s.peer.to_string())
-            };
             match event {
-                Event::Registered { conn, name } => info!("{} registered as {name:?}", peer(conn)),
+                Event::Registered { peer, name, .. } => info!("{peer} registered as {name:?}"),
                 Event::Started {
                     start_time_ns,
                     names,
+                    peers,
                 } => {
-                    for (index, name) in names.iter().enumerate() {
-                        info!("machine {} is {name:?}", index + 1);
+                    for (index, (name, peer)) in names.iter().zip(&peers).enumerate() {
+                        info!("machine {} is {name:?} ({peer})", index + 1);
                     }
                     notify(Notice::Started {
                         start_time_ns,
                         names,
                     });
                 }
-                Event::Refused { conn, name, reason } => {
+                Event::Refused {
+                    peer, name, reason, ..
+                } => {
                     let name = name.as_deref().unwrap_or("-");
-                    warn!("closing {} ({name}): {reason}", peer(conn));
+                    warn!("closing {peer} ({name}): {reason}");
                 }
-                Event::Stopping => notify(Notice::Stopping),
-                Event::StopNow => {}
-                Event::Closed(closed) => match closed.id {
+                Event::Stopping { cause } => {
+                    let name = if cause == STDIN_CLOSED {
+                        "standard input closed"
+                    } else {
+                        &cause
+                    };
+                    info!("{name}: stopping in order");
+                    notify(Notice::Stopping);
+                }
+                Event::StopNow { cause } => warn!("{cause} during the stop: closing at once"),
+                Event::Closed { closed, .. } => match closed.id {
                     Some(id) if closed.departed => {
                         warn!("machine {id} departed: {}", closed.reason);
                     }
@@ -390,5 +378,15 @@ impl Router {
                 },
             }
         }
+    }
+}
+
+/// A switchboard's record of a connection that ended, as `router.yaml` lists it.
+fn closed_connection(closed: switchboard::Closed) -> ClosedConnection {
+    ClosedConnection {
+        peer: closed.peer,
+        name: closed.name,
+        id: closed.id,
+        reason: closed.reason,
     }
 }

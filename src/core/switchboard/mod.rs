@@ -8,8 +8,9 @@
 //!     wait for events until switchboard.poll_timeout()
 //!     handle_connect / handle_read / handle_eof / handle_stop for what happened
 //!     handle_timeout(now)
-//!     for each connection: write switchboard.transmit(conn), report handle_written(conn, n),
-//!         then act on poll_fate(conn, now): keep, shut the write side, or close
+//!     for each connection: while wants_write(conn), write poll_transmit(conn, max) and report
+//!         handle_written(conn, n); then act on poll_fate(conn, now): keep, shut the write
+//!         side, or close
 //!     log every poll_event(); stop once is_finished(now)
 //! }
 //! ```
@@ -24,13 +25,15 @@ mod pairs;
 mod rules;
 
 #[cfg(any(test, fuzzing))]
-mod check;
+mod oracle;
 #[cfg(test)]
 mod tests;
 
 #[cfg(any(test, fuzzing))]
-pub use check::check_switchboard_properties;
+pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
+
+use std::collections::BTreeMap;
 
 use crate::core::wire::Kind;
 use conn::Conn;
@@ -68,8 +71,9 @@ pub enum Fate {
     /// Everything is written and the connection is closing: shut the socket's write side and
     /// keep reading until the peer's end (asked once per connection).
     ShutWrite,
-    /// It is gone from the switchboard (recorded with this reason): close the socket.
-    Close(String),
+    /// It is gone from the switchboard (its [`Event::Closed`] has the reason recorded): close
+    /// the socket.
+    Close,
 }
 
 /// Something that happened, for the driver to log or pass on.
@@ -79,6 +83,8 @@ pub enum Event {
     Registered {
         /// The connection.
         conn: ConnId,
+        /// The peer's address, as the driver gave it.
+        peer: String,
         /// Its name.
         name: String,
     },
@@ -88,22 +94,37 @@ pub enum Event {
         start_time_ns: u64,
         /// Machine names by id (index 0 is machine 1).
         names: Vec<String>,
+        /// The machines' peer addresses by id, as the driver gave them.
+        peers: Vec<String>,
     },
     /// A connection was refused: it got an ERROR with `reason` and will be closed.
     Refused {
         /// The connection.
         conn: ConnId,
+        /// The peer's address, as the driver gave it.
+        peer: String,
         /// The name it registered, if any.
         name: Option<String>,
         /// The reason sent.
         reason: String,
     },
     /// An orderly stop has begun (BYE was sent to every connection).
-    Stopping,
+    Stopping {
+        /// What asked for it (e.g. "SIGTERM").
+        cause: String,
+    },
     /// A second stop during the stop: everything closes at once.
-    StopNow,
+    StopNow {
+        /// What asked for it.
+        cause: String,
+    },
     /// A connection is gone.
-    Closed(Closed),
+    Closed {
+        /// The connection (its handle is free again).
+        conn: ConnId,
+        /// The record of it.
+        closed: Closed,
+    },
 }
 
 /// A connection that ended, and why.
@@ -128,14 +149,31 @@ pub struct Report {
     pub names: Vec<String>,
     /// The common start time, once all registered.
     pub start_time_ns: Option<u64>,
-    /// What stopped it, or empty.
-    pub stopped_by: String,
-    /// Frames and bytes received by kind, kinds never seen left out, in [`Kind::ALL`] order.
-    pub frames: Vec<(Kind, KindCount)>,
+    /// What stopped it, if something did.
+    pub stopped_by: Option<String>,
+    /// Frames and bytes received by kind, indexed as [`Kind::ALL`].
+    pub frames: [KindCount; Kind::ALL.len()],
     /// Deliveries for every ordered pair that exchanged data.
     pub pairs: Vec<PairCount>,
     /// Every connection that ended, in the order it ended.
     pub closed: Vec<Closed>,
+}
+
+impl Report {
+    /// Frames and bytes received by kind name, kinds never seen left out: `RouterStats.frames`.
+    pub fn frames_by_name(&self) -> BTreeMap<String, KindCount> {
+        frames_by_name(&self.frames)
+    }
+}
+
+/// Frames and bytes by kind name from counts indexed as [`Kind::ALL`], kinds never seen left out
+/// (the simulator keeps the same counts as the switchboard).
+pub fn frames_by_name(counts: &[KindCount; Kind::ALL.len()]) -> BTreeMap<String, KindCount> {
+    let kinds = Kind::ALL.iter().zip(counts);
+    kinds
+        .filter(|(_, count)| count.frames > 0)
+        .map(|(kind, &count)| (kind.name().to_string(), count))
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +198,7 @@ pub struct Switchboard {
     phase: Phase,
     names: Vec<String>,
     start_time_ns: Option<u64>,
-    stopped_by: String,
+    stopped_by: Option<String>,
     pairs: PairTable,
     /// Frames and bytes received by kind, indexed as [`Kind::ALL`].
     kinds: [KindCount; Kind::ALL.len()],
@@ -180,7 +218,7 @@ impl Switchboard {
             phase: Phase::Registering,
             names: Vec::new(),
             start_time_ns: None,
-            stopped_by: String::new(),
+            stopped_by: None,
             pairs: PairTable::new(opts.machines),
             kinds: [KindCount::default(); Kind::ALL.len()],
             closed: Vec::new(),
@@ -220,10 +258,10 @@ impl Switchboard {
     }
 
     /// The peer closed its side of `conn`. A closing connection with frames still to write keeps
-    /// them written first; any other connection is closed now.
+    /// them written first; any other connection is closed now (one not open is gone already).
     pub fn handle_eof(&mut self, conn: ConnId) -> Fate {
         let Some(c) = self.conn_mut(conn) else {
-            return Fate::Close("it was closed already".into());
+            return Fate::Close;
         };
         if let conn::State::Closing(closing) = &mut c.state {
             if !c.outbox.is_empty() {
@@ -239,13 +277,16 @@ impl Switchboard {
                 c.inbuf.len()
             )
         };
-        Fate::Close(self.close(conn, reason))
+        self.close(conn, reason);
+        Fate::Close
     }
 
-    /// The driver closes `conn` for `reason` (a failed read or write, the router stopping). Returns
-    /// the reason recorded: a closing connection keeps the reason it was closing for.
-    pub fn handle_close(&mut self, conn: ConnId, reason: String) -> String {
-        self.close(conn, reason)
+    /// The driver closes `conn` for `reason` (a failed read or write, the router stopping); a
+    /// closing connection keeps the reason it was closing for. Returns no [`Fate`]: the driver
+    /// has decided it already, and the connection is always gone (its [`Event::Closed`] has the
+    /// reason recorded).
+    pub fn handle_close(&mut self, conn: ConnId, reason: String) {
+        self.close(conn, reason);
     }
 
     /// A stop was asked for at `now_ns` by `cause` (e.g. "SIGTERM"). The first sends BYE to every
@@ -253,14 +294,16 @@ impl Switchboard {
     /// the stop ends it at once.
     pub fn handle_stop(&mut self, cause: &str, now_ns: u64) {
         if self.is_stopping() {
-            self.stopped_by = format!("{cause}, twice");
+            self.stopped_by = Some(format!("{cause}, twice"));
             self.phase = Phase::Stopping {
                 deadline_ns: now_ns,
             };
-            self.events.push_back(Event::StopNow);
+            self.events.push_back(Event::StopNow {
+                cause: cause.to_string(),
+            });
         } else {
-            self.stopped_by = cause.to_string();
-            self.begin_stop(now_ns);
+            self.stopped_by = Some(cause.to_string());
+            self.begin_stop(cause, now_ns);
         }
     }
 
@@ -272,7 +315,8 @@ impl Switchboard {
     }
 
     /// Up to `max` byte slices of what waits in `conn`'s outbox, in order, for a vectored write.
-    pub fn transmit(&self, conn: ConnId, max: usize) -> impl Iterator<Item = &[u8]> {
+    /// They stay queued until [`Switchboard::handle_written`] says how much of them went.
+    pub fn poll_transmit(&self, conn: ConnId, max: usize) -> impl Iterator<Item = &[u8]> {
         self.conn(conn)
             .into_iter()
             .flat_map(|c| c.outbox.iter())
@@ -285,7 +329,7 @@ impl Switchboard {
         self.conn(conn).is_some_and(|c| !c.outbox.is_empty())
     }
 
-    /// The driver wrote the first `n` bytes of what [`Switchboard::transmit`] gave: data frames
+    /// The driver wrote the first `n` bytes of what [`Switchboard::poll_transmit`] gave: data frames
     /// written in full count as delivered.
     pub fn handle_written(&mut self, conn: ConnId, n: usize) {
         let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
@@ -325,16 +369,10 @@ impl Switchboard {
 
     /// Whether the router is done: a stop whose connections have all closed, a stop past its
     /// grace deadline, or a model whose machines have all departed.
-    pub fn is_finished(&mut self, now_ns: u64) -> bool {
+    pub fn is_finished(&self, now_ns: u64) -> bool {
         match self.phase {
             Phase::Registering => false,
-            Phase::Running => {
-                let gone = self.machines.iter().all(Option::is_none);
-                if gone {
-                    self.stopped_by = "every machine departed".into();
-                }
-                gone
-            }
+            Phase::Running => self.machines.iter().all(Option::is_none),
             Phase::Stopping { deadline_ns } => now_ns >= deadline_ns || self.open == 0,
         }
     }
@@ -359,14 +397,6 @@ impl Switchboard {
         self.open
     }
 
-    /// The handles of every open connection, ascending.
-    pub fn connections(&self) -> Vec<ConnId> {
-        let open = self.conns.iter().enumerate();
-        open.filter(|(_, c)| c.is_some())
-            .map(|(i, _)| ConnId(i))
-            .collect()
-    }
-
     /// The machine id `conn` was welcomed as, if it was.
     pub fn machine_id(&self, conn: ConnId) -> Option<u16> {
         self.conn(conn).and_then(Conn::id)
@@ -383,12 +413,7 @@ impl Switchboard {
             names: self.names.clone(),
             start_time_ns: self.start_time_ns,
             stopped_by: self.stopped_by.clone(),
-            frames: Kind::ALL
-                .iter()
-                .zip(self.kinds)
-                .filter(|(_, count)| count.frames > 0)
-                .map(|(&kind, count)| (kind, count))
-                .collect(),
+            frames: self.kinds,
             pairs: self.pairs.to_vec(),
             closed: self.closed.clone(),
         }

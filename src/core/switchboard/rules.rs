@@ -144,8 +144,13 @@ impl Switchboard {
         };
         conn.name = Some(name.clone());
         conn.state = State::Registered;
+        let peer = conn.peer.clone();
         self.pending.push(key);
-        self.events.push_back(Event::Registered { conn: key, name });
+        self.events.push_back(Event::Registered {
+            conn: key,
+            peer,
+            name,
+        });
         if self.pending.len() == usize::from(self.opts.machines) {
             self.welcome_all(now_ns);
         }
@@ -154,10 +159,14 @@ impl Switchboard {
     /// Assigns ids by sorted name and sends every machine its WELCOME with the common start time.
     fn welcome_all(&mut self, now_ns: u64) {
         let mut keys = std::mem::take(&mut self.pending);
-        let name_of = |sb: &Switchboard, k: ConnId| sb.conn(k).and_then(|c| c.name.clone());
-        keys.sort_by_key(|&k| name_of(self, k));
+        // Every pending connection is open: a close takes it out of `pending`.
+        keys.retain(|&k| self.conn(k).is_some());
+        debug_assert_eq!(keys.len(), usize::from(self.opts.machines));
+        let name_of = |k: ConnId| self.conn(k).and_then(|c| c.name.as_deref());
+        keys.sort_by(|&a, &b| name_of(a).cmp(&name_of(b)));
         let start_time_ns = now_ns.saturating_add(self.opts.start_delay_ns);
         let mut names = Vec::with_capacity(keys.len());
+        let mut peers = Vec::with_capacity(keys.len());
         for (index, &key) in keys.iter().enumerate() {
             // There are at most 65,534 machines, so ids fit u16.
             let id = index as u16 + 1;
@@ -167,13 +176,12 @@ impl Switchboard {
                 start_time_ns,
                 seed: self.opts.seed,
             };
-            let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
-                continue;
-            };
+            let conn = self.conns[key.0].as_mut().expect("kept open above");
             conn.enqueue(Bytes::from(wire::welcome(welcome, now_ns)), None);
             conn.state = State::Machine { id };
             self.machines[index] = Some(key);
             names.push(conn.name.clone().unwrap_or_default());
+            peers.push(conn.peer.clone());
         }
         self.phase = Phase::Running;
         self.names = names.clone();
@@ -181,6 +189,7 @@ impl Switchboard {
         self.events.push_back(Event::Started {
             start_time_ns,
             names,
+            peers,
         });
     }
 
@@ -212,21 +221,35 @@ impl Switchboard {
         conn.inbuf.clear();
         conn.enqueue(Bytes::from(wire::error(&reason, now_ns)), None);
         conn.begin_close(reason.clone(), now_ns);
-        let name = conn.name.clone();
+        let (peer, name) = (conn.peer.clone(), conn.name.clone());
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
         self.events.push_back(Event::Refused {
             conn: key,
+            peer,
             name,
             reason,
         });
     }
 
-    /// Forgets a connection and records it; its machine, if any, has departed. Returns the
-    /// reason recorded (a closing connection's own reason wins over `reason`).
-    pub(super) fn close(&mut self, key: ConnId, reason: String) -> String {
+    /// Closes a closing connection for the reason it was closing for.
+    fn close_closing(&mut self, key: ConnId) {
+        let reason = self
+            .conn(key)
+            .and_then(Conn::closing)
+            .map(|c| c.reason.clone());
+        debug_assert!(reason.is_some(), "{key:?} is not closing");
+        if let Some(reason) = reason {
+            self.close(key, reason);
+        }
+    }
+
+    /// Forgets a connection and records it with `reason` (a closing connection's own reason wins
+    /// over it); its machine, if any, has departed. Once the last machine of a running model has
+    /// departed, that is what stopped the router.
+    pub(super) fn close(&mut self, key: ConnId, reason: String) {
         let Some(conn) = self.conns.get_mut(key.0).and_then(Option::take) else {
-            return reason;
+            return;
         };
         self.open -= 1;
         self.pending.retain(|&k| k != key);
@@ -252,20 +275,24 @@ impl Switchboard {
             peer,
             name,
             id,
-            reason: reason.clone(),
+            reason,
             departed,
         };
         self.closed.push(closed.clone());
-        self.events.push_back(Event::Closed(closed));
-        reason
+        self.events.push_back(Event::Closed { conn: key, closed });
+        if self.phase == Phase::Running && self.machines.iter().all(Option::is_none) {
+            self.stopped_by = Some("every machine departed".into());
+        }
     }
 
     /// Sends BYE to every machine; the router then waits for their BYEs and drains the outboxes.
-    pub(super) fn begin_stop(&mut self, now_ns: u64) {
+    pub(super) fn begin_stop(&mut self, cause: &str, now_ns: u64) {
         self.phase = Phase::Stopping {
             deadline_ns: now_ns.saturating_add(self.opts.stop_grace_ns),
         };
-        self.events.push_back(Event::Stopping);
+        self.events.push_back(Event::Stopping {
+            cause: cause.to_string(),
+        });
         let bye = Bytes::from(wire::bye(wire::ROUTER_ID, 0, 0, now_ns));
         for conn in self.conns.iter_mut().flatten() {
             if conn.closing().is_none() {
@@ -320,19 +347,22 @@ impl Switchboard {
     pub(super) fn fate(&mut self, key: ConnId, now_ns: u64) -> Fate {
         let stall = self.opts.stall_timeout_ns;
         let Some(conn) = self.conn_mut(key) else {
-            return Fate::Close("it was closed already".into());
+            // Gone already.
+            return Fate::Close;
         };
         let expired = conn
             .closing()
             .is_some_and(|c| now_ns >= c.since_ns.saturating_add(stall));
         if expired {
             // Did not finish closing in time (the reason is the one it was closing for).
-            return Fate::Close(self.close(key, String::new()));
+            self.close_closing(key);
+            return Fate::Close;
         }
         if conn.outbox_bytes > MAX_OUTBOX_BYTES {
             let reason =
                 format!("not reading: more than {MAX_OUTBOX_BYTES} bytes waiting to be sent");
-            return Fate::Close(self.close(key, reason));
+            self.close(key, reason);
+            return Fate::Close;
         }
         let flushed = conn.outbox.is_empty();
         let State::Closing(closing) = &mut conn.state else {
@@ -340,7 +370,10 @@ impl Switchboard {
         };
         match closing.step {
             // Both sides are done.
-            CloseStep::PeerShut if flushed => Fate::Close(self.close(key, String::new())),
+            CloseStep::PeerShut if flushed => {
+                self.close_closing(key);
+                Fate::Close
+            }
             // First half of the close: the peer gets everything, then end-of-stream. The
             // connection goes when the peer closes its side (or after the stall timeout).
             CloseStep::Flushing if flushed => {

@@ -2,7 +2,7 @@
 //! what the switchboard has queued, interest computed from state, and the two-phase close.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -30,7 +30,6 @@ pub(super) enum ReadOutcome {
 /// A connection's socket.
 pub(super) struct Socket {
     pub(super) stream: TcpStream,
-    pub(super) peer: SocketAddr,
     /// The interest currently registered.
     pub(super) interest: Interest,
 }
@@ -55,8 +54,10 @@ impl Socket {
         while sb.wants_write(conn) {
             // One small allocation per system call; an array of IOV_MAX slices would be cleared
             // on every call, however few frames wait.
-            let slices: Vec<IoSlice<'_>> =
-                sb.transmit(conn, MAX_IOVECS).map(IoSlice::new).collect();
+            let slices: Vec<IoSlice<'_>> = sb
+                .poll_transmit(conn, MAX_IOVECS)
+                .map(IoSlice::new)
+                .collect();
             let n = match self.stream.write_vectored(&slices) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,

@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+mod input;
+
 use super::{ConnId, Event, Fate, Options, Report, Switchboard};
 use crate::core::route;
 use crate::core::wire::{self, Header, Kind, MAX_PAYLOAD_LEN, Parsed};
+use input::{Input, frame};
 
 /// Nanoseconds in a millisecond.
 const MS: u64 = 1_000_000;
@@ -23,6 +26,9 @@ pub(super) struct Peer {
     arrived: Vec<Vec<u8>>,
     sent_parsed: usize,
     sent_invalid: bool,
+    /// A complete HELLO (another is refused), a complete BYE (nothing after it is routed) sent.
+    sent_hello: bool,
+    sent_bye: bool,
     received_parsed: usize,
     /// Frames written to the peer in full, in order.
     pub(super) frames: Vec<Vec<u8>>,
@@ -82,7 +88,10 @@ impl Harness {
                 .collect()
         };
         let before = others(&self.sb);
-        let (sent_before, arrived_before) = (self.sent(), self.peers[conn.0].arrived.len());
+        let sent_before = self.sent();
+        let peer = &self.peers[conn.0];
+        let (said_hello, said_bye) = (peer.sent_hello, peer.sent_bye);
+        let closing_before = self.sb.is_closing(conn);
         self.sb.handle_read(conn, bytes, self.now);
         assert_eq!(
             before,
@@ -90,9 +99,14 @@ impl Harness {
             "input on one connection changed another's fate"
         );
         self.peers[conn.0].sent.extend_from_slice(bytes);
-        self.parse_sent(conn);
-        self.check_routed(conn, &sent_before, arrived_before);
+        let frames = self.parse_sent(conn);
         self.drain_events();
+        let taken = if closing_before || said_bye {
+            &[][..]
+        } else {
+            &frames[..]
+        };
+        self.check_routed(conn, &sent_before, taken, said_hello);
     }
 
     /// Frames routed so far, for every ordered pair, by `(source - 1) * n + dest - 1`.
@@ -104,20 +118,29 @@ impl Harness {
             .collect()
     }
 
-    /// What one input routed is what the route names for the data frames that completed in it,
-    /// up to the first one refused: taken in order, each frame from this machine counts once for
-    /// every machine its route names and for no other.
-    fn check_routed(&self, conn: ConnId, before: &[u64], arrived_before: usize) {
+    /// What one input routed is exactly the route of the `frames` the switchboard took (none if
+    /// it was closing or had said BYE), up to the first one refused or a BYE: each data frame from
+    /// this machine once for every machine its route names. So a connection still open routed
+    /// every valid frame of the input, and a refused one exactly those before the refusal.
+    /// `said_hello`: the connection had sent a HELLO before them.
+    fn check_routed(&self, conn: ConnId, before: &[u64], frames: &[Vec<u8>], mut said_hello: bool) {
         let n = usize::from(self.sb.options().machines);
         let routed: Vec<u64> = self.sent().iter().zip(before).map(|(a, b)| a - b).collect();
         let mut sum = vec![0u64; n * n];
-        let mut prefixes = vec![sum.clone()];
         let id = self.sb.machine_id(conn);
-        for bytes in &self.peers[conn.0].arrived[arrived_before..] {
+        for bytes in frames {
             let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
                 break;
             };
             let (kind, source, dest) = (frame.kind(), frame.source(), frame.dest());
+            if kind == Kind::Hello && !said_hello {
+                // It registers (and is routed once welcomed, so `id` tells) or it is refused.
+                said_hello = true;
+                continue;
+            }
+            if !kind.is_data() {
+                break;
+            }
             let targets = route::targets(kind, source, dest, n as u16);
             let (Some(targets), true) = (targets, id == Some(source)) else {
                 break;
@@ -125,11 +148,10 @@ impl Harness {
             for target in targets.iter(n as u16) {
                 sum[(usize::from(source) - 1) * n + usize::from(target) - 1] += 1;
             }
-            prefixes.push(sum.clone());
         }
-        assert!(
-            prefixes.contains(&routed),
-            "an input routed {routed:?}, not the route of a prefix of its frames {prefixes:?}"
+        assert_eq!(
+            routed, sum,
+            "an input routed {routed:?}, not every valid frame it took up to a refusal or BYE"
         );
     }
 
@@ -148,7 +170,7 @@ impl Harness {
             return;
         }
         let mut taken = Vec::new();
-        for slice in self.sb.transmit(conn, 1024) {
+        for slice in self.sb.poll_transmit(conn, 1024) {
             let room = max - taken.len();
             taken.extend_from_slice(&slice[..slice.len().min(room)]);
             if taken.len() == max {
@@ -174,8 +196,8 @@ impl Harness {
         if !self.open(conn) {
             return;
         }
-        let recorded = self.sb.handle_close(conn, reason.into());
-        self.apply(conn, Fate::Close(recorded));
+        self.sb.handle_close(conn, reason.into());
+        self.apply(conn, Fate::Close);
     }
 
     /// What the driver does after every batch of events: timeouts, then each connection's fate.
@@ -199,9 +221,8 @@ impl Harness {
                 assert!(!self.sb.wants_write(conn), "ShutWrite with frames waiting");
                 peer.write_shut = true;
             }
-            Fate::Close(reason) => {
+            Fate::Close => {
                 assert!(!self.sb.is_open(conn), "Close for a connection still open");
-                self.peers[conn.0].closed = Some(reason);
             }
         }
         self.drain_events();
@@ -210,7 +231,12 @@ impl Harness {
     fn drain_events(&mut self) {
         while let Some(event) = self.sb.poll_event() {
             match &event {
-                Event::Registered { conn, name } => self.peers[conn.0].name = Some(name.clone()),
+                Event::Registered { conn, name, .. } => {
+                    self.peers[conn.0].name = Some(name.clone())
+                }
+                Event::Closed { conn, closed } => {
+                    self.peers[conn.0].closed = Some(closed.reason.clone());
+                }
                 Event::Started { names, .. } => {
                     for (i, peer) in self.peers.iter().enumerate() {
                         let Some(name) = &peer.name else { continue };
@@ -230,22 +256,31 @@ impl Harness {
         }
     }
 
-    fn parse_sent(&mut self, conn: ConnId) {
+    /// Parses what the peer sent since the last call: returns the frames that completed, in order
+    /// (up to the first invalid one, where parsing stops for good).
+    fn parse_sent(&mut self, conn: ConnId) -> Vec<Vec<u8>> {
         let max = self.sb.options().max_payload;
         let peer = &mut self.peers[conn.0];
+        let mut frames = Vec::new();
         while !peer.sent_invalid {
             match wire::parse_with_limit(&peer.sent[peer.sent_parsed..], max) {
                 Ok(Parsed::Complete { frame, len }) => {
-                    if frame.kind().is_data() {
-                        let at = peer.sent_parsed;
-                        peer.arrived.push(peer.sent[at..at + len].to_vec());
+                    let at = peer.sent_parsed;
+                    let bytes = peer.sent[at..at + len].to_vec();
+                    match frame.kind() {
+                        kind if kind.is_data() => peer.arrived.push(bytes.clone()),
+                        Kind::Hello => peer.sent_hello = true,
+                        Kind::Bye => peer.sent_bye = true,
+                        _ => {}
                     }
+                    frames.push(bytes);
                     peer.sent_parsed += len;
                 }
                 Ok(Parsed::Incomplete { .. }) => break,
                 Err(_) => peer.sent_invalid = true,
             }
         }
+        frames
     }
 
     /// Checks every frame newly written in full to `conn`.
@@ -353,53 +388,6 @@ impl Harness {
         assert_eq!(self.sb.open_connections(), 0);
         assert_eq!(self.sb.report().closed.len(), self.peers.len());
         self.check_books(true);
-    }
-}
-
-/// Reads the fuzzer's bytes as a sequence of small numbers and byte strings.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_le_bytes([self.byte()?, self.byte()?]))
-    }
-    fn bytes(&mut self, n: usize) -> &[u8] {
-        let (taken, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        taken
-    }
-}
-
-/// A valid frame the fuzzer picks with `pick`, from the connection `conn` (whose id, if any,
-/// is `id`), of `machines` machines; `arg` varies names, targets and payload lengths.
-fn frame(pick: u8, arg: u8, id: Option<u16>, machines: u16) -> Vec<u8> {
-    let source = if arg & 0x80 == 0 {
-        id.unwrap_or(1)
-    } else {
-        u16::from(arg % 5) + 1
-    };
-    let other = u16::from(arg % 4) + 1;
-    let payload = vec![arg; usize::from(arg & 0x0f) * 3];
-    let data = |kind: Kind, dest: u16| {
-        Header {
-            payload_len: payload.len() as u32,
-            ..Header::data(kind, source, dest, u32::from(arg) + 1, 7, T0)
-        }
-        .to_frame(&payload)
-    };
-    match pick % 7 {
-        0 => wire::hello(&format!("m{}", arg % (machines as u8 + 1)), T0).unwrap_or_default(),
-        1 => data(Kind::SendFirst, 0),
-        2 => data(Kind::SendSecond, 0),
-        3 if other != source => data(Kind::SendTo, other),
-        3 | 4 => data(Kind::Broadcast, 0),
-        5 => wire::bye(source, 0, 0, T0),
-        _ => wire::error("nonsense", T0),
     }
 }
 
