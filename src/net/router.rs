@@ -16,7 +16,6 @@ use log::{debug, info, warn};
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
@@ -24,6 +23,7 @@ mod conn;
 
 use crate::core::switchboard::{self, ConnId, Event, Fate, Switchboard};
 use crate::net::wallclock::WallClock;
+use crate::net::{STOP_SIGNALS, signal_name};
 use conn::{ReadOutcome, Socket};
 
 use crate::rundir::records::{ClosedConnection, RouterStats};
@@ -111,7 +111,7 @@ impl Router {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let signals = if opts.handle_signals {
-            let mut signals = Signals::new([SIGINT, SIGTERM])?;
+            let mut signals = Signals::new(STOP_SIGNALS)?;
             poll.registry()
                 .register(&mut signals, SIGNALS, Interest::READABLE)?;
             Some(signals)
@@ -246,12 +246,8 @@ impl Router {
             None => Vec::new(),
         };
         for signal in signals {
-            let name = if signal == SIGINT {
-                "SIGINT"
-            } else {
-                "SIGTERM"
-            };
-            self.sb.handle_stop(name, self.clock.now_ns());
+            self.sb
+                .handle_stop(signal_name(signal), self.clock.now_ns());
         }
     }
 

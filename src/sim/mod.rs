@@ -13,7 +13,7 @@
 //! Nothing here reads a clock or touches a file.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -23,10 +23,9 @@ use crate::core::event::Record;
 use crate::core::machine::{ConfigError, Machine, MachineConfig, Message};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
-use crate::core::switchboard::{KindCount, PairTable};
+use crate::core::switchboard::{self, KindCount, PairTable};
 use crate::core::wire::{HEADER_LEN, Kind};
-use crate::rundir::records::ClientSummary;
-use crate::rundir::records::RouterStats;
+use crate::rundir::records::{ClientSummary, RouterStats};
 
 /// The default start of simulated time: 2026-01-01T00:00:00Z, in nanoseconds since the UNIX epoch.
 pub const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
@@ -176,12 +175,7 @@ fn trial(
             )
         })
         .collect();
-    let frames: BTreeMap<String, KindCount> = Kind::ALL
-        .iter()
-        .zip(kinds)
-        .filter(|(_, count)| count.frames > 0)
-        .map(|(kind, count)| (kind.name().to_string(), count))
-        .collect();
+    let frames = switchboard::frames_by_name(&kinds);
     let router = RouterStats {
         listen: "simulated".into(),
         machines: n,

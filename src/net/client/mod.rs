@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use log::{info, warn};
 use mio::{Events, Interest, Poll, Token};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
 use crate::net::wallclock::WallClock;
@@ -141,7 +140,7 @@ impl Client {
     ) -> Result<Client, ClientError> {
         let poll = Poll::new().map_err(io_err("poll"))?;
         let conn = Conn::register(stream, poll.registry())?;
-        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(io_err("signals"))?;
+        let mut signals = Signals::new(crate::net::STOP_SIGNALS).map_err(io_err("signals"))?;
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)
             .map_err(io_err("poll"))?;

@@ -6,13 +6,13 @@
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
-use signal_hook::consts::SIGINT;
 
 use super::conn::Closed;
 use super::{ClientError, ClientOptions, RateQuery, io_err};
 use crate::core::machine::{Machine, MachineConfig};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
+use crate::net::signal_name;
 use crate::net::wallclock::WallClock;
 use crate::rundir::log::LogWriter;
 use crate::rundir::records::ClientSummary;
@@ -119,11 +119,7 @@ impl Session {
 
     /// SIGINT or SIGTERM: leave in order while running; otherwise the end.
     pub(super) fn handle_signal(&mut self, signal: i32) -> Result<Option<End>, ClientError> {
-        let name = if signal == SIGINT {
-            "SIGINT"
-        } else {
-            "SIGTERM"
-        };
+        let name = signal_name(signal);
         Ok(match self.state {
             State::Leaving { .. } => {
                 warn!("{name} again: leaving without waiting for the router");
