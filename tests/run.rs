@@ -148,3 +148,86 @@ fn sigterm_to_run_stops_everything_in_order_with_code_130() {
         assert_eq!(p.code, Some(0), "{p:?}");
     }
 }
+
+/// `clocklab run --config C --out OUT --seed S --rates R --duration D [--port P]`: the router's
+/// port is whatever the options and the configuration's `run.port` make it.
+fn start_run_on(config: &Path, out: &Path, seed: u64, port: Option<u16>) -> Proc {
+    let seed = seed.to_string();
+    let port = port.map(|p| p.to_string());
+    let mut args = vec![
+        OsStr::new("run"),
+        OsStr::new("--config"),
+        config.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+        OsStr::new("--seed"),
+        OsStr::new(&seed),
+        OsStr::new("--rates"),
+        OsStr::new("40,60"),
+        OsStr::new("--duration"),
+        OsStr::new("1"),
+    ];
+    if let Some(port) = &port {
+        args.extend([OsStr::new("--port"), OsStr::new(port)]);
+    }
+    Proc::start("run", args)
+}
+
+/// A configuration whose `router.port` (the port of `server`) is one that is already taken: `run`
+/// must not use it unless told to.
+fn config_with_taken_router_port(tmp: &TestDir, taken: u16) -> std::path::PathBuf {
+    let config = tmp.config(2, "");
+    let text = std::fs::read_to_string(&config).expect("read the test configuration");
+    let text = text.replacen("  port: 0\n", &format!("  port: {taken}\n"), 1);
+    std::fs::write(&config, text).expect("write the test configuration");
+    config
+}
+
+#[test]
+fn two_runs_started_at_once_both_pass_on_ports_of_their_own() {
+    // The router port of the configuration is taken (by this test, on a port the OS chose): two
+    // runs on it would fail, two runs on run.port (0 by default) both pass.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a listener");
+    let port = taken.local_addr().expect("its address").port();
+    let tmp = TestDir::new("run-no-collision");
+    let config = config_with_taken_router_port(&tmp, port);
+    let (out_a, out_b) = (tmp.join("a"), tmp.join("b"));
+    let mut a = start_run_on(&config, &out_a, 1, None);
+    let mut b = start_run_on(&config, &out_b, 2, None);
+    for (run, out) in [(&mut a, &out_a), (&mut b, &out_b)] {
+        let code = run.wait_code(SOON + SOON);
+        let printed = run.output();
+        assert_eq!(code, 0, "{printed}");
+        assert!(printed.contains("passed: every rule held"), "{printed}");
+        let record: RunRecord = read_yaml(&run_dir_under(out).join("run.yaml"));
+        assert_eq!(record.config.run.port, 0);
+        let router = record.router.expect("router.yaml was recorded");
+        assert!(
+            !router.listen.ends_with(&format!(":{port}")),
+            "{}",
+            router.listen
+        );
+    }
+}
+
+#[test]
+fn a_run_that_fails_before_it_starts_leaves_no_directory() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a listener");
+    let port = taken.local_addr().expect("its address").port();
+    let tmp = TestDir::new("run-fails-early");
+    let config = tmp.config(2, "");
+    let out = tmp.join("out");
+    let mut run = start_run_on(&config, &out, 3, Some(port));
+    let code = run.wait_code(SOON + SOON);
+    let printed = run.output();
+    assert_ne!(code, 0, "{printed}");
+    assert!(printed.contains(&format!("127.0.0.1:{port}")), "{printed}");
+    assert!(
+        printed.contains("the run failed before it started"),
+        "{printed}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}\n{printed}");
+}

@@ -82,7 +82,7 @@ pub struct RunArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub model: ModelArgs,
-    /// Router port (0 picks a free one).
+    /// The port of the run's router [default: run.port in the configuration, 0: a free one].
     #[arg(long)]
     pub port: Option<u16>,
 }

@@ -34,7 +34,7 @@ const EXIT_MARGIN: Duration = Duration::from_secs(2);
 pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let mut config = configure(&args.model)?;
     if let Some(port) = args.port {
-        config.router.port = port;
+        config.run.port = port;
     }
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let wall = WallClock::new();
@@ -66,6 +66,19 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
                 println!("interrupted: {e}");
                 return Ok(ExitCode::from(130));
             }
+            Err(e) if k == 1 && !started(&trial.plan.dir) => {
+                // Nothing ran: a directory holding only run.yaml would mislead `check`.
+                return Err(match std::fs::remove_dir_all(&run_dir) {
+                    Ok(()) => format!(
+                        "{e} (the run failed before it started; {} removed)",
+                        run_dir.display()
+                    ),
+                    Err(rm) => format!(
+                        "{e} (the run failed before it started; removing {} failed: {rm})",
+                        run_dir.display()
+                    ),
+                });
+            }
             Err(e) => return Err(format!("trial {k}: {e}")),
         };
         print_summary(&record);
@@ -91,6 +104,14 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         (false, true) => ExitCode::SUCCESS,
         (false, false) => ExitCode::FAILURE,
     })
+}
+
+/// Whether the trial in `dir` got as far as the common start (its `run.yaml` says when).
+fn started(dir: &Path) -> bool {
+    read_yaml::<RunRecord>(&dir.join(RUN_FILE))
+        .ok()
+        .flatten()
+        .is_some_and(|r| r.start_time_ns.is_some())
 }
 
 struct Trial<'a> {
@@ -164,7 +185,7 @@ impl Trial<'_> {
             &[],
             &[
                 ("--host", cfg.router.host.clone()),
-                ("--port", cfg.router.port.to_string()),
+                ("--port", cfg.run.port.to_string()),
                 ("--machines", cfg.machines.count.to_string()),
                 ("--seed", self.plan.seed.to_string()),
             ],

@@ -139,6 +139,9 @@ pub struct RunConfig {
     pub log_dir: PathBuf,
     /// Seconds to wait for processes to exit at the end of a trial before killing them (>= 0).
     pub stop_grace: f64,
+    /// The port of the router `run` starts; 0 lets the OS pick a free one (the router announces
+    /// it and `run` passes it to the machines), so two runs never collide.
+    pub port: u16,
 }
 
 impl Default for RunConfig {
@@ -149,6 +152,7 @@ impl Default for RunConfig {
             seed: None,
             log_dir: PathBuf::from("logs"),
             stop_grace: 5.0,
+            port: 0,
         }
     }
 }

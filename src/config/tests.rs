@@ -193,7 +193,7 @@ fn unknown_keys_are_rejected_by_name() {
     assert_eq!(
         error("run:\n  seeds: 3\n"),
         "t.yaml: run: unknown field `seeds`, expected one of `duration`, `trials`, `seed`, \
-         `log_dir`, `stop_grace` at line 2 column 3"
+         `log_dir`, `stop_grace`, `port` at line 2 column 3"
     );
 }
 
