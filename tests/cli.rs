@@ -213,3 +213,42 @@ fn check_of_a_directory_without_a_run_fails_and_says_why() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is not a run directory"), "{out}");
 }
+
+#[test]
+fn more_than_ten_machines_need_no_action_range() {
+    // The configuration says R = 10; `--machines N` raises R to N when it is smaller.
+    let tmp = TestDir::new("cli-machines-11");
+    let config = tmp.config(3, "");
+    let (mut server, _) = support::start_server(&config, 11, &tmp.join("manual"));
+    server.wait_for_line("waiting for 11 machines", SOON);
+    server.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(server.wait_code(SOON), 0, "{}", server.output());
+
+    let out = tmp.join("sim");
+    let simulate = |extra: &[&str]| {
+        let mut args = vec![
+            OsStr::new("simulate"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--machines"),
+            OsStr::new("64"),
+            OsStr::new("--duration"),
+            OsStr::new("1"),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ];
+        args.extend(extra.iter().map(OsStr::new));
+        run_to_end("simulate", args, SOON)
+    };
+    let (code, printed) = simulate(&[]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("check: every trial passed"), "{printed}");
+    let dir = support::run_dir_under(&out);
+    let record: clocklab::rundir::records::RunRecord = support::read_yaml(&dir.join("run.yaml"));
+    assert_eq!(record.config.machines.action_range, 64);
+
+    // An explicit action range below N is still refused, naming the field.
+    let (code, printed) = simulate(&["--action-range", "20"]);
+    assert_ne!(code, 0, "{printed}");
+    assert!(printed.contains("machines.action_range"), "{printed}");
+}

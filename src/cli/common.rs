@@ -44,10 +44,7 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
         config.run.duration = d;
     }
     if let Some(n) = args.machines {
-        if n != config.machines.count {
-            config.machines.count = n;
-            config.machines.names = None;
-        }
+        config.set_machine_count(n);
     }
     if let Some(rates) = &args.rates {
         config.machines.rates = Rates::List(rates.clone());

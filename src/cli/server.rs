@@ -21,8 +21,7 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         config.router.port = port;
     }
     if let Some(n) = args.machines {
-        config.machines.count = n;
-        config.machines.names = None;
+        config.set_machine_count(n);
         if matches!(&config.machines.rates, Rates::List(list) if list.len() != usize::from(n)) {
             // The router does not use rates; do not let a list sized for another count block it.
             config.machines.rates = Rates::Random;

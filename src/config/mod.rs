@@ -321,6 +321,19 @@ impl Config {
         Ok(config)
     }
 
+    /// Sets the number of machines to `n` (the command line's `--machines`): the names are then
+    /// generated, and the action range rises to `n` if it was smaller, so that `--machines 64`
+    /// works without `--action-range` (R = max(configured R, N); an explicit `--action-range`
+    /// below N is still refused).
+    pub fn set_machine_count(&mut self, n: u16) {
+        if n != self.machines.count {
+            self.machines.count = n;
+            self.machines.names = None;
+        }
+        self.machines.action_range = self.machines.action_range.max(u32::from(n));
+    }
+
+    /// The name of each machine in id order: the `names` list, or `{host}:{8001 + i}` for
     /// machine `i` (from 0) when it is absent.
     pub fn machine_names(&self) -> Vec<String> {
         match &self.machines.names {

@@ -13,6 +13,7 @@ use super::{log_file_name, machine_of_file_name};
 use crate::core::event::{COLUMNS, EventKind, HEADER, MAX_ID, MIN_ID, NAMES, Record, presence};
 use crate::core::wire::MAX_CLOCK;
 
+/// Why a log could not be read. Every variant but `Io` names a line of the file (1-based; the header
 /// is line 1 and row i of [`read_log`]'s answer is line i + 2).
 #[derive(Debug)]
 pub enum LogError {
