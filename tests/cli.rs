@@ -252,3 +252,52 @@ fn more_than_ten_machines_need_no_action_range() {
     assert_ne!(code, 0, "{printed}");
     assert!(printed.contains("machines.action_range"), "{printed}");
 }
+
+#[test]
+fn out_of_range_numbers_get_the_real_rule_with_option_and_value() {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["simulate", "--rates", "1,-2,3"],
+            "invalid value '-2' for '--rates <R1,R2,..>': a rate is a positive number of ticks \
+             per second, at most 100000",
+        ),
+        (
+            &["run", "--duration", "-5"],
+            "invalid value '-5' for '--duration <SECS>': a duration is a number of seconds, more \
+             than 0 and at most 604800 (7 days)",
+        ),
+        (
+            &["run", "--seed", "-1"],
+            "invalid value '-1' for '--seed <S>': a seed is a whole number from 0 to \
+             18446744073709551615",
+        ),
+        (
+            &["run", "--machines", "100000"],
+            "invalid value '100000' for '--machines <N>': the number of machines is a whole \
+             number from 2 to 1000",
+        ),
+        (
+            &["server", "--machines", "1"],
+            "invalid value '1' for '--machines <N>': the number of machines is a whole number \
+             from 2 to 1000",
+        ),
+        (
+            &["simulate", "--trials", "0"],
+            "invalid value '0' for '--trials <K>': the number of trials is a whole number from 1 \
+             to 10000",
+        ),
+        (
+            &["client", "127.0.0.1", "8001", "--rate", "-2"],
+            "invalid value '-2' for '--rate <RATE>': a rate is a positive number of ticks per \
+             second, at most 100000",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, out) = run_to_end(args[0], args.iter().copied(), SOON);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(
+            out.contains(expected),
+            "{args:?}: expected {expected:?} in\n{out}"
+        );
+    }
+}

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::{MAX_MACHINES, MAX_SECONDS, MAX_TRIALS};
+use crate::core::machine::{RateError, check_rate};
+
 /// clocklab: a scale model of an asynchronous distributed system for studying Lamport logical clocks.
 ///
 /// N model machines tick at their own rates, exchange messages through one central router, and log
@@ -54,22 +57,22 @@ pub struct ModelArgs {
     #[allow(missing_docs)]
     pub common: Common,
     /// Seconds each trial runs.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = duration_arg, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Number of machines.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = machines_arg, allow_negative_numbers = true)]
     pub machines: Option<u16>,
     /// Tick rates per machine, ticks per second, e.g. `1,3,6` (fractions allowed).
-    #[arg(long, value_name = "R1,R2,..", value_delimiter = ',')]
+    #[arg(long, value_name = "R1,R2,..", value_delimiter = ',', value_parser = rate_arg, allow_hyphen_values = true)]
     pub rates: Option<Vec<f64>>,
     /// Master seed; each trial's and machine's seed derives from it.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// R: an idle tick draws 1..=R; values above N are internal events.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = action_range_arg, allow_negative_numbers = true)]
     pub action_range: Option<u32>,
     /// Number of trials (written to trial-1 ... trial-K).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = trials_arg, allow_negative_numbers = true)]
     pub trials: Option<u32>,
     /// Directory in which the run directory is created (default: the configured log_dir).
     #[arg(long, value_name = "DIR")]
@@ -119,14 +122,14 @@ pub struct ServerArgs {
     #[arg(long)]
     pub port: Option<u16>,
     /// Number of machines to wait for before starting.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = machines_arg, allow_negative_numbers = true)]
     pub machines: Option<u16>,
     /// Directory for the router's statistics (router.yaml).
     #[arg(long, value_name = "DIR", default_value = "logs/manual")]
     pub run_dir: PathBuf,
     /// The run's seed, sent to every machine in WELCOME (default: run.seed of the configuration,
     /// else a fresh one, printed and recorded in router.yaml).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
     #[arg(long, hide = true)]
@@ -147,13 +150,13 @@ pub struct ClientArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub router: Option<SocketAddr>,
     /// Ticks per second (default: from config, by the id the router assigns).
-    #[arg(long)]
+    #[arg(long, value_parser = rate_arg, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// The run's seed; the machine's own seed derives from it and its id.
-    #[arg(long)]
+    #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// R: an idle tick draws 1..=R (default from config).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = action_range_arg, allow_negative_numbers = true)]
     pub action_range: Option<u32>,
     /// Directory for the machine's log and summary.
     #[arg(long, value_name = "DIR", default_value = "logs/manual")]
@@ -183,10 +186,10 @@ pub struct StudyArgs {
     #[allow(missing_docs)]
     pub common: Common,
     /// Seconds each trial runs (default from config).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = duration_arg, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Master seed; every scenario or value uses the same trial seeds.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Directory in which the experiment's directory is created (default: the configured log_dir).
     #[arg(long, value_name = "DIR")]
@@ -235,10 +238,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "RATE", default_value_t = 1.0)]
     pub slow_rate: f64,
     /// R when sweeping the slow rate (default from config).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = action_range_arg, allow_negative_numbers = true)]
     pub action_range: Option<u32>,
     /// Number of machines (default from config).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = machines_arg, allow_negative_numbers = true)]
     pub machines: Option<u16>,
     /// Trials (seeds) per value.
     #[arg(long, value_name = "K", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -256,4 +259,61 @@ pub struct AnalyzeArgs {
     /// DIR, ./analysis for several).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration
+/// allows.
+fn duration_arg(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
+        _ => Err(format!(
+            "a duration is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
+        )),
+    }
+}
+
+/// `--machines`: 2 to [`MAX_MACHINES`].
+fn machines_arg(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(n) if (2..=MAX_MACHINES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "the number of machines is a whole number from 2 to {MAX_MACHINES}"
+        )),
+    }
+}
+
+/// `--rates` and `--rate`: the one rule of [`check_rate`].
+fn rate_arg(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number; {}", RateError::rule()))?;
+    check_rate(rate).map_err(|_| RateError::rule())?;
+    Ok(rate)
+}
+
+/// `--seed`: any 64-bit unsigned whole number.
+fn seed_arg(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
+}
+
+/// `--action-range`: at least 1 (and at least N, which the configuration checks with N known).
+fn action_range_arg(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(r) if r >= 1 => Ok(r),
+        _ => Err(format!(
+            "the action range R is a whole number from 1 (at least N) to {}",
+            u32::MAX
+        )),
+    }
+}
+
+/// `--trials`: 1 to [`MAX_TRIALS`].
+fn trials_arg(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(k) if (1..=MAX_TRIALS).contains(&k) => Ok(k),
+        _ => Err(format!(
+            "the number of trials is a whole number from 1 to {MAX_TRIALS}"
+        )),
+    }
 }
