@@ -301,3 +301,65 @@ fn out_of_range_numbers_get_the_real_rule_with_option_and_value() {
         );
     }
 }
+
+#[test]
+fn analyze_names_its_runs_by_label_or_by_the_ends_of_their_paths() {
+    let tmp = TestDir::new("cli-labels");
+    let config = tmp.config(3, "");
+    let mut dirs = Vec::new();
+    for (sub, seed) in [("a", "1"), ("b", "2")] {
+        let out = tmp.join(sub).join("run");
+        let (code, printed) = run_to_end(
+            "simulate",
+            [
+                OsStr::new("simulate"),
+                OsStr::new("--config"),
+                config.as_os_str(),
+                OsStr::new("--duration"),
+                OsStr::new("2"),
+                OsStr::new("--seed"),
+                OsStr::new(seed),
+                OsStr::new("--out"),
+                out.as_os_str(),
+            ],
+            SOON,
+        );
+        assert_eq!(code, 0, "{printed}");
+        // The same directory name under a and b: only the end of the path tells them apart.
+        let dir = support::run_dir_under(&out);
+        let same_name = tmp.join(sub).join("same");
+        std::fs::rename(&dir, &same_name).expect("rename the run directory");
+        dirs.push(same_name);
+    }
+    let analyze = |extra: &[&str]| {
+        let report = tmp.join("report");
+        let mut args = vec![
+            OsStr::new("analyze"),
+            dirs[0].as_os_str(),
+            dirs[1].as_os_str(),
+        ];
+        args.extend([OsStr::new("--out"), report.as_os_str()]);
+        args.extend(extra.iter().map(OsStr::new));
+        let (code, printed) = run_to_end("analyze", args, SOON);
+        let csv = std::fs::read_to_string(report.join("summary.csv")).unwrap_or_default();
+        (code, printed, csv)
+    };
+    let (code, printed, csv) = analyze(&[]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(
+        csv.contains("\na/same,") && csv.contains("\nb/same,"),
+        "{csv}"
+    );
+    let (code, printed, csv) = analyze(&["--label", "baseline,slow"]);
+    assert_eq!(code, 0, "{printed}");
+    assert!(
+        csv.contains("\nbaseline,") && csv.contains("\nslow,"),
+        "{csv}"
+    );
+    let (code, printed, _) = analyze(&["--label", "one"]);
+    assert_ne!(code, 0, "{printed}");
+    assert!(
+        printed.contains("--label: 1 labels for 2 runs; give one label per DIR, in order"),
+        "{printed}"
+    );
+}

@@ -8,7 +8,7 @@
 //! a log whose last line was cut off) is not an error: the trial is loaded with a problem saying
 //! so, and the rows of a cut-off log up to its last whole line are kept.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{MachineInput, RunInput, TrialInput};
 use crate::config::{Config, Rates};
@@ -49,6 +49,38 @@ pub fn load_run(dir: &Path) -> Result<RunInput, String> {
         parameters,
         trials,
     })
+}
+
+/// A label for each run directory: the shortest end of its path (after resolving `.` and links)
+/// that no other directory's path ends with, such as `a/run` and `b/run` for `logs/a/run` and
+/// `logs/b/run`, never a path cut in the middle. Directories given twice get their whole path.
+pub fn suffix_labels(dirs: &[PathBuf]) -> Vec<String> {
+    let parts: Vec<Vec<String>> = dirs
+        .iter()
+        .map(|d| {
+            let path = d.canonicalize().unwrap_or_else(|_| d.clone());
+            path.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .collect();
+    let tail = |p: &[String], k: usize| p[p.len().saturating_sub(k)..].join("/");
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            (1..=mine.len())
+                .find_map(|k| {
+                    let label = tail(mine, k);
+                    let unique = parts
+                        .iter()
+                        .enumerate()
+                        .all(|(j, other)| j == i || tail(other, k) != label);
+                    unique.then_some(label)
+                })
+                .unwrap_or_else(|| dirs[i].display().to_string())
+        })
+        .collect()
 }
 
 /// The scenario in a few words: machines, rates and action range.

@@ -319,3 +319,27 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
     assert_eq!(spread.map(|s| (s.mean, s.std)), Some((7.0, Some(0.0))));
     assert_eq!(a.overall.len(), TRIAL_FIGURES.len());
 }
+
+#[test]
+fn run_labels_are_the_shortest_ends_of_their_paths_that_differ() {
+    use std::path::PathBuf;
+    let dirs: Vec<PathBuf> = [
+        "no-such/logs/a/run",
+        "no-such/logs/b/run",
+        "no-such/x/other",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    assert_eq!(
+        crate::analysis::load::suffix_labels(&dirs),
+        ["a/run", "b/run", "other"]
+    );
+    // One directory given twice: nothing tells them apart, so each gets its whole path (and
+    // `analyze` numbers the repeats).
+    let twice = [PathBuf::from("no-such/r"), PathBuf::from("no-such/r")];
+    assert_eq!(
+        crate::analysis::load::suffix_labels(&twice),
+        ["no-such/r", "no-such/r"]
+    );
+}

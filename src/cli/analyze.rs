@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::analysis::load::load_run;
+use crate::analysis::load::{load_run, suffix_labels};
 use crate::analysis::{RunAnalysis, analyze_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::{
@@ -43,6 +43,20 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         .iter()
         .map(|d| load_run(d))
         .collect::<Result<Vec<_>, _>>()?;
+    let labels = match &args.label {
+        None => suffix_labels(&args.dirs),
+        Some(labels) if labels.len() == args.dirs.len() => labels.clone(),
+        Some(labels) => {
+            return Err(format!(
+                "--label: {} labels for {} runs; give one label per DIR, in order",
+                labels.len(),
+                args.dirs.len()
+            ));
+        }
+    };
+    for (input, label) in inputs.iter_mut().zip(labels) {
+        input.label = label;
+    }
     unique_labels(&mut inputs);
     let runs: Vec<RunAnalysis> = inputs.iter().map(analyze_run).collect();
     say(&text::text(&runs))?;

@@ -259,6 +259,10 @@ pub struct AnalyzeArgs {
     /// DIR, ./analysis for several).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each
+    /// path that tells the runs apart].
+    #[arg(long, value_name = "L1,L2,..", value_delimiter = ',')]
+    pub label: Option<Vec<String>>,
 }
 
 /// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration

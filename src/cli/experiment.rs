@@ -194,6 +194,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     let analysis = AnalyzeArgs {
         dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
         out: Some(dir.join("analysis")),
+        label: None,
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)
