@@ -50,13 +50,71 @@ pub fn summary_file_name(id: u16) -> String {
 }
 
 /// Writes `value` as YAML to `path` through a temporary file and a rename, so readers never see a
-/// partial file. Errors name the file.
+/// partial file. Errors name the file; on an error the temporary file is removed, so none stays
+/// behind (on a full disk, say).
 pub fn write_yaml_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let named = |p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
     let text = serde_yaml::to_string(value).map_err(|e| named(path, io::Error::other(e)))?;
     let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, text).map_err(|e| named(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| named(path, e))
+    let written = std::fs::write(&tmp, text)
+        .map_err(|e| named(&tmp, e))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| named(path, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Room kept on the disk for a process's last files. Each process of a run (the router, every
+/// machine) fills a small file of its own when it starts and removes it just before it writes its
+/// summary, so on a disk that filled up during the run the summary still has room to say why the
+/// run ended (a machine that could not write its log says so in its summary). The file is removed
+/// when the reserve is released or dropped.
+#[derive(Debug)]
+pub struct SpaceReserve {
+    path: Option<PathBuf>,
+}
+
+impl SpaceReserve {
+    /// Bytes a reserve holds: several times the largest summary a process writes, and its
+    /// temporary copy.
+    pub const BYTES: usize = 64 * 1024;
+
+    /// Fills `dir/.clocklab-reserve-<pid>` with [`SpaceReserve::BYTES`] bytes. A reserve that
+    /// cannot be made (the disk is already full) is an error naming the file, and leaves no file.
+    pub fn create(dir: &Path) -> io::Result<SpaceReserve> {
+        let path = dir.join(format!(".clocklab-reserve-{}", std::process::id()));
+        if let Err(e) = std::fs::write(&path, vec![0u8; Self::BYTES]) {
+            let _ = std::fs::remove_file(&path);
+            return Err(io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: cannot reserve room for the summary: {e}",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(SpaceReserve { path: Some(path) })
+    }
+
+    /// Whether `name` is a reserve file, which a run directory may hold while the run is on.
+    pub fn is_reserve_file(name: &str) -> bool {
+        name.strip_prefix(".clocklab-reserve-")
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    /// Removes the file, giving its room back for the summary about to be written.
+    pub fn release(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for SpaceReserve {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// A file of a run directory that cannot be read, or is not a file of its kind.

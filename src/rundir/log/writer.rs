@@ -2,7 +2,7 @@
 //! a log made all at once, and [`LogTexts`], every machine's log of a trial made in memory.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::{self, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::log_path;
@@ -16,8 +16,9 @@ fn with_path(path: &Path, what: &str, err: io::Error) -> io::Error {
 
 /// Writes one machine's log. Every row goes to the file in one `write_all` of the whole line, with no
 /// buffer in between, so a crash of the process loses at most the event in progress and leaves no
-/// half line behind (only a write that fails partway, on a full disk say, can). The rows are then
-/// in the OS, not necessarily on disk: there is no fsync.
+/// half line behind. A write that fails partway (on a full disk, say) is undone: the file is cut
+/// back to its last whole row, and the writer refuses every later row, so a log always ends in a
+/// whole row. The rows are then in the OS, not necessarily on disk: there is no fsync.
 #[derive(Debug)]
 pub struct LogWriter {
     file: File,
@@ -25,6 +26,10 @@ pub struct LogWriter {
     machine: u16,
     line: String,
     rows: u64,
+    /// Bytes of the header and the whole rows written so far.
+    len: u64,
+    /// The first write error, after which nothing more is written.
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl LogWriter {
@@ -47,14 +52,20 @@ impl LogWriter {
             .create_new(true)
             .open(&path)
             .map_err(|e| with_path(&path, "cannot create the event log", e))?;
-        file.write_all(format!("{HEADER}\n").as_bytes())
-            .map_err(|e| with_path(&path, "cannot write the header", e))?;
+        let header = format!("{HEADER}\n");
+        if let Err(e) = file.write_all(header.as_bytes()) {
+            // Leave an empty file, not half a header: the reader names an empty log as such.
+            let _ = file.set_len(0);
+            return Err(with_path(&path, "cannot write the header", e));
+        }
         Ok(LogWriter {
             file,
             path,
             machine,
             line: String::with_capacity(128),
             rows: 0,
+            len: header.len() as u64,
+            failed: None,
         })
     }
 
@@ -78,13 +89,34 @@ impl LogWriter {
                 ),
             ));
         }
+        if let Some((kind, why)) = &self.failed {
+            return Err(io::Error::new(*kind, why.clone()));
+        }
         self.line.clear();
         format_record(rec, &mut self.line);
-        self.file
-            .write_all(self.line.as_bytes())
-            .map_err(|e| with_path(&self.path, "cannot write a row", e))?;
+        if let Err(e) = self.file.write_all(self.line.as_bytes()) {
+            let err = with_path(&self.path, "cannot write a row", e);
+            self.failed = Some((err.kind(), err.to_string()));
+            // Cut off whatever part of the row reached the file. Shortening a file needs no space,
+            // so this works on a full disk too; if it fails all the same, the reader reports the
+            // partial row and the summary says why.
+            let _ = self
+                .file
+                .set_len(self.len)
+                .and_then(|()| self.file.seek(SeekFrom::Start(self.len)));
+            return Err(err);
+        }
+        self.len += self.line.len() as u64;
         self.rows += 1;
         Ok(())
+    }
+
+    /// The first error that stopped this log, if one did: its kind and its message, which names
+    /// the file (`machine-2.csv: cannot write a row: No space left on device (os error 28)`).
+    pub fn failure(&self) -> Option<(io::ErrorKind, &str)> {
+        self.failed
+            .as_ref()
+            .map(|(kind, why)| (*kind, why.as_str()))
     }
 
     /// The file being written.

@@ -1,0 +1,184 @@
+//! A full disk, for real: each test mounts a tiny tmpfs of its own (which needs root; without it
+//! the test says it is skipped and why), fills it, and checks that what clocklab writes there
+//! stays whole: a log ends in a whole row, no temporary file stays behind, and the space reserve
+//! gives a summary room to be written.
+
+mod support;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clocklab::core::event::{EventKind, Record};
+use clocklab::rundir::log::{LogWriter, log_path, read_log};
+use clocklab::rundir::{SpaceReserve, write_yaml_atomically};
+
+/// A tmpfs of a few pages mounted on a fresh directory, unmounted and removed on drop.
+struct Tmpfs {
+    dir: PathBuf,
+    _test: support::TestDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `kib` KiB, or says why it cannot and answers `None`.
+    fn mount(test: &str, kib: u32) -> Option<Tmpfs> {
+        let test = support::TestDir::new(test);
+        let dir = test.join("fs");
+        std::fs::create_dir(&dir).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&dir)
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(Tmpfs { dir, _test: test }),
+            Ok(out) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs (root is needed): {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount: {e}");
+                None
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Fills what room is left with one file, and answers how many bytes it took.
+    fn fill(&self, name: &str) -> usize {
+        let mut filler = std::fs::File::create(self.dir.join(name)).unwrap();
+        let chunk = [0u8; 1024];
+        let mut written = 0;
+        loop {
+            match io::Write::write(&mut filler, &chunk) {
+                Ok(0) => return written,
+                Ok(n) => written += n,
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::StorageFull, "{e}");
+                    return written;
+                }
+            }
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+fn internal(clock: u64) -> Record {
+    Record {
+        machine: 2,
+        event: EventKind::Internal,
+        system_time_us: 1_764_096_000_000_000 + clock,
+        logical_clock: clock,
+        queue_len: 0,
+        peer: None,
+        msg_clock: None,
+        seq: None,
+    }
+}
+
+#[test]
+fn a_log_on_a_disk_that_fills_up_ends_in_its_last_whole_row() {
+    let Some(fs) = Tmpfs::mount("diskfull-log", 16) else {
+        return;
+    };
+    let mut log = LogWriter::create(fs.path(), 2).unwrap();
+    let mut clock = 0;
+    let err = loop {
+        clock += 1;
+        if let Err(e) = log.append(&internal(clock)) {
+            break e;
+        }
+        assert!(clock < 1_000_000, "a 16 KiB tmpfs never filled up");
+    };
+    assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+    let path = log_path(fs.path(), 2);
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}: cannot write a row: ", path.display())),
+        "{err}"
+    );
+    let (kind, why) = log.failure().unwrap();
+    assert_eq!(
+        (kind, why),
+        (io::ErrorKind::StorageFull, err.to_string().as_str())
+    );
+    // Later rows are refused with the same error, even once there is room again.
+    let rows = read_log(&path).unwrap();
+    assert_eq!(rows.len() as u64, log.rows());
+    assert_eq!(rows, (1..clock).map(internal).collect::<Vec<_>>());
+    assert!(std::fs::read(&path).unwrap().ends_with(b"\n"));
+    let again = log.append(&internal(clock)).unwrap_err();
+    assert_eq!(again.to_string(), err.to_string());
+    assert_eq!(read_log(&path).unwrap().len() as u64, log.rows());
+}
+
+#[test]
+fn a_yaml_file_that_cannot_be_written_leaves_no_temporary_file() {
+    let Some(fs) = Tmpfs::mount("diskfull-yaml", 16) else {
+        return;
+    };
+    fs.fill("filler");
+    let big: Vec<String> = (0..2_000).map(|i| format!("value number {i}")).collect();
+    let err = write_yaml_atomically(&fs.path().join("router.yaml"), &big).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{err}");
+    assert!(err.to_string().contains("router.yaml.tmp"), "{err}");
+    assert_eq!(fs.names(), ["filler"]);
+}
+
+#[test]
+fn a_space_reserve_gives_the_summary_room_on_a_full_disk() {
+    let Some(fs) = Tmpfs::mount("diskfull-reserve", 256) else {
+        return;
+    };
+    let mut reserve = SpaceReserve::create(fs.path()).unwrap();
+    let reserve_name = format!(".clocklab-reserve-{}", std::process::id());
+    assert!(SpaceReserve::is_reserve_file(&reserve_name));
+    fs.fill("filler");
+    let summary = fs.path().join("summary-2.yaml");
+    let text: Vec<String> = (0..100).map(|i| format!("field {i}")).collect();
+    assert_eq!(
+        write_yaml_atomically(&summary, &text).unwrap_err().kind(),
+        io::ErrorKind::StorageFull
+    );
+    reserve.release();
+    write_yaml_atomically(&summary, &text).unwrap();
+    assert_eq!(fs.names(), ["filler", "summary-2.yaml"]);
+    // A reserve cannot be made on a disk that is already full, and leaves nothing behind.
+    fs.fill("filler-2");
+    let err = SpaceReserve::create(fs.path()).unwrap_err();
+    assert!(err.to_string().contains("cannot reserve room"), "{err}");
+    assert_eq!(fs.names(), ["filler", "filler-2", "summary-2.yaml"]);
+}
+
+#[test]
+fn reserve_file_names_are_told_apart() {
+    for name in [".clocklab-reserve-1", ".clocklab-reserve-4242"] {
+        assert!(SpaceReserve::is_reserve_file(name), "{name}");
+    }
+    for name in [
+        ".clocklab-reserve-",
+        ".clocklab-reserve-x",
+        "clocklab-reserve-1",
+    ] {
+        assert!(!SpaceReserve::is_reserve_file(name), "{name}");
+    }
+}
