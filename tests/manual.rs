@@ -92,6 +92,50 @@ fn a_client_against_a_closed_port_says_it_cannot_reach_the_router() {
     );
 }
 
+#[test]
+fn a_machine_that_gives_up_leaves_the_router_and_can_join_again() {
+    let tmp = TestDir::new("manual-again");
+    let mut router = Proc::start_plain("router", &tmp.path, ["server", "--port", "0"]);
+    let addr = router.listening_addr().to_string();
+    let (code, out) = client_against(&tmp.path, &addr, &["--handshake-timeout", "0.3"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains(&format!("gave up on {addr}")), "{out}");
+    router.wait_for_line("1 of 3 joined: 127.0.0.1:8001 from 127.0.0.1:", SOON);
+    router.wait_for_line("127.0.0.1:8001 (from 127.0.0.1:", SOON);
+    router.wait_for_line("left before the start; 0 of 3 joined", SOON);
+    // The name is free again.
+    let mut again = Proc::start_plain(
+        "client again",
+        &tmp.path,
+        ["client", "127.0.0.1", "8001", "--router", &addr],
+    );
+    router.wait_for_nth_line("1 of 3 joined: 127.0.0.1:8001 from 127.0.0.1:", 2, SOON);
+    again.wait_for_line("waiting for the other machines", SOON);
+    router.signal(Signal::SIGINT);
+    assert_eq!(router.wait_code(RUN), 0, "{}", router.output());
+    let code = again.wait_code(RUN);
+    let out = again.output();
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("the router stopped before the model started"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_handshake_timeout_that_is_not_more_than_zero_is_refused_naming_the_option() {
+    let tmp = TestDir::new("manual-bad-timeout");
+    for bad in ["0", "-1", "soon"] {
+        let (code, out) = client_against(&tmp.path, "127.0.0.1:1", &["--handshake-timeout", bad]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains("--handshake-timeout"), "{out}");
+        assert!(
+            out.contains("a handshake timeout is a number of seconds, more than 0"),
+            "{out}"
+        );
+    }
+}
+
 /// One run by hand with the README's commands in `cwd`, the router on a free port; returns the
 /// run directory the router printed, relative to `cwd`.
 fn readme_run(cwd: &Path) -> PathBuf {

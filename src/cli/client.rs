@@ -121,7 +121,7 @@ fn say(name: &str, dir: &RefCell<PathBuf>, notice: ClientNotice) {
     let line = match notice {
         ClientNotice::Connected { router, left } => format!(
             "{name}: connected to the router at {router}; waiting for the other machines \
-             (giving up if the run has not begun within {:.1} s: --handshake-timeout)",
+             (giving up in {:.1} s unless all have joined: --handshake-timeout)",
             left.as_secs_f64()
         ),
         ClientNotice::Welcomed {

@@ -5,8 +5,9 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use super::{Proc, bin, forward};
+use super::{Line, Proc, bin, forward};
 
 impl Proc {
     /// Starts `clocklab ARGS...` as `role` in `cwd`, with `RUST_LOG` removed from its environment.
@@ -41,6 +42,30 @@ impl Proc {
             lines: rx,
             seen: Vec::new(),
             status: None,
+        }
+    }
+
+    /// Waits until `n` lines (on either stream) have contained `needle`, and returns the last.
+    pub fn wait_for_nth_line(&mut self, needle: &str, n: usize, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found: Vec<&Line> = self
+                .seen
+                .iter()
+                .filter(|l| l.text.contains(needle))
+                .collect();
+            if found.len() >= n {
+                return found[n - 1].text.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(e) => panic!(
+                    "{} printed {needle:?} {} times, not {n} ({e:?} after {timeout:?})",
+                    self.role,
+                    found.len()
+                ),
+            }
         }
     }
 
