@@ -402,7 +402,8 @@ impl Router {
                 }
                 Event::StopNow { cause } => warn!("{cause} during the stop: closing at once"),
                 Event::Closed { conn, closed } => match closed.id {
-                    None if self.joined.contains(&conn) => {
+                    // During a stop every connection closes: no one "left".
+                    None if self.joined.contains(&conn) && !self.sb.is_stopping() => {
                         info!("closed {}: {}", closed.peer, closed.reason);
                         self.joined.retain(|c| *c != conn);
                         notify(Notice::Left {
