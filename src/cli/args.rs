@@ -124,9 +124,11 @@ pub struct ServerArgs {
     /// Number of machines to wait for before starting.
     #[arg(long, value_name = "N", value_parser = machines_arg, allow_negative_numbers = true)]
     pub machines: Option<u16>,
-    /// Directory for the router's statistics (router.yaml).
-    #[arg(long, value_name = "DIR", default_value = "logs/manual")]
-    pub run_dir: PathBuf,
+    /// Directory for the router's statistics (router.yaml) [default: a new directory under
+    /// run.log_dir named after the run's start time and seed, `logs/<start>-seed-<seed>`, the one
+    /// every client also picks by default].
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
     /// The run's seed, sent to every machine in WELCOME (default: run.seed of the configuration,
     /// else a fresh one, printed and recorded in router.yaml).
     #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
@@ -158,9 +160,14 @@ pub struct ClientArgs {
     /// R: an idle tick draws 1..=R (default from config).
     #[arg(long, value_name = "R", value_parser = action_range_arg, allow_negative_numbers = true)]
     pub action_range: Option<u32>,
-    /// Directory for the machine's log and summary.
-    #[arg(long, value_name = "DIR", default_value = "logs/manual")]
-    pub log_dir: PathBuf,
+    /// Directory for the machine's log and summary [default: the run's directory under
+    /// run.log_dir, `logs/<start>-seed-<seed>`, named from WELCOME as the router names it].
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// Seconds to reach the router and be welcomed before giving up [default:
+    /// machines.handshake_timeout, 10]; the router welcomes every machine once all have joined.
+    #[arg(long, value_name = "SECS", value_parser = handshake_timeout_arg, allow_negative_numbers = true)]
+    pub handshake_timeout: Option<f64>,
 }
 
 /// Options of `check`.
@@ -272,6 +279,17 @@ fn duration_arg(text: &str) -> Result<f64, String> {
         Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
         _ => Err(format!(
             "a duration is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
+        )),
+    }
+}
+
+/// `--handshake-timeout`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the
+/// configuration allows.
+fn handshake_timeout_arg(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
+        _ => Err(format!(
+            "a handshake timeout is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
         )),
     }
 }

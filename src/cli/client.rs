@@ -1,23 +1,42 @@
 //! `clocklab client`: one model machine, for runs started by hand.
+//!
+//! It tells the person who started it what happens on standard output, as the router does
+//! (`RUST_LOG` adds the log lines on standard error): that it waits for the other machines,
+//! its id, N and rate once WELCOME comes, when the run starts, and its summary.
 
+use std::cell::RefCell;
+use std::io::Write;
 use std::net::ToSocketAddrs;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::rc::Rc;
 
 use crate::cli::args::ClientArgs;
-use crate::cli::common::{Failure, load_config, seconds};
+use crate::cli::common::{Failure, load_config, seconds, secs};
 use crate::config::Rates;
 use crate::core::machine::{RateError, check_rate};
-use crate::net::client::{self, ClientError, ClientOptions, RateQuery};
+use crate::net::client::{self, ClientError, ClientNotice, ClientOptions, LogDir, RateQuery};
+use crate::rundir::dirs::utc_human;
+use crate::rundir::records::ClientSummary;
 use crate::rundir::{prepare_dir, refuse_used_dir};
 
 /// `clocklab client`: runs one machine until the router stops it, writes its log and summary.
 pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
-    let config = load_config(args.common.config.as_deref())?;
+    let mut config = load_config(args.common.config.as_deref())?;
+    if let Some(t) = args.handshake_timeout {
+        config.machines.handshake_timeout = t;
+    }
     let name = format!("{}:{}", args.address, args.port);
-    prepare_dir(&args.log_dir)?;
-    // Every machine of a run checks before it says HELLO; logs appear only after all have.
-    refuse_used_dir(&args.log_dir)?;
+    let log_dir = match &args.log_dir {
+        Some(dir) => {
+            prepare_dir(dir)?;
+            // Every machine of a run checks before it says HELLO; logs appear only after all have.
+            refuse_used_dir(dir)?;
+            LogDir::Given(dir.clone())
+        }
+        // The run's own directory, new for each run, is made once WELCOME names it.
+        None => LogDir::PerRun(config.run.log_dir.clone()),
+    };
     let router = match args.router {
         Some(addr) => addr,
         None => {
@@ -60,27 +79,27 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
             })
         }
     };
+    // The directory is known for sure only once WELCOME has named it.
+    let dir: Rc<RefCell<PathBuf>> = Rc::new(RefCell::new(match &log_dir {
+        LogDir::Given(dir) | LogDir::PerRun(dir) => dir.clone(),
+    }));
     let opts = ClientOptions {
         name: name.clone(),
         router,
-        connect_timeout: Duration::from_secs(10),
+        handshake_timeout: secs(config.machines.handshake_timeout),
         run_seed,
         action_range,
         rate_for,
-        log_dir: args.log_dir.clone(),
+        log_dir,
+        notify: Box::new({
+            let dir = Rc::clone(&dir);
+            let name = name.clone();
+            move |notice| say(&name, &dir, notice)
+        }),
     };
     match client::run(opts) {
         Ok(s) => {
-            println!(
-                "{name}: machine {} stopped ({}): {} ticks at {} ticks/s, final clock {}, {} left in queue; log in {}",
-                s.id,
-                s.ended,
-                s.ticks,
-                s.rate,
-                s.final_clock,
-                s.unprocessed.len(),
-                args.log_dir.display()
-            );
+            println!("{name}: {}", summary_line(&s, &dir.borrow()));
             Ok(ExitCode::SUCCESS)
         }
         Err(ClientError::RouterVanished(s)) => {
@@ -89,10 +108,65 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
                 s.id,
                 s.ended,
                 seconds(s.stop_time_ns),
-                args.log_dir.display()
+                dir.borrow().display()
             );
             Ok(ExitCode::from(3))
         }
         Err(e) => Err(format!("{name}: {e}")),
     }
+}
+
+/// Prints one notice on standard output, at once (a person or a test reads it as it comes).
+fn say(name: &str, dir: &RefCell<PathBuf>, notice: ClientNotice) {
+    let line = match notice {
+        ClientNotice::Connected { router, left } => format!(
+            "{name}: connected to the router at {router}; waiting for the other machines \
+             (giving up in {:.1} s unless all have joined: --handshake-timeout)",
+            left.as_secs_f64()
+        ),
+        ClientNotice::Welcomed {
+            id,
+            machines,
+            rate,
+            seed,
+            start_time_ns,
+            log_dir,
+        } => {
+            let line = format!(
+                "{name}: machine {id} of {machines}, rate {rate} ticks/s, run seed {seed}; \
+                 all {machines} joined, machines start at {}; log in {}",
+                utc_human(start_time_ns),
+                log_dir.display()
+            );
+            *dir.borrow_mut() = log_dir;
+            line
+        }
+        ClientNotice::Started { time_ns } => {
+            format!("{name}: run started at {}", utc_human(time_ns))
+        }
+    };
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// The end of a machine that stopped in order: what it did and where its files are.
+fn summary_line(s: &ClientSummary, dir: &std::path::Path) -> String {
+    let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
+    format!(
+        "machine {} stopped ({}): {} ticks at {} ticks/s ({} sends, {} broadcasts, {} receives, \
+         {} internal), final clock {}, queue peak {}, {} left in queue; log and summary in {}",
+        s.id,
+        s.ended,
+        s.ticks,
+        s.rate,
+        count("send"),
+        count("broadcast"),
+        count("receive"),
+        count("internal"),
+        s.final_clock,
+        s.max_queue,
+        s.unprocessed.len(),
+        dir.display()
+    )
 }

@@ -1,14 +1,20 @@
 //! `clocklab server`: the router alone, for machines started by hand.
+//!
+//! Standard output is the router's account for people and for `run`, which reads two of its lines
+//! ([`LISTENING`], [`STARTED`]): each machine as it joins, the start time, the stop and where the
+//! statistics went. `RUST_LOG` adds the log's own lines on standard error.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
 use crate::cli::common::{Failure, LISTENING, STARTED, load_config, secs};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router, RouterOptions};
-use crate::net::wallclock::fresh_seed;
+use crate::net::wallclock::{WallClock, fresh_seed};
+use crate::rundir::dirs::{manual_run_dir_name, utc_human};
 use crate::rundir::{ROUTER_STATS_FILE, prepare_dir, refuse_used_dir, write_yaml_atomically};
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.
@@ -39,8 +45,10 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
              so anyone who can reach it can join the model"
         );
     }
-    prepare_dir(&args.run_dir)?;
-    refuse_used_dir(&args.run_dir)?;
+    if let Some(dir) = &args.run_dir {
+        prepare_dir(dir)?;
+        refuse_used_dir(dir)?;
+    }
     let addr = SocketAddr::new(ip, r.port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         format!(
@@ -69,14 +77,50 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         config.machines.count
     );
     let _ = out.flush();
+    // Without --run-dir, the run's own directory under run.log_dir, named as every client names
+    // it from WELCOME; made when router.yaml is written.
+    let dir_of = |start_ns: u64| -> PathBuf {
+        match &args.run_dir {
+            Some(dir) => dir.clone(),
+            None => config.run.log_dir.join(manual_run_dir_name(start_ns, seed)),
+        }
+    };
     let stats = router
         .run(|notice| {
             match notice {
+                Notice::Joined {
+                    name,
+                    peer,
+                    joined,
+                    machines,
+                } => {
+                    let _ = writeln!(out, "{joined} of {machines} joined: {name} from {peer}");
+                }
+                Notice::Left {
+                    name,
+                    peer,
+                    joined,
+                    machines,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{name} (from {peer}) left before the start; {joined} of {machines} joined"
+                    );
+                }
                 Notice::Started {
                     start_time_ns,
                     names,
                 } => {
                     let _ = writeln!(out, "{STARTED}{start_time_ns}");
+                    let wait = start_time_ns.saturating_sub(WallClock::new().now_ns());
+                    let _ = writeln!(
+                        out,
+                        "all {} joined; machines start at {} (in {:.1} s); run directory {}",
+                        names.len(),
+                        utc_human(start_time_ns),
+                        wait as f64 / 1e9,
+                        dir_of(start_time_ns).display()
+                    );
                     for (i, name) in names.iter().enumerate() {
                         let _ = writeln!(out, "  machine {} = {name}", i + 1);
                     }
@@ -88,7 +132,10 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
             let _ = out.flush();
         })
         .map_err(|e| format!("router: {e}"))?;
-    let path = args.run_dir.join(ROUTER_STATS_FILE);
+    // A run that never started is named by its stop time.
+    let dir = dir_of(stats.start_time_ns.unwrap_or(stats.stop_time_ns));
+    prepare_dir(&dir)?;
+    let path = dir.join(ROUTER_STATS_FILE);
     write_yaml_atomically(&path, &stats).map_err(|e| format!("writing {}: {e}", path.display()))?;
     let frames: u64 = stats.frames.values().map(|c| c.frames).sum();
     let undeliverable: u64 = stats.pairs.iter().map(|p| p.undeliverable).sum();
@@ -98,5 +145,8 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         stats.stopped_by,
         path.display()
     );
+    if stats.start_time_ns.is_some() {
+        let _ = writeln!(out, "check the run with: clocklab check {}", dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -95,6 +95,9 @@ pub struct MachinesConfig {
     pub random_rates: RateRange,
     /// R: each idle tick draws a number from 1..=R; at least `count`.
     pub action_range: u32,
+    /// Seconds a client waits, from its start, to reach the router and get WELCOME before it
+    /// gives up (> 0).
+    pub handshake_timeout: f64,
 }
 
 impl Default for MachinesConfig {
@@ -105,6 +108,7 @@ impl Default for MachinesConfig {
             rates: Rates::Random,
             random_rates: RateRange::default(),
             action_range: crate::core::machine::DEFAULT_ACTION_RANGE,
+            handshake_timeout: 10.0,
         }
     }
 }

@@ -37,6 +37,7 @@ fn default_has_the_documented_values() {
     assert_eq!(d.machines.rates, Rates::Random);
     assert_eq!(d.machines.random_rates, RateRange { min: 1, max: 6 });
     assert_eq!(d.machines.action_range, 10);
+    assert_eq!(d.machines.handshake_timeout, 10.0);
     assert_eq!(d.run.duration, 60.0);
     assert_eq!(d.run.trials, 1);
     assert_eq!(d.run.seed, None);
@@ -266,6 +267,14 @@ fn every_rule_rejects_with_field_value_and_what_is_allowed() {
         (
             "router: {stall_timeout: .inf}".into(),
             format!("router.stall_timeout: inf is not allowed; {pos}"),
+        ),
+        (
+            "machines: {handshake_timeout: 0}".into(),
+            format!("machines.handshake_timeout: 0 is not allowed; {pos}"),
+        ),
+        (
+            "machines: {handshake_timeout: -2}".into(),
+            format!("machines.handshake_timeout: -2 is not allowed; {pos}"),
         ),
         (
             "router: {start_delay: -0.5}".into(),

@@ -109,6 +109,11 @@ impl Config {
             machines.action_range.to_string(),
             &format!("it must be at least machines.count ({count})"),
         )?;
+        seconds(
+            "machines.handshake_timeout",
+            machines.handshake_timeout,
+            false,
+        )?;
 
         let run = &self.run;
         seconds("run.duration", run.duration, false)?;

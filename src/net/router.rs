@@ -79,6 +79,28 @@ impl RouterOptions {
 /// Something the router tells its caller as it happens (the server prints these for `run`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
+    /// A machine said HELLO before the start.
+    Joined {
+        /// Its name.
+        name: String,
+        /// The peer's address.
+        peer: String,
+        /// How many have joined now, this one included.
+        joined: usize,
+        /// How many the router waits for.
+        machines: u16,
+    },
+    /// A machine that had joined went away before the start.
+    Left {
+        /// Its name.
+        name: String,
+        /// The peer's address.
+        peer: String,
+        /// How many have joined now.
+        joined: usize,
+        /// How many the router waits for.
+        machines: u16,
+    },
     /// Every machine has registered and been welcomed.
     Started {
         /// The common start time, nanoseconds since the UNIX epoch.
@@ -100,6 +122,8 @@ pub struct Router {
     clock: WallClock,
     stats: RouterStats,
     scratch: Box<[u8]>,
+    /// Connections that said HELLO before the start, for [`Notice::Joined`] and [`Notice::Left`].
+    joined: Vec<ConnId>,
 }
 
 impl Router {
@@ -138,6 +162,7 @@ impl Router {
             clock: WallClock::new(),
             stats,
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            joined: Vec::new(),
         })
     }
 
@@ -336,14 +361,24 @@ impl Router {
     fn pass_on_events(&mut self, notify: &mut impl FnMut(Notice)) {
         while let Some(event) = self.sb.poll_event() {
             match event {
-                Event::Registered { peer, name, .. } => info!("{peer} registered as {name:?}"),
+                Event::Registered { conn, peer, name } => {
+                    debug!("{peer} registered as {name:?}");
+                    self.joined.push(conn);
+                    notify(Notice::Joined {
+                        name,
+                        peer,
+                        joined: self.joined.len(),
+                        machines: self.sb.options().machines,
+                    });
+                }
                 Event::Started {
                     start_time_ns,
                     names,
                     peers,
                 } => {
+                    self.joined.clear();
                     for (index, (name, peer)) in names.iter().zip(&peers).enumerate() {
-                        info!("machine {} is {name:?} ({peer})", index + 1);
+                        debug!("machine {} is {name:?} ({peer})", index + 1);
                     }
                     notify(Notice::Started {
                         start_time_ns,
@@ -366,7 +401,18 @@ impl Router {
                     notify(Notice::Stopping);
                 }
                 Event::StopNow { cause } => warn!("{cause} during the stop: closing at once"),
-                Event::Closed { closed, .. } => match closed.id {
+                Event::Closed { conn, closed } => match closed.id {
+                    // During a stop every connection closes: no one "left".
+                    None if self.joined.contains(&conn) && !self.sb.is_stopping() => {
+                        info!("closed {}: {}", closed.peer, closed.reason);
+                        self.joined.retain(|c| *c != conn);
+                        notify(Notice::Left {
+                            name: closed.name.unwrap_or_default(),
+                            peer: closed.peer,
+                            joined: self.joined.len(),
+                            machines: self.sb.options().machines,
+                        });
+                    }
                     Some(id) if closed.departed => {
                         warn!("machine {id} departed: {}", closed.reason);
                     }

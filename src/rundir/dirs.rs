@@ -10,6 +10,28 @@ use crate::core::seed::{self, Stream};
 /// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
 /// time.
 pub fn utc_stamp(unix_secs: u64) -> String {
+    let ((year, month, day), (h, m, s)) = civil(unix_secs);
+    format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z")
+}
+
+/// A time in nanoseconds since the UNIX epoch as people read it, to the millisecond:
+/// `2026-12-02 01:50:12.345 UTC`.
+pub fn utc_human(unix_ns: u64) -> String {
+    let ((year, month, day), (h, m, s)) = civil(unix_ns / 1_000_000_000);
+    let ms = unix_ns % 1_000_000_000 / 1_000_000;
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{ms:03} UTC")
+}
+
+/// The name of a run started by hand (`server` and `client` without `--run-dir`/`--log-dir`):
+/// `<utc_stamp of the start time>-seed-<seed>`, as `run` names its runs. Both halves come in
+/// WELCOME, so the router and every machine, on any host, pick the same name with nothing else
+/// shared, and each run gets a new one.
+pub fn manual_run_dir_name(start_time_ns: u64, seed: u64) -> String {
+    format!("{}-seed-{seed}", utc_stamp(start_time_ns / 1_000_000_000))
+}
+
+/// The civil date and time of day (UTC) of a time in seconds since the UNIX epoch.
+fn civil(unix_secs: u64) -> ((i64, i64, i64), (u64, u64, u64)) {
     let days = (unix_secs / 86_400) as i64;
     let rem = unix_secs % 86_400;
     // Civil date from a day count (the proleptic Gregorian calendar, era-based).
@@ -22,12 +44,7 @@ pub fn utc_stamp(unix_secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    ((year, month, day), (rem / 3600, rem % 3600 / 60, rem % 60))
 }
 
 /// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
@@ -100,6 +117,17 @@ mod tests {
         assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
         assert_eq!(utc_stamp(1_764_096_000), "20251125T184000Z");
         assert_eq!(utc_stamp(1_798_761_599), "20261231T235959Z");
+        assert_eq!(
+            utc_human(1_798_761_599_123_456_789),
+            "2026-12-31 23:59:59.123 UTC"
+        );
+    }
+
+    #[test]
+    fn a_manual_run_is_named_by_its_start_and_seed_like_run() {
+        let name = manual_run_dir_name(1_764_096_000_999_000_000, 42);
+        assert_eq!(name, "20251125T184000Z-seed-42");
+        assert_ne!(name, manual_run_dir_name(1_764_096_000_999_000_000, 43));
     }
 
     #[test]

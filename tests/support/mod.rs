@@ -19,6 +19,8 @@ use clocklab::core::wire::{self, Header, Kind, Parsed, Welcome};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+pub mod manual;
+
 /// How often waits look again.
 pub const POLL: Duration = Duration::from_millis(10);
 /// A generous bound for anything that should take well under a second.

@@ -82,9 +82,12 @@ impl Conn {
     }
 
     /// Hands every complete frame read so far to `on_frame`, in order, and keeps the rest. Stops
-    /// at the first error, `on_frame`'s or an invalid frame's.
+    /// at the first error, `on_frame`'s or an invalid frame's. `stranger` is the router's address
+    /// while nothing valid has come from it yet (before WELCOME): then bytes that are not a frame
+    /// mean it is no clocklab router at all, and the error says so.
     pub(super) fn frames(
         &mut self,
+        stranger: Option<std::net::SocketAddr>,
         mut on_frame: impl FnMut(&wire::Frame<'_>) -> Result<(), ClientError>,
     ) -> Result<(), ClientError> {
         let mut used = 0;
@@ -98,9 +101,13 @@ impl Conn {
                 }
                 Ok(Parsed::Incomplete { .. }) => break Ok(()),
                 Err(e) => {
-                    break Err(ClientError::Protocol(format!(
-                        "the router sent an invalid frame: {e}"
-                    )));
+                    break Err(ClientError::Protocol(match stranger {
+                        Some(addr) => format!(
+                            "{addr} is not a clocklab router: it sent bytes that are not a \
+                             clocklab frame ({e})"
+                        ),
+                        None => format!("the router sent an invalid frame: {e}"),
+                    }));
                 }
             }
         };

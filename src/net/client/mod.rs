@@ -47,14 +47,61 @@ pub struct RateQuery {
     pub run_seed: u64,
 }
 
+/// Where a client writes its log and summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogDir {
+    /// This directory, as given.
+    Given(PathBuf),
+    /// The run's own directory inside this one, named from WELCOME by
+    /// [`manual_run_dir_name`](crate::rundir::dirs::manual_run_dir_name) (the router's default
+    /// directory has the same name) and created then.
+    PerRun(PathBuf),
+}
+
+/// Something a client tells its caller as it happens (`clocklab client` prints these).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientNotice {
+    /// Connected and HELLO queued; waiting for WELCOME until the handshake deadline.
+    Connected {
+        /// The router's address.
+        router: SocketAddr,
+        /// Time left to be welcomed.
+        left: Duration,
+    },
+    /// WELCOME came: the machine is set up and waits for the start time.
+    Welcomed {
+        /// The machine's id.
+        id: u16,
+        /// N, the number of machines.
+        machines: u16,
+        /// Ticks per second.
+        rate: f64,
+        /// The run's seed as WELCOME sent it.
+        seed: u64,
+        /// The common start time, nanoseconds since the UNIX epoch.
+        start_time_ns: u64,
+        /// The directory of the log and summary.
+        log_dir: PathBuf,
+    },
+    /// The machine took its first tick.
+    Started {
+        /// When, nanoseconds since the UNIX epoch.
+        time_ns: u64,
+    },
+}
+
+/// What a client calls with each [`ClientNotice`].
+pub type Notify = Box<dyn FnMut(ClientNotice)>;
+
 /// Everything a client needs.
 pub struct ClientOptions {
     /// The machine's name, `ADDRESS:PORT`.
     pub name: String,
     /// The router's address.
     pub router: SocketAddr,
-    /// How long to keep trying to reach the router.
-    pub connect_timeout: Duration,
+    /// How long, from the client's start, reaching the router (connection refused is retried)
+    /// and getting WELCOME may take. Bytes that are not a clocklab frame end it at once.
+    pub handshake_timeout: Duration,
     /// The run's seed, if given; otherwise the one the router sends in WELCOME. The machine's
     /// own seed is derived from it and the id.
     pub run_seed: Option<u64>,
@@ -63,7 +110,9 @@ pub struct ClientOptions {
     /// The rate, from the id and the number of machines.
     pub rate_for: RateFor,
     /// Where the log and summary go.
-    pub log_dir: PathBuf,
+    pub log_dir: LogDir,
+    /// Told what happens.
+    pub notify: Notify,
 }
 
 /// Why a client stopped with an error.
@@ -95,17 +144,25 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> ClientError {
 }
 
 /// Connects, registers, runs the machine until the router stops it, and writes the summary.
-pub fn run(opts: ClientOptions) -> Result<ClientSummary, ClientError> {
+pub fn run(mut opts: ClientOptions) -> Result<ClientSummary, ClientError> {
     let clock = WallClock::new();
-    let stream = connect(opts.router, opts.connect_timeout)?;
-    Client::new(opts, clock, stream)?.run()
+    let deadline = Instant::now() + opts.handshake_timeout;
+    let stream = connect(opts.router, deadline)?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    (opts.notify)(ClientNotice::Connected {
+        router: opts.router,
+        left,
+    });
+    Client::new(opts, clock, stream, deadline)?.run()
 }
 
-fn connect(router: SocketAddr, timeout: Duration) -> Result<std::net::TcpStream, ClientError> {
-    let deadline = Instant::now() + timeout;
+fn connect(router: SocketAddr, deadline: Instant) -> Result<std::net::TcpStream, ClientError> {
     let mut said = false;
     loop {
-        match std::net::TcpStream::connect(router) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // A zero timeout is an error for `connect_timeout`: at the deadline, one last short try.
+        let attempt = left.max(Duration::from_millis(10));
+        match std::net::TcpStream::connect_timeout(&router, attempt) {
             Ok(stream) => return Ok(stream),
             Err(e) if Instant::now() < deadline && e.kind() == io::ErrorKind::ConnectionRefused => {
                 if !said {
@@ -137,6 +194,7 @@ impl Client {
         opts: ClientOptions,
         clock: WallClock,
         stream: std::net::TcpStream,
+        deadline: Instant,
     ) -> Result<Client, ClientError> {
         let poll = Poll::new().map_err(io_err("poll"))?;
         let conn = Conn::register(stream, poll.registry())?;
@@ -144,7 +202,7 @@ impl Client {
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)
             .map_err(io_err("poll"))?;
-        let session = Session::new(opts, clock)?;
+        let session = Session::new(opts, clock, deadline)?;
         Ok(Client {
             poll,
             signals,
@@ -176,6 +234,9 @@ impl Client {
                     break;
                 }
             }
+            if end.is_none() {
+                self.session.check_handshake()?;
+            }
             // Due ticks are taken even when the connection has just ended: the summary's stop
             // time owes them.
             self.session.tick()?;
@@ -199,17 +260,21 @@ impl Client {
     fn on_readable(&mut self) -> Result<Option<End>, ClientError> {
         let closed = self.conn.receive()?;
         let session = &mut self.session;
-        let handled = self.conn.frames(|frame| session.handle_frame(frame));
+        let stranger = session.is_registering().then_some(session.router());
+        let handled = self
+            .conn
+            .frames(stranger, |frame| session.handle_frame(frame));
         let Some(closed) = closed else {
             return handled.map(|()| None);
         };
+        // Bytes that are no frame explain the end better than the end itself.
+        handled?;
         if self.conn.partial_len() > 0 {
             warn!(
                 "the router closed the connection in the middle of a frame ({} bytes)",
                 self.conn.partial_len()
             );
         }
-        handled?;
         Ok(Some(self.session.handle_closed(closed)))
     }
 

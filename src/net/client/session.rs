@@ -5,18 +5,19 @@
 
 use std::time::{Duration, Instant};
 
-use log::{info, warn};
+use log::{debug, info, warn};
 
 use super::conn::Closed;
-use super::{ClientError, ClientOptions, RateQuery, io_err};
+use super::{ClientError, ClientNotice, ClientOptions, LogDir, RateQuery, io_err};
 use crate::core::machine::{Machine, MachineConfig};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
 use crate::net::signal_name;
 use crate::net::wallclock::WallClock;
+use crate::rundir::dirs::manual_run_dir_name;
 use crate::rundir::log::LogWriter;
 use crate::rundir::records::ClientSummary;
-use crate::rundir::{summary_file_name, write_yaml_atomically};
+use crate::rundir::{prepare_dir, summary_file_name, write_yaml_atomically};
 
 /// Where the client is in the lifecycle, and the model machine from WELCOME on.
 enum State {
@@ -76,6 +77,10 @@ struct Model {
     run_seed: u64,
     /// Data frames the machine refused.
     refused: u64,
+    /// Where the log and the summary are.
+    dir: std::path::PathBuf,
+    /// Whether the first tick has been announced.
+    said_started: bool,
 }
 
 /// One client's lifecycle and machine.
@@ -83,13 +88,19 @@ pub(super) struct Session {
     opts: ClientOptions,
     clock: WallClock,
     state: State,
+    /// When the handshake times out if WELCOME has not come.
+    deadline: Instant,
     /// Bytes to send, oldest first; the driver writes them out.
     pub(super) outbox: Vec<u8>,
 }
 
 impl Session {
-    /// A session that has HELLO to send.
-    pub(super) fn new(opts: ClientOptions, clock: WallClock) -> Result<Session, ClientError> {
+    /// A session that has HELLO to send and must be welcomed by `deadline`.
+    pub(super) fn new(
+        opts: ClientOptions,
+        clock: WallClock,
+        deadline: Instant,
+    ) -> Result<Session, ClientError> {
         let hello = wire::hello(&opts.name, clock.now_ns()).ok_or_else(|| {
             ClientError::Protocol(format!(
                 "the name {:?} must be 1 to {} bytes",
@@ -101,20 +112,48 @@ impl Session {
             opts,
             clock,
             state: State::Registering,
+            deadline,
             outbox: hello,
         })
     }
 
-    /// How long until the machine's next tick is due; `None` (no tick to wait for) unless it
-    /// is running.
+    /// How long until the machine's next tick is due, or until the handshake deadline while
+    /// waiting for WELCOME; `None` (nothing to wait for) once leaving.
     pub(super) fn poll_timeout(&self) -> Option<Duration> {
         match &self.state {
             State::Running(model) => Some(
                 self.clock
                     .until(Instant::now(), model.machine.poll_timeout()),
             ),
-            _ => None,
+            State::Registering => Some(self.deadline.saturating_duration_since(Instant::now())),
+            State::Leaving { .. } => None,
         }
+    }
+
+    /// Whether WELCOME is still awaited.
+    pub(super) fn is_registering(&self) -> bool {
+        matches!(self.state, State::Registering)
+    }
+
+    /// The router's address.
+    pub(super) fn router(&self) -> std::net::SocketAddr {
+        self.opts.router
+    }
+
+    /// Gives up once the handshake deadline has passed without WELCOME. A silent peer and a
+    /// router still waiting for the other machines look the same from here (the router says
+    /// nothing before WELCOME), so the message names both.
+    pub(super) fn check_handshake(&self) -> Result<(), ClientError> {
+        if !self.is_registering() || Instant::now() < self.deadline {
+            return Ok(());
+        }
+        Err(ClientError::Protocol(format!(
+            "gave up on {}: no WELCOME within the handshake timeout of {} s. Either it is not a \
+             clocklab router, or not all the machines joined in time (raise --handshake-timeout \
+             or machines.handshake_timeout)",
+            self.opts.router,
+            self.opts.handshake_timeout.as_secs_f64()
+        )))
     }
 
     /// SIGINT or SIGTERM: leave in order while running; otherwise the end.
@@ -142,7 +181,12 @@ impl Session {
         match (closed, &self.state) {
             (Closed::Broken(why), _) => End::Abrupt(why),
             (Closed::Eof, State::Leaving { why, .. }) => End::Orderly(why.clone()),
-            (Closed::Eof, State::Registering | State::Running(_)) => {
+            (Closed::Eof, State::Registering) => End::Abrupt(format!(
+                "{} closed the connection before WELCOME without a word: it is not a clocklab \
+                 router (a router that refuses a machine sends ERROR first)",
+                self.opts.router
+            )),
+            (Closed::Eof, State::Running(_)) => {
                 End::Abrupt("the router closed the connection without BYE".into())
             }
         }
@@ -236,17 +280,35 @@ impl Session {
         };
         let machine = Machine::new(cfg)
             .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
-        let log = LogWriter::create(&self.opts.log_dir, welcome.id)
+        let dir = match &self.opts.log_dir {
+            LogDir::Given(dir) => dir.clone(),
+            LogDir::PerRun(parent) => {
+                let dir = parent.join(manual_run_dir_name(welcome.start_time_ns, welcome.seed));
+                prepare_dir(&dir).map_err(ClientError::Protocol)?;
+                dir
+            }
+        };
+        let log = LogWriter::create(&dir, welcome.id)
             .map_err(io_err(format!("machine {}: log", welcome.id)))?;
-        info!(
+        debug!(
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed
         );
+        (self.opts.notify)(ClientNotice::Welcomed {
+            id: welcome.id,
+            machines: welcome.machines,
+            rate,
+            seed: welcome.seed,
+            start_time_ns: welcome.start_time_ns,
+            log_dir: dir.clone(),
+        });
         self.state = State::Running(Model {
             machine,
             log,
             run_seed,
             refused: 0,
+            dir,
+            said_started: false,
         });
         Ok(())
     }
@@ -258,6 +320,11 @@ impl Session {
         };
         if model.machine.handle_timeout(self.clock.now_ns()) == 0 {
             return Ok(());
+        }
+        if !model.said_started {
+            model.said_started = true;
+            let time_ns = self.clock.now_ns();
+            (self.opts.notify)(ClientNotice::Started { time_ns });
         }
         while let Some(record) = model.machine.poll_event() {
             model
@@ -298,11 +365,8 @@ impl Session {
             &why,
             orderly,
         );
-        write_yaml_atomically(
-            &self.opts.log_dir.join(summary_file_name(summary.id)),
-            &summary,
-        )
-        .map_err(io_err("writing the summary"))?;
+        write_yaml_atomically(&model.dir.join(summary_file_name(summary.id)), &summary)
+            .map_err(io_err("writing the summary"))?;
         if orderly {
             Ok(summary)
         } else {
@@ -320,13 +384,14 @@ mod tests {
         let opts = ClientOptions {
             name: "127.0.0.1:1".into(),
             router: ([127, 0, 0, 1], 1).into(),
-            connect_timeout: Duration::ZERO,
+            handshake_timeout: Duration::ZERO,
             run_seed: Some(1),
             action_range: 10,
             rate_for: Box::new(|_| Ok(1.0)),
-            log_dir: std::env::temp_dir(),
+            log_dir: LogDir::Given(std::env::temp_dir()),
+            notify: Box::new(|_| {}),
         };
-        Session::new(opts, WallClock::new()).unwrap()
+        Session::new(opts, WallClock::new(), Instant::now()).unwrap()
     }
 
     fn feed(session: &mut Session, bytes: &[u8]) {
@@ -365,6 +430,28 @@ mod tests {
         let first = Some(End::Abrupt("first".into()));
         let end = settle(first, Some(End::Abrupt("second".into())));
         assert!(matches!(end, Some(End::Abrupt(why)) if why == "first"));
+    }
+
+    #[test]
+    fn past_the_deadline_without_welcome_the_handshake_fails_naming_the_router() {
+        // The test session's deadline is its creation: already past.
+        let s = session();
+        assert!(s.is_registering());
+        assert_eq!(s.poll_timeout(), Some(Duration::ZERO));
+        let Err(ClientError::Protocol(why)) = s.check_handshake() else {
+            panic!("the handshake did not time out");
+        };
+        assert!(
+            why.starts_with("gave up on 127.0.0.1:1: no WELCOME"),
+            "{why}"
+        );
+        let End::Abrupt(why) = s.handle_closed(Closed::Eof) else {
+            panic!("an end before WELCOME was orderly");
+        };
+        assert!(
+            why.contains("127.0.0.1:1 closed the connection before WELCOME"),
+            "{why}"
+        );
     }
 
     #[test]
