@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::MAX_MACHINES;
 use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
+use crate::rundir::records::ENDED_BY_ROUTER_BYE;
 use crate::rundir::{ROUTER_STATS_FILE, summary_file_name};
 
 mod rules;
@@ -121,11 +122,20 @@ pub fn check_trial(dir: &Path) -> Report {
     let router = match files.router {
         Ok(Some(stats)) => Some(stats),
         Ok(None) => {
-            report.violation(
-                &router_path,
-                None,
-                "missing: the router did not stop in order".into(),
-            );
+            // The router says BYE to the machines only in an orderly stop, and writes router.yaml
+            // after it: a machine that got that BYE shows the file was lost, not the stop.
+            let got_bye = files.machines.iter().find_map(|m| match &m.summary {
+                Ok(Some(s)) if s.ended == ENDED_BY_ROUTER_BYE => Some(m.id),
+                _ => None,
+            });
+            let problem = match got_bye {
+                Some(id) => format!(
+                    "missing: router.yaml could not be written (the router stopped in order: \
+                     machine {id} got its BYE)"
+                ),
+                None => "missing: the router did not stop in order".into(),
+            };
+            report.violation(&router_path, None, problem);
             None
         }
         Err(e) => {
@@ -172,10 +182,22 @@ pub fn check_trial(dir: &Path) -> Report {
 /// cut off in its last row, and the whole rows before it still count.
 fn machine_rows(report: &mut Report, m: MachineFiles) -> MachineRows {
     let id = m.id;
-    let summary = m.summary.unwrap_or_else(|e| {
+    let mut summary = m.summary.unwrap_or_else(|e| {
         report.violation(&m.summary_path, None, e.problem);
         None
     });
+    // A machine that could not write its log stopped there: its log is what is left of its run,
+    // its summary's figures count events the log lost, so it is checked like a machine that did
+    // not stop in order, and the one finding is the real cause.
+    let log_error = summary.as_ref().and_then(|s| s.log_error.clone());
+    if let Some(why) = &log_error {
+        report.violation(
+            &m.summary_path,
+            None,
+            format!("machine {id} could not write its log: {why}"),
+        );
+        summary = None;
+    }
     let read = match (&summary, m.log) {
         (None, LogFile::Missing(_)) => {
             report.notes.push(format!(
@@ -184,11 +206,18 @@ fn machine_rows(report: &mut Report, m: MachineFiles) -> MachineRows {
             Ok(Vec::new())
         }
         (None, log) => {
-            report.notes.push(format!(
-                "machine {id} has no {}: it did not stop in order, so what its queue held at \
-                 the end is unknown and its tick count is not checked",
-                summary_file_name(id)
-            ));
+            report.notes.push(if log_error.is_some() {
+                format!(
+                    "machine {id} stopped when its log failed: its rows are checked, what its \
+                     queue held at the end and its tick count are not"
+                )
+            } else {
+                format!(
+                    "machine {id} has no {}: it did not stop in order, so what its queue held at \
+                     the end is unknown and its tick count is not checked",
+                    summary_file_name(id)
+                )
+            });
             match log {
                 LogFile::Whole(rows) => Ok(rows),
                 LogFile::Cut { cut, before } => before.inspect(|_| {

@@ -112,6 +112,15 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
             );
             Ok(ExitCode::from(3))
         }
+        Err(ClientError::LogFailed(s)) => {
+            eprintln!(
+                "{name}: machine {} {}; it stopped ticking and left; summary written to {}",
+                s.id,
+                s.ended,
+                dir.borrow().display()
+            );
+            Ok(ExitCode::from(4))
+        }
         Err(e) => Err(format!("{name}: {e}")),
     }
 }

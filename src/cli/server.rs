@@ -15,7 +15,9 @@ use crate::config::Rates;
 use crate::net::router::{Notice, Router, RouterOptions};
 use crate::net::wallclock::{WallClock, fresh_seed};
 use crate::rundir::dirs::{manual_run_dir_name, utc_human};
-use crate::rundir::{ROUTER_STATS_FILE, prepare_dir, refuse_used_dir, write_yaml_atomically};
+use crate::rundir::{
+    ROUTER_STATS_FILE, SpaceReserve, prepare_dir, refuse_used_dir, write_yaml_atomically,
+};
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.
 pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
@@ -49,6 +51,11 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         prepare_dir(dir)?;
         refuse_used_dir(dir)?;
     }
+    // Room for router.yaml on a disk the machines' logs may fill: on the run directory's disk,
+    // or (before the run names its own) on the log directory's.
+    let reserve_dir = args.run_dir.clone().unwrap_or(config.run.log_dir.clone());
+    prepare_dir(&reserve_dir)?;
+    let mut reserve = SpaceReserve::create(&reserve_dir).map_err(|e| e.to_string())?;
     let addr = SocketAddr::new(ip, r.port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         format!(
@@ -136,6 +143,7 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
     let dir = dir_of(stats.start_time_ns.unwrap_or(stats.stop_time_ns));
     prepare_dir(&dir)?;
     let path = dir.join(ROUTER_STATS_FILE);
+    reserve.release();
     write_yaml_atomically(&path, &stats).map_err(|e| format!("writing {}: {e}", path.display()))?;
     let frames: u64 = stats.frames.values().map(|c| c.frames).sum();
     let undeliverable: u64 = stats.pairs.iter().map(|p| p.undeliverable).sum();

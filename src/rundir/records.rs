@@ -64,7 +64,16 @@ pub struct ClientSummary {
     pub ended: String,
     /// Whether it ended in order (the router said BYE, or the machine left with BYE).
     pub orderly: bool,
+    /// Why the machine could not write its event log, when it could not (a full disk, say). It
+    /// then stopped ticking and left with BYE; its log holds the whole rows written before, and
+    /// the figures above also count the events the log lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_error: Option<String>,
 }
+
+/// The `ended` of a machine that stopped because the router said BYE, which the router does only
+/// in an orderly stop.
+pub const ENDED_BY_ROUTER_BYE: &str = "the router said BYE";
 
 impl ClientSummary {
     /// The summary of `machine`, named `name`, of the run seeded `run_seed`, which stopped
@@ -110,6 +119,7 @@ impl ClientSummary {
                 .collect(),
             ended: ended.to_string(),
             orderly,
+            log_error: None,
         }
     }
 }

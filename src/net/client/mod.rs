@@ -124,6 +124,9 @@ pub enum ClientError {
     Protocol(String),
     /// The router went away without BYE; the summary was written.
     RouterVanished(Box<ClientSummary>),
+    /// The machine could not write its event log, so it stopped ticking and left with BYE; the
+    /// summary (its `log_error` says why) was written.
+    LogFailed(Box<ClientSummary>),
 }
 
 impl std::fmt::Display for ClientError {
@@ -132,6 +135,7 @@ impl std::fmt::Display for ClientError {
             ClientError::Io(what, e) => write!(f, "{what}: {e}"),
             ClientError::Protocol(reason) => f.write_str(reason),
             ClientError::RouterVanished(s) => write!(f, "machine {}: {}", s.id, s.ended),
+            ClientError::LogFailed(s) => write!(f, "machine {}: {}", s.id, s.ended),
         }
     }
 }

@@ -9,6 +9,7 @@ use log::{debug, info, warn};
 
 use super::conn::Closed;
 use super::{ClientError, ClientNotice, ClientOptions, LogDir, RateQuery, io_err};
+use crate::core::event::EventKind;
 use crate::core::machine::{Machine, MachineConfig};
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
@@ -16,8 +17,8 @@ use crate::net::signal_name;
 use crate::net::wallclock::WallClock;
 use crate::rundir::dirs::manual_run_dir_name;
 use crate::rundir::log::LogWriter;
-use crate::rundir::records::ClientSummary;
-use crate::rundir::{prepare_dir, summary_file_name, write_yaml_atomically};
+use crate::rundir::records::{ClientSummary, ENDED_BY_ROUTER_BYE};
+use crate::rundir::{SpaceReserve, prepare_dir, summary_file_name, write_yaml_atomically};
 
 /// Where the client is in the lifecycle, and the model machine from WELCOME on.
 enum State {
@@ -73,6 +74,12 @@ pub(super) fn settle(end: Option<End>, flushed: Option<End>) -> Option<End> {
 struct Model {
     machine: Machine,
     log: LogWriter,
+    /// Room kept on the log's disk for the summary.
+    reserve: SpaceReserve,
+    /// The seq and the clock of the last data frame and event that reached the log: after the
+    /// log fails, BYE says what the log shows, not what the machine went on to do.
+    logged_seq: u32,
+    logged_clock: u64,
     /// The run's seed, as WELCOME settled it.
     run_seed: u64,
     /// Data frames the machine refused.
@@ -205,7 +212,11 @@ impl Session {
             State::Leaving { model, .. } => model,
         };
         let (id, sent, clock) = model.as_ref().map_or((wire::ROUTER_ID, 0, 0), |m| {
-            (m.machine.id(), m.machine.frames_sent(), m.machine.clock())
+            if m.log.failure().is_some() {
+                (m.machine.id(), m.logged_seq, m.logged_clock)
+            } else {
+                (m.machine.id(), m.machine.frames_sent(), m.machine.clock())
+            }
         });
         self.outbox
             .extend_from_slice(&wire::bye(id, sent, clock, stop_ns));
@@ -235,7 +246,7 @@ impl Session {
             },
             Kind::Welcome => self.handle_welcome(frame)?,
             Kind::Bye => match self.state {
-                State::Running(_) => self.leave("the router said BYE".into())?,
+                State::Running(_) => self.leave(ENDED_BY_ROUTER_BYE.into())?,
                 State::Registering => {
                     self.state = State::Leaving {
                         model: None,
@@ -290,6 +301,8 @@ impl Session {
         };
         let log = LogWriter::create(&dir, welcome.id)
             .map_err(io_err(format!("machine {}: log", welcome.id)))?;
+        let reserve =
+            SpaceReserve::create(&dir).map_err(io_err(format!("machine {}: log", welcome.id)))?;
         debug!(
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed
@@ -305,6 +318,9 @@ impl Session {
         self.state = State::Running(Model {
             machine,
             log,
+            reserve,
+            logged_seq: 0,
+            logged_clock: 0,
             run_seed,
             refused: 0,
             dir,
@@ -314,11 +330,15 @@ impl Session {
     }
 
     /// Takes every due tick while running, logs its rows, then queues its frames.
+    ///
+    /// A row that cannot be written (a full disk) stops the machine: the frames of the sends the
+    /// log shows still go out, those of the sends it lost do not (no machine may receive a
+    /// message its sender's log lacks), and the machine leaves with BYE.
     pub(super) fn tick(&mut self) -> Result<(), ClientError> {
         let State::Running(model) = &mut self.state else {
             return Ok(());
         };
-        if model.machine.handle_timeout(self.clock.now_ns()) == 0 {
+        if model.log.failure().is_some() || model.machine.handle_timeout(self.clock.now_ns()) == 0 {
             return Ok(());
         }
         if !model.said_started {
@@ -327,26 +347,42 @@ impl Session {
             (self.opts.notify)(ClientNotice::Started { time_ns });
         }
         while let Some(record) = model.machine.poll_event() {
-            model
-                .log
-                .append(&record)
-                .map_err(io_err("writing the log"))?;
+            if model.log.failure().is_some() {
+                continue;
+            }
+            match model.log.append(&record) {
+                Ok(()) => {
+                    model.logged_clock = record.logical_clock;
+                    if matches!(record.event, EventKind::Send | EventKind::Broadcast) {
+                        model.logged_seq = record.seq.unwrap_or(model.logged_seq);
+                    }
+                }
+                Err(e) => warn!("machine {}: {e}; it stops", model.machine.id()),
+            }
         }
+        let failed = model.log.failure().is_some();
         while let Some(header) = model.machine.poll_transmit() {
-            header.write_frame(&[], &mut self.outbox);
+            if !failed || header.seq <= model.logged_seq {
+                header.write_frame(&[], &mut self.outbox);
+            }
+        }
+        if let Some((_, why)) = model.log.failure() {
+            let why = format!("could not write its log: {why}");
+            self.leave(why)?;
         }
         Ok(())
     }
 
     /// Writes the summary of a connection that ended with `end`. An end that was not orderly is
     /// [`ClientError::RouterVanished`], summary and all; one before WELCOME has no summary.
-    pub(super) fn finish(self, end: End) -> Result<ClientSummary, ClientError> {
+    pub(super) fn finish(mut self, end: End) -> Result<ClientSummary, ClientError> {
         let (why, orderly) = match end {
             End::Orderly(why) => (why, true),
             End::Abrupt(why) => (why, false),
         };
-        let (model, stop_ns) = match &self.state {
-            State::Running(model) => (model, self.clock.now_ns()),
+        let now_ns = self.clock.now_ns();
+        let (model, stop_ns) = match &mut self.state {
+            State::Running(model) => (model, now_ns),
             State::Leaving {
                 model: Some(model),
                 stop_ns,
@@ -356,7 +392,7 @@ impl Session {
                 return Err(ClientError::Protocol(why));
             }
         };
-        let summary = ClientSummary::of(
+        let mut summary = ClientSummary::of(
             &model.machine,
             &self.opts.name,
             model.run_seed,
@@ -365,9 +401,14 @@ impl Session {
             &why,
             orderly,
         );
+        summary.log_error = model.log.failure().map(|(_, why)| why.to_string());
+        // The reserve's room is for this file, on a disk that may have filled up.
+        model.reserve.release();
         write_yaml_atomically(&model.dir.join(summary_file_name(summary.id)), &summary)
             .map_err(io_err("writing the summary"))?;
-        if orderly {
+        if summary.log_error.is_some() {
+            Err(ClientError::LogFailed(Box::new(summary)))
+        } else if orderly {
             Ok(summary)
         } else {
             Err(ClientError::RouterVanished(Box::new(summary)))
