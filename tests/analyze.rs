@@ -160,7 +160,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             .expect("summary.json parses");
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
     assert!(csv.starts_with("run,trial,machine,figure,value\n"));
-    assert_eq!(json["format"], "clocklab-analysis/1");
+    assert_eq!(json["format"], "clocklab-analysis/2");
     let trials = json["runs"][0]["trials"].as_array().expect("trials");
     assert_eq!(trials.len(), 2);
 

@@ -35,6 +35,7 @@ fn machine(id: u16, rate: f64, records: Vec<Record>) -> MachineInput {
         name: Some(format!("m{id}")),
         rate: Some(rate),
         records,
+        queue_peak: None,
         problems: Vec::new(),
     }
 }

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use super::plots::css_colour;
 use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, escape};
-use super::text::{comparison_rows, machine_grid, rates, stat_rows, status, trial_grid};
+use super::text::{
+    comparison_rows, counted_note, machine_grid, rates, stat_rows, status, trial_grid,
+};
 use super::{Plot, RunPlots};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
 
@@ -129,6 +131,9 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
          between the send and the receive.</p>\n",
     );
     out.push_str(&trial_grid(r, usize::MAX).html());
+    if let Some(note) = counted_note(r) {
+        let _ = writeln!(out, "<p>{}</p>", escape(&note));
+    }
     if r.trials.len() > 1 {
         out.push_str("<h3>Per machine across trials</h3>\n");
         let rows = |columns| {

@@ -52,8 +52,11 @@ pub struct ClientSummary {
     pub frames_sent: u32,
     /// The clock at the end.
     pub final_clock: u64,
-    /// The longest the queue was.
-    pub max_queue: u32,
+    /// The queue's peak: the longest it was, counted right after each message arrived
+    /// ([`crate::core::machine::Stats::queue_peak`]). Summaries written before the rename call it
+    /// `max_queue`, which still reads.
+    #[serde(alias = "max_queue")]
+    pub queue_peak: u32,
     /// The largest clock rise at one event.
     pub max_jump: u64,
     /// Frames the machine refused (not addressed to it).
@@ -97,7 +100,7 @@ impl ClientSummary {
                 .collect(),
             frames_sent: machine.frames_sent(),
             final_clock: machine.clock(),
-            max_queue: stats.max_queue,
+            queue_peak: stats.queue_peak,
             max_jump: stats.max_jump,
             refused,
             unprocessed: machine
