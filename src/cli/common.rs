@@ -247,3 +247,108 @@ fn shell_word(text: &str) -> String {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Machine `id`'s summary with `ticks` ticks, `sends` sends, one broadcast, `receives`
+    /// receives, and the clock, jump and queue peak given.
+    fn summary(id: u16, ticks: u64, receives: u64, clock: u64, peak: u32) -> ClientSummary {
+        let events = [("receive", receives), ("send", 2), ("broadcast", 1)];
+        ClientSummary {
+            id,
+            name: format!("127.0.0.1:800{id}"),
+            machines: 2,
+            rate: 2.0,
+            action_range: 10,
+            run_seed: 1,
+            seed: 2,
+            start_time_ns: 0,
+            stop_time_ns: 1,
+            ticks,
+            events: events.iter().map(|&(k, n)| (k.to_owned(), n)).collect(),
+            frames_sent: 3,
+            final_clock: clock,
+            queue_peak: peak,
+            max_jump: 1,
+            refused: 0,
+            unprocessed: Vec::new(),
+            ended: "BYE".to_owned(),
+            orderly: true,
+        }
+    }
+
+    fn trial(complete: bool, peak: u32) -> TrialOutcome {
+        TrialOutcome {
+            complete,
+            summaries: vec![summary(1, 10, 4, 12, peak), summary(2, 20, 1, 22, 1)],
+        }
+    }
+
+    #[test]
+    fn the_table_across_trials_summarizes_each_figure_per_machine() {
+        let text = across_trials_table(&[trial(true, 3), trial(true, 6)], false);
+        let expected = [
+            "across trials: 2 of 2 trials, per machine mean, std, min and max",
+            "  machine stat    rate  events  sends receives final clock max jump queue peak",
+            "        1 mean       2      10      3        4          12        1       4.50",
+            "          std        0       0      0        0           0        0       2.12",
+            "          min        2      10      3        4          12        1          3",
+            "          max        2      10      3        4          12        1          6",
+            "        2 mean       2      20      3        1          22        1          1",
+            "          std        0       0      0        0           0        0          0",
+            "          min        2      20      3        1          22        1          1",
+            "          max        2      20      3        1          22        1          1",
+            "",
+        ];
+        assert_eq!(text, expected.join("\n"));
+        // One trial: no table.
+        assert_eq!(across_trials_table(&[trial(true, 3)], false), "");
+    }
+
+    #[test]
+    fn incomplete_trials_are_left_out_unless_asked_for_and_counted_either_way() {
+        let trials = [trial(true, 3), trial(false, 9), trial(true, 6)];
+        let text = across_trials_table(&trials, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "across trials: 2 of 3 trials (1 incomplete, left out; --include-incomplete counts \
+             them), per machine mean, std, min and max"
+        );
+        assert!(
+            lines[2].ends_with(" 4.50") && lines[5].ends_with(" 6"),
+            "{text}"
+        );
+        let text = across_trials_table(&trials, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "across trials: 3 of 3 trials (1 incomplete, counted: --include-incomplete), per \
+             machine mean, std, min and max"
+        );
+        assert!(
+            lines[2].ends_with(" 6") && lines[5].ends_with(" 9"),
+            "{text}"
+        );
+        // Nothing left to count: said so, with no table.
+        let none = across_trials_table(&[trial(false, 1), trial(false, 2)], false);
+        assert!(none.ends_with("\n  no trial to summarize\n"), "{none}");
+        // A single value has no standard deviation.
+        let one = across_trials_table(&[trial(true, 3), trial(false, 2)], false);
+        assert!(one.lines().nth(3).unwrap().ends_with(" -"), "{one}");
+    }
+
+    #[test]
+    fn the_next_step_names_the_directory_as_one_shell_word() {
+        assert_eq!(
+            next_step(Path::new("logs/20261202T010203Z-seed-42")),
+            "next: clocklab analyze logs/20261202T010203Z-seed-42"
+        );
+        assert_eq!(
+            next_step(Path::new("my logs/it's")),
+            "next: clocklab analyze 'my logs/it'\\''s'"
+        );
+    }
+}

@@ -249,3 +249,25 @@ impl RunRecord {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUMMARY: &str = "id: 1\nname: 127.0.0.1:8001\nmachines: 3\nrate: 2.0\naction_range: 10\n\
+        run_seed: 5\nseed: 6\nstart_time_ns: 0\nstop_time_ns: 1\nticks: 9\nevents: {}\n\
+        frames_sent: 0\nfinal_clock: 9\nQUEUE: 30\nmax_jump: 1\nrefused: 0\nunprocessed: []\n\
+        ended: BYE\norderly: true\n";
+
+    #[test]
+    fn a_summary_writes_queue_peak_and_still_reads_the_old_max_queue() {
+        let old: ClientSummary =
+            serde_yaml::from_str(&SUMMARY.replace("QUEUE", "max_queue")).unwrap();
+        let new: ClientSummary =
+            serde_yaml::from_str(&SUMMARY.replace("QUEUE", "queue_peak")).unwrap();
+        assert_eq!((old.queue_peak, &old), (30, &new));
+        let written = serde_yaml::to_string(&old).unwrap();
+        assert!(written.contains("\nqueue_peak: 30\n"), "{written}");
+        assert!(!written.contains("max_queue"), "{written}");
+    }
+}
