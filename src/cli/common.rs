@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::analysis::stats::Summary;
+use crate::analysis::stats::{STATS, Summary};
 use crate::cli::args::ModelArgs;
 use crate::config::{Config, Rates};
 use crate::rundir::records::{ClientSummary, RunRecord};
@@ -72,9 +72,12 @@ pub fn seconds(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000)
 }
 
+/// A headline figure of a machine, read from its summary.
+pub type Headline = fn(&ClientSummary) -> f64;
+
 /// The headline figures of a machine in a trial, as the per-trial table shows them and the table
 /// across trials summarizes them: heading, width and value from the machine's summary.
-pub const HEADLINE: [(&str, usize, fn(&ClientSummary) -> f64); 7] = [
+pub const HEADLINE: [(&str, usize, Headline); 7] = [
     ("rate", 6, |s| s.rate),
     ("events", 7, |s| s.ticks as f64),
     ("sends", 6, |s| {
@@ -193,13 +196,8 @@ pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) 
                 Summary::of(&values)
             })
             .collect();
-        let stats: [(&str, fn(&Summary) -> Option<f64>); 4] = [
-            ("mean", |s| Some(s.mean)),
-            ("std", |s| s.std),
-            ("min", |s| Some(s.min)),
-            ("max", |s| Some(s.max)),
-        ];
-        for (k, (stat, get)) in stats.into_iter().enumerate() {
+        // mean, std, min and max: every statistic but n.
+        for (k, &(stat, get)) in STATS[1..].iter().enumerate() {
             let key = if k == 0 {
                 id.to_string()
             } else {
