@@ -171,7 +171,9 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     }
     let _ = writeln!(
         out,
-        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)"
+        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)\n  \
+         queue peak: right after a message arrived (summaries); tick max: the logged queue after a \
+         tick;\n  growth/min: of the queue after each tick, messages per minute"
     );
     out.push_str(&trial_grid(r, TRIAL_ROWS).text(2));
     if k > TRIAL_ROWS {
