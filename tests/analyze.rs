@@ -603,3 +603,56 @@ fn the_docs_name_both_queue_figures_and_none_of_the_old_names() {
         );
     }
 }
+
+#[test]
+fn an_old_run_whose_summaries_say_max_queue_still_analyses_with_its_queue_peak() {
+    let copy = scratch("old-key");
+    copy_tree(run_dir(), &copy);
+    let mut peaks = Vec::new();
+    for k in 1..=2 {
+        for file in [
+            "summary-1.yaml",
+            "summary-2.yaml",
+            "summary-3.yaml",
+            "run.yaml",
+        ] {
+            let path = copy.join(format!("trial-{k}/{file}"));
+            let text = std::fs::read_to_string(&path).expect("a record");
+            if file == "summary-1.yaml" {
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("queue_peak: "))
+                    .expect("the summary's queue_peak");
+                peaks.push(
+                    line["queue_peak: ".len()..]
+                        .parse::<f64>()
+                        .expect("a number"),
+                );
+            }
+            let old = text.replace("queue_peak:", "max_queue:");
+            assert_ne!(old, text, "{}", path.display());
+            std::fs::write(&path, old).expect("write the old record");
+        }
+    }
+    let out_dir = copy.join("a");
+    let out = clocklab(&[
+        "analyze",
+        copy.to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    for (k, peak) in peaks.iter().enumerate() {
+        let trial = &json["runs"][0]["trials"][k];
+        assert_eq!(trial["complete"], true);
+        assert_eq!(
+            trial["machines"][0]["figures"]["queue_peak"].as_f64(),
+            Some(*peak)
+        );
+    }
+    let check = clocklab(&["check", copy.to_str().expect("utf-8")]);
+    assert!(check.status.success(), "{}", show(&check));
+}
