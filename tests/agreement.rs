@@ -86,10 +86,10 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
             s.final_clock
         );
         assert!(
-            close(r.max_queue.into(), s.max_queue.into(), 0.10, 3),
-            "machine {id}: max queue {} vs {}",
-            r.max_queue,
-            s.max_queue
+            close(r.queue_peak.into(), s.queue_peak.into(), 0.10, 3),
+            "machine {id}: queue peak {} vs {}",
+            r.queue_peak,
+            s.queue_peak
         );
     }
     // The queue behaviour the model is about: the slow machine ends far behind in both.

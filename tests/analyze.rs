@@ -40,7 +40,12 @@ fn show(out: &Output) -> String {
 
 /// One real run shared by the tests: 3 machines at 40, 60 and 90 ticks/s, 2 trials of 2 s.
 fn run_dir() -> &'static Path {
-    static RUN: OnceLock<PathBuf> = OnceLock::new();
+    &the_run().0
+}
+
+/// The shared run's directory and what `run` printed on stdout.
+fn the_run() -> &'static (PathBuf, String) {
+    static RUN: OnceLock<(PathBuf, String)> = OnceLock::new();
     RUN.get_or_init(|| {
         let base = scratch("run");
         let config = base.join("config.yaml");
@@ -67,7 +72,10 @@ fn run_dir() -> &'static Path {
             .map(|e| e.expect("an entry").path())
             .collect();
         assert_eq!(dirs.len(), 1, "one run directory in {}", logs.display());
-        dirs.remove(0)
+        (
+            dirs.remove(0),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     })
 }
 
@@ -160,7 +168,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             .expect("summary.json parses");
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
     assert!(csv.starts_with("run,trial,machine,figure,value\n"));
-    assert_eq!(json["format"], "clocklab-analysis/1");
+    assert_eq!(json["format"], "clocklab-analysis/2");
     let trials = json["runs"][0]["trials"].as_array().expect("trials");
     assert_eq!(trials.len(), 2);
 
@@ -299,4 +307,352 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
         Some((lines - 2) as f64)
     );
     assert_eq!(json["runs"][0]["trials"][1]["complete"], true);
+    // Across trials, the incomplete trial is left out, and said to be; --include-incomplete
+    // counts it.
+    let n = |json: &Value| json["runs"][0]["across_trials"]["trial"]["events"]["n"].as_u64();
+    assert_eq!(n(&json), Some(1));
+    let left_out = "1 of 2 trials incomplete, left out of the figures across trials; \
+                    --include-incomplete counts them";
+    assert!(stdout.contains(left_out), "{stdout}");
+    assert!(
+        stdout.contains("per machine, mean over 1 trials"),
+        "{stdout}"
+    );
+    let all_dir = copy.join("all");
+    let out = clocklab(&[
+        "analyze",
+        copy.to_str().expect("utf-8"),
+        "--out",
+        all_dir.to_str().expect("utf-8"),
+        "--include-incomplete",
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(all_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    assert_eq!(n(&json), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 of 2 trials incomplete, counted"),
+        "{stdout}"
+    );
+    // events.csv keeps the rows before the cut: as many as the trials' whole log lines.
+    let events = std::fs::read_to_string(all_dir.join("events.csv")).expect("events.csv");
+    let mut rows = 0;
+    for k in 1..=2 {
+        for id in 1..=3 {
+            let text = std::fs::read_to_string(copy.join(format!("trial-{k}/machine-{id}.csv")))
+                .expect("a log");
+            rows += text.matches('\n').count() - 1;
+        }
+    }
+    assert_eq!(events.lines().count() - 1, rows);
+}
+
+/// `clocklab analyze DIR --out <scratch>/<name>` on the shared run, checked to succeed: the output
+/// directory and what it printed.
+fn analyze_the_run(name: &str, extra: &[&str]) -> (PathBuf, String) {
+    let out_dir = scratch(name);
+    let mut args = vec![
+        "analyze",
+        run_dir().to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ];
+    args.extend(extra);
+    let out = clocklab(&args);
+    assert!(out.status.success(), "{}", show(&out));
+    (out_dir, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The cells of the rows of `text` after the first line containing `start` whose first cell is
+/// `key`, up to the next blank line.
+fn rows_keyed<'a>(text: &'a str, start: &str, key: &str) -> Vec<Vec<&'a str>> {
+    text.lines()
+        .skip_while(|l| !l.contains(start))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("trial "))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| cells.first() == Some(&key))
+        .collect()
+}
+
+/// The summary-wide.csv rows, as maps from column to cell.
+fn wide_rows(out_dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(out_dir.join("summary-wide.csv")).expect("summary-wide");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("a header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a row");
+            header
+                .iter()
+                .map(str::to_owned)
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// How a figure reads in the tables: a whole number as it is, else with 2 decimals.
+fn cell(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[test]
+fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output() {
+    let (run, printed) = the_run();
+    let (out_dir, stdout) = analyze_the_run("queues", &[]);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
+    let wide = wide_rows(&out_dir);
+    let mut peaks: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for k in ["1", "2"] {
+        let trial = &json["runs"][0]["trials"][k.parse::<usize>().unwrap() - 1];
+        let mut largest = 0.0f64;
+        for id in ["1", "2", "3"] {
+            let dir = run.join(format!("trial-{k}"));
+            let summary: clocklab::rundir::records::ClientSummary = serde_yaml::from_str(
+                &std::fs::read_to_string(dir.join(format!("summary-{id}.yaml"))).expect("summary"),
+            )
+            .expect("summary parses");
+            let peak = f64::from(summary.queue_peak);
+            largest = largest.max(peak);
+            peaks.entry(id.to_owned()).or_default().push(peak);
+            // run's table: the last column, headed "queue peak".
+            let start = format!("trial {k}/2 (seed");
+            let header = printed
+                .lines()
+                .skip_while(|l| !l.contains(&start))
+                .nth(1)
+                .expect("the table's header");
+            assert!(header.ends_with("max jump queue peak"), "{header}");
+            let row = &rows_keyed(printed, &start, id)[0];
+            assert_eq!(row.last().copied(), Some(cell(peak).as_str()), "{row:?}");
+            // analyze: JSON, long CSV, wide CSV, and its queue table (the second table of the
+            // trial's block, whose first column is the peak).
+            let figures = trial["machines"][id.parse::<usize>().unwrap() - 1]["figures"].clone();
+            assert_eq!(figures["queue_peak"].as_f64(), Some(peak));
+            assert_eq!(csv_value(&csv, k, id, "queue_peak"), peak);
+            let w = wide
+                .iter()
+                .find(|r| r["trial"] == k && r["machine"] == id)
+                .expect("a wide row");
+            assert_eq!(w["queue_peak"], cell(peak));
+            let rows = rows_keyed(&stdout, &format!("trial {k}: seed"), id);
+            assert_eq!(rows.len(), 2, "{stdout}");
+            assert_eq!(rows[1][1], cell(peak), "{:?}", rows[1]);
+            // The queue after each tick is the log's queue_len, a tick having taken its message:
+            // its largest value is below the peak (which counts the message the tick took).
+            let log = clocklab::rundir::log::read_log(&dir.join(format!("machine-{id}.csv")))
+                .expect("the log reads");
+            let after = f64::from(log.iter().map(|r| r.queue_len).max().expect("rows"));
+            assert_eq!(figures["queue_after_tick_max"].as_f64(), Some(after));
+            assert_eq!(csv_value(&csv, k, id, "queue_after_tick_max"), after);
+            assert_eq!(w["queue_after_tick_max"], cell(after));
+            assert_eq!(rows[1][2], cell(after), "{:?}", rows[1]);
+            assert!(
+                peak >= 1.0 && after <= peak - 1.0,
+                "trial {k} machine {id}: peak {peak}, after tick {after}"
+            );
+        }
+        assert_eq!(trial["figures"]["queue_peak"].as_f64(), Some(largest));
+        assert_eq!(csv_value(&csv, k, "all", "queue_peak"), largest);
+    }
+    // run's table across the two trials: per machine mean, std, min and max of the queue peak.
+    assert!(
+        printed.contains("across trials: 2 of 2 trials, per machine mean, std, min and max"),
+        "{printed}"
+    );
+    for (id, values) in &peaks {
+        let at = printed
+            .find("across trials:")
+            .expect("the table across trials");
+        let lines: Vec<Vec<&str>> = printed[at..]
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let first = lines
+            .iter()
+            .position(|c| c.first() == Some(&id.as_str()) && c.get(1) == Some(&"mean"))
+            .expect("a mean row for the machine");
+        let mean = (values[0] + values[1]) / 2.0;
+        let std = (values[0] - values[1]).abs() / 2f64.sqrt();
+        let (min, max) = (values[0].min(values[1]), values[0].max(values[1]));
+        let last = |row: &Vec<&str>| row.last().map(|c| c.to_string());
+        assert_eq!(last(&lines[first]), Some(cell(mean)));
+        assert_eq!(last(&lines[first + 1]), Some(cell(std)));
+        assert_eq!(last(&lines[first + 2]), Some(cell(min)));
+        assert_eq!(last(&lines[first + 3]), Some(cell(max)));
+        assert_eq!(
+            json["runs"][0]["across_trials"]["machines"][id.parse::<usize>().unwrap() - 1]
+                ["figures"]["queue_peak"]["mean"]
+                .as_f64(),
+            Some(mean)
+        );
+    }
+    // And run ends with the command that analyzes it.
+    let next = format!("next: clocklab analyze {}", run.display());
+    assert_eq!(printed.lines().last(), Some(next.as_str()), "{printed}");
+}
+
+#[test]
+fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
+    // A copy of the run in a directory whose name, the run's label, needs quoting in a CSV.
+    let base = scratch("data");
+    let run = base.join("run, \"one\"");
+    copy_tree(run_dir(), &run);
+    let out_dir = base.join("out");
+    let out = clocklab(&[
+        "analyze",
+        run.to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    let events = std::fs::read_to_string(out_dir.join("events.csv")).expect("events.csv");
+    let mut lines = events.lines();
+    assert_eq!(
+        lines.next(),
+        Some("run,trial,machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq")
+    );
+    let body: Vec<&str> = lines.collect();
+    // Every row of every log, in trial, machine and file order, as the log wrote it.
+    let mut expected = Vec::new();
+    for k in 1..=2 {
+        for id in 1..=3 {
+            let log = std::fs::read_to_string(run.join(format!("trial-{k}/machine-{id}.csv")))
+                .expect("a log");
+            for line in log.lines().skip(1) {
+                expected.push(format!("\"run, \"\"one\"\"\",{k},{line}"));
+            }
+        }
+    }
+    assert_eq!(body.len(), expected.len(), "one row per log row");
+    assert!(body.iter().zip(&expected).all(|(a, b)| a == b));
+    // Read back as CSV, the label is one field.
+    let mut reader = csv::Reader::from_reader(events.as_bytes());
+    let first = reader.records().next().expect("a row").expect("a CSV row");
+    assert_eq!(
+        (&first[0], &first[1], &first[2]),
+        ("run, \"one\"", "1", "1")
+    );
+
+    // summary-wide: one row per trial and machine, every figure as in summary.json.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    let wide = wide_rows(&out_dir);
+    assert_eq!(wide.len(), 2 * 3);
+    for row in &wide {
+        assert_eq!(row["run"], "run, \"one\"");
+        let k: usize = row["trial"].parse().expect("a trial number");
+        let id: usize = row["machine"].parse().expect("a machine id");
+        let trial = &json["runs"][0]["trials"][k - 1];
+        assert_eq!(row["trial_complete"], "1");
+        let figures = trial["machines"][id - 1]["figures"]
+            .as_object()
+            .expect("figures");
+        assert_eq!(figures.len() + 4, row.len());
+        for (name, value) in figures {
+            let text = &row[name];
+            match value.as_f64() {
+                Some(v) => assert_eq!(text.parse::<f64>().ok(), Some(v), "{name}"),
+                None => assert_eq!(text, "", "{name}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_docs_name_both_queue_figures_and_none_of_the_old_names() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ANALYSIS.md"))
+        .expect("docs/ANALYSIS.md");
+    for name in clocklab::analysis::MACHINE_FIGURES
+        .iter()
+        .chain(&clocklab::analysis::TRIAL_FIGURES)
+        .filter(|n| n.contains("queue"))
+        .chain(&["summary-wide.csv", "events.csv", "--include-incomplete"])
+    {
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "docs/ANALYSIS.md lacks `{name}`"
+        );
+    }
+    assert!(docs.contains("pd.read_csv(\"analysis/events.csv\""));
+    for old in [
+        "max_queue",
+        "`queue_max`",
+        "`queue_mean`",
+        "`queue_final`",
+        "queue_growth",
+    ] {
+        assert!(!docs.contains(old), "docs/ANALYSIS.md still says {old}");
+    }
+    for old in ["max queue", "max/min"] {
+        assert!(
+            !docs.to_lowercase().contains(old),
+            "docs/ANALYSIS.md still says {old}"
+        );
+    }
+}
+
+#[test]
+fn an_old_run_whose_summaries_say_max_queue_still_analyses_with_its_queue_peak() {
+    let copy = scratch("old-key");
+    copy_tree(run_dir(), &copy);
+    let mut peaks = Vec::new();
+    for k in 1..=2 {
+        for file in [
+            "summary-1.yaml",
+            "summary-2.yaml",
+            "summary-3.yaml",
+            "run.yaml",
+        ] {
+            let path = copy.join(format!("trial-{k}/{file}"));
+            let text = std::fs::read_to_string(&path).expect("a record");
+            if file == "summary-1.yaml" {
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("queue_peak: "))
+                    .expect("the summary's queue_peak");
+                peaks.push(
+                    line["queue_peak: ".len()..]
+                        .parse::<f64>()
+                        .expect("a number"),
+                );
+            }
+            let old = text.replace("queue_peak:", "max_queue:");
+            assert_ne!(old, text, "{}", path.display());
+            std::fs::write(&path, old).expect("write the old record");
+        }
+    }
+    let out_dir = copy.join("a");
+    let out = clocklab(&[
+        "analyze",
+        copy.to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    for (k, peak) in peaks.iter().enumerate() {
+        let trial = &json["runs"][0]["trials"][k];
+        assert_eq!(trial["complete"], true);
+        assert_eq!(
+            trial["machines"][0]["figures"]["queue_peak"].as_f64(),
+            Some(*peak)
+        );
+    }
+    let check = clocklab(&["check", copy.to_str().expect("utf-8")]);
+    assert!(check.status.success(), "{}", show(&check));
 }

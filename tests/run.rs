@@ -231,3 +231,68 @@ fn a_run_that_fails_before_it_starts_leaves_no_directory() {
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}\n{printed}");
 }
+
+#[test]
+fn an_interrupted_trial_is_left_out_of_the_table_across_trials_and_counted() {
+    let tmp = TestDir::new("run-across");
+    let config = tmp.config(3, "");
+    let out = tmp.join("out");
+    let mut run = Proc::start(
+        "run",
+        [
+            OsStr::new("run"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+            OsStr::new("--port"),
+            OsStr::new("0"),
+            OsStr::new("--seed"),
+            OsStr::new("5"),
+            OsStr::new("--rates"),
+            OsStr::new("40,60,80"),
+            OsStr::new("--duration"),
+            OsStr::new("3"),
+            OsStr::new("--trials"),
+            OsStr::new("2"),
+        ],
+    );
+    let dir = run_dir_under(&out);
+    // Trial 1 runs to its end; trial 2 is cut short once every machine has logged a few rows.
+    for id in 1..=3 {
+        wait_for_rows(&log_path(&dir.join("trial-2"), id), 3, SOON + SOON);
+    }
+    run.signal(Signal::SIGTERM);
+    let code = run.wait_code(std::time::Duration::from_secs(8));
+    let printed = run.output();
+    assert_eq!(code, 130, "{printed}");
+    let second: RunRecord = read_yaml(&dir.join("trial-2/run.yaml"));
+    assert!(second.interrupted);
+    assert!(
+        printed.contains(
+            "across trials: 1 of 2 trials (1 incomplete, left out; --include-incomplete counts \
+             them), per machine mean, std, min and max"
+        ),
+        "{printed}"
+    );
+    // The table holds trial 1 alone: each mean is trial 1's figure, and no std.
+    let at = printed
+        .find("across trials:")
+        .expect("the table across trials");
+    let rows: Vec<Vec<&str>> = printed[at..]
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    for id in 1..=3u16 {
+        let s: ClientSummary = read_yaml(&dir.join(format!("trial-1/summary-{id}.yaml")));
+        let mean = rows
+            .iter()
+            .position(|r| r.first() == Some(&id.to_string().as_str()) && r.get(1) == Some(&"mean"))
+            .expect("a mean row per machine");
+        assert_eq!(rows[mean].last(), Some(&s.queue_peak.to_string().as_str()));
+        assert_eq!(rows[mean][6], s.final_clock.to_string(), "{:?}", rows[mean]);
+        assert!(rows[mean + 1][1..].iter().all(|c| *c == "std" || *c == "-"));
+    }
+    let next = format!("next: clocklab analyze {}", dir.display());
+    assert!(printed.lines().any(|l| l == next), "{printed}");
+}

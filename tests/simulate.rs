@@ -280,3 +280,98 @@ fn a_sweep_writes_its_table_and_plots() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// How the tables show a figure: a whole number as it is, else with 2 decimals.
+fn cell(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[test]
+fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
+    let out = scratch("across");
+    let result = clocklab(&[
+        "simulate",
+        "--seed",
+        "3",
+        "--trials",
+        "4",
+        "--duration",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let dir = run_dir(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    let at = stdout
+        .find("across trials: 4 of 4 trials, per machine mean, std, min and max\n")
+        .expect("the table across trials");
+    let table: Vec<Vec<&str>> = stdout[at..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        table[0],
+        [
+            "machine", "stat", "rate", "events", "sends", "receives", "final", "clock", "max",
+            "jump", "queue", "peak"
+        ]
+    );
+    assert_eq!(table.len(), 1 + 3 * 4);
+    for id in 1..=3u16 {
+        // Each headline figure of each trial's summary, in the table's column order.
+        let figures: Vec<[f64; 7]> = (1..=4)
+            .map(|k| {
+                let s: clocklab::rundir::records::ClientSummary = serde_yaml::from_slice(
+                    &std::fs::read(dir.join(format!("trial-{k}/summary-{id}.yaml"))).unwrap(),
+                )
+                .unwrap();
+                let n = |kind: &str| s.events[kind] as f64;
+                [
+                    s.rate,
+                    s.ticks as f64,
+                    n("send") + n("broadcast"),
+                    n("receive"),
+                    s.final_clock as f64,
+                    s.max_jump as f64,
+                    f64::from(s.queue_peak),
+                ]
+            })
+            .collect();
+        let rows = &table[1 + 4 * (usize::from(id) - 1)..][..4];
+        assert_eq!((rows[0][0], rows[0][1]), (id.to_string().as_str(), "mean"));
+        for c in 0..7 {
+            let values: Vec<f64> = figures.iter().map(|f| f[c]).collect();
+            let mean = values.iter().sum::<f64>() / 4.0;
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0;
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let shown: Vec<&str> = rows.iter().map(|r| r[r.len() - 7 + c]).collect();
+            assert_eq!(
+                shown,
+                [cell(mean), cell(var.sqrt()), cell(min), cell(max)],
+                "machine {id}, column {c}: {values:?}"
+            );
+        }
+    }
+    let next = format!("next: clocklab analyze {}", dir.display());
+    assert_eq!(stdout.lines().last(), Some(next.as_str()));
+
+    // Without logs there is nothing to analyze, and the last line says so.
+    let result = clocklab(&["simulate", "--no-logs", "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("simulate again without --no-logs"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("across trials"), "one trial: no table");
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -104,6 +104,7 @@ pub(super) fn analyze_machine(
         jump_histogram,
         largest_jumps: largest,
         queue,
+        queue_peak: m.queue_peak,
         drift: None,
         latency_ms: Distribution::of(&latency),
         wait_ticks: Distribution::of(&waits),

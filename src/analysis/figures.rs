@@ -28,7 +28,7 @@ pub fn summary_of<'a>(
 }
 
 /// The names of the per-machine figures, in the order every output lists them.
-pub const MACHINE_FIGURES: [&str; 33] = [
+pub const MACHINE_FIGURES: [&str; 34] = [
     "rate",
     "tick_rate",
     "events",
@@ -47,10 +47,11 @@ pub const MACHINE_FIGURES: [&str; 33] = [
     "jump_p50",
     "jump_p95",
     "jump_p99",
-    "queue_max",
-    "queue_mean",
-    "queue_final",
-    "queue_growth_per_min",
+    "queue_peak",
+    "queue_after_tick_max",
+    "queue_after_tick_mean",
+    "queue_after_tick_final",
+    "queue_after_tick_growth_per_min",
     "drift_max",
     "drift_mean",
     "drift_final",
@@ -65,7 +66,7 @@ pub const MACHINE_FIGURES: [&str; 33] = [
 ];
 
 /// The names of the per-trial figures, in the order every output lists them.
-pub const TRIAL_FIGURES: [&str; 20] = [
+pub const TRIAL_FIGURES: [&str; 21] = [
     "machines",
     "events",
     "final_clock_max",
@@ -73,8 +74,9 @@ pub const TRIAL_FIGURES: [&str; 20] = [
     "jump_mean",
     "jump_p95",
     "jump_p99",
-    "queue_max",
-    "queue_growth_max_per_min",
+    "queue_peak",
+    "queue_after_tick_max",
+    "queue_after_tick_growth_max_per_min",
     "spread_max",
     "spread_mean",
     "spread_final",
@@ -118,6 +120,7 @@ impl MachineAnalysis {
             self.jumps.map(|j| j.p50),
             self.jumps.map(|j| j.p95),
             self.jumps.map(|j| j.p99),
+            self.queue_peak.map(f64::from),
             q.map(|q| f64::from(q.max)),
             q.map(|q| q.mean),
             q.map(|q| f64::from(q.last)),
@@ -153,6 +156,7 @@ impl TrialAnalysis {
             self.jumps.map(|j| j.mean),
             self.jumps.map(|j| j.p95),
             self.jumps.map(|j| j.p99),
+            max_of(&|m| m.queue_peak.map(f64::from)),
             max_of(&|m| m.queue.map(|q| f64::from(q.max))),
             max_of(&|m| m.queue.and_then(|q| q.growth_per_min)),
             s.map(|s| s.max as f64),

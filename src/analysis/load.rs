@@ -251,6 +251,7 @@ fn load_machine(
         name,
         rate,
         records,
+        queue_peak: summary.as_ref().map(|s| s.queue_peak),
         problems,
     })
 }

@@ -40,6 +40,9 @@ pub struct MachineInput {
     pub rate: Option<f64>,
     /// Its log's rows, in file order.
     pub records: Vec<Record>,
+    /// Its queue peak (the longest its queue was right after a message arrived), from its
+    /// summary; `None` without one.
+    pub queue_peak: Option<u32>,
     /// Why its data is incomplete (no summary, a truncated log), one sentence each; empty when
     /// complete.
     pub problems: Vec<String>,
@@ -88,7 +91,8 @@ pub struct Jump {
     pub line: u64,
 }
 
-/// Queue length figures of one machine.
+/// Queue figures of one machine from its log: the queue after each tick (`queue_len`, the
+/// messages left once the tick took its message), as the `queue_after_tick_*` figures.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QueueFigures {
     /// The largest `queue_len` of any row.
@@ -149,8 +153,10 @@ pub struct MachineAnalysis {
     pub jump_histogram: BTreeMap<u64, u64>,
     /// Its [`LARGEST_JUMPS`] largest jumps, largest first (earlier first among equals).
     pub largest_jumps: Vec<Jump>,
-    /// Its queue figures; `None` without rows.
+    /// Its queue after each tick; `None` without rows.
     pub queue: Option<QueueFigures>,
+    /// Its queue peak, from its summary (see [`MachineInput::queue_peak`]).
+    pub queue_peak: Option<u32>,
     /// Its drift figures; `None` when it has no sampling instant.
     pub drift: Option<DriftFigures>,
     /// Real-time latency of the messages it received, milliseconds.
@@ -233,6 +239,9 @@ pub struct RunAnalysis {
     pub machines: Vec<(u16, Summaries)>,
     /// Each of [`TRIAL_FIGURES`] summarized across the trials.
     pub overall: Summaries,
+    /// The trials left out of the figures across trials, by number: the incomplete ones, unless
+    /// they were asked for (`--include-incomplete`).
+    pub left_out: Vec<u32>,
 }
 
 impl RunAnalysis {
@@ -289,12 +298,25 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
     }
 }
 
-/// Every trial of a run, and each figure summarized across its trials (per machine id, and for
-/// the trial figures). A figure a trial leaves undefined does not count for that trial.
+/// Every trial of a run, and each figure summarized across its complete trials (per machine id,
+/// and for the trial figures); [`analyze_run_with`] can count the incomplete ones too.
 pub fn analyze_run(run: &RunInput) -> RunAnalysis {
+    analyze_run_with(run, false)
+}
+
+/// Every trial of a run, and each figure summarized across its trials (per machine id, and for
+/// the trial figures): the complete trials, and the incomplete ones too when `include_incomplete`.
+/// A figure a trial leaves undefined does not count for that trial.
+pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis {
     let trials: Vec<TrialAnalysis> = run.trials.iter().map(analyze_trial).collect();
+    let counted = |t: &&TrialAnalysis| include_incomplete || t.complete();
+    let left_out = trials
+        .iter()
+        .filter(|t| !counted(t))
+        .map(|t| t.trial)
+        .collect();
     let mut by_machine: BTreeMap<u16, Vec<Figures>> = BTreeMap::new();
-    for t in &trials {
+    for t in trials.iter().filter(counted) {
         for m in &t.machines {
             by_machine.entry(m.id).or_default().push(m.figures());
         }
@@ -303,7 +325,11 @@ pub fn analyze_run(run: &RunInput) -> RunAnalysis {
         .into_iter()
         .map(|(id, rows)| (id, summarize(&MACHINE_FIGURES, &rows)))
         .collect();
-    let rows: Vec<_> = trials.iter().map(TrialAnalysis::figures).collect();
+    let rows: Vec<_> = trials
+        .iter()
+        .filter(counted)
+        .map(TrialAnalysis::figures)
+        .collect();
     RunAnalysis {
         dir: run.dir.clone(),
         label: run.label.clone(),
@@ -312,6 +338,7 @@ pub fn analyze_run(run: &RunInput) -> RunAnalysis {
         overall: summarize(&TRIAL_FIGURES, &rows),
         machines,
         trials,
+        left_out,
     }
 }
 

@@ -35,6 +35,7 @@ fn machine(id: u16, rate: f64, records: Vec<Record>) -> MachineInput {
         name: Some(format!("m{id}")),
         rate: Some(rate),
         records,
+        queue_peak: None,
         problems: Vec::new(),
     }
 }
@@ -318,6 +319,54 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
         .and_then(|f| f.1);
     assert_eq!(spread.map(|s| (s.mean, s.std)), Some((7.0, Some(0.0))));
     assert_eq!(a.overall.len(), TRIAL_FIGURES.len());
+}
+
+#[test]
+fn incomplete_trials_are_left_out_of_the_figures_across_trials_unless_included() {
+    let first = hand_trial();
+    let mut second = hand_trial();
+    second.trial = 2;
+    second.machines[2].records[2].logical_clock = 9;
+    second.problems.push("no router.yaml".to_owned());
+    let run = RunInput {
+        trials: vec![first, second],
+        ..RunInput::default()
+    };
+    let final_clock_of_3 = |a: &RunAnalysis| summary_of(&a.machines[2].1, "final_clock").copied();
+    let default = analyze_run(&run);
+    assert_eq!(default.left_out, [2]);
+    assert_eq!(default.trials.len(), 2, "the trial keeps its own figures");
+    let s = final_clock_of_3(&default).unwrap();
+    assert_eq!((s.n, s.mean, s.std), (1, 7.0, None));
+    assert_eq!(
+        summary_of(&default.overall, "complete").map(|s| s.n),
+        Some(1)
+    );
+    let all = analyze_run_with(&run, true);
+    assert!(all.left_out.is_empty());
+    let s = final_clock_of_3(&all).unwrap();
+    assert_eq!((s.n, s.mean), (2, 8.0));
+    assert_eq!(
+        summary_of(&all.overall, "complete").map(|s| (s.n, s.mean)),
+        Some((2, 0.5))
+    );
+}
+
+#[test]
+fn the_queue_peak_comes_from_the_summary_and_the_after_tick_figures_from_the_log() {
+    let mut trial = hand_trial();
+    trial.machines[0].queue_peak = Some(2);
+    let t = analyze_trial(&trial);
+    let m1 = t.machines[0].figures();
+    // Machine 1's log shows the queue after each tick: 0, 0, 1, 0, 0.
+    assert_eq!(value_of(&m1, "queue_peak"), Some(2.0));
+    assert_eq!(value_of(&m1, "queue_after_tick_max"), Some(1.0));
+    assert_eq!(value_of(&m1, "queue_after_tick_final"), Some(0.0));
+    assert_eq!(value_of(&m1, "queue_after_tick_growth_per_min"), Some(0.0));
+    // Without a summary the peak is unknown, and the trial's is the largest known.
+    assert_eq!(value_of(&t.machines[1].figures(), "queue_peak"), None);
+    assert_eq!(value_of(&t.figures(), "queue_peak"), Some(2.0));
+    assert_eq!(value_of(&t.figures(), "queue_after_tick_max"), Some(1.0));
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv` and one `.svg` per plot.
+//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv` and one `.svg` per plot.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::analysis::load::{load_run, suffix_labels};
-use crate::analysis::{RunAnalysis, analyze_run};
+use crate::analysis::{RunAnalysis, analyze_run_with};
 use crate::cli::args::AnalyzeArgs;
+use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
 use crate::report::{
     CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, summary, text, unique_labels,
 };
@@ -58,7 +59,10 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         input.label = label;
     }
     unique_labels(&mut inputs);
-    let runs: Vec<RunAnalysis> = inputs.iter().map(analyze_run).collect();
+    let runs: Vec<RunAnalysis> = inputs
+        .iter()
+        .map(|r| analyze_run_with(r, args.include_incomplete))
+        .collect();
     say(&text::text(&runs))?;
     let out = out_dir(args);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
@@ -74,13 +78,21 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     }
     write(&out, JSON_FILE, &summary::summary_json(&runs))?;
     write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
+    write(&out, WIDE_FILE, &summary_wide_csv(&runs))?;
+    let events = out.join(EVENTS_FILE);
+    let failed = |e: std::io::Error| format!("{}: cannot write: {e}", events.display());
+    let file = std::fs::File::create(&events).map_err(failed)?;
+    let mut writer = std::io::BufWriter::new(file);
+    write_events_csv(&inputs, &mut writer).map_err(failed)?;
+    writer.flush().map_err(failed)?;
     write(
         &out,
         REPORT_FILE,
         &html::page(&runs, &run_plots, &comparison),
     )?;
     say(&format!(
-        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE} and {count} plots (.svg) to {}\n",
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {EVENTS_FILE} and {count} \
+         plots (.svg) to {}\n",
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// The port of the run's router [default: run.port in the configuration, 0: a free one].
     #[arg(long)]
     pub port: Option<u16>,
+    /// Count incomplete trials (interrupted, or a process that did not stop in order) in the table
+    /// across trials; by default they are left out, and counted apart.
+    #[arg(long)]
+    pub include_incomplete: bool,
 }
 
 /// Options of `simulate`.
@@ -182,7 +186,7 @@ pub struct CheckArgs {
 pub enum ExperimentCommand {
     /// Baseline, smaller rate variation and fewer internal events, many trials each, side by side.
     Classic(ClassicArgs),
-    /// One parameter over a list of values, many seeds each: max queue, drift and jumps against it.
+    /// One parameter over a list of values, many seeds each: queue peak, drift and jumps against it.
     Sweep(SweepArgs),
 }
 
@@ -262,14 +266,18 @@ pub struct AnalyzeArgs {
     /// side by side.
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
-    /// Where report.html, summary.json, summary.csv and the plots go (default: DIR/analysis for one
-    /// DIR, ./analysis for several).
+    /// Where report.html, summary.json, summary.csv, summary-wide.csv, events.csv and the plots go
+    /// (default: DIR/analysis for one DIR, ./analysis for several).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each
     /// path that tells the runs apart].
     #[arg(long, value_name = "L1,L2,..", value_delimiter = ',')]
     pub label: Option<Vec<String>>,
+    /// Count incomplete trials (interrupted, or a machine or the router that did not stop in
+    /// order) in the figures across trials; by default they are left out, and counted apart.
+    #[arg(long)]
+    pub include_incomplete: bool,
 }
 
 /// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration

@@ -1,12 +1,14 @@
 //! What the subcommands share: the configuration they load and override, the lines the router
-//! prints for `run`, the table printed after a trial, and how a failure reads.
+//! prints for `run`, the table printed after a trial and the one across trials, the next step
+//! they suggest, and how a failure reads.
 
 use std::path::Path;
 use std::time::Duration;
 
+use crate::analysis::stats::{STATS, Summary};
 use crate::cli::args::ModelArgs;
 use crate::config::{Config, Rates};
-use crate::rundir::records::RunRecord;
+use crate::rundir::records::{ClientSummary, RunRecord};
 
 /// The line the router prints first, followed by its address; `run` reads it.
 pub const LISTENING: &str = "router listening on ";
@@ -70,45 +72,281 @@ pub fn seconds(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, ns % 1_000_000_000 / 1_000)
 }
 
+/// A headline figure of a machine, read from its summary.
+pub type Headline = fn(&ClientSummary) -> f64;
+
+/// The headline figures of a machine in a trial, as the per-trial table shows them and the table
+/// across trials summarizes them: heading, width and value from the machine's summary.
+pub const HEADLINE: [(&str, usize, Headline); 7] = [
+    ("rate", 6, |s| s.rate),
+    ("events", 7, |s| s.ticks as f64),
+    ("sends", 6, |s| {
+        (count(s, "send") + count(s, "broadcast")) as f64
+    }),
+    ("receives", 8, |s| count(s, "receive") as f64),
+    ("final clock", 11, |s| s.final_clock as f64),
+    ("max jump", 8, |s| s.max_jump as f64),
+    ("queue peak", 10, |s| f64::from(s.queue_peak)),
+];
+
+fn count(s: &ClientSummary, kind: &str) -> u64 {
+    s.events.get(kind).copied().unwrap_or(0)
+}
+
 /// The per-machine table printed after each trial.
 pub fn print_summary(record: &RunRecord) {
     println!(
         "trial {}/{} (seed {}):",
         record.trial, record.trials, record.seed
     );
-    println!(
-        "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
-        "machine",
-        "name",
-        "rate",
-        "events",
-        "sends",
-        "receives",
-        "final clock",
-        "max jump",
-        "max queue"
-    );
+    let mut head = format!("  {:>7} {:<18}", "machine", "name");
+    for (name, width, _) in HEADLINE {
+        head.push_str(&format!(" {name:>width$}"));
+    }
+    println!("{head}");
     for m in &record.machines {
         match &m.summary {
             Some(s) => {
-                let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
-                println!(
-                    "  {:>7} {:<18} {:>6} {:>7} {:>6} {:>8} {:>11} {:>8} {:>9}",
-                    m.id,
-                    m.name,
-                    m.rate,
-                    s.ticks,
-                    count("send") + count("broadcast"),
-                    count("receive"),
-                    s.final_clock,
-                    s.max_jump,
-                    s.max_queue
-                );
+                let mut line = format!("  {:>7} {:<18}", m.id, m.name);
+                for (_, width, value) in HEADLINE {
+                    line.push_str(&format!(" {:>width$}", value(s)));
+                }
+                println!("{line}");
             }
             None => println!(
                 "  {:>7} {:<18} {:>6}  no summary: the machine did not stop in order",
                 m.id, m.name, m.rate
             ),
         }
+    }
+}
+
+/// One trial as the table across trials sees it: whether it ended in order, and the summaries of
+/// its machines (those that wrote one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialOutcome {
+    /// Whether the trial is complete: not interrupted, and every process stopped in order.
+    pub complete: bool,
+    /// Its machines' summaries.
+    pub summaries: Vec<ClientSummary>,
+}
+
+impl TrialOutcome {
+    /// The outcome of the trial `record` records.
+    pub fn of(record: &RunRecord) -> TrialOutcome {
+        TrialOutcome {
+            complete: !record.interrupted && record.problems().is_empty(),
+            summaries: record
+                .machines
+                .iter()
+                .filter_map(|m| m.summary.clone())
+                .collect(),
+        }
+    }
+}
+
+/// The table across trials: per machine, the mean, sample standard deviation (`std`), min and max over the
+/// trials of each [`HEADLINE`] figure, after a line saying how many trials it counts. Incomplete
+/// trials are left out (and counted apart) unless `include_incomplete`. Empty for fewer than two
+/// trials.
+pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) -> String {
+    let k = outcomes.len();
+    if k < 2 {
+        return String::new();
+    }
+    let incomplete = outcomes.iter().filter(|o| !o.complete).count();
+    let counted: Vec<&TrialOutcome> = outcomes
+        .iter()
+        .filter(|o| include_incomplete || o.complete)
+        .collect();
+    let mut out = format!("across trials: {} of {k} trials", counted.len());
+    if incomplete > 0 && include_incomplete {
+        out.push_str(&format!(
+            " ({incomplete} incomplete, counted: --include-incomplete)"
+        ));
+    } else if incomplete > 0 {
+        out.push_str(&format!(
+            " ({incomplete} incomplete, left out; --include-incomplete counts them)"
+        ));
+    }
+    out.push_str(", per machine mean, std, min and max\n");
+    let mut ids: Vec<u16> = counted
+        .iter()
+        .flat_map(|o| o.summaries.iter().map(|s| s.id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        out.push_str("  no trial to summarize\n");
+        return out;
+    }
+    out.push_str(&format!("  {:>7} {:<5}", "machine", "stat"));
+    for (name, width, _) in HEADLINE {
+        out.push_str(&format!(" {name:>width$}"));
+    }
+    out.push('\n');
+    for id in ids {
+        let summaries: Vec<Option<Summary>> = HEADLINE
+            .iter()
+            .map(|(_, _, value)| {
+                let values: Vec<f64> = counted
+                    .iter()
+                    .flat_map(|o| o.summaries.iter().filter(|s| s.id == id).map(value))
+                    .collect();
+                Summary::of(&values)
+            })
+            .collect();
+        // mean, std, min and max: every statistic but n.
+        for (k, &(stat, get)) in STATS[1..].iter().enumerate() {
+            let key = if k == 0 {
+                id.to_string()
+            } else {
+                String::new()
+            };
+            let mut line = format!("  {key:>7} {stat:<5}");
+            for ((_, width, _), s) in HEADLINE.iter().zip(&summaries) {
+                let cell = s
+                    .as_ref()
+                    .and_then(get)
+                    .map_or_else(|| "-".to_owned(), number);
+                line.push_str(&format!(" {cell:>width$}"));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A figure of the table across trials: a whole number as it is, anything else with 2 decimals.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The line that ends `run` and `simulate`: the command that analyzes what they wrote.
+pub fn next_step(dir: &Path) -> String {
+    format!(
+        "next: clocklab analyze {}",
+        shell_word(&dir.display().to_string())
+    )
+}
+
+/// `text` as one word for a POSIX shell: as it is when it holds only safe characters, else in
+/// single quotes (a quote inside written `'\''`).
+fn shell_word(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Machine `id`'s summary with `ticks` ticks, `sends` sends, one broadcast, `receives`
+    /// receives, and the clock, jump and queue peak given.
+    fn summary(id: u16, ticks: u64, receives: u64, clock: u64, peak: u32) -> ClientSummary {
+        let events = [("receive", receives), ("send", 2), ("broadcast", 1)];
+        ClientSummary {
+            id,
+            name: format!("127.0.0.1:800{id}"),
+            machines: 2,
+            rate: 2.0,
+            action_range: 10,
+            run_seed: 1,
+            seed: 2,
+            start_time_ns: 0,
+            stop_time_ns: 1,
+            ticks,
+            events: events.iter().map(|&(k, n)| (k.to_owned(), n)).collect(),
+            frames_sent: 3,
+            final_clock: clock,
+            queue_peak: peak,
+            max_jump: 1,
+            refused: 0,
+            unprocessed: Vec::new(),
+            ended: "BYE".to_owned(),
+            orderly: true,
+        }
+    }
+
+    fn trial(complete: bool, peak: u32) -> TrialOutcome {
+        TrialOutcome {
+            complete,
+            summaries: vec![summary(1, 10, 4, 12, peak), summary(2, 20, 1, 22, 1)],
+        }
+    }
+
+    #[test]
+    fn the_table_across_trials_summarizes_each_figure_per_machine() {
+        let text = across_trials_table(&[trial(true, 3), trial(true, 6)], false);
+        let expected = [
+            "across trials: 2 of 2 trials, per machine mean, std, min and max",
+            "  machine stat    rate  events  sends receives final clock max jump queue peak",
+            "        1 mean       2      10      3        4          12        1       4.50",
+            "          std        0       0      0        0           0        0       2.12",
+            "          min        2      10      3        4          12        1          3",
+            "          max        2      10      3        4          12        1          6",
+            "        2 mean       2      20      3        1          22        1          1",
+            "          std        0       0      0        0           0        0          0",
+            "          min        2      20      3        1          22        1          1",
+            "          max        2      20      3        1          22        1          1",
+            "",
+        ];
+        assert_eq!(text, expected.join("\n"));
+        // One trial: no table.
+        assert_eq!(across_trials_table(&[trial(true, 3)], false), "");
+    }
+
+    #[test]
+    fn incomplete_trials_are_left_out_unless_asked_for_and_counted_either_way() {
+        let trials = [trial(true, 3), trial(false, 9), trial(true, 6)];
+        let text = across_trials_table(&trials, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "across trials: 2 of 3 trials (1 incomplete, left out; --include-incomplete counts \
+             them), per machine mean, std, min and max"
+        );
+        assert!(
+            lines[2].ends_with(" 4.50") && lines[5].ends_with(" 6"),
+            "{text}"
+        );
+        let text = across_trials_table(&trials, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "across trials: 3 of 3 trials (1 incomplete, counted: --include-incomplete), per \
+             machine mean, std, min and max"
+        );
+        assert!(
+            lines[2].ends_with(" 6") && lines[5].ends_with(" 9"),
+            "{text}"
+        );
+        // Nothing left to count: said so, with no table.
+        let none = across_trials_table(&[trial(false, 1), trial(false, 2)], false);
+        assert!(none.ends_with("\n  no trial to summarize\n"), "{none}");
+        // A single value has no standard deviation.
+        let one = across_trials_table(&[trial(true, 3), trial(false, 2)], false);
+        assert!(one.lines().nth(3).unwrap().ends_with(" -"), "{one}");
+    }
+
+    #[test]
+    fn the_next_step_names_the_directory_as_one_shell_word() {
+        assert_eq!(
+            next_step(Path::new("logs/20261202T010203Z-seed-42")),
+            "next: clocklab analyze logs/20261202T010203Z-seed-42"
+        );
+        assert_eq!(
+            next_step(Path::new("my logs/it's")),
+            "next: clocklab analyze 'my logs/it'\\''s'"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //!   fewer internal events), each over many trials, written as simulated runs side by side so that
 //!   `clocklab analyze` compares them.
 //! - `sweep`: one parameter (the slow machine's rate, or the action range) over a list of values,
-//!   many seeds each, summarised in a table and `sweep.csv`: max queue, final drift and max jump
+//!   many seeds each, summarised in a table and `sweep.csv`: queue peak, final drift and max jump
 //!   against the parameter, with the queue's predicted arrival rate beside it.
 
 use std::fmt::Write as _;
@@ -58,8 +58,8 @@ const CLASSIC: [Scenario; 3] = [
 /// Figures of one trial, from its summaries.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct TrialFigures {
-    /// The longest queue any machine had.
-    max_queue: f64,
+    /// The largest queue peak of any machine (its queue right after a message arrived).
+    queue_peak: f64,
     /// The largest final-clock gap: max final clock minus min final clock.
     final_drift: f64,
     /// The largest single clock jump of any machine.
@@ -72,9 +72,9 @@ impl TrialFigures {
         let max = clocks.clone().max().unwrap_or(0);
         let min = clocks.min().unwrap_or(0);
         TrialFigures {
-            max_queue: summaries
+            queue_peak: summaries
                 .iter()
-                .map(|s| s.max_queue)
+                .map(|s| s.queue_peak)
                 .max()
                 .unwrap_or(0)
                 .into(),
@@ -170,7 +170,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     );
     println!(
         "  {:<16} {:>17} {:>17} {:>17}   what changes",
-        "scenario", "max queue", "final drift", "max jump"
+        "scenario", "queue peak", "final drift", "max jump"
     );
     for (scenario, figures) in &table {
         let cell = |f: fn(&TrialFigures) -> f64| {
@@ -181,7 +181,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         println!(
             "  {:<16} {:>17} {:>17} {:>17}   {}",
             scenario.name,
-            cell(|t| t.max_queue),
+            cell(|t| t.queue_peak),
             cell(|t| t.final_drift),
             cell(|t| t.max_jump),
             scenario.what
@@ -195,6 +195,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
         out: Some(dir.join("analysis")),
         label: None,
+        include_incomplete: false,
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)
@@ -246,7 +247,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let mut csv = String::from(
         "param,value,trials,slow_rate,peer_rate,action_range,predicted_arrivals_per_s,\
-         slow_final_queue_mean,slow_final_queue_std,max_queue_mean,max_queue_std,\
+         slow_final_queue_mean,slow_final_queue_std,queue_peak_mean,queue_peak_std,\
          final_drift_mean,final_drift_std,max_jump_mean,max_jump_std\n",
     );
     println!(
@@ -258,7 +259,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         },
         "arrivals/s",
         "slow final queue",
-        "max queue",
+        "queue peak",
         "final drift",
         "max jump"
     );
@@ -289,7 +290,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         let stat =
             |f: fn(&TrialFigures) -> f64| mean_std(&per_trial.iter().map(f).collect::<Vec<_>>());
         let (q, d, j, s) = (
-            stat(|t| t.max_queue),
+            stat(|t| t.queue_peak),
             stat(|t| t.final_drift),
             stat(|t| t.max_jump),
             mean_std(&slow_queue),
@@ -315,7 +316,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
             value,
             growth: (predicted - slow_rate).max(0.0) * config.run.duration,
             slow_final_queue: s.mean,
-            max_queue: q.mean,
+            queue_peak: q.mean,
             final_drift: d.mean,
             max_jump: j.mean,
         });
@@ -356,7 +357,7 @@ struct SweepRow {
     /// The queue growth the arrival rate predicts over the trial: (arrivals - rate) x duration.
     growth: f64,
     slow_final_queue: f64,
-    max_queue: f64,
+    queue_peak: f64,
     final_drift: f64,
     max_jump: f64,
 }
@@ -379,7 +380,7 @@ fn sweep_plots(
         "messages",
         &[
             line("machine 1's final queue", |r| r.slow_final_queue),
-            line("longest queue of any machine", |r| r.max_queue),
+            line("queue peak of any machine", |r| r.queue_peak),
             line("predicted: (arrivals - rate) x duration", |r| r.growth),
         ],
     )?;

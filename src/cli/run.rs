@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use crate::check;
 use crate::cli::args::RunArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, configure, print_summary, secs};
+use crate::cli::common::{
+    Failure, LISTENING, STARTED, TrialOutcome, across_trials_table, configure, next_step,
+    print_summary, secs,
+};
 use crate::config::Config;
 use crate::net::process::{Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
@@ -50,6 +53,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
+    let mut outcomes = Vec::new();
     for k in 1..=trials {
         let plan = TrialPlan::new(&config, &run_dir, master, k);
         prepare_dir(&plan.dir)?;
@@ -82,6 +86,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             Err(e) => return Err(format!("trial {k}: {e}")),
         };
         print_summary(&record);
+        outcomes.push(TrialOutcome::of(&record));
         let report = check::check_trial(&trial.plan.dir);
         println!("{report}");
         all_passed &= report.passed();
@@ -98,7 +103,12 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             break;
         }
     }
+    print!(
+        "{}",
+        across_trials_table(&outcomes, args.include_incomplete)
+    );
     println!("run directory: {}", run_dir.display());
+    println!("{}", next_step(&run_dir));
     Ok(match (stop.load(Ordering::SeqCst), all_passed) {
         (true, _) => ExitCode::from(130),
         (false, true) => ExitCode::SUCCESS,

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::check;
 use crate::cli::args::SimulateArgs;
-use crate::cli::common::{Failure, configure, print_summary};
+use crate::cli::common::{
+    Failure, TrialOutcome, across_trials_table, configure, next_step, print_summary,
+};
 use crate::config::Config;
 use crate::config::Latency;
 use crate::net::wallclock::WallClock;
@@ -90,7 +92,23 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
             n => println!("check: {n} trial(s) FAILED; run `clocklab check` on them for details"),
         }
     }
+    // A simulated trial always ends in order (no process to crash, no signal to cut it short),
+    // so every trial counts.
+    let outcomes: Vec<TrialOutcome> = totals
+        .summaries
+        .iter()
+        .map(|summaries| TrialOutcome {
+            complete: true,
+            summaries: summaries.clone(),
+        })
+        .collect();
+    print!("{}", across_trials_table(&outcomes, false));
     println!("run directory: {}", run_dir.display());
+    if plan.logs {
+        println!("{}", next_step(&run_dir));
+    } else {
+        println!("next: nothing to analyze without event logs; simulate again without --no-logs");
+    }
     Ok(if totals.failed_checks == 0 {
         ExitCode::SUCCESS
     } else {

@@ -195,8 +195,10 @@ pub struct Stats {
     pub events: [u64; 4],
     /// Data messages put on the queue.
     pub enqueued: u64,
-    /// The longest the queue has been.
-    pub max_queue: u32,
+    /// The queue's peak: the longest it has been, counted right after each message arrived (so
+    /// it includes arrivals after the last tick). Not the logged `queue_len`, which is the length
+    /// after a tick took its message (analyze's `queue_after_tick_*` figures).
+    pub queue_peak: u32,
     /// The largest clock rise at one event.
     pub max_jump: u64,
 }
@@ -315,7 +317,7 @@ impl Machine {
     pub fn handle_message(&mut self, message: Message) {
         self.queue.push_back(message);
         self.stats.enqueued += 1;
-        self.stats.max_queue = self.stats.max_queue.max(self.queue_len_u32());
+        self.stats.queue_peak = self.stats.queue_peak.max(self.queue_len_u32());
     }
 
     /// When the next tick is due, nanoseconds since the UNIX epoch. Deadlines are absolute: the k-th

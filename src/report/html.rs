@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use super::plots::css_colour;
 use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, escape};
-use super::text::{comparison_rows, machine_grid, rates, stat_rows, status, trial_grid};
+use super::text::{
+    comparison_rows, counted_note, machine_grid, rates, stat_rows, status, trial_grid,
+};
 use super::{Plot, RunPlots};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
 
@@ -125,10 +127,16 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
     }
     out.push_str(
         "<h3>Trials</h3>\n<p>clk: clock units. Spread: the largest clock minus the smallest, \
-         sampled every 100 ms. Latency: receive time minus send time. Wait: the receiver's ticks \
-         between the send and the receive.</p>\n",
+         sampled every 100 ms. Queue peak: the longest the queue was right after a message \
+         arrived (from the summaries). Queue after tick (tick max): the logged queue, once the \
+         tick took its message. Growth/min: of the queue after each tick, in messages per minute. \
+         Latency: receive time minus send time. Wait: the receiver's ticks between the send and \
+         the receive.</p>\n",
     );
     out.push_str(&trial_grid(r, usize::MAX).html());
+    if let Some(note) = counted_note(r) {
+        let _ = writeln!(out, "<p>{}</p>", escape(&note));
+    }
     if r.trials.len() > 1 {
         out.push_str("<h3>Per machine across trials</h3>\n");
         let rows = |columns| {

@@ -2,6 +2,7 @@
 //! one `.svg` per plot. Rendering is pure (each submodule turns figures into text); the `analyze`
 //! subcommand (`cli::analyze`) reads, prints and writes.
 
+pub mod data;
 pub mod html;
 pub mod plots;
 pub mod summary;
@@ -76,7 +77,7 @@ pub fn make_plots(
                 ),
                 plot(
                     "queue",
-                    "Queue length against system time",
+                    "Queue after each tick against system time",
                     plots::queue_plot(t)?,
                 ),
                 plot(
@@ -110,9 +111,9 @@ pub fn make_plots(
             ),
             (
                 "queue",
-                "queue_max",
-                "Longest queue per run",
-                "queue max (messages)",
+                "queue_after_tick_max",
+                "Longest queue after a tick, per run",
+                "queue after tick max (messages)",
             ),
         ] {
             comparison.push(Plot {

@@ -237,9 +237,9 @@ pub fn clock_plot(t: &TrialInput) -> Result<String, String> {
 /// Plot 2: each machine's queue length against system time.
 pub fn queue_plot(t: &TrialInput) -> Result<String, String> {
     lines(
-        &trial_caption("Queue length against system time", t),
+        &trial_caption("Queue after each tick against system time", t),
         "system time since the trial's start (s)",
-        "queue length after the event (messages)",
+        "queue after the tick (messages)",
         &rows_series(t, |r| f64::from(r.queue_len)),
         Style {
             steps: true,

@@ -7,7 +7,7 @@ use crate::analysis::stats::{STATS, Summary};
 use crate::analysis::{MachineAnalysis, RunAnalysis, TrialAnalysis};
 
 /// The version of both files' layout; it changes when a name or a shape does.
-pub const FORMAT: &str = "clocklab-analysis/1";
+pub const FORMAT: &str = "clocklab-analysis/2";
 
 fn figures_object(figures: &[(&'static str, Option<f64>)]) -> Value {
     let map: Map<String, Value> = figures

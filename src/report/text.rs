@@ -112,6 +112,28 @@ pub fn machine_mean_grid(r: &RunAnalysis, columns: &'static [Column]) -> Grid {
     }
 }
 
+/// Which trials the figures across trials count, when some are incomplete: e.g. `2 of 10 trials
+/// incomplete, left out of the figures across trials; --include-incomplete counts them`. `None`
+/// when every trial is complete or there is a single trial.
+pub fn counted_note(r: &RunAnalysis) -> Option<String> {
+    let k = r.trials.len();
+    let incomplete = r.trials.iter().filter(|t| !t.complete()).count();
+    if k < 2 || incomplete == 0 {
+        return None;
+    }
+    Some(if r.left_out.is_empty() {
+        format!(
+            "{incomplete} of {k} trials incomplete, counted in the figures across trials \
+             (--include-incomplete)"
+        )
+    } else {
+        format!(
+            "{incomplete} of {k} trials incomplete, left out of the figures across trials; \
+             --include-incomplete counts them"
+        )
+    })
+}
+
 /// The rates of a trial's machines, `3/4/5`.
 pub fn rates(t: &TrialAnalysis) -> String {
     let rates: Vec<String> = t
@@ -149,7 +171,9 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     }
     let _ = writeln!(
         out,
-        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)"
+        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)\n  \
+         queue peak: right after a message arrived (summaries); tick max: the logged queue after a \
+         tick;\n  growth/min: of the queue after each tick, messages per minute"
     );
     out.push_str(&trial_grid(r, TRIAL_ROWS).text(2));
     if k > TRIAL_ROWS {
@@ -176,10 +200,14 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
             "\n  per-trial machine tables: in report.html (first trials) and summary.csv"
         );
     }
+    if let Some(note) = counted_note(r) {
+        let _ = writeln!(out, "  {note}");
+    }
     if k > 1 {
+        let counted = k - r.left_out.len();
         let _ = writeln!(
             out,
-            "\n  per machine, mean over {k} trials (std, min, max: summary.csv, report.html)"
+            "\n  per machine, mean over {counted} trials (std, min, max: summary.csv, report.html)"
         );
         out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
         out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
@@ -202,16 +230,17 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
 }
 
 /// The trial figures compared across runs: name, figure and format.
-pub const COMPARED: [(&str, &str, Fmt); 14] = [
+pub const COMPARED: [(&str, &str, Fmt); 15] = [
     ("events", "events", Fmt::Int),
     ("final clock, largest", "final_clock_max", Fmt::Int),
     ("jump max", "jump_max", Fmt::Int),
     ("jump mean", "jump_mean", Fmt::Dec(3)),
     ("jump p99", "jump_p99", Fmt::Int),
-    ("queue max", "queue_max", Fmt::Int),
+    ("queue peak", "queue_peak", Fmt::Int),
+    ("queue after tick max", "queue_after_tick_max", Fmt::Int),
     (
-        "queue growth max (/min)",
-        "queue_growth_max_per_min",
+        "queue growth per min",
+        "queue_after_tick_growth_max_per_min",
         Fmt::Dec(2),
     ),
     ("spread max (clk)", "spread_max", Fmt::Int),

@@ -52,8 +52,11 @@ pub struct ClientSummary {
     pub frames_sent: u32,
     /// The clock at the end.
     pub final_clock: u64,
-    /// The longest the queue was.
-    pub max_queue: u32,
+    /// The queue's peak: the longest it was, counted right after each message arrived
+    /// ([`crate::core::machine::Stats::queue_peak`]). Summaries written before the rename call it
+    /// `max_queue`, which still reads.
+    #[serde(alias = "max_queue")]
+    pub queue_peak: u32,
     /// The largest clock rise at one event.
     pub max_jump: u64,
     /// Frames the machine refused (not addressed to it).
@@ -106,7 +109,7 @@ impl ClientSummary {
                 .collect(),
             frames_sent: machine.frames_sent(),
             final_clock: machine.clock(),
-            max_queue: stats.max_queue,
+            queue_peak: stats.queue_peak,
             max_jump: stats.max_jump,
             refused,
             unprocessed: machine
@@ -254,5 +257,27 @@ impl RunRecord {
             }
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUMMARY: &str = "id: 1\nname: 127.0.0.1:8001\nmachines: 3\nrate: 2.0\naction_range: 10\n\
+        run_seed: 5\nseed: 6\nstart_time_ns: 0\nstop_time_ns: 1\nticks: 9\nevents: {}\n\
+        frames_sent: 0\nfinal_clock: 9\nQUEUE: 30\nmax_jump: 1\nrefused: 0\nunprocessed: []\n\
+        ended: BYE\norderly: true\n";
+
+    #[test]
+    fn a_summary_writes_queue_peak_and_still_reads_the_old_max_queue() {
+        let old: ClientSummary =
+            serde_yaml::from_str(&SUMMARY.replace("QUEUE", "max_queue")).unwrap();
+        let new: ClientSummary =
+            serde_yaml::from_str(&SUMMARY.replace("QUEUE", "queue_peak")).unwrap();
+        assert_eq!((old.queue_peak, &old), (30, &new));
+        let written = serde_yaml::to_string(&old).unwrap();
+        assert!(written.contains("\nqueue_peak: 30\n"), "{written}");
+        assert!(!written.contains("max_queue"), "{written}");
     }
 }

@@ -218,7 +218,7 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
     // Nothing has arrived at its first tick; from then on the queue is never empty.
     assert_eq!(slow.events["receive"], 60);
     assert!(slow.unprocessed.len() > 60, "{}", slow.unprocessed.len());
-    assert!(outcome.summaries[1].max_queue <= 3);
+    assert!(outcome.summaries[1].queue_peak <= 3);
 }
 
 #[test]

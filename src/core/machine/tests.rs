@@ -789,7 +789,7 @@ fn stats_follow_a_scripted_run() {
     for clock in [10, 3, 50] {
         m.handle_message(message(2, 1, clock));
     }
-    assert_eq!(m.stats().max_queue, 3);
+    assert_eq!(m.stats().queue_peak, 3);
     // Receives take the clock 0 -> 11 -> 12 -> 51: jumps of 11, 1 and 39.
     for _ in 0..3 {
         step(&mut m, T0);
@@ -804,7 +804,7 @@ fn stats_follow_a_scripted_run() {
     assert_eq!(m.clock(), 57);
     assert_eq!(stats.ticks, 9);
     assert_eq!(stats.enqueued, 4);
-    assert_eq!(stats.max_queue, 3);
+    assert_eq!(stats.queue_peak, 3);
     assert_eq!(stats.max_jump, 39);
     assert_eq!(stats.count(EventKind::Receive), 4);
     assert_eq!(stats.events.iter().sum::<u64>(), 9);

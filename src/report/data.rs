@@ -1,0 +1,177 @@
+//! The analysis's data for loading in one line: `summary-wide.csv` (one row per run, trial and
+//! machine, one column per figure) and `events.csv` (every log row of every trial, the run and
+//! the trial in front). docs/ANALYSIS.md describes both.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::summary::csv_number;
+use crate::analysis::{MACHINE_FIGURES, RunAnalysis, RunInput};
+use crate::core::event::{HEADER, format_record};
+
+/// The wide summary's file name.
+pub const WIDE_FILE: &str = "summary-wide.csv";
+/// The events file's name.
+pub const EVENTS_FILE: &str = "events.csv";
+/// The wide summary's columns before the figures ([`MACHINE_FIGURES`], in order).
+pub const WIDE_KEYS: [&str; 4] = ["run", "trial", "machine", "trial_complete"];
+
+/// `summary-wide.csv`: a header, then one row per run, trial and machine: the run's label, the
+/// trial's number, the machine's id, whether the trial is complete (1 or 0), and the machine's
+/// figures, one column each (empty where undefined).
+pub fn summary_wide_csv(runs: &[RunAnalysis]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(WIDE_KEYS.iter().chain(MACHINE_FIGURES.iter()));
+    for r in runs {
+        for t in &r.trials {
+            let complete = if t.complete() { "1" } else { "0" };
+            for m in &t.machines {
+                let mut row = vec![
+                    r.label.clone(),
+                    t.trial.to_string(),
+                    m.id.to_string(),
+                    complete.to_owned(),
+                ];
+                row.extend(m.figures().into_iter().map(|(_, v)| csv_number(v)));
+                let _ = w.write_record(&row);
+            }
+        }
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The header of `events.csv`: `run`, `trial`, then the log's own columns (`machine` first).
+pub fn events_header() -> String {
+    format!("run,trial,{HEADER}")
+}
+
+/// Writes `events.csv` to `out`: [`events_header`], then every row of every machine's log of
+/// every trial of `runs` (the rows the analysis read, in run, trial, machine and file order), each
+/// as the log writes it, with the run's label and the trial's number in front. Returns how many
+/// rows it wrote.
+pub fn write_events_csv(runs: &[RunInput], out: &mut impl Write) -> io::Result<u64> {
+    writeln!(out, "{}", events_header())?;
+    let mut rows = 0;
+    let mut line = String::new();
+    for r in runs {
+        let run = csv_field(&r.label);
+        for t in &r.trials {
+            for m in &t.machines {
+                for record in &m.records {
+                    line.clear();
+                    let _ = write!(line, "{run},{},", t.trial);
+                    format_record(record, &mut line);
+                    out.write_all(line.as_bytes())?;
+                    rows += 1;
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// `text` as one CSV field (RFC 4180): as it is, or in double quotes with its quotes doubled when
+/// it holds a comma, a quote or a line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{MachineInput, TrialInput, analyze_run};
+    use crate::core::event::{EventKind, Record};
+
+    fn run(label: &str) -> RunInput {
+        let row = |machine, k: u64| Record {
+            machine,
+            event: EventKind::Internal,
+            system_time_us: 1_000_000 * k,
+            logical_clock: k,
+            queue_len: 0,
+            peer: None,
+            msg_clock: None,
+            seq: None,
+        };
+        let machine = |id, rows: u64| MachineInput {
+            id,
+            records: (1..=rows).map(|k| row(id, k)).collect(),
+            queue_peak: Some(u32::from(id)),
+            ..MachineInput::default()
+        };
+        RunInput {
+            label: label.to_owned(),
+            trials: vec![
+                TrialInput {
+                    trial: 1,
+                    machines: vec![machine(1, 2), machine(2, 3)],
+                    ..TrialInput::default()
+                },
+                TrialInput {
+                    trial: 2,
+                    machines: vec![machine(1, 1), machine(2, 0)],
+                    problems: vec!["no router.yaml".to_owned()],
+                    ..TrialInput::default()
+                },
+            ],
+            ..RunInput::default()
+        }
+    }
+
+    #[test]
+    fn events_csv_has_every_row_with_its_run_and_trial_and_quotes_the_label() {
+        let mut out = Vec::new();
+        let rows = write_events_csv(&[run("a,\"b\"")], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(rows, 6);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7);
+        assert_eq!(
+            lines[0],
+            "run,trial,machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq"
+        );
+        assert_eq!(lines[1], "\"a,\"\"b\"\"\",1,1,internal,1.000000,1,0,,,");
+        assert_eq!(lines[6], "\"a,\"\"b\"\"\",2,1,internal,1.000000,1,0,,,");
+        // The csv crate reads it back: the label whole, ten fields a row.
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        for record in reader.records() {
+            let record = record.unwrap();
+            assert_eq!((record.len(), &record[0]), (10, "a,\"b\""));
+        }
+    }
+
+    #[test]
+    fn summary_wide_has_a_row_per_trial_and_machine_and_a_column_per_figure() {
+        let analysis = analyze_run(&run("r"));
+        let text = summary_wide_csv(&[analysis]);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        assert_eq!(header.len(), WIDE_KEYS.len() + MACHINE_FIGURES.len());
+        assert_eq!(&header[4], MACHINE_FIGURES[0]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 4);
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let keys: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (&r[1], &r[2], &r[column("trial_complete")]))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("1", "1", "1"),
+                ("1", "2", "1"),
+                ("2", "1", "0"),
+                ("2", "2", "0")
+            ]
+        );
+        assert_eq!(&rows[1][column("events")], "3");
+        assert_eq!(&rows[1][column("queue_peak")], "2");
+        // Undefined figures are empty: machine 2 of trial 2 has no rows.
+        assert_eq!(&rows[3][column("queue_after_tick_max")], "");
+    }
+}
