@@ -163,18 +163,22 @@ fn say(name: &str, dir: &RefCell<PathBuf>, notice: ClientNotice) {
 fn summary_line(s: &ClientSummary, dir: &std::path::Path) -> String {
     let count = |k: &str| s.events.get(k).copied().unwrap_or(0);
     format!(
-        "machine {} stopped ({}): {} ticks at {} ticks/s ({} sends, {} broadcasts, {} receives, \
+        "machine {} stopped ({}): {} at {} ticks/s ({} sends, {} broadcasts, {} receives, \
          {} internal), final clock {}, queue peak {}, {} left in queue; log and summary in {}",
         s.id,
         s.ended,
-        s.ticks,
+        if s.ticks == 1 {
+            "1 tick".to_string()
+        } else {
+            format!("{} ticks", s.ticks)
+        },
         s.rate,
         count("send"),
         count("broadcast"),
         count("receive"),
         count("internal"),
         s.final_clock,
-        s.max_queue,
+        s.queue_peak,
         s.unprocessed.len(),
         dir.display()
     )
