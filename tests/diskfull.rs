@@ -182,3 +182,80 @@ fn reserve_file_names_are_told_apart() {
         assert!(!SpaceReserve::is_reserve_file(name), "{name}");
     }
 }
+
+/// Every file under `dir`, as paths relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_run_on_a_disk_that_fills_up_ends_in_order_and_check_names_the_full_disk() {
+    // Four reserves of 64 KiB (the router, `run`, two machines) and a little room for the logs,
+    // which two machines at 400 ticks/s fill within a second or two of an 8-second trial.
+    let Some(fs) = Tmpfs::mount("diskfull-run", 320) else {
+        return;
+    };
+    let config = fs._test.config(2, "");
+    let (code, out) = support::run_to_end(
+        "run",
+        [
+            "run".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--out".as_ref(),
+            fs.path().as_os_str(),
+            "--duration".as_ref(),
+            "8".as_ref(),
+            "--rates".as_ref(),
+            "400,400".as_ref(),
+            "--seed".as_ref(),
+            "5".as_ref(),
+        ],
+        support::SOON * 6,
+    );
+    let dir = support::run_dir_under(fs.path());
+    assert_ne!(code, 0, "a trial that lost events must not pass:\n{out}");
+    let files = files_under(&dir);
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.ends_with(".tmp") && !f.contains("clocklab-reserve")),
+        "{files:?}"
+    );
+    for f in ["run.yaml", "router.yaml", "machine-1.csv", "machine-2.csv"] {
+        assert!(files.iter().any(|x| x == f), "{f} missing from {files:?}");
+    }
+    let (check_code, report) =
+        support::run_to_end("check", ["check".as_ref(), dir.as_os_str()], support::SOON);
+    assert_eq!(check_code, 1, "{report}");
+    let violations: Vec<&str> = report.lines().filter(|l| l.contains("VIOLATION")).collect();
+    assert!(!violations.is_empty(), "{report}");
+    for v in &violations {
+        // The only findings are machines whose log hit the full disk: nothing blames the router
+        // or a lost message.
+        assert!(
+            v.contains("could not write its log") && v.contains("No space left on device"),
+            "a finding with another cause: {v}\n{report}"
+        );
+    }
+    for id in [1u16, 2] {
+        let log = std::fs::read(log_path(&dir, id)).unwrap();
+        assert!(
+            log.ends_with(b"\n"),
+            "machine {id}'s log ends in a partial row"
+        );
+    }
+}

@@ -274,6 +274,7 @@ mod tests {
             unprocessed: Vec::new(),
             ended: "BYE".to_owned(),
             orderly: true,
+            log_error: None,
         }
     }
 
