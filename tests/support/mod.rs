@@ -123,8 +123,24 @@ impl Proc {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(bin());
-        cmd.args(args)
-            .env("RUST_LOG", "info")
+        cmd.args(args);
+        Proc::spawn(role, cmd)
+    }
+
+    /// Starts `clocklab ARGS...` as `role` inside the network namespace `netns`
+    /// (`ip netns exec`, which runs clocklab in its own place: the pid is clocklab's).
+    pub fn start_in_netns<I, S>(role: &str, netns: &str, args: I) -> Proc
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", netns, bin()]).args(args);
+        Proc::spawn(role, cmd)
+    }
+
+    fn spawn(role: &str, mut cmd: Command) -> Proc {
+        cmd.env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
