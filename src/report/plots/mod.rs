@@ -1,0 +1,249 @@
+//! The report's plots, drawn with plotters' SVG backend into strings: pure functions from the
+//! inputs and figures to SVG text (no font is loaded: text stays `<text>` the viewer renders).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::analysis::MachineInput;
+
+mod across;
+mod trial;
+
+pub use across::{comparison_plot, sweep_plot};
+pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, queue_plot};
+
+/// Width and height of every plot, in pixels.
+pub const SIZE: (u32, u32) = (900, 420);
+/// The most points a line keeps (thinned beyond; see [`thin`]).
+const MAX_POINTS: usize = 2000;
+/// The most bars a histogram draws per machine; larger jump sizes are grouped into wider bins.
+const MAX_BINS: u64 = 30;
+const FONT: &str = "sans-serif";
+
+/// Okabe and Ito's colours, which stay apart for colour-blind readers; black last.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// The colour of the `k`-th machine (from 0).
+pub fn colour(k: usize) -> RGBColor {
+    PALETTE[k % PALETTE.len()]
+}
+
+/// The colour of the `k`-th machine as CSS `#rrggbb`.
+pub fn css_colour(k: usize) -> String {
+    let RGBColor(r, g, b) = colour(k);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Draws into a fresh SVG of [`SIZE`] and answers its text.
+fn render(
+    draw: impl FnOnce(&Area<'_>) -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        draw(&root).map_err(|e| format!("drawing a plot: {e}"))?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Every plot's frame: its caption and the room its axes' labels take.
+fn framed<'a, 'b>(root: &'a Area<'b>, caption: &str) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(caption, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70);
+    builder
+}
+
+/// A machine's legend label: `machine 2 (4 ticks/s)`.
+fn label(m: &MachineInput) -> String {
+    match m.rate {
+        Some(rate) => format!("machine {} ({rate} ticks/s)", m.id),
+        None => format!("machine {} (rate unknown)", m.id),
+    }
+}
+
+/// At most about `max` of `points`, in order: the points are cut into `max / 2` runs of
+/// consecutive points and each run keeps its lowest and highest point, so spikes survive.
+pub fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    if points.len() <= max {
+        return points.to_vec();
+    }
+    let chunk = points.len().div_ceil(max / 2);
+    let mut kept = Vec::with_capacity(max + 1);
+    for run in points.chunks(chunk) {
+        let lo = run
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        let hi = run
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
+        if let (Some((i, &a)), Some((j, &b))) = (lo, hi) {
+            match i.cmp(&j) {
+                std::cmp::Ordering::Less => kept.extend([a, b]),
+                std::cmp::Ordering::Greater => kept.extend([b, a]),
+                std::cmp::Ordering::Equal => kept.push(a),
+            }
+        }
+    }
+    kept
+}
+
+/// How a line plot is drawn.
+struct Style {
+    /// Hold each value until the next point (a step function), instead of joining points.
+    steps: bool,
+    /// Start the y axis at 0 when every value is 0 or more.
+    y_from_zero: bool,
+    /// Where the legend goes.
+    legend: SeriesLabelPosition,
+}
+
+/// `points` as a step function: each value held until the next point's time.
+pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (k, &(x, y)) in points.iter().enumerate() {
+        if k > 0 {
+            out.push((x, points[k - 1].1));
+        }
+        out.push((x, y));
+    }
+    out
+}
+
+/// An axis label: whole numbers without decimals, others with one.
+fn tick(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// One line per machine of `series` (x, y points), with a legend.
+fn lines(
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    look: Style,
+) -> Result<String, String> {
+    let y_floor_zero = look.y_from_zero;
+    let all = || series.iter().flat_map(|s| s.1.iter());
+    let x_max = all().map(|p| p.0).fold(0.0f64, f64::max).max(0.001);
+    let x_min = all().map(|p| p.0).fold(0.0f64, f64::min);
+    let mut y_max = all().map(|p| p.1).fold(f64::MIN, f64::max);
+    let mut y_min = all().map(|p| p.1).fold(f64::MAX, f64::min);
+    if y_floor_zero {
+        y_min = y_min.min(0.0);
+    }
+    if y_max < y_min {
+        (y_min, y_max) = (0.0, 1.0);
+    }
+    let pad = ((y_max - y_min) * 0.05).max(0.5);
+    let (y_lo, y_hi) = (
+        if y_floor_zero && y_min >= 0.0 {
+            0.0
+        } else {
+            y_min - pad
+        },
+        y_max + pad,
+    );
+    render(|root| {
+        let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 13))
+            .y_label_formatter(&tick)
+            .x_label_formatter(&tick)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(RGBColor(245, 245, 245))
+            .draw()?;
+        for (k, (name, points)) in series.iter().enumerate() {
+            let thinned = thin(points, MAX_POINTS);
+            let shown = if look.steps { steps(&thinned) } else { thinned };
+            // Dense lines thinner, so that one machine does not hide another.
+            let style = colour(k).stroke_width(if shown.len() > 400 { 1 } else { 2 });
+            chart
+                .draw_series(LineSeries::new(shown, style))?
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(look.legend.clone())
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(170, 170, 170))
+            .draw()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn thin_keeps_short_series_and_the_extremes_of_long_ones() {
+        let short = [(0.0, 1.0), (1.0, 2.0)];
+        assert_eq!(thin(&short, 10), short.to_vec());
+        // y = 7i mod 10: 0 7 4 1 8 | 5 2 9 6 3. At most 4 points: two runs of 5, each keeping its
+        // lowest and highest point in time order.
+        let long: Vec<(f64, f64)> = (0..10)
+            .map(|i| (f64::from(i), f64::from((i * 7) % 10)))
+            .collect();
+        assert_eq!(
+            thin(&long, 4),
+            [(0.0, 0.0), (4.0, 8.0), (6.0, 2.0), (7.0, 9.0)]
+        );
+    }
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_point() {
+        let points = [(0.0, 1.0), (1.0, 3.0), (2.5, 0.0)];
+        assert_eq!(
+            steps(&points),
+            [(0.0, 1.0), (1.0, 1.0), (1.0, 3.0), (2.5, 3.0), (2.5, 0.0)]
+        );
+        assert_eq!(steps(&[]), []);
+    }
+
+    #[test]
+    fn jump_bins_are_exact_sizes_up_to_thirty_and_wider_beyond() {
+        let h = BTreeMap::from([(1, 10), (2, 3), (5, 1)]);
+        let bins = jump_bins(&h, 5);
+        assert_eq!(
+            bins,
+            [(1, 1, 10), (2, 2, 3), (3, 3, 0), (4, 4, 0), (5, 5, 1)]
+        );
+        // Largest 61: bins of 3 (ceil(61 / 30)), 21 of them, the last 61..=63.
+        let h = BTreeMap::from([(1, 10), (2, 3), (3, 1), (4, 2), (61, 1)]);
+        let bins = jump_bins(&h, 61);
+        assert_eq!(bins.len(), 21);
+        assert_eq!(bins[0], (1, 3, 14));
+        assert_eq!(bins[1], (4, 6, 2));
+        assert_eq!(bins[20], (61, 63, 1));
+    }
+}
