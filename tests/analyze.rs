@@ -127,7 +127,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
 
     // Every plot is an SVG document with text, one line or bar set per machine in its legend.
     for trial in 1..=2 {
-        for kind in ["clock", "queue", "drift", "jumps"] {
+        for kind in ["clock", "lag", "queue", "drift", "jumps"] {
             let path = out_dir.join(format!("trial-{trial}-{kind}.svg"));
             let text = std::fs::read_to_string(&path).expect("the plot exists");
             let doc = roxmltree::Document::parse(&text)
@@ -151,10 +151,26 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
         }
     }
 
+    // Two trials: each per-machine figure's distribution across them, a dot per trial and
+    // machine (3 machines x 2 trials), every machine named.
+    for figure in ["jump_max", "queue_peak", "drift_max", "final_clock"] {
+        let path = out_dir.join(format!("across-{figure}.svg"));
+        let text = std::fs::read_to_string(&path).expect("the distribution plot exists");
+        let doc =
+            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let dots = doc.descendants().filter(|n| n.has_tag_name("circle"));
+        assert_eq!(dots.count(), 6, "{}", path.display());
+        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        for id in 1..=3 {
+            let name = format!("machine {id}");
+            assert!(texts.iter().any(|t| t.trim() == name), "{}", path.display());
+        }
+    }
+
     // The report holds every plot inline and fetches nothing.
     let html = std::fs::read_to_string(out_dir.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(html.matches("<svg ").count(), 8);
+    assert_eq!(html.matches("<svg ").count(), 2 * 5 + 4);
     assert!(!html.contains("<script"));
     let links = html.matches("http").count();
     assert_eq!(

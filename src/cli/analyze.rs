@@ -68,11 +68,7 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let (run_plots, comparison) = make_plots(&inputs, &runs)?;
     let mut count = 0;
-    for plot in run_plots
-        .iter()
-        .flat_map(|r| r.trials.iter().flat_map(|t| &t.plots))
-        .chain(&comparison)
-    {
+    for plot in run_plots.iter().flat_map(|r| r.all()).chain(&comparison) {
         write(&out, &plot.file, &plot.svg)?;
         count += 1;
     }

@@ -156,6 +156,9 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
             out.push_str(&grid.html());
         }
     }
+    for plot in &plots.across {
+        figure(out, plot);
+    }
     for t in &r.trials {
         let trial_plots = plots
             .trials

@@ -9,7 +9,7 @@ pub mod summary;
 pub mod table;
 pub mod text;
 
-use crate::analysis::{RunAnalysis, RunInput, summary_of};
+use crate::analysis::{RunAnalysis, RunInput, value_of};
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
 pub const PLOTTED_TRIALS: usize = 5;
@@ -31,11 +31,80 @@ pub struct Plot {
     pub svg: String,
 }
 
-/// A run's plots, per trial number.
+/// A run's plots, per trial number, and across its trials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunPlots {
     /// The plotted trials, in trial order.
     pub trials: Vec<TrialPlots>,
+    /// With two trials or more counted: the distributions across them, one plot per figure.
+    pub across: Vec<Plot>,
+}
+
+impl RunPlots {
+    /// Every plot of the run: each trial's, then those across trials.
+    pub fn all(&self) -> impl Iterator<Item = &Plot> {
+        self.trials
+            .iter()
+            .flat_map(|t| &t.plots)
+            .chain(&self.across)
+    }
+}
+
+/// The per-machine figures whose distributions across trials a report draws, with their titles
+/// and axes.
+pub const DISTRIBUTED_FIGURES: [(&str, &str, &str); 4] = [
+    ("jump_max", "Largest jump", "largest jump (clock units)"),
+    ("queue_peak", "Queue peak", "queue peak (messages)"),
+    (
+        "drift_max",
+        "Largest drift behind the leader",
+        "drift max (clock units)",
+    ),
+    ("final_clock", "Final clock", "final clock (clock units)"),
+];
+
+/// The trials of `run` its figures across trials count.
+fn counted(run: &RunAnalysis) -> impl Iterator<Item = &crate::analysis::TrialAnalysis> {
+    run.trials
+        .iter()
+        .filter(|t| !run.left_out.contains(&t.trial))
+}
+
+/// The distributions across `run`'s counted trials of each of [`DISTRIBUTED_FIGURES`], per
+/// machine; none with fewer than two counted trials. Files `<prefix>across-<figure>.svg`.
+fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, String> {
+    if counted(run).count() < 2 {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<u16> = run.machines.iter().map(|(id, _)| *id).collect();
+    let mut out = Vec::new();
+    for (figure, title, y) in DISTRIBUTED_FIGURES {
+        let groups: Vec<(String, Vec<f64>)> = ids
+            .iter()
+            .map(|&id| {
+                let values = counted(run)
+                    .filter_map(|t| t.machines.iter().find(|m| m.id == id))
+                    .filter_map(|m| value_of(&m.figures(), figure))
+                    .collect();
+                (format!("machine {id}"), values)
+            })
+            .collect();
+        if groups.iter().all(|g| g.1.is_empty()) {
+            continue;
+        }
+        let caption = format!("{title} across {} trials", counted(run).count());
+        out.push(Plot {
+            file: format!("{prefix}across-{figure}.svg"),
+            title: caption.clone(),
+            svg: plots::distribution_plot(
+                &caption,
+                "machine (box: quartiles and median; whiskers: smallest to largest; dots: trials)",
+                y,
+                &groups,
+            )?,
+        });
+    }
+    Ok(out)
 }
 
 /// One trial's plots.
@@ -76,6 +145,11 @@ pub fn make_plots(
                     plots::clock_plot(t)?,
                 ),
                 plot(
+                    "lag",
+                    "Clock minus own ticks: what the jumps added",
+                    plots::lag_plot(t)?,
+                ),
+                plot(
                     "queue",
                     "Queue after each tick against system time",
                     plots::queue_plot(t)?,
@@ -92,34 +166,52 @@ pub fn make_plots(
                 plots: trial_plots,
             });
         }
+        run_plots.across = across_plots(run, &prefix)?;
         all.push(run_plots);
     }
     let mut comparison = Vec::new();
     if runs.len() > 1 {
-        let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
-        let overall = |figure: &str| -> Vec<_> {
+        // Each run's value in each of its counted trials: the whole spread, not a mean bar.
+        let per_trial = |figure: &str| -> Vec<(String, Vec<f64>)> {
             runs.iter()
-                .map(|r| summary_of(&r.overall, figure).copied())
+                .enumerate()
+                .map(|(i, r)| {
+                    let values = counted(r)
+                        .filter_map(|t| value_of(&t.figures(), figure))
+                        .collect();
+                    (format!("{}. {}", i + 1, r.label), values)
+                })
                 .collect()
         };
         for (kind, figure, title, y) in [
             (
                 "drift",
                 "spread_max",
-                "Largest drift per run: spread max",
+                "Largest drift per trial: spread max",
                 "spread max (clock units)",
             ),
             (
                 "queue",
                 "queue_after_tick_max",
-                "Longest queue after a tick, per run",
+                "Longest queue after a tick, per trial",
                 "queue after tick max (messages)",
+            ),
+            (
+                "jump",
+                "jump_max",
+                "Largest jump per trial",
+                "largest jump (clock units)",
             ),
         ] {
             comparison.push(Plot {
                 file: format!("compare-{kind}.svg"),
                 title: title.to_owned(),
-                svg: plots::comparison_plot(title, y, &labels, &overall(figure))?,
+                svg: plots::distribution_plot(
+                    title,
+                    "run (box: quartiles and median; whiskers: smallest to largest; dots: trials)",
+                    y,
+                    &per_trial(figure),
+                )?,
             });
         }
     }

@@ -9,8 +9,8 @@ use crate::analysis::MachineInput;
 mod across;
 mod trial;
 
-pub use across::{comparison_plot, sweep_plot};
-pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, queue_plot};
+pub use across::{distribution_plot, five_numbers, sweep_plot};
+pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, lag_plot, queue_plot};
 
 /// Width and height of every plot, in pixels.
 pub const SIZE: (u32, u32) = (900, 420);
@@ -128,6 +128,53 @@ pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// The line style of the `k`-th machine: solid, dashed, dotted, in turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dash {
+    /// A solid line.
+    Solid,
+    /// Dashes of 9 pixels, 4 apart.
+    Dashed,
+    /// Dots of 2 pixels, 3 apart.
+    Dotted,
+}
+
+impl Dash {
+    /// The style of the `k`-th machine (from 0).
+    pub fn of(k: usize) -> Dash {
+        [Dash::Solid, Dash::Dashed, Dash::Dotted][k % 3]
+    }
+
+    /// Length of a dash and of the gap after it, in pixels; `None` for a solid line.
+    pub fn pattern(self) -> Option<(u32, u32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((9, 4)),
+            Dash::Dotted => Some((2, 3)),
+        }
+    }
+
+    /// The four pieces of the legend's 22-pixel sample of the line, as x ranges from its start.
+    pub fn legend_pieces(self) -> [(i32, i32); 4] {
+        match self {
+            Dash::Solid => [(0, 6), (6, 12), (12, 17), (17, 22)],
+            Dash::Dashed => [(0, 8), (12, 20), (22, 22), (22, 22)],
+            Dash::Dotted => [(0, 2), (6, 8), (12, 14), (18, 20)],
+        }
+    }
+
+    /// The legend's sample of the line, at `(x, y)`.
+    fn legend_sample<'a>(
+        self,
+        at: (i32, i32),
+        style: ShapeStyle,
+    ) -> impl IntoDynElement<'a, SVGBackend<'a>, (i32, i32)> + use<'a> {
+        let piece = |(a, b): (i32, i32)| PathElement::new(vec![(a, 0), (b, 0)], style);
+        let [p, q, r, t] = self.legend_pieces();
+        EmptyElement::at(at) + piece(p) + piece(q) + piece(r) + piece(t)
+    }
+}
+
 /// An axis label: whole numbers without decimals, others with one.
 fn tick(v: &f64) -> String {
     if v.fract() == 0.0 {
@@ -184,10 +231,18 @@ fn lines(
             let shown = if look.steps { steps(&thinned) } else { thinned };
             // Dense lines thinner, so that one machine does not hide another.
             let style = colour(k).stroke_width(if shown.len() > 400 { 1 } else { 2 });
-            chart
-                .draw_series(LineSeries::new(shown, style))?
+            // Solid, dashed and dotted by turns: machines whose lines lie on top of each other
+            // (equal rates) still show, and the legend tells them apart without colour too.
+            let dash = Dash::of(k);
+            let drawn = match dash.pattern() {
+                None => chart.draw_series(LineSeries::new(shown, style))?,
+                Some((on, off)) => {
+                    chart.draw_series(DashedLineSeries::new(shown, on, off, style))?
+                }
+            };
+            drawn
                 .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                .legend(move |(x, y)| dash.legend_sample((x, y), style));
         }
         chart
             .configure_series_labels()
@@ -245,5 +300,58 @@ mod tests {
         assert_eq!(bins[0], (1, 3, 14));
         assert_eq!(bins[1], (4, 6, 2));
         assert_eq!(bins[20], (61, 63, 1));
+    }
+
+    #[test]
+    fn five_numbers_are_the_extremes_quartiles_and_median_by_nearest_rank() {
+        // Sorted: 1 2 3 4 5 6 7 100. Ranks ceil(p/100 * 8): q1 rank 2, median rank 4, q3 rank 6.
+        let values = [7.0, 1.0, 100.0, 3.0, 2.0, 6.0, 4.0, 5.0];
+        assert_eq!(five_numbers(&values), Some([1.0, 2.0, 4.0, 6.0, 100.0]));
+        assert_eq!(five_numbers(&[3.0]), Some([3.0; 5]));
+        assert_eq!(five_numbers(&[]), None);
+    }
+
+    #[test]
+    fn a_distribution_draws_a_dot_per_trial_and_a_box_per_group() {
+        let groups = [
+            ("machine 1".to_string(), vec![1.0, 2.0, 2.0, 9.0]),
+            ("machine 2".to_string(), vec![5.0]),
+            ("machine 3".to_string(), vec![]),
+        ];
+        let svg = distribution_plot("c", "x", "y", &groups).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let circles = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .count();
+        assert_eq!(circles, 5);
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        for name in ["machine 1", "machine 2", "machine 3"] {
+            assert!(texts.contains(&name), "{name} labels its group: {texts:?}");
+        }
+    }
+
+    #[test]
+    fn machines_take_solid_dashed_and_dotted_lines_in_turn() {
+        let dashes: Vec<Dash> = (0..4).map(Dash::of).collect();
+        assert_eq!(
+            dashes,
+            [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::Solid]
+        );
+        assert_eq!(Dash::Solid.pattern(), None);
+        assert_eq!(Dash::Dashed.pattern(), Some((9, 4)));
+        // The legend's solid sample is one unbroken line; the others leave gaps.
+        let solid = Dash::Solid.legend_pieces();
+        assert!(solid.windows(2).all(|w| w[0].1 == w[1].0));
+        assert!(
+            Dash::Dotted
+                .legend_pieces()
+                .windows(2)
+                .all(|w| w[0].1 < w[1].0)
+        );
     }
 }

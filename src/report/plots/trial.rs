@@ -1,0 +1,202 @@
+//! The plots of one trial: clock, clock minus ticks, queue, drift and jump sizes.
+
+use plotters::prelude::*;
+
+use super::{FONT, MAX_BINS, Style, colour, framed, label, lines, render};
+use crate::analysis::{TrialAnalysis, TrialInput};
+
+fn trial_caption(what: &str, t: &TrialInput) -> String {
+    format!("{what}, trial {}", t.trial)
+}
+
+/// One series per machine: `y(k, row)` of its `k`-th row (from 0) against the row's time.
+fn rows_series(
+    t: &TrialInput,
+    y: impl Fn(usize, &crate::core::event::Record) -> f64,
+) -> Vec<(String, Vec<(f64, f64)>)> {
+    t.machines
+        .iter()
+        .map(|m| {
+            let points = m
+                .records
+                .iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    let s = (i128::from(r.system_time_us) - i128::from(t.start_us)) as f64 / 1e6;
+                    (s, y(k, r))
+                })
+                .collect();
+            (label(m), points)
+        })
+        .collect()
+}
+
+/// Plot 1: each machine's logical clock against system time, labelled with its rate, as steps:
+/// the clock holds its value between events, so a jump is a vertical rise.
+pub fn clock_plot(t: &TrialInput) -> Result<String, String> {
+    lines(
+        &trial_caption("Logical clock against system time", t),
+        "system time since the trial's start (s)",
+        "logical clock (clock units)",
+        &rows_series(t, |_, r| r.logical_clock as f64),
+        Style {
+            steps: true,
+            y_from_zero: true,
+            legend: SeriesLabelPosition::UpperLeft,
+        },
+    )
+}
+
+/// Plot 1b: each machine's clock minus its own tick count, against system time. A machine that
+/// only counted its own ticks would stay at 0; every rise is a receive that jumped the clock, by
+/// the jump size minus one.
+pub fn lag_plot(t: &TrialInput) -> Result<String, String> {
+    lines(
+        &trial_caption("Clock minus own ticks: what the jumps added", t),
+        "system time since the trial's start (s)",
+        "clock − ticks so far (clock units)",
+        &rows_series(t, |k, r| r.logical_clock as f64 - (k + 1) as f64),
+        Style {
+            steps: true,
+            y_from_zero: true,
+            legend: SeriesLabelPosition::UpperLeft,
+        },
+    )
+}
+
+/// Plot 2: each machine's queue length against system time.
+pub fn queue_plot(t: &TrialInput) -> Result<String, String> {
+    lines(
+        &trial_caption("Queue after each tick against system time", t),
+        "system time since the trial's start (s)",
+        "queue after the tick (messages)",
+        &rows_series(t, |_, r| f64::from(r.queue_len)),
+        Style {
+            steps: true,
+            y_from_zero: true,
+            legend: SeriesLabelPosition::UpperLeft,
+        },
+    )
+}
+
+/// Plot 3: each machine's drift (its clock minus the largest) at each sampling instant.
+pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
+    let series: Vec<(String, Vec<(f64, f64)>)> = t
+        .machines
+        .iter()
+        .zip(&a.series.drift)
+        .map(|(m, d)| {
+            let points = a
+                .series
+                .times_s
+                .iter()
+                .zip(d)
+                .map(|(&x, &y)| (x, y as f64))
+                .collect();
+            (label(m), points)
+        })
+        .collect();
+    lines(
+        &trial_caption("Drift: clock minus the largest clock, every 100 ms", t),
+        "system time since the trial's start (s)",
+        "drift (clock units; 0 = leading)",
+        &series,
+        Style {
+            steps: true,
+            y_from_zero: false,
+            legend: SeriesLabelPosition::LowerLeft,
+        },
+    )
+}
+
+/// The bins of a jump histogram: `(first size, last size, count)`, at most `MAX_BINS` of equal
+/// width covering 1 to the largest jump.
+pub fn jump_bins(
+    histogram: &std::collections::BTreeMap<u64, u64>,
+    largest: u64,
+) -> Vec<(u64, u64, u64)> {
+    let width = largest.div_ceil(MAX_BINS).max(1);
+    let bins = largest.div_ceil(width);
+    (0..bins)
+        .map(|b| {
+            let (lo, hi) = (b * width + 1, (b + 1) * width);
+            (lo, hi, histogram.range(lo..=hi).map(|(_, c)| c).sum())
+        })
+        .collect()
+}
+
+/// Plot 4: the histogram of each machine's jump sizes, bars side by side, counts on a log scale.
+pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
+    let largest = a
+        .machines
+        .iter()
+        .filter_map(|m| m.jump_histogram.keys().last())
+        .max();
+    let largest = largest.copied().unwrap_or(1).max(1);
+    let per_machine: Vec<Vec<(u64, u64, u64)>> = a
+        .machines
+        .iter()
+        .map(|m| jump_bins(&m.jump_histogram, largest))
+        .collect();
+    let width = per_machine
+        .first()
+        .and_then(|b| b.first())
+        .map_or(1, |b| b.1 - b.0 + 1) as f64;
+    let top = per_machine
+        .iter()
+        .flatten()
+        .map(|b| b.2)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let n = a.machines.len().max(1) as f64;
+    let caption = if width > 1.0 {
+        trial_caption(&format!("Jump sizes, bins of {width}"), t)
+    } else {
+        trial_caption("Jump sizes: how much the clock rose at one event", t)
+    };
+    render(|root| {
+        let mut chart = framed(root, &caption).build_cartesian_2d(
+            0.5f64..largest as f64 + 0.5,
+            (0.7f64..top * 2.0).log_scale(),
+        )?;
+        chart
+            .configure_mesh()
+            .x_desc("jump size (clock units)")
+            .y_desc("events (log scale)")
+            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 13))
+            .x_labels(largest.min(MAX_BINS) as usize + 1)
+            .x_label_formatter(&|x| {
+                if x.fract() == 0.0 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(RGBColor(245, 245, 245))
+            .draw()?;
+        for (k, (m, bins)) in t.machines.iter().zip(&per_machine).enumerate() {
+            let style = colour(k).filled();
+            let bars = bins.iter().filter(|b| b.2 > 0).map(move |&(lo, _, count)| {
+                let left = lo as f64 - 0.5 + width * (0.1 + 0.8 * k as f64 / n);
+                let right = left + width * 0.8 / n;
+                Rectangle::new([(left, 0.7), (right, count as f64)], style)
+            });
+            chart
+                .draw_series(bars)?
+                .label(label(m))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(170, 170, 170))
+            .draw()?;
+        Ok(())
+    })
+}
