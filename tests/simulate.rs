@@ -273,11 +273,33 @@ fn a_sweep_writes_its_table_and_plots() {
     assert!(queue(&rows[1]) > 60.0 && queue(&rows[2]) < 5.0, "{csv}");
     for plot in ["sweep-queue.svg", "sweep-clocks.svg"] {
         let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
-        assert!(
-            svg.starts_with("<svg") && svg.contains("machine 1"),
-            "{plot}"
-        );
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{plot}: {e}"));
+        // A marker per measured value and series: two values, two series.
+        let markers = doc.descendants().filter(|n| n.has_tag_name("circle"));
+        // The legend draws one more marker per series.
+        assert_eq!(markers.count(), 2 * 2 + 2, "{plot}");
+        assert!(svg.contains("machine 1"), "{plot}");
     }
+    // The queue plot names the predicted boundary: two peers at 6 ticks/s and R = 10 put it
+    // at a rate of 2 (docs/ANALYSIS.md), inside the swept range 0.5..3.
+    let queue_svg = std::fs::read_to_string(dir.join("sweep-queue.svg")).unwrap();
+    assert!(queue_svg.contains("predicted boundary: 2.0"), "{queue_svg}");
+    // sweep.html: self-contained, a table row per value, both plots inline.
+    let html = std::fs::read_to_string(dir.join("sweep.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("<script"));
+    // Nothing is fetched: the only addresses are the SVG namespace's.
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("http://www.w3.org/2000/svg").count()
+    );
+    assert_eq!(html.matches("<svg ").count(), 2);
+    let body = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
+    assert_eq!(body.matches("<tr>").count(), 2);
+    assert!(
+        body.contains("<td>0.5</td><td>2.00</td><td>90.0</td>"),
+        "{body}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 

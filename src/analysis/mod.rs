@@ -12,6 +12,7 @@
 mod compute;
 mod figures;
 pub mod load;
+pub mod queueing;
 pub mod stats;
 
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::analysis::queueing::{predicted_arrivals, stability_boundary};
 use crate::analysis::stats;
 use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs, SweepArgs, SweepParam};
 use crate::cli::common::{Failure, load_config};
@@ -314,11 +315,12 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         );
         rows.push(SweepRow {
             value,
+            arrivals: predicted,
             growth: (predicted - slow_rate).max(0.0) * config.run.duration,
-            slow_final_queue: s.mean,
-            queue_peak: q.mean,
-            final_drift: d.mean,
-            max_jump: j.mean,
+            slow_final_queue: s,
+            queue_peak: q,
+            final_drift: d,
+            max_jump: j,
         });
         let _ = writeln!(
             csv,
@@ -337,135 +339,174 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         SweepParam::SlowRate => "machine 1's rate (ticks/s)",
         SweepParam::ActionRange => "action range R",
     };
-    for (file, svg) in sweep_plots(&rows, x_desc, args.trials)? {
-        let path = dir.join(file);
-        std::fs::write(&path, svg).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    // The model's prediction at any value of the parameter: the same machines, rates and R.
+    let setting = |x: f64| match args.param {
+        SweepParam::SlowRate => (x, config.machines.action_range),
+        SweepParam::ActionRange => (args.slow_rate, (x.round() as u32).max(u32::from(n))),
+    };
+    let excess = |x: f64| {
+        let (slow_rate, r) = setting(x);
+        let mut rates = vec![args.peer_rate; usize::from(n)];
+        rates[0] = slow_rate;
+        predicted_arrivals(&rates, r, 0) - slow_rate
+    };
+    let shape = SweepShape {
+        x_desc,
+        trials: args.trials,
+        duration_s: config.run.duration,
+        integer_x: matches!(args.param, SweepParam::ActionRange),
+    };
+    let plots = sweep_plots(&rows, &shape, &excess)?;
+    for plot in &plots {
+        let path = dir.join(&plot.file);
+        std::fs::write(&path, &plot.svg).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
+    let title = format!("Sweep of {param_name}");
+    let lead = format!(
+        "{n} machines, machine 1 swept, peers at {} ticks/s, {} trials of {} s per value, seed \
+         {master}",
+        args.peer_rate, args.trials, config.run.duration
+    );
+    let html = report::sweep::sweep_html(&title, &lead, &sweep_table(&rows, param_name), &plots);
+    let path = dir.join(report::sweep::SWEEP_REPORT);
+    std::fs::write(&path, html).map_err(|e| format!("writing {}: {e}", path.display()))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "\n  arrivals/s: the messages per second the model predicts for machine 1 (docs/ANALYSIS.md);\n  \
          its queue grows without bound, by about arrivals - rate per second, once they exceed its rate.\n\
-         {events} events in {secs:.2} s; table and plots (sweep-queue.svg, sweep-clocks.svg) in {}",
+         {events} events in {secs:.2} s; table, plots (sweep-queue.svg, sweep-clocks.svg) and sweep.html in {}",
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// One value of a sweep: the means over its trials.
+/// One value of a sweep: the means and deviations over its trials.
 struct SweepRow {
     value: f64,
+    /// The messages per second the model predicts for machine 1.
+    arrivals: f64,
     /// The queue growth the arrival rate predicts over the trial: (arrivals - rate) x duration.
     growth: f64,
-    slow_final_queue: f64,
-    queue_peak: f64,
-    final_drift: f64,
-    max_jump: f64,
+    slow_final_queue: MeanStd,
+    queue_peak: MeanStd,
+    final_drift: MeanStd,
+    max_jump: MeanStd,
 }
 
-/// The sweep's two plots: queues (with the predicted growth) and clocks, against the value.
+/// What the sweep's plots need to know besides its rows.
+struct SweepShape<'a> {
+    x_desc: &'a str,
+    trials: u32,
+    duration_s: f64,
+    /// The parameter takes whole values only (the action range).
+    integer_x: bool,
+}
+
+/// The sweep's two plots: queues (measured, with error bars, and the predicted growth as a
+/// continuous line with the boundary) and clocks. `excess(x)` is the predicted arrivals minus
+/// machine 1's rate at the value `x`.
 fn sweep_plots(
     rows: &[SweepRow],
-    x_desc: &str,
-    trials: u32,
-) -> Result<Vec<(&'static str, String)>, Failure> {
-    let line = |name: &str, f: fn(&SweepRow) -> f64| {
-        (
-            name.to_string(),
-            rows.iter().map(|r| (r.value, f(r))).collect::<Vec<_>>(),
-        )
+    shape: &SweepShape<'_>,
+    excess: &dyn Fn(f64) -> f64,
+) -> Result<Vec<report::Plot>, Failure> {
+    let measured = |name: &str, f: fn(&SweepRow) -> MeanStd| report::plots::Measured {
+        name: name.to_string(),
+        points: rows
+            .iter()
+            .map(|r| (r.value, f(r).mean, f(r).std))
+            .collect(),
     };
-    let queue = report::plots::sweep_plot(
-        &format!("Queues against {x_desc} (mean of {trials} trials)"),
+    let (lo, hi) = rows.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
+        (lo.min(r.value), hi.max(r.value))
+    });
+    // A fine grid over the range (every whole value for the action range).
+    let grid: Vec<f64> = if shape.integer_x {
+        (lo.round() as u32..=hi.round() as u32)
+            .map(f64::from)
+            .collect()
+    } else {
+        (0..=400)
+            .map(|k| lo + (hi - lo) * f64::from(k) / 400.0)
+            .collect()
+    };
+    let predicted = report::plots::Predicted {
+        name: "predicted: (arrivals - rate) x duration".into(),
+        curve: grid
+            .iter()
+            .map(|&x| (x, excess(x).max(0.0) * shape.duration_s))
+            .collect(),
+        boundary: stability_boundary(lo, hi, excess),
+    };
+    let (x_desc, trials) = (shape.x_desc, shape.trials);
+    let queue = report::plots::sweep_error_plot(
+        &format!("Queues against {x_desc} (mean ± sd of {trials} trials)"),
         x_desc,
         "messages",
         &[
-            line("machine 1's final queue", |r| r.slow_final_queue),
-            line("queue peak of any machine", |r| r.queue_peak),
-            line("predicted: (arrivals - rate) x duration", |r| r.growth),
+            measured("machine 1's final queue", |r| r.slow_final_queue),
+            measured("queue peak of any machine", |r| r.queue_peak),
         ],
+        Some(&predicted),
     )?;
-    let clocks = report::plots::sweep_plot(
-        &format!("Clocks against {x_desc} (mean of {trials} trials)"),
+    let clocks = report::plots::sweep_error_plot(
+        &format!("Clocks against {x_desc} (mean ± sd of {trials} trials)"),
         x_desc,
         "clock units",
         &[
-            line("final drift (largest - smallest final clock)", |r| {
+            measured("final drift (largest - smallest final clock)", |r| {
                 r.final_drift
             }),
-            line("largest single jump", |r| r.max_jump),
+            measured("largest single jump", |r| r.max_jump),
         ],
+        None,
     )?;
+    let plot = |file: &str, title: &str, svg| report::Plot {
+        file: file.into(),
+        title: title.into(),
+        svg,
+    };
     Ok(vec![
-        ("sweep-queue.svg", queue),
-        ("sweep-clocks.svg", clocks),
+        plot("sweep-queue.svg", "Queues against the swept value", queue),
+        plot("sweep-clocks.svg", "Clocks against the swept value", clocks),
     ])
 }
 
-/// The messages per second machine `index` (0-based) receives, in the steady state of the model.
-///
-/// A machine j draws r from 1..=R only on a tick with an empty queue, and sends a given other
-/// machine a message when r names it (1 chance in R) or when r = N, a broadcast (1 chance in R),
-/// whatever N is. So machine i receives `arrivals_i = sum over j != i of rate_j * idle_j * 2 / R`,
-/// where `idle_j`, the share of j's ticks that find its queue empty, is
-/// `1 - min(1, arrivals_j / rate_j)`: a machine that receives faster than it ticks is never idle
-/// and sends nothing. The fixed point is found by damped iteration from "everyone idle" (the
-/// undamped map swings between its extremes when many machines share a small R); the first step
-/// alone is the first-order estimate `sum rate_j * 2 / R`.
-pub fn predicted_arrivals(rates: &[f64], action_range: u32, index: usize) -> f64 {
-    /// How far each step moves towards the map's answer: below 2 / (1 + (N - 1) * 2 / R), which
-    /// is at least 2/3 since R >= N, so the iteration contracts.
-    const DAMPING: f64 = 0.5;
-    let per_tick = 2.0 / f64::from(action_range);
-    let sent = |idle: &[f64]| -> Vec<f64> {
-        rates
+/// The sweep's table for its report: one row per value, means ± deviations.
+fn sweep_table(rows: &[SweepRow], param: &str) -> report::sweep::SweepTable {
+    let pm = |m: MeanStd| format!("{:.1} ± {:.1}", m.mean, m.std);
+    report::sweep::SweepTable {
+        headers: [
+            param,
+            "predicted arrivals/s",
+            "predicted final queue",
+            "machine 1's final queue",
+            "queue peak",
+            "final drift",
+            "largest jump",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: rows
             .iter()
-            .zip(idle)
-            .map(|(rate, idle)| rate * idle * per_tick)
-            .collect()
-    };
-    // What machine i receives: everything sent, less what it sends itself.
-    let arrivals = |sent: &[f64], i: usize| sent.iter().sum::<f64>() - sent[i];
-    let mut idle = vec![1.0; rates.len()];
-    for _ in 0..10_000 {
-        let out = sent(&idle);
-        let mut moved = 0.0f64;
-        for (i, idle_i) in idle.iter_mut().enumerate() {
-            let target = 1.0 - (arrivals(&out, i) / rates[i]).min(1.0);
-            let next = *idle_i + DAMPING * (target - *idle_i);
-            moved = moved.max((next - *idle_i).abs());
-            *idle_i = next;
-        }
-        if moved < 1e-12 {
-            break;
-        }
+            .map(|r| {
+                vec![
+                    r.value.to_string(),
+                    format!("{:.2}", r.arrivals),
+                    format!("{:.1}", r.growth),
+                    pm(r.slow_final_queue),
+                    pm(r.queue_peak),
+                    pm(r.final_drift),
+                    pm(r.max_jump),
+                ]
+            })
+            .collect(),
     }
-    arrivals(&sent(&idle), index)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn predicted_arrivals_count_only_idle_ticks() {
-        // Two peers at 6 ticks/s, R = 10, machine 1 overloaded (never idle): each peer receives
-        // 1.2 * idle from the other, so idle = 1 - 0.2 idle = 5/6, and machine 1 receives
-        // 2 * 6 * (5/6) * 0.2 = 2 messages a second.
-        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 0) - 2.0).abs() < 1e-9);
-        // A peer receives 1.2 * 5/6 = 1 from the other peer and nothing from machine 1.
-        assert!((predicted_arrivals(&[1.0, 6.0, 6.0], 10, 1) - 1.0).abs() < 1e-9);
-        // Everyone fast and equal: nobody is overloaded; a = 2 * 6 * 0.2 * (1 - a / 6).
-        let a = predicted_arrivals(&[6.0, 6.0, 6.0], 10, 0);
-        assert!((a - 2.4 * (1.0 - a / 6.0)).abs() < 1e-9, "{a}");
-        assert!((a - 2.4 / 1.4).abs() < 1e-9, "{a}");
-        // Many machines on a small R, where the undamped map swings: a = 8 f, f = 1 - 8 f / 6.
-        let a = predicted_arrivals(&[6.0, 6.0, 6.0], 3, 0);
-        assert!((a - 24.0 / 7.0).abs() < 1e-9, "{a}");
-        let mut thirty = vec![6.0; 30];
-        thirty[0] = 1.0;
-        let a = predicted_arrivals(&thirty, 30, 0);
-        assert!(a > 1.0 && a < 6.0, "{a}");
-    }
 
     #[test]
     fn mean_and_sample_deviation() {

@@ -11,7 +11,7 @@ use super::text::{
 use super::{Plot, RunPlots};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif;
        color: #1d1d1f; max-width: 1000px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: .2em; }
@@ -61,7 +61,7 @@ pub fn page(runs: &[RunAnalysis], plots: &[RunPlots], comparison: &[Plot]) -> St
     out
 }
 
-fn figure(out: &mut String, plot: &Plot) {
+pub(super) fn figure(out: &mut String, plot: &Plot) {
     let _ = write!(
         out,
         "<figure>\n{}<figcaption>{} (also {})</figcaption>\n</figure>\n",

@@ -6,6 +6,7 @@ pub mod data;
 pub mod html;
 pub mod plots;
 pub mod summary;
+pub mod sweep;
 pub mod table;
 pub mod text;
 

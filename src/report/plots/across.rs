@@ -3,23 +3,8 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, Style, colour, framed, lines, render, tick};
+use super::{FONT, colour, framed, render, tick};
 use crate::analysis::stats::percentile_sorted;
-
-/// A parameter sweep: one line per figure against the swept value, points joined, y from zero.
-pub fn sweep_plot(
-    caption: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[(String, Vec<(f64, f64)>)],
-) -> Result<String, String> {
-    let look = Style {
-        steps: false,
-        y_from_zero: true,
-        legend: SeriesLabelPosition::UpperRight,
-    };
-    lines(caption, x_desc, y_desc, series, look)
-}
 
 /// The five numbers a box shows: smallest, lower quartile, median, upper quartile, largest.
 pub fn five_numbers(values: &[f64]) -> Option<[f64; 5]> {
@@ -114,6 +99,138 @@ pub fn distribution_plot(
             });
             chart.draw_series(dots)?;
         }
+        Ok(())
+    })
+}
+
+/// One measured series of a sweep: at each swept value, the mean over its trials and their
+/// sample standard deviation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// What it is, for the legend.
+    pub name: String,
+    /// `(value, mean, std)`, by value.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// What the model predicts across a sweep: a curve drawn as a continuous line over the whole
+/// range, and the value where a slow machine's queue starts to grow, if it lies in the range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predicted {
+    /// What it is, for the legend.
+    pub name: String,
+    /// `(value, predicted)` on a fine grid.
+    pub curve: Vec<(f64, f64)>,
+    /// The queue-stability boundary, drawn as a vertical line.
+    pub boundary: Option<f64>,
+}
+
+/// A sweep's plot: each measured series as markers at the measured values with error bars of
+/// ±1 sample standard deviation, joined by a thin line; the prediction as a continuous line; the
+/// predicted boundary as a vertical dashed line. The y axis starts at 0.
+pub fn sweep_error_plot(
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+    measured: &[Measured],
+    predicted: Option<&Predicted>,
+) -> Result<String, String> {
+    let xs = measured
+        .iter()
+        .flat_map(|m| m.points.iter().map(|p| p.0))
+        .chain(
+            predicted
+                .into_iter()
+                .flat_map(|p| p.curve.iter().map(|c| c.0)),
+        );
+    let (x_lo, x_hi) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (x_lo, x_hi) = if x_lo < x_hi {
+        let pad = (x_hi - x_lo) * 0.04;
+        (x_lo - pad, x_hi + pad)
+    } else {
+        (x_lo.min(0.0) - 0.5, x_lo.max(0.0) + 0.5)
+    };
+    let y_top = measured
+        .iter()
+        .flat_map(|m| m.points.iter().map(|p| p.1 + p.2))
+        .chain(
+            predicted
+                .into_iter()
+                .flat_map(|p| p.curve.iter().map(|c| c.1)),
+        )
+        .fold(0.0f64, f64::max);
+    let y_hi = if y_top > 0.0 { y_top * 1.1 } else { 1.0 };
+    render(|root| {
+        let mut chart = framed(root, caption).build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 13))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(RGBColor(245, 245, 245))
+            .draw()?;
+        if let Some(p) = predicted {
+            let style = BLACK.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(p.curve.iter().copied(), style))?
+                .label(p.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+            if let Some(b) = p.boundary {
+                let grey = RGBColor(110, 110, 110).stroke_width(1);
+                chart
+                    .draw_series(DashedLineSeries::new([(b, 0.0), (b, y_hi)], 6, 4, grey))?
+                    .label(format!("predicted boundary: {}", tick(&b)))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], grey));
+            }
+        }
+        for (k, m) in measured.iter().enumerate() {
+            let c = colour(k);
+            // Series side by side by a hair, so that error bars at one value do not hide each
+            // other.
+            let shift = (k as f64 - (measured.len() as f64 - 1.0) / 2.0) * (x_hi - x_lo) * 0.007;
+            let m = Measured {
+                name: m.name.clone(),
+                points: m
+                    .points
+                    .iter()
+                    .map(|&(x, a, b)| (x + shift, a, b))
+                    .collect(),
+            };
+            let thin_line = c.mix(0.6).stroke_width(1);
+            chart.draw_series(LineSeries::new(
+                m.points.iter().map(|p| (p.0, p.1)),
+                thin_line,
+            ))?;
+            let bars = m.points.iter().flat_map(|&(x, mean, std)| {
+                let (lo, hi) = ((mean - std).max(0.0), mean + std);
+                let w = (x_hi - x_lo) * 0.006;
+                [
+                    PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(2)),
+                    PathElement::new(vec![(x - w, lo), (x + w, lo)], c.stroke_width(2)),
+                    PathElement::new(vec![(x - w, hi), (x + w, hi)], c.stroke_width(2)),
+                ]
+            });
+            chart.draw_series(bars)?;
+            chart
+                .draw_series(
+                    m.points
+                        .iter()
+                        .map(|&(x, mean, _)| Circle::new((x, mean), 4, c.filled())),
+                )?
+                .label(m.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 11, y), 4, c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(170, 170, 170))
+            .draw()?;
         Ok(())
     })
 }

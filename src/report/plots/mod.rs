@@ -9,7 +9,7 @@ use crate::analysis::MachineInput;
 mod across;
 mod trial;
 
-pub use across::{distribution_plot, five_numbers, sweep_plot};
+pub use across::{Measured, Predicted, distribution_plot, five_numbers, sweep_error_plot};
 pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, lag_plot, queue_plot};
 
 /// Width and height of every plot, in pixels.
