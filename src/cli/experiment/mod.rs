@@ -1,0 +1,221 @@
+//! `clocklab experiment`: whole studies on the simulator in one command.
+//!
+//! - `classic`: the three scenarios of the classic lab (baseline; smaller variation in tick rates;
+//!   fewer internal events), each over many trials, written as simulated runs side by side so that
+//!   `clocklab analyze` compares them.
+//! - `sweep`: one parameter (the slow machine's rate, or the action range) over a list of values,
+//!   many seeds each, summarised in a table and `sweep.csv`: queue peak, final drift and max jump
+//!   against the parameter, with the queue's predicted arrival rate beside it.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::analysis::stats;
+use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs};
+use crate::cli::common::{Failure, load_config};
+
+mod sweep;
+
+use crate::cli::simulate::{Plan, simulate_run};
+use crate::config::{Config, RateRange, Rates};
+use crate::net::wallclock::WallClock;
+use crate::net::wallclock::fresh_seed;
+use crate::rundir::dirs::{create_run_dir, utc_stamp};
+use crate::rundir::records::ClientSummary;
+use crate::sim::DEFAULT_EPOCH_NS;
+pub use sweep::sweep;
+
+/// One scenario of the classic experiment: a name and what it changes from the configuration.
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    /// The range random rates are drawn from.
+    rates: RateRange,
+    /// R.
+    action_range: u32,
+}
+
+const CLASSIC: [Scenario; 3] = [
+    Scenario {
+        name: "baseline",
+        what: "rates random in 1..=6, action range 10 (70% internal)",
+        rates: RateRange { min: 1, max: 6 },
+        action_range: 10,
+    },
+    Scenario {
+        name: "small-variation",
+        what: "rates random in 3..=4 (same mean, less spread), action range 10",
+        rates: RateRange { min: 3, max: 4 },
+        action_range: 10,
+    },
+    Scenario {
+        name: "few-internal",
+        what: "rates random in 1..=6, action range 5 (40% internal with 3 machines)",
+        rates: RateRange { min: 1, max: 6 },
+        action_range: 5,
+    },
+];
+
+/// Figures of one trial, from its summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct TrialFigures {
+    /// The largest queue peak of any machine (its queue right after a message arrived).
+    queue_peak: f64,
+    /// The largest final-clock gap: max final clock minus min final clock.
+    final_drift: f64,
+    /// The largest single clock jump of any machine.
+    max_jump: f64,
+}
+
+impl TrialFigures {
+    fn of(summaries: &[ClientSummary]) -> TrialFigures {
+        let clocks = summaries.iter().map(|s| s.final_clock);
+        let max = clocks.clone().max().unwrap_or(0);
+        let min = clocks.min().unwrap_or(0);
+        TrialFigures {
+            queue_peak: summaries
+                .iter()
+                .map(|s| s.queue_peak)
+                .max()
+                .unwrap_or(0)
+                .into(),
+            final_drift: (max - min) as f64,
+            max_jump: summaries.iter().map(|s| s.max_jump).max().unwrap_or(0) as f64,
+        }
+    }
+}
+
+/// A mean and a sample standard deviation, as the experiment tables print them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct MeanStd {
+    mean: f64,
+    std: f64,
+}
+
+/// [`stats::mean`] and [`stats::sample_std`] of `values`: 0 where there is none (no values, or a
+/// single one for the deviation).
+fn mean_std(values: &[f64]) -> MeanStd {
+    MeanStd {
+        mean: stats::mean(values).unwrap_or(0.0),
+        std: stats::sample_std(values).unwrap_or(0.0),
+    }
+}
+
+/// The configuration with an experiment's shared overrides, and the master seed.
+fn study_config(study: &StudyArgs) -> Result<(Config, u64), Failure> {
+    let mut config = load_config(study.common.config.as_deref())?;
+    if let Some(d) = study.duration {
+        config.run.duration = d;
+    }
+    if let Some(out) = &study.out {
+        config.run.log_dir = out.clone();
+    }
+    let master = study.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
+    Ok((config, master))
+}
+
+/// `clocklab experiment classic`.
+pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
+    let (mut config, master) = study_config(&args.study)?;
+    config.run.trials = args.trials;
+    let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
+    let dir = create_run_dir(
+        &config.run.log_dir,
+        &format!("{stamp}-classic-seed-{master}"),
+    )?;
+    println!(
+        "classic experiment {}: 3 scenarios x {} trials of {} s, seed {master}",
+        dir.display(),
+        args.trials,
+        config.run.duration
+    );
+    let started = Instant::now();
+    let mut table = Vec::new();
+    for scenario in &CLASSIC {
+        let mut scenario_config = config.clone();
+        scenario_config.machines.rates = Rates::Random;
+        scenario_config.machines.random_rates = scenario.rates;
+        scenario_config.machines.action_range = scenario.action_range;
+        scenario_config
+            .validate("command line")
+            .map_err(|e| e.to_string())?;
+        let scenario_dir = dir.join(scenario.name);
+        std::fs::create_dir(&scenario_dir)
+            .map_err(|e| format!("cannot create {}: {e}", scenario_dir.display()))?;
+        // Every scenario sees the same trial seeds: the differences are the scenario's own.
+        let plan = Plan {
+            config: &scenario_config,
+            master,
+            latency: args.study.latency,
+            epoch_ns: DEFAULT_EPOCH_NS,
+            logs: true,
+            verbose: false,
+        };
+        let totals = simulate_run(&plan, &scenario_dir)?;
+        if totals.failed_checks > 0 {
+            return Err(format!(
+                "scenario {}: {} trial(s) failed their check",
+                scenario.name, totals.failed_checks
+            ));
+        }
+        let figures: Vec<TrialFigures> = totals
+            .summaries
+            .iter()
+            .map(|t| TrialFigures::of(t))
+            .collect();
+        table.push((scenario, figures));
+    }
+    println!(
+        "done in {:.2} s; every trial passed its check\n",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {:<16} {:>17} {:>17} {:>17}   what changes",
+        "scenario", "queue peak", "final drift", "max jump"
+    );
+    for (scenario, figures) in &table {
+        let cell = |f: fn(&TrialFigures) -> f64| {
+            let values: Vec<f64> = figures.iter().map(f).collect();
+            let MeanStd { mean, std } = mean_std(&values);
+            format!("{mean:8.1} ± {std:<6.1}")
+        };
+        println!(
+            "  {:<16} {:>17} {:>17} {:>17}   {}",
+            scenario.name,
+            cell(|t| t.queue_peak),
+            cell(|t| t.final_drift),
+            cell(|t| t.max_jump),
+            scenario.what
+        );
+    }
+    println!(
+        "\n  (mean ± standard deviation over {} trials; final drift = largest minus smallest final clock)",
+        args.trials
+    );
+    let analysis = AnalyzeArgs {
+        dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
+        out: Some(dir.join("analysis")),
+        label: None,
+        include_incomplete: false,
+    };
+    println!("\nthe three scenarios side by side (clocklab analyze):\n");
+    crate::cli::analyze::command(&analysis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_deviation() {
+        let zero = MeanStd {
+            mean: 0.0,
+            std: 0.0,
+        };
+        assert_eq!(mean_std(&[]), zero);
+        assert_eq!(mean_std(&[4.0]), MeanStd { mean: 4.0, ..zero });
+        let MeanStd { mean, std } = mean_std(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(mean, 5.0);
+        assert!((std - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+    }
+}
