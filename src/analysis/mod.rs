@@ -10,6 +10,7 @@
 //! drift series of a trial.
 
 mod compute;
+pub mod diff;
 mod figures;
 pub mod load;
 pub mod queueing;

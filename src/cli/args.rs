@@ -38,6 +38,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Analyse runs: jumps, drift, queues and latency as tables, summary.json/.csv and report.html.
     Analyze(AnalyzeArgs),
+    /// Compare two trials of the same seed event by event (a real run and its simulation, say).
+    Diff(DiffArgs),
 }
 
 /// Options every subcommand shares.
@@ -179,6 +181,18 @@ pub struct ClientArgs {
 pub struct CheckArgs {
     /// A run directory (or a multi-trial run directory) written by `run`.
     pub run_dir: PathBuf,
+}
+
+/// `clocklab diff A B`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Side A: a run directory or a trial directory.
+    pub a: PathBuf,
+    /// Side B: a run directory or a trial directory.
+    pub b: PathBuf,
+    /// Which trial of each run to compare [default: 1].
+    #[arg(long, value_name = "K", value_parser = trials_arg)]
+    pub trial: Option<u32>,
 }
 
 /// The experiments.

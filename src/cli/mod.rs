@@ -6,6 +6,7 @@ pub mod args;
 pub mod check;
 pub mod client;
 pub mod common;
+pub mod diff;
 pub mod experiment;
 pub mod run;
 pub mod server;
@@ -27,5 +28,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
         Command::Check(args) => check::command(&args.run_dir),
         Command::Analyze(args) => analyze::command(&args),
+        Command::Diff(args) => diff::command(&args),
     }
 }

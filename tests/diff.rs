@@ -1,0 +1,139 @@
+//! `clocklab diff`: a real run against the same seed's simulation (rates 1, 2, 3; R = 10; 20 s),
+//! a simulation against itself, and two seeds.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::TestDir;
+
+fn only_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// `clocklab ARGS`, to its end: the exit code and the output.
+fn clocklab(role: &str, args: &[&str]) -> (i32, String) {
+    support::run_to_end(role, args, support::SOON * 6)
+}
+
+/// The log rows of machine `id` in the trial directory `dir`.
+fn rows(dir: &Path, id: u16) -> usize {
+    clocklab::rundir::log::read_log(&clocklab::rundir::log::log_path(dir, id))
+        .unwrap()
+        .len()
+}
+
+fn model_args<'a>(seed: &'a str, out: &'a str, config: &'a str) -> Vec<&'a str> {
+    vec![
+        "--config",
+        config,
+        "--rates",
+        "1,2,3",
+        "--action-range",
+        "10",
+        "--duration",
+        "20",
+        "--seed",
+        seed,
+        "--out",
+        out,
+    ]
+}
+
+#[test]
+fn a_real_run_and_its_simulation_are_identical_or_their_first_divergence_is_named() {
+    let test = TestDir::new("diff-real");
+    let config = test.config(3, "");
+    let (real, sim) = (test.join("real"), test.join("sim"));
+    let config = config.to_str().unwrap();
+    let mut run = vec!["run"];
+    run.extend(model_args("11", real.to_str().unwrap(), config));
+    assert_eq!(clocklab("run", &run).0, 0);
+    let mut simulate = vec!["simulate"];
+    simulate.extend(model_args("11", sim.to_str().unwrap(), config));
+    assert_eq!(clocklab("simulate", &simulate).0, 0);
+    let (real, sim) = (only_dir(&real), only_dir(&sim));
+    let (code, out) = clocklab(
+        "diff",
+        &["diff", real.to_str().unwrap(), sim.to_str().unwrap()],
+    );
+    assert!(!out.contains("the seeds differ"), "{out}");
+    // Every machine is reported once, as identical (with its event count) or with the rows
+    // where it parts and a cause.
+    for id in 1..=3u16 {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("machine {id}: ")))
+            .unwrap_or_else(|| panic!("machine {id} is not reported:\n{out}"));
+        if line.contains("identical") {
+            let n = rows(&real, id);
+            assert!(line.ends_with(&format!("identical ({n} events)")), "{line}");
+            assert_eq!(n, rows(&sim, id), "identical logs have as many rows");
+        } else {
+            assert!(line.contains("first divergence at event"), "{line}");
+        }
+    }
+    match code {
+        0 => assert!(out.contains("identical: every machine's events"), "{out}"),
+        1 => {
+            assert!(out.contains("    A: ") && out.contains("    B: "), "{out}");
+            assert!(out.contains("likely cause: "), "{out}");
+            assert!(
+                out.contains("the first divergence in time is machine"),
+                "{out}"
+            );
+        }
+        _ => panic!("diff failed to compare:\n{out}"),
+    }
+}
+
+#[test]
+fn a_simulation_matches_itself_and_another_seed_is_told() {
+    let test = TestDir::new("diff-sim");
+    let config = test.config(3, "");
+    let config = config.to_str().unwrap();
+    let (one, two) = (test.join("one"), test.join("two"));
+    for (seed, out) in [("5", &one), ("6", &two)] {
+        let mut args = vec!["simulate"];
+        args.extend(model_args(seed, out.to_str().unwrap(), config));
+        assert_eq!(clocklab("simulate", &args).0, 0);
+    }
+    let (one, two) = (only_dir(&one), only_dir(&two));
+    let (code, out) = clocklab(
+        "diff",
+        &["diff", one.to_str().unwrap(), one.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}");
+    for id in 1..=3 {
+        let n = rows(&one, id);
+        assert!(
+            out.contains(&format!("machine {id}: identical ({n} events)")),
+            "{out}"
+        );
+    }
+    let (code, out) = clocklab(
+        "diff",
+        &["diff", one.to_str().unwrap(), two.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the seeds differ (A 5"), "{out}");
+    assert!(out.contains("first divergence at event"), "{out}");
+    // A trial that is not there is an error, not a difference.
+    let (code, out) = clocklab(
+        "diff",
+        &[
+            "diff",
+            one.to_str().unwrap(),
+            two.to_str().unwrap(),
+            "--trial",
+            "2",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("has 1 trials, not 2"), "{out}");
+}
