@@ -156,7 +156,7 @@ fn a_log_dir_under_a_regular_file_is_a_clear_error() {
 
 #[test]
 fn each_subcommand_help_names_its_options() {
-    let expected: [(&str, &[&str]); 4] = [
+    let expected: [(&str, &[&str]); 6] = [
         (
             "run",
             &[
@@ -169,6 +169,7 @@ fn each_subcommand_help_names_its_options() {
                 "--trials",
                 "--out",
                 "--port",
+                "--include-incomplete",
             ],
         ),
         (
@@ -186,9 +187,12 @@ fn each_subcommand_help_names_its_options() {
                 "--seed",
                 "--action-range",
                 "--log-dir",
+                "--handshake-timeout",
             ],
         ),
         ("check", &["<RUN_DIR>"]),
+        ("analyze", &["--out", "--label", "--include-incomplete"]),
+        ("diff", &["<A>", "<B>", "--trial"]),
     ];
     for (sub, options) in expected {
         let (code, out) = run_to_end(sub, [sub, "--help"], SOON);
