@@ -9,8 +9,10 @@
 //! and lists each result's values in that order; `compute` works out one machine's figures and the
 //! drift series of a trial.
 
+pub mod causality;
 mod compute;
 mod figures;
+pub mod hlc;
 pub mod load;
 pub mod stats;
 
@@ -198,6 +200,8 @@ pub struct TrialAnalysis {
     pub latency_ms: Option<Distribution>,
     /// Waiting ticks of every matched receive.
     pub wait_ticks: Option<Distribution>,
+    /// Vector clock and hybrid clock figures; `None` for a trial too large to reconstruct.
+    pub causality: Option<causality::TrialCausality>,
 }
 
 impl TrialAnalysis {
@@ -286,6 +290,7 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         jumps: Distribution::of(&all_jumps),
         latency_ms: Distribution::of(&all_latency),
         wait_ticks: Distribution::of(&all_waits),
+        causality: causality::analyze(trial),
     }
 }
 
