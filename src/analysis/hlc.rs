@@ -95,7 +95,7 @@ pub fn machine_figures(trial: &TrialInput, stamps: &[Vec<Hlc>]) -> Vec<HlcMachin
             HlcMachine {
                 id: m.id,
                 drift_max_us: pairs().map(drift).max().unwrap_or(0),
-                drift_final_us: pairs().last().map_or(0, drift),
+                drift_final_us: pairs().next_back().map_or(0, drift),
                 counter_max: hs.iter().map(|h| h.c).max().unwrap_or(0),
             }
         })

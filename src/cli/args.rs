@@ -38,6 +38,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Analyse runs: jumps, drift, queues and latency as tables, summary.json/.csv and report.html.
     Analyze(AnalyzeArgs),
+    /// Export a trial's events with their vector clocks: a log for ShiViz, or JSON Lines.
+    Export(ExportArgs),
 }
 
 /// Options every subcommand shares.
@@ -270,6 +272,34 @@ pub struct AnalyzeArgs {
     /// path that tells the runs apart].
     #[arg(long, value_name = "L1,L2,..", value_delimiter = ',')]
     pub label: Option<Vec<String>>,
+}
+
+/// The formats of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Two lines per event, a description and `host {vector clock}`, for ShiViz.
+    Shiviz,
+    /// One JSON object per event and line, with its vector and hybrid clocks.
+    Jsonl,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run directory (or a multi-trial run directory) written by `run` or `simulate`.
+    pub run_dir: PathBuf,
+    /// Which trial of a multi-trial run, from 1 [default: 1].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trial: Option<u32>,
+    /// The output format.
+    #[arg(long, value_enum, default_value = "shiviz")]
+    pub format: ExportFormat,
+    /// Short for `--format shiviz`.
+    #[arg(long, conflicts_with = "format")]
+    pub shiviz: bool,
+    /// The file to write [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration

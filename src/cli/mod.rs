@@ -7,6 +7,7 @@ pub mod check;
 pub mod client;
 pub mod common;
 pub mod experiment;
+pub mod export;
 pub mod run;
 pub mod server;
 pub mod simulate;
@@ -27,5 +28,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
         Command::Check(args) => check::command(&args.run_dir),
         Command::Analyze(args) => analyze::command(&args),
+        Command::Export(args) => export::command(&args),
     }
 }
