@@ -364,4 +364,4 @@ pub(crate) fn brute_force(trial: &TrialInput, c: &Causality) -> (u64, u64) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,7 @@ use crate::analysis::load::{load_run, suffix_labels};
 use crate::analysis::{RunAnalysis, analyze_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::{
-    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, summary, text, unique_labels,
+    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
 };
 
 /// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
@@ -62,7 +62,8 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     say(&text::text(&runs))?;
     let out = out_dir(args);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    let (run_plots, comparison) = make_plots(&inputs, &runs)?;
+    let (mut run_plots, comparison) = make_plots(&inputs, &runs)?;
+    spacetime::add_diagrams(&inputs, args.window, &mut run_plots);
     let mut count = 0;
     for plot in run_plots
         .iter()

@@ -272,6 +272,10 @@ pub struct AnalyzeArgs {
     /// path that tells the runs apart].
     #[arg(long, value_name = "L1,L2,..", value_delimiter = ',')]
     pub label: Option<Vec<String>>,
+    /// The space-time diagrams' window, seconds since each trial's start, e.g. `10s..15s`
+    /// [default: the 60 events around the trial's largest clock jump, at most 5 s].
+    #[arg(long, value_name = "START..END", value_parser = crate::report::spacetime::parse_window)]
+    pub window: Option<crate::report::spacetime::Window>,
 }
 
 /// The formats of `export`.

@@ -195,6 +195,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
         out: Some(dir.join("analysis")),
         label: None,
+        window: None,
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)

@@ -5,6 +5,7 @@
 pub mod export;
 pub mod html;
 pub mod plots;
+pub mod spacetime;
 pub mod summary;
 pub mod table;
 pub mod text;
