@@ -2,6 +2,7 @@
 //! one `.svg` per plot. Rendering is pure (each submodule turns figures into text); the `analyze`
 //! subcommand (`cli::analyze`) reads, prints and writes.
 
+pub mod causality;
 pub mod export;
 pub mod html;
 pub mod plots;

@@ -373,11 +373,13 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
         }
         out.push('\n');
     }
-    // Events and their Lamport clocks, a label only where it does not touch the one before.
+    // Events and their Lamport clocks, a label only where it does not touch the one before on its
+    // side: above the line, or below it for a receive whose message comes from above (so that the
+    // arrowhead does not cover it).
     for (i, m) in trial.machines.iter().enumerate() {
-        let mut label_end = f64::MIN;
+        let mut label_end = [f64::MIN; 2];
         let mut previous = 0;
-        for r in &m.records {
+        for (k, r) in m.records.iter().enumerate() {
             let jumped = r.logical_clock > previous + 1;
             previous = r.logical_clock;
             if !inside(r.system_time_us) {
@@ -387,7 +389,8 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
             mark(&mut out, r.event, ex, y(i));
             let text = r.logical_clock.to_string();
             let half = 3.4 * text.len() as f64;
-            if ex - half > label_end + 2.0 {
+            let below = usize::from(c.send_of[i][k].is_some_and(|s| s.machine < i));
+            if ex - half > label_end[below] + 2.0 {
                 let weight = if jumped {
                     " font-weight=\"bold\" fill=\"#0b3d91\""
                 } else {
@@ -397,9 +400,9 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
                     out,
                     "<text x=\"{ex:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" \
                      text-anchor=\"middle\"{weight}>{text}</text>",
-                    y(i) - 11.0
+                    y(i) + if below == 1 { 20.0 } else { -11.0 }
                 );
-                label_end = ex + half;
+                label_end[below] = ex + half;
             }
         }
         out.push('\n');
