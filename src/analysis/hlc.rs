@@ -101,3 +101,6 @@ pub fn machine_figures(trial: &TrialInput, stamps: &[Vec<Hlc>]) -> Vec<HlcMachin
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@
 //! drift series of a trial.
 
 pub mod causality;
+pub mod clocks;
 mod compute;
 mod figures;
 pub mod hlc;
@@ -201,7 +202,7 @@ pub struct TrialAnalysis {
     /// Waiting ticks of every matched receive.
     pub wait_ticks: Option<Distribution>,
     /// Vector clock and hybrid clock figures; `None` for a trial too large to reconstruct.
-    pub causality: Option<causality::TrialCausality>,
+    pub causality: Option<clocks::TrialCausality>,
 }
 
 impl TrialAnalysis {
@@ -290,7 +291,7 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         jumps: Distribution::of(&all_jumps),
         latency_ms: Distribution::of(&all_latency),
         wait_ticks: Distribution::of(&all_waits),
-        causality: causality::analyze(trial),
+        causality: clocks::analyze(trial),
     }
 }
 
