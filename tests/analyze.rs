@@ -170,7 +170,19 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     // The report holds every plot inline and fetches nothing.
     let html = std::fs::read_to_string(out_dir.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(html.matches("<svg ").count(), 2 * 5 + 4);
+    // Five plots and a space-time diagram per trial, and four distributions across the two
+    // trials; each diagram parsed as XML.
+    assert_eq!(html.matches("<svg ").count(), 2 * 6 + 4);
+    for trial in 1..=2 {
+        let path = out_dir.join(format!("trial-{trial}-spacetime.svg"));
+        let text = std::fs::read_to_string(&path).expect("the space-time diagram exists");
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            html.contains(&text),
+            "{} inline in the report",
+            path.display()
+        );
+    }
     assert!(!html.contains("<script"));
     let links = html.matches("http").count();
     assert_eq!(

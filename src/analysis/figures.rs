@@ -66,7 +66,7 @@ pub const MACHINE_FIGURES: [&str; 34] = [
 ];
 
 /// The names of the per-trial figures, in the order every output lists them.
-pub const TRIAL_FIGURES: [&str; 21] = [
+pub const TRIAL_FIGURES: [&str; 29] = [
     "machines",
     "events",
     "final_clock_max",
@@ -88,6 +88,14 @@ pub const TRIAL_FIGURES: [&str; 21] = [
     "wait_ticks_max",
     "unmatched_receives",
     "complete",
+    "concurrent_pairs",
+    "concurrent_share",
+    "false_orderings",
+    "false_ordering_share",
+    "longest_chain",
+    "hlc_drift_max_ms",
+    "hlc_drift_final_ms",
+    "hlc_counter_max",
 ];
 
 fn flag(b: bool) -> Option<f64> {
@@ -148,6 +156,10 @@ impl TrialAnalysis {
         let max_of =
             |f: &dyn Fn(&MachineAnalysis) -> Option<f64>| ms.iter().filter_map(f).reduce(f64::max);
         let s = self.spread;
+        let (c, cf) = (
+            self.causality.as_ref(),
+            self.causality.as_ref().map(|c| c.figures),
+        );
         let values = [
             Some(ms.len() as f64),
             Some(ms.iter().map(|m| m.events).sum::<u64>() as f64),
@@ -170,6 +182,14 @@ impl TrialAnalysis {
             self.wait_ticks.map(|w| w.max),
             Some(ms.iter().map(|m| m.unmatched_receives).sum::<u64>() as f64),
             flag(self.complete()),
+            cf.map(|f| f.concurrent_pairs as f64),
+            cf.and_then(|f| f.concurrent_share),
+            cf.map(|f| f.false_orderings as f64),
+            cf.and_then(|f| f.false_ordering_share),
+            cf.map(|f| f.longest_chain as f64),
+            c.and_then(|c| c.hlc_drift_max_ms()),
+            c.and_then(|c| c.hlc_drift_final_ms()),
+            c.and_then(|c| c.hlc_counter_max()),
         ];
         TRIAL_FIGURES.into_iter().zip(values).collect()
     }

@@ -9,9 +9,12 @@
 //! and lists each result's values in that order; `compute` works out one machine's figures and the
 //! drift series of a trial.
 
+pub mod causality;
+pub mod clocks;
 mod compute;
 pub mod diff;
 mod figures;
+pub mod hlc;
 pub mod load;
 pub mod queueing;
 pub mod stats;
@@ -206,6 +209,8 @@ pub struct TrialAnalysis {
     pub latency_ms: Option<Distribution>,
     /// Waiting ticks of every matched receive.
     pub wait_ticks: Option<Distribution>,
+    /// Vector clock and hybrid clock figures; `None` for a trial too large to reconstruct.
+    pub causality: Option<clocks::TrialCausality>,
 }
 
 impl TrialAnalysis {
@@ -297,6 +302,7 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         jumps: Distribution::of(&all_jumps),
         latency_ms: Distribution::of(&all_latency),
         wait_ticks: Distribution::of(&all_waits),
+        causality: clocks::analyze(trial),
     }
 }
 

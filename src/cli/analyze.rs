@@ -10,7 +10,7 @@ use crate::analysis::{RunAnalysis, analyze_run_with};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
 use crate::report::{
-    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, summary, text, unique_labels,
+    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
 };
 
 /// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
@@ -66,7 +66,8 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     say(&text::text(&runs))?;
     let out = out_dir(args);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    let (run_plots, comparison) = make_plots(&inputs, &runs)?;
+    let (mut run_plots, comparison) = make_plots(&inputs, &runs)?;
+    spacetime::add_diagrams(&inputs, args.window, &mut run_plots);
     let mut count = 0;
     for plot in run_plots.iter().flat_map(|r| r.all()).chain(&comparison) {
         write(&out, &plot.file, &plot.svg)?;

@@ -40,6 +40,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Compare two trials of the same seed event by event (a real run and its simulation, say).
     Diff(DiffArgs),
+    /// Export a trial's events with their vector clocks: a log for ShiViz, or JSON Lines.
+    Export(ExportArgs),
 }
 
 /// Options every subcommand shares.
@@ -292,6 +294,38 @@ pub struct AnalyzeArgs {
     /// order) in the figures across trials; by default they are left out, and counted apart.
     #[arg(long)]
     pub include_incomplete: bool,
+    /// The space-time diagrams' window, seconds since each trial's start, e.g. `10s..15s`
+    /// [default: the 60 events around the trial's largest clock jump, at most 5 s].
+    #[arg(long, value_name = "START..END", value_parser = crate::report::spacetime::parse_window)]
+    pub window: Option<crate::report::spacetime::Window>,
+}
+
+/// The formats of `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Two lines per event, a description and `host {vector clock}`, for ShiViz.
+    Shiviz,
+    /// One JSON object per event and line, with its vector and hybrid clocks.
+    Jsonl,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run directory (or a multi-trial run directory) written by `run` or `simulate`.
+    pub run_dir: PathBuf,
+    /// Which trial of a multi-trial run, from 1 [default: 1].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trial: Option<u32>,
+    /// The output format.
+    #[arg(long, value_enum, default_value = "shiviz")]
+    pub format: ExportFormat,
+    /// Short for `--format shiviz`.
+    #[arg(long, conflicts_with = "format")]
+    pub shiviz: bool,
+    /// The file to write [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration

@@ -8,6 +8,7 @@ pub mod client;
 pub mod common;
 pub mod diff;
 pub mod experiment;
+pub mod export;
 pub mod run;
 pub mod server;
 pub mod simulate;
@@ -29,5 +30,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Check(args) => check::command(&args.run_dir),
         Command::Analyze(args) => analyze::command(&args),
         Command::Diff(args) => diff::command(&args),
+        Command::Export(args) => export::command(&args),
     }
 }

@@ -2,9 +2,12 @@
 //! one `.svg` per plot. Rendering is pure (each submodule turns figures into text); the `analyze`
 //! subcommand (`cli::analyze`) reads, prints and writes.
 
+pub mod causality;
 pub mod data;
+pub mod export;
 pub mod html;
 pub mod plots;
+pub mod spacetime;
 pub mod summary;
 pub mod sweep;
 pub mod table;

@@ -197,6 +197,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         out: Some(dir.join("analysis")),
         label: None,
         include_incomplete: false,
+        window: None,
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)

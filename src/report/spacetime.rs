@@ -1,0 +1,486 @@
+//! The space-time diagram (Lamport's figure): one horizontal line per machine, one mark per event
+//! (receive, send, broadcast and internal in their own shapes and colours), an arrow from each send
+//! to its matching receive, each event labelled with its Lamport clock where the label fits, over a
+//! window of time. A message no log shows taken off its queue ends in a marker at the end of its
+//! receiver's log. Written as SVG text directly (the arrowheads are SVG markers); pure.
+//!
+//! docs/ANALYSIS.md ("The space-time diagram") explains how to read it and how the window is
+//! chosen ([`auto_window`]) when `analyze --window` does not give one ([`parse_window`]).
+
+use std::fmt::Write as _;
+
+use super::table::escape;
+use super::{Plot, RunPlots};
+use crate::analysis::causality::{Causality, EventRef, reconstruct};
+use crate::analysis::{RunInput, TrialInput};
+use crate::core::event::EventKind;
+
+/// How many events the automatic window holds at most.
+pub const AUTO_EVENTS: usize = 60;
+/// How long the automatic window is at most, seconds.
+pub const AUTO_SECONDS: f64 = 5.0;
+
+const WIDTH: f64 = 1100.0;
+const LEFT: f64 = 150.0;
+const RIGHT: f64 = 30.0;
+const TOP: f64 = 64.0;
+const ROW: f64 = 90.0;
+const BOTTOM: f64 = 118.0;
+const PAD: f64 = 14.0;
+const FONT: &str = "font-family=\"sans-serif\"";
+/// Receive, send, broadcast and internal: fill colours (Okabe and Ito's blue, vermilion, green,
+/// and white with a grey outline for internal events).
+const COLOURS: [&str; 4] = ["#0072B2", "#D55E00", "#009E73", "#ffffff"];
+
+/// A window of time, seconds since the trial's start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Its start.
+    pub start_s: f64,
+    /// Its end, after the start.
+    pub end_s: f64,
+}
+
+/// `--window START..END`: seconds since the trial's start, each with an optional `s`
+/// (`10s..15s`, `2.5..4`), `0 <= START < END`.
+pub fn parse_window(text: &str) -> Result<Window, String> {
+    let rule = "a window is START..END in seconds since the trial's start, such as 10s..15s or \
+                2.5..4, with 0 <= START < END";
+    let seconds = |part: &str| -> Option<f64> {
+        let part = part.trim();
+        let number = part.strip_suffix('s').unwrap_or(part);
+        number.parse::<f64>().ok().filter(|v| v.is_finite())
+    };
+    let (a, b) = text.split_once("..").ok_or_else(|| rule.to_owned())?;
+    match (seconds(a), seconds(b)) {
+        (Some(start_s), Some(end_s)) if 0.0 <= start_s && start_s < end_s => {
+            Ok(Window { start_s, end_s })
+        }
+        _ => Err(rule.to_owned()),
+    }
+}
+
+/// Seconds from the trial's start to `t_us`.
+fn since(trial: &TrialInput, t_us: u64) -> f64 {
+    (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6
+}
+
+/// The window drawn when none is given: the [`AUTO_EVENTS`] events around the largest clock jump
+/// of the trial (the earliest of equal jumps), half before it, cut to [`AUTO_SECONDS`] around it;
+/// the first [`AUTO_EVENTS`] events when no clock jumped by more than one. Padded by 3% either side
+/// so that no mark sits on the edge. Also answers why, in words.
+pub fn auto_window(trial: &TrialInput) -> (Window, String) {
+    let mut times: Vec<u64> = Vec::new();
+    let mut jump: Option<(u64, u64)> = None; // (size, time)
+    for m in &trial.machines {
+        let mut previous = 0;
+        for r in &m.records {
+            times.push(r.system_time_us);
+            let size = r.logical_clock.saturating_sub(previous);
+            previous = r.logical_clock;
+            if size > 1 && jump.is_none_or(|(s, t)| size > s || (size == s && r.system_time_us < t))
+            {
+                jump = Some((size, r.system_time_us));
+            }
+        }
+    }
+    times.sort_unstable();
+    if times.is_empty() {
+        return (
+            Window {
+                start_s: 0.0,
+                end_s: 1.0,
+            },
+            "no events".to_owned(),
+        );
+    }
+    let last = times.len() - 1;
+    let (lo, hi, why) = match jump {
+        Some((size, t)) => {
+            let at = times.partition_point(|&x| x < t);
+            let lo = at.saturating_sub(AUTO_EVENTS / 2);
+            let hi = (lo + AUTO_EVENTS - 1).min(last);
+            let lo = hi.saturating_sub(AUTO_EVENTS - 1).min(lo);
+            let (mut a, mut b) = (since(trial, times[lo]), since(trial, times[hi]));
+            let centre = since(trial, t);
+            if b - a > AUTO_SECONDS {
+                a = a.max(centre - AUTO_SECONDS / 2.0);
+                b = a + AUTO_SECONDS;
+            }
+            let why = format!("around the largest clock jump, {size} at {centre:.3} s");
+            (a, b, why)
+        }
+        None => {
+            let hi = (AUTO_EVENTS - 1).min(last);
+            let (a, mut b) = (since(trial, times[0]), since(trial, times[hi]));
+            b = b.min(a + AUTO_SECONDS);
+            (
+                a,
+                b,
+                "the first events (no clock jumped by more than 1)".to_owned(),
+            )
+        }
+    };
+    let pad = ((hi - lo) * 0.03).max(0.001);
+    let window = Window {
+        start_s: (lo - pad).max(0.0).min(lo),
+        end_s: hi + pad,
+    };
+    (window, why)
+}
+
+/// A step for the time axis: 1, 2 or 5 times a power of ten, about `span / 8`.
+fn axis_step(span: f64) -> f64 {
+    let raw = (span / 8.0).max(1e-6);
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|k| k * power)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * power)
+}
+
+/// The mark of one event at (x, y).
+fn mark(out: &mut String, kind: EventKind, x: f64, y: f64) {
+    let _ = match kind {
+        EventKind::Receive => write!(
+            out,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5.5\" fill=\"{}\"/>",
+            COLOURS[0]
+        ),
+        EventKind::Send => write!(
+            out,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/>",
+            x - 5.0,
+            y - 5.0,
+            COLOURS[1]
+        ),
+        EventKind::Broadcast => write!(
+            out,
+            "<path d=\"M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z\" fill=\"{}\"/>",
+            y - 7.0,
+            x + 7.0,
+            y + 7.0,
+            x - 7.0,
+            COLOURS[2]
+        ),
+        EventKind::Internal => write!(
+            out,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{}\" stroke=\"#555\" \
+             stroke-width=\"1.5\"/>",
+            COLOURS[3]
+        ),
+    };
+}
+
+/// An arrow from (x1, y1) to (x2, y2), stopping short of the mark at its end.
+fn arrow(out: &mut String, from: (f64, f64), to: (f64, f64), colour: usize, id: &str) {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let len = dx.hypot(dy).max(1e-9);
+    let (x1, y1) = (from.0 + dx / len * 6.0, from.1 + dy / len * 6.0);
+    let (x2, y2) = (to.0 - dx / len * 8.0, to.1 - dy / len * 8.0);
+    let _ = write!(
+        out,
+        "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{}\" \
+         stroke-width=\"1.3\" stroke-opacity=\"0.75\" marker-end=\"url(#{id}-head{colour})\"/>",
+        COLOURS[colour]
+    );
+}
+
+/// The diagram of `trial` over `window`; `why` says how the window was chosen, `id` makes the
+/// SVG's ids unique in a page that holds several diagrams.
+pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id: &str) -> String {
+    let n = trial.machines.len();
+    let height = TOP + ROW * n.max(1) as f64 + BOTTOM;
+    let (a, b) = (window.start_s, window.end_s);
+    let plot_right = WIDTH - RIGHT;
+    // Times map into the plot with a margin of PAD inside its edges, so no mark is cut in half.
+    let x = |t_us: u64| {
+        LEFT + PAD + (since(trial, t_us) - a) / (b - a) * (plot_right - LEFT - 2.0 * PAD)
+    };
+    let y = |i: usize| TOP + ROW * (i as f64 + 0.5);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {WIDTH} {height}\">\n<defs>\n<clipPath id=\"{id}-plot\"><rect x=\"{LEFT}\" \
+         y=\"0\" width=\"{}\" height=\"{height}\"/></clipPath>\n",
+        WIDTH - LEFT
+    );
+    for (k, colour) in COLOURS.iter().enumerate().skip(1).take(2) {
+        let _ = writeln!(
+            out,
+            "<marker id=\"{id}-head{k}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
+             markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">\
+             <path d=\"M0 0L10 5L0 10Z\" fill=\"{colour}\"/></marker>"
+        );
+    }
+    let _ = write!(
+        out,
+        "</defs>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"26\" \
+         {FONT} font-size=\"18\" text-anchor=\"middle\">Space-time diagram, trial {}: {a:.3} s to \
+         {b:.3} s</text>\n<text x=\"{}\" y=\"46\" {FONT} font-size=\"12\" fill=\"#57606a\" \
+         text-anchor=\"middle\">{}</text>\n",
+        WIDTH / 2.0,
+        trial.trial,
+        WIDTH / 2.0,
+        escape(why)
+    );
+    // Time axis.
+    let axis_y = TOP + ROW * n.max(1) as f64 + 8.0;
+    let _ = writeln!(
+        out,
+        "<line x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{plot_right}\" y2=\"{axis_y}\" stroke=\"#333\"/>"
+    );
+    let step = axis_step(b - a);
+    let mut t = (a / step).ceil() * step;
+    while t <= b + step * 1e-9 {
+        let tx = LEFT + PAD + (t - a) / (b - a) * (plot_right - LEFT - 2.0 * PAD);
+        let decimals = (-step.log10().floor()).max(0.0) as usize;
+        let _ = writeln!(
+            out,
+            "<line x1=\"{tx:.1}\" y1=\"{TOP}\" x2=\"{tx:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>\
+             <text x=\"{tx:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\" text-anchor=\"middle\">\
+             {t:.decimals$}</text>",
+            axis_y + 5.0,
+            axis_y + 20.0
+        );
+        t += step;
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{:.1}\" {FONT} font-size=\"13\" text-anchor=\"middle\">system time \
+         since the trial's start (s)</text>",
+        (LEFT + plot_right) / 2.0,
+        axis_y + 40.0
+    );
+    // Machine lines and names.
+    for (i, m) in trial.machines.iter().enumerate() {
+        let rate = m
+            .rate
+            .map_or_else(String::new, |r| format!(" ({r} ticks/s)"));
+        let _ = writeln!(
+            out,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{plot_right}\" y2=\"{0:.1}\" stroke=\"#999\" \
+             stroke-width=\"1.5\"/><text x=\"{1}\" y=\"{2:.1}\" {FONT} font-size=\"14\" \
+             font-weight=\"bold\" text-anchor=\"end\">machine {3}</text><text x=\"{1}\" \
+             y=\"{4:.1}\" {FONT} font-size=\"11\" fill=\"#57606a\" text-anchor=\"end\">{5}</text>",
+            y(i),
+            LEFT - 12.0,
+            y(i) - 2.0,
+            m.id,
+            y(i) + 13.0,
+            escape(rate.trim())
+        );
+    }
+    let _ = writeln!(out, "<g clip-path=\"url(#{id}-plot)\">");
+    let inside = |t_us: u64| (a..=b).contains(&since(trial, t_us));
+    let record = |e: EventRef| &trial.machines[e.machine].records[e.index];
+    // Arrows: each matched message with its send or its receive in the window.
+    let receives = c.receives_of();
+    let mut unreceived: Vec<(EventRef, usize)> = Vec::new();
+    for &e in &c.order {
+        let r = record(e);
+        let colour = match r.event {
+            EventKind::Send => 1,
+            EventKind::Broadcast => 2,
+            _ => continue,
+        };
+        let got = receives.get(&e).map_or(&[][..], |v| &v[..]);
+        for &g in got {
+            let to = record(g);
+            if inside(r.system_time_us) || inside(to.system_time_us) {
+                let from = (x(r.system_time_us), y(e.machine));
+                arrow(
+                    &mut out,
+                    from,
+                    (x(to.system_time_us), y(g.machine)),
+                    colour,
+                    id,
+                );
+            }
+        }
+        let targets: Vec<usize> = match (r.event, r.peer) {
+            (EventKind::Send, Some(p)) => trial
+                .machines
+                .iter()
+                .position(|m| m.id == p)
+                .into_iter()
+                .collect(),
+            _ => (0..n).filter(|&j| j != e.machine).collect(),
+        };
+        for j in targets {
+            if !got.iter().any(|g| g.machine == j) {
+                unreceived.push((e, j));
+            }
+        }
+    }
+    // Messages never taken off a queue: a dashed line to one marker per receiver, after the end
+    // of its log, with their number beside it when there are several.
+    let mut queued: Vec<(usize, u64, usize)> = Vec::new(); // (receiver, marker time, messages)
+    for &(e, j) in &unreceived {
+        let r = record(e);
+        let end = trial.machines[j]
+            .records
+            .last()
+            .map_or(0, |l| l.system_time_us)
+            .max(r.system_time_us);
+        match queued.iter_mut().find(|q| q.0 == j) {
+            Some(q) => {
+                q.1 = q.1.max(end);
+                q.2 += 1;
+            }
+            None => queued.push((j, end, 1)),
+        }
+    }
+    for &(e, j) in &unreceived {
+        let r = record(e);
+        let Some(&(_, end, _)) = queued.iter().find(|q| q.0 == j) else {
+            continue;
+        };
+        if inside(r.system_time_us) || inside(end) {
+            let _ = writeln!(
+                out,
+                "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#cf222e\" \
+                 stroke-width=\"1.2\" stroke-opacity=\"0.7\" stroke-dasharray=\"5 3\"/>",
+                x(r.system_time_us),
+                y(e.machine),
+                x(end) + 14.0,
+                y(j)
+            );
+        }
+    }
+    for &(j, end, count) in &queued {
+        let (qx, qy) = (x(end) + 14.0, y(j));
+        let _ = write!(
+            out,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"white\" \
+             stroke=\"#cf222e\" stroke-width=\"2\"/><path d=\"M{:.1} {:.1}l8 8m0 -8l-8 8\" \
+             stroke=\"#cf222e\" stroke-width=\"1.5\"/>",
+            qx - 6.0,
+            qy - 6.0,
+            qx - 4.0,
+            qy - 4.0
+        );
+        if count > 1 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" fill=\"#cf222e\">\
+                 {count}</text>",
+                qx + 9.0,
+                qy + 4.0
+            );
+        }
+        out.push('\n');
+    }
+    // Events and their Lamport clocks, a label only where it does not touch the one before on its
+    // side: above the line, or below it for a receive whose message comes from above (so that the
+    // arrowhead does not cover it).
+    for (i, m) in trial.machines.iter().enumerate() {
+        let mut label_end = [f64::MIN; 2];
+        let mut previous = 0;
+        for (k, r) in m.records.iter().enumerate() {
+            let jumped = r.logical_clock > previous + 1;
+            previous = r.logical_clock;
+            if !inside(r.system_time_us) {
+                continue;
+            }
+            let ex = x(r.system_time_us);
+            mark(&mut out, r.event, ex, y(i));
+            let text = r.logical_clock.to_string();
+            let half = 3.4 * text.len() as f64;
+            let below = usize::from(c.send_of[i][k].is_some_and(|s| s.machine < i));
+            if ex - half > label_end[below] + 2.0 {
+                let weight = if jumped {
+                    " font-weight=\"bold\" fill=\"#0b3d91\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    out,
+                    "<text x=\"{ex:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" \
+                     text-anchor=\"middle\"{weight}>{text}</text>",
+                    y(i) + if below == 1 { 20.0 } else { -11.0 }
+                );
+                label_end[below] = ex + half;
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("</g>\n");
+    legend(&mut out, axis_y + 62.0, id);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The legend under the axis: the four marks, the two arrows and the queued marker.
+fn legend(out: &mut String, y: f64, id: &str) {
+    let mut x = LEFT;
+    for kind in EventKind::ALL {
+        mark(out, kind, x, y);
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{kind}</text>",
+            x + 12.0,
+            y + 4.0
+        );
+        x += 95.0;
+    }
+    for (colour, what) in [(1, "message"), (2, "broadcast message")] {
+        arrow(out, (x - 6.0, y), (x + 40.0, y), colour, id);
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{what}</text>",
+            x + 40.0,
+            y + 4.0
+        );
+        x += if colour == 1 { 110.0 } else { 165.0 };
+    }
+    let (x, y) = (LEFT, y + 24.0);
+    let _ = writeln!(
+        out,
+        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"white\" \
+         stroke=\"#cf222e\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\" {FONT} \
+         font-size=\"12\">a message never taken off its queue (the end of the receiver's log)\
+         </text><text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\" fill=\"#57606a\">\
+         numbers: the Lamport clock after the event (bold: it jumped)</text>",
+        x - 6.0,
+        y - 6.0,
+        x + 12.0,
+        y + 4.0,
+        x + 440.0,
+        y + 4.0
+    );
+}
+
+/// Adds a space-time diagram, `trial-<k>-spacetime.svg` (prefixed `run-<i>-` for several runs),
+/// to every plotted trial of `plots`, over `window` or the trial's [`auto_window`].
+pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [RunPlots]) {
+    let several = inputs.len() > 1;
+    for (i, (input, run_plots)) in inputs.iter().zip(plots).enumerate() {
+        let prefix = if several {
+            format!("run-{}-", i + 1)
+        } else {
+            String::new()
+        };
+        for trial_plots in &mut run_plots.trials {
+            let Some(t) = input.trials.iter().find(|t| t.trial == trial_plots.trial) else {
+                continue;
+            };
+            let Some(c) = reconstruct(t) else { continue };
+            let (w, why) = match window {
+                Some(w) => (w, "the window given by --window".to_owned()),
+                None => auto_window(t),
+            };
+            let stem = format!("{prefix}trial-{}-spacetime", t.trial);
+            trial_plots.plots.push(Plot {
+                file: format!("{stem}.svg"),
+                title: "Space-time diagram: events, messages and Lamport clocks".to_owned(),
+                svg: diagram(t, &c, w, &format!("Window: {why}."), &stem),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

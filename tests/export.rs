@@ -1,0 +1,217 @@
+//! `clocklab export` on a hand-written trial: the ShiViz log parsed back with the regular
+//! expression docs/ANALYSIS.md gives (read from the doc, so the two cannot drift apart), and the
+//! JSON Lines parsed back, both with the vector clocks worked out on paper.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use regex::Regex;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_clocklab");
+
+/// The trial of `src/analysis/causality/tests.rs`, `three()`, as log files (times from 1000 s):
+///
+/// ```text
+/// m1  a1 int(0) L1   a2 send→2 #1 (100 ms) L2   a3 int(300) L3   a4 recv 3#1 (400) L4
+/// m2  b1 int(50) L1  b2 recv 1#1 (150) L3    b3 bcast #1 (200) L4   b4 int(250) L5
+/// m3  c1 send→1 #1 (20) L1   c2 recv 2#1 (260) L5   c3 int(300) L6
+/// ```
+const LOGS: [&str; 3] = [
+    "1,internal,1000.000000,1,0,,,\n1,send,1000.100000,2,0,2,2,1\n\
+     1,internal,1000.300000,3,0,,,\n1,receive,1000.400000,4,0,3,1,1\n",
+    "2,internal,1000.050000,1,0,,,\n2,receive,1000.150000,3,0,1,2,1\n\
+     2,broadcast,1000.200000,4,0,,4,1\n2,internal,1000.250000,5,0,,,\n",
+    "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
+     3,internal,1000.300000,6,0,,,\n",
+];
+
+/// The events in the order export gives them (each machine as far as it can go, a receive
+/// waiting for its send: a4 waits for c1), with their hosts and vector clocks, zeros left out:
+/// a1 [1,0,0] a2 [2,0,0] a3 [3,0,0] b1 [0,1,0] b2 [2,2,0] b3 [2,3,0] b4 [2,4,0] c1 [0,0,1]
+/// c2 [2,3,2] c3 [2,3,3] a4 [4,0,1].
+const EXPECTED: [(&str, &str, &str); 11] = [
+    ("internal lamport=1", "m1", r#"{"m1":1}"#),
+    ("send to m2 (seq 1) lamport=2", "m1", r#"{"m1":2}"#),
+    ("internal lamport=3", "m1", r#"{"m1":3}"#),
+    ("internal lamport=1", "m2", r#"{"m2":1}"#),
+    (
+        "receive from m1 (seq 1) lamport=3",
+        "m2",
+        r#"{"m1":2,"m2":2}"#,
+    ),
+    ("broadcast (seq 1) lamport=4", "m2", r#"{"m1":2,"m2":3}"#),
+    ("internal lamport=5", "m2", r#"{"m1":2,"m2":4}"#),
+    ("send to m1 (seq 1) lamport=1", "m3", r#"{"m3":1}"#),
+    (
+        "receive from m2 (seq 1) lamport=5",
+        "m3",
+        r#"{"m1":2,"m2":3,"m3":2}"#,
+    ),
+    ("internal lamport=6", "m3", r#"{"m1":2,"m2":3,"m3":3}"#),
+    (
+        "receive from m3 (seq 1) lamport=4",
+        "m1",
+        r#"{"m1":4,"m3":1}"#,
+    ),
+];
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "clocklab-test-export-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a scratch directory");
+    dir
+}
+
+fn hand_run(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    for (i, rows) in LOGS.iter().enumerate() {
+        let text =
+            format!("machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq\n{rows}");
+        std::fs::write(dir.join(format!("machine-{}.csv", i + 1)), text).expect("write a log");
+    }
+    dir
+}
+
+fn export(dir: &Path, extra: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .arg("export")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("start clocklab");
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn analysis_md() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ANALYSIS.md"))
+        .expect("read docs/ANALYSIS.md")
+}
+
+/// The first fenced block of `lang` after the heading `heading` of docs/ANALYSIS.md.
+fn doc_block(heading: &str, lang: &str) -> String {
+    let doc = analysis_md();
+    let from = doc.find(heading).expect("the heading in docs/ANALYSIS.md");
+    let fence = format!("```{lang}\n");
+    let start = from + doc[from..].find(&fence).expect("a fenced block") + fence.len();
+    let end = start + doc[start..].find("```").expect("the end of the block");
+    doc[start..end].to_owned()
+}
+
+/// The regular expression docs/ANALYSIS.md tells the reader to paste into ShiViz.
+fn doc_regex() -> String {
+    let doc = analysis_md();
+    let lines: Vec<&str> = doc.lines().filter(|l| l.starts_with("(?<event>")).collect();
+    assert_eq!(lines.len(), 1, "one regular expression in docs/ANALYSIS.md");
+    lines[0].to_owned()
+}
+
+#[test]
+fn the_shiviz_log_parses_with_the_documented_regex() {
+    let dir = hand_run("shiviz");
+    let out = export(&dir, &["--shiviz"]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let regex = doc_regex();
+    assert_eq!(regex, clocklab::report::export::SHIVIZ_REGEX);
+    let re = Regex::new(&regex).expect("the documented regex compiles");
+    let events: Vec<(String, String, Value)> = re
+        .captures_iter(&text)
+        .map(|c| {
+            (
+                c["event"].to_owned(),
+                c["host"].to_owned(),
+                serde_json::from_str(&c["clock"]).expect("the clock is JSON"),
+            )
+        })
+        .collect();
+    assert_eq!(events.len(), EXPECTED.len(), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        2 * EXPECTED.len(),
+        "nothing but events"
+    );
+    for ((event, host, clock), (what, want_host, want_clock)) in events.iter().zip(EXPECTED) {
+        assert!(event.starts_with(what), "{event:?} is not {what:?}");
+        assert_eq!(host, want_host, "{event}");
+        let want: Value = serde_json::from_str(want_clock).unwrap();
+        assert_eq!(clock, &want, "{event}");
+        // ShiViz's rule: a host's own entry counts its events from 1.
+        assert!(clock[host].as_u64().is_some_and(|n| n >= 1));
+    }
+    // Each host's own entry rises by exactly one from event to event.
+    for h in ["m1", "m2", "m3"] {
+        let own: Vec<u64> = events
+            .iter()
+            .filter(|e| e.1 == h)
+            .map(|e| e.2[h].as_u64().unwrap())
+            .collect();
+        assert_eq!(own, (1..=own.len() as u64).collect::<Vec<_>>(), "{h}");
+    }
+    // The example in the docs is this trial's output, line for line.
+    for line in doc_block("### For ShiViz", "text").lines() {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in {text}");
+    }
+    // --format shiviz and --out give the same.
+    let file = dir.join("trial.log");
+    export(
+        &dir,
+        &["--format", "shiviz", "--out", file.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_jsonl_export_has_every_event_with_its_clocks() {
+    let dir = hand_run("jsonl");
+    let out = export(&dir, &["--format", "jsonl"]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(rows.len(), EXPECTED.len());
+    for (row, (what, host, clock)) in rows.iter().zip(EXPECTED) {
+        assert_eq!(row["host"], host);
+        let want: Value = serde_json::from_str(clock).unwrap();
+        for (h, v) in row["vc"].as_object().unwrap() {
+            assert_eq!(v.as_u64().unwrap(), want[h].as_u64().unwrap_or(0), "{what}");
+        }
+        assert_eq!(row["vc"].as_object().unwrap().len(), 3, "every entry");
+        // One wall clock and no message from the future: the hybrid clock is the wall clock.
+        assert_eq!(row["hlc"][0], row["system_time_us"]);
+        assert_eq!(row["hlc"][1], 0);
+    }
+    // a4, the last, was matched with c1, line 2 of machine-3.csv.
+    assert_eq!(rows[10]["send"], serde_json::json!(["m3", 2]));
+    assert_eq!(rows[10]["line"], 5);
+    assert!(rows[0].get("send").is_none() && rows[0].get("peer").is_none());
+    for line in doc_block("### JSON Lines", "json").lines() {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in {text}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_trial_that_is_not_there_is_refused() {
+    let dir = hand_run("refused");
+    let out = Command::new(BIN)
+        .args(["export", dir.to_str().unwrap(), "--trial", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--trial 2") && err.contains("1 trial"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
