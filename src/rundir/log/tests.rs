@@ -220,7 +220,8 @@ fn a_machines_own_rows_round_trip() {
     let mut m = Machine::new(cfg).expect("machine");
     let mut w = LogWriter::create(&dir.0, 1).expect("create");
     let mut recs = Vec::new();
-    for k in 0..200u64 {
+    // The k-th tick is due k ms after the start, k = 1, 2, ...
+    for k in 1..=200u64 {
         if k % 3 == 0 {
             m.handle_message(crate::core::machine::Message {
                 source: 2,
