@@ -54,7 +54,7 @@ pub fn tick_offset_ns(rate: f64, k: u64) -> u64 {
 /// `tick_offset_ns(rate, k) <= elapsed_ns`, ⌊rate × elapsed⌋ with the deadlines' rounding.
 /// A rate that is not positive has none.
 pub fn ticks_due(rate: f64, elapsed_ns: u64) -> u64 {
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         return 0;
     }
     let due = |k: u64| {

@@ -669,7 +669,7 @@ fn the_example_in_the_docs_reads_back() {
         Record {
             machine: 2,
             event: EventKind::Receive,
-            system_time_us: 1_764_096_002_000_042,
+            system_time_us: 1_764_096_003_000_042,
             logical_clock: 6,
             queue_len: 1,
             peer: Some(1),
