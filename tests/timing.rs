@@ -167,6 +167,20 @@ fn a_stalled_client_catches_up_or_skips_as_its_policy_says_and_counts_it() {
         s1.ticks
     );
     assert_rows_follow_the_schedule(&dir, &s1);
+    // The catch-up rows were taken one by one, each stamped when it ran, not with one shared
+    // time: a hundred rows, each written with its own system call, span many microseconds.
+    let rows = read_log(&log_path(&dir, 1)).unwrap_or_else(|e| panic!("{e}"));
+    let period_us = (1e6 / RATE) as u64;
+    let late: std::collections::BTreeSet<u64> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, row)| {
+            let due_us = (s1.start_time_ns + tick_offset_ns(RATE, *i as u64 + 1)) / 1_000;
+            row.system_time_us > due_us + period_us
+        })
+        .map(|(_, row)| row.system_time_us)
+        .collect();
+    assert!(late.len() > 1, "the late rows share their times: {late:?}");
     // Skip: the missed deadlines dropped and counted, no tick ever a period late.
     assert_eq!(s2.missed_ticks, MissedTicks::Skip);
     assert!(s2.ticks_skipped >= 97, "{}", s2.ticks_skipped);
