@@ -357,9 +357,12 @@ impl Session {
         let State::Running(model) = &mut self.state else {
             return Ok(self.clock.now_ns());
         };
+        // The ticks due when the loop starts, no more: a machine too slow for its rate would
+        // otherwise never get back to its socket and signals. Each tick still runs at a fresh
+        // reading of the clock; later ones are taken on the next turn of the event loop.
+        let limit = due_by.unwrap_or_else(|| self.clock.now_ns());
         loop {
             let now = self.clock.now_ns();
-            let limit = due_by.unwrap_or(now);
             if model.machine.handle_timeout_due_by(limit, now) == 0 {
                 // Every deadline up to the limit is taken; a tick taken before a stop that came
                 // later (the BYE in flight) moves the stop to it.
