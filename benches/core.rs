@@ -134,6 +134,17 @@ fn bench_machine(c: &mut Criterion) {
         })
     });
 
+    // A tick taken through the schedule, as the client takes it: the deadline, the lateness
+    // (20 µs here) and the next deadline, on top of the tick itself.
+    let mut m = machine();
+    group.bench_function("scheduled_tick_n3_r10", |b| {
+        b.iter(|| {
+            let now = m.poll_timeout() + 20_000;
+            black_box(m.handle_timeout(black_box(now)));
+            drain(&mut m);
+        })
+    });
+
     let mut m = machine();
     group.bench_function("receive_tick", |b| {
         b.iter_custom(|iters| {

@@ -6,7 +6,8 @@
 //! 2. every received message matches exactly one sent message (same source and seq, same clock,
 //!    addressed to the receiver) and none is received twice;
 //! 3. for every ordered pair (source, dest): sent = received + left unprocessed + undeliverable;
-//! 4. each machine's ticks match its rate times the time it ran, within two ticks.
+//! 4. each machine's ticks, with the ones it skipped, are exactly the deadlines of its schedule
+//!    (`start + k/rate`, k = 1, 2, ...) up to its stop time: ⌊rate × running time⌋.
 //!
 //! A machine that did not stop in order (no summary: it crashed or was killed; or a summary saying
 //! its connection was lost) cannot vouch for what it received or sent last: into it, received +
@@ -30,7 +31,8 @@ mod rules;
 
 use rules::MachineRows;
 
-/// Ticks a machine may be off from its rate times its running time.
+/// Ticks a real machine's count may be off from another run's (`tests/run.rs` and
+/// `tests/agreement.rs` compare runs with it); `check` itself counts exactly.
 pub const TICK_TOLERANCE: u64 = 2;
 
 /// One broken rule, with where it shows.

@@ -90,6 +90,7 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         run_seed,
         action_range,
         rate_for,
+        missed_ticks: config.machines.missed_ticks,
         log_dir,
         notify: Box::new({
             let dir = Rc::clone(&dir);

@@ -275,6 +275,10 @@ mod tests {
             ended: "BYE".to_owned(),
             orderly: true,
             log_error: None,
+            missed_ticks: Default::default(),
+            tick_lateness_us: Default::default(),
+            ticks_late_over_one_period: 0,
+            ticks_skipped: 0,
         }
     }
 

@@ -98,6 +98,9 @@ pub struct MachinesConfig {
     /// Seconds a client waits, from its start, to reach the router and get WELCOME before it
     /// gives up (> 0).
     pub handshake_timeout: f64,
+    /// What a machine does with tick deadlines that passed while it could not tick: `catch_up`
+    /// (take them all, late) or `skip` (drop all but the last, and count them).
+    pub missed_ticks: crate::core::machine::MissedTicks,
 }
 
 impl Default for MachinesConfig {
@@ -109,6 +112,7 @@ impl Default for MachinesConfig {
             random_rates: RateRange::default(),
             action_range: crate::core::machine::DEFAULT_ACTION_RANGE,
             handshake_timeout: 10.0,
+            missed_ticks: crate::core::machine::MissedTicks::CatchUp,
         }
     }
 }

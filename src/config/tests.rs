@@ -514,3 +514,27 @@ fn errors_from_a_file_name_the_file() {
         )
     );
 }
+
+#[test]
+fn missed_ticks_is_catch_up_or_skip() {
+    use crate::core::machine::MissedTicks;
+    assert_eq!(
+        Config::default().machines.missed_ticks,
+        MissedTicks::CatchUp
+    );
+    let c = parse("machines:\n  missed_ticks: skip\n");
+    assert_eq!(c.machines.missed_ticks, MissedTicks::Skip);
+    let c = parse("machines:\n  missed_ticks: catch_up\n");
+    assert_eq!(c.machines.missed_ticks, MissedTicks::CatchUp);
+    // The error names the file, the field, the value and what is allowed.
+    let e = error("machines:\n  missed_ticks: sometimes\n");
+    for part in [
+        "t.yaml",
+        "machines.missed_ticks",
+        "sometimes",
+        "`catch_up`",
+        "`skip`",
+    ] {
+        assert!(e.contains(part), "{part} is not in {e:?}");
+    }
+}

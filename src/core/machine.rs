@@ -9,10 +9,13 @@
 //! loop {
 //!     wait until machine.poll_timeout() or a frame arrives
 //!     machine.handle_message(..) for each data frame that arrived
-//!     machine.handle_timeout(now)
-//!     send every machine.poll_transmit(); log every machine.poll_event()
+//!     while machine.handle_timeout(now) == 1 {      // one tick per call, `now` read afresh
+//!         send every machine.poll_transmit(); log every machine.poll_event()
+//!     }
 //! }
 //! ```
+//!
+//! The schedule (`schedule`): the k-th tick is due at `start + k/rate`, k = 1, 2, ...
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -24,6 +27,10 @@ use crate::core::clock::LamportClock;
 use crate::core::event::{EventKind, Record};
 use crate::core::route;
 use crate::core::wire::{Frame, Header, Kind, ROUTER_ID};
+
+mod schedule;
+
+pub use schedule::{Lateness, MissedTicks, Timing, tick_offset_ns, ticks_due};
 
 /// The default action range: with 3 machines, 10% to each other, 10% broadcast, 70% internal.
 pub const DEFAULT_ACTION_RANGE: u32 = 10;
@@ -43,7 +50,8 @@ pub struct MachineConfig {
     pub rate: f64,
     /// The seed of this machine's random generator.
     pub seed: u64,
-    /// When the first tick is due, nanoseconds since the UNIX epoch.
+    /// The common start, nanoseconds since the UNIX epoch: the first tick is due one period
+    /// after it, at `start_ns + 1/rate`.
     pub start_ns: u64,
 }
 
@@ -218,7 +226,11 @@ pub struct Machine {
     queue: VecDeque<Message>,
     /// The seq of the last data frame sent.
     seq: u32,
+    /// The index (from 1) of the next deadline of the schedule, and when it is due.
+    next_k: u64,
     next_tick_ns: u64,
+    missed_ticks: MissedTicks,
+    timing: Timing,
     stats: Stats,
     transmits: VecDeque<Header>,
     events: VecDeque<Record>,
@@ -236,7 +248,8 @@ impl fmt::Debug for Machine {
 }
 
 impl Machine {
-    /// A machine at clock 0 with an empty queue, its first tick due at `cfg.start_ns`.
+    /// A machine at clock 0 with an empty queue, its first tick due at `cfg.start_ns + 1/rate`,
+    /// catching up on missed ticks (see [`Machine::with_missed_ticks`]).
     pub fn new(cfg: MachineConfig) -> Result<Machine, ConfigError> {
         if cfg.machines < 2 || cfg.machines == ROUTER_ID {
             return Err(ConfigError::Machines(cfg.machines));
@@ -260,11 +273,30 @@ impl Machine {
             clock: LamportClock::new(),
             queue: VecDeque::new(),
             seq: 0,
-            next_tick_ns: cfg.start_ns,
+            next_k: 1,
+            next_tick_ns: cfg.start_ns.saturating_add(tick_offset_ns(cfg.rate, 1)),
+            missed_ticks: MissedTicks::default(),
+            timing: Timing::default(),
             stats: Stats::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
+    }
+
+    /// The same machine, doing `policy` with deadlines that pass while it cannot tick.
+    pub fn with_missed_ticks(mut self, policy: MissedTicks) -> Machine {
+        self.missed_ticks = policy;
+        self
+    }
+
+    /// What the machine does with missed deadlines.
+    pub fn missed_ticks(&self) -> MissedTicks {
+        self.missed_ticks
+    }
+
+    /// When its ticks really ran, and the deadlines it skipped.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
     }
 
     /// What the machine was made of.
@@ -320,21 +352,42 @@ impl Machine {
         self.stats.queue_peak = self.stats.queue_peak.max(self.queue_len_u32());
     }
 
-    /// When the next tick is due, nanoseconds since the UNIX epoch. Deadlines are absolute: the k-th
-    /// tick is due at `start + round(k * 1e9 / rate)`, so ticks never drift however late they run.
+    /// When the next tick is due, nanoseconds since the UNIX epoch (`u64::MAX`: never). Deadlines
+    /// are absolute: the k-th tick (from 1) is due at `start + round(k * 1e9 / rate)`, so ticks
+    /// never drift however late they run.
     pub fn poll_timeout(&self) -> u64 {
         self.next_tick_ns
     }
 
-    /// Takes every tick due at or before `now`. Returns how many were taken.
+    /// Takes the next tick if it is due at `now`, and says how many it took (0 or 1): its row and
+    /// frames carry `now`, and its lateness is `now` minus its deadline. Several due ticks take
+    /// several calls, each handed the time it really runs (the driver reads its clock afresh).
+    /// Under [`MissedTicks::Skip`], every due deadline but the last is dropped first.
     pub fn handle_timeout(&mut self, now_ns: u64) -> u64 {
-        let mut taken = 0;
+        self.handle_timeout_due_by(now_ns, now_ns)
+    }
+
+    /// [`Machine::handle_timeout`], counting as due only deadlines at or before `due_by_ns`: at a
+    /// stop, the ticks owed up to the stop time are taken, each at the time it really runs.
+    pub fn handle_timeout_due_by(&mut self, due_by_ns: u64, now_ns: u64) -> u64 {
         // A deadline that saturated at the end of time is never due.
-        while self.next_tick_ns <= now_ns && self.next_tick_ns != u64::MAX {
-            self.tick(now_ns);
-            taken += 1;
+        if self.next_tick_ns > due_by_ns || self.next_tick_ns == u64::MAX {
+            return 0;
         }
-        taken
+        if self.missed_ticks == MissedTicks::Skip {
+            let elapsed = due_by_ns.saturating_sub(self.cfg.start_ns);
+            let last = ticks_due(self.cfg.rate, elapsed).max(self.next_k);
+            self.timing.skipped += last - self.next_k;
+            self.next_k = last;
+            self.next_tick_ns = self.deadline(last);
+        }
+        let late = now_ns.saturating_sub(self.next_tick_ns);
+        self.timing.lateness.record(late);
+        if late as f64 > 1e9 / self.cfg.rate {
+            self.timing.late_over_one_period += 1;
+        }
+        self.tick(now_ns);
+        1
     }
 
     /// The next frame to send, if any. Its header is complete; a data frame has no payload.
@@ -347,11 +400,12 @@ impl Machine {
         self.events.pop_front()
     }
 
-    /// One tick at time `now_ns`, whether or not it is due: receive one message if any is waiting,
-    /// otherwise draw an action.
+    /// The next tick of the schedule at time `now_ns`, whether or not it is due (its lateness is
+    /// not recorded): receive one message if any is waiting, otherwise draw an action.
     pub fn tick(&mut self, now_ns: u64) {
         self.stats.ticks += 1;
-        self.next_tick_ns = self.deadline(self.stats.ticks);
+        self.next_k = self.next_k.saturating_add(1);
+        self.next_tick_ns = self.deadline(self.next_k);
         let before = self.clock.value();
         let record = match self.queue.pop_front() {
             Some(message) => {
@@ -414,11 +468,11 @@ impl Machine {
         }
     }
 
-    /// When tick `k` (0-based) is due: `start + round(k * 1e9 / rate)`. The product is divided, not
-    /// a rounded period multiplied, so the rounding error of the period does not grow with `k`.
+    /// When tick `k` (from 1) is due: `start + tick_offset_ns(rate, k)`.
     fn deadline(&self, k: u64) -> u64 {
-        let offset = (k as f64 * 1e9 / self.cfg.rate).round() as u64;
-        self.cfg.start_ns.saturating_add(offset)
+        self.cfg
+            .start_ns
+            .saturating_add(tick_offset_ns(self.cfg.rate, k))
     }
 
     fn queue_len_u32(&self) -> u32 {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::core::event::EventKind;
-use crate::core::machine::Machine;
+use crate::core::machine::{Machine, MissedTicks};
 use crate::core::switchboard::{KindCount, PairCount};
 
 /// A message still in the queue when the machine stopped.
@@ -72,6 +72,48 @@ pub struct ClientSummary {
     /// the figures above also count the events the log lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_error: Option<String>,
+
+    // When the ticks really ran (docs/LOGS.md, "Tick timing"). Absent in summaries written
+    // before these fields existed, which read as no lateness and nothing skipped.
+    /// What the machine did with missed deadlines: `catch_up` or `skip`.
+    #[serde(default)]
+    pub missed_ticks: MissedTicks,
+    /// How late the ticks ran after their deadlines, in microseconds.
+    #[serde(default)]
+    pub tick_lateness_us: TickLateness,
+    /// Ticks that ran more than one period (1/rate) after their deadline.
+    #[serde(default)]
+    pub ticks_late_over_one_period: u64,
+    /// Deadlines dropped under `missed_ticks: skip`: `ticks + ticks_skipped` is the number of
+    /// deadlines of the schedule up to `stop_time_ns`.
+    #[serde(default)]
+    pub ticks_skipped: u64,
+}
+
+/// A lateness distribution in microseconds (to within 3%; `max` exact). Zero in a simulated
+/// trial, where every tick runs at its deadline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TickLateness {
+    /// The median.
+    pub p50: f64,
+    /// The 99th percentile.
+    pub p99: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+impl TickLateness {
+    /// The distribution of `machine`'s ticks.
+    fn of(machine: &Machine) -> TickLateness {
+        let l = &machine.timing().lateness;
+        // Tenths of a microsecond: finer is noise, and the file stays readable.
+        let us = |ns: u64| (ns as f64 / 100.0).round() / 10.0;
+        TickLateness {
+            p50: us(l.percentile(50.0)),
+            p99: us(l.percentile(99.0)),
+            max: us(l.max()),
+        }
+    }
 }
 
 /// The `ended` of a machine that stopped because the router said BYE, which the router does only
@@ -123,6 +165,10 @@ impl ClientSummary {
             ended: ended.to_string(),
             orderly,
             log_error: None,
+            missed_ticks: machine.missed_ticks(),
+            tick_lateness_us: TickLateness::of(machine),
+            ticks_late_over_one_period: machine.timing().late_over_one_period,
+            ticks_skipped: machine.timing().skipped,
         }
     }
 }

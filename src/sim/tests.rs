@@ -85,10 +85,10 @@ fn latency_models_read_and_print() {
 
 #[test]
 fn ticks_fall_exactly_on_the_deadlines_up_to_the_end() {
-    // 10 s: ticks at 0, 1/rate, ..., up to and including the end.
+    // 10 s: ticks at 1/rate, 2/rate, ..., up to and including the end (none at 0).
     let (records, outcome) = run(&opts(&[1.0, 2.5, 6.0], 1));
     let ticks: Vec<u64> = outcome.summaries.iter().map(|s| s.ticks).collect();
-    assert_eq!(ticks, vec![11, 26, 61]);
+    assert_eq!(ticks, vec![10, 25, 60]);
     for id in 1..=3u16 {
         let rows = records.iter().filter(|r| r.machine == id).count() as u64;
         assert_eq!(rows, ticks[usize::from(id) - 1]);
@@ -103,7 +103,7 @@ fn ticks_fall_exactly_on_the_deadlines_up_to_the_end() {
     // Logs show microseconds, truncated: the deadline 166,666,667 ns shows as 166,666 us.
     assert_eq!(
         first_of_3,
-        vec![epoch_us, epoch_us + 166_666, epoch_us + 333_333]
+        vec![epoch_us + 166_666, epoch_us + 333_333, epoch_us + 500_000]
     );
 }
 
@@ -214,8 +214,8 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
         ..opts(&[1.0, 6.0, 6.0], 11)
     });
     let slow = &outcome.summaries[0];
-    assert_eq!(slow.ticks, 61);
-    // Nothing has arrived at its first tick; from then on the queue is never empty.
+    assert_eq!(slow.ticks, 60);
+    // Its first tick is at 1 s, after six ticks of each peer: a message is waiting at every tick.
     assert_eq!(slow.events["receive"], 60);
     assert!(slow.unprocessed.len() > 60, "{}", slow.unprocessed.len());
     assert!(outcome.summaries[1].queue_peak <= 3);
@@ -252,4 +252,30 @@ fn a_message_arriving_on_a_tick_is_there_for_that_tick_whichever_machine_sent_it
     }
     let pairs: Vec<(u16, u16)> = on_arrival.keys().copied().collect();
     assert_eq!(pairs, [(1, 2), (1, 3), (2, 1), (2, 3), (3, 1), (3, 2)]);
+}
+
+#[test]
+fn a_machine_at_rate_r_for_t_seconds_takes_exactly_floor_r_t_ticks() {
+    // (rates, seconds, ⌊r·T⌋ for each): the tick at the end counts, there is none at the start.
+    for (rates, secs, expected) in [
+        ([1.0, 3.0, 0.5], 20, [20, 60, 10]),
+        ([0.5, 1000.0, 3.0], 3, [1, 3000, 9]),
+        ([2.5, 0.7, 7.0], 10, [25, 7, 70]),
+    ] {
+        let (records, outcome) = run(&SimOptions {
+            duration_ns: secs * 1_000_000_000,
+            ..opts(&rates, 5)
+        });
+        for (i, s) in outcome.summaries.iter().enumerate() {
+            assert_eq!(s.ticks, expected[i], "rate {}", rates[i]);
+            assert_eq!(s.ticks_skipped, 0);
+            let rows: Vec<&Record> = records.iter().filter(|r| r.machine == s.id).collect();
+            assert_eq!(rows.len() as u64, expected[i]);
+            // The first tick is one period after the start, the last at most at the end.
+            let first = DEFAULT_EPOCH_NS + crate::core::machine::tick_offset_ns(rates[i], 1);
+            assert_eq!(rows[0].system_time_us, first / 1_000, "rate {}", rates[i]);
+            let end_us = (DEFAULT_EPOCH_NS + secs * 1_000_000_000) / 1_000;
+            assert!(rows.last().unwrap().system_time_us <= end_us);
+        }
+    }
 }

@@ -166,8 +166,8 @@ fn the_first_send_carries_exact_fields() {
         assert_eq!(record.event, EventKind::Internal);
         now = m.poll_timeout();
     };
-    // Seed 1 at machine 2 draws internal events on ticks 1-2 and r = 2 on tick 3 (at 200 ms).
-    assert_eq!(now, T0 + 200_000_000);
+    // Seed 1 at machine 2 draws internal events on ticks 1-2 and r = 2 on tick 3 (at 300 ms).
+    assert_eq!(now, T0 + 300_000_000);
     let expected = Header {
         kind: Kind::SendSecond,
         source: 2,
@@ -175,7 +175,7 @@ fn the_first_send_carries_exact_fields() {
         seq: 1,
         payload_len: 0,
         logical_clock: 3,
-        system_time_ns: T0 + 200_000_000,
+        system_time_ns: T0 + 300_000_000,
     };
     assert_eq!(header, expected);
     assert_eq!(
@@ -183,7 +183,7 @@ fn the_first_send_carries_exact_fields() {
         Record {
             machine: 2,
             event: EventKind::Send,
-            system_time_us: (T0 + 200_000_000) / 1_000,
+            system_time_us: (T0 + 300_000_000) / 1_000,
             logical_clock: 3,
             queue_len: 0,
             peer: Some(3),
@@ -517,6 +517,7 @@ fn at_rate(rate: f64) -> Machine {
 #[test]
 fn deadlines_at_rate_three_are_rounded_thirds_of_a_second() {
     let mut m = at_rate(3.0);
+    assert_eq!(m.handle_timeout(T0), 0, "no tick at the start");
     let mut deadlines = vec![m.poll_timeout()];
     for _ in 0..3 {
         let due = m.poll_timeout();
@@ -526,44 +527,179 @@ fn deadlines_at_rate_three_are_rounded_thirds_of_a_second() {
     }
     assert_eq!(
         deadlines,
-        [T0, T0 + 333_333_333, T0 + 666_666_667, T0 + 1_000_000_000]
+        [
+            T0 + 333_333_333,
+            T0 + 666_666_667,
+            T0 + 1_000_000_000,
+            T0 + 1_333_333_333
+        ]
     );
 }
 
+/// Drives `m` through every deadline up to `start + secs`, each tick exactly on time; the ticks taken.
+fn ticks_in(m: &mut Machine, secs: u64) -> u64 {
+    let end = T0 + secs * 1_000_000_000;
+    let mut taken = 0;
+    while m.poll_timeout() <= end {
+        taken += m.handle_timeout(m.poll_timeout());
+    }
+    assert_eq!(m.handle_timeout(end), 0);
+    taken
+}
+
 #[test]
-fn a_stalled_machine_catches_up_on_every_due_tick_without_drift() {
+fn a_machine_at_rate_r_for_t_seconds_takes_exactly_floor_r_t_ticks() {
+    // (rate, seconds, ⌊r·T⌋): the tick at T counts, there is none at 0.
+    for (rate, secs, expected) in [
+        (1.0, 60, 60),
+        (3.0, 20, 60),
+        (0.5, 3, 1),
+        (0.5, 4, 2),
+        (1000.0, 2, 2000),
+        (2.5, 3, 7),
+        (0.7, 10, 7),
+        (7.0, 1, 7),
+    ] {
+        let mut m = at_rate(rate);
+        assert_eq!(m.poll_timeout(), T0 + tick_offset_ns(rate, 1), "{rate}");
+        assert_eq!(ticks_in(&mut m, secs), expected, "rate {rate}, {secs} s");
+        assert_eq!(m.stats().ticks, expected);
+        assert_eq!(
+            ticks_due(rate, secs * 1_000_000_000),
+            expected,
+            "rate {rate}"
+        );
+    }
+}
+
+#[test]
+fn the_first_tick_is_one_period_after_the_start() {
+    for (rate, first) in [
+        (1.0, 1_000_000_000),
+        (3.0, 333_333_333),
+        (0.5, 2_000_000_000),
+    ] {
+        let mut m = at_rate(rate);
+        assert_eq!(m.poll_timeout(), T0 + first);
+        assert_eq!(m.handle_timeout(T0 + first - 1), 0);
+        assert_eq!(m.handle_timeout(T0 + first), 1);
+        assert_eq!(m.stats().ticks, 1);
+    }
+}
+
+#[test]
+fn ticks_due_counts_exactly_the_rounded_deadlines() {
+    for rate in [
+        1.0, 3.0, 0.5, 0.7, 2.5, 6.0, 1000.0, 5000.0, 99_999.5, MAX_RATE,
+    ] {
+        for k in [1u64, 2, 3, 10, 59, 60, 61, 1_000, 123_457, 1_000_000_000] {
+            let at = tick_offset_ns(rate, k);
+            assert!(at < tick_offset_ns(rate, k + 1), "rate {rate}, k {k}");
+            assert_eq!(ticks_due(rate, at), k, "rate {rate}, k {k}");
+            assert_eq!(ticks_due(rate, at - 1), k - 1, "rate {rate}, k {k}");
+        }
+    }
+    assert_eq!(ticks_due(3.0, 0), 0);
+    assert_eq!(ticks_due(0.0, u64::MAX), 0);
+    assert_eq!(ticks_due(f64::NAN, 5), 0);
+}
+
+#[test]
+fn a_stalled_machine_catches_up_tick_by_tick_each_at_its_own_time() {
     let mut m = at_rate(3.0);
-    assert_eq!(m.handle_timeout(T0 - 1), 0);
-    assert_eq!(m.poll_timeout(), T0);
-    // Ticks 0-4 are due by T0 + 1_333_333_333; tick 5 is due at T0 + 1_666_666_667.
-    let now = T0 + 1_500_000_000;
-    assert_eq!(m.handle_timeout(now), 5);
+    // Ticks 1-4 are due by T0 + 1_333_333_333; tick 5 is due at T0 + 1_666_666_667.
+    let woke = T0 + 1_500_000_000;
+    let mut now = woke;
+    while m.handle_timeout(now) == 1 {
+        now += 1_000;
+    }
+    assert_eq!(m.stats().ticks, 4);
     assert_eq!(m.poll_timeout(), T0 + 1_666_666_667);
     let stamps: Vec<u64> = std::iter::from_fn(|| m.poll_event())
         .map(|r| r.system_time_us)
         .collect();
-    assert_eq!(stamps, [now / 1_000; 5]);
-    assert_eq!(m.clock(), 5);
+    assert_eq!(
+        stamps,
+        [
+            woke / 1_000,
+            woke / 1_000 + 1,
+            woke / 1_000 + 2,
+            woke / 1_000 + 3
+        ]
+    );
+    // Late by 1.17, 0.83, 0.50 s (more than the period of 0.33 s) and 0.17 s.
+    let timing = m.timing();
+    assert_eq!(timing.late_over_one_period, 3);
+    assert_eq!(timing.skipped, 0);
+    assert_eq!(timing.lateness.count(), 4);
+    assert_eq!(timing.lateness.max(), woke - (T0 + 333_333_333));
     assert_eq!(m.handle_timeout(T0 + 1_666_666_666), 0);
     assert_eq!(m.handle_timeout(T0 + 1_666_666_667), 1);
     assert_eq!(m.poll_timeout(), T0 + 2_000_000_000);
 }
 
 #[test]
-fn a_fractional_rate_spaces_ticks_two_seconds_apart() {
-    let mut m = at_rate(0.5);
-    assert_eq!(m.handle_timeout(T0), 1);
-    assert_eq!(m.poll_timeout(), T0 + 2_000_000_000);
-    assert_eq!(m.handle_timeout(T0 + 3_999_999_999), 1);
-    assert_eq!(m.poll_timeout(), T0 + 4_000_000_000);
+fn a_stalled_machine_that_skips_takes_only_the_last_due_tick_and_counts_the_rest() {
+    let mut m = at_rate(3.0).with_missed_ticks(MissedTicks::Skip);
+    assert_eq!(m.missed_ticks(), MissedTicks::Skip);
+    let woke = T0 + 1_500_000_000;
+    assert_eq!(m.handle_timeout(woke), 1);
+    assert_eq!(m.handle_timeout(woke + 1_000), 0, "nothing else is due");
+    assert_eq!(m.stats().ticks, 1);
+    assert_eq!(m.timing().skipped, 3);
+    // The tick taken is the one due at 1.33 s: 0.17 s late, less than a period.
+    assert_eq!(m.timing().late_over_one_period, 0);
+    assert_eq!(m.timing().lateness.max(), woke - (T0 + 1_333_333_333));
+    // The schedule is unchanged: the next tick is the fifth, at 1.67 s.
+    assert_eq!(m.poll_timeout(), T0 + 1_666_666_667);
+    assert_eq!(m.handle_timeout(T0 + 2_000_000_000), 1);
+    assert_eq!(m.timing().skipped, 4);
+    // Taken + skipped is the schedule's count, as `check` expects.
+    assert_eq!(
+        m.stats().ticks + m.timing().skipped,
+        ticks_due(3.0, 2_000_000_000)
+    );
 }
 
 #[test]
-fn late_deadlines_round_the_exact_quotient_not_a_multiplied_period() {
-    // 197_035 * (1e9 / 0.7) rounds to ...572, one more than round(197_035e9 / 0.7) = ...571.
-    let mut m = at_rate(0.7);
-    assert_eq!(m.handle_timeout(T0 + 281_478_571_428_570), 197_035);
-    assert_eq!(m.poll_timeout(), T0 + 281_478_571_428_571);
+fn at_a_stop_only_the_ticks_due_by_the_stop_time_are_taken() {
+    let mut m = at_rate(1000.0);
+    let stop = T0 + 10_000_000;
+    // The stop is read 5 ms late: the 5 ticks due after it are not owed.
+    let mut now = stop + 5_000_000;
+    while m.handle_timeout_due_by(stop, now) == 1 {
+        now += 1;
+    }
+    assert_eq!(m.stats().ticks, 10);
+    assert_eq!(m.poll_timeout(), T0 + 11_000_000);
+}
+
+#[test]
+fn lateness_percentiles_are_within_three_percent() {
+    let mut l = Lateness::default();
+    assert_eq!((l.percentile(50.0), l.max()), (0, 0));
+    for v in 1..=1_000u64 {
+        l.record(v * 1_000);
+    }
+    assert_eq!(l.count(), 1_000);
+    assert_eq!(l.max(), 1_000_000);
+    for (p, exact) in [(50.0, 500_000.0), (99.0, 990_000.0), (100.0, 1_000_000.0)] {
+        let got = l.percentile(p) as f64;
+        assert!(
+            (got - exact).abs() <= exact * 0.03,
+            "p{p}: {got} vs {exact}"
+        );
+    }
+    let mut small = Lateness::default();
+    for v in [0, 0, 5, 63] {
+        small.record(v);
+    }
+    assert_eq!(small.percentile(50.0), 0);
+    assert_eq!(small.percentile(75.0), 5);
+    assert_eq!(small.percentile(100.0), 63);
+    let mut huge = Lateness::default();
+    huge.record(u64::MAX);
+    assert_eq!(huge.percentile(50.0), u64::MAX);
 }
 
 // ---- configuration ---------------------------------------------------------------------------
@@ -636,7 +772,8 @@ fn edge_configurations_are_accepted() {
         with(|c| c.rate = 1e-3),
     ] {
         let m = Machine::new(cfg).expect("valid config");
-        assert_eq!((m.clock(), m.queue_len(), m.poll_timeout()), (0, 0, T0));
+        let first = T0 + tick_offset_ns(cfg.rate, 1);
+        assert_eq!((m.clock(), m.queue_len(), m.poll_timeout()), (0, 0, first));
     }
 }
 

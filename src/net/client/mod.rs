@@ -1,7 +1,8 @@
 //! The model-machine client: one mio loop that drives one sans-IO [`Machine`].
 //!
-//! The poll timeout is the time left to the machine's next tick deadline, so an idle client sleeps
-//! in `poll` between ticks. Frames that arrive go onto the machine's queue at once (network speed),
+//! The machine's next tick deadline is a `timerfd` registered beside the socket (`timer`), so an
+//! idle client sleeps in `poll` between ticks and wakes within microseconds of each deadline.
+//! Frames that arrive go onto the machine's queue at once (network speed),
 //! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
 //! its frames (queued on `WouldBlock`).
 //!
@@ -15,6 +16,7 @@
 
 mod conn;
 mod session;
+mod timer;
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,10 +27,12 @@ use log::{info, warn};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook_mio::v1_0::Signals;
 
+use crate::core::machine::MissedTicks;
 use crate::net::wallclock::WallClock;
 use crate::rundir::records::ClientSummary;
 use conn::Conn;
 use session::{End, Session};
+use timer::{TIMER, TickTimer};
 
 const SIGNALS: Token = Token(1);
 
@@ -109,6 +113,8 @@ pub struct ClientOptions {
     pub action_range: u32,
     /// The rate, from the id and the number of machines.
     pub rate_for: RateFor,
+    /// What the machine does with deadlines missed while it could not tick.
+    pub missed_ticks: MissedTicks,
     /// Where the log and summary go.
     pub log_dir: LogDir,
     /// Told what happens.
@@ -190,6 +196,7 @@ struct Client {
     poll: Poll,
     signals: Signals,
     conn: Conn,
+    timer: TickTimer,
     session: Session,
 }
 
@@ -202,6 +209,7 @@ impl Client {
     ) -> Result<Client, ClientError> {
         let poll = Poll::new().map_err(io_err("poll"))?;
         let conn = Conn::register(stream, poll.registry())?;
+        let timer = TickTimer::register(&clock, poll.registry())?;
         let mut signals = Signals::new(crate::net::STOP_SIGNALS).map_err(io_err("signals"))?;
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)
@@ -211,6 +219,7 @@ impl Client {
             poll,
             signals,
             conn,
+            timer,
             session,
         })
     }
@@ -223,6 +232,7 @@ impl Client {
             if let Some(end) = end {
                 break end;
             }
+            self.timer.arm(self.session.next_deadline())?;
             if let Err(e) = self.poll.poll(&mut events, self.session.poll_timeout()) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -232,6 +242,10 @@ impl Client {
             for event in events.iter() {
                 end = match event.token() {
                     SIGNALS => self.on_signals()?,
+                    TIMER => {
+                        self.timer.fired();
+                        None
+                    }
                     _ => self.on_readable()?,
                 };
                 if end.is_some() {

@@ -20,6 +20,9 @@ use crate::rundir::log::LogWriter;
 use crate::rundir::records::{ClientSummary, ENDED_BY_ROUTER_BYE};
 use crate::rundir::{SpaceReserve, prepare_dir, summary_file_name, write_yaml_atomically};
 
+/// How far past the next deadline `poll` waits at most: the tick timer wakes it first.
+const BACKSTOP: Duration = Duration::from_millis(5);
+
 /// Where the client is in the lifecycle, and the model machine from WELCOME on.
 enum State {
     /// HELLO sent, waiting for WELCOME.
@@ -88,6 +91,9 @@ struct Model {
     dir: std::path::PathBuf,
     /// Whether the first tick has been announced.
     said_started: bool,
+    /// Every deadline at or before this time has been taken (or skipped): the stop time a
+    /// summary gives, so that its tick count is exactly the schedule's.
+    ticked_until: u64,
 }
 
 /// One client's lifecycle and machine.
@@ -124,16 +130,28 @@ impl Session {
         })
     }
 
-    /// How long until the machine's next tick is due, or until the handshake deadline while
-    /// waiting for WELCOME; `None` (nothing to wait for) once leaving.
+    /// How long `poll` may wait: while running, a little past the machine's next deadline (the
+    /// tick timer wakes the loop at the deadline itself; this only guards against a timer that
+    /// never fires); until the handshake deadline while waiting for WELCOME; `None` (nothing to
+    /// wait for) once leaving.
     pub(super) fn poll_timeout(&self) -> Option<Duration> {
         match &self.state {
             State::Running(model) => Some(
                 self.clock
-                    .until(Instant::now(), model.machine.poll_timeout()),
+                    .until(Instant::now(), model.machine.poll_timeout())
+                    + BACKSTOP,
             ),
             State::Registering => Some(self.deadline.saturating_duration_since(Instant::now())),
             State::Leaving { .. } => None,
+        }
+    }
+
+    /// The wall-clock time of the machine's next deadline while it runs: what the tick timer is
+    /// armed for.
+    pub(super) fn next_deadline(&self) -> Option<u64> {
+        match &self.state {
+            State::Running(model) => Some(model.machine.poll_timeout()),
+            _ => None,
         }
     }
 
@@ -177,7 +195,7 @@ impl Session {
             State::Registering => Some(End::Abrupt(format!("{name} before the model started"))),
             State::Running(_) => {
                 info!("{name}: leaving in order");
-                self.leave(format!("{name}: left with BYE"))?;
+                self.leave(format!("{name}: left with BYE"), None)?;
                 None
             }
         })
@@ -199,12 +217,17 @@ impl Session {
         }
     }
 
-    /// Stops ticking and says BYE; the client then reads until the router closes.
-    fn leave(&mut self, why: String) -> Result<(), ClientError> {
-        // Ticks already due are taken first: a client woken late (a busy machine) would otherwise
-        // stop short of the ticks its rate owes up to its stop time.
-        self.tick()?;
-        let stop_ns = self.clock.now_ns();
+    /// Stops ticking at `stop_ns` (now, or the router's stop time from its BYE) and says BYE;
+    /// the client then reads until the router closes.
+    fn leave(&mut self, why: String, stop_ns: Option<u64>) -> Result<(), ClientError> {
+        // The ticks due by the stop are taken first, each at the time it really runs: a client
+        // woken late (a busy or stopped machine) would otherwise stop short of the ticks its
+        // schedule owes up to its stop time. Those due after it are not owed.
+        let stop_ns = match stop_ns {
+            // Never past now: a router whose clock runs ahead cannot make the machine tick early.
+            Some(stop_ns) => self.tick_due_by(stop_ns.min(self.clock.now_ns()))?,
+            None => self.tick()?,
+        };
         // The machine moves from the old state into Leaving (Registering only holds the place).
         let model = match std::mem::replace(&mut self.state, State::Registering) {
             State::Running(model) => Some(model),
@@ -246,7 +269,11 @@ impl Session {
             },
             Kind::Welcome => self.handle_welcome(frame)?,
             Kind::Bye => match self.state {
-                State::Running(_) => self.leave(ENDED_BY_ROUTER_BYE.into())?,
+                // The router's stop time ends the schedule: ticks due after it are not owed,
+                // however late the BYE is read.
+                State::Running(_) => {
+                    self.leave(ENDED_BY_ROUTER_BYE.into(), Some(frame.system_time_ns()))?;
+                }
                 State::Registering => {
                     self.state = State::Leaving {
                         model: None,
@@ -290,7 +317,8 @@ impl Session {
             start_ns: welcome.start_time_ns,
         };
         let machine = Machine::new(cfg)
-            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
+            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?
+            .with_missed_ticks(self.opts.missed_ticks);
         let dir = match &self.opts.log_dir {
             LogDir::Given(dir) => dir.clone(),
             LogDir::PerRun(parent) => {
@@ -325,52 +353,76 @@ impl Session {
             refused: 0,
             dir,
             said_started: false,
+            ticked_until: 0,
         });
         Ok(())
     }
 
-    /// Takes every due tick while running, logs its rows, then queues its frames.
+    /// Takes every due tick while running, each at a fresh reading of the clock, logging its row
+    /// and then queueing its frames. Returns the time by which every deadline has been taken.
     ///
     /// A row that cannot be written (a full disk) stops the machine: the frames of the sends the
     /// log shows still go out, those of the sends it lost do not (no machine may receive a
     /// message its sender's log lacks), and the machine leaves with BYE.
-    pub(super) fn tick(&mut self) -> Result<(), ClientError> {
+    pub(super) fn tick(&mut self) -> Result<u64, ClientError> {
+        self.take_ticks(None)
+    }
+
+    /// [`Session::tick`], but only the ticks due at or before `stop_ns`.
+    fn tick_due_by(&mut self, stop_ns: u64) -> Result<u64, ClientError> {
+        self.take_ticks(Some(stop_ns))
+    }
+
+    fn take_ticks(&mut self, due_by: Option<u64>) -> Result<u64, ClientError> {
         let State::Running(model) = &mut self.state else {
-            return Ok(());
+            return Ok(self.clock.now_ns());
         };
-        if model.log.failure().is_some() || model.machine.handle_timeout(self.clock.now_ns()) == 0 {
-            return Ok(());
+        if model.log.failure().is_some() {
+            return Ok(model.ticked_until);
         }
-        if !model.said_started {
-            model.said_started = true;
-            let time_ns = self.clock.now_ns();
-            (self.opts.notify)(ClientNotice::Started { time_ns });
-        }
-        while let Some(record) = model.machine.poll_event() {
-            if model.log.failure().is_some() {
-                continue;
+        // The ticks due when the loop starts, no more: a machine too slow for its rate would
+        // otherwise never get back to its socket and signals. Each tick still runs at a fresh
+        // reading of the clock; later ones are taken on the next turn of the event loop.
+        let limit = due_by.unwrap_or_else(|| self.clock.now_ns());
+        loop {
+            let now = self.clock.now_ns();
+            if model.machine.handle_timeout_due_by(limit, now) == 0 {
+                // Every deadline up to the limit is taken; a tick taken before a stop that came
+                // later (the BYE in flight) moves the stop to it.
+                model.ticked_until = model.ticked_until.max(limit);
+                return Ok(model.ticked_until);
             }
-            match model.log.append(&record) {
-                Ok(()) => {
-                    model.logged_clock = record.logical_clock;
-                    if matches!(record.event, EventKind::Send | EventKind::Broadcast) {
-                        model.logged_seq = record.seq.unwrap_or(model.logged_seq);
-                    }
+            if !model.said_started {
+                model.said_started = true;
+                (self.opts.notify)(ClientNotice::Started { time_ns: now });
+            }
+            while let Some(record) = model.machine.poll_event() {
+                if model.log.failure().is_some() {
+                    continue;
                 }
-                Err(e) => warn!("machine {}: {e}; it stops", model.machine.id()),
+                match model.log.append(&record) {
+                    Ok(()) => {
+                        model.logged_clock = record.logical_clock;
+                        if matches!(record.event, EventKind::Send | EventKind::Broadcast) {
+                            model.logged_seq = record.seq.unwrap_or(model.logged_seq);
+                        }
+                    }
+                    Err(e) => warn!("machine {}: {e}; it stops", model.machine.id()),
+                }
+            }
+            let failed = model.log.failure().is_some();
+            while let Some(header) = model.machine.poll_transmit() {
+                if !failed || header.seq <= model.logged_seq {
+                    header.write_frame(&[], &mut self.outbox);
+                }
+            }
+            if let Some((_, why)) = model.log.failure() {
+                let why = format!("could not write its log: {why}");
+                model.ticked_until = now;
+                self.leave(why, Some(now))?;
+                return Ok(now);
             }
         }
-        let failed = model.log.failure().is_some();
-        while let Some(header) = model.machine.poll_transmit() {
-            if !failed || header.seq <= model.logged_seq {
-                header.write_frame(&[], &mut self.outbox);
-            }
-        }
-        if let Some((_, why)) = model.log.failure() {
-            let why = format!("could not write its log: {why}");
-            self.leave(why)?;
-        }
-        Ok(())
     }
 
     /// Writes the summary of a connection that ended with `end`. An end that was not orderly is
@@ -380,9 +432,11 @@ impl Session {
             End::Orderly(why) => (why, true),
             End::Abrupt(why) => (why, false),
         };
-        let now_ns = self.clock.now_ns();
         let (model, stop_ns) = match &mut self.state {
-            State::Running(model) => (model, now_ns),
+            State::Running(model) => {
+                let until = model.ticked_until;
+                (model, until)
+            }
             State::Leaving {
                 model: Some(model),
                 stop_ns,

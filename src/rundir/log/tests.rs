@@ -220,7 +220,8 @@ fn a_machines_own_rows_round_trip() {
     let mut m = Machine::new(cfg).expect("machine");
     let mut w = LogWriter::create(&dir.0, 1).expect("create");
     let mut recs = Vec::new();
-    for k in 0..200u64 {
+    // The k-th tick is due k ms after the start, k = 1, 2, ...
+    for k in 1..=200u64 {
         if k % 3 == 0 {
             m.handle_message(crate::core::machine::Message {
                 source: 2,
@@ -668,7 +669,7 @@ fn the_example_in_the_docs_reads_back() {
         Record {
             machine: 2,
             event: EventKind::Receive,
-            system_time_us: 1_764_096_002_000_042,
+            system_time_us: 1_764_096_003_000_042,
             logical_clock: 6,
             queue_len: 1,
             peer: Some(1),

@@ -11,6 +11,7 @@ fn session() -> Session {
         run_seed: Some(1),
         action_range: 10,
         rate_for: Box::new(|_| Ok(1.0)),
+        missed_ticks: Default::default(),
         log_dir: LogDir::Given(std::env::temp_dir()),
         notify: Box::new(|_| {}),
     };

@@ -1,0 +1,197 @@
+//! The tick schedule of real machines (issue 11): the k-th tick at start + k/r, k = 1, 2, ..., so
+//! a trial of T seconds has exactly ⌊r·T⌋ ticks; and what a stalled machine (SIGSTOP, SIGCONT)
+//! does with the deadlines it missed, by its `machines.missed_ticks` policy.
+//!
+//! Nothing here asserts how long anything took: counts, and the order of times.
+
+mod support;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use clocklab::check::check_trial;
+use clocklab::core::machine::{MissedTicks, tick_offset_ns, ticks_due};
+use clocklab::rundir::log::{log_path, read_log};
+use clocklab::rundir::records::ClientSummary;
+use nix::sys::signal::Signal;
+use support::{
+    Proc, SOON, TestDir, read_yaml, run_dir_under, start_client, start_server, wait_for_rows,
+};
+
+/// Checks that machine `id`'s rows are the ticks of its schedule: as many as the summary says,
+/// none before its deadline, in time order.
+fn assert_rows_follow_the_schedule(dir: &Path, s: &ClientSummary) {
+    let rows = read_log(&log_path(dir, s.id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len() as u64, s.ticks, "machine {}", s.id);
+    let mut previous = 0;
+    for (i, row) in rows.iter().enumerate() {
+        assert!(row.system_time_us >= previous, "machine {}: row {i}", s.id);
+        previous = row.system_time_us;
+    }
+    if s.ticks_skipped == 0 {
+        // Without skips the i-th row is the i-th deadline, and it ran at or after it.
+        for (i, row) in rows.iter().enumerate() {
+            let due_us = (s.start_time_ns + tick_offset_ns(s.rate, i as u64 + 1)) / 1_000;
+            assert!(row.system_time_us >= due_us, "machine {}: row {i}", s.id);
+        }
+    }
+}
+
+#[test]
+fn a_real_run_takes_exactly_floor_r_t_ticks() {
+    let test = TestDir::new("timing-run");
+    let config = test.config(4, "");
+    let out = test.join("out");
+    // 3 s at 1, 3, 0.5 and 1,000 ticks/s: 3, 9, 1 and 3,000 ticks.
+    let mut run = Proc::start(
+        "run",
+        [
+            OsStr::new("run"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+            OsStr::new("--seed"),
+            OsStr::new("7"),
+            OsStr::new("--machines"),
+            OsStr::new("4"),
+            OsStr::new("--rates"),
+            OsStr::new("1,3,0.5,1000"),
+            OsStr::new("--duration"),
+            OsStr::new("3"),
+        ],
+    );
+    let code = run.wait_code(SOON * 2);
+    let printed = run.output();
+    assert_eq!(code, 0, "{printed}");
+    let dir = run_dir_under(&out);
+    for (id, expected) in [(1u16, 3u64), (2, 9), (3, 1), (4, 3_000)] {
+        let s: ClientSummary = read_yaml(&dir.join(format!("summary-{id}.yaml")));
+        assert_eq!(s.ticks_skipped, 0);
+        assert_eq!(s.missed_ticks, MissedTicks::CatchUp);
+        // A machine stops at the router's stop time, and its ticks are exactly the deadlines up
+        // to it, none at the start.
+        assert!(
+            s.stop_time_ns >= s.start_time_ns + 3_000_000_000,
+            "machine {id}"
+        );
+        assert_eq!(ticks_due(s.rate, s.stop_time_ns - s.start_time_ns), s.ticks);
+        if id < 4 {
+            assert_eq!(s.ticks, expected, "machine {id} at {} ticks/s", s.rate);
+        } else {
+            // The router stops when `run` tells it to, a moment after the end (typically 0.3 to
+            // 0.5 ms here), and the machines take the ticks due by then: at 1,000 ticks/s exactly
+            // 3,000 while that moment is under 1 ms, one more for each millisecond beyond.
+            let late_ms = (s.stop_time_ns - s.start_time_ns - 3_000_000_000) / 1_000_000;
+            assert_eq!(
+                s.ticks,
+                expected + late_ms,
+                "machine {id} at {} ticks/s",
+                s.rate
+            );
+        }
+        assert_rows_follow_the_schedule(&dir, &s);
+    }
+    let report = check_trial(&dir);
+    assert!(report.passed(), "{report}");
+}
+
+/// A configuration whose machines do `policy` with missed ticks.
+fn config_with_policy(test: &TestDir, policy: MissedTicks) -> PathBuf {
+    let path = test.join(format!("config-{}.yaml", policy.as_str()));
+    let text = format!(
+        "router:\n  host: 127.0.0.1\n  port: 0\n  stall_timeout: 0.5\n  start_delay: 0.2\n\
+         machines:\n  count: 3\n  action_range: 10\n  missed_ticks: {}\n\
+         run:\n  stop_grace: 3\n  log_dir: {}\n",
+        policy.as_str(),
+        test.join("logs").display()
+    );
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
+#[test]
+fn a_stalled_client_catches_up_or_skips_as_its_policy_says_and_counts_it() {
+    const RATE: f64 = 50.0;
+    let test = TestDir::new("timing-stall");
+    let catch_up = config_with_policy(&test, MissedTicks::CatchUp);
+    let skip = config_with_policy(&test, MissedTicks::Skip);
+    let dir = test.join("run");
+    let (mut server, addr) = start_server(&catch_up, 3, &dir);
+    // Machine 1 catches up, machine 2 skips; machine 3 keeps ticking and is the stall's clock.
+    let mut clients = [
+        start_client(&catch_up, 8001, addr, RATE, 3, &dir),
+        start_client(&skip, 8002, addr, RATE, 3, &dir),
+        start_client(&catch_up, 8003, addr, RATE, 3, &dir),
+    ];
+    server.wait_for_line(clocklab::cli::common::STARTED, SOON);
+    for id in 1..=3 {
+        wait_for_rows(&log_path(&dir, id), 5, SOON);
+    }
+
+    clients[0].signal(Signal::SIGSTOP);
+    clients[1].signal(Signal::SIGSTOP);
+    // While they are stopped, machine 3 takes 100 ticks: at least 99 periods pass, so at least
+    // 98 deadlines of the stopped machines go by untaken.
+    let witness = log_path(&dir, 3);
+    let before = wait_for_rows(&witness, 1, SOON);
+    wait_for_rows(&witness, before + 100, SOON);
+    clients[0].signal(Signal::SIGCONT);
+    clients[1].signal(Signal::SIGCONT);
+    // Both are awake again once each has logged two more ticks.
+    let resumed = |id: u16| {
+        let rows = support::peek_rows(&log_path(&dir, id)).len();
+        wait_for_rows(&log_path(&dir, id), rows + 2, SOON);
+    };
+    resumed(1);
+    resumed(2);
+    server.signal(Signal::SIGTERM);
+    assert_eq!(server.wait_code(SOON), 0);
+    for client in &mut clients {
+        assert_eq!(client.wait_code(SOON), 0, "{} stops in order", client.role);
+    }
+
+    let s1: ClientSummary = read_yaml(&dir.join("summary-1.yaml"));
+    let s2: ClientSummary = read_yaml(&dir.join("summary-2.yaml"));
+    let s3: ClientSummary = read_yaml(&dir.join("summary-3.yaml"));
+    // Catch-up: every deadline taken, the missed ones late by more than a period.
+    assert_eq!(s1.missed_ticks, MissedTicks::CatchUp);
+    assert_eq!(s1.ticks_skipped, 0);
+    assert!(
+        s1.ticks_late_over_one_period >= 97,
+        "{}",
+        s1.ticks_late_over_one_period
+    );
+    assert_eq!(
+        ticks_due(RATE, s1.stop_time_ns - s1.start_time_ns),
+        s1.ticks
+    );
+    assert_rows_follow_the_schedule(&dir, &s1);
+    // The catch-up rows were taken one by one, each stamped when it ran, not with one shared
+    // time: a hundred rows, each written with its own system call, span many microseconds.
+    let rows = read_log(&log_path(&dir, 1)).unwrap_or_else(|e| panic!("{e}"));
+    let period_us = (1e6 / RATE) as u64;
+    let late: std::collections::BTreeSet<u64> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, row)| {
+            let due_us = (s1.start_time_ns + tick_offset_ns(RATE, *i as u64 + 1)) / 1_000;
+            row.system_time_us > due_us + period_us
+        })
+        .map(|(_, row)| row.system_time_us)
+        .collect();
+    assert!(late.len() > 1, "the late rows share their times: {late:?}");
+    // Skip: the missed deadlines dropped and counted, no tick ever a period late.
+    assert_eq!(s2.missed_ticks, MissedTicks::Skip);
+    assert!(s2.ticks_skipped >= 97, "{}", s2.ticks_skipped);
+    assert_eq!(s2.ticks_late_over_one_period, 0);
+    assert_eq!(
+        ticks_due(RATE, s2.stop_time_ns - s2.start_time_ns),
+        s2.ticks + s2.ticks_skipped
+    );
+    assert_rows_follow_the_schedule(&dir, &s2);
+    // The witness was never stopped.
+    assert_eq!(s3.ticks_skipped, 0);
+    let report = check_trial(&dir);
+    assert!(report.passed(), "{report}");
+}
