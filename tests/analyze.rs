@@ -464,8 +464,8 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
             assert!(header.ends_with("max jump queue peak"), "{header}");
             let row = &rows_keyed(printed, &start, id)[0];
             assert_eq!(row.last().copied(), Some(cell(peak).as_str()), "{row:?}");
-            // analyze: JSON, long CSV, wide CSV, and its queue table (the second table of the
-            // trial's block, whose first column is the peak).
+            // analyze: JSON, long CSV, wide CSV, and its queue table (the second of the trial's
+            // three tables, clock, queue and timing, whose first column is the peak).
             let figures = trial["machines"][id.parse::<usize>().unwrap() - 1]["figures"].clone();
             assert_eq!(figures["queue_peak"].as_f64(), Some(peak));
             assert_eq!(csv_value(&csv, k, id, "queue_peak"), peak);
@@ -475,7 +475,7 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
                 .expect("a wide row");
             assert_eq!(w["queue_peak"], cell(peak));
             let rows = rows_keyed(&stdout, &format!("trial {k}: seed"), id);
-            assert_eq!(rows.len(), 2, "{stdout}");
+            assert_eq!(rows.len(), 3, "{stdout}");
             assert_eq!(rows[1][1], cell(peak), "{:?}", rows[1]);
             // The queue after each tick is the log's queue_len, a tick having taken its message:
             // its largest value is below the peak (which counts the message the tick took).

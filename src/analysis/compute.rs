@@ -9,6 +9,7 @@ use super::{
     TrialInput,
 };
 use crate::core::event::EventKind;
+use crate::core::machine::tick_offset_ns;
 
 /// Seconds from `start_us` to `t_us` (negative before the start).
 fn seconds_since(start_us: u64, t_us: u64) -> f64 {
@@ -17,6 +18,51 @@ fn seconds_since(start_us: u64, t_us: u64) -> f64 {
 
 /// The time of a message: `(sender, seq)` to the sender's system time of its send or broadcast.
 type SendTimes = BTreeMap<(u16, u32), u64>;
+
+/// Each logged send's tick deadline, nanoseconds after the start, by (source, seq): the k-th row
+/// of a machine at rate r is its k-th tick, due at start + k/r (`tick_offset_ns`). Machines with
+/// no known rate, or that skipped deadlines (whose rows then are not their tick numbers), are
+/// left out.
+pub(super) type SendDeadlines = BTreeMap<(u16, u32), u64>;
+
+/// The deadline of `m`'s `index`-th row (from 0), when it can be told.
+fn row_deadline(m: &MachineInput, index: usize) -> Option<u64> {
+    let rate = m.rate?;
+    if m.timing.is_some_and(|t| t.skipped > 0) {
+        return None;
+    }
+    Some(tick_offset_ns(rate, index as u64 + 1))
+}
+
+pub(super) fn send_deadlines(trial: &TrialInput) -> SendDeadlines {
+    let mut sends = BTreeMap::new();
+    for m in &trial.machines {
+        for (i, r) in m.records.iter().enumerate() {
+            if let (EventKind::Send | EventKind::Broadcast, Some(seq)) = (r.event, r.seq) {
+                if let Some(deadline) = row_deadline(m, i) {
+                    sends.entry((m.id, seq)).or_insert(deadline);
+                }
+            }
+        }
+    }
+    sends
+}
+
+/// How many of `m`'s receives took a message sent at the same deadline as the receiving tick or
+/// a later one; `None` when its own deadlines cannot be told.
+fn same_instant_receives(m: &MachineInput, sends: &SendDeadlines) -> Option<u64> {
+    row_deadline(m, 0)?;
+    let mut count = 0;
+    for (i, r) in m.records.iter().enumerate() {
+        let (EventKind::Receive, Some(peer), Some(seq)) = (r.event, r.peer, r.seq) else {
+            continue;
+        };
+        if let (Some(&sent), Some(own)) = (sends.get(&(peer, seq)), row_deadline(m, i)) {
+            count += u64::from(sent >= own);
+        }
+    }
+    Some(count)
+}
 
 pub(super) fn send_times(trial: &TrialInput) -> SendTimes {
     let mut sends = BTreeMap::new();
@@ -35,6 +81,7 @@ pub(super) fn analyze_machine(
     start_us: u64,
     m: &MachineInput,
     sends: &SendTimes,
+    deadlines: &SendDeadlines,
 ) -> MachineAnalysis {
     let rows = &m.records;
     let mut by_kind = [0u64; 4];
@@ -105,6 +152,8 @@ pub(super) fn analyze_machine(
         largest_jumps: largest,
         queue,
         queue_peak: m.queue_peak,
+        timing: m.timing,
+        same_instant_receives: same_instant_receives(m, deadlines),
         drift: None,
         latency_ms: Distribution::of(&latency),
         wait_ticks: Distribution::of(&waits),

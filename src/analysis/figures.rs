@@ -28,7 +28,7 @@ pub fn summary_of<'a>(
 }
 
 /// The names of the per-machine figures, in the order every output lists them.
-pub const MACHINE_FIGURES: [&str; 34] = [
+pub const MACHINE_FIGURES: [&str; 39] = [
     "rate",
     "tick_rate",
     "events",
@@ -62,11 +62,16 @@ pub const MACHINE_FIGURES: [&str; 34] = [
     "wait_ticks_p95",
     "wait_ticks_max",
     "unmatched_receives",
+    "tick_lateness_p50_us",
+    "tick_lateness_p99_us",
+    "tick_lateness_max_us",
+    "ticks_late",
+    "same_instant_receives",
     "complete",
 ];
 
 /// The names of the per-trial figures, in the order every output lists them.
-pub const TRIAL_FIGURES: [&str; 29] = [
+pub const TRIAL_FIGURES: [&str; 31] = [
     "machines",
     "events",
     "final_clock_max",
@@ -87,6 +92,8 @@ pub const TRIAL_FIGURES: [&str; 29] = [
     "wait_ticks_p95",
     "wait_ticks_max",
     "unmatched_receives",
+    "tick_lateness_max_us",
+    "same_instant_receives",
     "complete",
     "concurrent_pairs",
     "concurrent_share",
@@ -143,6 +150,11 @@ impl MachineAnalysis {
             self.wait_ticks.map(|w| w.p95),
             self.wait_ticks.map(|w| w.max),
             Some(self.unmatched_receives as f64),
+            self.timing.map(|t| t.lateness_us.p50),
+            self.timing.map(|t| t.lateness_us.p99),
+            self.timing.map(|t| t.lateness_us.max),
+            self.timing.map(|t| t.late_over_one_period as f64),
+            self.same_instant_receives.map(|n| n as f64),
             flag(self.problems.is_empty()),
         ];
         MACHINE_FIGURES.into_iter().zip(values).collect()
@@ -181,6 +193,11 @@ impl TrialAnalysis {
             self.wait_ticks.map(|w| w.p95),
             self.wait_ticks.map(|w| w.max),
             Some(ms.iter().map(|m| m.unmatched_receives).sum::<u64>() as f64),
+            max_of(&|m| m.timing.map(|t| t.lateness_us.max)),
+            ms.iter()
+                .map(|m| m.same_instant_receives)
+                .sum::<Option<u64>>()
+                .map(|n| n as f64),
             flag(self.complete()),
             cf.map(|f| f.concurrent_pairs as f64),
             cf.and_then(|f| f.concurrent_share),

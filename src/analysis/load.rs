@@ -252,6 +252,11 @@ fn load_machine(
         rate,
         records,
         queue_peak: summary.as_ref().map(|s| s.queue_peak),
+        timing: summary.as_ref().map(|s| super::TickTiming {
+            lateness_us: s.tick_lateness_us,
+            late_over_one_period: s.ticks_late_over_one_period,
+            skipped: s.ticks_skipped,
+        }),
         problems,
     })
 }

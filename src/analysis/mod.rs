@@ -25,7 +25,7 @@ use crate::core::event::Record;
 // The tests name events; they import this module's items whole.
 #[cfg(test)]
 use crate::core::event::EventKind;
-use compute::{analyze_machine, drift_series, latencies, send_times};
+use compute::{analyze_machine, drift_series, latencies, send_deadlines, send_times};
 pub use figures::{Figures, MACHINE_FIGURES, Summaries, TRIAL_FIGURES, summary_of, value_of};
 use stats::{Distribution, Summary};
 
@@ -48,9 +48,22 @@ pub struct MachineInput {
     /// Its queue peak (the longest its queue was right after a message arrived), from its
     /// summary; `None` without one.
     pub queue_peak: Option<u32>,
+    /// How late its ticks ran, from its summary; `None` without one.
+    pub timing: Option<TickTiming>,
     /// Why its data is incomplete (no summary, a truncated log), one sentence each; empty when
     /// complete.
     pub problems: Vec<String>,
+}
+
+/// How late a machine's ticks ran after their deadlines, as its summary records it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TickTiming {
+    /// The lateness distribution, microseconds.
+    pub lateness_us: crate::rundir::records::TickLateness,
+    /// Ticks that ran more than one period after their deadline.
+    pub late_over_one_period: u64,
+    /// Deadlines skipped (`missed_ticks: skip`).
+    pub skipped: u64,
 }
 
 /// One trial: its machines and what is known about it.
@@ -162,6 +175,12 @@ pub struct MachineAnalysis {
     pub queue: Option<QueueFigures>,
     /// Its queue peak, from its summary (see [`MachineInput::queue_peak`]).
     pub queue_peak: Option<u32>,
+    /// How late its ticks ran, from its summary (see [`MachineInput::timing`]).
+    pub timing: Option<TickTiming>,
+    /// Receives of a message sent at the same tick deadline as the receiving tick, or a later
+    /// one: the model, where every tick runs at its deadline and a hop takes time, never has
+    /// them; a real run has them when a tick ran late. `None` when a rate is unknown.
+    pub same_instant_receives: Option<u64>,
     /// Its drift figures; `None` when it has no sampling instant.
     pub drift: Option<DriftFigures>,
     /// Real-time latency of the messages it received, milliseconds.
@@ -267,10 +286,11 @@ impl RunAnalysis {
 /// Every figure of one trial.
 pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
     let sends = send_times(trial);
+    let deadlines = send_deadlines(trial);
     let mut machines: Vec<MachineAnalysis> = trial
         .machines
         .iter()
-        .map(|m| analyze_machine(trial.start_us, m, &sends))
+        .map(|m| analyze_machine(trial.start_us, m, &sends, &deadlines))
         .collect();
     let series = drift_series(trial);
     for (m, drift) in machines.iter_mut().zip(&series.drift) {

@@ -36,6 +36,7 @@ fn machine(id: u16, rate: f64, records: Vec<Record>) -> MachineInput {
         rate: Some(rate),
         records,
         queue_peak: None,
+        timing: None,
         problems: Vec::new(),
     }
 }
@@ -390,5 +391,51 @@ fn run_labels_are_the_shortest_ends_of_their_paths_that_differ() {
     assert_eq!(
         crate::analysis::load::suffix_labels(&twice),
         ["no-such/r", "no-such/r"]
+    );
+}
+
+#[test]
+fn same_instant_receives_count_messages_sent_at_the_receiving_tick_s_own_deadline() {
+    // By the schedule, row k (from 0) of a machine at rate r is its tick due at (k + 1) / r:
+    // machine 1 (2 ticks/s) at 0.5, 1.0, .. 2.5 s; machine 2 (4 ticks/s) at 0.25, .. 2.5 s;
+    // machine 3 (1 tick/s) at 1, 2, 3 s. The receives and their sends' deadlines:
+    // - 1 row 2 (1.5 s) takes 2's seq 1 (row 2, 0.75 s); 1 row 3 (2.0 s) takes 2's seq 2 (1.0 s);
+    // - 2 row 4 (1.25 s) takes 1's seq 1 (row 1, 1.0 s);
+    // - 2 row 9 (2.5 s) takes 1's broadcast seq 2 (row 4, 2.5 s): the same deadline, counted;
+    // - 3 row 2 (3.0 s) takes the same broadcast (2.5 s).
+    let trial = hand_trial();
+    let t = analyze_trial(&trial);
+    let counts: Vec<Option<f64>> = t
+        .machines
+        .iter()
+        .map(|m| value_of(&m.figures(), "same_instant_receives"))
+        .collect();
+    assert_eq!(counts, [Some(0.0), Some(1.0), Some(0.0)]);
+    assert_eq!(value_of(&t.figures(), "same_instant_receives"), Some(1.0));
+    // A machine that skipped deadlines has rows that are not its tick numbers: unknown, and so
+    // is the trial's total; the others still count.
+    let mut skipped = hand_trial();
+    skipped.machines[1].timing = Some(TickTiming {
+        skipped: 3,
+        ..TickTiming::default()
+    });
+    let t = analyze_trial(&skipped);
+    assert_eq!(
+        value_of(&t.machines[1].figures(), "same_instant_receives"),
+        None
+    );
+    assert_eq!(
+        value_of(&t.machines[0].figures(), "same_instant_receives"),
+        Some(0.0)
+    );
+    assert_eq!(value_of(&t.figures(), "same_instant_receives"), None);
+    // Lateness comes from the summary, and is unknown without one.
+    assert_eq!(
+        value_of(&t.machines[1].figures(), "tick_lateness_p99_us"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value_of(&t.machines[0].figures(), "tick_lateness_p99_us"),
+        None
     );
 }

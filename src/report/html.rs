@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::plots::css_colour;
-use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, escape};
+use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, TIMING_COLUMNS, escape};
 use super::text::{
     comparison_rows, counted_note, machine_grid, rates, stat_rows, status, trial_grid,
 };
@@ -183,6 +183,7 @@ fn trial_html(out: &mut String, t: &TrialAnalysis, plots: &[Plot]) {
     );
     out.push_str(&machine_grid(t, &CLOCK_COLUMNS).html());
     out.push_str(&machine_grid(t, &QUEUE_COLUMNS).html());
+    out.push_str(&machine_grid(t, &TIMING_COLUMNS).html());
     out.push_str("<table>\n<thead><tr><th>machine</th><th colspan=\"5\">largest jumps: size (clock units) at time since start (log line)</th></tr></thead>\n<tbody>\n");
     for m in &t.machines {
         let _ = write!(out, "<tr><th class=\"key\">{}</th>", m.id);

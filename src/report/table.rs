@@ -110,6 +110,39 @@ pub const QUEUE_COLUMNS: [Column; 15] = [
     col("", "ok", "complete", Fmt::Int, 3),
 ];
 
+/// Per machine: when its ticks really ran (from its summary) and the receives that timing made.
+pub const TIMING_COLUMNS: [Column; 5] = [
+    col(
+        "tick lateness (µs)",
+        "p50",
+        "tick_lateness_p50_us",
+        Fmt::Dec(1),
+        8,
+    ),
+    col(
+        "tick lateness (µs)",
+        "p99",
+        "tick_lateness_p99_us",
+        Fmt::Dec(1),
+        8,
+    ),
+    col(
+        "tick lateness (µs)",
+        "max",
+        "tick_lateness_max_us",
+        Fmt::Dec(1),
+        9,
+    ),
+    col("ticks", "late>1 period", "ticks_late", Fmt::Int, 14),
+    col(
+        "receives",
+        "same instant",
+        "same_instant_receives",
+        Fmt::Int,
+        13,
+    ),
+];
+
 /// Per trial: the headline trial figures (the others are in the summaries).
 pub const TRIAL_COLUMNS: [Column; 11] = [
     col("", "events", "events", Fmt::Int, 7),

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::table::{
-    CLOCK_COLUMNS, Column, Fmt, Grid, QUEUE_COLUMNS, TRIAL_COLUMNS, format_summary, pick,
-    pick_summary,
+    CLOCK_COLUMNS, Column, Fmt, Grid, QUEUE_COLUMNS, TIMING_COLUMNS, TRIAL_COLUMNS, format_summary,
+    pick, pick_summary,
 };
 use crate::analysis::stats::{STATS, Summary};
 use crate::analysis::{RunAnalysis, TrialAnalysis, summary_of};
@@ -193,6 +193,7 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
             );
             out.push_str(&machine_grid(t, &CLOCK_COLUMNS).text(2));
             out.push_str(&machine_grid(t, &QUEUE_COLUMNS).text(2));
+            out.push_str(&machine_grid(t, &TIMING_COLUMNS).text(2));
         }
     } else {
         let _ = writeln!(
