@@ -197,6 +197,7 @@ fn bench_sim(c: &mut Criterion) {
             seed: 7,
             epoch_ns: DEFAULT_EPOCH_NS,
             latency: Latency::default(),
+            tick_lateness: None,
         };
         let events = sim::simulate(&opts, |_| {}).unwrap().events;
         group.throughput(Throughput::Elements(events));

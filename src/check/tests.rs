@@ -24,6 +24,7 @@ fn trial(name: &str) -> PathBuf {
         seed: 5,
         epoch_ns: DEFAULT_EPOCH_NS,
         latency: Latency::default(),
+        tick_lateness: None,
     };
     let mut logs = vec![format!("{HEADER}\n"); 3];
     let outcome = sim::simulate(&opts, |r| {

@@ -108,6 +108,10 @@ pub struct SimulateArgs {
     /// uniform:50us:2ms, exp:100us:1ms).
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
     pub latency: crate::config::Latency,
+    /// How late each simulated tick runs after its deadline, in the latency models' form
+    /// (e.g. exp:50us:200us) [default: none, every tick at its deadline].
+    #[arg(long, value_name = "MODEL")]
+    pub tick_lateness: Option<crate::config::Latency>,
     /// Start of simulated time, seconds since the UNIX epoch, up to 10^10 (the year 2286)
     /// [default: 1767225600, 2026-01-01T00:00:00Z].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=10_000_000_000))]

@@ -44,6 +44,8 @@ pub struct Plan<'a> {
     pub master: u64,
     /// The network's latency.
     pub latency: Latency,
+    /// How late each tick runs after its deadline; `None`: at its deadline.
+    pub tick_lateness: Option<Latency>,
     /// When simulated time starts, nanoseconds since the UNIX epoch.
     pub epoch_ns: u64,
     /// Whether to write the event logs (and so to check them).
@@ -62,6 +64,7 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         config: &config,
         master,
         latency: args.latency,
+        tick_lateness: args.tick_lateness,
         epoch_ns: args
             .epoch
             .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000)),
@@ -162,6 +165,7 @@ fn simulate_trial(
         seed: trial.seed,
         epoch_ns: plan.epoch_ns,
         latency: plan.latency,
+        tick_lateness: plan.tick_lateness,
     };
     let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
     let outcome = sim::simulate(&opts, |record| {
@@ -186,6 +190,7 @@ fn simulate_trial(
         simulated: true,
         logs: plan.logs,
         latency: Some(plan.latency),
+        tick_lateness: plan.tick_lateness,
         start_time_ns: Some(opts.epoch_ns),
         stop_time_ns: opts.epoch_ns + opts.duration_ns,
         router: Some(outcome.router),

@@ -28,12 +28,16 @@ pub enum Stream {
     SweepTrial(u32),
     /// The simulator's latency draws.
     Latency,
+    /// The simulator's tick-lateness draws.
+    TickLateness,
 }
 
 /// Where the trial streams start, apart from the machine and rate streams.
 const TRIAL_BASE: u64 = 0x7472_6961_6c00;
 /// The latency stream's index ("latency\0" in ASCII).
 const LATENCY_INDEX: u64 = 0x6c61_7465_6e63_7900;
+/// The tick-lateness stream's index ("ticklate" in ASCII).
+const TICK_LATENESS_INDEX: u64 = 0x7469_636b_6c61_7465;
 
 impl Stream {
     /// The stream's index, the second argument of [`derive_seed`].
@@ -44,6 +48,7 @@ impl Stream {
             Stream::Trial(k) => TRIAL_BASE + k as u64,
             Stream::SweepTrial(k) => k as u64,
             Stream::Latency => LATENCY_INDEX,
+            Stream::TickLateness => TICK_LATENESS_INDEX,
         }
     }
 }

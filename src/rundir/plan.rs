@@ -56,6 +56,7 @@ impl TrialPlan {
             simulated: false,
             logs: true,
             latency: None,
+            tick_lateness: None,
             trial: self.trial,
             trials: self.trials,
             master_seed: self.master_seed,

@@ -257,6 +257,10 @@ pub struct RunRecord {
     /// The simulated network's latency model; absent for a run of real processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<crate::config::Latency>,
+    /// The simulated ticks' lateness model (`simulate --tick-lateness`); absent when every
+    /// simulated tick ran at its deadline, and for a run of real processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_lateness: Option<crate::config::Latency>,
     /// This trial's number, from 1.
     pub trial: u32,
     /// How many trials the run has.

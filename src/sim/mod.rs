@@ -47,6 +47,11 @@ pub struct SimOptions {
     pub epoch_ns: u64,
     /// The network's latency.
     pub latency: Latency,
+    /// How late each tick runs after its deadline, drawn per tick; `None`: every tick runs at
+    /// its deadline. A tick never runs before the one before it (the machine catches up), and
+    /// a tick due by the end runs even when its lateness takes it past the end, as a real
+    /// machine takes the ticks due by its stop.
+    pub tick_lateness: Option<Latency>,
 }
 
 /// What a simulated trial produced besides its log records.
@@ -93,6 +98,15 @@ fn trial(
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
     let mut latency_rng =
         Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::Latency));
+    let mut lateness_rng =
+        Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::TickLateness));
+    // When the next tick of a machine due at `deadline` runs, having run its last at `last`.
+    let mut tick_time = |deadline: u64, last: u64| match &opts.tick_lateness {
+        None => deadline,
+        Some(model) => deadline
+            .saturating_add(model.draw(&mut lateness_rng))
+            .max(last),
+    };
     // Ordered by time, then deliveries before ticks (as the real client queues what has arrived
     // before it ticks), then the order of scheduling.
     let mut heap: BinaryHeap<Reverse<(u64, u8, u64, Event)>> = BinaryHeap::new();
@@ -106,7 +120,8 @@ fn trial(
         next_seq += 1;
     };
     for (index, m) in machines.iter().enumerate() {
-        push(&mut heap, m.poll_timeout(), Event::Tick(index as u16));
+        let at = tick_time(m.poll_timeout(), 0);
+        push(&mut heap, at, Event::Tick(index as u16));
     }
     // The router's books, kept as it keeps them. Every frame routed is delivered, the ones in
     // flight at the stop included: a simulated frame is never undeliverable.
@@ -115,10 +130,13 @@ fn trial(
     let mut events = 0u64;
     while let Some(Reverse((time, _, _, event))) = heap.pop() {
         if time > end_ns {
-            if let Event::Deliver { .. } = event {
+            match event {
                 // In flight at the stop: it still reaches the queue, unprocessed.
-            } else {
-                continue;
+                Event::Deliver { .. } => {}
+                // Due by the end but running late: still taken, as a real machine takes the
+                // ticks due by its stop.
+                Event::Tick(index) if machines[usize::from(index)].poll_timeout() <= end_ns => {}
+                Event::Tick(_) => continue,
             }
         }
         events += 1;
@@ -156,7 +174,8 @@ fn trial(
                         );
                     }
                 }
-                push(&mut heap, m.poll_timeout(), Event::Tick(index));
+                let at = tick_time(m.poll_timeout(), time);
+                push(&mut heap, at, Event::Tick(index));
             }
         }
     }

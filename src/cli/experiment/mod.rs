@@ -147,6 +147,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
             config: &scenario_config,
             master,
             latency: args.study.latency,
+            tick_lateness: None,
             epoch_ns: DEFAULT_EPOCH_NS,
             logs: true,
             verbose: false,

@@ -95,6 +95,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 seed: seed::derive(master, Stream::SweepTrial(k)),
                 epoch_ns: DEFAULT_EPOCH_NS,
                 latency: args.study.latency,
+                tick_lateness: None,
             };
             let outcome =
                 sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;
