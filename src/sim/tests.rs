@@ -304,7 +304,7 @@ fn late_ticks_run_after_their_deadlines_and_still_every_one_due_by_the_end() {
         first_of_3,
         vec![epoch_us + 167_666, epoch_us + 334_333, epoch_us + 501_000]
     );
-    let last_of_1 = records.iter().filter(|r| r.machine == 1).last().unwrap();
+    let last_of_1 = records.iter().rfind(|r| r.machine == 1).unwrap();
     assert_eq!(last_of_1.system_time_us, epoch_us + 10_001_000);
     for s in &outcome.summaries {
         assert_eq!(s.tick_lateness_us.p50, 1000.0, "machine {}", s.id);
