@@ -114,6 +114,11 @@ impl RouterThread {
             stall_timeout: Duration::from_secs(5),
             start_delay: Duration::ZERO,
             stop_grace: Duration::from_secs(1),
+            hello_timeout: Duration::from_secs(5),
+            max_unregistered: 1024,
+            outbox_limit: 1 << 20,
+            buffer_limit: 64 << 20,
+            reader_timeout: Duration::from_secs(10),
             handle_signals: false,
             stop_on_stdin_eof: false,
         };

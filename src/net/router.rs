@@ -16,6 +16,7 @@ use log::{debug, info, warn};
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use nix::sys::socket::Backlog;
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
@@ -32,8 +33,15 @@ const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
-/// Bytes read per `read` call.
-const READ_CHUNK: usize = 64 * 1024;
+/// The listen backlog: connections the kernel completes and queues before the router accepts
+/// them (std's `TcpListener::bind` asks for 128).
+const LISTEN_BACKLOG: i32 = 1024;
+/// Reads of one connection per round of the loop at most, so that one fast sender cannot keep
+/// the others waiting (what is left is read in the next round, at once).
+const READS_PER_ROUND: usize = 16;
+/// How long the router waits before it tries `accept` again after running out of descriptors
+/// (it tries at once when one of its own connections closes).
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// What stops the router when standard input ends (as `router.yaml` records it).
 const STDIN_CLOSED: &str = "standard input closed (the parent ended)";
 
@@ -53,6 +61,16 @@ pub struct RouterOptions {
     pub start_delay: Duration,
     /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
     pub stop_grace: Duration,
+    /// How long a new connection may take to say HELLO.
+    pub hello_timeout: Duration,
+    /// The most connections that have not said HELLO at one time.
+    pub max_unregistered: usize,
+    /// High water of one outbox in bytes (flow control: see `core::switchboard`).
+    pub outbox_limit: usize,
+    /// The most memory all outboxes together may keep alive before no machine is read.
+    pub buffer_limit: usize,
+    /// How long a connection with frames waiting may take none of them.
+    pub reader_timeout: Duration,
     /// Stop in order on SIGINT and SIGTERM (the server does; a router embedded in a benchmark or a
     /// test leaves the process's signals alone).
     pub handle_signals: bool,
@@ -72,6 +90,11 @@ impl RouterOptions {
             stall_timeout_ns: ns(self.stall_timeout),
             start_delay_ns: ns(self.start_delay),
             stop_grace_ns: ns(self.stop_grace),
+            hello_timeout_ns: ns(self.hello_timeout),
+            max_unregistered: self.max_unregistered,
+            outbox_limit: self.outbox_limit,
+            buffer_limit: self.buffer_limit,
+            reader_timeout_ns: ns(self.reader_timeout),
         }
     }
 }
@@ -99,12 +122,20 @@ pub struct Router {
     sb: Switchboard,
     clock: WallClock,
     stats: RouterStats,
-    scratch: Box<[u8]>,
+    /// Where a closing socket's last input is drained to.
+    drain: Box<[u8]>,
+    /// `accept` ran out of descriptors: when to try again (or as soon as a socket closes).
+    accept_retry_ns: Option<u64>,
+    /// A socket closed since the last `accept`.
+    freed: bool,
 }
 
 impl Router {
     /// A router on an already bound listener. Registers for SIGINT and SIGTERM.
     pub fn new(listener: std::net::TcpListener, opts: RouterOptions) -> io::Result<Router> {
+        // Listening again on a bound listener sets its backlog (std asked for 128).
+        let backlog = Backlog::new(LISTEN_BACKLOG).unwrap_or(Backlog::MAXALLOWABLE);
+        nix::sys::socket::listen(&listener, backlog).map_err(io::Error::from)?;
         listener.set_nonblocking(true)?;
         let mut listener = TcpListener::from_std(listener);
         let poll = Poll::new()?;
@@ -137,7 +168,9 @@ impl Router {
             sb: Switchboard::new(opts.switchboard()),
             clock: WallClock::new(),
             stats,
-            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            drain: vec![0; 64 * 1024].into_boxed_slice(),
+            accept_retry_ns: None,
+            freed: false,
         })
     }
 
@@ -151,10 +184,15 @@ impl Router {
     pub fn run(mut self, mut notify: impl FnMut(Notice)) -> io::Result<RouterStats> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .sb
-                .poll_timeout()
-                .map(|deadline| Duration::from_nanos(deadline.saturating_sub(self.clock.now_ns())));
+            let now = self.clock.now_ns();
+            let deadline = [self.sb.poll_timeout(), self.accept_retry_ns]
+                .into_iter()
+                .flatten()
+                .min();
+            let mut timeout = deadline.map(|d| Duration::from_nanos(d.saturating_sub(now)));
+            if self.unread_waiting() {
+                timeout = Some(Duration::ZERO);
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -168,14 +206,18 @@ impl Router {
                     STDIN => self.on_stdin(),
                     Token(t) => {
                         if event.is_readable() || event.is_read_closed() {
-                            self.on_readable(t - FIRST_CONN);
+                            if let Some(socket) = self.sockets.get_mut(t - FIRST_CONN) {
+                                socket.unread = true;
+                            }
                         }
                     }
                 }
             }
+            self.read_all();
             let now = self.clock.now_ns();
             self.sb.handle_timeout(now);
             self.flush_all(now);
+            self.retry_accept(now);
             self.pass_on_events(&mut notify);
             if self.sb.is_finished(now) {
                 break;
@@ -192,6 +234,8 @@ impl Router {
             self.drop_socket(key);
         }
         self.pass_on_events(&mut notify);
+        let peak = self.sb.peak_held_bytes();
+        info!("buffers: peak held {peak} bytes (outboxes and read buffers)");
         Ok(self.into_stats())
     }
 
@@ -226,16 +270,42 @@ impl Router {
                     entry.insert(Socket {
                         stream,
                         interest: Interest::READABLE,
+                        unread: true,
                     });
-                    self.sb.handle_connect(ConnId(key), peer.to_string());
+                    let now = self.clock.now_ns();
+                    self.sb.handle_connect(ConnId(key), peer.to_string(), now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // Out of file descriptors and the like: say so and keep serving the others.
+                // Out of file descriptors and the like: keep serving the others, and try again
+                // soon, or as soon as a socket closes. Edge-triggered readiness does not say
+                // again that the backlog holds connections, so nothing else would.
                 Err(e) => {
-                    warn!("accept failed: {e}");
+                    if self.accept_retry_ns.is_none() {
+                        warn!("accept failed: {e}; trying again as descriptors free up");
+                    }
+                    let retry = u64::try_from(ACCEPT_RETRY.as_nanos()).unwrap_or(u64::MAX);
+                    self.accept_retry_ns = Some(self.clock.now_ns().saturating_add(retry));
+                    self.freed = false;
                     return Ok(());
                 }
+            }
+        }
+    }
+
+    /// After `accept` ran out of descriptors: tries again once the retry time has come or a
+    /// socket has closed.
+    fn retry_accept(&mut self, now: u64) {
+        let Some(at) = self.accept_retry_ns else {
+            return;
+        };
+        if now >= at || self.freed {
+            self.accept_retry_ns = None;
+            if let Err(e) = self.accept() {
+                warn!("accept failed: {e}");
+            }
+            if self.accept_retry_ns.is_none() {
+                info!("accepting connections again");
             }
         }
     }
@@ -263,25 +333,51 @@ impl Router {
         }
     }
 
-    /// Reads `key` until `WouldBlock`, handing every chunk to the switchboard.
+    /// Whether a socket has input left unread that the switchboard now wants read.
+    fn unread_waiting(&self) -> bool {
+        let mut unread = self.sockets.iter().filter(|(_, s)| s.unread);
+        unread.any(|(key, _)| self.sb.wants_read(ConnId(key)))
+    }
+
+    /// Reads every socket with input the switchboard wants (flow control may hold some back;
+    /// they are read once it releases them).
+    fn read_all(&mut self) {
+        let keys: Vec<usize> = self
+            .sockets
+            .iter()
+            .filter(|(_, s)| s.unread)
+            .map(|(k, _)| k)
+            .collect();
+        for key in keys {
+            self.on_readable(key);
+        }
+    }
+
+    /// Reads `key` straight into its read buffer in the switchboard until `WouldBlock`, until
+    /// flow control holds it back, or for [`READS_PER_ROUND`] reads.
     fn on_readable(&mut self, key: usize) {
         let conn = ConnId(key);
-        loop {
-            let Some(socket) = self.sockets.get_mut(key) else {
+        for _ in 0..READS_PER_ROUND {
+            if !self.sb.wants_read(conn) {
+                return;
+            }
+            let (Some(socket), Some(buf)) = (self.sockets.get_mut(key), self.sb.read_buffer(conn))
+            else {
                 return;
             };
-            match socket.read(&mut self.scratch) {
-                ReadOutcome::Bytes(n) => {
-                    self.sb
-                        .handle_read(conn, &self.scratch[..n], self.clock.now_ns());
-                }
+            match socket.read(buf) {
+                ReadOutcome::Bytes(n) => self.sb.handle_filled(conn, n, self.clock.now_ns()),
                 ReadOutcome::Eof => {
+                    socket.unread = false;
                     if let Fate::Close = self.sb.handle_eof(conn) {
                         self.drop_socket(key);
                     }
                     return;
                 }
-                ReadOutcome::WouldBlock => return,
+                ReadOutcome::WouldBlock => {
+                    socket.unread = false;
+                    return;
+                }
                 ReadOutcome::Failed(e) => {
                     self.sb.handle_close(conn, format!("read failed: {e}"));
                     return self.drop_socket(key);
@@ -309,7 +405,7 @@ impl Router {
             return Ok(());
         };
         socket
-            .flush(&mut self.sb, conn)
+            .flush(&mut self.sb, conn, &self.clock)
             .map_err(|e| format!("write failed: {e}"))?;
         match self.sb.poll_fate(conn, now) {
             Fate::Keep => {}
@@ -328,7 +424,8 @@ impl Router {
     /// Closes and forgets a socket the switchboard is done with.
     fn drop_socket(&mut self, key: usize) {
         if let Some(socket) = self.sockets.try_remove(key) {
-            socket.close(self.poll.registry(), &mut self.scratch);
+            socket.close(self.poll.registry(), &mut self.drain);
+            self.freed = true;
         }
     }
 

@@ -67,7 +67,7 @@ impl Harness {
     pub(super) fn connect(&mut self) -> ConnId {
         let conn = ConnId(self.peers.len());
         self.sb
-            .handle_connect(conn, format!("127.0.0.1:{}", 40_000 + conn.0));
+            .handle_connect(conn, format!("127.0.0.1:{}", 40_000 + conn.0), self.now);
         self.peers.push(Peer::default());
         conn
     }
@@ -170,14 +170,14 @@ impl Harness {
             return;
         }
         let mut taken = Vec::new();
-        for slice in self.sb.poll_transmit(conn, 1024) {
+        for slice in self.sb.poll_transmit(conn) {
             let room = max - taken.len();
             taken.extend_from_slice(&slice[..slice.len().min(room)]);
             if taken.len() == max {
                 break;
             }
         }
-        self.sb.handle_written(conn, taken.len());
+        self.sb.handle_written(conn, taken.len(), self.now);
         self.peers[conn.0].received.extend_from_slice(&taken);
         self.parse_received(conn);
     }
@@ -418,6 +418,11 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
         stall_timeout_ns: 500 * MS,
         start_delay_ns: 200 * MS,
         stop_grace_ns: 1_000 * MS,
+        hello_timeout_ns: 2_000 * MS,
+        max_unregistered: 6,
+        outbox_limit: 64 * 1024,
+        buffer_limit: 256 * 1024,
+        reader_timeout_ns: 3_000 * MS,
     });
     let mut steps = 0;
     while let Some(op) = input.byte() {
