@@ -19,6 +19,12 @@ impl Switchboard {
         }
     }
 
+    /// A read buffer's storage went from `before` to `after` bytes.
+    pub(super) fn inbuf_changed(&mut self, before: usize, after: usize) {
+        self.inbuf_held = self.inbuf_held + after - before;
+        self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
+    }
+
     /// Queues a copy of `frame` for `key` (from machine `source` if it is data) and keeps the
     /// books of memory. Returns whether the outbox is now over high water.
     pub(super) fn enqueue(

@@ -200,7 +200,8 @@ impl Switchboard {
         };
         let before = c.inbuf.held();
         c.inbuf.extend(bytes);
-        self.inbuf_held = self.inbuf_held + c.inbuf.held() - before;
+        let after = c.inbuf.held();
+        self.inbuf_changed(before, after);
         self.process(conn, now_ns);
     }
 
@@ -214,8 +215,8 @@ impl Switchboard {
         };
         let before = c.inbuf.held();
         c.inbuf.room(size, c.need);
-        self.inbuf_held = self.inbuf_held + c.inbuf.held() - before;
-        self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
+        let after = c.inbuf.held();
+        self.inbuf_changed(before, after);
         let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
         Some(c.inbuf.room(size, c.need))
     }

@@ -210,6 +210,49 @@ impl Harness {
             }
         }
         self.drain_events();
+        self.check_flow_control();
+    }
+
+    /// Flow control keeps its books: a sender is held back exactly by the receivers that list it,
+    /// each of them over low water (else it would have released it), so no sender waits for
+    /// nothing; and the memory counted is what the buffers hold.
+    fn check_flow_control(&self) {
+        let sb = &self.sb;
+        let low = sb.opts.outbox_limit / 2;
+        let conns = || {
+            sb.conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some((i, c.as_ref()?)))
+        };
+        for (i, c) in conns() {
+            let listing = conns()
+                .filter(|(_, r)| r.stopped_senders.contains(&ConnId(i)))
+                .count();
+            assert_eq!(
+                c.stopped_by as usize, listing,
+                "connection {i} waits for a receiver that forgot it"
+            );
+            if c.over_high_water {
+                assert!(
+                    c.outbox.len() > low,
+                    "connection {i} is at low water but keeps its senders"
+                );
+            } else {
+                assert!(
+                    c.stopped_senders.is_empty(),
+                    "connection {i} holds senders below high water"
+                );
+            }
+        }
+        let outboxes: usize = conns().map(|(_, c)| c.outbox.held()).sum();
+        let inbufs: usize = conns().map(|(_, c)| c.inbuf.held()).sum();
+        assert_eq!(
+            (sb.outbox_held, sb.inbuf_held),
+            (outboxes, inbufs),
+            "memory miscounted"
+        );
+        assert!(sb.held_bytes() <= sb.peak_held_bytes());
     }
 
     fn apply(&mut self, conn: ConnId, fate: Fate) {
@@ -420,8 +463,9 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
         stop_grace_ns: 1_000 * MS,
         hello_timeout_ns: 2_000 * MS,
         max_unregistered: 6,
-        outbox_limit: 64 * 1024,
-        buffer_limit: 256 * 1024,
+        // Small enough that flow control and the memory limit come into play often.
+        outbox_limit: 512,
+        buffer_limit: 4096,
         reader_timeout_ns: 3_000 * MS,
     });
     let mut steps = 0;

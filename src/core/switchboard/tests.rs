@@ -8,9 +8,9 @@ use super::oracle::{Harness, T0};
 use super::*;
 use crate::core::wire::{self, Header, Kind};
 
-const MS: u64 = 1_000_000;
+pub(super) const MS: u64 = 1_000_000;
 
-fn opts(machines: u16) -> Options {
+pub(super) fn opts(machines: u16) -> Options {
     Options {
         machines,
         seed: 42,
@@ -26,15 +26,15 @@ fn opts(machines: u16) -> Options {
     }
 }
 
-fn hello(name: &str) -> Vec<u8> {
+pub(super) fn hello(name: &str) -> Vec<u8> {
     wire::hello(name, T0).expect("a valid name")
 }
 
-fn data(kind: Kind, source: u16, dest: u16, seq: u32) -> Vec<u8> {
+pub(super) fn data(kind: Kind, source: u16, dest: u16, seq: u32) -> Vec<u8> {
     Header::data(kind, source, dest, seq, 3, T0).to_frame(&[])
 }
 
-fn bye(source: u16) -> Vec<u8> {
+pub(super) fn bye(source: u16) -> Vec<u8> {
     wire::bye(source, 0, 0, T0)
 }
 
@@ -48,14 +48,14 @@ fn kinds(h: &Harness, conn: ConnId) -> Vec<Kind> {
 }
 
 /// The reason of the ERROR written to `conn`, if one was.
-fn error(h: &Harness, conn: ConnId) -> Option<String> {
+pub(super) fn error(h: &Harness, conn: ConnId) -> Option<String> {
     let frames = &h.peers[conn.0].frames;
     let last = frames.iter().find(|f| f[3] == Kind::Error.code())?;
     Some(String::from_utf8_lossy(&last[wire::HEADER_LEN..]).into_owned())
 }
 
 /// A switchboard of `names.len()` machines, each registered and welcomed, WELCOMEs written.
-fn running(names: &[&str]) -> (Harness, Vec<ConnId>) {
+pub(super) fn running(names: &[&str]) -> (Harness, Vec<ConnId>) {
     let mut h = Harness::new(opts(names.len() as u16));
     let conns: Vec<ConnId> = names.iter().map(|_| h.connect()).collect();
     for (&c, name) in conns.iter().zip(names) {
@@ -67,7 +67,7 @@ fn running(names: &[&str]) -> (Harness, Vec<ConnId>) {
 }
 
 /// The reason `conn` is refused for after `bytes`, once its ERROR is written and it shut down.
-fn refused(h: &mut Harness, conn: ConnId, bytes: &[u8]) -> String {
+pub(super) fn refused(h: &mut Harness, conn: ConnId, bytes: &[u8]) -> String {
     h.feed(conn, bytes);
     h.round();
     h.flush();
@@ -444,3 +444,5 @@ proptest! {
         let _ = check_switchboard_properties(&data);
     }
 }
+
+mod flow;
