@@ -139,3 +139,118 @@ fn a_full_speed_broadcaster_does_not_get_full_speed_readers_disconnected() {
         .expect("the broadcaster is still connected");
     assert_eq!(bye.header.kind, Kind::Bye);
 }
+
+/// Issue 10, failure 3: a connection that never sends a byte used to stay forever.
+#[test]
+fn a_silent_connection_is_refused_at_the_hello_deadline() {
+    let tmp = TestDir::new("hello-deadline");
+    let config = tmp.config(2, "  hello_timeout: 0.3\n");
+    let (_server, addr) = start_server(&config, 2, &tmp.join("run"));
+    let mut silent = RawPeer::connect(addr, "silent");
+    let reason = silent.expect_error_then_close();
+    assert_eq!(reason, "no HELLO within 0.3 s of connecting");
+}
+
+/// Issue 10, failure 3: nothing capped the connections that have not said HELLO.
+#[test]
+fn connections_beyond_the_cap_without_hello_are_refused_at_once() {
+    let tmp = TestDir::new("hello-cap");
+    let config = tmp.config(2, "  max_unregistered: 3\n  hello_timeout: 60\n");
+    let (_server, addr) = start_server(&config, 2, &tmp.join("run"));
+    let _quiet: Vec<RawPeer> = (0..3)
+        .map(|i| RawPeer::connect(addr, &format!("quiet {i}")))
+        .collect();
+    let mut one_more = RawPeer::connect(addr, "one more");
+    let reason = one_more.expect_error_then_close();
+    assert_eq!(
+        reason,
+        "too many connections that have not said HELLO (at most 3)"
+    );
+}
+
+/// Issue 10, failure 3: the listen backlog was std's 128, which 3,000 connections at once
+/// overflow. `ss` shows a listening socket's backlog as its Send-Q.
+#[test]
+fn the_listen_backlog_is_at_least_1024() {
+    let tmp = TestDir::new("backlog");
+    let config = tmp.config(2, "");
+    let (_server, addr) = start_server(&config, 2, &tmp.join("run"));
+    let filter = format!("sport = :{}", addr.port());
+    let out = match std::process::Command::new("ss")
+        .args(["-ltnH", &filter])
+        .output()
+    {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(e) => return println!("[test] no `ss` here ({e}): the backlog is not checked"),
+    };
+    println!("[test] ss: {out}");
+    let backlog: u32 = out
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no Send-Q in {out:?}"));
+    assert!(backlog >= 1024, "a backlog of {backlog}");
+}
+
+/// Issue 10, failure 3: after `accept` failed with EMFILE the router never went back to the
+/// backlog; clients waiting there stayed stuck until some unrelated connection arrived. The
+/// router's descriptor limit is lowered (`prlimit --pid`) to a few more than it uses, filled,
+/// then freed: the clients in the backlog must get in (they register).
+#[test]
+fn clients_in_the_backlog_get_in_once_descriptors_free_up_after_emfile() {
+    let tmp = TestDir::new("emfile");
+    let config = tmp.config(2, "  hello_timeout: 60\n");
+    let (mut server, addr) = start_server(&config, 40, &tmp.join("run"));
+    let pid = server.pid();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("the router's descriptors")
+        .count();
+    let limit = fds + 4;
+    let status = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &pid.to_string(),
+            &format!("--nofile={limit}:{limit}"),
+        ])
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => return println!("[test] cannot lower the limit ({other:?}): not checked"),
+    }
+    println!("[test] the router uses {fds} descriptors; its limit is now {limit}");
+    let hello = |peer: &mut RawPeer, name: &str| peer.register(name);
+    // Fill the table: each filler registers, until accept fails (which it may do with the last
+    // filler accepted: the descriptor is taken before the backlog is looked at).
+    let mut fillers = Vec::new();
+    let mut seen = 0;
+    loop {
+        let name = format!("filler-{}", fillers.len());
+        let mut peer = RawPeer::connect(addr, &name);
+        hello(&mut peer, &name);
+        let (line, at) = server.wait_for_any_line(
+            seen,
+            &[&format!("registered as \"{name}\""), "accept failed"],
+            SOON,
+        );
+        seen = at;
+        fillers.push(peer);
+        if line.contains("accept failed") {
+            break;
+        }
+        assert!(fillers.len() < 100, "the limit never stopped accept");
+    }
+    // These wait in the backlog: there is no descriptor to accept them with.
+    let mut late = Vec::new();
+    for i in 0..3 {
+        let name = format!("late-{i}");
+        let mut peer = RawPeer::connect(addr, &name);
+        hello(&mut peer, &name);
+        late.push((peer, name));
+    }
+    // Descriptors free up: every client in the backlog gets in.
+    drop(fillers);
+    for (_, name) in &late {
+        server.wait_for_line(&format!("registered as \"{name}\""), SOON);
+    }
+    server.signal(Signal::SIGTERM);
+}

@@ -566,3 +566,36 @@ pub fn count_frames(stream: TcpStream, frames: u64) -> thread::JoinHandle<(u64, 
         }
     })
 }
+
+impl Proc {
+    /// Waits for the first line, after the first `from` lines seen, that contains any of
+    /// `needles`. Returns it and how many lines had been seen up to and including it.
+    pub fn wait_for_any_line(
+        &mut self,
+        from: usize,
+        needles: &[&str],
+        timeout: Duration,
+    ) -> (String, usize) {
+        let found = |line: &Line| needles.iter().any(|n| line.text.contains(n));
+        if let Some(i) = self.seen.iter().skip(from).position(found) {
+            return (self.seen[from + i].text.clone(), from + i + 1);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = found(&line);
+                    self.seen.push(line);
+                    if hit {
+                        return (self.seen[self.seen.len() - 1].text.clone(), self.seen.len());
+                    }
+                }
+                Err(_) => panic!(
+                    "timed out after {timeout:?} waiting for {} to print any of {needles:?}",
+                    self.role
+                ),
+            }
+        }
+    }
+}
