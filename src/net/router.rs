@@ -128,6 +128,8 @@ pub struct Router {
     accept_retry_ns: Option<u64>,
     /// A socket closed since the last `accept`.
     freed: bool,
+    /// The slab keys a round goes through, kept so that a round allocates nothing.
+    keys: Vec<usize>,
 }
 
 impl Router {
@@ -171,6 +173,7 @@ impl Router {
             drain: vec![0; 64 * 1024].into_boxed_slice(),
             accept_retry_ns: None,
             freed: false,
+            keys: Vec::new(),
         })
     }
 
@@ -342,15 +345,18 @@ impl Router {
     /// Reads every socket with input the switchboard wants (flow control may hold some back;
     /// they are read once it releases them).
     fn read_all(&mut self) {
-        let keys: Vec<usize> = self
-            .sockets
-            .iter()
-            .filter(|(_, s)| s.unread)
-            .map(|(k, _)| k)
-            .collect();
-        for key in keys {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(
+            self.sockets
+                .iter()
+                .filter(|(_, s)| s.unread)
+                .map(|(k, _)| k),
+        );
+        for &key in &keys {
             self.on_readable(key);
         }
+        self.keys = keys;
     }
 
     /// Reads `key` straight into its read buffer in the switchboard until `WouldBlock`, until
@@ -389,13 +395,16 @@ impl Router {
     /// Writes every outbox with something in it, carries out each connection's fate and updates
     /// its interest.
     fn flush_all(&mut self, now: u64) {
-        let keys: Vec<usize> = self.sockets.iter().map(|(k, _)| k).collect();
-        for key in keys {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(self.sockets.iter().map(|(k, _)| k));
+        for &key in &keys {
             if let Err(reason) = self.flush_one(key, now) {
                 self.sb.handle_close(ConnId(key), reason);
                 self.drop_socket(key);
             }
         }
+        self.keys = keys;
     }
 
     /// One connection's writes and fate; `Err` with the reason when the socket failed.

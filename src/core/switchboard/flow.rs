@@ -12,6 +12,15 @@ impl Switchboard {
         self.outbox_held = self.outbox_held + after - before;
         self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
         let limit = self.opts.buffer_limit;
+        if self.outbox_held > limit || (self.memory_full && self.outbox_held > limit / 2) {
+            // Storage kept by empty outboxes for their next burst goes first: the memory is full
+            // only of frames waiting, which drain or time out (else nothing would be read again).
+            for c in self.conns.iter_mut().flatten() {
+                let before = c.outbox.held();
+                c.outbox.release();
+                self.outbox_held -= before - c.outbox.held();
+            }
+        }
         if self.outbox_held > limit {
             self.memory_full = true;
         } else if self.outbox_held <= limit / 2 {

@@ -194,3 +194,31 @@ fn a_bye_with_another_machine_s_source_is_refused() {
     assert_eq!(got, "BYE with source 1 on the connection of machine 2");
     assert!(!h.sb.is_closing(conns[0]));
 }
+
+#[test]
+fn storage_kept_by_empty_outboxes_never_keeps_the_memory_full() {
+    let mut o = opts(3);
+    o.outbox_limit = 1 << 20;
+    o.buffer_limit = 400 * 1024;
+    let mut h = Harness::new(o);
+    let conns: Vec<ConnId> = ["a", "b", "c"].iter().map(|_| h.connect()).collect();
+    for (&c, name) in conns.iter().zip(["a", "b", "c"]) {
+        h.feed(c, &hello(name));
+    }
+    h.round();
+    h.flush();
+    // A burst for b, written: b keeps its storage for the next one.
+    for _ in 0..200 {
+        h.feed(conns[0], &big(1, 2));
+    }
+    h.flush();
+    assert!(h.sb.held_bytes() > 200 * 1024, "{}", h.sb.held_bytes());
+    // A burst for c fills the memory; once c has read it, everything is read again.
+    while h.sb.wants_read(conns[1]) {
+        h.feed(conns[0], &big(1, 3));
+    }
+    h.flush();
+    h.round();
+    assert!(conns.iter().all(|&c| h.sb.wants_read(c)));
+    h.finish();
+}
