@@ -132,6 +132,13 @@ fn a_full_speed_broadcaster_does_not_get_full_speed_readers_disconnected() {
             "a full-speed reader was cut off"
         );
     }
+    let peak_kib = proc_status_kib(server.pid(), "VmHWM");
+    println!("[test] router peak RSS {peak_kib} KiB");
+    let allowed_kib = (BUFFER_LIMIT >> 10) + 32 * 1024;
+    assert!(
+        peak_kib < allowed_kib,
+        "the router's RSS peaked at {peak_kib} KiB"
+    );
     // The broadcaster is still a machine: the stop's BYE reaches it.
     server.signal(Signal::SIGTERM);
     let bye = peers[0]
