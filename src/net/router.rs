@@ -16,7 +16,6 @@ use log::{debug, info, warn};
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use nix::sys::socket::Backlog;
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
@@ -33,9 +32,6 @@ const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
-/// The listen backlog: connections the kernel completes and queues before the router accepts
-/// them (std's `TcpListener::bind` asks for 128).
-const LISTEN_BACKLOG: i32 = 1024;
 /// Reads of one connection per round of the loop at most, so that one fast sender cannot keep
 /// the others waiting (what is left is read in the next round, at once).
 const READS_PER_ROUND: usize = 16;
@@ -135,10 +131,7 @@ pub struct Router {
 impl Router {
     /// A router on an already bound listener. Registers for SIGINT and SIGTERM.
     pub fn new(listener: std::net::TcpListener, opts: RouterOptions) -> io::Result<Router> {
-        // Listening again on a bound listener sets its backlog (std asked for 128).
-        let backlog = Backlog::new(LISTEN_BACKLOG).unwrap_or(Backlog::MAXALLOWABLE);
-        nix::sys::socket::listen(&listener, backlog).map_err(io::Error::from)?;
-        listener.set_nonblocking(true)?;
+        conn::prepare_listener(&listener)?;
         let mut listener = TcpListener::from_std(listener);
         let poll = Poll::new()?;
         poll.registry()

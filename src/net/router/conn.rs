@@ -9,6 +9,9 @@ use mio::{Interest, Registry, Token};
 
 use crate::core::switchboard::{ConnId, Switchboard};
 use crate::net::wallclock::WallClock;
+/// The listen backlog: connections the kernel completes and queues before the router accepts
+/// them (std's `TcpListener::bind` asks for 128).
+const LISTEN_BACKLOG: i32 = 1024;
 /// The most a closing connection's unread input is drained before its socket is dropped.
 const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 
@@ -114,4 +117,21 @@ impl Socket {
             }
         }
     }
+}
+
+/// Makes a bound listener ready for the router: a backlog of [`LISTEN_BACKLOG`] (listening again
+/// on a listening socket sets it), non-blocking, and the process's soft limit on open files
+/// raised to the hard one (often 1,024 against 500,000 or more), so that thousands of
+/// connections fit; running out still only delays `accept`.
+pub(super) fn prepare_listener(listener: &std::net::TcpListener) -> io::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    use nix::sys::socket::{Backlog, listen};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            log::debug!("open file limit raised from {soft} to {hard}");
+        }
+    }
+    let backlog = Backlog::new(LISTEN_BACKLOG).unwrap_or(Backlog::MAXALLOWABLE);
+    listen(listener, backlog).map_err(io::Error::from)?;
+    listener.set_nonblocking(true)
 }
