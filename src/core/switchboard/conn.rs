@@ -39,8 +39,8 @@ pub(super) struct Closing {
     pub(super) said_bye: bool,
     /// How far the close has come.
     pub(super) step: CloseStep,
-    /// It was refused for something it sent after its BYE (input is no longer looked at).
-    pub(super) refused_after_bye: bool,
+    /// It was sent an ERROR: after a BYE, input is no longer looked at.
+    pub(super) refused: bool,
 }
 
 /// The two halves of an orderly close.
@@ -143,7 +143,7 @@ impl Conn {
             id: self.id(),
             said_bye: self.said_bye(),
             step: CloseStep::Flushing,
-            refused_after_bye: false,
+            refused: false,
         });
     }
 }

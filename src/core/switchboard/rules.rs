@@ -41,8 +41,9 @@ impl Switchboard {
                 return 0;
             };
             let after_bye = match conn.closing() {
-                // After its BYE, a machine's first complete frame (or invalid bytes) is refused.
-                Some(c) if c.said_bye && !c.refused_after_bye => true,
+                // After its BYE, a machine's first complete frame (or invalid bytes) is refused,
+                // unless our write side is shut already (then there is no way to say so).
+                Some(c) if c.said_bye && !c.refused && c.step == CloseStep::Flushing => true,
                 Some(_) => {
                     inbuf.clear();
                     return 0;
@@ -268,6 +269,10 @@ impl Switchboard {
         };
         conn.inbuf.clear();
         conn.begin_close(reason.clone(), now_ns);
+        if let State::Closing(closing) = &mut conn.state {
+            // One ERROR is all a connection gets.
+            closing.refused = true;
+        }
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
@@ -289,7 +294,7 @@ impl Switchboard {
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         if let State::Closing(closing) = &mut conn.state {
             closing.reason = reason.clone();
-            closing.refused_after_bye = true;
+            closing.refused = true;
         }
         self.events.push_back(Event::Refused {
             conn: key,

@@ -222,3 +222,39 @@ fn storage_kept_by_empty_outboxes_never_keeps_the_memory_full() {
     assert!(conns.iter().all(|&c| h.sb.wants_read(c)));
     h.finish();
 }
+
+#[test]
+fn data_after_bye_once_the_write_side_is_shut_is_dropped_as_there_is_no_way_to_answer() {
+    // Found by the fuzzer: an ERROR queued behind a shut write side was never written.
+    let (mut h, conns) = running(&["a", "b"]);
+    h.feed(conns[0], &bye(1));
+    h.round();
+    assert!(h.peers[conns[0].0].write_shut);
+    h.feed(conns[0], &data(Kind::SendFirst, 1, 0, 1));
+    h.round();
+    assert!(!h.sb.wants_write(conns[0]));
+    h.eof(conns[0]);
+    assert_eq!(h.sb.report().closed[0].reason, "the machine said BYE");
+}
+
+#[test]
+fn a_connection_gets_one_error_however_much_it_sends_after_it() {
+    // Found by the fuzzer: a machine refused after its BYE in a stop got a second ERROR.
+    let (mut h, conns) = running(&["a", "b"]);
+    h.sb.handle_stop("SIGTERM", h.now);
+    h.feed(conns[0], &bye(1));
+    h.feed(conns[0], &data(Kind::SendFirst, 1, 0, 1));
+    h.feed(conns[0], &data(Kind::SendFirst, 1, 0, 2));
+    h.round();
+    h.flush();
+    let errors = h.peers[conns[0].0]
+        .frames
+        .iter()
+        .filter(|f| f[3] == Kind::Error.code())
+        .count();
+    assert_eq!(errors, 1);
+    assert_eq!(
+        error(&h, conns[0]).as_deref(),
+        Some("SEND_FIRST after this machine's BYE")
+    );
+}
