@@ -4,6 +4,8 @@
 //! - `round_trip`: A sends one data frame, B reads it and answers with one, A reads that.
 //! - `stream`: A writes frames back to back; a thread on B parses and counts them.
 //! - `broadcast`: four machines; A broadcasts, three threads each read every frame.
+//! - `slow_reader`: the stream, with a third machine that never reads getting one frame of every
+//!   batch: what a stuck receiver costs the others (nothing, until its outbox fills).
 //!
 //! `cargo bench --bench routing` runs them in about a minute; criterion flags go after
 //! `--` (`cargo bench --bench routing -- round_trip --measurement-time 10`). `cargo test
@@ -114,6 +116,11 @@ impl RouterThread {
             stall_timeout: Duration::from_secs(5),
             start_delay: Duration::ZERO,
             stop_grace: Duration::from_secs(1),
+            hello_timeout: Duration::from_secs(5),
+            max_unregistered: 1024,
+            outbox_limit: 1 << 20,
+            buffer_limit: 64 << 20,
+            reader_timeout: Duration::from_secs(10),
             handle_signals: false,
             stop_on_stdin_eof: false,
         };
@@ -465,6 +472,48 @@ fn bench_broadcast(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_slow_reader(c: &mut Criterion) {
+    let mut group = c.benchmark_group("slow_reader");
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(STREAM_FRAMES));
+    let router = RouterThread::start(3).expect("could not start the router");
+    let mut peers = router
+        .register(&["a", "b", "c"])
+        .expect("could not register three machines")
+        .into_iter();
+    let (mut a, b) = (
+        peers.next().expect("machine 1"),
+        peers.next().expect("machine 2"),
+    );
+    // Machine 3 never reads; it stays connected until the end.
+    let stuck = peers.next().expect("machine 3");
+    let counters = [Counter::spawn(b, STREAM_FRAMES - 1).expect("could not start B's counter")];
+    group.bench_function(
+        BenchmarkId::new("router", "32B_one_for_a_stuck_reader"),
+        |bench| {
+            bench.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    for _ in 0..STREAM_FRAMES - 1 {
+                        a.push(Kind::SendFirst, &[]);
+                    }
+                    a.push(Kind::SendSecond, &[]);
+                    let start = Instant::now();
+                    a.flush().expect("A could not write its batch");
+                    counters[0].wait();
+                    elapsed += start.elapsed();
+                }
+                elapsed
+            })
+        },
+    );
+    drop((a, stuck));
+    let [counter] = counters;
+    counter.stop();
+    router.join();
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Defaults sized for a shared two-core machine; flags after `--` override them.
@@ -472,6 +521,6 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .sample_size(30);
-    targets = bench_round_trip, bench_stream, bench_broadcast
+    targets = bench_round_trip, bench_stream, bench_broadcast, bench_slow_reader
 }
 criterion_main!(benches);

@@ -239,3 +239,43 @@ fn a_connection_refused_before_welcome_no_longer_counts_towards_the_machines() {
     drop((a, c, d));
     assert_eq!(server.wait_code(SOON), 0);
 }
+
+/// Two raw machines registered with a fresh server: (server, machine 1, machine 2).
+fn two_raw_machines(tmp: &TestDir) -> (support::Proc, RawPeer, RawPeer) {
+    let config = tmp.config(2, "");
+    let (server, addr) = start_server(&config, 2, &tmp.join("run"));
+    let mut a = RawPeer::connect(addr, "a");
+    a.register("a");
+    let mut b = RawPeer::connect(addr, "b");
+    b.register("b");
+    assert_eq!((a.welcome_id(), b.welcome_id()), (1, 2));
+    (server, a, b)
+}
+
+/// Issue 10, item 5: data after a machine's BYE used to be dropped without a word; the protocol
+/// says ERROR.
+#[test]
+fn data_after_a_machine_s_bye_gets_an_error() {
+    let tmp = TestDir::new("data-after-bye");
+    let (mut server, mut a, _b) = two_raw_machines(&tmp);
+    let mut bytes = wire::bye(1, 0, 0, 1);
+    bytes.extend(send_to(1, 2));
+    a.send(&bytes);
+    assert_eq!(
+        a.expect_error_then_close(),
+        "SEND_TO after this machine's BYE"
+    );
+    server.wait_for_line("SEND_TO after this machine's BYE", SOON);
+}
+
+/// Issue 10, item 5: a BYE carrying another machine's source used to be accepted.
+#[test]
+fn a_bye_with_another_machine_s_source_is_refused() {
+    let tmp = TestDir::new("spoofed-bye");
+    let (_server, _a, mut b) = two_raw_machines(&tmp);
+    b.send(&wire::bye(1, 0, 0, 1));
+    assert_eq!(
+        b.expect_error_then_close(),
+        "BYE with source 1 on the connection of machine 2"
+    );
+}

@@ -70,6 +70,11 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         stall_timeout: secs(r.stall_timeout),
         start_delay: secs(r.start_delay),
         stop_grace: secs(config.run.stop_grace),
+        hello_timeout: secs(r.hello_timeout),
+        max_unregistered: r.max_unregistered as usize,
+        outbox_limit: usize::try_from(r.outbox_limit).unwrap_or(usize::MAX),
+        buffer_limit: usize::try_from(r.buffer_limit).unwrap_or(usize::MAX),
+        reader_timeout: secs(r.reader_timeout),
         handle_signals: true,
         stop_on_stdin_eof: args.stop_on_stdin_eof,
     };

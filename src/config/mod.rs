@@ -66,7 +66,27 @@ pub struct RouterConfig {
     pub stall_timeout: f64,
     /// Seconds between the last HELLO and the common start time sent in WELCOME (>= 0).
     pub start_delay: f64,
+    /// Seconds a new connection may take to say HELLO before it is refused (> 0).
+    pub hello_timeout: f64,
+    /// The most connections that have not said HELLO at one time (1..=[`MAX_UNREGISTERED`]).
+    pub max_unregistered: u32,
+    /// High water of one machine's outbox, in bytes waiting: the machines sending to it are not
+    /// read until it is down to half ([`MIN_OUTBOX_LIMIT`]..=`buffer_limit`).
+    pub outbox_limit: u64,
+    /// The most memory, in bytes, the outboxes together keep alive before no machine is read
+    /// (at least `outbox_limit`, at most [`MAX_BUFFER_LIMIT`]).
+    pub buffer_limit: u64,
+    /// Seconds a machine with frames waiting may take none of them before it is disconnected as
+    /// not reading (> 0).
+    pub reader_timeout: f64,
 }
+
+/// The least `router.outbox_limit`: room for the largest frame.
+pub const MIN_OUTBOX_LIMIT: u64 = 64 * 1024;
+/// The most `router.buffer_limit` (1 TiB).
+pub const MAX_BUFFER_LIMIT: u64 = 1 << 40;
+/// The most `router.max_unregistered`.
+pub const MAX_UNREGISTERED: u32 = 100_000;
 
 impl Default for RouterConfig {
     fn default() -> Self {
@@ -76,6 +96,11 @@ impl Default for RouterConfig {
             max_payload: MAX_PAYLOAD_LEN,
             stall_timeout: 5.0,
             start_delay: 0.5,
+            hello_timeout: 5.0,
+            max_unregistered: 1024,
+            outbox_limit: 1024 * 1024,
+            buffer_limit: 64 * 1024 * 1024,
+            reader_timeout: 10.0,
         }
     }
 }

@@ -184,7 +184,8 @@ fn unknown_keys_are_rejected_by_name() {
     assert_eq!(
         error("router:\n  hots: x\n"),
         "t.yaml: router: unknown field `hots`, expected one of `host`, `port`, \
-         `max_payload`, `stall_timeout`, `start_delay` at line 2 column 3"
+         `max_payload`, `stall_timeout`, `start_delay`, `hello_timeout`, `max_unregistered`, \
+         `outbox_limit`, `buffer_limit`, `reader_timeout` at line 2 column 3"
     );
     assert_eq!(
         error("machines:\n  random_rates: {min: 1, mx: 3}\n"),
@@ -537,4 +538,33 @@ fn missed_ticks_is_catch_up_or_skip() {
     ] {
         assert!(e.contains(part), "{part} is not in {e:?}");
     }
+}
+
+#[test]
+fn the_router_limits_are_checked_against_each_other() {
+    assert_eq!(
+        error("router:\n  outbox_limit: 1000\n"),
+        "t.yaml: router.outbox_limit: 1000 is not allowed; a number of bytes from 65536 (room \
+         for the largest frame) to router.buffer_limit (67108864)"
+    );
+    assert_eq!(
+        error("router:\n  buffer_limit: 65536\n"),
+        "t.yaml: router.outbox_limit: 1048576 is not allowed; a number of bytes from 65536 (room \
+         for the largest frame) to router.buffer_limit (65536)"
+    );
+    assert_eq!(
+        error("router:\n  max_unregistered: 0\n"),
+        "t.yaml: router.max_unregistered: 0 is not allowed; a number of connections from 1 to \
+         100000"
+    );
+    assert_eq!(
+        error("router:\n  hello_timeout: 0\n"),
+        "t.yaml: router.hello_timeout: 0 is not allowed; a number of seconds, greater than 0 \
+         and at most 604800 (7 days)"
+    );
+    assert_eq!(
+        error("router:\n  reader_timeout: -1\n"),
+        "t.yaml: router.reader_timeout: -1 is not allowed; a number of seconds, greater than 0 \
+         and at most 604800 (7 days)"
+    );
 }

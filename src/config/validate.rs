@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::{Config, ConfigError, MAX_HOST_LEN, MAX_MACHINES, MAX_SECONDS, MAX_TRIALS, Rates};
+use super::{
+    Config, ConfigError, MAX_BUFFER_LIMIT, MAX_HOST_LEN, MAX_MACHINES, MAX_SECONDS, MAX_TRIALS,
+    MAX_UNREGISTERED, MIN_OUTBOX_LIMIT, Rates,
+};
 use crate::core::machine::{MAX_RATE, RateError, check_rate};
 use crate::core::wire::{MAX_NAME_LEN, MAX_PAYLOAD_LEN};
 
@@ -53,6 +56,30 @@ impl Config {
         )?;
         seconds("router.stall_timeout", router.stall_timeout, false)?;
         seconds("router.start_delay", router.start_delay, true)?;
+        seconds("router.hello_timeout", router.hello_timeout, false)?;
+        seconds("router.reader_timeout", router.reader_timeout, false)?;
+        check(
+            (1..=MAX_UNREGISTERED).contains(&router.max_unregistered),
+            "router.max_unregistered",
+            router.max_unregistered.to_string(),
+            &format!("a number of connections from 1 to {MAX_UNREGISTERED}"),
+        )?;
+        check(
+            (MIN_OUTBOX_LIMIT..=MAX_BUFFER_LIMIT).contains(&router.buffer_limit),
+            "router.buffer_limit",
+            router.buffer_limit.to_string(),
+            &format!("a number of bytes from {MIN_OUTBOX_LIMIT} to {MAX_BUFFER_LIMIT}"),
+        )?;
+        check(
+            (MIN_OUTBOX_LIMIT..=router.buffer_limit).contains(&router.outbox_limit),
+            "router.outbox_limit",
+            router.outbox_limit.to_string(),
+            &format!(
+                "a number of bytes from {MIN_OUTBOX_LIMIT} (room for the largest frame) to \
+                 router.buffer_limit ({})",
+                router.buffer_limit
+            ),
+        )?;
 
         let machines = &self.machines;
         let count = usize::from(machines.count);

@@ -20,8 +20,11 @@ use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
 mod conn;
+mod events;
 
-use crate::core::switchboard::{self, ConnId, Event, Fate, Switchboard};
+pub use events::Notice;
+
+use crate::core::switchboard::{self, ConnId, Fate, Switchboard};
 use crate::net::wallclock::WallClock;
 use crate::net::{STOP_SIGNALS, signal_name};
 use conn::{ReadOutcome, Socket};
@@ -32,8 +35,12 @@ const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const STDIN: Token = Token(2);
 const FIRST_CONN: usize = 3;
-/// Bytes read per `read` call.
-const READ_CHUNK: usize = 64 * 1024;
+/// Reads of one connection per round of the loop at most, so that one fast sender cannot keep
+/// the others waiting (what is left is read in the next round, at once).
+const READS_PER_ROUND: usize = 16;
+/// How long the router waits before it tries `accept` again after running out of descriptors
+/// (it tries at once when one of its own connections closes).
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// What stops the router when standard input ends (as `router.yaml` records it).
 const STDIN_CLOSED: &str = "standard input closed (the parent ended)";
 
@@ -53,6 +60,16 @@ pub struct RouterOptions {
     pub start_delay: Duration,
     /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
     pub stop_grace: Duration,
+    /// How long a new connection may take to say HELLO.
+    pub hello_timeout: Duration,
+    /// The most connections that have not said HELLO at one time.
+    pub max_unregistered: usize,
+    /// High water of one outbox in bytes (flow control: see `core::switchboard`).
+    pub outbox_limit: usize,
+    /// The most memory all outboxes together may keep alive before no machine is read.
+    pub buffer_limit: usize,
+    /// How long a connection with frames waiting may take none of them.
+    pub reader_timeout: Duration,
     /// Stop in order on SIGINT and SIGTERM (the server does; a router embedded in a benchmark or a
     /// test leaves the process's signals alone).
     pub handle_signals: bool,
@@ -72,44 +89,13 @@ impl RouterOptions {
             stall_timeout_ns: ns(self.stall_timeout),
             start_delay_ns: ns(self.start_delay),
             stop_grace_ns: ns(self.stop_grace),
+            hello_timeout_ns: ns(self.hello_timeout),
+            max_unregistered: self.max_unregistered,
+            outbox_limit: self.outbox_limit,
+            buffer_limit: self.buffer_limit,
+            reader_timeout_ns: ns(self.reader_timeout),
         }
     }
-}
-
-/// Something the router tells its caller as it happens (the server prints these for `run`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
-    /// A machine said HELLO before the start.
-    Joined {
-        /// Its name.
-        name: String,
-        /// The peer's address.
-        peer: String,
-        /// How many have joined now, this one included.
-        joined: usize,
-        /// How many the router waits for.
-        machines: u16,
-    },
-    /// A machine that had joined went away before the start.
-    Left {
-        /// Its name.
-        name: String,
-        /// The peer's address.
-        peer: String,
-        /// How many have joined now.
-        joined: usize,
-        /// How many the router waits for.
-        machines: u16,
-    },
-    /// Every machine has registered and been welcomed.
-    Started {
-        /// The common start time, nanoseconds since the UNIX epoch.
-        start_time_ns: u64,
-        /// Machine names by id (index 0 is machine 1).
-        names: Vec<String>,
-    },
-    /// An orderly stop has begun.
-    Stopping,
 }
 
 /// The router: a listener, its sockets and the switchboard.
@@ -121,15 +107,22 @@ pub struct Router {
     sb: Switchboard,
     clock: WallClock,
     stats: RouterStats,
-    scratch: Box<[u8]>,
     /// Connections that said HELLO before the start, for [`Notice::Joined`] and [`Notice::Left`].
     joined: Vec<ConnId>,
+    /// Where a closing socket's last input is drained to.
+    drain: Box<[u8]>,
+    /// `accept` ran out of descriptors: when to try again (or as soon as a socket closes).
+    accept_retry_ns: Option<u64>,
+    /// A socket closed since the last `accept`.
+    freed: bool,
+    /// The slab keys a round goes through, kept so that a round allocates nothing.
+    keys: Vec<usize>,
 }
 
 impl Router {
     /// A router on an already bound listener. Registers for SIGINT and SIGTERM.
     pub fn new(listener: std::net::TcpListener, opts: RouterOptions) -> io::Result<Router> {
-        listener.set_nonblocking(true)?;
+        conn::prepare_listener(&listener)?;
         let mut listener = TcpListener::from_std(listener);
         let poll = Poll::new()?;
         poll.registry()
@@ -161,8 +154,11 @@ impl Router {
             sb: Switchboard::new(opts.switchboard()),
             clock: WallClock::new(),
             stats,
-            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             joined: Vec::new(),
+            drain: vec![0; 64 * 1024].into_boxed_slice(),
+            accept_retry_ns: None,
+            freed: false,
+            keys: Vec::new(),
         })
     }
 
@@ -176,10 +172,15 @@ impl Router {
     pub fn run(mut self, mut notify: impl FnMut(Notice)) -> io::Result<RouterStats> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .sb
-                .poll_timeout()
-                .map(|deadline| Duration::from_nanos(deadline.saturating_sub(self.clock.now_ns())));
+            let now = self.clock.now_ns();
+            let deadline = [self.sb.poll_timeout(), self.accept_retry_ns]
+                .into_iter()
+                .flatten()
+                .min();
+            let mut timeout = deadline.map(|d| Duration::from_nanos(d.saturating_sub(now)));
+            if self.unread_waiting() {
+                timeout = Some(Duration::ZERO);
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -193,14 +194,18 @@ impl Router {
                     STDIN => self.on_stdin(),
                     Token(t) => {
                         if event.is_readable() || event.is_read_closed() {
-                            self.on_readable(t - FIRST_CONN);
+                            if let Some(socket) = self.sockets.get_mut(t - FIRST_CONN) {
+                                socket.unread = true;
+                            }
                         }
                     }
                 }
             }
+            self.read_all();
             let now = self.clock.now_ns();
             self.sb.handle_timeout(now);
             self.flush_all(now);
+            self.retry_accept(now);
             self.pass_on_events(&mut notify);
             if self.sb.is_finished(now) {
                 break;
@@ -217,6 +222,8 @@ impl Router {
             self.drop_socket(key);
         }
         self.pass_on_events(&mut notify);
+        let peak = self.sb.peak_held_bytes();
+        info!("buffers: peak held {peak} bytes (outboxes and read buffers)");
         Ok(self.into_stats())
     }
 
@@ -251,16 +258,42 @@ impl Router {
                     entry.insert(Socket {
                         stream,
                         interest: Interest::READABLE,
+                        unread: true,
                     });
-                    self.sb.handle_connect(ConnId(key), peer.to_string());
+                    let now = self.clock.now_ns();
+                    self.sb.handle_connect(ConnId(key), peer.to_string(), now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // Out of file descriptors and the like: say so and keep serving the others.
+                // Out of file descriptors and the like: keep serving the others, and try again
+                // soon, or as soon as a socket closes. Edge-triggered readiness does not say
+                // again that the backlog holds connections, so nothing else would.
                 Err(e) => {
-                    warn!("accept failed: {e}");
+                    if self.accept_retry_ns.is_none() {
+                        warn!("accept failed: {e}; trying again as descriptors free up");
+                    }
+                    let retry = u64::try_from(ACCEPT_RETRY.as_nanos()).unwrap_or(u64::MAX);
+                    self.accept_retry_ns = Some(self.clock.now_ns().saturating_add(retry));
+                    self.freed = false;
                     return Ok(());
                 }
+            }
+        }
+    }
+
+    /// After `accept` ran out of descriptors: tries again once the retry time has come or a
+    /// socket has closed.
+    fn retry_accept(&mut self, now: u64) {
+        let Some(at) = self.accept_retry_ns else {
+            return;
+        };
+        if now >= at || self.freed {
+            self.accept_retry_ns = None;
+            if let Err(e) = self.accept() {
+                warn!("accept failed: {e}");
+            }
+            if self.accept_retry_ns.is_none() {
+                info!("accepting connections again");
             }
         }
     }
@@ -288,25 +321,54 @@ impl Router {
         }
     }
 
-    /// Reads `key` until `WouldBlock`, handing every chunk to the switchboard.
+    /// Whether a socket has input left unread that the switchboard now wants read.
+    fn unread_waiting(&self) -> bool {
+        let mut unread = self.sockets.iter().filter(|(_, s)| s.unread);
+        unread.any(|(key, _)| self.sb.wants_read(ConnId(key)))
+    }
+
+    /// Reads every socket with input the switchboard wants (flow control may hold some back;
+    /// they are read once it releases them).
+    fn read_all(&mut self) {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(
+            self.sockets
+                .iter()
+                .filter(|(_, s)| s.unread)
+                .map(|(k, _)| k),
+        );
+        for &key in &keys {
+            self.on_readable(key);
+        }
+        self.keys = keys;
+    }
+
+    /// Reads `key` straight into its read buffer in the switchboard until `WouldBlock`, until
+    /// flow control holds it back, or for [`READS_PER_ROUND`] reads.
     fn on_readable(&mut self, key: usize) {
         let conn = ConnId(key);
-        loop {
-            let Some(socket) = self.sockets.get_mut(key) else {
+        for _ in 0..READS_PER_ROUND {
+            if !self.sb.wants_read(conn) {
+                return;
+            }
+            let (Some(socket), Some(buf)) = (self.sockets.get_mut(key), self.sb.read_buffer(conn))
+            else {
                 return;
             };
-            match socket.read(&mut self.scratch) {
-                ReadOutcome::Bytes(n) => {
-                    self.sb
-                        .handle_read(conn, &self.scratch[..n], self.clock.now_ns());
-                }
+            match socket.read(buf) {
+                ReadOutcome::Bytes(n) => self.sb.handle_filled(conn, n, self.clock.now_ns()),
                 ReadOutcome::Eof => {
+                    socket.unread = false;
                     if let Fate::Close = self.sb.handle_eof(conn) {
                         self.drop_socket(key);
                     }
                     return;
                 }
-                ReadOutcome::WouldBlock => return,
+                ReadOutcome::WouldBlock => {
+                    socket.unread = false;
+                    return;
+                }
                 ReadOutcome::Failed(e) => {
                     self.sb.handle_close(conn, format!("read failed: {e}"));
                     return self.drop_socket(key);
@@ -318,13 +380,16 @@ impl Router {
     /// Writes every outbox with something in it, carries out each connection's fate and updates
     /// its interest.
     fn flush_all(&mut self, now: u64) {
-        let keys: Vec<usize> = self.sockets.iter().map(|(k, _)| k).collect();
-        for key in keys {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(self.sockets.iter().map(|(k, _)| k));
+        for &key in &keys {
             if let Err(reason) = self.flush_one(key, now) {
                 self.sb.handle_close(ConnId(key), reason);
                 self.drop_socket(key);
             }
         }
+        self.keys = keys;
     }
 
     /// One connection's writes and fate; `Err` with the reason when the socket failed.
@@ -334,7 +399,7 @@ impl Router {
             return Ok(());
         };
         socket
-            .flush(&mut self.sb, conn)
+            .flush(&mut self.sb, conn, &self.clock)
             .map_err(|e| format!("write failed: {e}"))?;
         match self.sb.poll_fate(conn, now) {
             Fate::Keep => {}
@@ -353,72 +418,8 @@ impl Router {
     /// Closes and forgets a socket the switchboard is done with.
     fn drop_socket(&mut self, key: usize) {
         if let Some(socket) = self.sockets.try_remove(key) {
-            socket.close(self.poll.registry(), &mut self.scratch);
-        }
-    }
-
-    /// Logs what the switchboard did and passes the notices on.
-    fn pass_on_events(&mut self, notify: &mut impl FnMut(Notice)) {
-        while let Some(event) = self.sb.poll_event() {
-            match event {
-                Event::Registered { conn, peer, name } => {
-                    debug!("{peer} registered as {name:?}");
-                    self.joined.push(conn);
-                    notify(Notice::Joined {
-                        name,
-                        peer,
-                        joined: self.joined.len(),
-                        machines: self.sb.options().machines,
-                    });
-                }
-                Event::Started {
-                    start_time_ns,
-                    names,
-                    peers,
-                } => {
-                    self.joined.clear();
-                    for (index, (name, peer)) in names.iter().zip(&peers).enumerate() {
-                        debug!("machine {} is {name:?} ({peer})", index + 1);
-                    }
-                    notify(Notice::Started {
-                        start_time_ns,
-                        names,
-                    });
-                }
-                Event::Refused {
-                    peer, name, reason, ..
-                } => {
-                    let name = name.as_deref().unwrap_or("-");
-                    warn!("closing {peer} ({name}): {reason}");
-                }
-                Event::Stopping { cause } => {
-                    let name = if cause == STDIN_CLOSED {
-                        "standard input closed"
-                    } else {
-                        &cause
-                    };
-                    info!("{name}: stopping in order");
-                    notify(Notice::Stopping);
-                }
-                Event::StopNow { cause } => warn!("{cause} during the stop: closing at once"),
-                Event::Closed { conn, closed } => match closed.id {
-                    // During a stop every connection closes: no one "left".
-                    None if self.joined.contains(&conn) && !self.sb.is_stopping() => {
-                        info!("closed {}: {}", closed.peer, closed.reason);
-                        self.joined.retain(|c| *c != conn);
-                        notify(Notice::Left {
-                            name: closed.name.unwrap_or_default(),
-                            peer: closed.peer,
-                            joined: self.joined.len(),
-                            machines: self.sb.options().machines,
-                        });
-                    }
-                    Some(id) if closed.departed => {
-                        warn!("machine {id} departed: {}", closed.reason);
-                    }
-                    _ => info!("closed {}: {}", closed.peer, closed.reason),
-                },
-            }
+            socket.close(self.poll.registry(), &mut self.drain);
+            self.freed = true;
         }
     }
 }

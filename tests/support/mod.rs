@@ -507,3 +507,113 @@ impl RawPeer {
         reason
     }
 }
+
+impl RawPeer {
+    /// The socket, e.g. to read from it on a thread of its own (`try_clone`).
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Sends HELLO with `name`.
+    pub fn register(&mut self, name: &str) {
+        self.send(&wire::hello(name, 1).expect("a valid name"));
+    }
+
+    /// Reads frames until a WELCOME and returns the id it assigns.
+    pub fn welcome_id(&mut self) -> u16 {
+        loop {
+            let frame = self
+                .next_frame()
+                .unwrap_or_else(|| panic!("{}: closed before WELCOME", self.what));
+            if let Some(w) = frame.welcome {
+                return w.id;
+            }
+        }
+    }
+}
+
+/// A field of `/proc/<pid>/status` in KiB (e.g. `VmRSS`, `VmHWM`, the peak).
+pub fn proc_status_kib(pid: Pid, field: &str) -> u64 {
+    let path = format!("/proc/{pid}/status");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{path} has no {field}"));
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{path}: {line:?}"))
+}
+
+/// A thread that reads `stream` to its end (or until `frames` data frames came), counting data
+/// frames and noting an ERROR's reason; returns (data frames, the ERROR's reason if one came).
+pub fn count_frames(stream: TcpStream, frames: u64) -> thread::JoinHandle<(u64, Option<String>)> {
+    thread::spawn(move || {
+        let mut stream = stream;
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+        let mut buf = vec![0u8; 1 << 20];
+        let (mut start, mut end, mut count) = (0usize, 0usize, 0u64);
+        loop {
+            loop {
+                match wire::parse(&buf[start..end]) {
+                    Ok(Parsed::Complete { frame, len }) => {
+                        if frame.kind() == Kind::Error {
+                            let reason = frame.error_reason().unwrap_or_default().to_string();
+                            return (count, Some(reason));
+                        }
+                        if frame.kind().is_data() {
+                            count += 1;
+                        }
+                        start += len;
+                    }
+                    Ok(Parsed::Incomplete { .. }) => break,
+                    Err(e) => panic!("the router sent an invalid frame: {e}"),
+                }
+            }
+            if count >= frames {
+                return (count, None);
+            }
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+            match stream.read(&mut buf[end..]) {
+                Ok(0) | Err(_) => return (count, None),
+                Ok(n) => end += n,
+            }
+        }
+    })
+}
+
+impl Proc {
+    /// Waits for the first line, after the first `from` lines seen, that contains any of
+    /// `needles`. Returns it and how many lines had been seen up to and including it.
+    pub fn wait_for_any_line(
+        &mut self,
+        from: usize,
+        needles: &[&str],
+        timeout: Duration,
+    ) -> (String, usize) {
+        let found = |line: &Line| needles.iter().any(|n| line.text.contains(n));
+        if let Some(i) = self.seen.iter().skip(from).position(found) {
+            return (self.seen[from + i].text.clone(), from + i + 1);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = found(&line);
+                    self.seen.push(line);
+                    if hit {
+                        return (self.seen[self.seen.len() - 1].text.clone(), self.seen.len());
+                    }
+                }
+                Err(_) => panic!(
+                    "timed out after {timeout:?} waiting for {} to print any of {needles:?}",
+                    self.role
+                ),
+            }
+        }
+    }
+}

@@ -1,9 +1,8 @@
 //! One connection as the switchboard sees it: who it is, where it stands in its life (one enum),
-//! its read buffer and its outbox of frames waiting to be written.
+//! its read buffer, its outbox of frames waiting to be written, and its part in flow control.
 
-use std::collections::VecDeque;
-
-use bytes::{Buf, Bytes, BytesMut};
+use super::ConnId;
+use super::buffers::{Outbox, ReadBuf};
 
 /// Where a connection stands. Every transition is made by the switchboard.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +39,8 @@ pub(super) struct Closing {
     pub(super) said_bye: bool,
     /// How far the close has come.
     pub(super) step: CloseStep,
+    /// It was sent an ERROR: after a BYE, input is no longer looked at.
+    pub(super) refused: bool,
 }
 
 /// The two halves of an orderly close.
@@ -53,13 +54,6 @@ pub(super) enum CloseStep {
     WriteShut,
 }
 
-/// A frame waiting in an outbox, with the machine it came from if it is a data frame.
-#[derive(Clone, Debug)]
-pub(super) struct Outgoing {
-    pub(super) bytes: Bytes,
-    pub(super) source: Option<u16>,
-}
-
 /// One connection.
 #[derive(Debug)]
 pub(super) struct Conn {
@@ -68,30 +62,49 @@ pub(super) struct Conn {
     /// The name its HELLO gave, once it gave one.
     pub(super) name: Option<String>,
     pub(super) state: State,
+    /// When it connected, nanoseconds (the HELLO deadline runs from here).
+    pub(super) connected_ns: u64,
     /// Bytes received and not yet taken as frames.
-    pub(super) inbuf: BytesMut,
+    pub(super) inbuf: ReadBuf,
+    /// The length the partial frame at the front of `inbuf` needs, 0 if none.
+    pub(super) need: usize,
     /// Since when the read buffer has held a partial frame with no frame completed.
     pub(super) partial_since_ns: Option<u64>,
-    pub(super) outbox: VecDeque<Outgoing>,
-    pub(super) outbox_bytes: usize,
+    pub(super) outbox: Outbox,
+    /// Since when the outbox has waited with no byte of it written (while it is not empty).
+    pub(super) waiting_since_ns: u64,
+    /// Over high water: the senders that were stopped because they had frames for it.
+    pub(super) over_high_water: bool,
+    /// The senders stopped for this connection's outbox (each counts it in `stopped_by`).
+    pub(super) stopped_senders: Vec<ConnId>,
+    /// How many receivers' outboxes this sender waits for; it is read only at 0.
+    pub(super) stopped_by: u32,
 }
 
 impl Conn {
-    pub(super) fn new(peer: String) -> Conn {
+    pub(super) fn new(peer: String, now_ns: u64) -> Conn {
         Conn {
             peer,
             name: None,
             state: State::New,
-            inbuf: BytesMut::new(),
+            connected_ns: now_ns,
+            inbuf: ReadBuf::default(),
+            need: 0,
             partial_since_ns: None,
-            outbox: VecDeque::new(),
-            outbox_bytes: 0,
+            outbox: Outbox::default(),
+            waiting_since_ns: now_ns,
+            over_high_water: false,
+            stopped_senders: Vec::new(),
+            stopped_by: 0,
         }
     }
 
-    pub(super) fn enqueue(&mut self, bytes: Bytes, source: Option<u16>) {
-        self.outbox_bytes += bytes.len();
-        self.outbox.push_back(Outgoing { bytes, source });
+    /// Queues a copy of `frame` (from machine `source` if it is a data frame) at `now_ns`.
+    pub(super) fn enqueue(&mut self, frame: &[u8], source: Option<u16>, now_ns: u64) {
+        if self.outbox.is_empty() {
+            self.waiting_since_ns = now_ns;
+        }
+        self.outbox.push(frame, source);
     }
 
     /// The machine id, if it was welcomed (closing or not).
@@ -130,30 +143,7 @@ impl Conn {
             id: self.id(),
             said_bye: self.said_bye(),
             step: CloseStep::Flushing,
+            refused: false,
         });
-    }
-
-    /// Takes `n` written bytes off the front of the outbox, calling `delivered(source)` for each
-    /// data frame now written in full.
-    pub(super) fn written(&mut self, mut n: usize, mut delivered: impl FnMut(u16)) {
-        n = n.min(self.outbox_bytes);
-        self.outbox_bytes -= n;
-        while n > 0 {
-            let Some(front) = self.outbox.front_mut() else {
-                break;
-            };
-            if n < front.bytes.len() {
-                front.bytes.advance(n);
-                break;
-            }
-            n -= front.bytes.len();
-            if let Some(Outgoing {
-                source: Some(source),
-                ..
-            }) = self.outbox.pop_front()
-            {
-                delivered(source);
-            }
-        }
     }
 }

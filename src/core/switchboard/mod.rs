@@ -16,11 +16,38 @@
 //! ```
 //!
 //! It never reads a clock or touches a socket: time is an argument (nanoseconds since the UNIX
-//! epoch, as the driver's wall clock reads them). Frames are forwarded as the bytes that arrived:
-//! a data frame is `split_to(len).freeze()` of the read buffer, and a broadcast queues clones of
-//! that one `Bytes`. Invalid input closes only the connection it came on, after an ERROR.
+//! epoch, as the driver's wall clock reads them). The driver reads straight into a connection's
+//! read buffer ([`Switchboard::read_buffer`], then [`Switchboard::handle_filled`]); frames are
+//! forwarded as the bytes that arrived, copied verbatim into each receiver's outbox (see
+//! `buffers`). Invalid input closes only the connection it came on, after an ERROR.
+//!
+//! # Flow control
+//!
+//! The driver reads a connection only while [`Switchboard::wants_read`] says so. A receiver whose
+//! outbox passes high water ([`Options::outbox_limit`] bytes waiting) stops every sender that
+//! adds a frame to it while it is over; they are read again once it has drained to low water
+//! (half the limit) or is gone. While all the outboxes together keep more than
+//! [`Options::buffer_limit`] bytes alive, no machine is read until they are down to half of it.
+//! TCP then pushes back on the fast sender; nobody is disconnected for sending fast. A receiver
+//! with frames waiting that takes no byte of them for [`Options::reader_timeout_ns`] is refused as
+//! "not reading": the frames not begun are dropped (undeliverable) and it gets an ERROR.
+//!
+//! This cannot deadlock the router. Stopping only ever stops *reading*: every outbox, including a
+//! stopped sender's own, is written whenever its socket takes bytes, so each outbox drains at the
+//! speed its peer reads, whatever else is stopped. Take A and B each sending to the other, both
+//! outboxes over high water, so that both are stopped: the router still writes A's outbox to A and
+//! B's to B. If the peers read, both drain to low water and both are read again; the wait of A on
+//! B and of B on A is broken by the writes, which never wait for anything but the peer. Only a peer
+//! that does not read keeps an outbox full, and then the reader timeout ends it (its ERROR names
+//! the reason), which releases every sender it stopped. The same holds for the global limit: it
+//! stops reads alone, outboxes drain or their readers time out, and the limit is checked again as
+//! they shrink. A cycle of peers that each block in `write` and stop reading is broken the same
+//! way, by the timeout, since none of them reads.
 
+mod buffers;
 mod conn;
+mod events;
+mod flow;
 mod pairs;
 mod rules;
 
@@ -29,17 +56,19 @@ mod oracle;
 #[cfg(test)]
 mod tests;
 
+pub use events::{Closed, Event, Fate, Report, frames_by_name};
 #[cfg(any(test, fuzzing))]
 pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
 
-use std::collections::BTreeMap;
-
 use crate::core::wire::Kind;
 use conn::Conn;
 
-/// An outbox larger than this means the peer is not reading; it is disconnected.
-pub const MAX_OUTBOX_BYTES: usize = 64 * 1024 * 1024;
+/// The read buffer of a machine (a connection before WELCOME gets a small one, grown only for
+/// a frame that needs more).
+pub const READ_BUFFER: usize = 64 * 1024;
+/// The read buffer of a connection that has not been welcomed: room for a HELLO.
+pub const SMALL_READ_BUFFER: usize = 1024;
 
 /// A connection's handle, chosen by the driver (the router uses its slab key). Unique among the
 /// connections open at one time.
@@ -61,119 +90,18 @@ pub struct Options {
     pub start_delay_ns: u64,
     /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
     pub stop_grace_ns: u64,
-}
-
-/// What the driver must do with a connection's socket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fate {
-    /// Keep it open.
-    Keep,
-    /// Everything is written and the connection is closing: shut the socket's write side and
-    /// keep reading until the peer's end (asked once per connection).
-    ShutWrite,
-    /// It is gone from the switchboard (its [`Event::Closed`] has the reason recorded): close
-    /// the socket.
-    Close,
-}
-
-/// Something that happened, for the driver to log or pass on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A connection said HELLO and waits for the others.
-    Registered {
-        /// The connection.
-        conn: ConnId,
-        /// The peer's address, as the driver gave it.
-        peer: String,
-        /// Its name.
-        name: String,
-    },
-    /// Every machine has registered and been welcomed.
-    Started {
-        /// The common start time, nanoseconds since the UNIX epoch.
-        start_time_ns: u64,
-        /// Machine names by id (index 0 is machine 1).
-        names: Vec<String>,
-        /// The machines' peer addresses by id, as the driver gave them.
-        peers: Vec<String>,
-    },
-    /// A connection was refused: it got an ERROR with `reason` and will be closed.
-    Refused {
-        /// The connection.
-        conn: ConnId,
-        /// The peer's address, as the driver gave it.
-        peer: String,
-        /// The name it registered, if any.
-        name: Option<String>,
-        /// The reason sent.
-        reason: String,
-    },
-    /// An orderly stop has begun (BYE was sent to every connection).
-    Stopping {
-        /// What asked for it (e.g. "SIGTERM").
-        cause: String,
-    },
-    /// A second stop during the stop: everything closes at once.
-    StopNow {
-        /// What asked for it.
-        cause: String,
-    },
-    /// A connection is gone.
-    Closed {
-        /// The connection (its handle is free again).
-        conn: ConnId,
-        /// The record of it.
-        closed: Closed,
-    },
-}
-
-/// A connection that ended, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Closed {
-    /// The peer's address, as the driver gave it.
-    pub peer: String,
-    /// The machine name it registered, if any.
-    pub name: Option<String>,
-    /// The machine id it was given, if any.
-    pub id: Option<u16>,
-    /// Why it ended.
-    pub reason: String,
-    /// It was a machine that left without saying BYE.
-    pub departed: bool,
-}
-
-/// What the switchboard did, for the router's statistics.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    /// Machine names by id, once all registered.
-    pub names: Vec<String>,
-    /// The common start time, once all registered.
-    pub start_time_ns: Option<u64>,
-    /// What stopped it, if something did.
-    pub stopped_by: Option<String>,
-    /// Frames and bytes received by kind, indexed as [`Kind::ALL`].
-    pub frames: [KindCount; Kind::ALL.len()],
-    /// Deliveries for every ordered pair that exchanged data.
-    pub pairs: Vec<PairCount>,
-    /// Every connection that ended, in the order it ended.
-    pub closed: Vec<Closed>,
-}
-
-impl Report {
-    /// Frames and bytes received by kind name, kinds never seen left out: `RouterStats.frames`.
-    pub fn frames_by_name(&self) -> BTreeMap<String, KindCount> {
-        frames_by_name(&self.frames)
-    }
-}
-
-/// Frames and bytes by kind name from counts indexed as [`Kind::ALL`], kinds never seen left out
-/// (the simulator keeps the same counts as the switchboard).
-pub fn frames_by_name(counts: &[KindCount; Kind::ALL.len()]) -> BTreeMap<String, KindCount> {
-    let kinds = Kind::ALL.iter().zip(counts);
-    kinds
-        .filter(|(_, count)| count.frames > 0)
-        .map(|(kind, &count)| (kind.name().to_string(), count))
-        .collect()
+    /// How long a new connection may take to say HELLO.
+    pub hello_timeout_ns: u64,
+    /// The most connections that have not said HELLO at one time; more are refused at once.
+    pub max_unregistered: usize,
+    /// High water of one outbox, in bytes waiting: the senders adding to it are no longer read
+    /// until it is down to half this.
+    pub outbox_limit: usize,
+    /// The most memory all the outboxes together keep alive before no machine is read (until
+    /// they are down to half this).
+    pub buffer_limit: usize,
+    /// How long a connection with frames waiting may take no byte of them.
+    pub reader_timeout_ns: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +132,12 @@ pub struct Switchboard {
     kinds: [KindCount; Kind::ALL.len()],
     closed: Vec<Closed>,
     events: std::collections::VecDeque<Event>,
+    /// Memory the outboxes and the read buffers keep alive, and the most the two held at once.
+    outbox_held: usize,
+    inbuf_held: usize,
+    peak_held: usize,
+    /// Over the buffer limit: no machine is read until the outboxes are down to half of it.
+    memory_full: bool,
 }
 
 impl Switchboard {
@@ -223,6 +157,10 @@ impl Switchboard {
             kinds: [KindCount::default(); Kind::ALL.len()],
             closed: Vec::new(),
             events: std::collections::VecDeque::new(),
+            outbox_held: 0,
+            inbuf_held: 0,
+            peak_held: 0,
+            memory_full: false,
         }
     }
 
@@ -231,30 +169,74 @@ impl Switchboard {
         &self.opts
     }
 
-    /// A new connection from `peer` under the handle `conn`, which must not be open already (if
-    /// it is, the old connection is closed first).
-    pub fn handle_connect(&mut self, conn: ConnId, peer: String) {
+    /// A new connection from `peer` at `now_ns` under the handle `conn`, which must not be open
+    /// already (if it is, the old connection is closed first). Beyond
+    /// [`Options::max_unregistered`] connections that have not said HELLO, it is refused at once.
+    pub fn handle_connect(&mut self, conn: ConnId, peer: String, now_ns: u64) {
         if self.conn(conn).is_some() {
             self.close(conn, "its handle was reused".into());
         }
+        let unregistered = self.conns.iter().flatten();
+        let unregistered = unregistered.filter(|c| c.state == conn::State::New).count();
         if self.conns.len() <= conn.0 {
             self.conns.resize_with(conn.0 + 1, || None);
         }
-        self.conns[conn.0] = Some(Conn::new(peer));
+        self.conns[conn.0] = Some(Conn::new(peer, now_ns));
         self.open += 1;
+        let max = self.opts.max_unregistered;
+        if unregistered >= max {
+            let reason = format!("too many connections that have not said HELLO (at most {max})");
+            self.refuse(conn, reason, now_ns);
+        }
     }
 
-    /// Bytes that arrived on `conn` at `now_ns`: every complete frame among them is handled. A
-    /// closing connection takes nothing more (the bytes are dropped).
+    /// Bytes that arrived on `conn` at `now_ns` (for a caller that holds them already; the
+    /// router reads into [`Switchboard::read_buffer`] instead): every complete frame among them
+    /// is handled. A closing connection takes nothing more, except that anything after a BYE is
+    /// answered with ERROR.
     pub fn handle_read(&mut self, conn: ConnId, bytes: &[u8], now_ns: u64) {
+        let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
+            return;
+        };
+        let before = c.inbuf.held();
+        c.inbuf.extend(bytes);
+        let after = c.inbuf.held();
+        self.inbuf_changed(before, after);
+        self.process(conn, now_ns);
+    }
+
+    /// Room to read `conn`'s next bytes into, straight into its read buffer; then tell
+    /// [`Switchboard::handle_filled`] how many came. `None` if it is not open.
+    pub fn read_buffer(&mut self, conn: ConnId) -> Option<&mut [u8]> {
+        let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
+        let size = match c.state {
+            conn::State::Machine { .. } | conn::State::SaidBye { .. } => READ_BUFFER,
+            _ => SMALL_READ_BUFFER,
+        };
+        let before = c.inbuf.held();
+        c.inbuf.room(size, c.need);
+        let after = c.inbuf.held();
+        self.inbuf_changed(before, after);
+        let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
+        Some(c.inbuf.room(size, c.need))
+    }
+
+    /// The driver read `n` bytes into [`Switchboard::read_buffer`] at `now_ns`: every complete
+    /// frame among the bytes waiting is handled.
+    pub fn handle_filled(&mut self, conn: ConnId, n: usize, now_ns: u64) {
         let Some(c) = self.conn_mut(conn) else {
             return;
         };
-        if c.closing().is_some() {
-            return;
-        }
-        c.inbuf.extend_from_slice(bytes);
+        c.inbuf.filled(n);
         self.process(conn, now_ns);
+    }
+
+    /// Whether the driver should read `conn` now: not while flow control holds it back (see the
+    /// module's "Flow control"). A closing connection is always read (to see its end).
+    pub fn wants_read(&self, conn: ConnId) -> bool {
+        self.conn(conn).is_some_and(|c| {
+            c.closing().is_some() || (c.stopped_by == 0 && !(self.memory_full && c.id().is_some()))
+        })
     }
 
     /// The peer closed its side of `conn`. A closing connection with frames still to write keeps
@@ -307,21 +289,24 @@ impl Switchboard {
         }
     }
 
-    /// Time has come to `now_ns`: partial frames that stalled are refused, and once every machine
-    /// in a stop has said BYE, every connection is set to close.
+    /// Time has come to `now_ns`: partial frames that stalled, connections that did not say
+    /// HELLO in time and receivers that took nothing for the reader timeout are refused, and once
+    /// every machine in a stop has said BYE, every connection is set to close.
     pub fn handle_timeout(&mut self, now_ns: u64) {
         self.expire_partial_frames(now_ns);
+        self.expire_hello_deadlines(now_ns);
+        self.expire_readers(now_ns);
         self.end_stop_when_all_said_bye(now_ns);
     }
 
-    /// Up to `max` byte slices of what waits in `conn`'s outbox, in order, for a vectored write.
-    /// They stay queued until [`Switchboard::handle_written`] says how much of them went.
-    pub fn poll_transmit(&self, conn: ConnId, max: usize) -> impl Iterator<Item = &[u8]> {
-        self.conn(conn)
-            .into_iter()
-            .flat_map(|c| c.outbox.iter())
-            .take(max)
-            .map(|out| &out.bytes[..])
+    /// What waits in `conn`'s outbox, in order, as at most two slices for a vectored write (runs of
+    /// frames are contiguous). They stay queued until [`Switchboard::handle_written`] says how much
+    /// of them went.
+    pub fn poll_transmit(&self, conn: ConnId) -> impl Iterator<Item = &[u8]> {
+        let (a, b) = self
+            .conn(conn)
+            .map_or((&[][..], &[][..]), |c| c.outbox.slices());
+        [a, b].into_iter().filter(|s| !s.is_empty())
     }
 
     /// Whether something waits to be written on `conn` (the driver asks for WRITABLE only then).
@@ -329,17 +314,25 @@ impl Switchboard {
         self.conn(conn).is_some_and(|c| !c.outbox.is_empty())
     }
 
-    /// The driver wrote the first `n` bytes of what [`Switchboard::poll_transmit`] gave: data frames
-    /// written in full count as delivered.
-    pub fn handle_written(&mut self, conn: ConnId, n: usize) {
+    /// The driver wrote the first `n` bytes of what [`Switchboard::poll_transmit`] gave, at
+    /// `now_ns`: data frames written in full count as delivered, and senders it stopped are read
+    /// again once it is down to low water.
+    pub fn handle_written(&mut self, conn: ConnId, n: usize, now_ns: u64) {
         let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
             return;
         };
+        let before = c.outbox.held();
         let pairs = &mut self.pairs;
         match c.id() {
-            Some(id) => c.written(n, |source| pairs.delivered(source, id)),
-            None => c.written(n, |_| {}),
+            Some(id) => c.outbox.written(n, |source| pairs.delivered(source, id)),
+            None => c.outbox.written(n, |_| {}),
         }
+        if n > 0 {
+            c.waiting_since_ns = now_ns;
+        }
+        let after = c.outbox.held();
+        self.outbox_changed(before, after);
+        self.release_if_drained(conn);
     }
 
     /// What the driver must do with `conn` now that it has written what it could.
@@ -353,12 +346,22 @@ impl Switchboard {
     }
 
     /// When the driver must call [`Switchboard::handle_timeout`] and [`Switchboard::poll_fate`]
-    /// even if nothing happens: a stall to check, or the end of a stop.
+    /// even if nothing happens: a stall, a HELLO deadline or a reader to check, or the end of a
+    /// stop.
     pub fn poll_timeout(&self) -> Option<u64> {
         let stall = self.opts.stall_timeout_ns;
         let conns = self.conns.iter().flatten().filter_map(|c| {
-            let since = c.closing().map(|c| c.since_ns).or(c.partial_since_ns)?;
-            Some(since.saturating_add(stall))
+            if let Some(closing) = c.closing() {
+                return Some(closing.since_ns.saturating_add(stall));
+            }
+            let partial = c.partial_since_ns.map(|t| t.saturating_add(stall));
+            let hello = (c.state == conn::State::New)
+                .then(|| c.connected_ns.saturating_add(self.opts.hello_timeout_ns));
+            let reader = (!c.outbox.is_empty()).then(|| {
+                c.waiting_since_ns
+                    .saturating_add(self.opts.reader_timeout_ns)
+            });
+            [partial, hello, reader].into_iter().flatten().min()
         });
         let stop = match self.phase {
             Phase::Stopping { deadline_ns } => Some(deadline_ns),
@@ -400,6 +403,16 @@ impl Switchboard {
     /// The machine id `conn` was welcomed as, if it was.
     pub fn machine_id(&self, conn: ConnId) -> Option<u16> {
         self.conn(conn).and_then(Conn::id)
+    }
+
+    /// Memory the outboxes and read buffers keep alive now, in bytes.
+    pub fn held_bytes(&self) -> usize {
+        self.outbox_held + self.inbuf_held
+    }
+
+    /// The most [`Switchboard::held_bytes`] has been.
+    pub fn peak_held_bytes(&self) -> usize {
+        self.peak_held
     }
 
     /// The books of every ordered pair.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+mod flow;
 mod input;
 
 use super::{ConnId, Event, Fate, Options, Report, Switchboard};
@@ -67,7 +68,7 @@ impl Harness {
     pub(super) fn connect(&mut self) -> ConnId {
         let conn = ConnId(self.peers.len());
         self.sb
-            .handle_connect(conn, format!("127.0.0.1:{}", 40_000 + conn.0));
+            .handle_connect(conn, format!("127.0.0.1:{}", 40_000 + conn.0), self.now);
         self.peers.push(Peer::default());
         conn
     }
@@ -170,14 +171,14 @@ impl Harness {
             return;
         }
         let mut taken = Vec::new();
-        for slice in self.sb.poll_transmit(conn, 1024) {
+        for slice in self.sb.poll_transmit(conn) {
             let room = max - taken.len();
             taken.extend_from_slice(&slice[..slice.len().min(room)]);
             if taken.len() == max {
                 break;
             }
         }
-        self.sb.handle_written(conn, taken.len());
+        self.sb.handle_written(conn, taken.len(), self.now);
         self.peers[conn.0].received.extend_from_slice(&taken);
         self.parse_received(conn);
     }
@@ -210,6 +211,7 @@ impl Harness {
             }
         }
         self.drain_events();
+        self.check_flow_control();
     }
 
     fn apply(&mut self, conn: ConnId, fate: Fate) {
@@ -418,6 +420,12 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
         stall_timeout_ns: 500 * MS,
         start_delay_ns: 200 * MS,
         stop_grace_ns: 1_000 * MS,
+        hello_timeout_ns: 2_000 * MS,
+        max_unregistered: 6,
+        // Small enough that flow control and the memory limit come into play often.
+        outbox_limit: 512,
+        buffer_limit: 4096,
+        reader_timeout_ns: 3_000 * MS,
     });
     let mut steps = 0;
     while let Some(op) = input.byte() {

@@ -1,10 +1,9 @@
 //! The switchboard's rules, one function each: frames in, registration, routing, BYE, refusals,
 //! closes, the stop and the timeouts.
 
-use bytes::{Buf, Bytes};
-
+use super::buffers::ReadBuf;
 use super::conn::{CloseStep, Conn, State};
-use super::{Closed, ConnId, Event, Fate, MAX_OUTBOX_BYTES, Phase, Switchboard};
+use super::{Closed, ConnId, Event, Fate, Phase, Switchboard};
 use crate::core::route;
 use crate::core::wire::{self, Kind, Parsed, Welcome};
 
@@ -12,23 +11,53 @@ use crate::core::wire::{self, Kind, Parsed, Welcome};
 enum Step {
     Data { kind: Kind, source: u16, dest: u16 },
     Hello(String),
-    Bye,
+    Bye(u16),
     Refuse(String),
+    RefuseAfterBye(String),
 }
 
 impl Switchboard {
-    /// Handles every complete frame in the connection's read buffer.
+    /// Handles every complete frame in the connection's read buffer. The buffer is taken out of
+    /// the connection meanwhile, so that frames are copied from it into other outboxes directly.
     pub(super) fn process(&mut self, key: ConnId, now_ns: u64) {
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
+        let mut inbuf = std::mem::take(&mut conn.inbuf);
+        let need = self.process_buffer(key, &mut inbuf, now_ns);
+        if let Some(conn) = self.conn_mut(key) {
+            conn.inbuf = inbuf;
+            conn.need = need;
+        }
+    }
+
+    /// Handles every complete frame in `inbuf`, which holds `key`'s bytes; returns the length the
+    /// partial frame left at its front needs (0 if none).
+    fn process_buffer(&mut self, key: ConnId, inbuf: &mut ReadBuf, now_ns: u64) -> usize {
         let mut progressed = false;
         loop {
             let max_payload = self.opts.max_payload;
             let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
-                return;
+                return 0;
             };
-            if conn.closing().is_some() {
-                return;
-            }
-            let (step, len) = match wire::parse_with_limit(&conn.inbuf, max_payload) {
+            let after_bye = match conn.closing() {
+                // After its BYE, a machine's first complete frame (or invalid bytes) is refused,
+                // unless our write side is shut already (then there is no way to say so).
+                Some(c) if c.said_bye && !c.refused && c.step == CloseStep::Flushing => true,
+                Some(_) => {
+                    inbuf.clear();
+                    return 0;
+                }
+                None => false,
+            };
+            let (step, len) = match wire::parse_with_limit(inbuf.data(), max_payload) {
+                Ok(Parsed::Complete { frame, len }) if after_bye => {
+                    let kind = frame.kind();
+                    (
+                        Step::RefuseAfterBye(format!("{kind} after this machine's BYE")),
+                        len,
+                    )
+                }
                 Ok(Parsed::Complete { frame, len }) => {
                     let count = &mut self.kinds[frame.kind().index()];
                     count.frames += 1;
@@ -40,36 +69,44 @@ impl Switchboard {
                             dest: frame.dest(),
                         },
                         Kind::Hello => Step::Hello(frame.hello_name().unwrap_or_default().into()),
-                        Kind::Bye => Step::Bye,
+                        Kind::Bye => Step::Bye(frame.source()),
                         kind => Step::Refuse(format!("only the router sends {kind}")),
                     };
                     (step, len)
                 }
-                Ok(Parsed::Incomplete { .. }) => {
-                    if conn.inbuf.is_empty() {
+                Ok(Parsed::Incomplete { needed }) => {
+                    if inbuf.is_empty() {
                         conn.partial_since_ns = None;
                     } else if progressed || conn.partial_since_ns.is_none() {
                         conn.partial_since_ns = Some(now_ns);
                     }
-                    return;
+                    return if inbuf.is_empty() { 0 } else { needed };
                 }
+                Err(e) if after_bye => (Step::RefuseAfterBye(format!("invalid frame: {e}")), 0),
                 Err(e) => (Step::Refuse(format!("invalid frame: {e}")), 0),
             };
             progressed = true;
             match step {
                 Step::Data { kind, source, dest } => {
-                    let bytes = conn.inbuf.split_to(len).freeze();
-                    self.on_data(key, kind, source, dest, bytes, now_ns);
+                    self.on_data(key, kind, source, dest, &inbuf.data()[..len], now_ns);
+                    inbuf.consume(len);
                 }
                 Step::Hello(name) => {
-                    conn.inbuf.advance(len);
+                    inbuf.consume(len);
                     self.on_hello(key, name, now_ns);
                 }
-                Step::Bye => {
-                    conn.inbuf.advance(len);
-                    self.on_bye(key, now_ns);
+                Step::Bye(source) => {
+                    inbuf.consume(len);
+                    self.on_bye(key, source, now_ns);
                 }
-                Step::Refuse(reason) => self.refuse(key, reason, now_ns),
+                Step::Refuse(reason) => {
+                    inbuf.clear();
+                    self.refuse(key, reason, now_ns);
+                }
+                Step::RefuseAfterBye(reason) => {
+                    inbuf.clear();
+                    self.refuse_after_bye(key, reason, now_ns);
+                }
             }
         }
     }
@@ -80,7 +117,7 @@ impl Switchboard {
         kind: Kind,
         source: u16,
         dest: u16,
-        frame: Bytes,
+        frame: &[u8],
         now_ns: u64,
     ) {
         let Some(conn) = self.conn(key) else {
@@ -106,11 +143,18 @@ impl Switchboard {
         };
         for target in targets.iter(n) {
             self.pairs.routed(source, target);
-            let open = self.machines[usize::from(target) - 1]
-                .and_then(|k| self.conns.get_mut(k.0).and_then(Option::as_mut))
-                .filter(|c| c.closing().is_none());
+            let open = self.machines[usize::from(target) - 1].filter(|k| {
+                self.conns
+                    .get(k.0)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.closing().is_none())
+            });
             match open {
-                Some(conn) => conn.enqueue(frame.clone(), Some(source)),
+                Some(receiver) => {
+                    if self.enqueue(receiver, frame, Some(source), now_ns) {
+                        self.stop_sender(key, receiver);
+                    }
+                }
                 None => self.pairs.undeliverable(source, target),
             }
         }
@@ -176,8 +220,8 @@ impl Switchboard {
                 start_time_ns,
                 seed: self.opts.seed,
             };
+            self.enqueue(key, &wire::welcome(welcome, now_ns), None, now_ns);
             let conn = self.conns[key.0].as_mut().expect("kept open above");
-            conn.enqueue(Bytes::from(wire::welcome(welcome, now_ns)), None);
             conn.state = State::Machine { id };
             self.machines[index] = Some(key);
             names.push(conn.name.clone().unwrap_or_default());
@@ -193,12 +237,16 @@ impl Switchboard {
         });
     }
 
-    fn on_bye(&mut self, key: ConnId, now_ns: u64) {
+    fn on_bye(&mut self, key: ConnId, source: u16, now_ns: u64) {
         let stopping = self.is_stopping();
         let Some(conn) = self.conn_mut(key) else {
             return;
         };
         match conn.state {
+            State::Machine { id } if source != id => {
+                let reason = format!("BYE with source {source} on the connection of machine {id}");
+                self.refuse(key, reason, now_ns);
+            }
             State::Machine { id } if stopping => conn.state = State::SaidBye { id },
             State::Machine { id } => {
                 // A machine leaving on its own: finish writing to it, then close.
@@ -214,16 +262,40 @@ impl Switchboard {
     }
 
     /// Sends ERROR with `reason`, then closes the connection once it is written.
-    fn refuse(&mut self, key: ConnId, reason: String, now_ns: u64) {
+    pub(super) fn refuse(&mut self, key: ConnId, reason: String, now_ns: u64) {
+        self.enqueue(key, &wire::error(&reason, now_ns), None, now_ns);
         let Some(conn) = self.conn_mut(key) else {
             return;
         };
         conn.inbuf.clear();
-        conn.enqueue(Bytes::from(wire::error(&reason, now_ns)), None);
         conn.begin_close(reason.clone(), now_ns);
+        if let State::Closing(closing) = &mut conn.state {
+            // One ERROR is all a connection gets.
+            closing.refused = true;
+        }
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
+        self.events.push_back(Event::Refused {
+            conn: key,
+            peer,
+            name,
+            reason,
+        });
+    }
+
+    /// A machine leaving after its BYE sent something more: ERROR with `reason` behind what is
+    /// still written to it, and the connection closes for that reason.
+    fn refuse_after_bye(&mut self, key: ConnId, reason: String, now_ns: u64) {
+        self.enqueue(key, &wire::error(&reason, now_ns), None, now_ns);
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
+        let (peer, name) = (conn.peer.clone(), conn.name.clone());
+        if let State::Closing(closing) = &mut conn.state {
+            closing.reason = reason.clone();
+            closing.refused = true;
+        }
         self.events.push_back(Event::Refused {
             conn: key,
             peer,
@@ -253,14 +325,15 @@ impl Switchboard {
         };
         self.open -= 1;
         self.pending.retain(|&k| k != key);
+        self.outbox_changed(conn.outbox.held(), 0);
+        self.inbuf_held -= conn.inbuf.held();
+        self.forget_in_flow_control(key, &conn.stopped_senders);
         let id = conn.id();
         if let Some(id) = id {
             self.machines[usize::from(id) - 1] = None;
             // Whatever was not written in full never reached the machine.
-            for out in &conn.outbox {
-                if let Some(source) = out.source {
-                    self.pairs.undeliverable(source, id);
-                }
+            for source in conn.outbox.sources() {
+                self.pairs.undeliverable(source, id);
             }
         }
         let departed = id.is_some() && !conn.said_bye();
@@ -293,11 +366,13 @@ impl Switchboard {
         self.events.push_back(Event::Stopping {
             cause: cause.to_string(),
         });
-        let bye = Bytes::from(wire::bye(wire::ROUTER_ID, 0, 0, now_ns));
-        for conn in self.conns.iter_mut().flatten() {
-            if conn.closing().is_none() {
-                conn.enqueue(bye.clone(), None);
-            }
+        let bye = wire::bye(wire::ROUTER_ID, 0, 0, now_ns);
+        let open: Vec<ConnId> = (0..self.conns.len())
+            .map(ConnId)
+            .filter(|&k| self.conn(k).is_some_and(|c| c.closing().is_none()))
+            .collect();
+        for key in open {
+            self.enqueue(key, &bye, None, now_ns);
         }
     }
 
@@ -356,12 +431,6 @@ impl Switchboard {
         if expired {
             // Did not finish closing in time (the reason is the one it was closing for).
             self.close_closing(key);
-            return Fate::Close;
-        }
-        if conn.outbox_bytes > MAX_OUTBOX_BYTES {
-            let reason =
-                format!("not reading: more than {MAX_OUTBOX_BYTES} bytes waiting to be sent");
-            self.close(key, reason);
             return Fate::Close;
         }
         let flushed = conn.outbox.is_empty();

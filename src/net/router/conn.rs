@@ -8,16 +8,16 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use crate::core::switchboard::{ConnId, Switchboard};
-
-/// Most slices handed to one vectored write (Linux's IOV_MAX): each small frame is a slice, so a
-/// backlog of them goes out in few system calls.
-const MAX_IOVECS: usize = 1024;
+use crate::net::wallclock::WallClock;
+/// The listen backlog: connections the kernel completes and queues before the router accepts
+/// them (std's `TcpListener::bind` asks for 128).
+const LISTEN_BACKLOG: i32 = 1024;
 /// The most a closing connection's unread input is drained before its socket is dropped.
 const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 
 /// What one read call brought.
 pub(super) enum ReadOutcome {
-    /// Bytes, in the scratch buffer's first `n`.
+    /// Bytes, the buffer's first `n`.
     Bytes(usize),
     /// The peer closed its side.
     Eof,
@@ -32,13 +32,15 @@ pub(super) struct Socket {
     pub(super) stream: TcpStream,
     /// The interest currently registered.
     pub(super) interest: Interest,
+    /// Readiness was reported and the socket has not been read to `WouldBlock` since.
+    pub(super) unread: bool,
 }
 
 impl Socket {
-    /// One read into `scratch`, retrying `Interrupted`.
-    pub(super) fn read(&mut self, scratch: &mut [u8]) -> ReadOutcome {
+    /// One read into `buf`, retrying `Interrupted`.
+    pub(super) fn read(&mut self, buf: &mut [u8]) -> ReadOutcome {
         loop {
-            return match self.stream.read(scratch) {
+            return match self.stream.read(buf) {
                 Ok(0) => ReadOutcome::Eof,
                 Ok(n) => ReadOutcome::Bytes(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -50,23 +52,28 @@ impl Socket {
 
     /// Writes as much of `conn`'s outbox as the socket takes, telling the switchboard how many
     /// bytes went (so it counts what was delivered).
-    pub(super) fn flush(&mut self, sb: &mut Switchboard, conn: ConnId) -> io::Result<()> {
+    pub(super) fn flush(
+        &mut self,
+        sb: &mut Switchboard,
+        conn: ConnId,
+        clock: &WallClock,
+    ) -> io::Result<()> {
         while sb.wants_write(conn) {
-            // One small allocation per system call; an array of IOV_MAX slices would be cleared
-            // on every call, however few frames wait.
-            let slices: Vec<IoSlice<'_>> = sb
-                .poll_transmit(conn, MAX_IOVECS)
-                .map(IoSlice::new)
-                .collect();
-            let n = match self.stream.write_vectored(&slices) {
+            // The outbox is one run of bytes: at most two slices (where its ring wraps).
+            let mut slices = [IoSlice::new(&[]); 2];
+            let mut count = 0;
+            for (slot, bytes) in slices.iter_mut().zip(sb.poll_transmit(conn)) {
+                *slot = IoSlice::new(bytes);
+                count += 1;
+            }
+            let n = match self.stream.write_vectored(&slices[..count]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            drop(slices);
-            sb.handle_written(conn, n);
+            sb.handle_written(conn, n, clock.now_ns());
         }
         Ok(())
     }
@@ -110,4 +117,21 @@ impl Socket {
             }
         }
     }
+}
+
+/// Makes a bound listener ready for the router: a backlog of [`LISTEN_BACKLOG`] (listening again
+/// on a listening socket sets it), non-blocking, and the process's soft limit on open files
+/// raised to the hard one (often 1,024 against 500,000 or more), so that thousands of
+/// connections fit; running out still only delays `accept`.
+pub(super) fn prepare_listener(listener: &std::net::TcpListener) -> io::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    use nix::sys::socket::{Backlog, listen};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            log::debug!("open file limit raised from {soft} to {hard}");
+        }
+    }
+    let backlog = Backlog::new(LISTEN_BACKLOG).unwrap_or(Backlog::MAXALLOWABLE);
+    listen(listener, backlog).map_err(io::Error::from)?;
+    listener.set_nonblocking(true)
 }

@@ -1,0 +1,48 @@
+//! The oracle's checks of flow control and of the memory counted.
+
+use super::Harness;
+use crate::core::switchboard::ConnId;
+
+impl Harness {
+    /// Flow control keeps its books: a sender is held back exactly by the receivers that list it,
+    /// each of them over low water (else it would have released it), so no sender waits for
+    /// nothing; and the memory counted is what the buffers hold.
+    pub(super) fn check_flow_control(&self) {
+        let sb = &self.sb;
+        let low = sb.opts.outbox_limit / 2;
+        let conns = || {
+            sb.conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| Some((i, c.as_ref()?)))
+        };
+        for (i, c) in conns() {
+            let listing = conns()
+                .filter(|(_, r)| r.stopped_senders.contains(&ConnId(i)))
+                .count();
+            assert_eq!(
+                c.stopped_by as usize, listing,
+                "connection {i} waits for a receiver that forgot it"
+            );
+            if c.over_high_water {
+                assert!(
+                    c.outbox.len() > low,
+                    "connection {i} is at low water but keeps its senders"
+                );
+            } else {
+                assert!(
+                    c.stopped_senders.is_empty(),
+                    "connection {i} holds senders below high water"
+                );
+            }
+        }
+        let outboxes: usize = conns().map(|(_, c)| c.outbox.held()).sum();
+        let inbufs: usize = conns().map(|(_, c)| c.inbuf.held()).sum();
+        assert_eq!(
+            (sb.outbox_held, sb.inbuf_held),
+            (outboxes, inbufs),
+            "memory miscounted"
+        );
+        assert!(sb.held_bytes() <= sb.peak_held_bytes());
+    }
+}
