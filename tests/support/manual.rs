@@ -3,11 +3,10 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{Line, Proc, bin, forward};
+use super::{Line, Proc, bin};
 
 impl Proc {
     /// Starts `clocklab ARGS...` as `role` in `cwd`, with `RUST_LOG` removed from its environment.
@@ -17,32 +16,9 @@ impl Proc {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(bin());
-        cmd.args(args)
-            .current_dir(cwd)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {role}: {e}"));
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().expect("piped stdout");
-        let err = child.stderr.take().expect("piped stderr");
-        forward(role.to_string(), false, out, tx.clone());
-        forward(format!("{role} (stderr)"), true, err, tx);
-        println!(
-            "[test] started {role} (pid {}) in {}",
-            child.id(),
-            cwd.display()
-        );
-        Proc {
-            role: role.to_string(),
-            child,
-            lines: rx,
-            seen: Vec::new(),
-            status: None,
-        }
+        cmd.args(args).current_dir(cwd).env_remove("RUST_LOG");
+        println!("[test] {role} runs in {}", cwd.display());
+        Proc::spawn(role, cmd)
     }
 
     /// Waits until `n` lines (on either stream) have contained `needle`, and returns the last.

@@ -123,7 +123,7 @@ impl Proc {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(bin());
-        cmd.args(args);
+        cmd.args(args).env("RUST_LOG", "info");
         Proc::spawn(role, cmd)
     }
 
@@ -135,13 +135,15 @@ impl Proc {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", netns, bin()]).args(args);
+        cmd.args(["netns", "exec", netns, bin()])
+            .args(args)
+            .env("RUST_LOG", "info");
         Proc::spawn(role, cmd)
     }
 
-    fn spawn(role: &str, mut cmd: Command) -> Proc {
-        cmd.env("RUST_LOG", "info")
-            .stdin(Stdio::null())
+    /// Starts `cmd` as `role`, its output piped, echoed and kept as for [`Proc::start`].
+    pub(super) fn spawn(role: &str, mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd

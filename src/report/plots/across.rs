@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, colour, framed, render, tick};
+use super::{FONT, colour, draw_legend, framed, render, tick};
 use crate::analysis::stats::percentile_sorted;
 
 /// The five numbers a box shows: smallest, lower quartile, median, upper quartile, largest.
@@ -224,13 +224,7 @@ pub fn sweep_error_plot(
                 .label(m.name.clone())
                 .legend(move |(x, y)| Circle::new((x + 11, y), 4, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(170, 170, 170))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }

@@ -1,7 +1,7 @@
 //! The report's plots, drawn with plotters' SVG backend into strings: pure functions from the
 //! inputs and figures to SVG text (no font is loaded: text stays `<text>` the viewer renders).
 
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::analysis::MachineInput;
@@ -68,6 +68,21 @@ fn framed<'a, 'b>(root: &'a Area<'b>, caption: &str) -> ChartBuilder<'a, 'b, SVG
         .x_label_area_size(45)
         .y_label_area_size(70);
     builder
+}
+
+/// Every plot's legend box, at `position`.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(170, 170, 170))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// A machine's legend label: `machine 2 (4 ticks/s)`.
@@ -244,13 +259,7 @@ fn lines(
                 .label(name.as_str())
                 .legend(move |(x, y)| dash.legend_sample((x, y), style));
         }
-        chart
-            .configure_series_labels()
-            .position(look.legend.clone())
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(170, 170, 170))
-            .draw()?;
+        draw_legend(&mut chart, look.legend.clone())?;
         Ok(())
     })
 }

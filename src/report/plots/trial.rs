@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, MAX_BINS, Style, colour, framed, label, lines, render};
+use super::{FONT, MAX_BINS, Style, colour, draw_legend, framed, label, lines, render};
 use crate::analysis::{TrialAnalysis, TrialInput};
 
 fn trial_caption(what: &str, t: &TrialInput) -> String {
@@ -190,13 +190,7 @@ pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
                 .label(label(m))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(170, 170, 170))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
