@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, colour, draw_legend, framed, render, tick};
+use super::{FONT, colour, draw_legend, draw_numeric_mesh, framed, render, tick};
 use crate::analysis::stats::percentile_sorted;
 
 /// The five numbers a box shows: smallest, lower quartile, median, upper quartile, largest.
@@ -162,17 +162,7 @@ pub fn sweep_error_plot(
     let y_hi = if y_top > 0.0 { y_top * 1.1 } else { 1.0 };
     render(|root| {
         let mut chart = framed(root, caption).build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 13))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .light_line_style(RGBColor(245, 245, 245))
-            .draw()?;
+        draw_numeric_mesh(&mut chart, x_desc, y_desc)?;
         if let Some(p) = predicted {
             let style = BLACK.stroke_width(2);
             chart

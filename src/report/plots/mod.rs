@@ -1,6 +1,7 @@
 //! The report's plots, drawn with plotters' SVG backend into strings: pure functions from the
 //! inputs and figures to SVG text (no font is loaded: text stays `<text>` the viewer renders).
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -68,6 +69,26 @@ fn framed<'a, 'b>(root: &'a Area<'b>, caption: &str) -> ChartBuilder<'a, 'b, SVG
         .x_label_area_size(45)
         .y_label_area_size(70);
     builder
+}
+
+/// The axes and grid of a plot whose two axes are plain numbers, labelled `x_desc` and `y_desc`.
+fn draw_numeric_mesh<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 13))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(RGBColor(245, 245, 245))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// Every plot's legend box, at `position`.
@@ -230,17 +251,7 @@ fn lines(
     );
     render(|root| {
         let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 13))
-            .y_label_formatter(&tick)
-            .x_label_formatter(&tick)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .light_line_style(RGBColor(245, 245, 245))
-            .draw()?;
+        draw_numeric_mesh(&mut chart, x_desc, y_desc)?;
         for (k, (name, points)) in series.iter().enumerate() {
             let thinned = thin(points, MAX_POINTS);
             let shown = if look.steps { steps(&thinned) } else { thinned };
