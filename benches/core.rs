@@ -198,6 +198,7 @@ fn bench_sim(c: &mut Criterion) {
             epoch_ns: DEFAULT_EPOCH_NS,
             latency: Latency::default(),
             tick_lateness: None,
+            measured: None,
         };
         let events = sim::simulate(&opts, |_| {}).unwrap().events;
         group.throughput(Throughput::Elements(events));

@@ -10,9 +10,10 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use clocklab::check::check_trial;
+use clocklab::core::histogram::Histogram;
 use clocklab::core::machine::{MissedTicks, tick_offset_ns, ticks_due};
 use clocklab::rundir::log::{log_path, read_log};
-use clocklab::rundir::records::ClientSummary;
+use clocklab::rundir::records::{ClientSummary, RunRecord};
 use nix::sys::signal::Signal;
 use support::{
     Proc, SOON, TestDir, read_yaml, run_dir_under, start_client, start_server, wait_for_rows,
@@ -69,27 +70,14 @@ fn a_real_run_takes_exactly_floor_r_t_ticks() {
         let s: ClientSummary = read_yaml(&dir.join(format!("summary-{id}.yaml")));
         assert_eq!(s.ticks_skipped, 0);
         assert_eq!(s.missed_ticks, MissedTicks::CatchUp);
-        // A machine stops at the router's stop time, and its ticks are exactly the deadlines up
-        // to it, none at the start.
-        assert!(
-            s.stop_time_ns >= s.start_time_ns + 3_000_000_000,
+        // `run` tells each machine the trial's end: it stops there, whenever the router's BYE
+        // comes after it, and its ticks are exactly the deadlines up to it, none at the start.
+        assert_eq!(
+            s.stop_time_ns,
+            s.start_time_ns + 3_000_000_000,
             "machine {id}"
         );
-        assert_eq!(ticks_due(s.rate, s.stop_time_ns - s.start_time_ns), s.ticks);
-        if id < 4 {
-            assert_eq!(s.ticks, expected, "machine {id} at {} ticks/s", s.rate);
-        } else {
-            // The router stops when `run` tells it to, a moment after the end (typically 0.3 to
-            // 0.5 ms here), and the machines take the ticks due by then: at 1,000 ticks/s exactly
-            // 3,000 while that moment is under 1 ms, one more for each millisecond beyond.
-            let late_ms = (s.stop_time_ns - s.start_time_ns - 3_000_000_000) / 1_000_000;
-            assert_eq!(
-                s.ticks,
-                expected + late_ms,
-                "machine {id} at {} ticks/s",
-                s.rate
-            );
-        }
+        assert_eq!(s.ticks, expected, "machine {id} at {} ticks/s", s.rate);
         assert_rows_follow_the_schedule(&dir, &s);
     }
     let report = check_trial(&dir);
@@ -194,4 +182,129 @@ fn a_stalled_client_catches_up_or_skips_as_its_policy_says_and_counts_it() {
     assert_eq!(s3.ticks_skipped, 0);
     let report = check_trial(&dir);
     assert!(report.passed(), "{report}");
+}
+
+/// Every machine's hop latencies in the trial directory `dir`, merged.
+fn merged_hops(dir: &Path, machines: u16) -> Histogram {
+    let mut all = Histogram::default();
+    for id in 1..=machines {
+        let s: ClientSummary = read_yaml(&dir.join(format!("summary-{id}.yaml")));
+        let hops = s
+            .hop_latency_ns
+            .expect("the summary records its hop latencies");
+        assert_eq!(hops.count(), s.hop_latency_us.count, "machine {id}");
+        all.merge(&hops);
+    }
+    all
+}
+
+/// `clocklab ARGS...` to its end: its exit code and output.
+fn clocklab(role: &str, args: &[&OsStr]) -> (i32, String) {
+    support::run_to_end(role, args, SOON * 2)
+}
+
+#[test]
+fn simulate_timing_from_a_real_run_reproduces_its_median_hop_latency() {
+    let test = TestDir::new("timing-from");
+    let config = test.config(3, "");
+    let (real_out, sim_out) = (test.join("real"), test.join("sim"));
+    // Every idle tick sends (R = N = 3), so a short run has many hops to measure.
+    let model = [
+        "--seed",
+        "21",
+        "--machines",
+        "3",
+        "--rates",
+        "100,200,300",
+        "--duration",
+        "2",
+    ]
+    .map(OsStr::new);
+    let common = [
+        OsStr::new("--config"),
+        config.as_os_str(),
+        OsStr::new("--action-range"),
+    ];
+    let mut args: Vec<&OsStr> = vec![OsStr::new("run")];
+    args.extend(common);
+    args.push(OsStr::new("3"));
+    args.extend(model);
+    args.extend([OsStr::new("--out"), real_out.as_os_str()]);
+    let (code, printed) = clocklab("run", &args);
+    assert_eq!(code, 0, "{printed}");
+    let real = run_dir_under(&real_out);
+    let real_report = check_trial(&real);
+    assert!(real_report.passed(), "{real_report}");
+    let real_hops = merged_hops(&real, 3);
+    assert!(real_hops.count() >= 200, "{} hops", real_hops.count());
+
+    args[0] = OsStr::new("simulate");
+    let out_at = args.len() - 1;
+    args[out_at] = sim_out.as_os_str();
+    args.extend([OsStr::new("--timing-from"), real.as_os_str()]);
+    let (code, printed) = clocklab("simulate", &args);
+    assert_eq!(code, 0, "{printed}");
+    let sim = run_dir_under(&sim_out);
+    let sim_report = check_trial(&sim);
+    assert!(sim_report.passed(), "{sim_report}");
+    let sim_hops = merged_hops(&sim, 3);
+    let (want, got) = (real_hops.percentile(50.0), sim_hops.percentile(50.0));
+    println!(
+        "hop latency: real p50 {want} ns p99 {} ns ({} hops), simulated p50 {got} ns p99 {} ns \
+         ({} hops)",
+        real_hops.percentile(99.0),
+        real_hops.count(),
+        sim_hops.percentile(99.0),
+        sim_hops.count()
+    );
+    assert!(
+        got.abs_diff(want) * 10 <= want,
+        "simulated median {got} ns, real {want} ns"
+    );
+    // run.yaml says where the timing came from, in place of the models.
+    let record: RunRecord = read_yaml(&sim.join("run.yaml"));
+    let source = record
+        .timing_from
+        .expect("run.yaml records the timing's source");
+    assert_eq!(source.dir, real.display().to_string());
+    assert_eq!(source.machines, [1, 2, 3]);
+    assert_eq!(source.hop_latency_us.count, real_hops.count());
+    assert_eq!((record.latency, record.tick_lateness), (None, None));
+
+    // A run written before the distributions were recorded cannot serve, and says why.
+    let old = test.join("old");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let path = entry.unwrap().path();
+        let to = old.join(path.file_name().unwrap());
+        if path.to_string_lossy().contains("summary-") {
+            let mut s: ClientSummary = read_yaml(&path);
+            (s.hop_latency_ns, s.tick_lateness_ns) = (None, None);
+            std::fs::write(&to, serde_yaml::to_string(&s).unwrap()).unwrap();
+        } else {
+            std::fs::copy(&path, &to).unwrap();
+        }
+    }
+    let old_args = [
+        OsStr::new("simulate"),
+        OsStr::new("--config"),
+        config.as_os_str(),
+        OsStr::new("--out"),
+        sim_out.as_os_str(),
+        OsStr::new("--timing-from"),
+        old.as_os_str(),
+    ];
+    let (code, printed) = clocklab("old", &old_args);
+    assert_ne!(code, 0, "{printed}");
+    assert!(printed.contains(&old.display().to_string()), "{printed}");
+    assert!(
+        printed.contains("made before clocklab recorded them"),
+        "{printed}"
+    );
+    // And the measured timing takes the place of the models: not both.
+    let mut both = old_args.to_vec();
+    both.extend([OsStr::new("--latency"), OsStr::new("fixed:0")]);
+    let (code, printed) = clocklab("both", &both);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("--latency"), "{printed}");
 }

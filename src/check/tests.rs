@@ -25,6 +25,7 @@ fn trial(name: &str) -> PathBuf {
         epoch_ns: DEFAULT_EPOCH_NS,
         latency: Latency::default(),
         tick_lateness: None,
+        measured: None,
     };
     let mut logs = vec![format!("{HEADER}\n"); 3];
     let outcome = sim::simulate(&opts, |r| {

@@ -112,6 +112,13 @@ pub struct SimulateArgs {
     /// (e.g. exp:50us:200us) [default: none, every tick at its deadline].
     #[arg(long, value_name = "MODEL")]
     pub tick_lateness: Option<crate::config::Latency>,
+    /// Draw the hop latency and the ticks' lateness from the distributions a run recorded in
+    /// its machines' summaries (all machines merged), in place of --latency and --tick-lateness.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["latency", "tick_lateness"])]
+    pub timing_from: Option<PathBuf>,
+    /// Which trial of the --timing-from run to read [default: 1].
+    #[arg(long, value_name = "K", requires = "timing_from", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trial: Option<u32>,
     /// Start of simulated time, seconds since the UNIX epoch, up to 10^10 (the year 2286)
     /// [default: 1767225600, 2026-01-01T00:00:00Z].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=10_000_000_000))]
@@ -176,6 +183,11 @@ pub struct ClientArgs {
     /// run.log_dir, `logs/<start>-seed-<seed>`, named from WELCOME as the router names it].
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Seconds the trial runs from the common start WELCOME announces: the machine takes exactly
+    /// the ticks due by then, none after, and waits for the router's BYE (`run` gives it)
+    /// [default: it ticks until the router's BYE].
+    #[arg(long, value_name = "SECS", value_parser = duration_arg, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
     /// Seconds to reach the router and be welcomed before giving up [default:
     /// machines.handshake_timeout, 10]; the router welcomes every machine once all have joined.
     #[arg(long, value_name = "SECS", value_parser = handshake_timeout_arg, allow_negative_numbers = true)]

@@ -91,6 +91,7 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         action_range,
         rate_for,
         missed_ticks: config.machines.missed_ticks,
+        duration: args.duration.map(secs),
         log_dir,
         notify: Box::new({
             let dir = Rc::clone(&dir);

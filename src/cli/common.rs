@@ -279,6 +279,9 @@ mod tests {
             tick_lateness_us: Default::default(),
             ticks_late_over_one_period: 0,
             ticks_skipped: 0,
+            hop_latency_us: Default::default(),
+            hop_latency_ns: None,
+            tick_lateness_ns: None,
         }
     }
 

@@ -228,6 +228,9 @@ impl Trial<'_> {
                     ("--router", addr.clone()),
                     ("--seed", plan.seed.to_string()),
                     ("--rate", plan.rates[i].to_string()),
+                    // The end of the trial, so that a machine stops at it exactly, not at the
+                    // moment after it when the router's BYE goes out.
+                    ("--duration", self.config.run.duration.to_string()),
                     (
                         "--action-range",
                         self.config.machines.action_range.to_string(),

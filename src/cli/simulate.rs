@@ -18,9 +18,12 @@ use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::rundir::log::LogTexts;
 use crate::rundir::plan::TrialPlan;
+use crate::rundir::records::TimingSource;
 use crate::rundir::records::{ClientSummary, RunRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
-use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
+use crate::sim::{self, DEFAULT_EPOCH_NS, MeasuredTiming, SimOptions};
+
+pub mod timing_from;
 
 /// What simulating a set of trials did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,6 +49,9 @@ pub struct Plan<'a> {
     pub latency: Latency,
     /// How late each tick runs after its deadline; `None`: at its deadline.
     pub tick_lateness: Option<Latency>,
+    /// A run's measured timing, in place of `latency` and `tick_lateness`, and where it came
+    /// from (`--timing-from`).
+    pub measured: Option<(MeasuredTiming, TimingSource)>,
     /// When simulated time starts, nanoseconds since the UNIX epoch.
     pub epoch_ns: u64,
     /// Whether to write the event logs (and so to check them).
@@ -57,6 +63,11 @@ pub struct Plan<'a> {
 /// `clocklab simulate`.
 pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
     let config = configure(&args.model)?;
+    // Read before the run directory is made: a source that cannot serve leaves nothing behind.
+    let measured = match &args.timing_from {
+        Some(dir) => Some(timing_from::load(dir, args.trial.unwrap_or(1))?),
+        None => None,
+    };
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
     let run_dir = create_run_dir(&config.run.log_dir, &format!("{stamp}-sim-seed-{master}"))?;
@@ -65,19 +76,31 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         master,
         latency: args.latency,
         tick_lateness: args.tick_lateness,
+        measured,
         epoch_ns: args
             .epoch
             .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000)),
         logs: !args.no_logs,
         verbose: config.run.trials <= 3,
     };
+    let timing = match &plan.measured {
+        Some((_, source)) => format!(
+            "timing from {} (hop latency p50 {} µs, p99 {} µs over {} messages; tick lateness p50 \
+             {} µs)",
+            source.dir,
+            source.hop_latency_us.p50,
+            source.hop_latency_us.p99,
+            source.hop_latency_us.count,
+            source.tick_lateness_us.p50
+        ),
+        None => format!("latency {}", plan.latency),
+    };
     println!(
-        "simulate {}: {} machines, {} trial(s) of {} s, latency {}, seed {master}",
+        "simulate {}: {} machines, {} trial(s) of {} s, {timing}, seed {master}",
         run_dir.display(),
         config.machines.count,
         config.run.trials,
         config.run.duration,
-        plan.latency
     );
     let started = Instant::now();
     let totals = simulate_run(&plan, &run_dir)?;
@@ -166,6 +189,7 @@ fn simulate_trial(
         epoch_ns: plan.epoch_ns,
         latency: plan.latency,
         tick_lateness: plan.tick_lateness,
+        measured: plan.measured.as_ref().map(|(m, _)| m.clone()),
     };
     let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
     let outcome = sim::simulate(&opts, |record| {
@@ -189,8 +213,9 @@ fn simulate_trial(
     let mut record = RunRecord {
         simulated: true,
         logs: plan.logs,
-        latency: Some(plan.latency),
-        tick_lateness: plan.tick_lateness,
+        latency: plan.measured.is_none().then_some(plan.latency),
+        tick_lateness: plan.tick_lateness.filter(|_| plan.measured.is_none()),
+        timing_from: plan.measured.as_ref().map(|(_, source)| source.clone()),
         start_time_ns: Some(opts.epoch_ns),
         stop_time_ns: opts.epoch_ns + opts.duration_ns,
         router: Some(outcome.router),

@@ -28,6 +28,7 @@ use crate::core::event::{EventKind, Record};
 use crate::core::route;
 use crate::core::wire::{Frame, Header, Kind, ROUTER_ID};
 
+mod hops;
 mod schedule;
 
 pub use schedule::{Lateness, MissedTicks, Timing, tick_offset_ns, ticks_due};

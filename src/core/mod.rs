@@ -6,10 +6,13 @@
 //! - [`machine`]: the model machine, `handle_*` in and `poll_*` out.
 //! - [`event`]: one event of a machine, as a log row.
 //! - [`seed`]: every seed derived from a run's master seed.
+//! - [`histogram`]: distributions of nanosecond values (tick lateness, hop latency) and the
+//!   empirical model drawn from one.
 //! - [`switchboard`]: the router's rules as a sans-IO state machine.
 
 pub mod clock;
 pub mod event;
+pub mod histogram;
 pub mod machine;
 pub mod route;
 pub mod seed;

@@ -57,6 +57,7 @@ impl TrialPlan {
             logs: true,
             latency: None,
             tick_lateness: None,
+            timing_from: None,
             trial: self.trial,
             trials: self.trials,
             master_seed: self.master_seed,

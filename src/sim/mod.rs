@@ -5,7 +5,7 @@
 //! client queues what has arrived before it ticks. Machines tick at their deadlines exactly as the real client does
 //! (absolute deadlines from a common start); a frame a machine sends goes where [`route::targets`]
 //! (the router's own rule) says, and joins each destination's queue after a latency drawn from a
-//! [`Latency`] model. When the trial's time is up, the machines stop ticking and the frames still
+//! [`Latency`] model (or from a real run's measured distribution, [`MeasuredTiming`]). When the trial's time is up, the machines stop ticking and the frames still
 //! in flight are delivered into the queues, as the real router delivers everything that arrived
 //! before each BYE: they are reported as unprocessed.
 //!
@@ -20,6 +20,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::config::Latency;
 use crate::core::event::Record;
+use crate::core::histogram::Empirical;
 use crate::core::machine::{ConfigError, Machine, MachineConfig, Message};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
@@ -52,6 +53,19 @@ pub struct SimOptions {
     /// a tick due by the end runs even when its lateness takes it past the end, as a real
     /// machine takes the ticks due by its stop.
     pub tick_lateness: Option<Latency>,
+    /// Timing measured in a real run (`simulate --timing-from`): when given, the hop latencies
+    /// and the ticks' lateness are drawn from its distributions, on the same streams, in place of
+    /// `latency` and `tick_lateness`.
+    pub measured: Option<MeasuredTiming>,
+}
+
+/// The distributions of a run's timing, to draw from by inverse CDF.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasuredTiming {
+    /// How long a message took from its send to its receiver's queue.
+    pub hop_latency: Empirical,
+    /// How late a tick ran after its deadline.
+    pub tick_lateness: Empirical,
 }
 
 /// What a simulated trial produced besides its log records.
@@ -101,11 +115,17 @@ fn trial(
     let mut lateness_rng =
         Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::TickLateness));
     // When the next tick of a machine due at `deadline` runs, having run its last at `last`.
-    let mut tick_time = |deadline: u64, last: u64| match &opts.tick_lateness {
-        None => deadline,
-        Some(model) => deadline
-            .saturating_add(model.draw(&mut lateness_rng))
-            .max(last),
+    let mut tick_time = |deadline: u64, last: u64| {
+        let late = match (&opts.measured, &opts.tick_lateness) {
+            (Some(measured), _) => measured.tick_lateness.draw(&mut lateness_rng),
+            (None, Some(model)) => model.draw(&mut lateness_rng),
+            (None, None) => return deadline,
+        };
+        deadline.saturating_add(late).max(last)
+    };
+    let hop = |rng: &mut Xoshiro256PlusPlus| match &opts.measured {
+        Some(measured) => measured.hop_latency.draw(rng),
+        None => opts.latency.draw(rng),
     };
     // Ordered by time, then deliveries before ticks (as the real client queues what has arrived
     // before it ticks), then the order of scheduling.
@@ -143,7 +163,7 @@ fn trial(
         match event {
             Event::Deliver { dest, message } => {
                 let m = &mut machines[usize::from(dest)];
-                m.handle_message(message);
+                m.handle_message_at(message, time);
                 pairs.delivered(message.source, dest + 1);
             }
             Event::Tick(index) => {
@@ -163,7 +183,7 @@ fn trial(
                     let message = Message::from_header(&header);
                     for dest in targets.iter(n) {
                         pairs.routed(header.source, dest);
-                        let at = time.saturating_add(opts.latency.draw(&mut latency_rng));
+                        let at = time.saturating_add(hop(&mut latency_rng));
                         push(
                             &mut heap,
                             at,

@@ -14,6 +14,7 @@ fn opts(rates: &[f64], seed: u64) -> SimOptions {
         epoch_ns: DEFAULT_EPOCH_NS,
         latency: Latency::default(),
         tick_lateness: None,
+        measured: None,
     }
 }
 
@@ -337,4 +338,59 @@ fn late_ticks_run_after_their_deadlines_and_still_every_one_due_by_the_end() {
     assert_eq!(run(&random).0, records);
     // Lateness is a model of its own: the same seed without it is another trial's timing.
     assert_ne!(run(&opts(&[1.0, 2.5, 6.0], 4)).0, records);
+}
+
+#[test]
+fn the_simulator_counts_every_hop_at_its_latency() {
+    let mut o = opts(&[2.0, 6.0, 6.0], 3);
+    o.latency = Latency::Fixed { ns: 120_000 };
+    let (_, outcome) = run(&o);
+    for s in &outcome.summaries {
+        let hops = s.hop_latency_ns.as_ref().unwrap();
+        let queued = s.events["receive"] + s.unprocessed.len() as u64;
+        assert_eq!(
+            (hops.count(), hops.max()),
+            (queued, 120_000),
+            "machine {}",
+            s.id
+        );
+        assert_eq!(s.hop_latency_us.count, queued);
+        // 120 µs is in the bucket [118,784, 120,832) ns, whose middle is 119.808 µs.
+        assert_eq!(
+            (s.hop_latency_us.p50, s.hop_latency_us.negative),
+            (119.8, 0)
+        );
+    }
+}
+
+#[test]
+fn measured_timing_replays_for_a_seed_and_takes_the_models_place() {
+    use crate::core::histogram::{Empirical, Histogram};
+    let mut hops = Histogram::default();
+    let mut late = Histogram::default();
+    for v in 0..1_000u64 {
+        hops.record(200_000 + v * 700);
+        late.record(20_000 + v * 90);
+    }
+    let mut o = opts(&[2.0, 6.0, 6.0], 8);
+    o.measured = Some(MeasuredTiming {
+        hop_latency: Empirical::new(&hops).unwrap(),
+        tick_lateness: Empirical::new(&late).unwrap(),
+    });
+    let (records, outcome) = run(&o);
+    assert_eq!(run(&o), (records.clone(), outcome.clone()));
+    // Every hop and every tick's lateness lies within the measured ranges.
+    for s in &outcome.summaries {
+        let h = s.hop_latency_ns.as_ref().unwrap();
+        assert!(h.count() > 0 && h.max() <= hops.max(), "machine {}", s.id);
+        assert!(h.percentile(1.0) >= 196_000, "machine {}", s.id);
+        let l = s.tick_lateness_ns.as_ref().unwrap();
+        assert!(
+            l.percentile(1.0) >= 19_000 && l.max() <= late.max(),
+            "machine {}",
+            s.id
+        );
+    }
+    let (plain, _) = run(&opts(&[2.0, 6.0, 6.0], 8));
+    assert_ne!(plain, records);
 }

@@ -148,6 +148,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
             master,
             latency: args.study.latency,
             tick_lateness: None,
+            measured: None,
             epoch_ns: DEFAULT_EPOCH_NS,
             logs: true,
             verbose: false,

@@ -96,6 +96,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 epoch_ns: DEFAULT_EPOCH_NS,
                 latency: args.study.latency,
                 tick_lateness: None,
+                measured: None,
             };
             let outcome =
                 sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;

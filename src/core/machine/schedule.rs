@@ -5,9 +5,12 @@
 //! drift; [`ticks_due`] counts with the same rounding, so the two always agree.
 //!
 //! [`Timing`] is what a machine knows about when its ticks really ran: lateness (the time a tick
-//! ran minus its deadline, handed in by the driver) and the ticks [`MissedTicks::Skip`] dropped.
+//! ran minus its deadline, handed in by the driver), the ticks [`MissedTicks::Skip`] dropped, and
+//! how long its messages took to arrive (the hop latency).
 
 use serde::{Deserialize, Serialize};
+
+use crate::core::histogram::Histogram;
 
 /// What a machine does with deadlines that passed while it could not tick (a stalled or
 /// overloaded process). The configuration's `machines.missed_ticks`.
@@ -72,85 +75,8 @@ pub fn ticks_due(rate: f64, elapsed_ns: u64) -> u64 {
     n
 }
 
-/// Sub-buckets per power of two in [`Lateness`]: values are kept to within 1/32 (3%).
-const SUB_BITS: u32 = 5;
-/// Values below this are counted exactly.
-const EXACT: u64 = 2 << SUB_BITS;
-
-/// A distribution of nanosecond values (log-linear buckets, exact below 64 ns, within 3% above),
-/// small and cheap to add to: memory grows with the largest value, not the count.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Lateness {
-    counts: Vec<u64>,
-    total: u64,
-    max: u64,
-}
-
-impl Lateness {
-    fn index(v: u64) -> usize {
-        if v < EXACT {
-            return v as usize;
-        }
-        let e = 63 - v.leading_zeros();
-        let shift = e - SUB_BITS;
-        let m = (v >> shift) - (1 << SUB_BITS);
-        (EXACT + u64::from(e - SUB_BITS - 1) * (1 << SUB_BITS) + m) as usize
-    }
-
-    /// The middle of bucket `i`.
-    fn value(i: usize) -> u64 {
-        let i = i as u64;
-        if i < EXACT {
-            return i;
-        }
-        let above = i - EXACT;
-        let shift = above >> SUB_BITS;
-        let m = (above & ((1 << SUB_BITS) - 1)) + (1 << SUB_BITS);
-        let low = m << (shift + 1);
-        low + (1u64 << (shift + 1)) / 2
-    }
-
-    /// Adds one value.
-    pub fn record(&mut self, ns: u64) {
-        let i = Lateness::index(ns);
-        if self.counts.len() <= i {
-            self.counts.resize(i + 1, 0);
-        }
-        self.counts[i] += 1;
-        self.total += 1;
-        self.max = self.max.max(ns);
-    }
-
-    /// How many values were added.
-    pub fn count(&self) -> u64 {
-        self.total
-    }
-
-    /// The largest value, exactly (0 if none).
-    pub fn max(&self) -> u64 {
-        self.max
-    }
-
-    /// The `p`-th percentile (0 < p <= 100) by nearest rank, to within 3% and never above the
-    /// largest value; 0 if there are none.
-    pub fn percentile(&self, p: f64) -> u64 {
-        if self.total == 0 {
-            return 0;
-        }
-        let rank = ((self.total as f64 * p / 100.0).ceil() as u64).clamp(1, self.total);
-        if rank == self.total {
-            return self.max;
-        }
-        let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                return Lateness::value(i).min(self.max);
-            }
-        }
-        self.max
-    }
-}
+/// The distribution of tick lateness: a [`Histogram`] (within 1.6%, `max` exact).
+pub type Lateness = Histogram;
 
 /// When a machine's ticks really ran, as its driver reported.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -162,4 +88,11 @@ pub struct Timing {
     pub late_over_one_period: u64,
     /// Deadlines dropped under [`MissedTicks::Skip`].
     pub skipped: u64,
+    /// How long each data message took from its send to this machine's queue: the time its
+    /// driver handed in at the arrival minus the send time the frame carries
+    /// ([`Machine::handle_frame_at`](super::Machine::handle_frame_at)).
+    pub hop_latency: Histogram,
+    /// Arrivals stamped before their send (clocks of two hosts apart), counted as 0 in
+    /// `hop_latency`.
+    pub negative_hops: u64,
 }

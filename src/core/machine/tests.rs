@@ -952,3 +952,20 @@ fn stats_follow_a_scripted_run() {
     // Seed 6 draws one send and four internal events.
     assert_eq!(stats.events, [4, 1, 0, 4]);
 }
+
+#[test]
+fn a_frame_counts_its_hop_latency_and_an_early_arrival_counts_as_zero() {
+    let mut m = Machine::new(config(2, 3, 10, 0)).unwrap();
+    let mut bytes = Vec::new();
+    Header::data(Kind::SendTo, 1, 2, 1, 5, T0 + 1_000).write_frame(&[], &mut bytes);
+    let Ok(Parsed::Complete { frame, .. }) = wire::parse(&bytes) else {
+        panic!("not a frame");
+    };
+    m.handle_frame_at(&frame, T0 + 251_000).unwrap();
+    // Clocks of two hosts apart: "arrived" 400 ns before it was sent.
+    m.handle_frame_at(&frame, T0 + 600).unwrap();
+    let t = m.timing();
+    assert_eq!((t.hop_latency.count(), t.hop_latency.max()), (2, 250_000));
+    assert_eq!((t.hop_latency.percentile(50.0), t.negative_hops), (0, 1));
+    assert_eq!(m.queue_len(), 2);
+}

@@ -115,6 +115,11 @@ pub struct ClientOptions {
     pub rate_for: RateFor,
     /// What the machine does with deadlines missed while it could not tick.
     pub missed_ticks: MissedTicks,
+    /// How long the trial runs from the common start WELCOME announces, if the client is told
+    /// (`run` tells its own): the machine takes exactly the ticks due at or before
+    /// `start + duration` and none after, then reads until the router's BYE as ever. `None`: it
+    /// ticks until the BYE, and takes the ticks due by the BYE's time.
+    pub duration: Option<Duration>,
     /// Where the log and summary go.
     pub log_dir: LogDir,
     /// Told what happens.
@@ -277,11 +282,13 @@ impl Client {
     /// Reads what has arrived and hands the session every whole frame, then the socket's end.
     fn on_readable(&mut self) -> Result<Option<End>, ClientError> {
         let closed = self.conn.receive()?;
+        // What one read brought arrived at one moment: one reading of the clock for all of it.
+        let arrived_ns = self.session.now_ns();
         let session = &mut self.session;
         let stranger = session.is_registering().then_some(session.router());
         let handled = self
             .conn
-            .frames(stranger, |frame| session.handle_frame(frame));
+            .frames(stranger, |frame| session.handle_frame(frame, arrived_ns));
         let Some(closed) = closed else {
             return handled.map(|()| None);
         };

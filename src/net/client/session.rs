@@ -94,6 +94,15 @@ struct Model {
     /// Every deadline at or before this time has been taken (or skipped): the stop time a
     /// summary gives, so that its tick count is exactly the schedule's.
     ticked_until: u64,
+    /// `start + duration` when told its duration (no later deadline is taken), else `u64::MAX`.
+    end_ns: u64,
+}
+
+impl Model {
+    /// The next deadline to take: `None` once the next one is past the end.
+    fn next_deadline(&self) -> Option<u64> {
+        Some(self.machine.poll_timeout()).filter(|&due| due <= self.end_ns)
+    }
 }
 
 /// One client's lifecycle and machine.
@@ -136,11 +145,10 @@ impl Session {
     /// wait for) once leaving.
     pub(super) fn poll_timeout(&self) -> Option<Duration> {
         match &self.state {
-            State::Running(model) => Some(
-                self.clock
-                    .until(Instant::now(), model.machine.poll_timeout())
-                    + BACKSTOP,
-            ),
+            // Past its end, a machine only reads until the router's BYE.
+            State::Running(model) => model
+                .next_deadline()
+                .map(|due| self.clock.until(Instant::now(), due) + BACKSTOP),
             State::Registering => Some(self.deadline.saturating_duration_since(Instant::now())),
             State::Leaving { .. } => None,
         }
@@ -150,7 +158,7 @@ impl Session {
     /// armed for.
     pub(super) fn next_deadline(&self) -> Option<u64> {
         match &self.state {
-            State::Running(model) => Some(model.machine.poll_timeout()),
+            State::Running(model) => model.next_deadline(),
             _ => None,
         }
     }
@@ -158,6 +166,11 @@ impl Session {
     /// Whether WELCOME is still awaited.
     pub(super) fn is_registering(&self) -> bool {
         matches!(self.state, State::Registering)
+    }
+
+    /// The driver's clock now, nanoseconds since the UNIX epoch.
+    pub(super) fn now_ns(&self) -> u64 {
+        self.clock.now_ns()
     }
 
     /// The router's address.
@@ -251,12 +264,17 @@ impl Session {
         Ok(())
     }
 
-    /// One frame from the router. Data joins the machine's queue, in any state after WELCOME.
-    pub(super) fn handle_frame(&mut self, frame: &wire::Frame<'_>) -> Result<(), ClientError> {
+    /// One frame from the router, read off the socket at `arrived_ns`. Data joins the machine's
+    /// queue, in any state after WELCOME, and counts its hop latency.
+    pub(super) fn handle_frame(
+        &mut self,
+        frame: &wire::Frame<'_>,
+        arrived_ns: u64,
+    ) -> Result<(), ClientError> {
         match frame.kind() {
             kind if kind.is_data() => match self.state.model_mut() {
                 Some(model) => {
-                    if let Err(refused) = model.machine.handle_frame(frame) {
+                    if let Err(refused) = model.machine.handle_frame_at(frame, arrived_ns) {
                         warn!("refused a frame: {refused}");
                         model.refused += 1;
                     }
@@ -354,6 +372,11 @@ impl Session {
             dir,
             said_started: false,
             ticked_until: 0,
+            end_ns: self.opts.duration.map_or(u64::MAX, |d| {
+                welcome
+                    .start_time_ns
+                    .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+            }),
         });
         Ok(())
     }
@@ -383,7 +406,10 @@ impl Session {
         // The ticks due when the loop starts, no more: a machine too slow for its rate would
         // otherwise never get back to its socket and signals. Each tick still runs at a fresh
         // reading of the clock; later ones are taken on the next turn of the event loop.
-        let limit = due_by.unwrap_or_else(|| self.clock.now_ns());
+        // A machine that knows its end takes no deadline after it, whatever the stop.
+        let limit = due_by
+            .unwrap_or_else(|| self.clock.now_ns())
+            .min(model.end_ns);
         loop {
             let now = self.clock.now_ns();
             if model.machine.handle_timeout_due_by(limit, now) == 0 {

@@ -12,6 +12,7 @@ fn session() -> Session {
         action_range: 10,
         rate_for: Box::new(|_| Ok(1.0)),
         missed_ticks: Default::default(),
+        duration: None,
         log_dir: LogDir::Given(std::env::temp_dir()),
         notify: Box::new(|_| {}),
     };
@@ -22,7 +23,7 @@ fn feed(session: &mut Session, bytes: &[u8]) {
     let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
         panic!("not a frame: {bytes:?}");
     };
-    session.handle_frame(&frame).unwrap();
+    session.handle_frame(&frame, 0).unwrap();
 }
 
 fn is_orderly(end: &Option<End>) -> Option<bool> {
