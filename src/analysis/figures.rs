@@ -28,7 +28,7 @@ pub fn summary_of<'a>(
 }
 
 /// The names of the per-machine figures, in the order every output lists them.
-pub const MACHINE_FIGURES: [&str; 39] = [
+pub const MACHINE_FIGURES: [&str; 41] = [
     "rate",
     "tick_rate",
     "events",
@@ -66,6 +66,8 @@ pub const MACHINE_FIGURES: [&str; 39] = [
     "tick_lateness_p99_us",
     "tick_lateness_max_us",
     "ticks_late",
+    "hop_latency_p50_us",
+    "hop_latency_p99_us",
     "same_instant_receives",
     "complete",
 ];
@@ -116,6 +118,11 @@ impl MachineAnalysis {
             |k: usize| (self.events > 0).then(|| self.by_kind[k] as f64 / self.events as f64);
         let q = self.queue;
         let d = self.drift;
+        // Hop latency is known only where the summary recorded messages.
+        let hops = self
+            .timing
+            .map(|t| t.hop_latency_us)
+            .filter(|h| h.count > 0);
         let values = [
             self.rate,
             self.tick_rate,
@@ -154,6 +161,8 @@ impl MachineAnalysis {
             self.timing.map(|t| t.lateness_us.p99),
             self.timing.map(|t| t.lateness_us.max),
             self.timing.map(|t| t.late_over_one_period as f64),
+            hops.map(|h| h.p50),
+            hops.map(|h| h.p99),
             self.same_instant_receives.map(|n| n as f64),
             flag(self.problems.is_empty()),
         ];

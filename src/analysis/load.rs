@@ -256,6 +256,7 @@ fn load_machine(
             lateness_us: s.tick_lateness_us,
             late_over_one_period: s.ticks_late_over_one_period,
             skipped: s.ticks_skipped,
+            hop_latency_us: s.hop_latency_us,
         }),
         problems,
     })

@@ -64,6 +64,8 @@ pub struct TickTiming {
     pub late_over_one_period: u64,
     /// Deadlines skipped (`missed_ticks: skip`).
     pub skipped: u64,
+    /// How long its messages took from their send to its queue, microseconds.
+    pub hop_latency_us: crate::rundir::records::HopLatency,
 }
 
 /// One trial: its machines and what is known about it.

@@ -439,3 +439,26 @@ fn same_instant_receives_count_messages_sent_at_the_receiving_tick_s_own_deadlin
         None
     );
 }
+
+#[test]
+fn hop_latency_comes_from_the_summary_and_is_unknown_without_messages() {
+    let mut trial = hand_trial();
+    trial.machines[0].timing = Some(TickTiming {
+        hop_latency_us: crate::rundir::records::HopLatency {
+            p50: 250.5,
+            p99: 900.0,
+            max: 1_000.0,
+            count: 10,
+            negative: 0,
+        },
+        ..TickTiming::default()
+    });
+    trial.machines[1].timing = Some(TickTiming::default());
+    let t = analyze_trial(&trial);
+    let hop = |m: usize, name: &str| value_of(&t.machines[m].figures(), name);
+    assert_eq!(hop(0, "hop_latency_p50_us"), Some(250.5));
+    assert_eq!(hop(0, "hop_latency_p99_us"), Some(900.0));
+    // A summary that counted no message (or none at all) leaves it unknown.
+    assert_eq!(hop(1, "hop_latency_p50_us"), None);
+    assert_eq!(hop(2, "hop_latency_p50_us"), None);
+}

@@ -111,7 +111,7 @@ pub const QUEUE_COLUMNS: [Column; 15] = [
 ];
 
 /// Per machine: when its ticks really ran (from its summary) and the receives that timing made.
-pub const TIMING_COLUMNS: [Column; 5] = [
+pub const TIMING_COLUMNS: [Column; 7] = [
     col(
         "tick lateness (µs)",
         "p50",
@@ -134,6 +134,20 @@ pub const TIMING_COLUMNS: [Column; 5] = [
         9,
     ),
     col("ticks", "late>1 period", "ticks_late", Fmt::Int, 14),
+    col(
+        "hop latency (µs)",
+        "p50",
+        "hop_latency_p50_us",
+        Fmt::Dec(1),
+        8,
+    ),
+    col(
+        "hop latency (µs)",
+        "p99",
+        "hop_latency_p99_us",
+        Fmt::Dec(1),
+        9,
+    ),
     col(
         "receives",
         "same instant",
