@@ -345,7 +345,9 @@ impl Router {
     }
 
     /// Reads `key` straight into its read buffer in the switchboard until `WouldBlock`, until
-    /// flow control holds it back, or for [`READS_PER_ROUND`] reads.
+    /// flow control holds it back, until its read buffer is full of frames still waiting to be
+    /// written (it is read again next round, once they have been), or for [`READS_PER_ROUND`]
+    /// reads.
     fn on_readable(&mut self, key: usize) {
         let conn = ConnId(key);
         for _ in 0..READS_PER_ROUND {

@@ -1,85 +1,183 @@
 //! A connection's two buffers: the read buffer the driver reads straight into, and the outbox of
 //! frames waiting to be written, each counted by the memory it keeps alive.
 //!
-//! A frame is forwarded as the bytes that arrived, copied verbatim from the sender's read buffer
-//! into each receiver's outbox (never re-encoded). It used to be queued as a `Bytes` slice of the
-//! read buffer, which kept that whole buffer alive: an empty frame waiting for a machine that did
-//! not read pinned the 64 KiB it arrived with (issue 10). A copy holds exactly its own bytes, a run
-//! of frames for one receiver is one contiguous slice for the socket, and the read buffer is
-//! reused for the next read.
+//! A data frame is forwarded as the bytes that arrived: a [`Bytes`] slice of the sender's read
+//! buffer, never re-encoded and, for a receiver that keeps up, never copied. Frames that arrived
+//! in one read and go to one receiver back to back are one slice, so the socket takes a run of
+//! them in one piece, and a broadcast shares one slice among its receivers.
+//!
+//! A slice keeps the whole read buffer it points into alive, and that once let an empty frame for
+//! a machine that did not read pin the 64 KiB it arrived with (issue 10). So a slice lives only
+//! until the write that follows its read: whatever the receiver's socket did not take then is
+//! copied, verbatim, into the outbox's own storage ([`Outbox::settle`]), which holds exactly the
+//! bytes waiting. A read buffer whose slices are all written or settled is reused in place; while
+//! some are still out, it is not read into (the driver comes back after its writes), so forwarding
+//! allocates nothing in steady state and the memory pinned is never more than the read buffers.
 
 use std::collections::VecDeque;
 
-/// A read buffer: a fixed, initialised allocation with the unparsed bytes at `start..end`.
+use bytes::{Buf, Bytes, BytesMut};
+
+/// A read buffer: `buf[..filled]` holds the bytes received and not yet taken as frames, and the
+/// rest of `buf` (initialised) is room for the next read.
 #[derive(Debug, Default)]
 pub(super) struct ReadBuf {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    buf: BytesMut,
+    filled: usize,
+    /// The size of the allocation `buf` lives in: what the buffer keeps alive.
+    alloc: usize,
+    /// The lending round in which slices of this buffer were last handed out (see
+    /// [`ReadBuf::room`]); `None` if none are out.
+    lent: Option<u64>,
 }
 
 impl ReadBuf {
     /// The bytes received and not yet taken as frames.
     pub(super) fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+        &self.buf[..self.filled]
     }
 
     pub(super) fn len(&self) -> usize {
-        self.end - self.start
+        self.filled
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.filled == 0
     }
 
     /// Takes `n` bytes off the front.
     pub(super) fn consume(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.end);
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
+        let n = n.min(self.filled);
+        self.buf.advance(n);
+        self.filled -= n;
+    }
+
+    /// Takes `n` bytes off the front as a slice that shares the buffer (it stays alive while the
+    /// slice does).
+    pub(super) fn take(&mut self, n: usize) -> Bytes {
+        let n = n.min(self.filled);
+        self.filled -= n;
+        self.buf.split_to(n).freeze()
+    }
+
+    /// Slices taken from it were queued in `round` (a round of [`Lending`]).
+    pub(super) fn lent_in(&mut self, round: u64) {
+        self.lent = Some(round);
     }
 
     pub(super) fn clear(&mut self) {
-        self.start = 0;
-        self.end = 0;
+        self.consume(self.filled);
     }
 
     /// Room for the next read: at least `size` bytes of buffer (a frame needing more gets what it
-    /// needs, `need`), with the unparsed bytes moved to the front when the room behind them runs
-    /// short. The buffer is allocated on first use and only grows.
-    pub(super) fn room(&mut self, size: usize, need: usize) -> &mut [u8] {
-        let size = size.max(need).max(1);
-        if self.buf.len() < size {
-            self.buf.resize(size, 0);
+    /// needs, `need`). When the room behind the data runs short, the buffer is reclaimed in place
+    /// (the unparsed bytes move to its front) if no slice of it is out any more, and a larger one
+    /// is allocated only to grow. `None` while slices handed out in the current round of
+    /// `lending` may still be waiting: they are written or settled before the next round, and the
+    /// buffer is reused then.
+    pub(super) fn room(
+        &mut self,
+        size: usize,
+        need: usize,
+        lending: &Lending,
+    ) -> Option<&mut [u8]> {
+        let want = size.max(need).max(1);
+        if !self.roomy(want, need) {
+            self.buf.truncate(self.filled);
+            let more = want.saturating_sub(self.filled).max(1);
+            if self.alloc < want {
+                self.grow(want);
+            } else if !self.buf.try_reclaim(more) {
+                if self.lent.is_some_and(|round| lending.is_current(round)) {
+                    return None;
+                }
+                // No slice is out, yet the data cannot move to the front in place (it is longer
+                // than what was taken before it): a new buffer of the same size.
+                self.grow(self.alloc);
+            }
+            self.lent = None;
+            let capacity = self.buf.capacity();
+            self.buf.resize(capacity, 0);
         }
-        let short =
-            self.buf.len() - self.end < (size / 4).max(1) || self.start + need > self.buf.len();
-        if short && self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        &mut self.buf[self.end..]
+        Some(&mut self.buf[self.filled..])
+    }
+
+    /// Whether the room behind the data is enough for a read of `want` (a quarter of it will do)
+    /// and for the frame that needs `need` bytes.
+    fn roomy(&self, want: usize, need: usize) -> bool {
+        let spare = self.buf.len() - self.filled;
+        spare >= (want / 4).max(1) && self.filled + spare >= need
+    }
+
+    /// Moves the data into a new allocation of at least `size` bytes.
+    fn grow(&mut self, size: usize) {
+        let mut buf = BytesMut::with_capacity(size.max(self.filled));
+        buf.extend_from_slice(self.data());
+        self.buf = buf;
+        self.alloc = self.buf.capacity();
     }
 
     /// The driver read `n` bytes into [`ReadBuf::room`].
     pub(super) fn filled(&mut self, n: usize) {
-        self.end = (self.end + n).min(self.buf.len());
+        self.filled = (self.filled + n).min(self.buf.len());
     }
 
-    /// Appends `bytes` (for callers that hold the bytes already), growing as needed.
+    /// Appends `bytes` (for callers that hold the bytes already), growing as needed: this path
+    /// allocates rather than wait for slices to come back.
     pub(super) fn extend(&mut self, bytes: &[u8]) {
-        let need = self.len() + bytes.len();
-        let size = self.buf.len().max(need);
-        self.room(size, need)[..bytes.len()].copy_from_slice(bytes);
-        self.filled(bytes.len());
+        let need = self.filled + bytes.len();
+        if !self.roomy(need, need) {
+            self.buf.truncate(self.filled);
+            if !self.buf.try_reclaim(bytes.len()) {
+                self.grow(need.max(self.alloc));
+            }
+            let capacity = self.buf.capacity();
+            self.buf.resize(capacity, 0);
+        }
+        self.buf[self.filled..need].copy_from_slice(bytes);
+        self.filled = need;
     }
 
     /// Bytes of memory it keeps alive.
     pub(super) fn held(&self) -> usize {
-        self.buf.capacity()
+        self.alloc
+    }
+}
+
+/// Which read buffers may still have slices waiting in outboxes. A round of lending ends each time
+/// no outbox holds a slice any more (in the router, at the latest once every outbox has been
+/// written and settled after its reads); a buffer that lent in an earlier round has every slice
+/// back.
+#[derive(Debug, Default)]
+pub(super) struct Lending {
+    round: u64,
+    /// Slices waiting in all the outboxes together.
+    out: usize,
+}
+
+impl Lending {
+    /// The current round.
+    pub(super) fn round(&self) -> u64 {
+        self.round
+    }
+
+    /// Slices out in all the outboxes together.
+    #[cfg(any(test, fuzzing))]
+    pub(super) fn out(&self) -> usize {
+        self.out
+    }
+
+    fn is_current(&self, round: u64) -> bool {
+        round == self.round
+    }
+
+    /// An outbox's slices went from `before` to `after`.
+    pub(super) fn changed(&mut self, before: usize, after: usize) {
+        let was = self.out;
+        self.out = self.out + after - before;
+        if was > 0 && self.out == 0 {
+            self.round += 1;
+        }
     }
 }
 
@@ -96,45 +194,127 @@ struct Queued {
 /// empty outbox gives it all back when the memory is full: see `Outbox::release`).
 const KEEP_CAPACITY: usize = 256 * 1024;
 
-/// The frames waiting to be written to one connection, as one run of bytes.
+/// What an outbox keeps alive: its own storage, and the slices of read buffers it holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Footprint {
+    /// Bytes of its own storage.
+    pub(super) held: usize,
+    /// Slices of read buffers.
+    pub(super) slices: usize,
+}
+
+/// The frames waiting to be written to one connection, in order: first those settled into its
+/// own storage, then the slices queued since the last write.
 #[derive(Debug, Default)]
 pub(super) struct Outbox {
-    bytes: VecDeque<u8>,
+    /// Frames that waited through a write, copied verbatim: one run of bytes.
+    stored: VecDeque<u8>,
+    /// Frames since the last write: slices of the read buffers they arrived in, or the router's
+    /// own frames.
+    fresh: VecDeque<Bytes>,
+    /// The run being queued from the read being routed (see [`Outbox::extend_run`]): a range of
+    /// that read's bytes, not yet a slice.
+    run: Option<(usize, usize)>,
     frames: VecDeque<Queued>,
     /// Bytes of the front frame already written.
     front_written: usize,
+    /// Bytes waiting.
+    len: usize,
 }
 
 impl Outbox {
     /// Bytes waiting to be written.
     pub(super) fn len(&self) -> usize {
-        self.bytes.len()
+        self.len
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len == 0
     }
 
-    /// Queues a copy of `frame`; `source` is the machine a data frame came from.
-    pub(super) fn push(&mut self, frame: &[u8], source: Option<u16>) {
-        self.bytes.extend(frame);
+    /// Queues `frame` (the router's own, or one from a caller that holds the bytes); `source` is
+    /// the machine a data frame came from.
+    pub(super) fn push_copy(&mut self, frame: &[u8], source: Option<u16>) {
+        debug_assert!(
+            self.run.is_none(),
+            "a run is closed before anything else is queued"
+        );
+        if self.fresh.is_empty() {
+            self.stored.extend(frame);
+        } else {
+            self.fresh.push_back(Bytes::copy_from_slice(frame));
+        }
+        self.queued(frame.len(), source);
+    }
+
+    /// Queues the frame at `offset..offset + len` of `read`, the bytes of one read being routed,
+    /// from machine `source`. A frame that follows the previous one in `read` extends the same
+    /// run; the run becomes a slice when the next frame does not follow it or at
+    /// [`Outbox::close_run`]. Returns whether the outbox had no run open before (the caller
+    /// closes it once the read is routed).
+    pub(super) fn extend_run(
+        &mut self,
+        read: &Bytes,
+        offset: usize,
+        len: usize,
+        source: u16,
+    ) -> bool {
+        let first = self.run.is_none();
+        match &mut self.run {
+            Some((_, end)) if *end == offset => *end += len,
+            _ => {
+                self.close_run(read);
+                self.run = Some((offset, offset + len));
+            }
+        }
+        self.queued(len, Some(source));
+        first
+    }
+
+    /// Makes the open run a slice of `read`, the read it was queued from.
+    pub(super) fn close_run(&mut self, read: &Bytes) {
+        if let Some((start, end)) = self.run.take() {
+            self.fresh.push_back(read.slice(start..end));
+        }
+    }
+
+    fn queued(&mut self, len: usize, source: Option<u16>) {
+        self.len += len;
         self.frames.push_back(Queued {
             // A frame is at most 32 + 65,536 bytes.
-            len: frame.len() as u32,
+            len: len as u32,
             source: source.unwrap_or(0),
         });
     }
 
-    /// What waits, as at most two slices (the run wraps around the ring at most once).
-    pub(super) fn slices(&self) -> (&[u8], &[u8]) {
-        self.bytes.as_slices()
+    /// What waits, in order, as slices for a vectored write: the stored run (at most two slices,
+    /// where its ring wraps), then each slice queued since.
+    pub(super) fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        let (a, b) = self.stored.as_slices();
+        let fresh = self.fresh.iter().map(|b| &b[..]);
+        [a, b].into_iter().chain(fresh).filter(|s| !s.is_empty())
     }
 
     /// Takes `n` written bytes off the front, calling `delivered(source)` for each data frame now
     /// written in full.
     pub(super) fn written(&mut self, n: usize, mut delivered: impl FnMut(u16)) {
-        let n = n.min(self.bytes.len());
-        self.bytes.drain(..n);
+        let n = n.min(self.len);
+        self.len -= n;
+        let from_stored = n.min(self.stored.len());
+        self.stored.drain(..from_stored);
+        let mut left = n - from_stored;
+        while left > 0 {
+            let Some(front) = self.fresh.front_mut() else {
+                break;
+            };
+            if front.len() <= left {
+                left -= front.len();
+                self.fresh.pop_front();
+            } else {
+                front.advance(left);
+                left = 0;
+            }
+        }
         let mut done = self.front_written + n;
         while let Some(&front) = self.frames.front() {
             let len = front.len as usize;
@@ -151,9 +331,19 @@ impl Outbox {
         self.give_back();
     }
 
+    /// The socket has taken what it would: the slices still waiting are copied into the outbox's
+    /// own storage, so that they no longer keep the read buffers they point into alive.
+    pub(super) fn settle(&mut self) {
+        debug_assert!(self.run.is_none());
+        for slice in self.fresh.drain(..) {
+            self.stored.extend(&slice[..]);
+        }
+    }
+
     /// Drops every frame not begun, calling `dropped(source)` for each data frame among them; a
     /// frame partly written stays, so that the stream stays whole. Returns how many bytes went.
     pub(super) fn drop_unbegun(&mut self, mut dropped: impl FnMut(u16)) -> usize {
+        self.settle();
         let keep_frames = usize::from(self.front_written > 0);
         let keep_bytes = self
             .frames
@@ -165,9 +355,10 @@ impl Outbox {
                 dropped(f.source);
             }
         }
-        let gone = self.bytes.len() - keep_bytes;
+        let gone = self.len - keep_bytes;
         self.frames.truncate(keep_frames);
-        self.bytes.truncate(keep_bytes);
+        self.stored.truncate(keep_bytes);
+        self.len = keep_bytes;
         self.give_back();
         gone
     }
@@ -179,10 +370,10 @@ impl Outbox {
 
     /// Frees storage an emptied (or much drained) outbox no longer needs.
     fn give_back(&mut self) {
-        let cap = self.bytes.capacity();
-        if cap > KEEP_CAPACITY && self.bytes.len() <= cap / 4 {
-            self.bytes
-                .shrink_to((self.bytes.len() * 2).max(KEEP_CAPACITY));
+        let cap = self.stored.capacity();
+        if cap > KEEP_CAPACITY && self.stored.len() <= cap / 4 {
+            self.stored
+                .shrink_to((self.stored.len() * 2).max(KEEP_CAPACITY));
             let frames = self.frames.len();
             self.frames.shrink_to((frames * 2).max(KEEP_CAPACITY / 32));
         }
@@ -195,64 +386,18 @@ impl Outbox {
         }
     }
 
-    /// Bytes of memory it keeps alive: the run of bytes and the frame lengths.
-    pub(super) fn held(&self) -> usize {
-        self.bytes.capacity() + self.frames.capacity() * std::mem::size_of::<Queued>()
+    /// What it keeps alive: its own storage (the stored run, the frame lengths and the slots for
+    /// slices), and how many slices of read buffers it holds (their memory is the read buffers').
+    pub(super) fn footprint(&self) -> Footprint {
+        let held = self.stored.capacity()
+            + self.frames.capacity() * std::mem::size_of::<Queued>()
+            + self.fresh.capacity() * std::mem::size_of::<Bytes>();
+        Footprint {
+            held,
+            slices: self.fresh.len(),
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_outbox_counts_frames_written_in_full_and_gives_memory_back() {
-        let mut out = Outbox::default();
-        let big = vec![7u8; 1 << 20];
-        out.push(&big, Some(2));
-        out.push(&[1, 2, 3], None);
-        out.push(&[4; 10], Some(3));
-        let mut got = Vec::new();
-        out.written((1 << 20) - 1, |s| got.push(s));
-        assert!(got.is_empty());
-        out.written(1 + 3 + 5, |s| got.push(s));
-        assert_eq!(got, [2]);
-        assert_eq!(out.len(), 5);
-        assert!(out.held() < 300 * 1024, "{}", out.held());
-        assert_eq!(
-            out.drop_unbegun(|s| got.push(s)),
-            0,
-            "the begun frame stays"
-        );
-        out.written(5, |s| got.push(s));
-        assert_eq!(got, [2, 3]);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn dropping_keeps_the_rest_of_a_begun_frame() {
-        let mut out = Outbox::default();
-        out.push(&[1; 8], Some(1));
-        out.push(&[2; 8], Some(2));
-        out.written(3, |_| panic!("nothing complete"));
-        let mut dropped = Vec::new();
-        assert_eq!(out.drop_unbegun(|s| dropped.push(s)), 8);
-        assert_eq!((dropped, out.len()), (vec![2], 5));
-        assert_eq!(out.slices().0, &[1; 5]);
-    }
-
-    #[test]
-    fn a_read_buffer_moves_a_partial_frame_to_the_front_and_grows_for_a_big_one() {
-        let mut buf = ReadBuf::default();
-        let room = buf.room(16, 0);
-        assert_eq!(room.len(), 16);
-        room[..16].copy_from_slice(&[9; 16]);
-        buf.filled(16);
-        buf.consume(12);
-        assert_eq!(buf.data(), &[9; 4]);
-        assert_eq!(buf.room(16, 40).len(), 36);
-        assert_eq!(buf.data(), &[9; 4]);
-        buf.extend(&[1; 100]);
-        assert_eq!(buf.len(), 104);
-    }
-}
+mod tests;

@@ -99,12 +99,11 @@ impl Conn {
         }
     }
 
-    /// Queues a copy of `frame` (from machine `source` if it is a data frame) at `now_ns`.
-    pub(super) fn enqueue(&mut self, frame: &[u8], source: Option<u16>, now_ns: u64) {
+    /// Something is about to be queued at `now_ns`: an empty outbox starts waiting now.
+    pub(super) fn about_to_queue(&mut self, now_ns: u64) {
         if self.outbox.is_empty() {
             self.waiting_since_ns = now_ns;
         }
-        self.outbox.push(frame, source);
     }
 
     /// The machine id, if it was welcomed (closing or not).

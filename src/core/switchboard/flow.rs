@@ -2,23 +2,28 @@
 //! `switchboard`): which senders a full outbox stops, when they are read again, the memory the
 //! buffers hold, receivers that take nothing, and connections that never say HELLO.
 
+use bytes::Bytes;
+
+use super::buffers::Footprint;
 use super::conn::State;
 use super::{ConnId, Switchboard};
 
 impl Switchboard {
-    /// An outbox's storage went from `before` to `after` bytes: the total, its peak and whether
-    /// the memory is full (over the buffer limit; not full again until down to half of it).
-    pub(super) fn outbox_changed(&mut self, before: usize, after: usize) {
-        self.outbox_held = self.outbox_held + after - before;
+    /// An outbox's footprint went from `before` to `after`: the slices of read buffers out (see
+    /// `buffers::Lending`), the total storage, its peak and whether the memory is full (over the
+    /// buffer limit; not full again until down to half of it).
+    pub(super) fn outbox_changed(&mut self, before: Footprint, after: Footprint) {
+        self.lending.changed(before.slices, after.slices);
+        self.outbox_held = self.outbox_held + after.held - before.held;
         self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
         let limit = self.opts.buffer_limit;
         if self.outbox_held > limit || (self.memory_full && self.outbox_held > limit / 2) {
             // Storage kept by empty outboxes for their next burst goes first: the memory is full
             // only of frames waiting, which drain or time out (else nothing would be read again).
             for c in self.conns.iter_mut().flatten() {
-                let before = c.outbox.held();
+                let before = c.outbox.footprint().held;
                 c.outbox.release();
-                self.outbox_held -= before - c.outbox.held();
+                self.outbox_held -= before - c.outbox.footprint().held;
             }
         }
         if self.outbox_held > limit {
@@ -34,24 +39,63 @@ impl Switchboard {
         self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
     }
 
-    /// Queues a copy of `frame` for `key` (from machine `source` if it is data) and keeps the
-    /// books of memory. Returns whether the outbox is now over high water.
-    pub(super) fn enqueue(
+    /// Queues a copy of `frame` for `key` (the router's own frames; from machine `source` if it
+    /// is data) and keeps the books of memory.
+    pub(super) fn enqueue(&mut self, key: ConnId, frame: &[u8], source: Option<u16>, now_ns: u64) {
+        let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+            return;
+        };
+        conn.about_to_queue(now_ns);
+        let before = conn.outbox.footprint();
+        conn.outbox.push_copy(frame, source);
+        let after = conn.outbox.footprint();
+        self.outbox_changed(before, after);
+    }
+
+    /// Queues for `key` the data frame at `offset..offset + len` of `read` (the read being
+    /// routed), from machine `source`, and keeps the books of memory. Returns whether the outbox
+    /// is now over high water, and whether it had no run open before (see `Outbox::extend_run`).
+    pub(super) fn enqueue_run(
         &mut self,
         key: ConnId,
-        frame: &[u8],
-        source: Option<u16>,
+        read: &Bytes,
+        (offset, len): (usize, usize),
+        source: u16,
         now_ns: u64,
-    ) -> bool {
+    ) -> (bool, bool) {
         let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
-            return false;
+            return (false, false);
         };
-        let before = conn.outbox.held();
-        conn.enqueue(frame, source, now_ns);
+        conn.about_to_queue(now_ns);
+        let before = conn.outbox.footprint();
+        let first = conn.outbox.extend_run(read, offset, len, source);
         let over = conn.outbox.len() > self.opts.outbox_limit;
-        let after = conn.outbox.held();
+        let after = conn.outbox.footprint();
         self.outbox_changed(before, after);
-        over
+        (over, first)
+    }
+
+    /// Closes the run each of `receivers` has open, as a slice of `read`.
+    pub(super) fn close_runs(&mut self, receivers: &mut Vec<ConnId>, read: &Bytes) {
+        for key in receivers.drain(..) {
+            if let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) {
+                let before = conn.outbox.footprint();
+                conn.outbox.close_run(read);
+                let after = conn.outbox.footprint();
+                self.outbox_changed(before, after);
+            }
+        }
+    }
+
+    /// `key`'s socket has taken what it would: what still waits is copied into its outbox's own
+    /// storage, letting go of the read buffers.
+    pub(super) fn settle(&mut self, key: ConnId) {
+        if let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) {
+            let before = conn.outbox.footprint();
+            conn.outbox.settle();
+            let after = conn.outbox.footprint();
+            self.outbox_changed(before, after);
+        }
     }
 
     /// `sender` just added to `receiver`'s outbox, which is over high water: `sender` is not
@@ -141,14 +185,14 @@ impl Switchboard {
                 continue;
             };
             let waiting = c.outbox.len();
-            let before = c.outbox.held();
+            let before = c.outbox.footprint();
             let (pairs, id) = (&mut self.pairs, c.id());
             c.outbox.drop_unbegun(|source| {
                 if let Some(id) = id {
                     pairs.undeliverable(source, id);
                 }
             });
-            let after = c.outbox.held();
+            let after = c.outbox.footprint();
             self.outbox_changed(before, after);
             self.release_if_drained(key);
             let reason = format!(

@@ -48,6 +48,7 @@ mod buffers;
 mod conn;
 mod events;
 mod flow;
+mod intake;
 mod pairs;
 mod rules;
 
@@ -62,6 +63,7 @@ pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
 
 use crate::core::wire::Kind;
+use buffers::Lending;
 use conn::Conn;
 
 /// The read buffer of a machine (a connection before WELCOME gets a small one, grown only for
@@ -138,6 +140,12 @@ pub struct Switchboard {
     peak_held: usize,
     /// Over the buffer limit: no machine is read until the outboxes are down to half of it.
     memory_full: bool,
+    /// Which read buffers may have slices out in outboxes.
+    lending: Lending,
+    /// The data frames of the read being routed (kept to allocate nothing per read).
+    batch: Vec<intake::Batched>,
+    /// The receivers with a run open for the read being routed.
+    touched: Vec<ConnId>,
 }
 
 impl Switchboard {
@@ -161,6 +169,9 @@ impl Switchboard {
             inbuf_held: 0,
             peak_held: 0,
             memory_full: false,
+            lending: Lending::default(),
+            batch: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -206,7 +217,9 @@ impl Switchboard {
     }
 
     /// Room to read `conn`'s next bytes into, straight into its read buffer; then tell
-    /// [`Switchboard::handle_filled`] how many came. `None` if it is not open.
+    /// [`Switchboard::handle_filled`] how many came. `None` if it is not open, or if its read
+    /// buffer still has frames out in outboxes from this round: come back after the writes
+    /// (after [`Switchboard::poll_fate`] of every connection), when it is reused in place.
     pub fn read_buffer(&mut self, conn: ConnId) -> Option<&mut [u8]> {
         let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
         let size = match c.state {
@@ -214,11 +227,14 @@ impl Switchboard {
             _ => SMALL_READ_BUFFER,
         };
         let before = c.inbuf.held();
-        c.inbuf.room(size, c.need);
+        let ready = c.inbuf.room(size, c.need, &self.lending).is_some();
         let after = c.inbuf.held();
         self.inbuf_changed(before, after);
+        if !ready {
+            return None;
+        }
         let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
-        Some(c.inbuf.room(size, c.need))
+        c.inbuf.room(size, c.need, &self.lending)
     }
 
     /// The driver read `n` bytes into [`Switchboard::read_buffer`] at `now_ns`: every complete
@@ -299,14 +315,11 @@ impl Switchboard {
         self.end_stop_when_all_said_bye(now_ns);
     }
 
-    /// What waits in `conn`'s outbox, in order, as at most two slices for a vectored write (runs of
-    /// frames are contiguous). They stay queued until [`Switchboard::handle_written`] says how much
-    /// of them went.
+    /// What waits in `conn`'s outbox, in order, as slices for a vectored write: the bytes that
+    /// arrived, a run of frames from one read in one slice. They stay queued until
+    /// [`Switchboard::handle_written`] says how much of them went.
     pub fn poll_transmit(&self, conn: ConnId) -> impl Iterator<Item = &[u8]> {
-        let (a, b) = self
-            .conn(conn)
-            .map_or((&[][..], &[][..]), |c| c.outbox.slices());
-        [a, b].into_iter().filter(|s| !s.is_empty())
+        self.conn(conn).into_iter().flat_map(|c| c.outbox.slices())
     }
 
     /// Whether something waits to be written on `conn` (the driver asks for WRITABLE only then).
@@ -321,7 +334,7 @@ impl Switchboard {
         let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
             return;
         };
-        let before = c.outbox.held();
+        let before = c.outbox.footprint();
         let pairs = &mut self.pairs;
         match c.id() {
             Some(id) => c.outbox.written(n, |source| pairs.delivered(source, id)),
@@ -330,13 +343,15 @@ impl Switchboard {
         if n > 0 {
             c.waiting_since_ns = now_ns;
         }
-        let after = c.outbox.held();
+        let after = c.outbox.footprint();
         self.outbox_changed(before, after);
         self.release_if_drained(conn);
     }
 
-    /// What the driver must do with `conn` now that it has written what it could.
+    /// What the driver must do with `conn` now that it has written what it could. What its
+    /// socket did not take is copied out of the read buffers it points into (see `buffers`).
     pub fn poll_fate(&mut self, conn: ConnId, now_ns: u64) -> Fate {
+        self.settle(conn);
         self.fate(conn, now_ns)
     }
 

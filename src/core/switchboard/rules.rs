@@ -1,166 +1,12 @@
-//! The switchboard's rules, one function each: frames in, registration, routing, BYE, refusals,
-//! closes, the stop and the timeouts.
+//! The switchboard's rules, one function each: registration, BYE, refusals, closes, the stop and
+//! the timeouts (frames in and routing are in `intake`).
 
-use super::buffers::ReadBuf;
 use super::conn::{CloseStep, Conn, State};
 use super::{Closed, ConnId, Event, Fate, Phase, Switchboard};
-use crate::core::route;
-use crate::core::wire::{self, Kind, Parsed, Welcome};
-
-/// What one complete frame asks of the switchboard, taken out of the read buffer's borrow.
-enum Step {
-    Data { kind: Kind, source: u16, dest: u16 },
-    Hello(String),
-    Bye(u16),
-    Refuse(String),
-    RefuseAfterBye(String),
-}
+use crate::core::wire::{self, Welcome};
 
 impl Switchboard {
-    /// Handles every complete frame in the connection's read buffer. The buffer is taken out of
-    /// the connection meanwhile, so that frames are copied from it into other outboxes directly.
-    pub(super) fn process(&mut self, key: ConnId, now_ns: u64) {
-        let Some(conn) = self.conn_mut(key) else {
-            return;
-        };
-        let mut inbuf = std::mem::take(&mut conn.inbuf);
-        let need = self.process_buffer(key, &mut inbuf, now_ns);
-        if let Some(conn) = self.conn_mut(key) {
-            conn.inbuf = inbuf;
-            conn.need = need;
-        }
-    }
-
-    /// Handles every complete frame in `inbuf`, which holds `key`'s bytes; returns the length the
-    /// partial frame left at its front needs (0 if none).
-    fn process_buffer(&mut self, key: ConnId, inbuf: &mut ReadBuf, now_ns: u64) -> usize {
-        let mut progressed = false;
-        loop {
-            let max_payload = self.opts.max_payload;
-            let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
-                return 0;
-            };
-            let after_bye = match conn.closing() {
-                // After its BYE, a machine's first complete frame (or invalid bytes) is refused,
-                // unless our write side is shut already (then there is no way to say so).
-                Some(c) if c.said_bye && !c.refused && c.step == CloseStep::Flushing => true,
-                Some(_) => {
-                    inbuf.clear();
-                    return 0;
-                }
-                None => false,
-            };
-            let (step, len) = match wire::parse_with_limit(inbuf.data(), max_payload) {
-                Ok(Parsed::Complete { frame, len }) if after_bye => {
-                    let kind = frame.kind();
-                    (
-                        Step::RefuseAfterBye(format!("{kind} after this machine's BYE")),
-                        len,
-                    )
-                }
-                Ok(Parsed::Complete { frame, len }) => {
-                    let count = &mut self.kinds[frame.kind().index()];
-                    count.frames += 1;
-                    count.bytes += len as u64;
-                    let step = match frame.kind() {
-                        kind if kind.is_data() => Step::Data {
-                            kind,
-                            source: frame.source(),
-                            dest: frame.dest(),
-                        },
-                        Kind::Hello => Step::Hello(frame.hello_name().unwrap_or_default().into()),
-                        Kind::Bye => Step::Bye(frame.source()),
-                        kind => Step::Refuse(format!("only the router sends {kind}")),
-                    };
-                    (step, len)
-                }
-                Ok(Parsed::Incomplete { needed }) => {
-                    if inbuf.is_empty() {
-                        conn.partial_since_ns = None;
-                    } else if progressed || conn.partial_since_ns.is_none() {
-                        conn.partial_since_ns = Some(now_ns);
-                    }
-                    return if inbuf.is_empty() { 0 } else { needed };
-                }
-                Err(e) if after_bye => (Step::RefuseAfterBye(format!("invalid frame: {e}")), 0),
-                Err(e) => (Step::Refuse(format!("invalid frame: {e}")), 0),
-            };
-            progressed = true;
-            match step {
-                Step::Data { kind, source, dest } => {
-                    self.on_data(key, kind, source, dest, &inbuf.data()[..len], now_ns);
-                    inbuf.consume(len);
-                }
-                Step::Hello(name) => {
-                    inbuf.consume(len);
-                    self.on_hello(key, name, now_ns);
-                }
-                Step::Bye(source) => {
-                    inbuf.consume(len);
-                    self.on_bye(key, source, now_ns);
-                }
-                Step::Refuse(reason) => {
-                    inbuf.clear();
-                    self.refuse(key, reason, now_ns);
-                }
-                Step::RefuseAfterBye(reason) => {
-                    inbuf.clear();
-                    self.refuse_after_bye(key, reason, now_ns);
-                }
-            }
-        }
-    }
-
-    fn on_data(
-        &mut self,
-        key: ConnId,
-        kind: Kind,
-        source: u16,
-        dest: u16,
-        frame: &[u8],
-        now_ns: u64,
-    ) {
-        let Some(conn) = self.conn(key) else {
-            return;
-        };
-        let id = match conn.state {
-            State::Machine { id } => id,
-            State::SaidBye { .. } => {
-                return self.refuse(key, format!("{kind} after this machine's BYE"), now_ns);
-            }
-            _ => return self.refuse(key, format!("{kind} before WELCOME"), now_ns),
-        };
-        if source != id {
-            let reason = format!("{kind} with source {source} on the connection of machine {id}");
-            return self.refuse(key, reason, now_ns);
-        }
-        let n = self.opts.machines;
-        let Some(targets) = route::targets(kind, source, dest, n) else {
-            let reason = format!(
-                "{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"
-            );
-            return self.refuse(key, reason, now_ns);
-        };
-        for target in targets.iter(n) {
-            self.pairs.routed(source, target);
-            let open = self.machines[usize::from(target) - 1].filter(|k| {
-                self.conns
-                    .get(k.0)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|c| c.closing().is_none())
-            });
-            match open {
-                Some(receiver) => {
-                    if self.enqueue(receiver, frame, Some(source), now_ns) {
-                        self.stop_sender(key, receiver);
-                    }
-                }
-                None => self.pairs.undeliverable(source, target),
-            }
-        }
-    }
-
-    fn on_hello(&mut self, key: ConnId, name: String, now_ns: u64) {
+    pub(super) fn on_hello(&mut self, key: ConnId, name: String, now_ns: u64) {
         if self.conn(key).is_some_and(|c| c.state != State::New) {
             return self.refuse(key, "a second HELLO on one connection".into(), now_ns);
         }
@@ -237,7 +83,7 @@ impl Switchboard {
         });
     }
 
-    fn on_bye(&mut self, key: ConnId, source: u16, now_ns: u64) {
+    pub(super) fn on_bye(&mut self, key: ConnId, source: u16, now_ns: u64) {
         let stopping = self.is_stopping();
         let Some(conn) = self.conn_mut(key) else {
             return;
@@ -286,7 +132,7 @@ impl Switchboard {
 
     /// A machine leaving after its BYE sent something more: ERROR with `reason` behind what is
     /// still written to it, and the connection closes for that reason.
-    fn refuse_after_bye(&mut self, key: ConnId, reason: String, now_ns: u64) {
+    pub(super) fn refuse_after_bye(&mut self, key: ConnId, reason: String, now_ns: u64) {
         self.enqueue(key, &wire::error(&reason, now_ns), None, now_ns);
         let Some(conn) = self.conn_mut(key) else {
             return;
@@ -325,7 +171,7 @@ impl Switchboard {
         };
         self.open -= 1;
         self.pending.retain(|&k| k != key);
-        self.outbox_changed(conn.outbox.held(), 0);
+        self.outbox_changed(conn.outbox.footprint(), Default::default());
         self.inbuf_held -= conn.inbuf.held();
         self.forget_in_flow_control(key, &conn.stopped_senders);
         let id = conn.id();

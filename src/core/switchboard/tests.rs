@@ -194,7 +194,7 @@ fn a_spoofed_source_closes_only_the_spoofer() {
 }
 
 #[test]
-fn frames_are_forwarded_as_the_bytes_that_arrived_copied_into_each_outbox() {
+fn frames_are_forwarded_as_the_bytes_that_arrived_one_slice_for_all_receivers() {
     let (mut h, conns) = running(&["a", "b", "c"]);
     let frame = Header {
         payload_len: 5,
@@ -206,9 +206,20 @@ fn frames_are_forwarded_as_the_bytes_that_arrived_copied_into_each_outbox() {
     let c: Vec<&[u8]> = h.sb.poll_transmit(conns[2]).collect();
     assert_eq!((b.len(), c.len()), (1, 1));
     assert_eq!((b[0], c[0]), (&frame[..], &frame[..]));
-    assert_ne!(
+    assert_eq!(
         b[0].as_ptr(),
         c[0].as_ptr(),
+        "one slice of the read buffer, shared by the receivers"
+    );
+    // Not written before the round ends: each receiver gets a copy of its own.
+    h.round();
+    let b: Vec<&[u8]> = h.sb.poll_transmit(conns[1]).collect();
+    let c: Vec<&[u8]> = h.sb.poll_transmit(conns[2]).collect();
+    assert_eq!((b, c), (vec![&frame[..]], vec![&frame[..]]));
+    let (b, c) = (h.sb.poll_transmit(conns[1]), h.sb.poll_transmit(conns[2]));
+    assert_ne!(
+        b.map(<[u8]>::as_ptr).next(),
+        c.map(<[u8]>::as_ptr).next(),
         "a copy per receiver, holding nothing but its own bytes"
     );
     assert!(
@@ -227,6 +238,33 @@ fn frames_are_forwarded_as_the_bytes_that_arrived_copied_into_each_outbox() {
     assert_eq!(kinds(&h, conns[2]), [Kind::Welcome, Kind::Broadcast]);
     assert_eq!(h.peers[conns[2].0].frames[1], frame);
     h.check_books(false);
+}
+
+#[test]
+fn frames_of_one_read_for_one_receiver_go_out_as_one_run() {
+    let (mut h, conns) = running(&["a", "b", "c"]);
+    let to_b = data(Kind::SendFirst, 1, 0, 1);
+    let to_c = data(Kind::SendSecond, 1, 0, 2);
+    let read = [&to_b[..], &to_b, &to_c, &to_b].concat();
+    h.feed(conns[0], &read);
+    let b: Vec<&[u8]> = h.sb.poll_transmit(conns[1]).collect();
+    let c: Vec<&[u8]> = h.sb.poll_transmit(conns[2]).collect();
+    assert_eq!(b, [&[&to_b[..], &to_b].concat()[..], &to_b[..]]);
+    assert_eq!(c, [&to_c[..]]);
+    assert_eq!(
+        offset_in_memory(b[0], c[0]),
+        Some(2 * to_b.len()),
+        "slices of one read"
+    );
+    h.flush();
+    assert_eq!(h.sb.pairs().books(1, 2).delivered, 3);
+    assert_eq!(h.sb.pairs().books(1, 3).delivered, 1);
+    h.check_books(false);
+}
+
+/// How far `b` starts after `a` in memory, if it does.
+fn offset_in_memory(a: &[u8], b: &[u8]) -> Option<usize> {
+    (b.as_ptr() as usize).checked_sub(a.as_ptr() as usize)
 }
 
 #[test]

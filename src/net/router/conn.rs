@@ -12,6 +12,8 @@ use crate::net::wallclock::WallClock;
 /// The listen backlog: connections the kernel completes and queues before the router accepts
 /// them (std's `TcpListener::bind` asks for 128).
 const LISTEN_BACKLOG: i32 = 1024;
+/// The most slices one vectored write takes.
+const MAX_SLICES: usize = 64;
 /// The most a closing connection's unread input is drained before its socket is dropped.
 const MAX_DRAIN_ON_CLOSE: usize = 1024 * 1024;
 
@@ -59,8 +61,8 @@ impl Socket {
         clock: &WallClock,
     ) -> io::Result<()> {
         while sb.wants_write(conn) {
-            // The outbox is one run of bytes: at most two slices (where its ring wraps).
-            let mut slices = [IoSlice::new(&[]); 2];
+            // Runs of frames, each a slice of the bytes that arrived; the rest on the next turn.
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let mut count = 0;
             for (slot, bytes) in slices.iter_mut().zip(sb.poll_transmit(conn)) {
                 *slot = IoSlice::new(bytes);

@@ -36,12 +36,18 @@ impl Harness {
                 );
             }
         }
-        let outboxes: usize = conns().map(|(_, c)| c.outbox.held()).sum();
+        let outboxes: usize = conns().map(|(_, c)| c.outbox.footprint().held).sum();
         let inbufs: usize = conns().map(|(_, c)| c.inbuf.held()).sum();
+        let slices: usize = conns().map(|(_, c)| c.outbox.footprint().slices).sum();
         assert_eq!(
-            (sb.outbox_held, sb.inbuf_held),
-            (outboxes, inbufs),
+            (sb.outbox_held, sb.inbuf_held, sb.lending.out()),
+            (outboxes, inbufs, slices),
             "memory miscounted"
+        );
+        // This runs after every connection's fate: what its socket did not take was settled.
+        assert_eq!(
+            slices, 0,
+            "slices of read buffers outlived the writes after their read"
         );
         assert!(sb.held_bytes() <= sb.peak_held_bytes());
     }

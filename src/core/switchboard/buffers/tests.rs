@@ -1,0 +1,144 @@
+use super::*;
+
+/// Queues every frame of `frames` (one read, back to back) from `source`, as the switchboard
+/// does, and closes the run.
+fn queue_read(out: &mut Outbox, frames: &[&[u8]], source: u16) -> Bytes {
+    let read = Bytes::from(frames.concat());
+    let mut offset = 0;
+    for f in frames {
+        out.extend_run(&read, offset, f.len(), source);
+        offset += f.len();
+    }
+    out.close_run(&read);
+    read
+}
+
+#[test]
+fn frames_of_one_read_for_one_receiver_are_one_slice_of_that_read() {
+    let mut out = Outbox::default();
+    let read = queue_read(&mut out, &[&[1; 8], &[2; 8], &[3; 4]], 2);
+    let slices: Vec<&[u8]> = out.slices().collect();
+    assert_eq!(slices.len(), 1);
+    assert_eq!(slices[0], &read[..]);
+    assert_eq!(slices[0].as_ptr(), read.as_ptr(), "no copy");
+    assert_eq!(out.footprint().slices, 1);
+    assert_eq!(out.len(), 20);
+}
+
+#[test]
+fn a_gap_in_the_read_starts_a_new_slice() {
+    let mut out = Outbox::default();
+    let read = Bytes::from_static(&[1, 1, 2, 2, 3, 3]);
+    assert!(out.extend_run(&read, 0, 2, 1));
+    // bytes 2..4 went to another receiver
+    assert!(!out.extend_run(&read, 4, 2, 1), "the outbox had a run open");
+    out.close_run(&read);
+    let slices: Vec<&[u8]> = out.slices().collect();
+    assert_eq!(slices, [&[1, 1][..], &[3, 3][..]]);
+}
+
+#[test]
+fn settling_copies_what_is_left_and_lets_go_of_the_read() {
+    let mut out = Outbox::default();
+    let read = queue_read(&mut out, &[&[1; 8], &[2; 8]], 3);
+    let mut got = Vec::new();
+    out.written(5, |s| got.push(s));
+    out.settle();
+    assert_eq!(out.footprint().slices, 0);
+    assert!(read.is_unique(), "the outbox no longer holds the read");
+    let slices: Vec<&[u8]> = out.slices().collect();
+    assert_eq!(slices.concat(), [&[1; 3][..], &[2; 8][..]].concat());
+    out.written(3, |s| got.push(s));
+    assert_eq!(got, [3]);
+    out.push_copy(&[9; 2], None);
+    out.written(10, |s| got.push(s));
+    assert_eq!((got, out.is_empty()), (vec![3, 3], true));
+}
+
+#[test]
+fn the_routers_own_frames_keep_their_place_behind_slices() {
+    let mut out = Outbox::default();
+    queue_read(&mut out, &[&[1; 4]], 2);
+    out.push_copy(&[7; 3], None);
+    let all: Vec<u8> = out.slices().flatten().copied().collect();
+    assert_eq!(all, [1, 1, 1, 1, 7, 7, 7]);
+}
+
+#[test]
+fn an_outbox_counts_frames_written_in_full_and_gives_memory_back() {
+    let mut out = Outbox::default();
+    let big = vec![7u8; 1 << 20];
+    out.push_copy(&big, Some(2));
+    out.push_copy(&[1, 2, 3], None);
+    out.push_copy(&[4; 10], Some(3));
+    let mut got = Vec::new();
+    out.written((1 << 20) - 1, |s| got.push(s));
+    assert!(got.is_empty());
+    out.written(1 + 3 + 5, |s| got.push(s));
+    assert_eq!(got, [2]);
+    assert_eq!(out.len(), 5);
+    assert!(out.footprint().held < 300 * 1024, "{:?}", out.footprint());
+    assert_eq!(
+        out.drop_unbegun(|s| got.push(s)),
+        0,
+        "the begun frame stays"
+    );
+    out.written(5, |s| got.push(s));
+    assert_eq!(got, [2, 3]);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn dropping_keeps_the_rest_of_a_begun_frame() {
+    let mut out = Outbox::default();
+    queue_read(&mut out, &[&[1; 8]], 1);
+    queue_read(&mut out, &[&[2; 8]], 2);
+    out.written(3, |_| panic!("nothing complete"));
+    let mut dropped = Vec::new();
+    assert_eq!(out.drop_unbegun(|s| dropped.push(s)), 8);
+    assert_eq!((dropped, out.len()), (vec![2], 5));
+    assert_eq!(out.slices().next(), Some(&[1; 5][..]));
+}
+
+#[test]
+fn a_read_buffer_is_reused_in_place_once_its_slices_are_back() {
+    let mut lending = Lending::default();
+    let mut buf = ReadBuf::default();
+    let room = buf.room(16, 0, &lending).expect("room");
+    assert_eq!(room.len(), 16);
+    room.copy_from_slice(&[9; 16]);
+    buf.filled(16);
+    let frame = buf.take(12);
+    buf.lent_in(lending.round());
+    lending.changed(0, 1);
+    assert_eq!(buf.data(), &[9; 4]);
+    assert!(
+        buf.room(16, 0, &lending).is_none(),
+        "its slice is still out"
+    );
+    let at = frame.as_ptr();
+    drop(frame);
+    lending.changed(1, 0);
+    let room = buf.room(16, 0, &lending).expect("room again");
+    assert_eq!(room.len(), 12);
+    assert_eq!(buf.data(), &[9; 4]);
+    assert_eq!(
+        buf.data().as_ptr(),
+        at,
+        "the same allocation, data moved to its front"
+    );
+    assert_eq!(buf.held(), 16);
+}
+
+#[test]
+fn a_read_buffer_grows_for_a_big_frame_and_keeps_its_data() {
+    let lending = Lending::default();
+    let mut buf = ReadBuf::default();
+    buf.extend(&[5; 10]);
+    buf.consume(6);
+    assert!(buf.room(16, 40, &lending).expect("room").len() >= 36);
+    assert_eq!(buf.data(), &[5; 4]);
+    buf.extend(&[1; 100]);
+    assert_eq!(buf.len(), 104);
+    assert_eq!(&buf.data()[4..], &[1; 100]);
+}

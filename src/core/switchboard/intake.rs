@@ -1,0 +1,239 @@
+//! Frames in: the complete frames of a read buffer taken in order, data frames back to back
+//! routed together as runs of one slice of the read, everything else handed to its rule.
+
+use bytes::Bytes;
+
+use super::buffers::ReadBuf;
+use super::conn::{CloseStep, State};
+use super::{ConnId, Switchboard};
+use crate::core::route;
+use crate::core::wire::{self, Kind, Parsed};
+
+/// What one complete frame asks of the switchboard, taken out of the read buffer's borrow.
+enum Step {
+    Data,
+    Hello(String),
+    Bye(u16),
+    Refuse(String),
+    RefuseAfterBye(String),
+}
+
+/// A data frame of the read being routed: where it lies among the read's bytes, and what its
+/// header says.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Batched {
+    kind: Kind,
+    source: u16,
+    dest: u16,
+    offset: usize,
+    len: usize,
+}
+
+impl Switchboard {
+    /// Handles every complete frame in the connection's read buffer. The buffer is taken out of
+    /// the connection meanwhile, so that frames are queued from it into other outboxes directly.
+    pub(super) fn process(&mut self, key: ConnId, now_ns: u64) {
+        let Some(conn) = self.conn_mut(key) else {
+            return;
+        };
+        let mut inbuf = std::mem::take(&mut conn.inbuf);
+        let need = self.process_buffer(key, &mut inbuf, now_ns);
+        if let Some(conn) = self.conn_mut(key) {
+            conn.inbuf = inbuf;
+            conn.need = need;
+        }
+    }
+
+    /// Handles every complete frame in `inbuf`, which holds `key`'s bytes; returns the length the
+    /// partial frame left at its front needs (0 if none). Data frames back to back are routed
+    /// together, as one slice of the read buffer ([`Switchboard::route_batch`]); anything else is
+    /// handled when the data frames before it have been.
+    fn process_buffer(&mut self, key: ConnId, inbuf: &mut ReadBuf, now_ns: u64) -> usize {
+        let mut progressed = false;
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        // Bytes at the front of `inbuf` that the batch covers.
+        let mut batched = 0;
+        let need = loop {
+            let max_payload = self.opts.max_payload;
+            let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+                break 0;
+            };
+            let after_bye = match conn.closing() {
+                // After its BYE, a machine's first complete frame (or invalid bytes) is refused,
+                // unless our write side is shut already (then there is no way to say so).
+                Some(c) if c.said_bye && !c.refused && c.step == CloseStep::Flushing => true,
+                Some(_) => {
+                    inbuf.clear();
+                    break 0;
+                }
+                None => false,
+            };
+            let parsed = wire::parse_with_limit(&inbuf.data()[batched..], max_payload);
+            if let Ok(Parsed::Complete { frame, len }) = &parsed {
+                if frame.kind().is_data() && !after_bye {
+                    batch.push(Batched {
+                        kind: frame.kind(),
+                        source: frame.source(),
+                        dest: frame.dest(),
+                        offset: batched,
+                        len: *len,
+                    });
+                    batched += len;
+                    progressed = true;
+                    continue;
+                }
+            }
+            if !batch.is_empty() {
+                // Route what came before, then look at this frame again in the state that left.
+                self.route_batch(key, inbuf, batched, &mut batch, now_ns);
+                batched = 0;
+                continue;
+            }
+            let (step, len) = match parsed {
+                Ok(Parsed::Complete { frame, len }) if after_bye => {
+                    let kind = frame.kind();
+                    (
+                        Step::RefuseAfterBye(format!("{kind} after this machine's BYE")),
+                        len,
+                    )
+                }
+                Ok(Parsed::Complete { frame, len }) => {
+                    self.count(frame.kind(), len);
+                    let step = match frame.kind() {
+                        kind if kind.is_data() => Step::Data,
+                        Kind::Hello => Step::Hello(frame.hello_name().unwrap_or_default().into()),
+                        Kind::Bye => Step::Bye(frame.source()),
+                        kind => Step::Refuse(format!("only the router sends {kind}")),
+                    };
+                    (step, len)
+                }
+                Ok(Parsed::Incomplete { needed }) => {
+                    if inbuf.is_empty() {
+                        conn.partial_since_ns = None;
+                    } else if progressed || conn.partial_since_ns.is_none() {
+                        conn.partial_since_ns = Some(now_ns);
+                    }
+                    break if inbuf.is_empty() { 0 } else { needed };
+                }
+                Err(e) if after_bye => (Step::RefuseAfterBye(format!("invalid frame: {e}")), 0),
+                Err(e) => (Step::Refuse(format!("invalid frame: {e}")), 0),
+            };
+            progressed = true;
+            match step {
+                // Data frames are batched above.
+                Step::Data => unreachable!("a data frame outside a batch"),
+                Step::Hello(name) => {
+                    inbuf.consume(len);
+                    self.on_hello(key, name, now_ns);
+                }
+                Step::Bye(source) => {
+                    inbuf.consume(len);
+                    self.on_bye(key, source, now_ns);
+                }
+                Step::Refuse(reason) => {
+                    inbuf.clear();
+                    self.refuse(key, reason, now_ns);
+                }
+                Step::RefuseAfterBye(reason) => {
+                    inbuf.clear();
+                    self.refuse_after_bye(key, reason, now_ns);
+                }
+            }
+        };
+        self.batch = batch;
+        need
+    }
+
+    /// Counts a frame received.
+    fn count(&mut self, kind: Kind, len: usize) {
+        let count = &mut self.kinds[kind.index()];
+        count.frames += 1;
+        count.bytes += len as u64;
+    }
+
+    /// Routes the data frames of `batch`, the first `len` bytes of `inbuf`, in order: they are
+    /// taken off it as one slice, and each receiver gets its frames as runs of that slice. The
+    /// first frame refused ends it (the rest are not looked at, as if they had never come).
+    fn route_batch(
+        &mut self,
+        key: ConnId,
+        inbuf: &mut ReadBuf,
+        len: usize,
+        batch: &mut Vec<Batched>,
+        now_ns: u64,
+    ) {
+        let read = inbuf.take(len);
+        let mut touched = std::mem::take(&mut self.touched);
+        for frame in batch.drain(..) {
+            self.count(frame.kind, frame.len);
+            if let Err(reason) = self.on_data(key, &read, frame, &mut touched, now_ns) {
+                self.close_runs(&mut touched, &read);
+                self.refuse(key, reason, now_ns);
+                break;
+            }
+        }
+        if !touched.is_empty() {
+            inbuf.lent_in(self.lending.round());
+        }
+        self.close_runs(&mut touched, &read);
+        self.touched = touched;
+    }
+
+    /// Routes one data frame of `read`, adding each receiver that opens a run to `touched`; `Err`
+    /// with the reason if the sender is to be refused for it.
+    fn on_data(
+        &mut self,
+        key: ConnId,
+        read: &Bytes,
+        frame: Batched,
+        touched: &mut Vec<ConnId>,
+        now_ns: u64,
+    ) -> Result<(), String> {
+        let Batched {
+            kind, source, dest, ..
+        } = frame;
+        let Some(conn) = self.conn(key) else {
+            return Ok(());
+        };
+        let id = match conn.state {
+            State::Machine { id } => id,
+            State::SaidBye { .. } => return Err(format!("{kind} after this machine's BYE")),
+            _ => return Err(format!("{kind} before WELCOME")),
+        };
+        if source != id {
+            return Err(format!(
+                "{kind} with source {source} on the connection of machine {id}"
+            ));
+        }
+        let n = self.opts.machines;
+        let Some(targets) = route::targets(kind, source, dest, n) else {
+            return Err(format!(
+                "{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"
+            ));
+        };
+        for target in targets.iter(n) {
+            self.pairs.routed(source, target);
+            let open = self.machines[usize::from(target) - 1].filter(|k| {
+                self.conns
+                    .get(k.0)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.closing().is_none())
+            });
+            match open {
+                Some(receiver) => {
+                    let at = (frame.offset, frame.len);
+                    let (over, first) = self.enqueue_run(receiver, read, at, source, now_ns);
+                    if first {
+                        touched.push(receiver);
+                    }
+                    if over {
+                        self.stop_sender(key, receiver);
+                    }
+                }
+                None => self.pairs.undeliverable(source, target),
+            }
+        }
+        Ok(())
+    }
+}
