@@ -131,11 +131,14 @@ impl Conn {
         }
     }
 
-    /// Moves to [`State::Closing`] with `reason`, unless it is closing already.
-    pub(super) fn begin_close(&mut self, reason: String, now_ns: u64) {
+    /// Moves to [`State::Closing`] with `reason`, unless it is closing already. Returns whether
+    /// it had not said HELLO (the switchboard counts those).
+    #[must_use]
+    pub(super) fn begin_close(&mut self, reason: String, now_ns: u64) -> bool {
         if self.closing().is_some() {
-            return;
+            return false;
         }
+        let was_new = self.state == State::New;
         self.state = State::Closing(Closing {
             reason,
             since_ns: now_ns,
@@ -144,5 +147,6 @@ impl Conn {
             step: CloseStep::Flushing,
             refused: false,
         });
+        was_new
     }
 }

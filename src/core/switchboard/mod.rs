@@ -121,6 +121,9 @@ pub struct Switchboard {
     conns: Vec<Option<Conn>>,
     /// How many entries of `conns` are `Some`.
     open: usize,
+    /// How many of them have not said HELLO (kept as they change, so that an accept in a burst
+    /// of thousands costs no scan).
+    unregistered: usize,
     /// Each machine's connection by id - 1; `None` once it has departed.
     machines: Vec<Option<ConnId>>,
     /// Registered connections waiting for the others, in the order they registered.
@@ -155,6 +158,7 @@ impl Switchboard {
             opts,
             conns: Vec::new(),
             open: 0,
+            unregistered: 0,
             machines: vec![None; usize::from(opts.machines)],
             pending: Vec::new(),
             phase: Phase::Registering,
@@ -187,13 +191,13 @@ impl Switchboard {
         if self.conn(conn).is_some() {
             self.close(conn, "its handle was reused".into());
         }
-        let unregistered = self.conns.iter().flatten();
-        let unregistered = unregistered.filter(|c| c.state == conn::State::New).count();
+        let unregistered = self.unregistered;
         if self.conns.len() <= conn.0 {
             self.conns.resize_with(conn.0 + 1, || None);
         }
         self.conns[conn.0] = Some(Conn::new(peer, now_ns));
         self.open += 1;
+        self.unregistered += 1;
         let max = self.opts.max_unregistered;
         if unregistered >= max {
             let reason = format!("too many connections that have not said HELLO (at most {max})");

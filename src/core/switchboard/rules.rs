@@ -35,6 +35,7 @@ impl Switchboard {
         conn.name = Some(name.clone());
         conn.state = State::Registered;
         let peer = conn.peer.clone();
+        self.unregistered -= 1;
         self.pending.push(key);
         self.events.push_back(Event::Registered {
             conn: key,
@@ -97,11 +98,13 @@ impl Switchboard {
             State::Machine { id } => {
                 // A machine leaving on its own: finish writing to it, then close.
                 conn.state = State::SaidBye { id };
-                conn.begin_close("the machine said BYE".into(), now_ns);
+                // A machine has said HELLO: no count changes.
+                let _ = conn.begin_close("the machine said BYE".into(), now_ns);
             }
             State::SaidBye { .. } | State::Closing(_) => {}
             State::New | State::Registered => {
-                conn.begin_close("it said BYE before WELCOME".into(), now_ns);
+                let was_new = conn.begin_close("it said BYE before WELCOME".into(), now_ns);
+                self.unregistered -= usize::from(was_new);
                 self.pending.retain(|&k| k != key);
             }
         }
@@ -114,12 +117,13 @@ impl Switchboard {
             return;
         };
         conn.inbuf.clear();
-        conn.begin_close(reason.clone(), now_ns);
+        let was_new = conn.begin_close(reason.clone(), now_ns);
         if let State::Closing(closing) = &mut conn.state {
             // One ERROR is all a connection gets.
             closing.refused = true;
         }
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
+        self.unregistered -= usize::from(was_new);
         // A refused connection no longer counts towards the N machines the model waits for.
         self.pending.retain(|&k| k != key);
         self.events.push_back(Event::Refused {
@@ -170,6 +174,7 @@ impl Switchboard {
             return;
         };
         self.open -= 1;
+        self.unregistered -= usize::from(conn.state == State::New);
         self.pending.retain(|&k| k != key);
         self.outbox_changed(conn.outbox.footprint(), Default::default());
         self.inbuf_held -= conn.inbuf.held();
@@ -258,9 +263,11 @@ impl Switchboard {
             .flatten()
             .all(|c| c.said_bye() || c.id().is_none());
         if all_said_bye {
+            let mut were_new = 0;
             for conn in self.conns.iter_mut().flatten() {
-                conn.begin_close("orderly stop".into(), now_ns);
+                were_new += usize::from(conn.begin_close("orderly stop".into(), now_ns));
             }
+            self.unregistered -= were_new;
         }
     }
 

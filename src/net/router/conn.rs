@@ -10,8 +10,10 @@ use mio::{Interest, Registry, Token};
 use crate::core::switchboard::{ConnId, Switchboard};
 use crate::net::wallclock::WallClock;
 /// The listen backlog: connections the kernel completes and queues before the router accepts
-/// them (std's `TcpListener::bind` asks for 128).
-const LISTEN_BACKLOG: i32 = 1024;
+/// them (std's `TcpListener::bind` asks for 128). The kernel caps it at `net.core.somaxconn`,
+/// 4,096 by default since Linux 5.4: so many connections can arrive at once, the router busy or
+/// descheduled, and none waits for TCP to try again.
+const LISTEN_BACKLOG: i32 = 4096;
 /// The most slices one vectored write takes.
 const MAX_SLICES: usize = 64;
 /// The most a closing connection's unread input is drained before its socket is dropped.

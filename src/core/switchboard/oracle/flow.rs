@@ -2,6 +2,7 @@
 
 use super::Harness;
 use crate::core::switchboard::ConnId;
+use crate::core::switchboard::conn::State;
 
 impl Harness {
     /// Flow control keeps its books: a sender is held back exactly by the receivers that list it,
@@ -36,6 +37,8 @@ impl Harness {
                 );
             }
         }
+        let new = conns().filter(|(_, c)| c.state == State::New).count();
+        assert_eq!(sb.unregistered, new, "connections without HELLO miscounted");
         let outboxes: usize = conns().map(|(_, c)| c.outbox.footprint().held).sum();
         let inbufs: usize = conns().map(|(_, c)| c.inbuf.held()).sum();
         let slices: usize = conns().map(|(_, c)| c.outbox.footprint().slices).sum();
