@@ -54,7 +54,8 @@ impl Switchboard {
 
     /// Queues for `key` the data frame at `offset..offset + len` of `read` (the read being
     /// routed), from machine `source`, and keeps the books of memory. Returns whether the outbox
-    /// is now over high water, and whether it had no run open before (see `Outbox::extend_run`).
+    /// is now over high water, and whether it had no run open before (see `Outbox::extend_run`);
+    /// `None` if `key` is closing or gone (the frame is undeliverable).
     pub(super) fn enqueue_run(
         &mut self,
         key: ConnId,
@@ -62,17 +63,21 @@ impl Switchboard {
         (offset, len): (usize, usize),
         source: u16,
         now_ns: u64,
-    ) -> (bool, bool) {
-        let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
-            return (false, false);
-        };
+    ) -> Option<(bool, bool)> {
+        let conn = self.conns.get_mut(key.0).and_then(Option::as_mut)?;
+        if conn.closing().is_some() {
+            return None;
+        }
         conn.about_to_queue(now_ns);
         let before = conn.outbox.footprint();
         let first = conn.outbox.extend_run(read, offset, len, source);
         let over = conn.outbox.len() > self.opts.outbox_limit;
         let after = conn.outbox.footprint();
-        self.outbox_changed(before, after);
-        (over, first)
+        // A frame that extends a run changes no storage, most of the time.
+        if after != before {
+            self.outbox_changed(before, after);
+        }
+        Some((over, first))
     }
 
     /// Closes the run each of `receivers` has open, as a slice of `read`.

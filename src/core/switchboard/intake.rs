@@ -165,9 +165,14 @@ impl Switchboard {
     ) {
         let read = inbuf.take(len);
         let mut touched = std::mem::take(&mut self.touched);
+        // Nothing in the batch changes the sender's state but a refusal, which ends it.
+        let sender = self.conn(key).map(|c| c.state.clone());
         for frame in batch.drain(..) {
             self.count(frame.kind, frame.len);
-            if let Err(reason) = self.on_data(key, &read, frame, &mut touched, now_ns) {
+            let Some(sender) = &sender else {
+                break;
+            };
+            if let Err(reason) = self.on_data(key, sender, &read, frame, &mut touched, now_ns) {
                 self.close_runs(&mut touched, &read);
                 self.refuse(key, reason, now_ns);
                 break;
@@ -180,11 +185,12 @@ impl Switchboard {
         self.touched = touched;
     }
 
-    /// Routes one data frame of `read`, adding each receiver that opens a run to `touched`; `Err`
-    /// with the reason if the sender is to be refused for it.
+    /// Routes one data frame of `read` from `key`, whose state is `sender`, adding each receiver
+    /// that opens a run to `touched`; `Err` with the reason if the sender is to be refused for it.
     fn on_data(
         &mut self,
         key: ConnId,
+        sender: &State,
         read: &Bytes,
         frame: Batched,
         touched: &mut Vec<ConnId>,
@@ -193,10 +199,7 @@ impl Switchboard {
         let Batched {
             kind, source, dest, ..
         } = frame;
-        let Some(conn) = self.conn(key) else {
-            return Ok(());
-        };
-        let id = match conn.state {
+        let id = match *sender {
             State::Machine { id } => id,
             State::SaidBye { .. } => return Err(format!("{kind} after this machine's BYE")),
             _ => return Err(format!("{kind} before WELCOME")),
@@ -214,16 +217,15 @@ impl Switchboard {
         };
         for target in targets.iter(n) {
             self.pairs.routed(source, target);
-            let open = self.machines[usize::from(target) - 1].filter(|k| {
-                self.conns
-                    .get(k.0)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|c| c.closing().is_none())
+            let at = (frame.offset, frame.len);
+            let queued = self.machines[usize::from(target) - 1].and_then(|receiver| {
+                Some((
+                    receiver,
+                    self.enqueue_run(receiver, read, at, source, now_ns)?,
+                ))
             });
-            match open {
-                Some(receiver) => {
-                    let at = (frame.offset, frame.len);
-                    let (over, first) = self.enqueue_run(receiver, read, at, source, now_ns);
+            match queued {
+                Some((receiver, (over, first))) => {
                     if first {
                         touched.push(receiver);
                     }
