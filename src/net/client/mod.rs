@@ -237,8 +237,14 @@ impl Client {
             if let Some(end) = end {
                 break end;
             }
-            self.timer.arm(self.session.next_deadline())?;
-            if let Err(e) = self.poll.poll(&mut events, self.session.poll_timeout()) {
+            let now = self.session.now_ns();
+            let spin = self.timer.plan(self.session.next_deadline(), now)?;
+            let timeout = if spin {
+                Some(Duration::ZERO)
+            } else {
+                self.session.poll_timeout()
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
