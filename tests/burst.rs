@@ -23,7 +23,7 @@ use mio::{Events, Interest, Poll, Token};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use support::{Proc, SOON, TestDir};
+use support::{Proc, SOON, TestDir, ip};
 
 /// How many connections the test opens.
 const CONNECTIONS: usize = 3_000;
@@ -40,23 +40,6 @@ const HELLO_TIMEOUT: &str = "3";
 const HELPER_ENV: &str = "CLOCKLAB_BURST_HELPER";
 /// The helper's own bound on waiting for every connection to end: a failure guard only.
 const HELPER_GUARD: Duration = Duration::from_secs(20);
-
-/// Runs `ip ARGS`, answering what it printed (or why it could not run) on failure.
-fn ip(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run ip: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
 
 /// A network namespace with its loopback up, deleted on drop.
 struct Netns {

@@ -5,27 +5,9 @@
 
 mod support;
 
-use std::process::Command;
 
 use nix::sys::signal::Signal;
-use support::{Proc, SOON, TestDir};
-
-/// Runs `ip ARGS`, answering what it printed on failure.
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
+use support::{Proc, SOON, TestDir, ip};
 
 /// Three namespaces: `router`, and `a` and `b` for the machines, linked to the router's by
 /// 10.231.1.0/24 and 10.231.2.0/24. Deleted on drop (which deletes their links too).

@@ -619,3 +619,21 @@ impl Proc {
         }
     }
 }
+
+/// Runs `ip ARGS` (iproute2, for the tests in network namespaces): what it printed, or on failure
+/// why it could not run.
+pub fn ip(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run ip: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
