@@ -5,7 +5,6 @@
 
 mod support;
 
-
 use nix::sys::signal::Signal;
 use support::{Proc, SOON, TestDir, ip};
 
