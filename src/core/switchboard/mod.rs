@@ -18,7 +18,8 @@
 //! It never reads a clock or touches a socket: time is an argument (nanoseconds since the UNIX
 //! epoch, as the driver's wall clock reads them). The driver reads straight into a connection's
 //! read buffer ([`Switchboard::read_buffer`], then [`Switchboard::handle_filled`]); frames are
-//! forwarded as the bytes that arrived, copied verbatim into each receiver's outbox (see
+//! forwarded as the bytes that arrived, `Bytes` slices of that buffer in each receiver's outbox,
+//! copied verbatim into the outbox only if its socket did not take them in the same turn (see
 //! `buffers`). Invalid input closes only the connection it came on, after an ERROR.
 //!
 //! # Flow control
