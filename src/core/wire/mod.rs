@@ -45,7 +45,7 @@ mod validate;
 pub use frame::{Frame, Header, Welcome, bye, error, hello, welcome};
 #[cfg(any(test, fuzzing))]
 pub use oracle::check_parse_properties;
-use validate::{check_fields, check_payload, check_prefix};
+use validate::{check_data_fields, check_fields, check_payload, check_prefix};
 
 /// Length of every frame header in bytes.
 pub const HEADER_LEN: usize = 32;
@@ -294,7 +294,40 @@ pub fn parse(buf: &[u8]) -> Result<Parsed<'_>, FrameError> {
 
 /// Parses one frame from the start of `buf`, allowing payloads up to `max_payload` bytes (which is
 /// itself capped at [`MAX_PAYLOAD_LEN`]).
+#[inline]
 pub fn parse_with_limit(buf: &[u8], max_payload: u32) -> Result<Parsed<'_>, FrameError> {
+    match whole_data_frame(buf, max_payload) {
+        Some(parsed) => Ok(parsed),
+        None => parse_in_full(buf, max_payload),
+    }
+}
+
+/// The common case, small enough to inline into every stream reader: a whole data frame with
+/// every field valid. Anything else (a control frame, a prefix, an error) is `None`, and
+/// [`parse_in_full`] takes it from the start, with the same checks and the reason for a refusal.
+#[inline(always)]
+fn whole_data_frame(buf: &[u8], max_payload: u32) -> Option<Parsed<'_>> {
+    let (raw, rest) = RawHeader::ref_from_prefix(buf).ok()?;
+    let kind = Kind::from_code(raw.kind).filter(|k| k.is_data())?;
+    let payload_len = raw.payload_len.get();
+    if raw.magic != MAGIC || raw.version != VERSION || payload_len > max_payload {
+        return None;
+    }
+    if payload_len > MAX_PAYLOAD_LEN || check_data_fields(kind, raw).is_err() {
+        return None;
+    }
+    // payload_len <= 65,536 (see parse_in_full).
+    let payload = rest.get(..payload_len as usize)?;
+    Some(Parsed::Complete {
+        frame: Frame::new(raw, kind, payload),
+        len: HEADER_LEN + payload.len(),
+    })
+}
+
+/// [`parse_with_limit`] for any input: every check in order, so that an error names the first
+/// field that is wrong.
+#[inline(never)]
+fn parse_in_full(buf: &[u8], max_payload: u32) -> Result<Parsed<'_>, FrameError> {
     check_prefix(buf)?;
     let Ok((raw, rest)) = RawHeader::ref_from_prefix(buf) else {
         return Ok(Parsed::Incomplete { needed: HEADER_LEN });

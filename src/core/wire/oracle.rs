@@ -1,7 +1,9 @@
 //! The wire contract as executable checks: the oracle the property tests and the fuzz target run on
 //! arbitrary bytes. Compiled only for tests and for `--cfg fuzzing`.
 
-use super::{Frame, HEADER_LEN, Kind, MAX_PAYLOAD_LEN, Parsed, parse_with_limit};
+use super::{
+    Frame, FrameError, HEADER_LEN, Kind, MAX_PAYLOAD_LEN, Parsed, parse_in_full, parse_with_limit,
+};
 
 /// The fuzz and property-test oracle: checks that [`parse_with_limit`] keeps the module contract
 /// on `data` with the limit `max_payload`.
@@ -11,7 +13,8 @@ use super::{Frame, HEADER_LEN, Kind, MAX_PAYLOAD_LEN, Parsed, parse_with_limit};
 /// `data[HEADER_LEN..len]`; the kind's typed getter answers; re-parsing `data[..len]` gives the
 /// same frame; and every proper prefix up to the header's end, plus a few longer ones, is
 /// `Incomplete` with the right `needed`. On `Incomplete`: `needed` exceeds `data.len()` and is at
-/// most a maximal frame. On an error: its message is not empty.
+/// most a maximal frame. On an error: its message is not empty. Whatever the answer, the shortcut
+/// for whole data frames agrees with every check taken in order (`parse_in_full`).
 ///
 /// # Panics
 ///
@@ -19,7 +22,9 @@ use super::{Frame, HEADER_LEN, Kind, MAX_PAYLOAD_LEN, Parsed, parse_with_limit};
 /// bug). Panicking is the point: the fuzzer and proptest report it with the input.
 pub fn check_parse_properties(data: &[u8], max_payload: u32) {
     let limit = max_payload.min(MAX_PAYLOAD_LEN) as usize;
-    match parse_with_limit(data, max_payload) {
+    let parsed = parse_with_limit(data, max_payload);
+    check_shortcut_agrees(data, max_payload, &parsed);
+    match parsed {
         Ok(Parsed::Complete { frame, len }) => {
             let payload_len = frame.header().payload_len as usize;
             assert_eq!(len, HEADER_LEN + payload_len, "len is not 32 + payload_len");
@@ -45,6 +50,24 @@ pub fn check_parse_properties(data: &[u8], max_payload: u32) {
             "{error:?} displays as nothing"
         ),
     }
+}
+
+/// `parse_with_limit`'s answer `parsed` is the one the full parse gives: the same frame and
+/// length, the same bytes needed, or the same error.
+fn check_shortcut_agrees(data: &[u8], max_payload: u32, parsed: &Result<Parsed<'_>, FrameError>) {
+    let full = parse_in_full(data, max_payload);
+    let agree = match (parsed, &full) {
+        (Ok(Parsed::Complete { frame, len }), Ok(Parsed::Complete { frame: f, len: l })) => {
+            len == l && frame.header() == f.header() && frame.payload() == f.payload()
+        }
+        (Ok(Parsed::Incomplete { needed }), Ok(Parsed::Incomplete { needed: n })) => needed == n,
+        (Err(e), Err(f)) => e == f,
+        _ => false,
+    };
+    assert!(
+        agree,
+        "the data-frame shortcut gives {parsed:?}, the full parse {full:?}"
+    );
 }
 
 /// The properties of a complete `frame` parsed from exactly the bytes `data`.

@@ -47,38 +47,7 @@ pub(super) fn check_fields(kind: Kind, raw: &RawHeader) -> Result<(), FrameError
     let clock = raw.logical_clock.get();
     let len = raw.payload_len.get();
     if kind.is_data() {
-        if source == 0 || source == ROUTER_ID {
-            return Err(bad(
-                kind,
-                "source",
-                source.into(),
-                "a data frame's source must be a machine id (1-65534)",
-            ));
-        }
-        if kind == Kind::SendTo {
-            if dest == 0 || dest == ROUTER_ID || dest == source {
-                return Err(bad(
-                    kind,
-                    "dest",
-                    dest.into(),
-                    "SEND_TO needs a machine id (1-65534) other than its source",
-                ));
-            }
-        } else if dest != 0 {
-            return Err(bad(kind, "dest", dest.into(), "must be 0 for this kind"));
-        }
-        if seq == 0 {
-            return Err(bad(kind, "seq", 0, "a data frame's seq starts at 1"));
-        }
-        if clock == 0 || clock > MAX_CLOCK {
-            return Err(bad(
-                kind,
-                "logical_clock",
-                clock,
-                "a send event's clock is between 1 and 2^63-1",
-            ));
-        }
-        return Ok(());
+        return check_data_fields(kind, raw);
     }
     match kind {
         Kind::Hello | Kind::Welcome | Kind::Error if source != ROUTER_ID => {
@@ -185,6 +154,47 @@ pub(super) fn check_payload(kind: Kind, raw: &RawHeader, payload: &[u8]) -> Resu
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Checks a data frame's header fields (`kind` is a data kind).
+#[inline(always)]
+pub(super) fn check_data_fields(kind: Kind, raw: &RawHeader) -> Result<(), FrameError> {
+    let source = raw.source.get();
+    let dest = raw.dest.get();
+    let seq = raw.seq.get();
+    let clock = raw.logical_clock.get();
+    if source == 0 || source == ROUTER_ID {
+        return Err(bad(
+            kind,
+            "source",
+            source.into(),
+            "a data frame's source must be a machine id (1-65534)",
+        ));
+    }
+    if kind == Kind::SendTo {
+        if dest == 0 || dest == ROUTER_ID || dest == source {
+            return Err(bad(
+                kind,
+                "dest",
+                dest.into(),
+                "SEND_TO needs a machine id (1-65534) other than its source",
+            ));
+        }
+    } else if dest != 0 {
+        return Err(bad(kind, "dest", dest.into(), "must be 0 for this kind"));
+    }
+    if seq == 0 {
+        return Err(bad(kind, "seq", 0, "a data frame's seq starts at 1"));
+    }
+    if clock == 0 || clock > MAX_CLOCK {
+        return Err(bad(
+            kind,
+            "logical_clock",
+            clock,
+            "a send event's clock is between 1 and 2^63-1",
+        ));
     }
     Ok(())
 }
