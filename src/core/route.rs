@@ -35,16 +35,46 @@ pub enum Targets {
 
 impl Targets {
     /// The destination ids, ascending.
-    pub fn iter(self, machines: u16) -> impl Iterator<Item = u16> {
-        // One destination costs one step, not a scan of every id.
-        let (one, all_but) = match self {
-            Targets::One(id) => (Some(id), None),
-            Targets::AllBut(id) => (None, Some(id)),
-        };
-        let rest = all_but
-            .into_iter()
-            .flat_map(move |skip| (1..=machines).filter(move |&id| id != skip));
-        one.into_iter().chain(rest)
+    pub fn iter(self, machines: u16) -> TargetIter {
+        match self {
+            Targets::One(id) => TargetIter {
+                next: id,
+                last: id,
+                skip: 0,
+            },
+            Targets::AllBut(id) => TargetIter {
+                next: 1,
+                last: machines,
+                skip: id,
+            },
+        }
+    }
+}
+
+/// The destination ids of a [`Targets`], ascending: a range of ids with one left out, so that one
+/// destination costs one step and a broadcast no more than a count.
+#[derive(Clone, Debug)]
+pub struct TargetIter {
+    next: u16,
+    last: u16,
+    /// The id left out (the source of a broadcast); 0 for none.
+    skip: u16,
+}
+
+impl Iterator for TargetIter {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        if self.next == self.skip {
+            self.next = self.next.checked_add(1)?;
+        }
+        if self.next == 0 || self.next > self.last {
+            return None;
+        }
+        let id = self.next;
+        // After the last id, 0 marks the end (ids start at 1).
+        self.next = self.next.checked_add(1).unwrap_or(0);
+        Some(id)
     }
 }
 
@@ -100,6 +130,18 @@ mod tests {
         }
         assert_eq!(to_nth_other(2, 5, 3), Some((Kind::SendTo, 4, 4)));
         assert_eq!(to_nth_other(2, 5, 1), Some((Kind::SendFirst, 0, 1)));
+    }
+
+    #[test]
+    fn target_ids_end_at_the_edges_of_the_id_range() {
+        let all = |t: Targets, n: u16| t.iter(n).collect::<Vec<_>>();
+        assert_eq!(all(Targets::AllBut(1), 3), [2, 3]);
+        assert_eq!(all(Targets::AllBut(3), 3), [1, 2]);
+        assert_eq!(all(Targets::One(65_534), 65_534), [65_534]);
+        let big = Targets::AllBut(65_534).iter(65_534);
+        assert_eq!((big.clone().count(), big.last()), (65_533, Some(65_533)));
+        let big = Targets::AllBut(1).iter(65_534);
+        assert_eq!((big.clone().count(), big.last()), (65_533, Some(65_534)));
     }
 
     #[test]
