@@ -164,7 +164,7 @@ fn trial(
             Event::Deliver { dest, message } => {
                 let m = &mut machines[usize::from(dest)];
                 m.handle_message_at(message, time);
-                pairs.delivered(message.source, dest + 1);
+                pairs.delivered(message.source, dest + 1, 1);
             }
             Event::Tick(index) => {
                 let m = &mut machines[usize::from(index)];
@@ -182,7 +182,7 @@ fn trial(
                     };
                     let message = Message::from_header(&header);
                     for dest in targets.iter(n) {
-                        pairs.routed(header.source, dest);
+                        pairs.routed(header.source, dest, 1);
                         let at = time.saturating_add(hop(&mut latency_rng));
                         push(
                             &mut heap,

@@ -181,12 +181,22 @@ impl Lending {
     }
 }
 
-/// One frame in an outbox: its length, and the machine it came from if it is a data frame.
+/// Frames back to back in an outbox that have one length and one source: a stream of one
+/// machine's frames (of one size, as the model's are) costs one entry per run, not one per frame.
 #[derive(Clone, Copy, Debug)]
 struct Queued {
+    /// Each frame's length; a frame is at most 32 + 65,536 bytes.
     len: u32,
-    /// The source machine of a data frame; 0 for the router's own frames.
+    /// How many frames.
+    count: u32,
+    /// The source machine of data frames; 0 for the router's own frames.
     source: u16,
+}
+
+impl Queued {
+    fn bytes(&self) -> usize {
+        self.len as usize * self.count as usize
+    }
 }
 
 /// Above this much storage an outbox that drains gives memory back; up to it the storage is kept
@@ -216,7 +226,7 @@ pub(super) struct Outbox {
     /// that read's bytes, not yet a slice.
     run: Option<(usize, usize)>,
     frames: VecDeque<Queued>,
-    /// Bytes of the front frame already written.
+    /// Bytes of the front frame already written (less than one frame's length).
     front_written: usize,
     /// Bytes waiting.
     len: usize,
@@ -244,30 +254,32 @@ impl Outbox {
         } else {
             self.fresh.push_back(Bytes::copy_from_slice(frame));
         }
-        self.queued(frame.len(), source);
+        self.queued(frame.len(), 1, source);
     }
 
-    /// Queues the frame at `offset..offset + len` of `read`, the bytes of one read being routed,
-    /// from machine `source`. A frame that follows the previous one in `read` extends the same
-    /// run; the run becomes a slice when the next frame does not follow it or at
-    /// [`Outbox::close_run`]. Returns whether the outbox had no run open before (the caller
-    /// closes it once the read is routed).
+    /// Queues the `count` frames of `len` bytes each that lie back to back from `offset` in
+    /// `read`, the bytes of one read being routed, from machine `source`. Frames that follow the
+    /// previous ones in `read` extend the same run; the run becomes a slice when the next frames
+    /// do not follow it or at [`Outbox::close_run`]. Returns whether the outbox had no run open
+    /// before (the caller closes it once the read is routed).
     pub(super) fn extend_run(
         &mut self,
         read: &Bytes,
         offset: usize,
         len: usize,
+        count: u32,
         source: u16,
     ) -> bool {
         let first = self.run.is_none();
+        let bytes = len * count as usize;
         match &mut self.run {
-            Some((_, end)) if *end == offset => *end += len,
+            Some((_, end)) if *end == offset => *end += bytes,
             _ => {
                 self.close_run(read);
-                self.run = Some((offset, offset + len));
+                self.run = Some((offset, offset + bytes));
             }
         }
-        self.queued(len, Some(source));
+        self.queued(len, count, Some(source));
         first
     }
 
@@ -278,13 +290,19 @@ impl Outbox {
         }
     }
 
-    fn queued(&mut self, len: usize, source: Option<u16>) {
-        self.len += len;
-        self.frames.push_back(Queued {
-            // A frame is at most 32 + 65,536 bytes.
-            len: len as u32,
-            source: source.unwrap_or(0),
-        });
+    /// Counts `count` frames of `len` bytes each at the back, from `source` if they are data.
+    fn queued(&mut self, len: usize, count: u32, source: Option<u16>) {
+        self.len += len * count as usize;
+        // A frame is at most 32 + 65,536 bytes.
+        let (len, source) = (len as u32, source.unwrap_or(0));
+        match self.frames.back_mut() {
+            Some(back)
+                if back.len == len && back.source == source && back.count <= u32::MAX - count =>
+            {
+                back.count += count;
+            }
+            _ => self.frames.push_back(Queued { len, count, source }),
+        }
     }
 
     /// What waits, in order, as slices for a vectored write: the stored run (at most two slices,
@@ -295,9 +313,9 @@ impl Outbox {
         [a, b].into_iter().chain(fresh).filter(|s| !s.is_empty())
     }
 
-    /// Takes `n` written bytes off the front, calling `delivered(source)` for each data frame now
-    /// written in full.
-    pub(super) fn written(&mut self, n: usize, mut delivered: impl FnMut(u16)) {
+    /// Takes `n` written bytes off the front, calling `delivered(source, frames)` for the data
+    /// frames now written in full, a run of frames from one source at a time.
+    pub(super) fn written(&mut self, n: usize, mut delivered: impl FnMut(u16, u64)) {
         let n = n.min(self.len);
         self.len -= n;
         let from_stored = n.min(self.stored.len());
@@ -316,15 +334,25 @@ impl Outbox {
             }
         }
         let mut done = self.front_written + n;
-        while let Some(&front) = self.frames.front() {
-            let len = front.len as usize;
-            if done < len {
+        while let Some(front) = self.frames.front_mut() {
+            let source = front.source;
+            let whole = if done >= front.bytes() {
+                done -= front.bytes();
+                let count = front.count;
+                self.frames.pop_front();
+                count
+            } else {
+                // Fewer bytes than the run: `whole` < count frames of it are done.
+                let whole = (done / front.len as usize) as u32;
+                front.count -= whole;
+                done -= whole as usize * front.len as usize;
+                if whole > 0 && source != 0 {
+                    delivered(source, whole.into());
+                }
                 break;
-            }
-            done -= len;
-            self.frames.pop_front();
-            if front.source != 0 {
-                delivered(front.source);
+            };
+            if source != 0 {
+                delivered(source, whole.into());
             }
         }
         self.front_written = done;
@@ -340,32 +368,43 @@ impl Outbox {
         }
     }
 
-    /// Drops every frame not begun, calling `dropped(source)` for each data frame among them; a
-    /// frame partly written stays, so that the stream stays whole. Returns how many bytes went.
-    pub(super) fn drop_unbegun(&mut self, mut dropped: impl FnMut(u16)) -> usize {
+    /// Drops every frame not begun, calling `dropped(source, frames)` for the data frames among
+    /// them; a frame partly written stays, so that the stream stays whole. Returns how many bytes
+    /// went.
+    pub(super) fn drop_unbegun(&mut self, mut dropped: impl FnMut(u16, u64)) -> usize {
         self.settle();
-        let keep_frames = usize::from(self.front_written > 0);
+        let begun = self.front_written > 0;
         let keep_bytes = self
             .frames
             .front()
-            .filter(|_| keep_frames == 1)
+            .filter(|_| begun)
             .map_or(0, |f| f.len as usize - self.front_written);
-        for f in self.frames.iter().skip(keep_frames) {
-            if f.source != 0 {
-                dropped(f.source);
+        for (i, f) in self.frames.iter_mut().enumerate() {
+            let unbegun = if i == 0 && begun {
+                f.count - 1
+            } else {
+                f.count
+            };
+            if f.source != 0 && unbegun > 0 {
+                dropped(f.source, unbegun.into());
             }
+            f.count -= unbegun;
         }
         let gone = self.len - keep_bytes;
-        self.frames.truncate(keep_frames);
+        self.frames.truncate(usize::from(begun));
         self.stored.truncate(keep_bytes);
         self.len = keep_bytes;
         self.give_back();
         gone
     }
 
-    /// The sources of the data frames still waiting (for the books when the connection goes).
-    pub(super) fn sources(&self) -> impl Iterator<Item = u16> + '_ {
-        self.frames.iter().map(|f| f.source).filter(|&s| s != 0)
+    /// The sources of the data frames still waiting, with how many frames, a run at a time (for
+    /// the books when the connection goes).
+    pub(super) fn sources(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.frames
+            .iter()
+            .filter(|f| f.source != 0)
+            .map(|f| (f.source, f.count.into()))
     }
 
     /// Frees storage an emptied (or much drained) outbox no longer needs.

@@ -52,15 +52,15 @@ impl Switchboard {
         self.outbox_changed(before, after);
     }
 
-    /// Queues for `key` the data frame at `offset..offset + len` of `read` (the read being
-    /// routed), from machine `source`, and keeps the books of memory. Returns whether the outbox
-    /// is now over high water, and whether it had no run open before (see `Outbox::extend_run`);
-    /// `None` if `key` is closing or gone (the frame is undeliverable).
+    /// Queues for `key` the `count` data frames of `len` bytes each at `offset` in `read` (the
+    /// read being routed), from machine `source`, and keeps the books of memory. Returns whether
+    /// the outbox is now over high water, and whether it had no run open before (see
+    /// `Outbox::extend_run`); `None` if `key` is closing or gone (the frames are undeliverable).
     pub(super) fn enqueue_run(
         &mut self,
         key: ConnId,
         read: &Bytes,
-        (offset, len): (usize, usize),
+        (offset, len, count): (usize, usize, u32),
         source: u16,
         now_ns: u64,
     ) -> Option<(bool, bool)> {
@@ -70,10 +70,10 @@ impl Switchboard {
         }
         conn.about_to_queue(now_ns);
         let before = conn.outbox.footprint();
-        let first = conn.outbox.extend_run(read, offset, len, source);
+        let first = conn.outbox.extend_run(read, offset, len, count, source);
         let over = conn.outbox.len() > self.opts.outbox_limit;
         let after = conn.outbox.footprint();
-        // A frame that extends a run changes no storage, most of the time.
+        // Frames that extend a run change no storage, most of the time.
         if after != before {
             self.outbox_changed(before, after);
         }
@@ -192,9 +192,9 @@ impl Switchboard {
             let waiting = c.outbox.len();
             let before = c.outbox.footprint();
             let (pairs, id) = (&mut self.pairs, c.id());
-            c.outbox.drop_unbegun(|source| {
+            c.outbox.drop_unbegun(|source, frames| {
                 if let Some(id) = id {
-                    pairs.undeliverable(source, id);
+                    pairs.undeliverable(source, id, frames);
                 }
             });
             let after = c.outbox.footprint();

@@ -1,5 +1,9 @@
 //! Frames in: the complete frames of a read buffer taken in order, data frames back to back
 //! routed together as runs of one slice of the read, everything else handed to its rule.
+//!
+//! Data frames back to back that share kind, source, dest and length form a segment, and a
+//! segment is routed, counted and queued at once: one machine's stream costs a parse per frame
+//! and the routing once per read.
 
 use bytes::Bytes;
 
@@ -7,7 +11,7 @@ use super::buffers::ReadBuf;
 use super::conn::{CloseStep, State};
 use super::{ConnId, Switchboard};
 use crate::core::route;
-use crate::core::wire::{self, Kind, Parsed};
+use crate::core::wire::{self, Frame, Kind, Parsed};
 
 /// What one complete frame asks of the switchboard, taken out of the read buffer's borrow.
 enum Step {
@@ -18,15 +22,41 @@ enum Step {
     RefuseAfterBye(String),
 }
 
-/// A data frame of the read being routed: where it lies among the read's bytes, and what its
-/// header says.
+/// Data frames back to back in the read being routed whose headers route alike and which have
+/// one length: where they lie among the read's bytes, and what their headers say.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Batched {
+pub(super) struct Segment {
     kind: Kind,
     source: u16,
     dest: u16,
     offset: usize,
+    /// Each frame's length.
     len: usize,
+    /// How many frames.
+    count: u32,
+}
+
+impl Segment {
+    /// Adds the data frame `frame`, `len` bytes at `offset`, to the end of `batch`: to its last
+    /// segment if the frame follows it and routes alike.
+    fn push(batch: &mut Vec<Segment>, frame: &Frame<'_>, offset: usize, len: usize) {
+        let (kind, source, dest) = (frame.kind(), frame.source(), frame.dest());
+        if let Some(last) = batch.last_mut() {
+            let alike = last.kind == kind && last.source == source && last.dest == dest;
+            if alike && last.len == len && last.count < u32::MAX {
+                last.count += 1;
+                return;
+            }
+        }
+        batch.push(Segment {
+            kind,
+            source,
+            dest,
+            offset,
+            len,
+            count: 1,
+        });
+    }
 }
 
 impl Switchboard {
@@ -69,27 +99,27 @@ impl Switchboard {
                 }
                 None => false,
             };
-            let parsed = wire::parse_with_limit(&inbuf.data()[batched..], max_payload);
-            if let Ok(Parsed::Complete { frame, len }) = &parsed {
-                if frame.kind().is_data() && !after_bye {
-                    batch.push(Batched {
-                        kind: frame.kind(),
-                        source: frame.source(),
-                        dest: frame.dest(),
-                        offset: batched,
-                        len: *len,
-                    });
+            if !after_bye {
+                // The common case in a loop of its own: data frames back to back.
+                let data = inbuf.data();
+                while let Ok(Parsed::Complete { frame, len }) =
+                    wire::parse_with_limit(&data[batched..], max_payload)
+                {
+                    if !frame.kind().is_data() {
+                        break;
+                    }
+                    Segment::push(&mut batch, &frame, batched, len);
                     batched += len;
                     progressed = true;
-                    continue;
                 }
             }
             if !batch.is_empty() {
-                // Route what came before, then look at this frame again in the state that left.
+                // Route what came before, then look at the next frame in the state that left.
                 self.route_batch(key, inbuf, batched, &mut batch, now_ns);
                 batched = 0;
                 continue;
             }
+            let parsed = wire::parse_with_limit(inbuf.data(), max_payload);
             let (step, len) = match parsed {
                 Ok(Parsed::Complete { frame, len }) if after_bye => {
                     let kind = frame.kind();
@@ -99,7 +129,7 @@ impl Switchboard {
                     )
                 }
                 Ok(Parsed::Complete { frame, len }) => {
-                    self.count(frame.kind(), len);
+                    self.count(frame.kind(), 1, len);
                     let step = match frame.kind() {
                         kind if kind.is_data() => Step::Data,
                         Kind::Hello => Step::Hello(frame.hello_name().unwrap_or_default().into()),
@@ -145,37 +175,42 @@ impl Switchboard {
         need
     }
 
-    /// Counts a frame received.
-    fn count(&mut self, kind: Kind, len: usize) {
+    /// Counts `frames` frames of `len` bytes each received.
+    fn count(&mut self, kind: Kind, frames: u32, len: usize) {
         let count = &mut self.kinds[kind.index()];
-        count.frames += 1;
-        count.bytes += len as u64;
+        count.frames += u64::from(frames);
+        count.bytes += u64::from(frames) * len as u64;
     }
 
     /// Routes the data frames of `batch`, the first `len` bytes of `inbuf`, in order: they are
     /// taken off it as one slice, and each receiver gets its frames as runs of that slice. The
-    /// first frame refused ends it (the rest are not looked at, as if they had never come).
+    /// first frame refused ends it (the rest are not looked at, as if they had never come). The
+    /// frames of a segment route alike, so its first frame is refused or none of it is.
     fn route_batch(
         &mut self,
         key: ConnId,
         inbuf: &mut ReadBuf,
         len: usize,
-        batch: &mut Vec<Batched>,
+        batch: &mut Vec<Segment>,
         now_ns: u64,
     ) {
         let read = inbuf.take(len);
         let mut touched = std::mem::take(&mut self.touched);
         // Nothing in the batch changes the sender's state but a refusal, which ends it.
         let sender = self.conn(key).map(|c| c.state.clone());
-        for frame in batch.drain(..) {
-            self.count(frame.kind, frame.len);
+        for segment in batch.drain(..) {
             let Some(sender) = &sender else {
+                self.count(segment.kind, 1, segment.len);
                 break;
             };
-            if let Err(reason) = self.on_data(key, sender, &read, frame, &mut touched, now_ns) {
-                self.close_runs(&mut touched, &read);
-                self.refuse(key, reason, now_ns);
-                break;
+            match self.on_data(key, sender, &read, segment, &mut touched, now_ns) {
+                Ok(()) => self.count(segment.kind, segment.count, segment.len),
+                Err(reason) => {
+                    self.count(segment.kind, 1, segment.len);
+                    self.close_runs(&mut touched, &read);
+                    self.refuse(key, reason, now_ns);
+                    break;
+                }
             }
         }
         if !touched.is_empty() {
@@ -185,20 +220,25 @@ impl Switchboard {
         self.touched = touched;
     }
 
-    /// Routes one data frame of `read` from `key`, whose state is `sender`, adding each receiver
-    /// that opens a run to `touched`; `Err` with the reason if the sender is to be refused for it.
+    /// Routes the data frames of `segment`, in `read` from `key`, whose state is `sender`, adding
+    /// each receiver that opens a run to `touched`; `Err` with the reason if the sender is to be
+    /// refused for them.
     fn on_data(
         &mut self,
         key: ConnId,
         sender: &State,
         read: &Bytes,
-        frame: Batched,
+        segment: Segment,
         touched: &mut Vec<ConnId>,
         now_ns: u64,
     ) -> Result<(), String> {
-        let Batched {
-            kind, source, dest, ..
-        } = frame;
+        let Segment {
+            kind,
+            source,
+            dest,
+            count,
+            ..
+        } = segment;
         let id = match *sender {
             State::Machine { id } => id,
             State::SaidBye { .. } => return Err(format!("{kind} after this machine's BYE")),
@@ -215,9 +255,10 @@ impl Switchboard {
                 "{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"
             ));
         };
+        let frames = u64::from(count);
         for target in targets.iter(n) {
-            self.pairs.routed(source, target);
-            let at = (frame.offset, frame.len);
+            self.pairs.routed(source, target, frames);
+            let at = (segment.offset, segment.len, count);
             let queued = self.machines[usize::from(target) - 1].and_then(|receiver| {
                 Some((
                     receiver,
@@ -233,7 +274,7 @@ impl Switchboard {
                         self.stop_sender(key, receiver);
                     }
                 }
-                None => self.pairs.undeliverable(source, target),
+                None => self.pairs.undeliverable(source, target, frames),
             }
         }
         Ok(())

@@ -147,7 +147,7 @@ pub struct Switchboard {
     /// Which read buffers may have slices out in outboxes.
     lending: Lending,
     /// The data frames of the read being routed (kept to allocate nothing per read).
-    batch: Vec<intake::Batched>,
+    batch: Vec<intake::Segment>,
     /// The receivers with a run open for the read being routed.
     touched: Vec<ConnId>,
 }
@@ -342,8 +342,10 @@ impl Switchboard {
         let before = c.outbox.footprint();
         let pairs = &mut self.pairs;
         match c.id() {
-            Some(id) => c.outbox.written(n, |source| pairs.delivered(source, id)),
-            None => c.outbox.written(n, |_| {}),
+            Some(id) => c
+                .outbox
+                .written(n, |source, frames| pairs.delivered(source, id, frames)),
+            None => c.outbox.written(n, |_, _| {}),
         }
         if n > 0 {
             c.waiting_since_ns = now_ns;

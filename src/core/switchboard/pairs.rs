@@ -74,19 +74,19 @@ impl PairTable {
         self.counts[index]
     }
 
-    /// Counts one frame from `source` routed to `dest`.
-    pub fn routed(&mut self, source: u16, dest: u16) {
-        self.books_mut(source, dest).sent += 1;
+    /// Counts `frames` frames from `source` routed to `dest`.
+    pub fn routed(&mut self, source: u16, dest: u16, frames: u64) {
+        self.books_mut(source, dest).sent += frames;
     }
 
-    /// Counts one frame from `source` written in full to `dest`.
-    pub fn delivered(&mut self, source: u16, dest: u16) {
-        self.books_mut(source, dest).delivered += 1;
+    /// Counts `frames` frames from `source` written in full to `dest`.
+    pub fn delivered(&mut self, source: u16, dest: u16, frames: u64) {
+        self.books_mut(source, dest).delivered += frames;
     }
 
-    /// Counts one frame from `source` that `dest` will never get.
-    pub fn undeliverable(&mut self, source: u16, dest: u16) {
-        self.books_mut(source, dest).undeliverable += 1;
+    /// Counts `frames` frames from `source` that `dest` will never get.
+    pub fn undeliverable(&mut self, source: u16, dest: u16, frames: u64) {
+        self.books_mut(source, dest).undeliverable += frames;
     }
 
     /// Every pair that exchanged data, by source then destination.

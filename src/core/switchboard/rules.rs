@@ -183,8 +183,8 @@ impl Switchboard {
         if let Some(id) = id {
             self.machines[usize::from(id) - 1] = None;
             // Whatever was not written in full never reached the machine.
-            for source in conn.outbox.sources() {
-                self.pairs.undeliverable(source, id);
+            for (source, frames) in conn.outbox.sources() {
+                self.pairs.undeliverable(source, id, frames);
             }
         }
         let departed = id.is_some() && !conn.said_bye();

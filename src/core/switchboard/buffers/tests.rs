@@ -6,7 +6,7 @@ fn queue_read(out: &mut Outbox, frames: &[&[u8]], source: u16) -> Bytes {
     let read = Bytes::from(frames.concat());
     let mut offset = 0;
     for f in frames {
-        out.extend_run(&read, offset, f.len(), source);
+        out.extend_run(&read, offset, f.len(), 1, source);
         offset += f.len();
     }
     out.close_run(&read);
@@ -29,9 +29,12 @@ fn frames_of_one_read_for_one_receiver_are_one_slice_of_that_read() {
 fn a_gap_in_the_read_starts_a_new_slice() {
     let mut out = Outbox::default();
     let read = Bytes::from_static(&[1, 1, 2, 2, 3, 3]);
-    assert!(out.extend_run(&read, 0, 2, 1));
+    assert!(out.extend_run(&read, 0, 2, 1, 1));
     // bytes 2..4 went to another receiver
-    assert!(!out.extend_run(&read, 4, 2, 1), "the outbox had a run open");
+    assert!(
+        !out.extend_run(&read, 4, 2, 1, 1),
+        "the outbox had a run open"
+    );
     out.close_run(&read);
     let slices: Vec<&[u8]> = out.slices().collect();
     assert_eq!(slices, [&[1, 1][..], &[3, 3][..]]);
@@ -42,16 +45,16 @@ fn settling_copies_what_is_left_and_lets_go_of_the_read() {
     let mut out = Outbox::default();
     let read = queue_read(&mut out, &[&[1; 8], &[2; 8]], 3);
     let mut got = Vec::new();
-    out.written(5, |s| got.push(s));
+    out.written(5, |s, n| got.extend(std::iter::repeat_n(s, n as usize)));
     out.settle();
     assert_eq!(out.footprint().slices, 0);
     assert!(read.is_unique(), "the outbox no longer holds the read");
     let slices: Vec<&[u8]> = out.slices().collect();
     assert_eq!(slices.concat(), [&[1; 3][..], &[2; 8][..]].concat());
-    out.written(3, |s| got.push(s));
+    out.written(3, |s, n| got.extend(std::iter::repeat_n(s, n as usize)));
     assert_eq!(got, [3]);
     out.push_copy(&[9; 2], None);
-    out.written(10, |s| got.push(s));
+    out.written(10, |s, n| got.extend(std::iter::repeat_n(s, n as usize)));
     assert_eq!((got, out.is_empty()), (vec![3, 3], true));
 }
 
@@ -72,18 +75,22 @@ fn an_outbox_counts_frames_written_in_full_and_gives_memory_back() {
     out.push_copy(&[1, 2, 3], None);
     out.push_copy(&[4; 10], Some(3));
     let mut got = Vec::new();
-    out.written((1 << 20) - 1, |s| got.push(s));
+    out.written((1 << 20) - 1, |s, n| {
+        got.extend(std::iter::repeat_n(s, n as usize))
+    });
     assert!(got.is_empty());
-    out.written(1 + 3 + 5, |s| got.push(s));
+    out.written(1 + 3 + 5, |s, n| {
+        got.extend(std::iter::repeat_n(s, n as usize))
+    });
     assert_eq!(got, [2]);
     assert_eq!(out.len(), 5);
     assert!(out.footprint().held < 300 * 1024, "{:?}", out.footprint());
     assert_eq!(
-        out.drop_unbegun(|s| got.push(s)),
+        out.drop_unbegun(|s, n| got.extend(std::iter::repeat_n(s, n as usize))),
         0,
         "the begun frame stays"
     );
-    out.written(5, |s| got.push(s));
+    out.written(5, |s, n| got.extend(std::iter::repeat_n(s, n as usize)));
     assert_eq!(got, [2, 3]);
     assert!(out.is_empty());
 }
@@ -93,9 +100,12 @@ fn dropping_keeps_the_rest_of_a_begun_frame() {
     let mut out = Outbox::default();
     queue_read(&mut out, &[&[1; 8]], 1);
     queue_read(&mut out, &[&[2; 8]], 2);
-    out.written(3, |_| panic!("nothing complete"));
+    out.written(3, |_, _| panic!("nothing complete"));
     let mut dropped = Vec::new();
-    assert_eq!(out.drop_unbegun(|s| dropped.push(s)), 8);
+    assert_eq!(
+        out.drop_unbegun(|s, n| dropped.extend(std::iter::repeat_n(s, n as usize))),
+        8
+    );
     assert_eq!((dropped, out.len()), (vec![2], 5));
     assert_eq!(out.slices().next(), Some(&[1; 5][..]));
 }
@@ -141,4 +151,39 @@ fn a_read_buffer_grows_for_a_big_frame_and_keeps_its_data() {
     buf.extend(&[1; 100]);
     assert_eq!(buf.len(), 104);
     assert_eq!(&buf.data()[4..], &[1; 100]);
+}
+
+#[test]
+fn frames_of_one_length_and_source_are_counted_as_one_run_and_delivered_as_written() {
+    let mut out = Outbox::default();
+    queue_read(&mut out, &[&[1u8; 4][..]; 5], 1);
+    queue_read(&mut out, &[&[2; 4], &[2; 6], &[2; 6]], 2);
+    out.push_copy(&[9; 4], None);
+    queue_read(&mut out, &[&[1; 4]], 1);
+    // Runs: 5 x 4 from 1, 1 x 4 from 2, 2 x 6 from 2, the router's 4, 1 x 4 from 1.
+    assert_eq!(out.frames.len(), 5);
+    let mut got = Vec::new();
+    // Two and a half frames of the first run, then the rest of its third and one more.
+    out.written(10, |s, n| got.push((s, n)));
+    assert_eq!(got, [(1, 2)]);
+    out.written(6, |s, n| got.push((s, n)));
+    assert_eq!(got, [(1, 2), (1, 2)]);
+    // The fifth frame of the first run, the frame of 4 from 2 and half of one of 6.
+    out.written(4 + 4 + 3, |s, n| got.push((s, n)));
+    assert_eq!(got, [(1, 2), (1, 2), (1, 1), (2, 1)]);
+    let mut dropped = Vec::new();
+    assert_eq!(
+        out.drop_unbegun(|s, n| dropped.push((s, n))),
+        6 + 4 + 4,
+        "the begun frame of 6 stays"
+    );
+    assert_eq!(
+        dropped,
+        [(2, 1), (1, 1)],
+        "the router's own frame is not counted"
+    );
+    assert_eq!(out.len(), 3);
+    out.written(3, |s, n| got.push((s, n)));
+    assert_eq!(got.last(), Some(&(2, 1)));
+    assert!(out.is_empty() && out.frames.is_empty());
 }
