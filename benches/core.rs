@@ -1,5 +1,6 @@
-//! Benchmarks of the pure core: parsing and emitting frames, ticking a model machine, and whole
-//! simulated trials (events per second).
+//! Benchmarks of the pure core: parsing and emitting frames, ticking a model machine, the router's
+//! switchboard forwarding a read of data frames (no sockets: the router's own work per frame),
+//! and whole simulated trials (events per second).
 //!
 //! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
 //! --benches` runs each once as a smoke test.
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use clocklab::config::Latency;
 use clocklab::core::event::format_record;
 use clocklab::core::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
+use clocklab::core::switchboard::{self, ConnId, Switchboard};
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
 use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -217,5 +219,84 @@ fn bench_sim(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_wire, bench_machine, bench_sim);
+/// Data frames in one read of the switchboard benchmark: 64 KiB of 32-byte frames, the most one
+/// read of the router takes.
+const READ_FRAMES: usize = 2_048;
+
+/// A switchboard of `machines` machines, every one welcomed (the WELCOMEs taken as written).
+fn welcomed_switchboard(machines: u16) -> Switchboard {
+    let mut sb = Switchboard::new(switchboard::Options {
+        machines,
+        seed: 1,
+        max_payload: 65_536,
+        stall_timeout_ns: 5_000_000_000,
+        start_delay_ns: 0,
+        stop_grace_ns: 1_000_000_000,
+        hello_timeout_ns: 5_000_000_000,
+        max_unregistered: 1_024,
+        outbox_limit: 1 << 20,
+        buffer_limit: 64 << 20,
+        reader_timeout_ns: 10_000_000_000,
+    });
+    for i in 0..usize::from(machines) {
+        sb.handle_connect(ConnId(i), format!("peer {i}"), T0);
+        let name = format!("m{i:05}");
+        sb.handle_read(ConnId(i), &wire::hello(&name, T0).unwrap(), T0);
+    }
+    for i in 0..usize::from(machines) {
+        let n: usize = sb.poll_transmit(ConnId(i)).map(<[u8]>::len).sum();
+        sb.handle_written(ConnId(i), n, T0);
+        sb.poll_fate(ConnId(i), T0);
+    }
+    while sb.poll_event().is_some() {}
+    sb
+}
+
+/// One turn of the router's loop for a read of `bytes` from machine 1: the read, then every
+/// connection's writes (each socket takes everything) and fate. Returns the bytes written.
+fn forward_read(sb: &mut Switchboard, machines: u16, bytes: &[u8]) -> usize {
+    let from = ConnId(0);
+    let buf = sb.read_buffer(from).expect("room in the read buffer");
+    buf[..bytes.len()].copy_from_slice(bytes);
+    sb.handle_filled(from, bytes.len(), T0);
+    let mut written = 0;
+    for i in 0..usize::from(machines) {
+        let n: usize = sb.poll_transmit(ConnId(i)).map(<[u8]>::len).sum();
+        sb.handle_written(ConnId(i), n, T0);
+        sb.poll_fate(ConnId(i), T0);
+        written += n;
+    }
+    while sb.poll_event().is_some() {}
+    written
+}
+
+fn bench_switchboard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("switchboard");
+    group.throughput(Throughput::Elements(READ_FRAMES as u64));
+    for (name, machines, kind) in [
+        ("send_first_2_machines", 2, Kind::SendFirst),
+        ("broadcast_3_machines", 3, Kind::Broadcast),
+    ] {
+        let read: Vec<u8> = (1..=READ_FRAMES as u32)
+            .flat_map(|seq| Header::data(kind, 1, 0, seq, u64::from(seq), T0).to_frame(&[]))
+            .collect();
+        let mut sb = welcomed_switchboard(machines);
+        let want = read.len() * usize::from(machines - 1);
+        assert_eq!(forward_read(&mut sb, machines, &read), want);
+        group.bench_function(format!("{name}/{READ_FRAMES}x32B_read"), |b| {
+            b.iter(|| black_box(forward_read(&mut sb, machines, black_box(&read))))
+        });
+        let books = sb.pairs().books(1, 2);
+        assert!(books.balance() && books.undeliverable == 0, "{books:?}");
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_wire,
+    bench_machine,
+    bench_switchboard,
+    bench_sim
+);
 criterion_main!(benches);
