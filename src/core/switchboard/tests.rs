@@ -262,6 +262,56 @@ fn frames_of_one_read_for_one_receiver_go_out_as_one_run() {
     h.check_books(false);
 }
 
+#[test]
+fn a_read_is_routed_and_counted_a_segment_at_a_time_up_to_the_first_refused_frame() {
+    let (mut h, conns) = running(&["a", "b", "c"]);
+    let to_b = data(Kind::SendFirst, 1, 0, 1);
+    let with_payload = Header {
+        payload_len: 3,
+        ..Header::data(Kind::SendFirst, 1, 0, 2, 3, T0)
+    }
+    .to_frame(b"abc");
+    let to_all = data(Kind::Broadcast, 1, 0, 3);
+    let spoofed = data(Kind::SendFirst, 2, 0, 4);
+    // Segments: 3 to b, 1 longer to b, 2 to all, then a spoofed source and one more frame to b.
+    let read = [
+        &to_b[..],
+        &to_b,
+        &to_b,
+        &with_payload,
+        &to_all,
+        &to_all,
+        &spoofed,
+        &to_b,
+    ]
+    .concat();
+    let got = refused(&mut h, conns[0], &read);
+    assert_eq!(
+        got,
+        "SEND_FIRST with source 2 on the connection of machine 1"
+    );
+    h.flush();
+    let books = |h: &Harness, dest| h.sb.pairs().books(1, dest);
+    assert_eq!((books(&h, 2).sent, books(&h, 2).delivered), (6, 6));
+    assert_eq!((books(&h, 3).sent, books(&h, 3).delivered), (2, 2));
+    let b = &h.peers[conns[1].0].frames;
+    assert_eq!(
+        b[1..],
+        [&to_b[..], &to_b, &to_b, &with_payload, &to_all, &to_all]
+    );
+    let counted = |kind: Kind| h.sb.report().frames[kind.index()];
+    // The refused frame is counted as received; the frame after it never was.
+    assert_eq!(
+        (
+            counted(Kind::SendFirst).frames,
+            counted(Kind::SendFirst).bytes
+        ),
+        (5, 5 * 32 + 3)
+    );
+    assert_eq!(counted(Kind::Broadcast).frames, 2);
+    h.check_books(false);
+}
+
 /// How far `b` starts after `a` in memory, if it does.
 fn offset_in_memory(a: &[u8], b: &[u8]) -> Option<usize> {
     (b.as_ptr() as usize).checked_sub(a.as_ptr() as usize)
