@@ -41,14 +41,14 @@ fn bad(kind: Kind, field: &'static str, value: u64, allowed: &'static str) -> Fr
 
 /// Checks the header fields against what the kind allows.
 pub(super) fn check_fields(kind: Kind, raw: &RawHeader) -> Result<(), FrameError> {
+    if kind.is_data() {
+        return check_data_fields(kind, raw);
+    }
     let source = raw.source.get();
     let dest = raw.dest.get();
     let seq = raw.seq.get();
     let clock = raw.logical_clock.get();
     let len = raw.payload_len.get();
-    if kind.is_data() {
-        return check_data_fields(kind, raw);
-    }
     match kind {
         Kind::Hello | Kind::Welcome | Kind::Error if source != ROUTER_ID => {
             return Err(bad(
