@@ -193,12 +193,6 @@ struct Queued {
     source: u16,
 }
 
-impl Queued {
-    fn bytes(&self) -> usize {
-        self.len as usize * self.count as usize
-    }
-}
-
 /// Above this much storage an outbox that drains gives memory back; up to it the storage is kept
 /// for the next burst, so that steady traffic allocates nothing (it still counts as held, and an
 /// empty outbox gives it all back when the memory is full: see `Outbox::release`).
@@ -225,6 +219,8 @@ pub(super) struct Outbox {
     /// The run being queued from the read being routed (see [`Outbox::extend_run`]): a range of
     /// that read's bytes, not yet a slice.
     run: Option<(usize, usize)>,
+    /// The frames waiting, in order, as runs of frames of one length and source: which bytes
+    /// complete a frame, and whose frame it is for the books.
     frames: VecDeque<Queued>,
     /// Bytes of the front frame already written (less than one frame's length).
     front_written: usize,
@@ -335,25 +331,18 @@ impl Outbox {
         }
         let mut done = self.front_written + n;
         while let Some(front) = self.frames.front_mut() {
-            let source = front.source;
-            let whole = if done >= front.bytes() {
-                done -= front.bytes();
-                let count = front.count;
-                self.frames.pop_front();
-                count
-            } else {
-                // Fewer bytes than the run: `whole` < count frames of it are done.
-                let whole = (done / front.len as usize) as u32;
-                front.count -= whole;
-                done -= whole as usize * front.len as usize;
-                if whole > 0 && source != 0 {
-                    delivered(source, whole.into());
-                }
-                break;
-            };
-            if source != 0 {
-                delivered(source, whole.into());
+            let len = front.len as usize;
+            let whole = (done / len).min(front.count as usize) as u32;
+            if whole > 0 && front.source != 0 {
+                delivered(front.source, whole.into());
             }
+            done -= whole as usize * len;
+            if whole < front.count {
+                // The run goes on past what was written: `done` is less than a frame of it.
+                front.count -= whole;
+                break;
+            }
+            self.frames.pop_front();
         }
         self.front_written = done;
         self.give_back();
@@ -379,19 +368,17 @@ impl Outbox {
             .front()
             .filter(|_| begun)
             .map_or(0, |f| f.len as usize - self.front_written);
-        for (i, f) in self.frames.iter_mut().enumerate() {
-            let unbegun = if i == 0 && begun {
-                f.count - 1
-            } else {
-                f.count
-            };
+        for (i, f) in self.frames.iter().enumerate() {
+            let unbegun = f.count - u32::from(i == 0 && begun);
             if f.source != 0 && unbegun > 0 {
                 dropped(f.source, unbegun.into());
             }
-            f.count -= unbegun;
         }
         let gone = self.len - keep_bytes;
         self.frames.truncate(usize::from(begun));
+        if let Some(front) = self.frames.front_mut() {
+            front.count = 1;
+        }
         self.stored.truncate(keep_bytes);
         self.len = keep_bytes;
         self.give_back();

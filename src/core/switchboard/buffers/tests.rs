@@ -1,4 +1,5 @@
 use super::*;
+use proptest::prelude::*;
 
 /// Queues every frame of `frames` (one read, back to back) from `source`, as the switchboard
 /// does, and closes the run.
@@ -186,4 +187,94 @@ fn frames_of_one_length_and_source_are_counted_as_one_run_and_delivered_as_writt
     out.written(3, |s, n| got.push((s, n)));
     assert_eq!(got.last(), Some(&(2, 1)));
     assert!(out.is_empty() && out.frames.is_empty());
+}
+
+/// What can happen to an outbox, for the model test below.
+#[derive(Clone, Debug)]
+enum Op {
+    /// `count` data frames of `len` bytes from `source`, back to back in one read.
+    Queue { len: usize, count: u32, source: u16 },
+    /// One of the router's own frames.
+    Router,
+    /// The socket takes this share (in 1/64ths) of what waits, plus a little, and the turn ends.
+    Write(usize),
+    /// The receiver is refused: every frame not begun is dropped.
+    Drop,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (prop::sample::select(vec![32usize, 40]), 1u32..5, 1u16..3)
+            .prop_map(|(len, count, source)| Op::Queue { len, count, source }),
+        1 => Just(Op::Router),
+        4 => (0usize..=72).prop_map(Op::Write),
+        1 => Just(Op::Drop),
+    ]
+}
+
+/// Frames from each source, added up.
+type Counts = std::collections::BTreeMap<u16, u64>;
+
+fn add(counts: &mut Counts, source: u16, frames: u64) {
+    *counts.entry(source).or_default() += frames;
+}
+
+proptest! {
+    /// An outbox that keeps runs of frames counts exactly what one that kept every frame would:
+    /// a frame is delivered once it is written in full, dropped if it was not begun, and the
+    /// sources still waiting are those of the frames not written in full.
+    #[test]
+    fn runs_count_as_frames_one_by_one_would(ops in prop::collection::vec(op(), 1..40)) {
+        let mut out = Outbox::default();
+        // The model: every frame waiting, (len, source), and the bytes of the front one written.
+        let mut model = VecDeque::<(usize, u16)>::new();
+        let mut front_written = 0;
+        let (mut delivered, mut want_delivered) = (Counts::new(), Counts::new());
+        let (mut dropped, mut want_dropped) = (Counts::new(), Counts::new());
+        for op in ops {
+            match op {
+                Op::Queue { len, count, source } => {
+                    let read = Bytes::from(vec![7; len * count as usize]);
+                    out.extend_run(&read, 0, len, count, source);
+                    out.close_run(&read);
+                    model.extend(std::iter::repeat_n((len, source), count as usize));
+                }
+                Op::Router => {
+                    out.push_copy(&[9; 32], None);
+                    model.push_back((32, 0));
+                }
+                Op::Write(share) => {
+                    let n = ((out.len() + 8) * share / 64).min(out.len());
+                    out.written(n, |s, k| add(&mut delivered, s, k));
+                    out.settle();
+                    let mut done = front_written + n;
+                    while let Some(&(len, source)) = model.front().filter(|f| f.0 <= done) {
+                        done -= len;
+                        model.pop_front();
+                        if source != 0 {
+                            add(&mut want_delivered, source, 1);
+                        }
+                    }
+                    front_written = done;
+                }
+                Op::Drop => {
+                    out.drop_unbegun(|s, k| add(&mut dropped, s, k));
+                    let keep = usize::from(front_written > 0);
+                    for &(_, source) in model.iter().skip(keep).filter(|f| f.1 != 0) {
+                        add(&mut want_dropped, source, 1);
+                    }
+                    model.truncate(keep);
+                }
+            }
+            prop_assert_eq!(&delivered, &want_delivered);
+            prop_assert_eq!(&dropped, &want_dropped);
+            let mut waiting = Counts::new();
+            out.sources().for_each(|(s, k)| add(&mut waiting, s, k));
+            let mut want_waiting = Counts::new();
+            model.iter().filter(|f| f.1 != 0).for_each(|f| add(&mut want_waiting, f.1, 1));
+            prop_assert_eq!(waiting, want_waiting);
+            let model_len = model.iter().map(|f| f.0).sum::<usize>() - front_written;
+            prop_assert_eq!(out.len(), model_len);
+        }
+    }
 }
