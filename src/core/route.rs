@@ -3,6 +3,8 @@
 //!
 //! Machine ids run from 1 to N. A machine's "others" are every id but its own, in ascending order.
 
+use std::ops::RangeInclusive;
+
 use crate::core::wire::Kind;
 
 /// The `r`-th (1-based) other machine of `me` among `1..=machines`, if there is one.
@@ -36,44 +38,31 @@ pub enum Targets {
 impl Targets {
     /// The destination ids, ascending.
     pub fn iter(self, machines: u16) -> TargetIter {
-        match self {
-            Targets::One(id) => TargetIter {
-                next: id,
-                last: id,
-                skip: 0,
-            },
-            Targets::AllBut(id) => TargetIter {
-                next: 1,
-                last: machines,
-                skip: id,
-            },
-        }
+        let (range, skip) = match self {
+            Targets::One(id) => (id..=id, None),
+            Targets::AllBut(id) => (1..=machines, Some(id)),
+        };
+        TargetIter { range, skip }
     }
 }
 
-/// The destination ids of a [`Targets`], ascending: a range of ids with one left out, so that one
-/// destination costs one step and a broadcast no more than a count.
+/// The destination ids of a [`Targets`], ascending: a range of ids with at most one left out, so
+/// that one destination costs one step and a broadcast no more than a count.
 #[derive(Clone, Debug)]
 pub struct TargetIter {
-    next: u16,
-    last: u16,
-    /// The id left out (the source of a broadcast); 0 for none.
-    skip: u16,
+    range: RangeInclusive<u16>,
+    /// The id left out (the source of a broadcast).
+    skip: Option<u16>,
 }
 
 impl Iterator for TargetIter {
     type Item = u16;
 
     fn next(&mut self) -> Option<u16> {
-        if self.next == self.skip {
-            self.next = self.next.checked_add(1)?;
+        let id = self.range.next()?;
+        if Some(id) == self.skip {
+            return self.range.next();
         }
-        if self.next == 0 || self.next > self.last {
-            return None;
-        }
-        let id = self.next;
-        // After the last id, 0 marks the end (ids start at 1).
-        self.next = self.next.checked_add(1).unwrap_or(0);
         Some(id)
     }
 }
@@ -142,6 +131,10 @@ mod tests {
         assert_eq!((big.clone().count(), big.last()), (65_533, Some(65_533)));
         let big = Targets::AllBut(1).iter(65_534);
         assert_eq!((big.clone().count(), big.last()), (65_533, Some(65_534)));
+        // 65,535 is no machine id, but the iterator still ends where its range does.
+        assert_eq!(all(Targets::One(65_535), 65_535), [65_535]);
+        let big = Targets::AllBut(65_535).iter(65_535);
+        assert_eq!((big.clone().count(), big.last()), (65_534, Some(65_534)));
     }
 
     #[test]
