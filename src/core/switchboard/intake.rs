@@ -99,27 +99,24 @@ impl Switchboard {
                 }
                 None => false,
             };
-            if !after_bye {
-                // The common case in a loop of its own: data frames back to back.
-                let data = inbuf.data();
-                while let Ok(Parsed::Complete { frame, len }) =
-                    wire::parse_with_limit(&data[batched..], max_payload)
-                {
-                    if !frame.kind().is_data() {
-                        break;
+            // The common case in a loop of its own: data frames back to back, batched.
+            let parsed = loop {
+                let parsed = wire::parse_with_limit(&inbuf.data()[batched..], max_payload);
+                match &parsed {
+                    Ok(Parsed::Complete { frame, len }) if frame.kind().is_data() && !after_bye => {
+                        Segment::push(&mut batch, frame, batched, *len);
+                        batched += len;
+                        progressed = true;
                     }
-                    Segment::push(&mut batch, &frame, batched, len);
-                    batched += len;
-                    progressed = true;
+                    _ => break parsed,
                 }
-            }
+            };
             if !batch.is_empty() {
                 // Route what came before, then look at the next frame in the state that left.
                 self.route_batch(key, inbuf, batched, &mut batch, now_ns);
                 batched = 0;
                 continue;
             }
-            let parsed = wire::parse_with_limit(inbuf.data(), max_payload);
             let (step, len) = match parsed {
                 Ok(Parsed::Complete { frame, len }) if after_bye => {
                     let kind = frame.kind();
@@ -194,30 +191,33 @@ impl Switchboard {
         batch: &mut Vec<Segment>,
         now_ns: u64,
     ) {
+        // Nothing in the batch changes the sender's state but a refusal, which ends it.
+        let Some(sender) = self.conn(key).map(|c| c.state.clone()) else {
+            batch.clear();
+            return;
+        };
         let read = inbuf.take(len);
         let mut touched = std::mem::take(&mut self.touched);
-        // Nothing in the batch changes the sender's state but a refusal, which ends it.
-        let sender = self.conn(key).map(|c| c.state.clone());
+        let mut refused = None;
         for segment in batch.drain(..) {
-            let Some(sender) = &sender else {
-                self.count(segment.kind, 1, segment.len);
-                break;
-            };
-            match self.on_data(key, sender, &read, segment, &mut touched, now_ns) {
+            match self.on_data(key, &sender, &read, segment, &mut touched, now_ns) {
                 Ok(()) => self.count(segment.kind, segment.count, segment.len),
                 Err(reason) => {
                     self.count(segment.kind, 1, segment.len);
-                    self.close_runs(&mut touched, &read);
-                    self.refuse(key, reason, now_ns);
+                    refused = Some(reason);
                     break;
                 }
             }
         }
         if !touched.is_empty() {
+            // Slices of this read are out, up to a refusal too.
             inbuf.lent_in(self.lending.round());
         }
         self.close_runs(&mut touched, &read);
         self.touched = touched;
+        if let Some(reason) = refused {
+            self.refuse(key, reason, now_ns);
+        }
     }
 
     /// Routes the data frames of `segment`, in `read` from `key`, whose state is `sender`, adding

@@ -273,7 +273,8 @@ fn a_read_is_routed_and_counted_a_segment_at_a_time_up_to_the_first_refused_fram
     .to_frame(b"abc");
     let to_all = data(Kind::Broadcast, 1, 0, 3);
     let spoofed = data(Kind::SendFirst, 2, 0, 4);
-    // Segments: 3 to b, 1 longer to b, 2 to all, then a spoofed source and one more frame to b.
+    // Segments: 3 to b, 1 longer to b, 2 to all, then 2 with a spoofed source and one more frame
+    // to b.
     let read = [
         &to_b[..],
         &to_b,
@@ -281,6 +282,7 @@ fn a_read_is_routed_and_counted_a_segment_at_a_time_up_to_the_first_refused_fram
         &with_payload,
         &to_all,
         &to_all,
+        &spoofed,
         &spoofed,
         &to_b,
     ]
@@ -300,7 +302,7 @@ fn a_read_is_routed_and_counted_a_segment_at_a_time_up_to_the_first_refused_fram
         [&to_b[..], &to_b, &to_b, &with_payload, &to_all, &to_all]
     );
     let counted = |kind: Kind| h.sb.report().frames[kind.index()];
-    // The refused frame is counted as received; the frame after it never was.
+    // The refused frame is counted as received; the frames after it never were.
     assert_eq!(
         (
             counted(Kind::SendFirst).frames,
@@ -310,6 +312,17 @@ fn a_read_is_routed_and_counted_a_segment_at_a_time_up_to_the_first_refused_fram
     );
     assert_eq!(counted(Kind::Broadcast).frames, 2);
     h.check_books(false);
+}
+
+#[test]
+fn data_before_welcome_is_refused_at_its_first_frame_and_only_that_one_is_counted() {
+    let mut h = Harness::new(opts(2));
+    let c = h.connect();
+    let frame = data(Kind::SendTo, 1, 2, 1);
+    let got = refused(&mut h, c, &[&frame[..], &frame, &frame].concat());
+    assert_eq!(got, "SEND_TO before WELCOME");
+    let counted = h.sb.report().frames[Kind::SendTo.index()];
+    assert_eq!((counted.frames, counted.bytes), (1, 32));
 }
 
 /// How far `b` starts after `a` in memory, if it does.
