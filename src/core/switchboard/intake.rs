@@ -2,8 +2,8 @@
 //! routed together as runs of one slice of the read, everything else handed to its rule.
 //!
 //! Data frames back to back that share kind, source, dest and length form a segment, and a
-//! segment is routed, counted and queued at once: one machine's stream costs a parse per frame
-//! and the routing once per read.
+//! segment is routed, counted and queued at once: a stream of one machine's frames of one kind
+//! and size costs a parse per frame and the routing once per read.
 
 use bytes::Bytes;
 
