@@ -1,19 +1,16 @@
 //! `clocklab simulate` end to end: the same seed and options give byte-identical files, every
 //! trial passes `check`, and `--no-logs` keeps only the summaries.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("clocklab-sim-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::TestDir;
 
 fn clocklab(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_clocklab"))
+    let out = Command::new(support::bin())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -65,7 +62,8 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 #[test]
 fn the_same_seed_gives_byte_identical_files_that_pass_check() {
-    let out = scratch("identical");
+    let test = TestDir::new("simulate-identical");
+    let out = test.path.clone();
     let o = out.to_str().unwrap();
     let args = [
         "simulate",
@@ -142,12 +140,12 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
         first_row.starts_with("1,") && first_row.contains(",1767225600.166666,1,"),
         "{first_row}"
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn no_logs_keeps_the_summaries_only() {
-    let out = scratch("nologs");
+    let test = TestDir::new("simulate-nologs");
+    let out = test.path.clone();
     let result = clocklab(&[
         "simulate",
         "--seed",
@@ -195,7 +193,6 @@ fn no_logs_keeps_the_summaries_only() {
     // 60 s at 4 ticks per second: the first tick a quarter second after the start, the last at
     // the end.
     assert_eq!((summary.rate, summary.ticks), (4.0, 240));
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -211,7 +208,8 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
 
 #[test]
 fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
-    let out = scratch("classic");
+    let test = TestDir::new("simulate-classic");
+    let out = test.path.clone();
     let result = clocklab(&[
         "experiment",
         "classic",
@@ -244,12 +242,12 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
     assert!(dir.join("analysis/compare-queue.svg").exists());
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(stdout.contains("every trial passed its check"), "{stdout}");
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn a_sweep_writes_its_table_and_plots() {
-    let out = scratch("sweep");
+    let test = TestDir::new("simulate-sweep");
+    let out = test.path.clone();
     let result = clocklab(&[
         "experiment",
         "sweep",
@@ -302,7 +300,6 @@ fn a_sweep_writes_its_table_and_plots() {
         body.contains("<td>0.5</td><td>2.00</td><td>90.0</td>"),
         "{body}"
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 /// How the tables show a figure: a whole number as it is, else with 2 decimals.
@@ -316,7 +313,8 @@ fn cell(v: f64) -> String {
 
 #[test]
 fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
-    let out = scratch("across");
+    let test = TestDir::new("simulate-across");
+    let out = test.path.clone();
     let result = clocklab(&[
         "simulate",
         "--seed",
@@ -397,5 +395,4 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
         "{stdout}"
     );
     assert!(!stdout.contains("across trials"), "one trial: no table");
-    std::fs::remove_dir_all(&out).unwrap();
 }
