@@ -2,27 +2,17 @@
 //! plots and both summaries must exist, be well-formed and agree with each other and with the
 //! table printed. Also: a directory that is not a run, a missing log and a cut-off log.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_clocklab");
-
-/// A fresh scratch directory for this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "clocklab-test-analyze-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
-}
+use support::TestDir;
 
 fn clocklab(args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(support::bin())
         .args(args)
         .output()
         .expect("start clocklab")
@@ -45,9 +35,17 @@ fn run_dir() -> &'static Path {
 
 /// The shared run's directory and what `run` printed on stdout.
 fn the_run() -> &'static (PathBuf, String) {
-    static RUN: OnceLock<(PathBuf, String)> = OnceLock::new();
+    &shared_run().1
+}
+
+/// The shared run: its test directory, and the run directory and what `run` printed. A static
+/// is never dropped, so the run outlives every test that reads it, and its directory stays
+/// behind as it did before `TestDir` (no test knows it is the last).
+fn shared_run() -> &'static (TestDir, (PathBuf, String)) {
+    static RUN: OnceLock<(TestDir, (PathBuf, String))> = OnceLock::new();
     RUN.get_or_init(|| {
-        let base = scratch("run");
+        let test = TestDir::new("analyze-run");
+        let base = test.path.clone();
         let config = base.join("config.yaml");
         std::fs::write(&config, "router:\n  port: 0\n").expect("write the config");
         let logs = base.join("logs");
@@ -72,10 +70,8 @@ fn the_run() -> &'static (PathBuf, String) {
             .map(|e| e.expect("an entry").path())
             .collect();
         assert_eq!(dirs.len(), 1, "one run directory in {}", logs.display());
-        (
-            dirs.remove(0),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        (test, (dirs.remove(0), printed))
     })
 }
 
@@ -108,7 +104,8 @@ fn csv_value(csv: &str, trial: &str, machine: &str, figure: &str) -> f64 {
 #[test]
 fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     let run = run_dir();
-    let out_dir = scratch("out");
+    let test = TestDir::new("analyze-out");
+    let out_dir = test.path.clone();
     let out = clocklab(&[
         "analyze",
         run.to_str().expect("utf-8"),
@@ -268,7 +265,8 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
 
 #[test]
 fn a_directory_that_is_not_a_run_is_an_error_naming_it() {
-    let dir = scratch("empty");
+    let test = TestDir::new("analyze-empty");
+    let dir = test.path.clone();
     let out = clocklab(&["analyze", dir.to_str().expect("utf-8")]);
     assert!(!out.status.success(), "{}", show(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -281,7 +279,8 @@ fn a_directory_that_is_not_a_run_is_an_error_naming_it() {
 
 #[test]
 fn a_missing_log_is_an_error_naming_the_file() {
-    let copy = scratch("missing");
+    let test = TestDir::new("analyze-missing");
+    let copy = test.path.clone();
     copy_tree(run_dir(), &copy);
     let gone = copy.join("trial-2").join("machine-3.csv");
     std::fs::remove_file(&gone).expect("remove a log");
@@ -302,7 +301,8 @@ fn a_missing_log_is_an_error_naming_the_file() {
 
 #[test]
 fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
-    let copy = scratch("truncated");
+    let test = TestDir::new("analyze-truncated");
+    let copy = test.path.clone();
     copy_tree(run_dir(), &copy);
     let log = copy.join("trial-1").join("machine-2.csv");
     let text = std::fs::read(&log).expect("the log");
@@ -377,15 +377,15 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
     assert_eq!(events.lines().count() - 1, rows);
 }
 
-/// `clocklab analyze DIR --out <scratch>/<name>` on the shared run, checked to succeed: the output
-/// directory and what it printed.
-fn analyze_the_run(name: &str, extra: &[&str]) -> (PathBuf, String) {
-    let out_dir = scratch(name);
+/// `clocklab analyze DIR --out <test dir>` on the shared run, checked to succeed: the output
+/// directory (removed when it is dropped, unless the test failed) and what it printed.
+fn analyze_the_run(name: &str, extra: &[&str]) -> (TestDir, String) {
+    let out_dir = TestDir::new(&format!("analyze-{name}"));
     let mut args = vec![
         "analyze",
         run_dir().to_str().expect("utf-8"),
         "--out",
-        out_dir.to_str().expect("utf-8"),
+        out_dir.path.to_str().expect("utf-8"),
     ];
     args.extend(extra);
     let out = clocklab(&args);
@@ -440,7 +440,7 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
             .expect("summary.json parses");
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
-    let wide = wide_rows(&out_dir);
+    let wide = wide_rows(&out_dir.path);
     let mut peaks: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for k in ["1", "2"] {
         let trial = &json["runs"][0]["trials"][k.parse::<usize>().unwrap() - 1];
@@ -534,7 +534,8 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
 #[test]
 fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
     // A copy of the run in a directory whose name, the run's label, needs quoting in a CSV.
-    let base = scratch("data");
+    let test = TestDir::new("analyze-data");
+    let base = test.path.clone();
     let run = base.join("run, \"one\"");
     copy_tree(run_dir(), &run);
     let out_dir = base.join("out");
@@ -634,7 +635,8 @@ fn the_docs_name_both_queue_figures_and_none_of_the_old_names() {
 
 #[test]
 fn an_old_run_whose_summaries_say_max_queue_still_analyses_with_its_queue_peak() {
-    let copy = scratch("old-key");
+    let test = TestDir::new("analyze-old-key");
+    let copy = test.path.clone();
     copy_tree(run_dir(), &copy);
     let mut peaks = Vec::new();
     for k in 1..=2 {

@@ -2,12 +2,14 @@
 //! on paper reach summary.json and report.html, the space-time diagram is written beside the
 //! report and inline in it, every SVG parses as XML, and `--window` is checked.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::TestDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_clocklab");
 const HEADER: &str = "machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq\n";
 
 /// Three machines (times in ms after 1000 s; `src/analysis/causality/tests.rs` works it out):
@@ -47,16 +49,6 @@ const SKEWED: [&str; 2] = [
      2,send,1000.000500,3,0,1,3,1\n2,internal,1000.002000,4,0,,,\n",
 ];
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "clocklab-test-causality-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
-}
-
 fn write_run(dir: &Path, logs: &[&str]) {
     for (i, rows) in logs.iter().enumerate() {
         std::fs::write(
@@ -68,7 +60,7 @@ fn write_run(dir: &Path, logs: &[&str]) {
 }
 
 fn analyze(dir: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(support::bin())
         .arg("analyze")
         .arg(dir)
         .arg("--out")
@@ -86,7 +78,8 @@ fn trial_figures(dir: &Path) -> Value {
 
 #[test]
 fn causality_figures_reach_the_summary_and_the_report() {
-    let dir = scratch("three");
+    let test = TestDir::new("causality-three");
+    let dir = test.path.clone();
     write_run(&dir, &THREE);
     let out = analyze(&dir, &[]);
     assert!(
@@ -130,12 +123,12 @@ fn causality_figures_reach_the_summary_and_the_report() {
     assert!(report.contains("longest causal chain (events)</th><td>6</td>"));
     assert!(!report.contains("<script") && !report.contains("src=\"http"));
     assert!(!report.contains("<link") && !report.contains("url(http"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn hybrid_clocks_of_skewed_wall_clocks() {
-    let dir = scratch("skewed");
+    let test = TestDir::new("causality-skewed");
+    let dir = test.path.clone();
     write_run(&dir, &SKEWED);
     let out = analyze(&dir, &[]);
     assert!(
@@ -149,12 +142,12 @@ fn hybrid_clocks_of_skewed_wall_clocks() {
     assert_eq!(f["hlc_counter_max"], 3.0);
     let report = std::fs::read_to_string(dir.join("analysis/report.html")).unwrap();
     assert!(report.contains("<tr><th class=\"key\">2</th><td>0.600</td><td>0.000</td><td>2</td>"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn the_window_option() {
-    let dir = scratch("window");
+    let test = TestDir::new("causality-window");
+    let dir = test.path.clone();
     write_run(&dir, &THREE);
     let out = analyze(&dir, &["--window", "0.1..0.3s"]);
     assert!(
@@ -172,5 +165,4 @@ fn the_window_option() {
         err.contains("--window") && err.contains("15..10") && err.contains("START..END"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

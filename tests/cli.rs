@@ -219,6 +219,54 @@ fn check_of_a_directory_without_a_run_fails_and_says_why() {
 }
 
 #[test]
+fn check_and_analyze_refuse_an_empty_run_yaml_naming_it() {
+    let tmp = TestDir::new("check-empty-run-yaml");
+    let config = tmp.config(3, "");
+    let out = tmp.join("sim");
+    let (code, printed) = run_to_end(
+        "simulate",
+        [
+            OsStr::new("simulate"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--duration"),
+            OsStr::new("5"),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ],
+        SOON,
+    );
+    assert_eq!(code, 0, "{printed}");
+    let dir = support::run_dir_under(&out);
+    let run_yaml = dir.join("run.yaml");
+    std::fs::write(&run_yaml, "").unwrap();
+    let (code, printed) = run_to_end("check", [OsStr::new("check"), dir.as_os_str()], SOON);
+    assert_eq!(code, 1, "{printed}");
+    let want = format!(
+        "VIOLATION {}: empty: not a file of its kind",
+        run_yaml.display()
+    );
+    assert!(printed.contains(&want), "{want:?} not in\n{printed}");
+    assert!(
+        printed.contains("1 of 1 checked trial(s) failed"),
+        "{printed}"
+    );
+    let (code, printed) = run_to_end(
+        "analyze",
+        [
+            OsStr::new("analyze"),
+            dir.as_os_str(),
+            OsStr::new("--out"),
+            tmp.join("analysis").as_os_str(),
+        ],
+        SOON,
+    );
+    assert_eq!(code, 1, "{printed}");
+    let want = format!("{}: empty: not a file of its kind", run_yaml.display());
+    assert!(printed.contains(&want), "{want:?} not in\n{printed}");
+}
+
+#[test]
 fn more_than_ten_machines_need_no_action_range() {
     // The configuration says R = 10; `--machines N` raises R to N when it is smaller.
     let tmp = TestDir::new("cli-machines-11");

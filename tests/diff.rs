@@ -137,3 +137,99 @@ fn a_simulation_matches_itself_and_another_seed_is_told() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("has 1 trials, not 2"), "{out}");
 }
+
+/// Copies the files of the trial directory `from` into a new directory `to`.
+fn copy_trial(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_broken_record_or_a_log_cut_after_the_run_is_an_error_not_identical() {
+    let test = TestDir::new("diff-broken");
+    let config = test.config(3, "");
+    let out = test.join("sim");
+    let mut args = vec!["simulate"];
+    args.extend(model_args(
+        "7",
+        out.to_str().unwrap(),
+        config.to_str().unwrap(),
+    ));
+    assert_eq!(clocklab("simulate", &args).0, 0);
+    let good = only_dir(&out);
+    let diff_with = |name: &str, damage: &dyn Fn(&Path)| {
+        let copy = test.join(name);
+        copy_trial(&good, &copy);
+        damage(&copy);
+        let (code, out) = clocklab(
+            "diff",
+            &["diff", good.to_str().unwrap(), copy.to_str().unwrap()],
+        );
+        (copy, code, out)
+    };
+    // router.yaml that does not parse, run.yaml emptied: exit 2, naming the file and what is
+    // wrong with it, and nothing said identical.
+    let (copy, code, out) = diff_with("router", &|d| {
+        std::fs::write(d.join("router.yaml"), "kinds: [").unwrap()
+    });
+    assert_eq!(code, 2, "{out}");
+    let want = format!(
+        "{}: not a valid file of its kind",
+        copy.join("router.yaml").display()
+    );
+    assert!(out.contains(&want), "{want:?} not in\n{out}");
+    assert!(!out.contains("identical"), "{out}");
+    let (copy, code, out) = diff_with("run", &|d| std::fs::write(d.join("run.yaml"), "").unwrap());
+    assert_eq!(code, 2, "{out}");
+    let want = format!(
+        "{}: empty: not a file of its kind",
+        copy.join("run.yaml").display()
+    );
+    assert!(out.contains(&want), "{want:?} not in\n{out}");
+    assert!(!out.contains("identical"), "{out}");
+    // Machine 2's log cut in its last row although its summary says it stopped in order: the
+    // file was damaged after the run, so there is nothing sound to compare.
+    let cut = |d: &Path| {
+        let log = d.join("machine-2.csv");
+        let text = std::fs::read(&log).unwrap();
+        std::fs::write(&log, &text[..text.len() - 3]).unwrap();
+    };
+    let lines = std::fs::read_to_string(good.join("machine-2.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    let (copy, code, out) = diff_with("cut", &cut);
+    assert_eq!(code, 2, "{out}");
+    let want = format!(
+        "{}:{lines}: the last line",
+        copy.join("machine-2.csv").display()
+    );
+    assert!(out.contains(&want), "{want:?} not in\n{out}");
+    assert!(
+        out.contains("summary-2.yaml says machine 2 stopped after its last row"),
+        "{out}"
+    );
+    // Without its summary (the machine crashed while writing), the rows before the cut are
+    // compared, and the note says so: machine 2 is one event short.
+    let (_, code, out) = diff_with("crashed", &|d| {
+        cut(d);
+        std::fs::remove_file(d.join("summary-2.yaml")).unwrap();
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  note: B: "), "{out}");
+    assert!(
+        out.contains(": its rows before the cut are compared"),
+        "{out}"
+    );
+    assert!(
+        out.contains("machine 1: identical") && out.contains("machine 3: identical"),
+        "{out}"
+    );
+    assert!(
+        out.contains("machine 2: first divergence at event"),
+        "{out}"
+    );
+}

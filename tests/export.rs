@@ -2,13 +2,14 @@
 //! expression docs/ANALYSIS.md gives (read from the doc, so the two cannot drift apart), and the
 //! JSON Lines parsed back, both with the vector clocks worked out on paper.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use regex::Regex;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_clocklab");
+use support::TestDir;
 
 /// The trial of `src/analysis/causality/tests.rs`, `three()`, as log files (times from 1000 s):
 ///
@@ -56,18 +57,9 @@ const EXPECTED: [(&str, &str, &str); 11] = [
     ),
 ];
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "clocklab-test-export-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
-}
-
-fn hand_run(name: &str) -> PathBuf {
-    let dir = scratch(name);
+/// The hand-written trial in a test directory of its own.
+fn hand_run(name: &str) -> TestDir {
+    let dir = TestDir::new(name);
     for (i, rows) in LOGS.iter().enumerate() {
         let text =
             format!("machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq\n{rows}");
@@ -76,19 +68,25 @@ fn hand_run(name: &str) -> PathBuf {
     dir
 }
 
+/// `clocklab export DIR EXTRA...`, which must succeed.
 fn export(dir: &Path, extra: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .arg("export")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .expect("start clocklab");
+    let out = export_any(dir, extra);
     assert!(
         out.status.success(),
         "export failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// `clocklab export DIR EXTRA...`, however it ends.
+fn export_any(dir: &Path, extra: &[&str]) -> Output {
+    Command::new(support::bin())
+        .arg("export")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("start clocklab")
 }
 
 fn analysis_md() -> String {
@@ -117,7 +115,7 @@ fn doc_regex() -> String {
 #[test]
 fn the_shiviz_log_parses_with_the_documented_regex() {
     let dir = hand_run("shiviz");
-    let out = export(&dir, &["--shiviz"]);
+    let out = export(&dir.path, &["--shiviz"]);
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let regex = doc_regex();
     assert_eq!(regex, clocklab::report::export::SHIVIZ_REGEX);
@@ -162,17 +160,16 @@ fn the_shiviz_log_parses_with_the_documented_regex() {
     // --format shiviz and --out give the same.
     let file = dir.join("trial.log");
     export(
-        &dir,
+        &dir.path,
         &["--format", "shiviz", "--out", file.to_str().unwrap()],
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn the_jsonl_export_has_every_event_with_its_clocks() {
     let dir = hand_run("jsonl");
-    let out = export(&dir, &["--format", "jsonl"]);
+    let out = export(&dir.path, &["--format", "jsonl"]);
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let rows: Vec<Value> = text
         .lines()
@@ -197,21 +194,78 @@ fn the_jsonl_export_has_every_event_with_its_clocks() {
     for line in doc_block("### JSON Lines", "json").lines() {
         assert!(text.lines().any(|l| l == line), "{line:?} not in {text}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_trial_that_is_not_there_is_refused() {
     let dir = hand_run("refused");
-    let out = Command::new(BIN)
-        .args(["export", dir.to_str().unwrap(), "--trial", "2"])
-        .output()
-        .unwrap();
+    let out = export_any(&dir.path, &["--trial", "2"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--trial 2") && err.contains("1 trial"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_log_cut_after_the_run_is_refused_and_a_crash_s_cut_is_told() {
+    // A simulated trial, every machine with its summary; machine 1's log cut in the middle of a
+    // row halfway through, as a partial copy leaves it.
+    let test = TestDir::new("export-cut");
+    let config = test.config(3, "");
+    let out = test.join("sim");
+    let simulate = Command::new(support::bin())
+        .args(["simulate", "--config", config.to_str().unwrap()])
+        .args(["--rates", "2,3,4", "--duration", "20", "--seed", "3"])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .expect("start clocklab");
+    assert!(simulate.status.success(), "{simulate:?}");
+    let trial = support::run_dir_under(&out);
+    let log = trial.join("machine-1.csv");
+    let text = std::fs::read(&log).unwrap();
+    let half = text.len() / 2;
+    let cut_at = half + text[half..].iter().position(|&b| b == b',').unwrap();
+    std::fs::write(&log, &text[..cut_at]).unwrap();
+    let line = text[..cut_at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let out = export_any(&trial, &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing is exported");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:{line}: the last line", log.display());
+    assert!(err.contains(&want), "{want:?} not in {err}");
+    let summary = trial.join("summary-1.yaml");
+    let want = format!(
+        "but {} says machine 1 stopped after its last row, so the log was cut after the run",
+        summary.display()
+    );
+    assert!(err.contains(&want), "{want:?} not in {err}");
+
+    // The hand-written trial has no summaries, as after a crash: machine 3 cut in its second
+    // row. Its first row, c1, is whole, so a4 still finds its send; c2 and c3 are gone.
+    let dir = hand_run("export-crash");
+    let log = dir.join("machine-3.csv");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let cut = text.find("3,receive").unwrap() + "3,rec".len();
+    std::fs::write(&log, &text[..cut]).unwrap();
+    let out = export(&dir.path, &["--format", "jsonl"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "note: {}:3: the last line \"3,rec\" has no newline",
+        log.display()
+    );
+    assert!(err.contains(&want), "{want:?} not in {err}");
+    assert!(
+        err.contains(": the rows before the cut are exported"),
+        "{err}"
+    );
+    assert!(!err.contains("whose send is in no log"), "{err}");
+    let rows: Vec<Value> = std::str::from_utf8(&out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), EXPECTED.len() - 2, "c2 and c3 are not exported");
+    assert_eq!(rows.last().unwrap()["send"], serde_json::json!(["m3", 2]));
 }

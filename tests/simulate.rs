@@ -1,19 +1,16 @@
 //! `clocklab simulate` end to end: the same seed and options give byte-identical files, every
 //! trial passes `check`, and `--no-logs` keeps only the summaries.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("clocklab-sim-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::TestDir;
 
 fn clocklab(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_clocklab"))
+    let out = Command::new(support::bin())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -65,7 +62,8 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 #[test]
 fn the_same_seed_gives_byte_identical_files_that_pass_check() {
-    let out = scratch("identical");
+    let test = TestDir::new("simulate-identical");
+    let out = test.path.clone();
     let o = out.to_str().unwrap();
     let args = [
         "simulate",
@@ -132,22 +130,75 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
         record.stop_time_ns,
         clocklab::sim::DEFAULT_EPOCH_NS + 20_000_000_000
     );
-    let first_row = String::from_utf8_lossy(&fa[Path::new("trial-1/machine-1.csv")])
-        .lines()
-        .nth(1)
-        .unwrap()
-        .to_string();
-    // Machine 1 of trial 1 runs at 6 ticks/s here: its first tick is one period after the start.
-    assert!(
-        first_row.starts_with("1,") && first_row.contains(",1767225600.166666,1,"),
-        "{first_row}"
+}
+
+/// Golden values of the random streams: what seed 2024 draws with the repository's
+/// `config/config.yaml` (3 machines, random whole rates 1 to 6, R = 10), written down so that a
+/// change to the draws cannot pass unnoticed. Recorded runs replay only while these hold. They
+/// change when any of these change: the seed derivation (`core::seed::derive`, splitmix64) or a
+/// stream's index (`core::seed::Stream`); the generator behind the streams (rand's
+/// Xoshiro256PlusPlus) or how rand turns its output into a number in a range (a rand upgrade
+/// may); how a rate is drawn (`machines.random_rates`, or the method that draws it); the order or kind of a machine's draws (`core::machine`'s
+/// action rule, R); the defaults in `config/config.yaml`; or the simulated epoch. If such a
+/// change is meant, say so where it is made (recorded seeds no longer replay) and write the new
+/// values here.
+#[test]
+fn golden_random_streams_of_seed_2024() {
+    let test = TestDir::new("simulate-golden");
+    let o = test.path.to_str().unwrap();
+    let args = [
+        "simulate",
+        "--seed",
+        "2024",
+        "--trials",
+        "3",
+        "--duration",
+        "20",
+        "--out",
+        o,
+    ];
+    let out = clocklab(&args);
+    assert!(out.status.success());
+    let dir = run_dir(&out);
+    // Stream::Trial(k) of the master seed, then Stream::Rates of each trial's seed.
+    let want: [(u64, [f64; 3]); 3] = [
+        (7_290_841_627_445_497_413, [6.0, 5.0, 3.0]),
+        (9_525_271_233_230_074_383, [3.0, 6.0, 2.0]),
+        (6_924_524_674_889_013_155, [3.0, 4.0, 6.0]),
+    ];
+    for (k, (seed, rates)) in want.iter().enumerate() {
+        let record: clocklab::rundir::records::RunRecord = serde_yaml::from_slice(
+            &std::fs::read(dir.join(format!("trial-{}/run.yaml", k + 1))).unwrap(),
+        )
+        .unwrap();
+        let got: Vec<f64> = record.machines.iter().map(|m| m.rate).collect();
+        assert_eq!(
+            (record.seed, got.as_slice()),
+            (*seed, &rates[..]),
+            "trial {}",
+            k + 1
+        );
+    }
+    // Stream::Machine(1) of trial 1: machine 1, at 6 ticks/s, first draws r = 1 (a send to
+    // machine 2), then four internal events; each tick one period after the last.
+    let log = std::fs::read_to_string(dir.join("trial-1/machine-1.csv")).unwrap();
+    let first: Vec<&str> = log.lines().skip(1).take(5).collect();
+    assert_eq!(
+        first,
+        [
+            "1,send,1767225600.166666,1,0,2,1,1",
+            "1,internal,1767225600.333333,2,0,,,",
+            "1,internal,1767225600.500000,3,0,,,",
+            "1,internal,1767225600.666666,4,0,,,",
+            "1,internal,1767225600.833333,5,0,,,",
+        ]
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn no_logs_keeps_the_summaries_only() {
-    let out = scratch("nologs");
+    let test = TestDir::new("simulate-nologs");
+    let out = test.path.clone();
     let result = clocklab(&[
         "simulate",
         "--seed",
@@ -195,7 +246,6 @@ fn no_logs_keeps_the_summaries_only() {
     // 60 s at 4 ticks per second: the first tick a quarter second after the start, the last at
     // the end.
     assert_eq!((summary.rate, summary.ticks), (4.0, 240));
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
@@ -211,7 +261,8 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
 
 #[test]
 fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
-    let out = scratch("classic");
+    let test = TestDir::new("simulate-classic");
+    let out = test.path.clone();
     let result = clocklab(&[
         "experiment",
         "classic",
@@ -244,12 +295,12 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
     assert!(dir.join("analysis/compare-queue.svg").exists());
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(stdout.contains("every trial passed its check"), "{stdout}");
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn a_sweep_writes_its_table_and_plots() {
-    let out = scratch("sweep");
+    let test = TestDir::new("simulate-sweep");
+    let out = test.path.clone();
     let result = clocklab(&[
         "experiment",
         "sweep",
@@ -302,7 +353,6 @@ fn a_sweep_writes_its_table_and_plots() {
         body.contains("<td>0.5</td><td>2.00</td><td>90.0</td>"),
         "{body}"
     );
-    std::fs::remove_dir_all(&out).unwrap();
 }
 
 /// How the tables show a figure: a whole number as it is, else with 2 decimals.
@@ -316,7 +366,8 @@ fn cell(v: f64) -> String {
 
 #[test]
 fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
-    let out = scratch("across");
+    let test = TestDir::new("simulate-across");
+    let out = test.path.clone();
     let result = clocklab(&[
         "simulate",
         "--seed",
@@ -397,5 +448,4 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
         "{stdout}"
     );
     assert!(!stdout.contains("across trials"), "one trial: no table");
-    std::fs::remove_dir_all(&out).unwrap();
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::{MachineInput, RunInput, TrialInput};
 use crate::config::{Config, Rates};
 use crate::rundir::dirs::trial_dirs;
-use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
+use crate::rundir::load::{LogFile, MachineFiles, TrialFiles, load_trial_files};
 use crate::rundir::log::LogError;
 use crate::rundir::records::{ClientSummary, RouterStats, RunRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
@@ -137,7 +137,16 @@ pub fn load_trial(
     dir: &Path,
     default_number: u32,
 ) -> Result<(TrialInput, Option<RunRecord>), String> {
-    let files = load_trial_files(dir);
+    trial_from_files(load_trial_files(dir), default_number)
+}
+
+/// The trial of the files the loader read, as [`load_trial`] answers it (for a caller that
+/// looks at the files first).
+pub fn trial_from_files(
+    files: TrialFiles,
+    default_number: u32,
+) -> Result<(TrialInput, Option<RunRecord>), String> {
+    let dir = files.dir.clone();
     let record = files.record?;
     let router = files.router?;
     if record.as_ref().is_some_and(|r| !r.logs) {

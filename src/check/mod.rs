@@ -1,6 +1,7 @@
 //! `clocklab check`: proves from a run's files that every clock rule held and no message was lost.
 //!
-//! It reads `machine-<id>.csv`, `summary-<id>.yaml` and `router.yaml` and verifies:
+//! It reads `machine-<id>.csv`, `summary-<id>.yaml` and `router.yaml` (and `run.yaml`, which
+//! need not be there but must read when it is) and verifies:
 //! 1. each machine's clock rises by exactly 1 on `internal`, `send` and `broadcast`, and becomes
 //!    `max(previous, msg_clock) + 1` on `receive`;
 //! 2. every received message matches exactly one sent message (same source and seq, same clock,
@@ -118,6 +119,10 @@ pub fn check_trial(dir: &Path) -> Report {
         report.skipped =
             Some("simulated with --no-logs: there are no event logs to check".to_string());
         return report;
+    }
+    // A run started by hand has no run.yaml; one that is there must read.
+    if let Err(e) = &files.record {
+        report.violation(&e.path, None, e.problem.clone());
     }
     let router_path = dir.join(ROUTER_STATS_FILE);
     let logged = files.consecutive_logs();

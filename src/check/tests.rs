@@ -217,3 +217,26 @@ fn a_crashed_machine_s_cut_off_last_row_is_a_note() {
     assert!(!check_trial(&dir).passed());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_run_yaml_that_is_there_but_does_not_read_is_a_violation() {
+    let dir = trial("run-yaml");
+    let path = dir.join(crate::rundir::RUN_FILE);
+    for (text, problem) in [
+        ("", "empty: not a file of its kind"),
+        ("trial: [", "not a valid file of its kind"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let report = check_trial(&dir);
+        let found = messages(&report);
+        assert_eq!(found.len(), 1, "{report}");
+        assert!(
+            found[0].starts_with(&format!("{}: {problem}", path.display())),
+            "{found:?}"
+        );
+    }
+    // Without one (a run started by hand) the trial passes.
+    std::fs::remove_file(&path).unwrap();
+    assert!(check_trial(&dir).passed());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,6 +24,11 @@ pub fn command(args: &DiffArgs) -> Result<ExitCode, Failure> {
         }
     };
     println!("diff A {} and B {}", dir_a.display(), dir_b.display());
+    for (side, notes) in [("A", &a.notes), ("B", &b.notes)] {
+        for note in notes {
+            println!("  note: {side}: {note}");
+        }
+    }
     if a.seed != b.seed {
         println!(
             "  the seeds differ (A {}, B {}): the draws differ from the first event",
@@ -78,6 +83,8 @@ struct Side {
     rows: Vec<Vec<Record>>,
     seed: Option<u64>,
     start_us: u64,
+    /// What the comparison makes do with: a log cut off by a crash, compared up to its cut.
+    notes: Vec<String>,
 }
 
 fn seed_text(seed: Option<u64>) -> String {
@@ -96,19 +103,31 @@ fn load_side(dir: &Path, trial: u32) -> Result<(PathBuf, Side), String> {
         .ok_or_else(|| format!("{} has {} trials, not {trial}", dir.display(), dirs.len()))?
         .clone();
     let files = load_trial_files(&trial_dir);
+    // A record that is there must read: a broken one is no trial to compare (a missing one is:
+    // a run started by hand has no run.yaml, a router that did not stop in order no router.yaml).
+    if let Some(e) = files.broken_record() {
+        return Err(e.to_string());
+    }
     if !files.logs_written() {
         return Err(format!(
             "{}: simulated with --no-logs, so there are no events to compare",
             trial_dir.display()
         ));
     }
-    let mut rows = Vec::new();
+    let (mut rows, mut notes) = (Vec::new(), Vec::new());
     for m in &files.machines {
+        if let Some(damaged) = m.log_cut_after_summary() {
+            return Err(damaged.to_string());
+        }
         let got = match &m.log {
             LogFile::Whole(rows) => rows.clone(),
             LogFile::Cut {
-                before: Ok(rows), ..
-            } => rows.clone(),
+                cut,
+                before: Ok(rows),
+            } => {
+                notes.push(format!("{cut}: its rows before the cut are compared"));
+                rows.clone()
+            }
             LogFile::Cut { before: Err(e), .. } | LogFile::Missing(e) | LogFile::Bad(e) => {
                 return Err(e.to_string());
             }
@@ -130,6 +149,7 @@ fn load_side(dir: &Path, trial: u32) -> Result<(PathBuf, Side), String> {
             rows,
             seed,
             start_us,
+            notes,
         },
     ))
 }

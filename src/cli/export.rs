@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use crate::analysis::causality::{MAX_ENTRIES, reconstruct};
 use crate::analysis::hlc::timestamps;
-use crate::analysis::load::load_trial;
+use crate::analysis::load::trial_from_files;
 use crate::cli::args::{ExportArgs, ExportFormat};
 use crate::report::export::{SHIVIZ_REGEX, jsonl, shiviz};
 use crate::rundir::dirs::trial_dirs;
+use crate::rundir::load::{LogFile, load_trial_files};
 
 /// `clocklab export RUN_DIR [--trial K] [--shiviz | --format shiviz|jsonl] [--out FILE]`.
 pub fn command(args: &ExportArgs) -> Result<ExitCode, String> {
@@ -27,7 +28,23 @@ pub fn command(args: &ExportArgs) -> Result<ExitCode, String> {
             dirs.len()
         ));
     };
-    let (trial, _) = load_trial(dir, k)?;
+    let files = load_trial_files(dir);
+    // A log cut in its last row is what a crash while writing leaves, and its whole rows are
+    // sound (a machine logs a send before it sends); a log cut although its machine wrote its
+    // summary after it was damaged after the run, and its receives would be exported wrongly.
+    let mut cuts = Vec::new();
+    for m in &files.machines {
+        if let Some(damaged) = m.log_cut_after_summary() {
+            return Err(damaged.to_string());
+        }
+        if let LogFile::Cut { cut, .. } = &m.log {
+            cuts.push(cut.to_string());
+        }
+    }
+    let (trial, _) = trial_from_files(files, k)?;
+    for cut in cuts {
+        eprintln!("note: {cut}: the rows before the cut are exported");
+    }
     let causality = reconstruct(&trial).ok_or_else(|| {
         format!(
             "{}: too many events times machines to reconstruct vector clocks (more than \

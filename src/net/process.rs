@@ -1,15 +1,17 @@
 //! The processes of a run of real processes, seen from the parent: starting a child in its own
-//! process group, reading the router's stdout line by line, waiting for one of its lines with a
-//! bound, stopping every child in order (SIGTERM to the router, a grace period, then kill), and the
+//! process group, reading the router's stdout line by line, forwarding every child's stderr to
+//! the parent's a whole line at a time, waiting for one of the router's lines with a bound,
+//! stopping every child in order (SIGTERM to the router, a grace period, then kill), and the
 //! SIGINT/SIGTERM flag the parent stops on. `run` keeps the trial; this module keeps the
 //! processes.
 
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -27,11 +29,44 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     Ok(stop)
 }
 
-/// A child process, its role, and how it ended once it has.
+/// The longest line [`forward_lines`] writes in one piece; a longer one goes out in pieces of
+/// this size.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Copies `from` to `to` a line at a time, each line with one `write_all` (on the parent's
+/// stderr, one locked write), so that the lines of children that share a stderr never mix
+/// mid-line, however their writes were cut: a child's `eprintln!` may take several writes for
+/// one line. A last line without its newline gets one. A line longer than [`MAX_LINE`] goes out
+/// in pieces of that size. What `to` cannot take is dropped, and reading goes on to the end, so
+/// a child never blocks on a full pipe.
+pub fn forward_lines(from: impl Read, mut to: impl Write) {
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        }
+        if !line.ends_with(b"\n") && line.len() < MAX_LINE {
+            // The end of the stream, in the middle of a line.
+            line.push(b'\n');
+        }
+        let _ = to.write_all(&line);
+    }
+}
+
+/// A child process, its role, the thread forwarding its stderr, and how it ended once it has.
 #[derive(Debug)]
 pub struct Proc {
     role: String,
     child: Child,
+    stderr: Option<JoinHandle<()>>,
     status: Option<ExitStatus>,
     killed: bool,
 }
@@ -39,12 +74,12 @@ pub struct Proc {
 impl Proc {
     /// Starts `cmd` in a process group of its own (so a Ctrl-C at the terminal reaches only the
     /// parent, which stops the children in order) as `role`, with stdin and stdout closed and
-    /// stderr shared with the parent.
+    /// stderr forwarded to the parent's by [`forward_lines`].
     pub fn spawn_quiet(role: String, mut cmd: Command) -> std::io::Result<Proc> {
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .process_group(0)
             .spawn()?;
         Ok(Proc::new(role, child))
@@ -60,7 +95,7 @@ impl Proc {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .process_group(0)
             .spawn()?;
         // Piped just above, so it is there.
@@ -82,10 +117,16 @@ impl Proc {
         Ok((Proc::new(role, child), rx))
     }
 
-    fn new(role: String, child: Child) -> Proc {
+    /// Wraps a child spawned with a piped stderr, which a thread of its own forwards.
+    fn new(role: String, mut child: Child) -> Proc {
+        let stderr = child
+            .stderr
+            .take()
+            .map(|from| std::thread::spawn(move || forward_lines(from, io::stderr())));
         Proc {
             role,
             child,
+            stderr,
             status: None,
             killed: false,
         }
@@ -94,9 +135,21 @@ impl Proc {
     /// How it exited, if it has (without waiting).
     pub fn poll(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
-            self.status = self.child.try_wait().ok().flatten();
+            let status = self.child.try_wait().ok().flatten();
+            self.reaped(status);
         }
         self.status
+    }
+
+    /// Records how it ended; once it has, waits for the last of its stderr to be forwarded, so
+    /// that its last words come before anything the parent says about its end.
+    fn reaped(&mut self, status: Option<ExitStatus>) {
+        self.status = status;
+        if self.status.is_some()
+            && let Some(forwarder) = self.stderr.take()
+        {
+            let _ = forwarder.join();
+        }
     }
 
     /// Sends it SIGTERM unless it has exited.
@@ -140,7 +193,8 @@ pub fn stop_in_order(procs: &mut [Proc], wait: Duration) {
         );
         let _ = p.child.kill();
         p.killed = true;
-        p.status = p.child.wait().ok();
+        let status = p.child.wait().ok();
+        p.reaped(status);
     }
 }
 
@@ -186,5 +240,98 @@ pub fn wait_for_line(
                 prefix.trim()
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes a read, so lines arrive in pieces.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// A writer that keeps each write apart.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl Write for &mut Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_line_goes_out_whole_in_one_write_however_it_arrived() {
+        let text =
+            b"machine 1: connection to the router lost\n\nsecond line\nno newline at the end";
+        for step in [1, 3, 7, text.len()] {
+            let mut writes = Writes::default();
+            forward_lines(Trickle { bytes: text, step }, &mut writes);
+            let want: Vec<&[u8]> = vec![
+                b"machine 1: connection to the router lost\n",
+                b"\n",
+                b"second line\n",
+                b"no newline at the end\n",
+            ];
+            assert_eq!(writes.0, want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_goes_out_in_pieces_of_the_limit() {
+        let mut text = vec![b'x'; MAX_LINE + 10];
+        text.push(b'\n');
+        let mut writes = Writes::default();
+        forward_lines(
+            Trickle {
+                bytes: &text,
+                step: 1000,
+            },
+            &mut writes,
+        );
+        let lengths: Vec<usize> = writes.0.iter().map(Vec::len).collect();
+        assert_eq!(lengths, [MAX_LINE, 11]);
+        assert_eq!(writes.0.concat(), text);
+    }
+
+    /// A writer that fails every write: forwarding goes on to the end of the stream.
+    struct Closed(usize);
+
+    impl Write for &mut Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            self.0 += 1;
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_stderr_does_not_stop_the_draining() {
+        let mut closed = Closed(0);
+        let text = b"a\nb\nc\n";
+        let mut from = Trickle {
+            bytes: text,
+            step: 2,
+        };
+        forward_lines(&mut from, &mut closed);
+        assert_eq!((closed.0, from.bytes.len()), (3, 0));
     }
 }

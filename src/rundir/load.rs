@@ -8,6 +8,7 @@
 //! either view.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::log::{LogError, log_path, machine_of_file_name, read_log, read_log_whole_lines};
@@ -49,6 +50,48 @@ pub struct MachineFiles {
     pub log: LogFile,
 }
 
+impl MachineFiles {
+    /// The cut in its log when the log was damaged after the run: its last line has no newline,
+    /// yet its machine wrote its summary, which it does after its last row, and the summary names
+    /// no failure of the log. Only a machine that crashed while writing may leave its last row
+    /// cut (`check` holds the same rule).
+    pub fn log_cut_after_summary(&self) -> Option<CutAfterSummary<'_>> {
+        match (&self.log, &self.summary) {
+            (LogFile::Cut { cut, .. }, Ok(Some(s))) if s.log_error.is_none() => {
+                Some(CutAfterSummary { machine: self, cut })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A log cut in its last row although its machine wrote its summary after it
+/// ([`MachineFiles::log_cut_after_summary`]): the message says which file, where, and why that
+/// cannot come from a run.
+#[derive(Debug)]
+pub struct CutAfterSummary<'a> {
+    /// The machine's files.
+    pub machine: &'a MachineFiles,
+    /// The cut ([`LogError::Truncated`]).
+    pub cut: &'a LogError,
+}
+
+impl fmt::Display for CutAfterSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}; but {} says machine {} stopped after its last row, so the log was cut after the \
+             run (a partial copy?): only a machine that crashed while writing leaves its last row \
+             cut; use a whole copy of the log",
+            self.cut,
+            self.machine.summary_path.display(),
+            self.machine.id
+        )
+    }
+}
+
+impl std::error::Error for CutAfterSummary<'_> {}
+
 /// A machine's event log, as read.
 #[derive(Debug)]
 pub enum LogFile {
@@ -84,6 +127,13 @@ impl TrialFiles {
             .binary_search_by_key(&id, |m| m.id)
             .ok()
             .map(|i| &self.machines[i])
+    }
+
+    /// The first of its records (`run.yaml`, then `router.yaml`) that is there but does not read
+    /// (empty, or not a file of its kind). A missing record is no error here: a run started by
+    /// hand has no `run.yaml`, and a router that did not stop in order writes no `router.yaml`.
+    pub fn broken_record(&self) -> Option<&FileError> {
+        self.record.as_ref().err().or(self.router.as_ref().err())
     }
 
     /// How many machines, from machine 1 on without a gap, have a log (at most [`MAX_MACHINES`]).
@@ -226,6 +276,9 @@ mod tests {
         assert_eq!(files.consecutive_logs(), 2);
         let m = |id| files.machine(id).unwrap();
         assert!(matches!(&m(1).log, LogFile::Whole(rows) if rows.len() == 2));
+        assert!(files.broken_record().is_none());
+        // Machine 2's log is cut, but no summary of it reads: it may have crashed while writing.
+        assert!(m(2).log_cut_after_summary().is_none());
         assert!(matches!(m(1).summary, Ok(None)));
         match &m(2).log {
             LogFile::Cut { cut, before } => {
@@ -251,6 +304,7 @@ mod tests {
         std::fs::write(dir.join(RUN_FILE), "logs: false").unwrap();
         let files = load_trial_files(&dir);
         assert!(files.record.is_err() && files.logs_written());
+        assert_eq!(files.broken_record().unwrap().path, dir.join(RUN_FILE));
         assert_eq!(files.machines.len(), 5);
         // A trial simulated without logs: nothing past run.yaml and router.yaml is read.
         let config = Config::default();

@@ -151,6 +151,13 @@ pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileErro
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(fail(format!("cannot read: {e}"))),
     };
+    if text.trim().is_empty() {
+        return Err(fail(
+            "empty: not a file of its kind (clocklab writes its records whole, through a rename, \
+             so a record is never empty unless something emptied it after)"
+                .to_string(),
+        ));
+    }
     serde_yaml::from_str(&text)
         .map(Some)
         .map_err(|e| fail(format!("not a valid file of its kind: {e}")))
@@ -205,6 +212,13 @@ mod tests {
         std::fs::write(&path, "a: [").unwrap();
         let err = read_yaml::<Vec<u32>>(&path).unwrap_err().to_string();
         assert!(err.starts_with(&format!("{}: not a valid file of its kind", path.display())));
+        // An empty file (or one of blanks) is named as such, not by the first field it lacks.
+        std::fs::write(&path, " \n").unwrap();
+        let err = read_yaml::<Vec<u32>>(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&format!(
+            "{}: empty: not a file of its kind",
+            path.display()
+        )));
         assert_eq!(summary_file_name(7), "summary-7.yaml");
         assert_eq!(
             (trial_dir_name(3), trial_number("trial-3")),
