@@ -3,6 +3,7 @@
 
 use super::ConnId;
 use super::buffers::{Outbox, ReadBuf};
+use super::memory::Counted;
 
 /// Where a connection stands. Every transition is made by the switchboard.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,13 +65,14 @@ pub(super) struct Conn {
     pub(super) state: State,
     /// When it connected, nanoseconds (the HELLO deadline runs from here).
     pub(super) connected_ns: u64,
-    /// Bytes received and not yet taken as frames.
-    pub(super) inbuf: ReadBuf,
+    /// Bytes received and not yet taken as frames (changed only through `memory::Conns`).
+    pub(super) inbuf: Counted<ReadBuf>,
     /// The length the partial frame at the front of `inbuf` needs, 0 if none.
     pub(super) need: usize,
     /// Since when the read buffer has held a partial frame with no frame completed.
     pub(super) partial_since_ns: Option<u64>,
-    pub(super) outbox: Outbox,
+    /// Frames waiting to be written (changed only through `memory::Conns`).
+    pub(super) outbox: Counted<Outbox>,
     /// Since when the outbox has waited with no byte of it written (while it is not empty).
     pub(super) waiting_since_ns: u64,
     /// Over high water: the senders that were stopped because they had frames for it.
@@ -82,16 +84,22 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    pub(super) fn new(peer: String, now_ns: u64) -> Conn {
+    /// A connection from `peer` at `now_ns` with the (empty) buffers `memory::Conns` gave it.
+    pub(super) fn new(
+        peer: String,
+        now_ns: u64,
+        inbuf: Counted<ReadBuf>,
+        outbox: Counted<Outbox>,
+    ) -> Conn {
         Conn {
             peer,
             name: None,
             state: State::New,
             connected_ns: now_ns,
-            inbuf: ReadBuf::default(),
+            inbuf,
             need: 0,
             partial_since_ns: None,
-            outbox: Outbox::default(),
+            outbox,
             waiting_since_ns: now_ns,
             over_high_water: false,
             stopped_senders: Vec::new(),

@@ -63,13 +63,12 @@ impl Switchboard {
     /// Handles every complete frame in the connection's read buffer. The buffer is taken out of
     /// the connection meanwhile, so that frames are queued from it into other outboxes directly.
     pub(super) fn process(&mut self, key: ConnId, now_ns: u64) {
-        let Some(conn) = self.conn_mut(key) else {
+        let Some(mut inbuf) = self.conns.take_inbuf(key) else {
             return;
         };
-        let mut inbuf = std::mem::take(&mut conn.inbuf);
-        let need = self.process_buffer(key, &mut inbuf, now_ns);
+        let need = self.process_buffer(key, inbuf.buf(), now_ns);
+        self.conns.put_inbuf(key, inbuf);
         if let Some(conn) = self.conn_mut(key) {
-            conn.inbuf = inbuf;
             conn.need = need;
         }
     }
@@ -86,7 +85,7 @@ impl Switchboard {
         let mut batched = 0;
         let need = loop {
             let max_payload = self.opts.max_payload;
-            let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+            let Some(conn) = self.conns.get_mut(key) else {
                 break 0;
             };
             let after_bye = match conn.closing() {
@@ -211,7 +210,7 @@ impl Switchboard {
         }
         if !touched.is_empty() {
             // Slices of this read are out, up to a refusal too.
-            inbuf.lent_in(self.lending.round());
+            inbuf.lent_in(self.conns.lending_round());
         }
         self.close_runs(&mut touched, &read);
         self.touched = touched;
