@@ -121,10 +121,7 @@ impl Switchboard {
             return;
         };
         let was_new = conn.begin_close(reason.clone(), now_ns);
-        if let State::Closing(closing) = &mut conn.state {
-            // One ERROR is all a connection gets.
-            closing.refused = true;
-        }
+        conn.refused();
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         self.unregistered -= usize::from(was_new);
         // A refused connection no longer counts towards the N machines the model waits for.
@@ -147,8 +144,8 @@ impl Switchboard {
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         if let State::Closing(closing) = &mut conn.state {
             closing.reason = reason.clone();
-            closing.refused = true;
         }
+        conn.refused();
         self.events.push_back(Event::Refused {
             conn: key,
             peer,
@@ -298,7 +295,7 @@ impl Switchboard {
             }
             // First half of the close: the peer gets everything, then end-of-stream. The
             // connection goes when the peer closes its side (or after the stall timeout).
-            CloseStep::Flushing if flushed => {
+            CloseStep::AfterBye | CloseStep::Flushing if flushed => {
                 closing.step = CloseStep::WriteShut;
                 Fate::ShutWrite
             }
