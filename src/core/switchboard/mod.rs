@@ -79,7 +79,12 @@ pub const SMALL_READ_BUFFER: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(pub usize);
 
-/// How the switchboard behaves; times are in nanoseconds.
+/// How the router behaves: the one set of its options, which the mio driver (`net::router`),
+/// its tests and benchmarks and the fuzz oracle all take. Times are in nanoseconds.
+///
+/// [`Options::default`] has the documented defaults of `config/config.yaml` (seed 0); the
+/// configuration gives its own with `Config::router_options`. Set a few fields by hand with
+/// struct update: `Options { machines: 2, ..Options::default() }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// How many machines must register before the model starts.
@@ -106,6 +111,30 @@ pub struct Options {
     pub buffer_limit: usize,
     /// How long a connection with frames waiting may take no byte of them.
     pub reader_timeout_ns: u64,
+}
+
+/// Nanoseconds in a second.
+const SECOND_NS: u64 = 1_000_000_000;
+
+impl Default for Options {
+    /// 3 machines, seed 0, payloads up to 64 KiB, a stall timeout of 5 s, a start delay of
+    /// 0.5 s, a stop grace of 5 s, a HELLO timeout of 5 s, 1,024 connections without HELLO, an
+    /// outbox limit of 1 MiB, a buffer limit of 64 MiB and a reader timeout of 10 s.
+    fn default() -> Options {
+        Options {
+            machines: 3,
+            seed: 0,
+            max_payload: crate::core::wire::MAX_PAYLOAD_LEN,
+            stall_timeout_ns: 5 * SECOND_NS,
+            start_delay_ns: SECOND_NS / 2,
+            stop_grace_ns: 5 * SECOND_NS,
+            hello_timeout_ns: 5 * SECOND_NS,
+            max_unregistered: 1024,
+            outbox_limit: 1 << 20,
+            buffer_limit: 64 << 20,
+            reader_timeout_ns: 10 * SECOND_NS,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
