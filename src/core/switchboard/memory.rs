@@ -122,14 +122,17 @@ impl Conns {
         }
     }
 
-    /// Forgets `key`: what its buffers held leaves the books. Returns the connection (its outbox
-    /// still tells what never reached it).
-    pub(super) fn remove(&mut self, key: ConnId) -> Option<Conn> {
-        let conn = self.slots.get_mut(key.0).and_then(Option::take)?;
+    /// Forgets `key`: what its buffers held leaves the books. Returns the connection, its buffers
+    /// emptied (so that it holds nothing the books would miss, wherever it goes), and what its
+    /// outbox held (which tells what never reached it).
+    pub(super) fn remove(&mut self, key: ConnId) -> Option<(Conn, Outbox)> {
+        let mut conn = self.slots.get_mut(key.0).and_then(Option::take)?;
         self.open -= 1;
-        self.outbox_changed(conn.outbox.footprint(), Footprint::default());
-        self.inbuf_changed(conn.inbuf.held(), 0);
-        Some(conn)
+        let outbox = std::mem::take(&mut conn.outbox.0);
+        let inbuf = std::mem::take(&mut conn.inbuf.0);
+        self.outbox_changed(outbox.footprint(), Footprint::default());
+        self.inbuf_changed(inbuf.held(), 0);
+        Some((conn, outbox))
     }
 
     /// The one door to `key`'s outbox: `change` it, and the books follow. `None` if `key` is not
@@ -274,3 +277,6 @@ impl Conns {
         self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
     }
 }
+
+#[cfg(test)]
+mod tests;

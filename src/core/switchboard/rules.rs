@@ -170,7 +170,7 @@ impl Switchboard {
     /// over it); its machine, if any, has departed. Once the last machine of a running model has
     /// departed, that is what stopped the router.
     pub(super) fn close(&mut self, key: ConnId, reason: String) {
-        let Some(conn) = self.conns.remove(key) else {
+        let Some((conn, outbox)) = self.conns.remove(key) else {
             return;
         };
         self.unregistered -= usize::from(conn.state == State::New);
@@ -180,7 +180,7 @@ impl Switchboard {
         if let Some(id) = id {
             self.machines[usize::from(id) - 1] = None;
             // Whatever was not written in full never reached the machine.
-            for (source, frames) in conn.outbox.sources() {
+            for (source, frames) in outbox.sources() {
                 self.pairs.undeliverable(source, id, frames);
             }
         }
