@@ -20,9 +20,9 @@ impl Switchboard {
     }
 
     /// Queues for `key` the `count` data frames of `len` bytes each at `offset` in `read` (the
-    /// read being routed), from machine `source`. Returns whether
-    /// the outbox is now over high water, and whether it had no run open before (see
-    /// `Outbox::extend_run`); `None` if `key` is closing or gone (the frames are undeliverable).
+    /// read being routed), from machine `source`. Returns whether the outbox is now over high
+    /// water, and whether it had no run open before (see `Outbox::extend_run`); `None` if `key`
+    /// is closing or gone (the frames are undeliverable).
     pub(super) fn enqueue_run(
         &mut self,
         key: ConnId,
