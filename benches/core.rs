@@ -228,15 +228,9 @@ fn welcomed_switchboard(machines: u16) -> Switchboard {
     let mut sb = Switchboard::new(switchboard::Options {
         machines,
         seed: 1,
-        max_payload: 65_536,
-        stall_timeout_ns: 5_000_000_000,
         start_delay_ns: 0,
         stop_grace_ns: 1_000_000_000,
-        hello_timeout_ns: 5_000_000_000,
-        max_unregistered: 1_024,
-        outbox_limit: 1 << 20,
-        buffer_limit: 64 << 20,
-        reader_timeout_ns: 10_000_000_000,
+        ..switchboard::Options::default()
     });
     for i in 0..usize::from(machines) {
         sb.handle_connect(ConnId(i), format!("peer {i}"), T0);

@@ -17,8 +17,9 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use clocklab::core::switchboard::Options;
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
-use clocklab::net::router::{Router, RouterOptions};
+use clocklab::net::router::Router;
 use clocklab::rundir::records::RouterStats;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -109,20 +110,12 @@ struct RouterThread {
 
 impl RouterThread {
     fn start(machines: u16) -> io::Result<RouterThread> {
-        let opts = RouterOptions {
+        let opts = Options {
             machines,
             seed: 1,
-            max_payload: 65_536,
-            stall_timeout: Duration::from_secs(5),
-            start_delay: Duration::ZERO,
-            stop_grace: Duration::from_secs(1),
-            hello_timeout: Duration::from_secs(5),
-            max_unregistered: 1024,
-            outbox_limit: 1 << 20,
-            buffer_limit: 64 << 20,
-            reader_timeout: Duration::from_secs(10),
-            handle_signals: false,
-            stop_on_stdin_eof: false,
+            start_delay_ns: 0,
+            stop_grace_ns: 1_000_000_000,
+            ..Options::default()
         };
         let router = Router::new(TcpListener::bind("127.0.0.1:0")?, opts)?;
         let addr = router.local_addr()?;

@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
 
+use clocklab::core::switchboard::Options;
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind};
-use clocklab::net::router::{Router, RouterOptions};
+use clocklab::net::router::Router;
 
 /// Counts the allocations of threads that ask for it.
 struct Counting;
@@ -67,20 +67,12 @@ fn welcome(stream: &mut TcpStream) {
 
 #[test]
 fn forwarding_a_frame_allocates_nothing_in_steady_state() {
-    let opts = RouterOptions {
+    let opts = Options {
         machines: 2,
         seed: 1,
-        max_payload: 65_536,
-        stall_timeout: Duration::from_secs(5),
-        start_delay: Duration::ZERO,
-        stop_grace: Duration::from_secs(1),
-        hello_timeout: Duration::from_secs(5),
-        max_unregistered: 1024,
-        outbox_limit: 1 << 20,
-        buffer_limit: 64 << 20,
-        reader_timeout: Duration::from_secs(10),
-        handle_signals: false,
-        stop_on_stdin_eof: false,
+        start_delay_ns: 0,
+        stop_grace_ns: 1_000_000_000,
+        ..Options::default()
     };
     let router =
         Router::new(TcpListener::bind("127.0.0.1:0").expect("bind"), opts).expect("router");

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, load_config, secs};
+use crate::cli::common::{Failure, LISTENING, STARTED, load_config};
 use crate::config::Rates;
-use crate::net::router::{Notice, Router, RouterOptions};
+use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
 use crate::rundir::dirs::{manual_run_dir_name, utc_human};
 use crate::rundir::{
@@ -63,22 +63,16 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         )
     })?;
     let seed = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
-    let opts = RouterOptions {
-        machines: config.machines.count,
-        seed,
-        max_payload: r.max_payload,
-        stall_timeout: secs(r.stall_timeout),
-        start_delay: secs(r.start_delay),
-        stop_grace: secs(config.run.stop_grace),
-        hello_timeout: secs(r.hello_timeout),
-        max_unregistered: r.max_unregistered as usize,
-        outbox_limit: usize::try_from(r.outbox_limit).unwrap_or(usize::MAX),
-        buffer_limit: usize::try_from(r.buffer_limit).unwrap_or(usize::MAX),
-        reader_timeout: secs(r.reader_timeout),
-        handle_signals: true,
-        stop_on_stdin_eof: args.stop_on_stdin_eof,
-    };
-    let router = Router::new(listener, opts).map_err(|e| format!("router: {e}"))?;
+    let mut router = Router::new(listener, config.router_options(seed))
+        .map_err(|e| format!("router: cannot start the event loop on {addr}: {e}"))?;
+    router
+        .stop_on_signals()
+        .map_err(|e| format!("router: cannot watch for SIGINT and SIGTERM: {e}"))?;
+    if args.stop_on_stdin_eof {
+        router
+            .stop_on_stdin_eof()
+            .map_err(|e| format!("router: cannot watch standard input for its end: {e}"))?;
+    }
     let local = router.local_addr().map_err(|e| format!("router: {e}"))?;
     let mut out = std::io::stdout();
     // stdout is how `run` learns the address and the start time: flush each line.

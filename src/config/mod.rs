@@ -397,6 +397,7 @@ impl Config {
 }
 
 mod latency;
+mod router_options;
 mod validate;
 pub use latency::Latency;
 

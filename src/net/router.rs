@@ -24,7 +24,7 @@ mod events;
 
 pub use events::Notice;
 
-use crate::core::switchboard::{self, ConnId, Fate, Switchboard};
+use crate::core::switchboard::{self, ConnId, Fate, Options, Switchboard};
 use crate::net::wallclock::WallClock;
 use crate::net::{STOP_SIGNALS, signal_name};
 use conn::{ReadOutcome, Socket};
@@ -43,60 +43,6 @@ const READS_PER_ROUND: usize = 16;
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// What stops the router when standard input ends (as `router.yaml` records it).
 const STDIN_CLOSED: &str = "standard input closed (the parent ended)";
-
-/// How the router behaves.
-#[derive(Clone, Debug)]
-pub struct RouterOptions {
-    /// How many machines must register before the model starts.
-    pub machines: u16,
-    /// The run's seed, sent to every machine in its WELCOME.
-    pub seed: u64,
-    /// The largest payload accepted.
-    pub max_payload: u32,
-    /// How long a connection may sit on a partial frame (or on an ERROR it does not read) before
-    /// it is closed.
-    pub stall_timeout: Duration,
-    /// Time from the last HELLO to the common start time announced in WELCOME.
-    pub start_delay: Duration,
-    /// How long an orderly stop waits for every machine's BYE and for outboxes to drain.
-    pub stop_grace: Duration,
-    /// How long a new connection may take to say HELLO.
-    pub hello_timeout: Duration,
-    /// The most connections that have not said HELLO at one time.
-    pub max_unregistered: usize,
-    /// High water of one outbox in bytes (flow control: see `core::switchboard`).
-    pub outbox_limit: usize,
-    /// The most memory all outboxes together may keep alive before no machine is read.
-    pub buffer_limit: usize,
-    /// How long a connection with frames waiting may take none of them.
-    pub reader_timeout: Duration,
-    /// Stop in order on SIGINT and SIGTERM (the server does; a router embedded in a benchmark or a
-    /// test leaves the process's signals alone).
-    pub handle_signals: bool,
-    /// Stop in order when standard input reaches its end: `run` gives the router a pipe it never
-    /// writes to, so a router outlives its parent by no more than an orderly stop.
-    pub stop_on_stdin_eof: bool,
-}
-
-impl RouterOptions {
-    /// The switchboard's options: the same, in nanoseconds.
-    fn switchboard(&self) -> switchboard::Options {
-        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        switchboard::Options {
-            machines: self.machines,
-            seed: self.seed,
-            max_payload: self.max_payload,
-            stall_timeout_ns: ns(self.stall_timeout),
-            start_delay_ns: ns(self.start_delay),
-            stop_grace_ns: ns(self.stop_grace),
-            hello_timeout_ns: ns(self.hello_timeout),
-            max_unregistered: self.max_unregistered,
-            outbox_limit: self.outbox_limit,
-            buffer_limit: self.buffer_limit,
-            reader_timeout_ns: ns(self.reader_timeout),
-        }
-    }
-}
 
 /// The router: a listener, its sockets and the switchboard.
 pub struct Router {
@@ -120,26 +66,15 @@ pub struct Router {
 }
 
 impl Router {
-    /// A router on an already bound listener. Registers for SIGINT and SIGTERM.
-    pub fn new(listener: std::net::TcpListener, opts: RouterOptions) -> io::Result<Router> {
+    /// A router with the options `opts` on an already bound listener. It leaves the process's
+    /// signals and standard input alone unless asked ([`Router::stop_on_signals`],
+    /// [`Router::stop_on_stdin_eof`]).
+    pub fn new(listener: std::net::TcpListener, opts: Options) -> io::Result<Router> {
         conn::prepare_listener(&listener)?;
         let mut listener = TcpListener::from_std(listener);
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
-        let signals = if opts.handle_signals {
-            let mut signals = Signals::new(STOP_SIGNALS)?;
-            poll.registry()
-                .register(&mut signals, SIGNALS, Interest::READABLE)?;
-            Some(signals)
-        } else {
-            None
-        };
-        if opts.stop_on_stdin_eof {
-            let fd = io::stdin().as_raw_fd();
-            poll.registry()
-                .register(&mut SourceFd(&fd), STDIN, Interest::READABLE)?;
-        }
         let stats = RouterStats {
             listen: listener.local_addr()?.to_string(),
             machines: opts.machines,
@@ -149,9 +84,9 @@ impl Router {
         Ok(Router {
             poll,
             listener,
-            signals,
+            signals: None,
             sockets: Slab::new(),
-            sb: Switchboard::new(opts.switchboard()),
+            sb: Switchboard::new(opts),
             clock: WallClock::new(),
             stats,
             joined: Vec::new(),
@@ -160,6 +95,29 @@ impl Router {
             freed: false,
             keys: Vec::new(),
         })
+    }
+
+    /// Stops in order on SIGINT and SIGTERM, as the server does (a router embedded in a benchmark
+    /// or a test leaves the process's signals alone). Asking again changes nothing.
+    pub fn stop_on_signals(&mut self) -> io::Result<()> {
+        if self.signals.is_none() {
+            let mut signals = Signals::new(STOP_SIGNALS)?;
+            self.poll
+                .registry()
+                .register(&mut signals, SIGNALS, Interest::READABLE)?;
+            self.signals = Some(signals);
+        }
+        Ok(())
+    }
+
+    /// Stops in order when standard input reaches its end: `run` gives the router a pipe it never
+    /// writes to, so a router outlives its parent by no more than an orderly stop. Ask once: a
+    /// second time fails (standard input is registered already).
+    pub fn stop_on_stdin_eof(&mut self) -> io::Result<()> {
+        let fd = io::stdin().as_raw_fd();
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&fd), STDIN, Interest::READABLE)
     }
 
     /// The address the router listens on.

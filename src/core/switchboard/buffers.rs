@@ -1,5 +1,6 @@
 //! A connection's two buffers: the read buffer the driver reads straight into, and the outbox of
-//! frames waiting to be written, each counted by the memory it keeps alive.
+//! frames waiting to be written, each counted by the memory it keeps alive (in the books that
+//! `memory` keeps: a connection's buffers change only through its doors).
 //!
 //! A data frame is forwarded as the bytes that arrived: a [`Bytes`] slice of the sender's read
 //! buffer, never re-encoded and, for a receiver that keeps up, never copied. Frames that arrived

@@ -3,6 +3,7 @@
 
 use super::ConnId;
 use super::buffers::{Outbox, ReadBuf};
+use super::memory::Counted;
 
 /// Where a connection stands. Every transition is made by the switchboard.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +23,8 @@ pub(super) enum State {
         /// The machine's id.
         id: u16,
     },
-    /// To be closed once its outbox is written; nothing more is taken from it.
+    /// To be closed once its outbox is written; nothing more is taken from it (but for the one
+    /// frame after a BYE that [`CloseStep::AfterBye`] refuses).
     Closing(Closing),
 }
 
@@ -37,20 +39,22 @@ pub(super) struct Closing {
     pub(super) id: Option<u16>,
     /// It was a machine that had said BYE (its leaving is no departure).
     pub(super) said_bye: bool,
-    /// How far the close has come.
+    /// How far the close has come, and so what is done with what the peer still sends.
     pub(super) step: CloseStep,
-    /// It was sent an ERROR: after a BYE, input is no longer looked at.
-    pub(super) refused: bool,
 }
 
-/// The two halves of an orderly close.
+/// The two halves of an orderly close, and what the peer's input still means in each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum CloseStep {
-    /// The outbox is still being written.
+    /// A machine that said BYE and was sent no ERROR: its outbox is still being written, and the
+    /// first frame it sends (or invalid bytes) is refused with one; then it is [`Self::Flushing`].
+    AfterBye,
+    /// The outbox is still being written; what the peer sends is no longer looked at.
     Flushing,
     /// The peer shut its side while the outbox still held frames: they are written, then it goes.
     PeerShut,
-    /// Everything is written and the driver has shut our write side; waiting for the peer's end.
+    /// Everything is written and the driver has shut our write side (so no ERROR can reach the
+    /// peer any more); waiting for the peer's end.
     WriteShut,
 }
 
@@ -64,13 +68,14 @@ pub(super) struct Conn {
     pub(super) state: State,
     /// When it connected, nanoseconds (the HELLO deadline runs from here).
     pub(super) connected_ns: u64,
-    /// Bytes received and not yet taken as frames.
-    pub(super) inbuf: ReadBuf,
+    /// Bytes received and not yet taken as frames (changed only through `memory::Conns`).
+    pub(super) inbuf: Counted<ReadBuf>,
     /// The length the partial frame at the front of `inbuf` needs, 0 if none.
     pub(super) need: usize,
     /// Since when the read buffer has held a partial frame with no frame completed.
     pub(super) partial_since_ns: Option<u64>,
-    pub(super) outbox: Outbox,
+    /// Frames waiting to be written (changed only through `memory::Conns`).
+    pub(super) outbox: Counted<Outbox>,
     /// Since when the outbox has waited with no byte of it written (while it is not empty).
     pub(super) waiting_since_ns: u64,
     /// Over high water: the senders that were stopped because they had frames for it.
@@ -82,16 +87,22 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    pub(super) fn new(peer: String, now_ns: u64) -> Conn {
+    /// A connection from `peer` at `now_ns` with the (empty) buffers `memory::Conns` gave it.
+    pub(super) fn new(
+        peer: String,
+        now_ns: u64,
+        inbuf: Counted<ReadBuf>,
+        outbox: Counted<Outbox>,
+    ) -> Conn {
         Conn {
             peer,
             name: None,
             state: State::New,
             connected_ns: now_ns,
-            inbuf: ReadBuf::default(),
+            inbuf,
             need: 0,
             partial_since_ns: None,
-            outbox: Outbox::default(),
+            outbox,
             waiting_since_ns: now_ns,
             over_high_water: false,
             stopped_senders: Vec::new(),
@@ -131,22 +142,37 @@ impl Conn {
         }
     }
 
-    /// Moves to [`State::Closing`] with `reason`, unless it is closing already. Returns whether
-    /// it had not said HELLO (the switchboard counts those).
+    /// Moves to [`State::Closing`] with `reason`, unless it is closing already: a machine that
+    /// said BYE to [`CloseStep::AfterBye`], any other connection to [`CloseStep::Flushing`].
+    /// Returns whether it had not said HELLO (the switchboard counts those).
     #[must_use]
     pub(super) fn begin_close(&mut self, reason: String, now_ns: u64) -> bool {
         if self.closing().is_some() {
             return false;
         }
         let was_new = self.state == State::New;
+        let said_bye = self.said_bye();
         self.state = State::Closing(Closing {
             reason,
             since_ns: now_ns,
             id: self.id(),
-            said_bye: self.said_bye(),
-            step: CloseStep::Flushing,
-            refused: false,
+            said_bye,
+            step: if said_bye {
+                CloseStep::AfterBye
+            } else {
+                CloseStep::Flushing
+            },
         });
         was_new
+    }
+
+    /// It was sent an ERROR: one is all a connection gets, so after a BYE its input is no longer
+    /// looked at.
+    pub(super) fn refused(&mut self) {
+        if let State::Closing(closing) = &mut self.state {
+            if closing.step == CloseStep::AfterBye {
+                closing.step = CloseStep::Flushing;
+            }
+        }
     }
 }

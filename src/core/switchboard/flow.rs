@@ -4,58 +4,25 @@
 
 use bytes::Bytes;
 
-use super::buffers::Footprint;
 use super::conn::State;
 use super::{ConnId, Switchboard};
 
 impl Switchboard {
-    /// An outbox's footprint went from `before` to `after`: the slices of read buffers out (see
-    /// `buffers::Lending`), the total storage, its peak and whether the memory is full (over the
-    /// buffer limit; not full again until down to half of it).
-    pub(super) fn outbox_changed(&mut self, before: Footprint, after: Footprint) {
-        self.lending.changed(before.slices, after.slices);
-        self.outbox_held = self.outbox_held + after.held - before.held;
-        self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
-        let limit = self.opts.buffer_limit;
-        if self.outbox_held > limit || (self.memory_full && self.outbox_held > limit / 2) {
-            // Storage kept by empty outboxes for their next burst goes first: the memory is full
-            // only of frames waiting, which drain or time out (else nothing would be read again).
-            for c in self.conns.iter_mut().flatten() {
-                let before = c.outbox.footprint().held;
-                c.outbox.release();
-                self.outbox_held -= before - c.outbox.footprint().held;
-            }
-        }
-        if self.outbox_held > limit {
-            self.memory_full = true;
-        } else if self.outbox_held <= limit / 2 {
-            self.memory_full = false;
-        }
-    }
-
-    /// A read buffer's storage went from `before` to `after` bytes.
-    pub(super) fn inbuf_changed(&mut self, before: usize, after: usize) {
-        self.inbuf_held = self.inbuf_held + after - before;
-        self.peak_held = self.peak_held.max(self.outbox_held + self.inbuf_held);
-    }
-
     /// Queues a copy of `frame` for `key` (the router's own frames; from machine `source` if it
-    /// is data) and keeps the books of memory.
+    /// is data).
     pub(super) fn enqueue(&mut self, key: ConnId, frame: &[u8], source: Option<u16>, now_ns: u64) {
-        let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+        let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
         conn.about_to_queue(now_ns);
-        let before = conn.outbox.footprint();
-        conn.outbox.push_copy(frame, source);
-        let after = conn.outbox.footprint();
-        self.outbox_changed(before, after);
+        self.conns
+            .with_outbox(key, |outbox| outbox.push_copy(frame, source));
     }
 
     /// Queues for `key` the `count` data frames of `len` bytes each at `offset` in `read` (the
-    /// read being routed), from machine `source`, and keeps the books of memory. Returns whether
-    /// the outbox is now over high water, and whether it had no run open before (see
-    /// `Outbox::extend_run`); `None` if `key` is closing or gone (the frames are undeliverable).
+    /// read being routed), from machine `source`. Returns whether the outbox is now over high
+    /// water, and whether it had no run open before (see `Outbox::extend_run`); `None` if `key`
+    /// is closing or gone (the frames are undeliverable).
     pub(super) fn enqueue_run(
         &mut self,
         key: ConnId,
@@ -64,43 +31,29 @@ impl Switchboard {
         source: u16,
         now_ns: u64,
     ) -> Option<(bool, bool)> {
-        let conn = self.conns.get_mut(key.0).and_then(Option::as_mut)?;
+        let conn = self.conns.get_mut(key)?;
         if conn.closing().is_some() {
             return None;
         }
         conn.about_to_queue(now_ns);
-        let before = conn.outbox.footprint();
-        let first = conn.outbox.extend_run(read, offset, len, count, source);
-        let over = conn.outbox.len() > self.opts.outbox_limit;
-        let after = conn.outbox.footprint();
-        // Frames that extend a run change no storage, most of the time.
-        if after != before {
-            self.outbox_changed(before, after);
-        }
-        Some((over, first))
+        let limit = self.opts.outbox_limit;
+        self.conns.with_outbox(key, |outbox| {
+            let first = outbox.extend_run(read, offset, len, count, source);
+            (outbox.len() > limit, first)
+        })
     }
 
     /// Closes the run each of `receivers` has open, as a slice of `read`.
     pub(super) fn close_runs(&mut self, receivers: &mut Vec<ConnId>, read: &Bytes) {
         for key in receivers.drain(..) {
-            if let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) {
-                let before = conn.outbox.footprint();
-                conn.outbox.close_run(read);
-                let after = conn.outbox.footprint();
-                self.outbox_changed(before, after);
-            }
+            self.conns.with_outbox(key, |outbox| outbox.close_run(read));
         }
     }
 
     /// `key`'s socket has taken what it would: what still waits is copied into its outbox's own
     /// storage, letting go of the read buffers.
     pub(super) fn settle(&mut self, key: ConnId) {
-        if let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) {
-            let before = conn.outbox.footprint();
-            conn.outbox.settle();
-            let after = conn.outbox.footprint();
-            self.outbox_changed(before, after);
-        }
+        self.conns.with_outbox(key, |outbox| outbox.settle());
     }
 
     /// `sender` just added to `receiver`'s outbox, which is over high water: `sender` is not
@@ -146,7 +99,7 @@ impl Switchboard {
     /// it any more (its handle may be reused by a new connection).
     pub(super) fn forget_in_flow_control(&mut self, key: ConnId, stopped: &[ConnId]) {
         self.release(stopped);
-        for c in self.conns.iter_mut().flatten() {
+        for c in self.conns.values_mut() {
             c.stopped_senders.retain(|&s| s != key);
         }
     }
@@ -186,19 +139,17 @@ impl Switchboard {
             .map(|(k, _)| k)
             .collect();
         for key in expired {
-            let Some(c) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+            let Some(c) = self.conn(key) else {
                 continue;
             };
-            let waiting = c.outbox.len();
-            let before = c.outbox.footprint();
-            let (pairs, id) = (&mut self.pairs, c.id());
-            c.outbox.drop_unbegun(|source, frames| {
-                if let Some(id) = id {
-                    pairs.undeliverable(source, id, frames);
-                }
+            let (waiting, id, pairs) = (c.outbox.len(), c.id(), &mut self.pairs);
+            self.conns.with_outbox(key, |outbox| {
+                outbox.drop_unbegun(|source, frames| {
+                    if let Some(id) = id {
+                        pairs.undeliverable(source, id, frames);
+                    }
+                })
             });
-            let after = c.outbox.footprint();
-            self.outbox_changed(before, after);
             self.release_if_drained(key);
             let reason = format!(
                 "not reading: {waiting} bytes waited {:.1} s and not one was taken",

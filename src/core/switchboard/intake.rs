@@ -8,17 +8,24 @@
 use bytes::Bytes;
 
 use super::buffers::ReadBuf;
-use super::conn::{CloseStep, State};
+use super::conn::{CloseStep, Closing, State};
 use super::{ConnId, Switchboard};
 use crate::core::route;
 use crate::core::wire::{self, Frame, Kind, Parsed};
 
-/// What one complete frame asks of the switchboard, taken out of the read buffer's borrow.
+/// What the front of a read buffer asks of the switchboard, taken out of the buffer's borrow.
 enum Step {
-    Data,
-    Hello(String),
-    Bye(u16),
+    /// Data frames back to back were routed (up to a refusal, if any).
+    Routed,
+    /// What is left is a partial frame that needs this many bytes in all (or nothing at all).
+    Partial(usize),
+    /// A HELLO of `len` bytes giving this name.
+    Hello { name: String, len: usize },
+    /// A BYE of `len` bytes from this source.
+    Bye { source: u16, len: usize },
+    /// The connection is refused for this reason.
     Refuse(String),
+    /// A machine that said BYE sent something more: it is refused for this reason.
     RefuseAfterBye(String),
 }
 
@@ -63,98 +70,53 @@ impl Switchboard {
     /// Handles every complete frame in the connection's read buffer. The buffer is taken out of
     /// the connection meanwhile, so that frames are queued from it into other outboxes directly.
     pub(super) fn process(&mut self, key: ConnId, now_ns: u64) {
-        let Some(conn) = self.conn_mut(key) else {
+        let Some(mut inbuf) = self.conns.take_inbuf(key) else {
             return;
         };
-        let mut inbuf = std::mem::take(&mut conn.inbuf);
-        let need = self.process_buffer(key, &mut inbuf, now_ns);
+        let need = self.process_buffer(key, inbuf.buf(), now_ns);
+        self.conns.put_inbuf(key, inbuf);
         if let Some(conn) = self.conn_mut(key) {
-            conn.inbuf = inbuf;
             conn.need = need;
         }
     }
 
     /// Handles every complete frame in `inbuf`, which holds `key`'s bytes; returns the length the
-    /// partial frame left at its front needs (0 if none). Data frames back to back are routed
+    /// partial frame left at its front needs (0 if none). What a frame asks depends on where the
+    /// connection stands, looked at again after each step: data frames back to back are routed
     /// together, as one slice of the read buffer ([`Switchboard::route_batch`]); anything else is
     /// handled when the data frames before it have been.
     fn process_buffer(&mut self, key: ConnId, inbuf: &mut ReadBuf, now_ns: u64) -> usize {
-        let mut progressed = false;
         let mut batch = std::mem::take(&mut self.batch);
         batch.clear();
-        // Bytes at the front of `inbuf` that the batch covers.
-        let mut batched = 0;
+        // Whether a frame was taken (or refused) in this call.
+        let mut progressed = false;
         let need = loop {
-            let max_payload = self.opts.max_payload;
-            let Some(conn) = self.conns.get_mut(key.0).and_then(Option::as_mut) else {
+            let Some(conn) = self.conn(key) else {
                 break 0;
             };
-            let after_bye = match conn.closing() {
-                // After its BYE, a machine's first complete frame (or invalid bytes) is refused,
-                // unless our write side is shut already (then there is no way to say so).
-                Some(c) if c.said_bye && !c.refused && c.step == CloseStep::Flushing => true,
-                Some(_) => {
+            let step = match &conn.state {
+                State::New | State::Registered | State::Machine { .. } | State::SaidBye { .. } => {
+                    self.take_frames(key, inbuf, &mut batch, now_ns)
+                }
+                State::Closing(Closing {
+                    step: CloseStep::AfterBye,
+                    ..
+                }) => self.after_bye(inbuf),
+                State::Closing(_) => {
                     inbuf.clear();
                     break 0;
                 }
-                None => false,
             };
-            // The common case in a loop of its own: data frames back to back, batched.
-            let parsed = loop {
-                let parsed = wire::parse_with_limit(&inbuf.data()[batched..], max_payload);
-                match &parsed {
-                    Ok(Parsed::Complete { frame, len }) if frame.kind().is_data() && !after_bye => {
-                        Segment::push(&mut batch, frame, batched, *len);
-                        batched += len;
-                        progressed = true;
-                    }
-                    _ => break parsed,
-                }
-            };
-            if !batch.is_empty() {
-                // Route what came before, then look at the next frame in the state that left.
-                self.route_batch(key, inbuf, batched, &mut batch, now_ns);
-                batched = 0;
-                continue;
-            }
-            let (step, len) = match parsed {
-                Ok(Parsed::Complete { frame, len }) if after_bye => {
-                    let kind = frame.kind();
-                    (
-                        Step::RefuseAfterBye(format!("{kind} after this machine's BYE")),
-                        len,
-                    )
-                }
-                Ok(Parsed::Complete { frame, len }) => {
-                    self.count(frame.kind(), 1, len);
-                    let step = match frame.kind() {
-                        kind if kind.is_data() => Step::Data,
-                        Kind::Hello => Step::Hello(frame.hello_name().unwrap_or_default().into()),
-                        Kind::Bye => Step::Bye(frame.source()),
-                        kind => Step::Refuse(format!("only the router sends {kind}")),
-                    };
-                    (step, len)
-                }
-                Ok(Parsed::Incomplete { needed }) => {
-                    if inbuf.is_empty() {
-                        conn.partial_since_ns = None;
-                    } else if progressed || conn.partial_since_ns.is_none() {
-                        conn.partial_since_ns = Some(now_ns);
-                    }
-                    break if inbuf.is_empty() { 0 } else { needed };
-                }
-                Err(e) if after_bye => (Step::RefuseAfterBye(format!("invalid frame: {e}")), 0),
-                Err(e) => (Step::Refuse(format!("invalid frame: {e}")), 0),
-            };
-            progressed = true;
             match step {
-                // Data frames are batched above.
-                Step::Data => unreachable!("a data frame outside a batch"),
-                Step::Hello(name) => {
+                Step::Partial(needed) => {
+                    break self.partial_frame(key, inbuf, needed, progressed, now_ns);
+                }
+                Step::Routed => {}
+                Step::Hello { name, len } => {
                     inbuf.consume(len);
                     self.on_hello(key, name, now_ns);
                 }
-                Step::Bye(source) => {
+                Step::Bye { source, len } => {
                     inbuf.consume(len);
                     self.on_bye(key, source, now_ns);
                 }
@@ -167,9 +129,96 @@ impl Switchboard {
                     self.refuse_after_bye(key, reason, now_ns);
                 }
             }
+            progressed = true;
         };
         self.batch = batch;
         need
+    }
+
+    /// The next step of a connection that is not closing, at the front of `inbuf`: the data
+    /// frames back to back there, routed together (the common case, in a loop of its own), or
+    /// else the first frame (counted), partial frame or invalid bytes.
+    fn take_frames(
+        &mut self,
+        key: ConnId,
+        inbuf: &mut ReadBuf,
+        batch: &mut Vec<Segment>,
+        now_ns: u64,
+    ) -> Step {
+        let max_payload = self.opts.max_payload;
+        // Bytes at the front of `inbuf` that the batch covers.
+        let mut batched = 0;
+        let (step, received) = loop {
+            let (frame, len) = match wire::parse_with_limit(&inbuf.data()[batched..], max_payload) {
+                Ok(Parsed::Complete { frame, len }) => (frame, len),
+                Ok(Parsed::Incomplete { needed }) => break (Step::Partial(needed), None),
+                Err(e) => break (Step::Refuse(format!("invalid frame: {e}")), None),
+            };
+            let kind = frame.kind();
+            let step = match kind {
+                Kind::SendFirst | Kind::SendSecond | Kind::Broadcast | Kind::SendTo => {
+                    Segment::push(batch, &frame, batched, len);
+                    batched += len;
+                    continue;
+                }
+                Kind::Hello => Step::Hello {
+                    name: frame.hello_name().unwrap_or_default().into(),
+                    len,
+                },
+                Kind::Bye => Step::Bye {
+                    source: frame.source(),
+                    len,
+                },
+                Kind::Welcome | Kind::Error => {
+                    Step::Refuse(format!("only the router sends {kind}"))
+                }
+            };
+            break (step, Some((kind, len)));
+        };
+        if !batch.is_empty() {
+            // Route what came before; the next frame is looked at in the state that left.
+            self.route_batch(key, inbuf, batched, batch, now_ns);
+            return Step::Routed;
+        }
+        if let Some((kind, len)) = received {
+            self.count(kind, 1, len);
+        }
+        step
+    }
+
+    /// The next step of a machine after its BYE, at the front of `inbuf`: its first complete
+    /// frame (or invalid bytes) is refused, unless our write side is shut already (then there is
+    /// no way to say so, and the connection is no longer [`CloseStep::AfterBye`]).
+    fn after_bye(&self, inbuf: &ReadBuf) -> Step {
+        match wire::parse_with_limit(inbuf.data(), self.opts.max_payload) {
+            Ok(Parsed::Complete { frame, .. }) => {
+                Step::RefuseAfterBye(format!("{} after this machine's BYE", frame.kind()))
+            }
+            Ok(Parsed::Incomplete { needed }) => Step::Partial(needed),
+            Err(e) => Step::RefuseAfterBye(format!("invalid frame: {e}")),
+        }
+    }
+
+    /// What is left in `inbuf` is a partial frame that needs `needed` bytes in all, or nothing:
+    /// the stall clock of `key` starts, restarts if frames were taken before it (`progressed`), or
+    /// stops. Returns what it needs (0 for nothing).
+    fn partial_frame(
+        &mut self,
+        key: ConnId,
+        inbuf: &ReadBuf,
+        needed: usize,
+        progressed: bool,
+        now_ns: u64,
+    ) -> usize {
+        let Some(conn) = self.conn_mut(key) else {
+            return 0;
+        };
+        if inbuf.is_empty() {
+            conn.partial_since_ns = None;
+        } else if progressed || conn.partial_since_ns.is_none() {
+            conn.partial_since_ns = Some(now_ns);
+        }
+        if inbuf.is_empty() { 0 } else { needed }
     }
 
     /// Counts `frames` frames of `len` bytes each received.
@@ -211,7 +260,7 @@ impl Switchboard {
         }
         if !touched.is_empty() {
             // Slices of this read are out, up to a refusal too.
-            inbuf.lent_in(self.lending.round());
+            inbuf.lent_in(self.conns.lending_round());
         }
         self.close_runs(&mut touched, &read);
         self.touched = touched;

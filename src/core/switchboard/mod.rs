@@ -50,6 +50,7 @@ mod conn;
 mod events;
 mod flow;
 mod intake;
+mod memory;
 mod pairs;
 mod rules;
 
@@ -64,8 +65,8 @@ pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
 
 use crate::core::wire::Kind;
-use buffers::Lending;
 use conn::Conn;
+use memory::Conns;
 
 /// The read buffer of a machine (a connection before WELCOME gets a small one, grown only for
 /// a frame that needs more).
@@ -78,7 +79,12 @@ pub const SMALL_READ_BUFFER: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(pub usize);
 
-/// How the switchboard behaves; times are in nanoseconds.
+/// How the router behaves: the one set of its options, which the mio driver (`net::router`),
+/// its tests and benchmarks and the fuzz oracle all take. Times are in nanoseconds.
+///
+/// [`Options::default`] has the documented defaults of `config/config.yaml` (seed 0); the
+/// configuration gives its own with `Config::router_options`. Set a few fields by hand with
+/// struct update: `Options { machines: 2, ..Options::default() }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// How many machines must register before the model starts.
@@ -107,6 +113,30 @@ pub struct Options {
     pub reader_timeout_ns: u64,
 }
 
+/// Nanoseconds in a second.
+const SECOND_NS: u64 = 1_000_000_000;
+
+impl Default for Options {
+    /// 3 machines, seed 0, payloads up to 64 KiB, a stall timeout of 5 s, a start delay of
+    /// 0.5 s, a stop grace of 5 s, a HELLO timeout of 5 s, 1,024 connections without HELLO, an
+    /// outbox limit of 1 MiB, a buffer limit of 64 MiB and a reader timeout of 10 s.
+    fn default() -> Options {
+        Options {
+            machines: 3,
+            seed: 0,
+            max_payload: crate::core::wire::MAX_PAYLOAD_LEN,
+            stall_timeout_ns: 5 * SECOND_NS,
+            start_delay_ns: SECOND_NS / 2,
+            stop_grace_ns: 5 * SECOND_NS,
+            hello_timeout_ns: 5 * SECOND_NS,
+            max_unregistered: 1024,
+            outbox_limit: 1 << 20,
+            buffer_limit: 64 << 20,
+            reader_timeout_ns: 10 * SECOND_NS,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Registering,
@@ -118,10 +148,8 @@ enum Phase {
 #[derive(Debug)]
 pub struct Switchboard {
     opts: Options,
-    /// Connections by [`ConnId`]; `None` for a free handle.
-    conns: Vec<Option<Conn>>,
-    /// How many entries of `conns` are `Some`.
-    open: usize,
+    /// Connections by [`ConnId`], and the memory their buffers hold.
+    conns: Conns,
     /// How many of them have not said HELLO (kept as they change, so that an accept in a burst
     /// of thousands costs no scan).
     unregistered: usize,
@@ -138,14 +166,6 @@ pub struct Switchboard {
     kinds: [KindCount; Kind::ALL.len()],
     closed: Vec<Closed>,
     events: std::collections::VecDeque<Event>,
-    /// Memory the outboxes and the read buffers keep alive, and the most the two held at once.
-    outbox_held: usize,
-    inbuf_held: usize,
-    peak_held: usize,
-    /// Over the buffer limit: no machine is read until the outboxes are down to half of it.
-    memory_full: bool,
-    /// Which read buffers may have slices out in outboxes.
-    lending: Lending,
     /// The data frames of the read being routed (kept to allocate nothing per read).
     batch: Vec<intake::Segment>,
     /// The receivers with a run open for the read being routed.
@@ -157,8 +177,7 @@ impl Switchboard {
     pub fn new(opts: Options) -> Switchboard {
         Switchboard {
             opts,
-            conns: Vec::new(),
-            open: 0,
+            conns: Conns::new(opts.buffer_limit),
             unregistered: 0,
             machines: vec![None; usize::from(opts.machines)],
             pending: Vec::new(),
@@ -170,11 +189,6 @@ impl Switchboard {
             kinds: [KindCount::default(); Kind::ALL.len()],
             closed: Vec::new(),
             events: std::collections::VecDeque::new(),
-            outbox_held: 0,
-            inbuf_held: 0,
-            peak_held: 0,
-            memory_full: false,
-            lending: Lending::default(),
             batch: Vec::new(),
             touched: Vec::new(),
         }
@@ -193,11 +207,7 @@ impl Switchboard {
             self.close(conn, "its handle was reused".into());
         }
         let unregistered = self.unregistered;
-        if self.conns.len() <= conn.0 {
-            self.conns.resize_with(conn.0 + 1, || None);
-        }
-        self.conns[conn.0] = Some(Conn::new(peer, now_ns));
-        self.open += 1;
+        self.conns.insert(conn, peer, now_ns);
         self.unregistered += 1;
         let max = self.opts.max_unregistered;
         if unregistered >= max {
@@ -211,13 +221,13 @@ impl Switchboard {
     /// is handled. A closing connection takes nothing more, except that anything after a BYE is
     /// answered with ERROR.
     pub fn handle_read(&mut self, conn: ConnId, bytes: &[u8], now_ns: u64) {
-        let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
+        if self
+            .conns
+            .with_inbuf(conn, |inbuf| inbuf.extend(bytes))
+            .is_none()
+        {
             return;
-        };
-        let before = c.inbuf.held();
-        c.inbuf.extend(bytes);
-        let after = c.inbuf.held();
-        self.inbuf_changed(before, after);
+        }
         self.process(conn, now_ns);
     }
 
@@ -226,29 +236,23 @@ impl Switchboard {
     /// buffer still has frames out in outboxes from this round: come back after the writes
     /// (after [`Switchboard::poll_fate`] of every connection), when it is reused in place.
     pub fn read_buffer(&mut self, conn: ConnId) -> Option<&mut [u8]> {
-        let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
-        let size = match c.state {
+        let size = match self.conn(conn)?.state {
             conn::State::Machine { .. } | conn::State::SaidBye { .. } => READ_BUFFER,
             _ => SMALL_READ_BUFFER,
         };
-        let before = c.inbuf.held();
-        let ready = c.inbuf.room(size, c.need, &self.lending).is_some();
-        let after = c.inbuf.held();
-        self.inbuf_changed(before, after);
-        if !ready {
-            return None;
-        }
-        let c = self.conns.get_mut(conn.0).and_then(Option::as_mut)?;
-        c.inbuf.room(size, c.need, &self.lending)
+        self.conns.room(conn, size)
     }
 
     /// The driver read `n` bytes into [`Switchboard::read_buffer`] at `now_ns`: every complete
     /// frame among the bytes waiting is handled.
     pub fn handle_filled(&mut self, conn: ConnId, n: usize, now_ns: u64) {
-        let Some(c) = self.conn_mut(conn) else {
+        if self
+            .conns
+            .with_inbuf(conn, |inbuf| inbuf.filled(n))
+            .is_none()
+        {
             return;
-        };
-        c.inbuf.filled(n);
+        }
         self.process(conn, now_ns);
     }
 
@@ -256,7 +260,8 @@ impl Switchboard {
     /// module's "Flow control"). A closing connection is always read (to see its end).
     pub fn wants_read(&self, conn: ConnId) -> bool {
         self.conn(conn).is_some_and(|c| {
-            c.closing().is_some() || (c.stopped_by == 0 && !(self.memory_full && c.id().is_some()))
+            c.closing().is_some()
+                || (c.stopped_by == 0 && !(self.conns.memory_full() && c.id().is_some()))
         })
     }
 
@@ -336,22 +341,17 @@ impl Switchboard {
     /// `now_ns`: data frames written in full count as delivered, and senders it stopped are read
     /// again once it is down to low water.
     pub fn handle_written(&mut self, conn: ConnId, n: usize, now_ns: u64) {
-        let Some(c) = self.conns.get_mut(conn.0).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.get_mut(conn) else {
             return;
         };
-        let before = c.outbox.footprint();
-        let pairs = &mut self.pairs;
-        match c.id() {
-            Some(id) => c
-                .outbox
-                .written(n, |source, frames| pairs.delivered(source, id, frames)),
-            None => c.outbox.written(n, |_, _| {}),
-        }
         if n > 0 {
             c.waiting_since_ns = now_ns;
         }
-        let after = c.outbox.footprint();
-        self.outbox_changed(before, after);
+        let (id, pairs) = (c.id(), &mut self.pairs);
+        self.conns.with_outbox(conn, |outbox| match id {
+            Some(id) => outbox.written(n, |source, frames| pairs.delivered(source, id, frames)),
+            None => outbox.written(n, |_, _| {}),
+        });
         self.release_if_drained(conn);
     }
 
@@ -398,7 +398,7 @@ impl Switchboard {
         match self.phase {
             Phase::Registering => false,
             Phase::Running => self.machines.iter().all(Option::is_none),
-            Phase::Stopping { deadline_ns } => now_ns >= deadline_ns || self.open == 0,
+            Phase::Stopping { deadline_ns } => now_ns >= deadline_ns || self.conns.open() == 0,
         }
     }
 
@@ -419,7 +419,7 @@ impl Switchboard {
 
     /// How many connections are open.
     pub fn open_connections(&self) -> usize {
-        self.open
+        self.conns.open()
     }
 
     /// The machine id `conn` was welcomed as, if it was.
@@ -429,12 +429,12 @@ impl Switchboard {
 
     /// Memory the outboxes and read buffers keep alive now, in bytes.
     pub fn held_bytes(&self) -> usize {
-        self.outbox_held + self.inbuf_held
+        self.conns.held()
     }
 
     /// The most [`Switchboard::held_bytes`] has been.
     pub fn peak_held_bytes(&self) -> usize {
-        self.peak_held
+        self.conns.peak_held()
     }
 
     /// The books of every ordered pair.
@@ -459,6 +459,6 @@ impl Switchboard {
     }
 
     fn conn_mut(&mut self, conn: ConnId) -> Option<&mut Conn> {
-        self.conns.get_mut(conn.0).and_then(Option::as_mut)
+        self.conns.get_mut(conn)
     }
 }

@@ -1,6 +1,7 @@
 //! The switchboard's rules, one function each: registration, BYE, refusals, closes, the stop and
 //! the timeouts (frames in and routing are in `intake`).
 
+use super::buffers::ReadBuf;
 use super::conn::{CloseStep, Conn, State};
 use super::{Closed, ConnId, Event, Fate, Phase, Switchboard};
 use crate::core::wire::{self, Welcome};
@@ -68,7 +69,7 @@ impl Switchboard {
                 seed: self.opts.seed,
             };
             self.enqueue(key, &wire::welcome(welcome, now_ns), None, now_ns);
-            let conn = self.conns[key.0].as_mut().expect("kept open above");
+            let conn = self.conns.get_mut(key).expect("kept open above");
             conn.state = State::Machine { id };
             self.machines[index] = Some(key);
             names.push(conn.name.clone().unwrap_or_default());
@@ -113,15 +114,14 @@ impl Switchboard {
     /// Sends ERROR with `reason`, then closes the connection once it is written.
     pub(super) fn refuse(&mut self, key: ConnId, reason: String, now_ns: u64) {
         self.enqueue(key, &wire::error(&reason, now_ns), None, now_ns);
+        if self.conns.with_inbuf(key, ReadBuf::clear).is_none() {
+            return;
+        }
         let Some(conn) = self.conn_mut(key) else {
             return;
         };
-        conn.inbuf.clear();
         let was_new = conn.begin_close(reason.clone(), now_ns);
-        if let State::Closing(closing) = &mut conn.state {
-            // One ERROR is all a connection gets.
-            closing.refused = true;
-        }
+        conn.refused();
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         self.unregistered -= usize::from(was_new);
         // A refused connection no longer counts towards the N machines the model waits for.
@@ -144,8 +144,8 @@ impl Switchboard {
         let (peer, name) = (conn.peer.clone(), conn.name.clone());
         if let State::Closing(closing) = &mut conn.state {
             closing.reason = reason.clone();
-            closing.refused = true;
         }
+        conn.refused();
         self.events.push_back(Event::Refused {
             conn: key,
             peer,
@@ -170,20 +170,17 @@ impl Switchboard {
     /// over it); its machine, if any, has departed. Once the last machine of a running model has
     /// departed, that is what stopped the router.
     pub(super) fn close(&mut self, key: ConnId, reason: String) {
-        let Some(conn) = self.conns.get_mut(key.0).and_then(Option::take) else {
+        let Some((conn, outbox)) = self.conns.remove(key) else {
             return;
         };
-        self.open -= 1;
         self.unregistered -= usize::from(conn.state == State::New);
         self.pending.retain(|&k| k != key);
-        self.outbox_changed(conn.outbox.footprint(), Default::default());
-        self.inbuf_held -= conn.inbuf.held();
         self.forget_in_flow_control(key, &conn.stopped_senders);
         let id = conn.id();
         if let Some(id) = id {
             self.machines[usize::from(id) - 1] = None;
             // Whatever was not written in full never reached the machine.
-            for (source, frames) in conn.outbox.sources() {
+            for (source, frames) in outbox.sources() {
                 self.pairs.undeliverable(source, id, frames);
             }
         }
@@ -264,7 +261,7 @@ impl Switchboard {
             .all(|c| c.said_bye() || c.id().is_none());
         if all_said_bye {
             let mut were_new = 0;
-            for conn in self.conns.iter_mut().flatten() {
+            for conn in self.conns.values_mut() {
                 were_new += usize::from(conn.begin_close("orderly stop".into(), now_ns));
             }
             self.unregistered -= were_new;
@@ -298,7 +295,7 @@ impl Switchboard {
             }
             // First half of the close: the peer gets everything, then end-of-stream. The
             // connection goes when the peer closes its side (or after the stall timeout).
-            CloseStep::Flushing if flushed => {
+            CloseStep::AfterBye | CloseStep::Flushing if flushed => {
                 closing.step = CloseStep::WriteShut;
                 Fate::ShutWrite
             }

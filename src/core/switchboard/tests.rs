@@ -18,11 +18,11 @@ pub(super) fn opts(machines: u16) -> Options {
         stall_timeout_ns: 500 * MS,
         start_delay_ns: 200 * MS,
         stop_grace_ns: 1_000 * MS,
-        hello_timeout_ns: 5_000 * MS,
         max_unregistered: 16,
         outbox_limit: 64 * 1024,
         buffer_limit: 1 << 20,
-        reader_timeout_ns: 10_000 * MS,
+        // The hello and reader timeouts are the defaults: 5 s and 10 s.
+        ..Options::default()
     }
 }
 

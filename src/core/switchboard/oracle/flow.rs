@@ -43,7 +43,7 @@ impl Harness {
         let inbufs: usize = conns().map(|(_, c)| c.inbuf.held()).sum();
         let slices: usize = conns().map(|(_, c)| c.outbox.footprint().slices).sum();
         assert_eq!(
-            (sb.outbox_held, sb.inbuf_held, sb.lending.out()),
+            sb.conns.booked(),
             (outboxes, inbufs, slices),
             "memory miscounted"
         );

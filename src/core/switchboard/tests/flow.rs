@@ -262,3 +262,38 @@ fn a_connection_gets_one_error_however_much_it_sends_after_it() {
         Some("SEND_FIRST after this machine's BYE")
     );
 }
+
+#[test]
+fn invalid_bytes_after_a_bye_are_refused_once_and_what_follows_is_not_looked_at() {
+    const REASON: &str =
+        "invalid frame: bad magic 0x4c 0x44: a frame must start with 0x4c 0x43 (\"LC\")";
+    let (mut h, conns) = running(&["a", "b"]);
+    h.feed(conns[0], &bye(1));
+    let mut bad_magic = data(Kind::SendFirst, 1, 0, 1);
+    bad_magic[1] = b'D';
+    h.feed(conns[0], &bad_magic);
+    // Refused already: neither a valid frame nor more invalid bytes get a second ERROR.
+    h.feed(conns[0], &data(Kind::SendFirst, 1, 0, 2));
+    h.feed(conns[0], &bad_magic);
+    h.round();
+    h.flush();
+    let errors: Vec<&Vec<u8>> = h.peers[conns[0].0]
+        .frames
+        .iter()
+        .filter(|f| f[3] == Kind::Error.code())
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(error(&h, conns[0]).as_deref(), Some(REASON));
+    assert_eq!(
+        h.sb.pairs().books(1, 2).sent,
+        0,
+        "nothing after BYE is routed"
+    );
+    h.eof(conns[0]);
+    let closed = &h.sb.report().closed;
+    assert_eq!(closed[0].reason, REASON);
+    assert!(
+        !closed[0].departed,
+        "a machine that said BYE did not depart"
+    );
+}
