@@ -16,10 +16,53 @@ use crate::rundir::dirs::trial_dirs;
 use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
 use crate::rundir::log::LogError;
 use crate::rundir::records::{ClientSummary, RouterStats, RunRecord};
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
+use crate::rundir::{DirError, FileError, ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
+
+/// Why a run or a trial could not be loaded for analysis. Each names the directory or file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The run directory is not a run, or cannot be listed.
+    #[error(transparent)]
+    Dir(#[from] DirError),
+    /// A file of the trial (`run.yaml`, `router.yaml`, a summary), or its listing, cannot be read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A machine's event log is not a valid log.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The trial was simulated without event logs.
+    #[error(
+        "{dir}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
+         summaries are in summary-<id>.yaml); simulate it again without --no-logs"
+    )]
+    NoLogsWritten {
+        /// The trial directory.
+        dir: PathBuf,
+    },
+    /// The directory holds no machine log at all.
+    #[error("{dir}: holds no machine logs (machine-<id>.csv): not a trial of a run")]
+    NoMachineLogs {
+        /// The trial directory.
+        dir: PathBuf,
+    },
+    /// A machine the trial has (by `run.yaml`, `router.yaml` or its neighbours) has no log.
+    #[error("{path}: missing: the trial has machine {id} but not its log")]
+    MissingLog {
+        /// Where its log should be.
+        path: PathBuf,
+        /// The machine.
+        id: u16,
+    },
+}
+
+impl From<LoadError> for String {
+    fn from(e: LoadError) -> String {
+        e.to_string()
+    }
+}
 
 /// Loads every trial of the run (or multi-trial run) directory `dir`.
-pub fn load_run(dir: &Path) -> Result<RunInput, String> {
+pub fn load_run(dir: &Path) -> Result<RunInput, LoadError> {
     let trial_paths = trial_dirs(dir)?;
     let mut trials = Vec::with_capacity(trial_paths.len());
     let mut first_record = None;
@@ -136,16 +179,14 @@ fn scenario_rates(c: &Config) -> String {
 pub fn load_trial(
     dir: &Path,
     default_number: u32,
-) -> Result<(TrialInput, Option<RunRecord>), String> {
+) -> Result<(TrialInput, Option<RunRecord>), LoadError> {
     let files = load_trial_files(dir);
     let record = files.record?;
     let router = files.router?;
     if record.as_ref().is_some_and(|r| !r.logs) {
-        return Err(format!(
-            "{}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
-             summaries are in summary-<id>.yaml); simulate it again without --no-logs",
-            dir.display()
-        ));
+        return Err(LoadError::NoLogsWritten {
+            dir: dir.to_path_buf(),
+        });
     }
     let mut problems = Vec::new();
     match &record {
@@ -167,10 +208,9 @@ pub fn load_trial(
         return Err(e.into());
     }
     if files.machines.is_empty() {
-        return Err(format!(
-            "{}: holds no machine logs (machine-<id>.csv): not a trial of a run",
-            dir.display()
-        ));
+        return Err(LoadError::NoMachineLogs {
+            dir: dir.to_path_buf(),
+        });
     }
     let mut machines = Vec::with_capacity(files.machines.len());
     for m in files.machines {
@@ -202,19 +242,19 @@ fn load_machine(
     m: MachineFiles,
     record: Option<&RunRecord>,
     router: Option<&RouterStats>,
-) -> Result<MachineInput, String> {
+) -> Result<MachineInput, LoadError> {
     let (id, path) = (m.id, &m.log_path);
     let mut problems = Vec::new();
     let records = match m.log {
         LogFile::Missing(_) => {
-            return Err(format!(
-                "{}: missing: the trial has machine {id} but not its log",
-                path.display()
-            ));
+            return Err(LoadError::MissingLog {
+                path: path.clone(),
+                id,
+            });
         }
         LogFile::Whole(rows) => rows,
         LogFile::Cut { cut, before } => {
-            let rows = before.map_err(|e| e.to_string())?;
+            let rows = before?;
             if let LogError::Truncated { line, .. } = cut {
                 problems.push(format!(
                     "{} was cut off at line {line} (a crash while writing?): the rows before it \
@@ -224,7 +264,7 @@ fn load_machine(
             }
             rows
         }
-        LogFile::Bad(e) => return Err(e.to_string()),
+        LogFile::Bad(e) => return Err(e.into()),
     };
     let summary: Option<ClientSummary> = m.summary?;
     match &summary {
