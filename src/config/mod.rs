@@ -398,7 +398,7 @@ impl Config {
 
 mod latency;
 mod validate;
-pub use latency::Latency;
+pub use latency::{Latency, LatencyError};
 
 #[cfg(test)]
 mod tests;
