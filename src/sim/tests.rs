@@ -266,11 +266,14 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
 fn bad_machine_settings_are_refused() {
     assert_eq!(
         simulate(&opts(&[1.0], 1), |_| {}).unwrap_err(),
-        ConfigError::Machines(1)
+        MachineConfigError::Machines(1)
     );
     let mut o = opts(&[1.0, 2.0], 1);
     o.rates = vec![1.0];
-    assert_eq!(simulate(&o, |_| {}).unwrap_err(), ConfigError::Rate(0.0));
+    assert_eq!(
+        simulate(&o, |_| {}).unwrap_err(),
+        MachineConfigError::Rate(0.0)
+    );
 }
 
 #[test]
