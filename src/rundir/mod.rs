@@ -297,4 +297,47 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_or_is_used_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("clocklab-direrr-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        prepare_dir(&dir).unwrap();
+        assert!(refuse_used_dir(&dir).is_ok());
+        let run = dirs::create_run_dir(&dir, "r").unwrap();
+        assert_eq!(run, dir.join("r"));
+        assert_eq!(dirs::create_run_dir(&dir, "r").unwrap(), dir.join("r-2"));
+
+        std::fs::write(run.join(RUN_FILE), "").unwrap();
+        let used = refuse_used_dir(&run).unwrap_err();
+        assert!(matches!(&used, DirError::Used { file, .. } if file == RUN_FILE));
+        assert_eq!(
+            String::from(used),
+            format!(
+                "{} already holds the files of another run (run.yaml); choose a new directory \
+                 or remove them",
+                run.display()
+            )
+        );
+
+        let under_a_file = run.join(RUN_FILE).join("x");
+        let create = prepare_dir(&under_a_file).unwrap_err();
+        assert!(matches!(&create, DirError::Create { dir, .. } if *dir == under_a_file));
+        assert!(
+            create.to_string().starts_with(&format!(
+                "cannot create the directory {}: ",
+                under_a_file.display()
+            )),
+            "{create}"
+        );
+        let taken = DirError::TooManyRuns {
+            parent: dir.clone(),
+            base: "r".into(),
+        };
+        assert_eq!(
+            taken.to_string(),
+            format!("{} holds too many runs named r", dir.display())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
