@@ -246,14 +246,17 @@ mod tests {
              at\")"
         );
         stop.store(true, Ordering::SeqCst);
-        let stopped = wait_for_line(&rx, "router started at ", &mut [], &stop, soon);
-        assert!(matches!(stopped, Err(ProcessError::Interrupted)));
+        let stopped = wait_for_line(&rx, "router started at ", &mut [], &stop, soon).unwrap_err();
+        assert!(matches!(stopped, ProcessError::Interrupted));
+        assert_eq!(stopped.to_string(), "interrupted before the model started");
         drop(tx);
         let gone = wait_for_line(&rx, "router started at ", &mut [], &stop, soon).unwrap_err();
         assert_eq!(
             gone.to_string(),
             "the router exited before the model started (see its message above)"
         );
+        let signals = ProcessError::Signals(std::io::Error::other("no handler"));
+        assert_eq!(signals.to_string(), "cannot handle signals: no handler");
         let exited = ProcessError::Exited {
             role: "machine 2 (m2)".into(),
             status: ExitStatus::from_raw(256),

@@ -338,6 +338,33 @@ mod tests {
             taken.to_string(),
             format!("{} holds too many runs named r", dir.display())
         );
+        let cause = || io::Error::other("no room");
+        let d = PathBuf::from("runs/x");
+        for (e, text) in [
+            (
+                DirError::NotWritable {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot write in runs/x: no room",
+            ),
+            (
+                DirError::CreateRun {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot create runs/x: no room",
+            ),
+            (
+                DirError::Unreadable {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot read runs/x: no room",
+            ),
+        ] {
+            assert_eq!(e.to_string(), text);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
