@@ -16,10 +16,53 @@ use crate::rundir::dirs::trial_dirs;
 use crate::rundir::load::{LogFile, MachineFiles, TrialFiles, load_trial_files};
 use crate::rundir::log::LogError;
 use crate::rundir::records::{ClientSummary, RouterStats, RunRecord};
-use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
+use crate::rundir::{DirError, FileError, ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
+
+/// Why a run or a trial could not be loaded for analysis. Each names the directory or file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The run directory is not a run, or cannot be listed.
+    #[error(transparent)]
+    Dir(#[from] DirError),
+    /// A file of the trial (`run.yaml`, `router.yaml`, a summary), or its listing, cannot be read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A machine's event log is not a valid log.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The trial was simulated without event logs.
+    #[error(
+        "{dir}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
+         summaries are in summary-<id>.yaml); simulate it again without --no-logs"
+    )]
+    NoLogsWritten {
+        /// The trial directory.
+        dir: PathBuf,
+    },
+    /// The directory holds no machine log at all.
+    #[error("{dir}: holds no machine logs (machine-<id>.csv): not a trial of a run")]
+    NoMachineLogs {
+        /// The trial directory.
+        dir: PathBuf,
+    },
+    /// A machine the trial has (by `run.yaml`, `router.yaml` or its neighbours) has no log.
+    #[error("{path}: missing: the trial has machine {id} but not its log")]
+    MissingLog {
+        /// Where its log should be.
+        path: PathBuf,
+        /// The machine.
+        id: u16,
+    },
+}
+
+impl From<LoadError> for String {
+    fn from(e: LoadError) -> String {
+        e.to_string()
+    }
+}
 
 /// Loads every trial of the run (or multi-trial run) directory `dir`.
-pub fn load_run(dir: &Path) -> Result<RunInput, String> {
+pub fn load_run(dir: &Path) -> Result<RunInput, LoadError> {
     let trial_paths = trial_dirs(dir)?;
     let mut trials = Vec::with_capacity(trial_paths.len());
     let mut first_record = None;
@@ -136,7 +179,7 @@ fn scenario_rates(c: &Config) -> String {
 pub fn load_trial(
     dir: &Path,
     default_number: u32,
-) -> Result<(TrialInput, Option<RunRecord>), String> {
+) -> Result<(TrialInput, Option<RunRecord>), LoadError> {
     trial_from_files(load_trial_files(dir), default_number)
 }
 
@@ -145,16 +188,14 @@ pub fn load_trial(
 pub fn trial_from_files(
     files: TrialFiles,
     default_number: u32,
-) -> Result<(TrialInput, Option<RunRecord>), String> {
+) -> Result<(TrialInput, Option<RunRecord>), LoadError> {
     let dir = files.dir.clone();
     let record = files.record?;
     let router = files.router?;
     if record.as_ref().is_some_and(|r| !r.logs) {
-        return Err(format!(
-            "{}: simulated with --no-logs, so it has no event logs to analyze (its machines' \
-             summaries are in summary-<id>.yaml); simulate it again without --no-logs",
-            dir.display()
-        ));
+        return Err(LoadError::NoLogsWritten {
+            dir: dir.to_path_buf(),
+        });
     }
     let mut problems = Vec::new();
     match &record {
@@ -176,10 +217,9 @@ pub fn trial_from_files(
         return Err(e.into());
     }
     if files.machines.is_empty() {
-        return Err(format!(
-            "{}: holds no machine logs (machine-<id>.csv): not a trial of a run",
-            dir.display()
-        ));
+        return Err(LoadError::NoMachineLogs {
+            dir: dir.to_path_buf(),
+        });
     }
     let mut machines = Vec::with_capacity(files.machines.len());
     for m in files.machines {
@@ -211,19 +251,19 @@ fn load_machine(
     m: MachineFiles,
     record: Option<&RunRecord>,
     router: Option<&RouterStats>,
-) -> Result<MachineInput, String> {
+) -> Result<MachineInput, LoadError> {
     let (id, path) = (m.id, &m.log_path);
     let mut problems = Vec::new();
     let records = match m.log {
         LogFile::Missing(_) => {
-            return Err(format!(
-                "{}: missing: the trial has machine {id} but not its log",
-                path.display()
-            ));
+            return Err(LoadError::MissingLog {
+                path: path.clone(),
+                id,
+            });
         }
         LogFile::Whole(rows) => rows,
         LogFile::Cut { cut, before } => {
-            let rows = before.map_err(|e| e.to_string())?;
+            let rows = before?;
             if let LogError::Truncated { line, .. } = cut {
                 problems.push(format!(
                     "{} was cut off at line {line} (a crash while writing?): the rows before it \
@@ -233,7 +273,7 @@ fn load_machine(
             }
             rows
         }
-        LogFile::Bad(e) => return Err(e.to_string()),
+        LogFile::Bad(e) => return Err(e.into()),
     };
     let summary: Option<ClientSummary> = m.summary?;
     match &summary {
@@ -269,4 +309,87 @@ fn load_machine(
         }),
         problems,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rundir::log::log_path;
+    use crate::rundir::plan::TrialPlan;
+    use crate::rundir::write_yaml_atomically;
+
+    #[test]
+    fn what_cannot_be_loaded_is_an_error_naming_its_directory_or_file() {
+        let dir = std::env::temp_dir().join(format!("clocklab-loaderr-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let shown = dir.display();
+        let message = |e: LoadError| (e.to_string(), e);
+
+        let (text, e) = message(load_run(&dir).unwrap_err());
+        assert!(
+            matches!(e, LoadError::Dir(DirError::NotARun { .. })),
+            "{e:?}"
+        );
+        assert!(text.starts_with(&format!("{shown} is not a run directory")));
+
+        let router = RouterStats::default();
+        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
+        let (text, e) = message(load_run(&dir).unwrap_err());
+        assert!(matches!(e, LoadError::NoMachineLogs { .. }), "{e:?}");
+        assert_eq!(
+            text,
+            format!("{shown}: holds no machine logs (machine-<id>.csv): not a trial of a run")
+        );
+
+        let router = RouterStats {
+            machines: 2,
+            ..router
+        };
+        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
+        let (text, e) = message(load_run(&dir).unwrap_err());
+        assert!(matches!(e, LoadError::MissingLog { id: 1, .. }), "{e:?}");
+        let log = log_path(&dir, 1);
+        assert_eq!(
+            text,
+            format!(
+                "{}: missing: the trial has machine 1 but not its log",
+                log.display()
+            )
+        );
+
+        std::fs::write(&log, "not,a,header\n").unwrap();
+        let (_, e) = message(load_run(&dir).unwrap_err());
+        assert!(
+            matches!(e, LoadError::Log(LogError::Header { .. })),
+            "{e:?}"
+        );
+
+        std::fs::write(dir.join(RUN_FILE), "a: [").unwrap();
+        let (text, e) = message(load_run(&dir).unwrap_err());
+        assert!(
+            matches!(&e, LoadError::File(f) if f.path == dir.join(RUN_FILE)),
+            "{e:?}"
+        );
+        assert!(text.starts_with(&format!("{shown}/run.yaml: not a valid file of its kind")));
+
+        let config = Config::default();
+        let record = RunRecord {
+            logs: false,
+            ..TrialPlan::new(&config, &dir, 1, 1).record(&config)
+        };
+        write_yaml_atomically(&dir.join(RUN_FILE), &record).unwrap();
+        let (text, e) = message(load_run(&dir).unwrap_err());
+        assert!(matches!(e, LoadError::NoLogsWritten { .. }), "{e:?}");
+        assert_eq!(
+            String::from(e),
+            format!(
+                "{shown}: simulated with --no-logs, so it has no event logs to analyze (its \
+                 machines' summaries are in summary-<id>.yaml); simulate it again without \
+                 --no-logs"
+            )
+        );
+        assert_eq!(text, String::from(load_run(&dir).unwrap_err()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

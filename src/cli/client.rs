@@ -15,7 +15,9 @@ use crate::cli::args::ClientArgs;
 use crate::cli::common::{Failure, load_config, seconds, secs};
 use crate::config::Rates;
 use crate::core::machine::{RateError, check_rate};
-use crate::net::client::{self, ClientError, ClientNotice, ClientOptions, LogDir, RateQuery};
+use crate::net::client::{
+    self, ClientError, ClientNotice, ClientOptions, LogDir, RateQuery, RateUnknown,
+};
 use crate::rundir::dirs::utc_human;
 use crate::rundir::records::ClientSummary;
 use crate::rundir::{prepare_dir, refuse_used_dir};
@@ -66,11 +68,10 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
                 } = query;
                 if let Rates::List(list) = &config.machines.rates {
                     if list.len() != usize::from(n) {
-                        return Err(format!(
-                            "the configuration lists {} rates but the router runs {n} machines; \
-                             give this machine --rate",
-                            list.len()
-                        ));
+                        return Err(RateUnknown {
+                            listed: list.len(),
+                            machines: n,
+                        });
                     }
                 }
                 let mut sized = config.clone();

@@ -55,36 +55,69 @@ impl Latency {
     }
 }
 
+/// Why a text is not a latency model.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LatencyError {
+    /// A delay that is not a number with an optional unit.
+    #[error("{text:?} is not a duration such as 250us, 1.5ms or 0")]
+    Duration {
+        /// The delay as written.
+        text: String,
+    },
+    /// A delay below 0 or from an hour on.
+    #[error("{text:?}: a latency is between 0 and one hour")]
+    OutOfRange {
+        /// The delay as written.
+        text: String,
+    },
+    /// Not one of the models' forms.
+    #[error(
+        "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
+         (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
+    )]
+    Model {
+        /// The model as written.
+        text: String,
+    },
+    /// A uniform model whose minimum is above its maximum.
+    #[error("{text:?}: the minimum is above the maximum")]
+    MinAboveMax {
+        /// The model as written.
+        text: String,
+    },
+}
+
 /// Reads a duration such as `250us`, `1.5ms`, `0`, `2s` into nanoseconds.
-fn parse_duration_ns(text: &str) -> Result<u64, String> {
+fn parse_duration_ns(text: &str) -> Result<u64, LatencyError> {
     let text = text.trim();
     let (number, scale) = [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]
         .iter()
         .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
         .unwrap_or((text, 1e9));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 250us, 1.5ms or 0"))?;
+    let value: f64 = number.parse().map_err(|_| LatencyError::Duration {
+        text: text.to_owned(),
+    })?;
     if !(value >= 0.0 && value * scale < 3.6e12) {
-        return Err(format!("{text:?}: a latency is between 0 and one hour"));
+        return Err(LatencyError::OutOfRange {
+            text: text.to_owned(),
+        });
     }
     Ok((value * scale).round() as u64)
 }
 
 impl FromStr for Latency {
-    type Err = String;
+    type Err = LatencyError;
 
     /// `fixed:DELAY`, `uniform:MIN:MAX` or `exp:BASE:MEAN`, e.g. `fixed:0`, `uniform:50us:2ms`,
     /// `exp:100us:1ms`. A bare delay means `fixed`.
-    fn from_str(text: &str) -> Result<Latency, String> {
-        let models = format!(
-            "{text:?}: a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN \
-             (e.g. fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
-        );
+    fn from_str(text: &str) -> Result<Latency, LatencyError> {
+        let models = || LatencyError::Model {
+            text: text.to_owned(),
+        };
         let parts: Vec<&str> = text.split(':').collect();
         let latency = match parts.as_slice() {
             [delay] => Latency::Fixed {
-                ns: parse_duration_ns(delay).map_err(|_| models)?,
+                ns: parse_duration_ns(delay).map_err(|_| models())?,
             },
             ["fixed", delay] => Latency::Fixed {
                 ns: parse_duration_ns(delay)?,
@@ -97,11 +130,13 @@ impl FromStr for Latency {
                 base_ns: parse_duration_ns(base)?,
                 mean_ns: parse_duration_ns(mean)?,
             },
-            _ => return Err(models),
+            _ => return Err(models()),
         };
         if let Latency::Uniform { min_ns, max_ns } = latency {
             if min_ns > max_ns {
-                return Err(format!("{text:?}: the minimum is above the maximum"));
+                return Err(LatencyError::MinAboveMax {
+                    text: text.to_owned(),
+                });
             }
         }
         Ok(latency)

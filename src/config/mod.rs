@@ -255,14 +255,16 @@ where
 }
 
 /// Why a configuration could not be loaded or is not valid.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The configuration file does not exist.
+    #[error("{path}: the configuration file does not exist")]
     Missing {
         /// The path that was looked up.
         path: PathBuf,
     },
     /// The configuration file exists but could not be read.
+    #[error("{path}: cannot read the file: {source}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -270,6 +272,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The text is not YAML, or does not fit the structure: a wrong type, an unknown key.
+    #[error("{origin}: {message}")]
     Parse {
         /// Where the text came from.
         origin: String,
@@ -277,6 +280,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value has the right type but is outside what is allowed.
+    #[error("{origin}: {field}: {value} is not allowed; {allowed}")]
     Invalid {
         /// Where the value came from: a file path, or "command line".
         origin: String,
@@ -287,37 +291,6 @@ pub enum ConfigError {
         /// What is allowed instead.
         allowed: String,
     },
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Missing { path } => write!(
-                f,
-                "{}: the configuration file does not exist",
-                path.display()
-            ),
-            ConfigError::Read { path, source } => {
-                write!(f, "{}: cannot read the file: {source}", path.display())
-            }
-            ConfigError::Parse { origin, message } => write!(f, "{origin}: {message}"),
-            ConfigError::Invalid {
-                origin,
-                field,
-                value,
-                allowed,
-            } => write!(f, "{origin}: {field}: {value} is not allowed; {allowed}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigError::Read { source, .. } => Some(source),
-            _ => None,
-        }
-    }
 }
 
 impl Config {
@@ -399,7 +372,7 @@ impl Config {
 mod latency;
 mod router_options;
 mod validate;
-pub use latency::Latency;
+pub use latency::{Latency, LatencyError};
 
 #[cfg(test)]
 mod tests;

@@ -166,31 +166,53 @@ impl From<Histogram> for HistogramRecord {
     }
 }
 
+/// Why a [`HistogramRecord`] is not a histogram.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HistogramRecordError {
+    /// A bucket key that is not the lower bound of a bucket.
+    #[error("bucket {0}: not the lower bound of a bucket")]
+    NotALowerBound(u64),
+    /// The buckets' counts do not add up to `count`.
+    #[error("the buckets hold {held} values, but count is {count}")]
+    Count {
+        /// What the buckets hold together.
+        held: u64,
+        /// The record's `count`.
+        count: u64,
+    },
+    /// `max` is not in the highest non-empty bucket.
+    #[error("max {0} is not in the highest bucket")]
+    MaxOutsideHighest(u64),
+    /// `max` is not 0 though no bucket holds a value.
+    #[error("max {0} with no values")]
+    MaxWithoutValues(u64),
+}
+
 impl TryFrom<HistogramRecord> for Histogram {
-    type Error = String;
+    type Error = HistogramRecordError;
 
     /// Refuses a bucket that is not a bucket's lower bound, counts that do not add up to
     /// `count`, and a `max` outside the highest bucket.
-    fn try_from(r: HistogramRecord) -> Result<Histogram, String> {
+    fn try_from(r: HistogramRecord) -> Result<Histogram, HistogramRecordError> {
         let mut h = Histogram::default();
         for (&low, &c) in &r.buckets {
             if Histogram::low(Histogram::index(low)) != low {
-                return Err(format!("bucket {low}: not the lower bound of a bucket"));
+                return Err(HistogramRecordError::NotALowerBound(low));
             }
             h.record_n(low, c);
         }
         if h.total != r.count {
-            return Err(format!(
-                "the buckets hold {} values, but count is {}",
-                h.total, r.count
-            ));
+            return Err(HistogramRecordError::Count {
+                held: h.total,
+                count: r.count,
+            });
         }
         if let Some((i, _)) = h.buckets().last() {
             if Histogram::index(r.max) != i {
-                return Err(format!("max {} is not in the highest bucket", r.max));
+                return Err(HistogramRecordError::MaxOutsideHighest(r.max));
             }
         } else if r.max != 0 {
-            return Err(format!("max {} with no values", r.max));
+            return Err(HistogramRecordError::MaxWithoutValues(r.max));
         }
         h.max = r.max;
         Ok(h)

@@ -57,11 +57,13 @@ pub struct MachineConfig {
 }
 
 /// Why a [`MachineConfig`] cannot make a machine.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ConfigError {
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum MachineConfigError {
     /// Fewer than 2 machines, or more than 65,534.
+    #[error("{0} machines: a model needs between 2 and 65534 machines")]
     Machines(u16),
     /// The id is not in 1..=machines.
+    #[error("machine id {id}: ids run from 1 to {machines}")]
     Id {
         /// The id given.
         id: u16,
@@ -69,6 +71,7 @@ pub enum ConfigError {
         machines: u16,
     },
     /// The action range is smaller than the number of machines.
+    #[error("action range {range}: it must be at least the number of machines ({machines})")]
     ActionRange {
         /// The range given.
         range: u32,
@@ -76,31 +79,9 @@ pub enum ConfigError {
         machines: u16,
     },
     /// The rate is not a positive number up to [`MAX_RATE`].
+    #[error("{}", RateError(*.0))]
     Rate(f64),
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Machines(n) => {
-                write!(
-                    f,
-                    "{n} machines: a model needs between 2 and 65534 machines"
-                )
-            }
-            ConfigError::Id { id, machines } => {
-                write!(f, "machine id {id}: ids run from 1 to {machines}")
-            }
-            ConfigError::ActionRange { range, machines } => write!(
-                f,
-                "action range {range}: it must be at least the number of machines ({machines})"
-            ),
-            ConfigError::Rate(r) => fmt::Display::fmt(&RateError(*r), f),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// A tick rate that breaks the one rule on rates (see [`check_rate`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -251,23 +232,23 @@ impl fmt::Debug for Machine {
 impl Machine {
     /// A machine at clock 0 with an empty queue, its first tick due at `cfg.start_ns + 1/rate`,
     /// catching up on missed ticks (see [`Machine::with_missed_ticks`]).
-    pub fn new(cfg: MachineConfig) -> Result<Machine, ConfigError> {
+    pub fn new(cfg: MachineConfig) -> Result<Machine, MachineConfigError> {
         if cfg.machines < 2 || cfg.machines == ROUTER_ID {
-            return Err(ConfigError::Machines(cfg.machines));
+            return Err(MachineConfigError::Machines(cfg.machines));
         }
         if cfg.id == 0 || cfg.id > cfg.machines {
-            return Err(ConfigError::Id {
+            return Err(MachineConfigError::Id {
                 id: cfg.id,
                 machines: cfg.machines,
             });
         }
         if cfg.action_range < u32::from(cfg.machines) {
-            return Err(ConfigError::ActionRange {
+            return Err(MachineConfigError::ActionRange {
                 range: cfg.action_range,
                 machines: cfg.machines,
             });
         }
-        check_rate(cfg.rate).map_err(|RateError(rate)| ConfigError::Rate(rate))?;
+        check_rate(cfg.rate).map_err(|RateError(rate)| MachineConfigError::Rate(rate))?;
         Ok(Machine {
             cfg,
             rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),

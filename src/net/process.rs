@@ -19,12 +19,50 @@ use nix::unistd::Pid;
 
 use crate::rundir::records::ProcessRecord;
 
+/// Why `run` could not watch for signals, or its processes did not start the model.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The SIGINT or SIGTERM handler could not be installed.
+    #[error("cannot handle signals: {0}")]
+    Signals(#[source] std::io::Error),
+    /// The router's output ended (it exited) before the line awaited.
+    #[error("the router exited before the model started (see its message above)")]
+    RouterExited,
+    /// One of the processes exited before the line awaited.
+    #[error("{role} exited before the model started ({status}; see its message above)")]
+    Exited {
+        /// The process's role, such as `router` or `machine 2 (m2)`.
+        role: String,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// Ctrl-C or SIGTERM came before the line awaited.
+    #[error("interrupted before the model started")]
+    Interrupted,
+    /// The line awaited did not come in time.
+    #[error(
+        "the model did not start within {} s (waiting for the router to say {awaited:?})",
+        .timeout.as_secs()
+    )]
+    Timeout {
+        /// How long `run` waited.
+        timeout: Duration,
+        /// The start of the line awaited, trimmed.
+        awaited: String,
+    },
+}
+
+impl From<ProcessError> for String {
+    fn from(e: ProcessError) -> String {
+        e.to_string()
+    }
+}
+
 /// A flag that turns true on SIGINT or SIGTERM: the parent's cue to stop in order.
-pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+pub fn stop_flag() -> Result<Arc<AtomicBool>, ProcessError> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| format!("cannot handle signals: {e}"))?;
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(ProcessError::Signals)?;
     }
     Ok(stop)
 }
@@ -206,7 +244,7 @@ pub fn wait_for_line(
     procs: &mut [Proc],
     stop: &AtomicBool,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, ProcessError> {
     let deadline = Instant::now() + timeout;
     loop {
         match lines.recv_timeout(Duration::from_millis(50)) {
@@ -216,35 +254,34 @@ pub fn wait_for_line(
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(
-                    "the router exited before the model started (see its message above)".into(),
-                );
+                return Err(ProcessError::RouterExited);
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
         for p in procs.iter_mut() {
             if let Some(status) = p.poll() {
-                return Err(format!(
-                    "{} exited before the model started ({status}; see its message above)",
-                    p.role
-                ));
+                return Err(ProcessError::Exited {
+                    role: p.role.clone(),
+                    status,
+                });
             }
         }
         if stop.load(Ordering::SeqCst) {
-            return Err("interrupted before the model started".into());
+            return Err(ProcessError::Interrupted);
         }
         if Instant::now() >= deadline {
-            return Err(format!(
-                "the model did not start within {} s (waiting for the router to say {:?})",
-                timeout.as_secs(),
-                prefix.trim()
-            ));
+            return Err(ProcessError::Timeout {
+                timeout,
+                awaited: prefix.trim().to_owned(),
+            });
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
     use super::*;
 
     /// A reader that hands out at most `step` bytes a read, so lines arrive in pieces.
@@ -333,5 +370,43 @@ mod tests {
         };
         forward_lines(&mut from, &mut closed);
         assert_eq!((closed.0, from.bytes.len()), (3, 0));
+    }
+
+    #[test]
+    fn waiting_for_a_line_answers_its_rest_or_says_why_it_stopped_waiting() {
+        let (tx, rx) = mpsc::channel::<String>();
+        let stop = AtomicBool::new(false);
+        let soon = Duration::from_secs(5);
+        tx.send("something else".into()).unwrap();
+        tx.send("router listening on 127.0.0.1:7 ".into()).unwrap();
+        let rest = wait_for_line(&rx, "router listening on ", &mut [], &stop, soon);
+        assert_eq!(rest.unwrap(), "127.0.0.1:7");
+        let late = wait_for_line(&rx, "router started at ", &mut [], &stop, Duration::ZERO);
+        assert_eq!(
+            late.unwrap_err().to_string(),
+            "the model did not start within 0 s (waiting for the router to say \"router started \
+             at\")"
+        );
+        stop.store(true, Ordering::SeqCst);
+        let stopped = wait_for_line(&rx, "router started at ", &mut [], &stop, soon).unwrap_err();
+        assert!(matches!(stopped, ProcessError::Interrupted));
+        assert_eq!(stopped.to_string(), "interrupted before the model started");
+        drop(tx);
+        let gone = wait_for_line(&rx, "router started at ", &mut [], &stop, soon).unwrap_err();
+        assert_eq!(
+            gone.to_string(),
+            "the router exited before the model started (see its message above)"
+        );
+        let signals = ProcessError::Signals(std::io::Error::other("no handler"));
+        assert_eq!(signals.to_string(), "cannot handle signals: no handler");
+        let exited = ProcessError::Exited {
+            role: "machine 2 (m2)".into(),
+            status: ExitStatus::from_raw(256),
+        };
+        assert_eq!(
+            String::from(exited),
+            "machine 2 (m2) exited before the model started (exit status: 1; see its message \
+             above)"
+        );
     }
 }

@@ -344,8 +344,8 @@ impl Router {
         keys.clear();
         keys.extend(self.sockets.iter().map(|(k, _)| k));
         for &key in &keys {
-            if let Err(reason) = self.flush_one(key, now) {
-                self.sb.handle_close(ConnId(key), reason);
+            if let Err(failed) = self.flush_one(key, now) {
+                self.sb.handle_close(ConnId(key), failed.to_string());
                 self.drop_socket(key);
             }
         }
@@ -353,14 +353,14 @@ impl Router {
     }
 
     /// One connection's writes and fate; `Err` with the reason when the socket failed.
-    fn flush_one(&mut self, key: usize, now: u64) -> Result<(), String> {
+    fn flush_one(&mut self, key: usize, now: u64) -> Result<(), SocketFailed> {
         let conn = ConnId(key);
         let Some(socket) = self.sockets.get_mut(key) else {
             return Ok(());
         };
         socket
             .flush(&mut self.sb, conn, &self.clock)
-            .map_err(|e| format!("write failed: {e}"))?;
+            .map_err(SocketFailed::Write)?;
         match self.sb.poll_fate(conn, now) {
             Fate::Keep => {}
             Fate::ShutWrite => socket.shut_write(),
@@ -372,7 +372,7 @@ impl Router {
         let token = Token(key + FIRST_CONN);
         socket
             .update_interest(self.poll.registry(), token, self.sb.wants_write(conn))
-            .map_err(|e| format!("could not reregister: {e}"))
+            .map_err(SocketFailed::Reregister)
     }
 
     /// Closes and forgets a socket the switchboard is done with.
@@ -382,6 +382,18 @@ impl Router {
             self.freed = true;
         }
     }
+}
+
+/// Why the driver gave up a connection's socket after the switchboard had kept it: its close
+/// reason, as `router.yaml` lists it.
+#[derive(Debug, thiserror::Error)]
+enum SocketFailed {
+    /// Writing its outbox failed.
+    #[error("write failed: {0}")]
+    Write(#[source] io::Error),
+    /// Changing its interest (writable or not) failed.
+    #[error("could not reregister: {0}")]
+    Reregister(#[source] io::Error),
 }
 
 /// A switchboard's record of a connection that ended, as `router.yaml` lists it.

@@ -14,6 +14,7 @@ pub mod table;
 pub mod text;
 
 use crate::analysis::{RunAnalysis, RunInput, value_of};
+use plots::PlotError;
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
 pub const PLOTTED_TRIALS: usize = 5;
@@ -76,7 +77,7 @@ fn counted(run: &RunAnalysis) -> impl Iterator<Item = &crate::analysis::TrialAna
 
 /// The distributions across `run`'s counted trials of each of [`DISTRIBUTED_FIGURES`], per
 /// machine; none with fewer than two counted trials. Files `<prefix>across-<figure>.svg`.
-fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, String> {
+fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError> {
     if counted(run).count() < 2 {
         return Ok(Vec::new());
     }
@@ -126,7 +127,7 @@ pub struct TrialPlots {
 pub fn make_plots(
     inputs: &[RunInput],
     runs: &[RunAnalysis],
-) -> Result<(Vec<RunPlots>, Vec<Plot>), String> {
+) -> Result<(Vec<RunPlots>, Vec<Plot>), PlotError> {
     let mut all = Vec::new();
     for (i, (input, run)) in inputs.iter().zip(runs).enumerate() {
         let prefix = if runs.len() > 1 {

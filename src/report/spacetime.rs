@@ -41,22 +41,34 @@ pub struct Window {
     pub end_s: f64,
 }
 
+/// A `--window` that is not `START..END` with `0 <= START < END`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a window is START..END in seconds since the trial's start, such as 10s..15s or 2.5..4, with \
+     0 <= START < END"
+)]
+pub struct WindowError {
+    /// The text given.
+    pub text: String,
+}
+
 /// `--window START..END`: seconds since the trial's start, each with an optional `s`
 /// (`10s..15s`, `2.5..4`), `0 <= START < END`.
-pub fn parse_window(text: &str) -> Result<Window, String> {
-    let rule = "a window is START..END in seconds since the trial's start, such as 10s..15s or \
-                2.5..4, with 0 <= START < END";
+pub fn parse_window(text: &str) -> Result<Window, WindowError> {
+    let rule = || WindowError {
+        text: text.to_owned(),
+    };
     let seconds = |part: &str| -> Option<f64> {
         let part = part.trim();
         let number = part.strip_suffix('s').unwrap_or(part);
         number.parse::<f64>().ok().filter(|v| v.is_finite())
     };
-    let (a, b) = text.split_once("..").ok_or_else(|| rule.to_owned())?;
+    let (a, b) = text.split_once("..").ok_or_else(rule)?;
     match (seconds(a), seconds(b)) {
         (Some(start_s), Some(end_s)) if 0.0 <= start_s && start_s < end_s => {
             Ok(Window { start_s, end_s })
         }
-        _ => Err(rule.to_owned()),
+        _ => Err(rule()),
     }
 }
 

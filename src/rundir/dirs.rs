@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::log::log_path;
-use super::{ROUTER_STATS_FILE, prepare_dir, trial_dir_name, trial_number};
+use super::{DirError, ROUTER_STATS_FILE, prepare_dir, trial_dir_name, trial_number};
 use crate::core::seed::{self, Stream};
 
 /// `YYYYMMDDTHHMMSSZ` for a time in seconds since the UNIX epoch (UTC), so run directories sort by
@@ -49,7 +49,7 @@ fn civil(unix_secs: u64) -> ((i64, i64, i64), (u64, u64, u64)) {
 
 /// Creates a new directory `base` under `parent` (`base-2`, `base-3`, ... if it is taken: two runs
 /// with the same seed in the same second never share a directory).
-pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, String> {
+pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, DirError> {
     prepare_dir(parent)?;
     for n in 1..1000 {
         let dir = match n {
@@ -59,13 +59,13 @@ pub fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf, String> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+            Err(source) => return Err(DirError::CreateRun { dir, source }),
         }
     }
-    Err(format!(
-        "{} holds too many runs named {base}",
-        parent.display()
-    ))
+    Err(DirError::TooManyRuns {
+        parent: parent.to_path_buf(),
+        base: base.to_owned(),
+    })
 }
 
 /// Trial `k` of `trials`: its directory (the run directory itself for a one-trial run, else
@@ -83,12 +83,14 @@ pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (
 
 /// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
 /// subdirectories in trial order.
-pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, DirError> {
     if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
         return Ok(vec![dir.to_path_buf()]);
     }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|source| DirError::Unreadable {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let mut trials: Vec<(u32, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -99,10 +101,9 @@ pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
         .collect();
     trials.sort();
     if trials.is_empty() {
-        return Err(format!(
-            "{} is not a run directory: it holds neither {ROUTER_STATS_FILE}, machine logs, nor trial-* directories",
-            dir.display()
-        ));
+        return Err(DirError::NotARun {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(trials.into_iter().map(|(_, p)| p).collect())
 }
@@ -135,7 +136,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("clocklab-dirs-{}-empty", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let err = trial_dirs(&dir).unwrap_err();
-        assert!(err.contains("is not a run directory"), "{err}");
+        assert!(
+            matches!(&err, DirError::NotARun { dir: d } if *d == dir),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is not a run directory: it holds neither router.yaml, machine logs, nor \
+                 trial-* directories",
+                dir.display()
+            )
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -163,21 +163,95 @@ pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, FileErro
         .map_err(|e| fail(format!("not a valid file of its kind: {e}")))
 }
 
+/// Why a run directory could not be made ready, or could not be read as a run.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    /// The directory (or one of its parents) could not be created.
+    #[error("cannot create the directory {dir}: {source}")]
+    Create {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// A file could not be written in the directory.
+    #[error("cannot write in {dir}: {source}")]
+    NotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// The directory already holds a file of another run.
+    #[error(
+        "{dir} already holds the files of another run ({file}); choose a new directory or remove \
+         them"
+    )]
+    Used {
+        /// The directory.
+        dir: PathBuf,
+        /// The first file of another run found in it.
+        file: String,
+    },
+    /// A new run directory could not be created.
+    #[error("cannot create {dir}: {source}")]
+    CreateRun {
+        /// The run directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// Every numbered variant of a run directory's name is taken.
+    #[error("{parent} holds too many runs named {base}")]
+    TooManyRuns {
+        /// The directory the run would go in.
+        parent: PathBuf,
+        /// The run's name.
+        base: String,
+    },
+    /// The directory could not be listed.
+    #[error("cannot read {dir}: {source}")]
+    Unreadable {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// The directory is neither a trial nor a run of trials.
+    #[error("{dir} is not a run directory: it holds neither {file}, machine logs, nor \
+         trial-* directories", file = ROUTER_STATS_FILE)]
+    NotARun {
+        /// The directory.
+        dir: PathBuf,
+    },
+}
+
+impl From<DirError> for String {
+    fn from(e: DirError) -> String {
+        e.to_string()
+    }
+}
+
 /// Creates `dir` (and its parents) and checks that files can be written there.
-pub fn prepare_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+pub fn prepare_dir(dir: &Path) -> Result<(), DirError> {
+    std::fs::create_dir_all(dir).map_err(|source| DirError::Create {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     // One probe per process: the router and every machine of a run prepare the same directory at
     // once, and a shared name lets one process remove another's probe before it does.
     let probe = dir.join(format!(".clocklab-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"")
         .and_then(|()| std::fs::remove_file(&probe))
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+        .map_err(|source| DirError::NotWritable {
+            dir: dir.to_path_buf(),
+            source,
+        })
 }
 
 /// Refuses a directory that already holds the files of another run: logs are never overwritten,
 /// and a directory that mixed two runs could not be checked.
-pub fn refuse_used_dir(dir: &Path) -> Result<(), String> {
+pub fn refuse_used_dir(dir: &Path) -> Result<(), DirError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
@@ -187,11 +261,10 @@ pub fn refuse_used_dir(dir: &Path) -> Result<(), String> {
         is_run_file(&name) || log::machine_of_file_name(&name).is_some()
     });
     match used {
-        Some(entry) => Err(format!(
-            "{} already holds the files of another run ({}); choose a new directory or remove them",
-            dir.display(),
-            entry.file_name().to_string_lossy()
-        )),
+        Some(entry) => Err(DirError::Used {
+            dir: dir.to_path_buf(),
+            file: entry.file_name().to_string_lossy().into_owned(),
+        }),
         None => Ok(()),
     }
 }
@@ -235,6 +308,76 @@ mod tests {
             "machine-1.csv",
         ] {
             assert!(!is_run_file(name), "{name}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_or_is_used_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("clocklab-direrr-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        prepare_dir(&dir).unwrap();
+        assert!(refuse_used_dir(&dir).is_ok());
+        let run = dirs::create_run_dir(&dir, "r").unwrap();
+        assert_eq!(run, dir.join("r"));
+        assert_eq!(dirs::create_run_dir(&dir, "r").unwrap(), dir.join("r-2"));
+
+        std::fs::write(run.join(RUN_FILE), "").unwrap();
+        let used = refuse_used_dir(&run).unwrap_err();
+        assert!(matches!(&used, DirError::Used { file, .. } if file == RUN_FILE));
+        assert_eq!(
+            String::from(used),
+            format!(
+                "{} already holds the files of another run (run.yaml); choose a new directory \
+                 or remove them",
+                run.display()
+            )
+        );
+
+        let under_a_file = run.join(RUN_FILE).join("x");
+        let create = prepare_dir(&under_a_file).unwrap_err();
+        assert!(matches!(&create, DirError::Create { dir, .. } if *dir == under_a_file));
+        assert!(
+            create.to_string().starts_with(&format!(
+                "cannot create the directory {}: ",
+                under_a_file.display()
+            )),
+            "{create}"
+        );
+        let taken = DirError::TooManyRuns {
+            parent: dir.clone(),
+            base: "r".into(),
+        };
+        assert_eq!(
+            taken.to_string(),
+            format!("{} holds too many runs named r", dir.display())
+        );
+        let cause = || io::Error::other("no room");
+        let d = PathBuf::from("runs/x");
+        for (e, text) in [
+            (
+                DirError::NotWritable {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot write in runs/x: no room",
+            ),
+            (
+                DirError::CreateRun {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot create runs/x: no room",
+            ),
+            (
+                DirError::Unreadable {
+                    dir: d.clone(),
+                    source: cause(),
+                },
+                "cannot read runs/x: no room",
+            ),
+        ] {
+            assert_eq!(e.to_string(), text);
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -21,7 +21,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::config::Latency;
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
-use crate::core::machine::{ConfigError, Machine, MachineConfig, Message};
+use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
 use crate::core::switchboard::{self, KindCount, PairTable};
@@ -88,7 +88,10 @@ enum Event {
 }
 
 /// Runs one trial, handing every log record to `sink` in the order each machine produced them.
-pub fn simulate(opts: &SimOptions, sink: impl FnMut(&Record)) -> Result<SimOutcome, ConfigError> {
+pub fn simulate(
+    opts: &SimOptions,
+    sink: impl FnMut(&Record),
+) -> Result<SimOutcome, MachineConfigError> {
     trial(opts, sink).map(|(outcome, _)| outcome)
 }
 
@@ -96,8 +99,8 @@ pub fn simulate(opts: &SimOptions, sink: impl FnMut(&Record)) -> Result<SimOutco
 fn trial(
     opts: &SimOptions,
     mut sink: impl FnMut(&Record),
-) -> Result<(SimOutcome, PairTable), ConfigError> {
-    let n = u16::try_from(opts.names.len()).map_err(|_| ConfigError::Machines(u16::MAX))?;
+) -> Result<(SimOutcome, PairTable), MachineConfigError> {
+    let n = u16::try_from(opts.names.len()).map_err(|_| MachineConfigError::Machines(u16::MAX))?;
     let mut machines = Vec::with_capacity(usize::from(n));
     for id in 1..=n {
         machines.push(Machine::new(MachineConfig {

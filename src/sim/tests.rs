@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::config::LatencyError;
 use crate::core::event::EventKind;
 use crate::core::machine::tick_offset_ns;
 
@@ -70,19 +71,56 @@ fn latency_models_read_and_print() {
         assert_eq!(text.parse::<Latency>().unwrap().to_string(), text);
     }
     assert_eq!(Latency::default().to_string(), "fixed:100us");
-    for bad in [
-        "fast",
-        "fixed:-1ms",
-        "uniform:2ms:1ms",
-        "uniform:1ms",
-        "exp:1ms",
-        "fixed:2h",
+    let text = |s: &str| s.to_owned();
+    for (bad, why) in [
+        ("fast", LatencyError::Model { text: text("fast") }),
+        (
+            "fixed:-1ms",
+            LatencyError::OutOfRange { text: text("-1ms") },
+        ),
+        (
+            "uniform:1ms",
+            LatencyError::Model {
+                text: text("uniform:1ms"),
+            },
+        ),
+        (
+            "exp:1ms",
+            LatencyError::Model {
+                text: text("exp:1ms"),
+            },
+        ),
+        ("fixed:2h", LatencyError::Duration { text: text("2h") }),
     ] {
-        assert!(bad.parse::<Latency>().is_err(), "{bad} should be refused");
+        assert_eq!(bad.parse::<Latency>(), Err(why), "{bad} should be refused");
     }
     assert_eq!(
-        "uniform:2ms:1ms".parse::<Latency>(),
-        Err("\"uniform:2ms:1ms\": the minimum is above the maximum".to_string())
+        "fixed:2h".parse::<Latency>().unwrap_err().to_string(),
+        "\"2h\" is not a duration such as 250us, 1.5ms or 0"
+    );
+    assert_eq!(
+        "fixed:1h".parse::<Latency>().unwrap_err().to_string(),
+        "\"1h\" is not a duration such as 250us, 1.5ms or 0"
+    );
+    assert_eq!(
+        "fixed:3600s".parse::<Latency>().unwrap_err().to_string(),
+        "\"3600s\": a latency is between 0 and one hour"
+    );
+    assert_eq!(
+        "fast".parse::<Latency>().unwrap_err().to_string(),
+        "\"fast\": a latency model is fixed:DELAY, uniform:MIN:MAX or exp:BASE:MEAN (e.g. \
+         fixed:100us, uniform:50us:2ms, exp:100us:1ms)"
+    );
+    let e = "uniform:2ms:1ms".parse::<Latency>().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "\"uniform:2ms:1ms\": the minimum is above the maximum"
+    );
+    assert_eq!(
+        e,
+        LatencyError::MinAboveMax {
+            text: "uniform:2ms:1ms".into()
+        }
     );
 }
 
@@ -228,11 +266,14 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
 fn bad_machine_settings_are_refused() {
     assert_eq!(
         simulate(&opts(&[1.0], 1), |_| {}).unwrap_err(),
-        ConfigError::Machines(1)
+        MachineConfigError::Machines(1)
     );
     let mut o = opts(&[1.0, 2.0], 1);
     o.rates = vec![1.0];
-    assert_eq!(simulate(&o, |_| {}).unwrap_err(), ConfigError::Rate(0.0));
+    assert_eq!(
+        simulate(&o, |_| {}).unwrap_err(),
+        MachineConfigError::Rate(0.0)
+    );
 }
 
 #[test]

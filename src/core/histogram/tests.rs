@@ -115,6 +115,36 @@ fn a_histogram_writes_its_buckets_by_lower_bound_and_reads_back() {
             .to_string();
         assert!(err.contains(why), "{err}");
     }
+    let record = |count, max, buckets: &[(u64, u64)]| HistogramRecord {
+        count,
+        max,
+        buckets: buckets.iter().copied().collect(),
+    };
+    for (r, why, text) in [
+        (
+            record(1, 70, &[(65, 1)]),
+            HistogramRecordError::NotALowerBound(65),
+            "bucket 65: not the lower bound of a bucket",
+        ),
+        (
+            record(2, 64, &[(64, 1)]),
+            HistogramRecordError::Count { held: 1, count: 2 },
+            "the buckets hold 1 values, but count is 2",
+        ),
+        (
+            record(1, 500, &[(64, 1)]),
+            HistogramRecordError::MaxOutsideHighest(500),
+            "max 500 is not in the highest bucket",
+        ),
+        (
+            record(0, 3, &[]),
+            HistogramRecordError::MaxWithoutValues(3),
+            "max 3 with no values",
+        ),
+    ] {
+        let err = Histogram::try_from(r).unwrap_err();
+        assert_eq!((&err, err.to_string().as_str()), (&why, text));
+    }
 }
 
 #[test]

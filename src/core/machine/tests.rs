@@ -715,35 +715,41 @@ fn with(change: impl FnOnce(&mut MachineConfig)) -> MachineConfig {
 fn bad_configurations_are_refused_with_the_exact_error() {
     let err = |cfg: MachineConfig| Machine::new(cfg).map(|_| ()).unwrap_err();
     let cases = [
-        (with(|c| c.machines = 0), ConfigError::Machines(0)),
-        (with(|c| c.machines = 1), ConfigError::Machines(1)),
+        (with(|c| c.machines = 0), MachineConfigError::Machines(0)),
+        (with(|c| c.machines = 1), MachineConfigError::Machines(1)),
         (
             with(|c| c.machines = u16::MAX),
-            ConfigError::Machines(u16::MAX),
+            MachineConfigError::Machines(u16::MAX),
         ),
-        (with(|c| c.id = 0), ConfigError::Id { id: 0, machines: 3 }),
-        (with(|c| c.id = 4), ConfigError::Id { id: 4, machines: 3 }),
+        (
+            with(|c| c.id = 0),
+            MachineConfigError::Id { id: 0, machines: 3 },
+        ),
+        (
+            with(|c| c.id = 4),
+            MachineConfigError::Id { id: 4, machines: 3 },
+        ),
         (
             with(|c| c.action_range = 2),
-            ConfigError::ActionRange {
+            MachineConfigError::ActionRange {
                 range: 2,
                 machines: 3,
             },
         ),
-        (with(|c| c.rate = 0.0), ConfigError::Rate(0.0)),
-        (with(|c| c.rate = -1.0), ConfigError::Rate(-1.0)),
+        (with(|c| c.rate = 0.0), MachineConfigError::Rate(0.0)),
+        (with(|c| c.rate = -1.0), MachineConfigError::Rate(-1.0)),
         (
             with(|c| c.rate = MAX_RATE + 0.5),
-            ConfigError::Rate(MAX_RATE + 0.5),
+            MachineConfigError::Rate(MAX_RATE + 0.5),
         ),
         (
             with(|c| c.rate = f64::INFINITY),
-            ConfigError::Rate(f64::INFINITY),
+            MachineConfigError::Rate(f64::INFINITY),
         ),
         // Checks run in field order: the machine count is reported before the id.
         (
             with(|c| (c.machines, c.id) = (1, 5)),
-            ConfigError::Machines(1),
+            MachineConfigError::Machines(1),
         ),
     ];
     for (cfg, expected) in cases {
@@ -751,8 +757,11 @@ fn bad_configurations_are_refused_with_the_exact_error() {
     }
     // NaN is not equal to itself, so match it.
     let nan = err(with(|c| c.rate = f64::NAN));
-    assert!(matches!(nan, ConfigError::Rate(r) if r.is_nan()), "{nan:?}");
-    let range = ConfigError::ActionRange {
+    assert!(
+        matches!(nan, MachineConfigError::Rate(r) if r.is_nan()),
+        "{nan:?}"
+    );
+    let range = MachineConfigError::ActionRange {
         range: 2,
         machines: 3,
     };
@@ -760,6 +769,22 @@ fn bad_configurations_are_refused_with_the_exact_error() {
         range.to_string(),
         "action range 2: it must be at least the number of machines (3)"
     );
+    for (e, text) in [
+        (
+            MachineConfigError::Machines(1),
+            "1 machines: a model needs between 2 and 65534 machines".to_owned(),
+        ),
+        (
+            MachineConfigError::Id { id: 4, machines: 3 },
+            "machine id 4: ids run from 1 to 3".to_owned(),
+        ),
+        (
+            MachineConfigError::Rate(0.0),
+            format!("rate 0: {}", RateError::rule()),
+        ),
+    ] {
+        assert_eq!(e.to_string(), text);
+    }
 }
 
 #[test]

@@ -29,6 +29,7 @@ use signal_hook_mio::v1_0::Signals;
 
 use crate::core::machine::MissedTicks;
 use crate::net::wallclock::WallClock;
+use crate::rundir::DirError;
 use crate::rundir::records::ClientSummary;
 use conn::Conn;
 use session::{End, Session};
@@ -38,7 +39,21 @@ const SIGNALS: Token = Token(1);
 
 /// How a client finds its rate, in ticks per second, once WELCOME has told it what
 /// [`RateQuery`] holds; an `Err` is the reason it cannot run, and stops the client.
-pub type RateFor = Box<dyn Fn(RateQuery) -> Result<f64, String>>;
+pub type RateFor = Box<dyn Fn(RateQuery) -> Result<f64, RateUnknown>>;
+
+/// Why a client has no rate for what WELCOME told it: the configuration lists rates for another
+/// number of machines than the router runs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the configuration lists {listed} rates but the router runs {machines} machines; give this \
+     machine --rate"
+)]
+pub struct RateUnknown {
+    /// How many rates the configuration lists.
+    pub listed: usize,
+    /// How many machines the router runs, from WELCOME.
+    pub machines: u16,
+}
 
 /// What a client knows when it asks [`RateFor`] for its rate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +148,10 @@ pub enum ClientError {
     Io(String, io::Error),
     /// The router refused us or broke the protocol.
     Protocol(String),
+    /// The machine has no rate for the number of machines WELCOME gave.
+    Rate(RateUnknown),
+    /// The run's directory, named from WELCOME, could not be made ready.
+    Dir(DirError),
     /// The router went away without BYE; the summary was written.
     RouterVanished(Box<ClientSummary>),
     /// The machine could not write its event log, so it stopped ticking and left with BYE; the
@@ -145,6 +164,8 @@ impl std::fmt::Display for ClientError {
         match self {
             ClientError::Io(what, e) => write!(f, "{what}: {e}"),
             ClientError::Protocol(reason) => f.write_str(reason),
+            ClientError::Rate(e) => e.fmt(f),
+            ClientError::Dir(e) => e.fmt(f),
             ClientError::RouterVanished(s) => write!(f, "machine {}: {}", s.id, s.ended),
             ClientError::LogFailed(s) => write!(f, "machine {}: {}", s.id, s.ended),
         }

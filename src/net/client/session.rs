@@ -325,7 +325,7 @@ impl Session {
             machines: welcome.machines,
             run_seed,
         })
-        .map_err(ClientError::Protocol)?;
+        .map_err(ClientError::Rate)?;
         let cfg = MachineConfig {
             id: welcome.id,
             machines: welcome.machines,
@@ -341,7 +341,7 @@ impl Session {
             LogDir::Given(dir) => dir.clone(),
             LogDir::PerRun(parent) => {
                 let dir = parent.join(manual_run_dir_name(welcome.start_time_ns, welcome.seed));
-                prepare_dir(&dir).map_err(ClientError::Protocol)?;
+                prepare_dir(&dir).map_err(ClientError::Dir)?;
                 dir
             }
         };

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, colour, draw_legend, draw_numeric_mesh, framed, render, tick};
+use super::{FONT, PlotError, colour, draw_legend, draw_numeric_mesh, framed, render, tick};
 use crate::analysis::stats::percentile_sorted;
 
 /// The five numbers a box shows: smallest, lower quartile, median, upper quartile, largest.
@@ -28,7 +28,7 @@ pub fn distribution_plot(
     x_desc: &str,
     y_desc: &str,
     groups: &[(String, Vec<f64>)],
-) -> Result<String, String> {
+) -> Result<String, PlotError> {
     let all = groups.iter().flat_map(|g| g.1.iter().copied());
     let top = all.clone().fold(0.0f64, f64::max);
     let bottom = all.fold(0.0f64, f64::min);
@@ -134,7 +134,7 @@ pub fn sweep_error_plot(
     y_desc: &str,
     measured: &[Measured],
     predicted: Option<&Predicted>,
-) -> Result<String, String> {
+) -> Result<String, PlotError> {
     let xs = measured
         .iter()
         .flat_map(|m| m.points.iter().map(|p| p.0))

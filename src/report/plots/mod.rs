@@ -46,16 +46,34 @@ pub fn css_colour(k: usize) -> String {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
+/// Why a plot could not be drawn: plotters refused a step of the drawing.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The SVG backend refused a step: filling or finishing the document, drawing the axes or
+    /// the legend.
+    #[error(transparent)]
+    Backend(#[from] DrawingAreaErrorKind<std::io::Error>),
+    /// Drawing the plot's chart (its axes, series and legend) failed.
+    #[error("drawing a plot: {0}")]
+    Drawing(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<PlotError> for String {
+    fn from(e: PlotError) -> String {
+        e.to_string()
+    }
+}
+
 /// Draws into a fresh SVG of [`SIZE`] and answers its text.
 fn render(
-    draw: impl FnOnce(&Area<'_>) -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<String, String> {
+    draw: impl FnOnce(&Area<'_>) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
+) -> Result<String, PlotError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        draw(&root).map_err(|e| format!("drawing a plot: {e}"))?;
-        root.present().map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
+        draw(&root).map_err(PlotError::Drawing)?;
+        root.present()?;
     }
     Ok(svg)
 }
@@ -76,7 +94,7 @@ fn draw_numeric_mesh<'a>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     x_desc: &str,
     y_desc: &str,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     chart
         .configure_mesh()
         .x_desc(x_desc)
@@ -87,23 +105,23 @@ fn draw_numeric_mesh<'a>(
         .y_label_formatter(&tick)
         .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(RGBColor(245, 245, 245))
-        .draw()
-        .map_err(|e| e.to_string())
+        .draw()?;
+    Ok(())
 }
 
 /// Every plot's legend box, at `position`.
 fn draw_legend<'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
     position: SeriesLabelPosition,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
         .position(position)
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(170, 170, 170))
-        .draw()
-        .map_err(|e| e.to_string())
+        .draw()?;
+    Ok(())
 }
 
 /// A machine's legend label: `machine 2 (4 ticks/s)`.
@@ -227,7 +245,7 @@ fn lines(
     y_desc: &str,
     series: &[(String, Vec<(f64, f64)>)],
     look: Style,
-) -> Result<String, String> {
+) -> Result<String, PlotError> {
     let y_floor_zero = look.y_from_zero;
     let all = || series.iter().flat_map(|s| s.1.iter());
     let x_max = all().map(|p| p.0).fold(0.0f64, f64::max).max(0.001);
@@ -353,6 +371,22 @@ mod tests {
         for name in ["machine 1", "machine 2", "machine 3"] {
             assert!(texts.contains(&name), "{name} labels its group: {texts:?}");
         }
+    }
+
+    #[test]
+    fn a_plot_that_cannot_be_drawn_says_so_in_plotters_words() {
+        let backend = PlotError::from(DrawingAreaErrorKind::<std::io::Error>::LayoutError);
+        let plotters_says = DrawingAreaErrorKind::<std::io::Error>::LayoutError.to_string();
+        assert_eq!(backend.to_string(), plotters_says);
+        let drawing = PlotError::Drawing(Box::new(backend));
+        assert_eq!(
+            drawing.to_string(),
+            format!("drawing a plot: {plotters_says}")
+        );
+        assert_eq!(
+            String::from(drawing),
+            format!("drawing a plot: {plotters_says}")
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, MAX_BINS, Style, colour, draw_legend, framed, label, lines, render};
+use super::{FONT, MAX_BINS, PlotError, Style, colour, draw_legend, framed, label, lines, render};
 use crate::analysis::{TrialAnalysis, TrialInput};
 
 fn trial_caption(what: &str, t: &TrialInput) -> String {
@@ -33,7 +33,7 @@ fn rows_series(
 
 /// Plot 1: each machine's logical clock against system time, labelled with its rate, as steps:
 /// the clock holds its value between events, so a jump is a vertical rise.
-pub fn clock_plot(t: &TrialInput) -> Result<String, String> {
+pub fn clock_plot(t: &TrialInput) -> Result<String, PlotError> {
     lines(
         &trial_caption("Logical clock against system time", t),
         "system time since the trial's start (s)",
@@ -50,7 +50,7 @@ pub fn clock_plot(t: &TrialInput) -> Result<String, String> {
 /// Plot 1b: each machine's clock minus its own tick count, against system time. A machine that
 /// only counted its own ticks would stay at 0; every rise is a receive that jumped the clock, by
 /// the jump size minus one.
-pub fn lag_plot(t: &TrialInput) -> Result<String, String> {
+pub fn lag_plot(t: &TrialInput) -> Result<String, PlotError> {
     lines(
         &trial_caption("Clock minus own ticks: what the jumps added", t),
         "system time since the trial's start (s)",
@@ -65,7 +65,7 @@ pub fn lag_plot(t: &TrialInput) -> Result<String, String> {
 }
 
 /// Plot 2: each machine's queue length against system time.
-pub fn queue_plot(t: &TrialInput) -> Result<String, String> {
+pub fn queue_plot(t: &TrialInput) -> Result<String, PlotError> {
     lines(
         &trial_caption("Queue after each tick against system time", t),
         "system time since the trial's start (s)",
@@ -80,7 +80,7 @@ pub fn queue_plot(t: &TrialInput) -> Result<String, String> {
 }
 
 /// Plot 3: each machine's drift (its clock minus the largest) at each sampling instant.
-pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
+pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, PlotError> {
     let series: Vec<(String, Vec<(f64, f64)>)> = t
         .machines
         .iter()
@@ -126,7 +126,7 @@ pub fn jump_bins(
 }
 
 /// Plot 4: the histogram of each machine's jump sizes, bars side by side, counts on a log scale.
-pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, String> {
+pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, PlotError> {
     let largest = a
         .machines
         .iter()

@@ -17,9 +17,12 @@ fn a_window_is_start_dot_dot_end_in_seconds() {
         "15..10", "1..1", "-1..2", "abc", "10s", "1..x", "nan..2", "1s..inf",
     ] {
         let e = parse_window(bad).unwrap_err();
-        assert!(
-            e.contains("START..END") && e.contains("10s..15s"),
-            "{bad}: {e}"
+        assert_eq!(e.text, bad);
+        assert_eq!(
+            e.to_string(),
+            "a window is START..END in seconds since the trial's start, such as 10s..15s or \
+             2.5..4, with 0 <= START < END",
+            "{bad}"
         );
     }
 }

@@ -2,15 +2,20 @@
 
 use super::*;
 use crate::core::wire::Parsed;
+use crate::net::client::{RateFor, RateUnknown};
 
 fn session() -> Session {
+    session_rated(Box::new(|_| Ok(1.0)))
+}
+
+fn session_rated(rate_for: RateFor) -> Session {
     let opts = ClientOptions {
         name: "127.0.0.1:1".into(),
         router: ([127, 0, 0, 1], 1).into(),
         handshake_timeout: Duration::ZERO,
         run_seed: Some(1),
         action_range: 10,
-        rate_for: Box::new(|_| Ok(1.0)),
+        rate_for,
         missed_ticks: Default::default(),
         duration: None,
         log_dir: LogDir::Given(std::env::temp_dir()),
@@ -85,4 +90,39 @@ fn end_of_stream_is_orderly_only_after_bye() {
     assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(false));
     feed(&mut s, &wire::bye(wire::ROUTER_ID, 0, 0, 0));
     assert_eq!(is_orderly(&Some(s.handle_closed(Closed::Eof))), Some(true));
+}
+
+#[test]
+fn a_machine_without_a_rate_for_welcome_s_machine_count_stops_saying_so() {
+    let mut s = session_rated(Box::new(|q: RateQuery| {
+        Err(RateUnknown {
+            listed: 2,
+            machines: q.machines,
+        })
+    }));
+    let welcome = wire::Welcome {
+        id: 1,
+        machines: 3,
+        start_time_ns: 0,
+        seed: 1,
+    };
+    let bytes = wire::welcome(welcome, 0);
+    let Ok(Parsed::Complete { frame, .. }) = wire::parse(&bytes) else {
+        panic!("not a frame");
+    };
+    let e = s.handle_frame(&frame, 0).unwrap_err();
+    let ClientError::Rate(why) = &e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(
+        (why, e.to_string().as_str()),
+        (
+            &RateUnknown {
+                listed: 2,
+                machines: 3
+            },
+            "the configuration lists 2 rates but the router runs 3 machines; give this machine \
+             --rate"
+        )
+    );
 }
