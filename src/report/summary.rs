@@ -1,28 +1,19 @@
 //! `summary.json` and `summary.csv`: every figure under a stable name (docs/ANALYSIS.md lists
 //! them), rendered from the analysis by pure functions.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{MachineAnalysis, RunAnalysis, TrialAnalysis};
+use crate::analysis::stats::STATS;
+use crate::analysis::{Figure, MachineAnalysis, RunAnalysis, TrialAnalysis};
 
 /// The version of both files' layout; it changes when a name or a shape does.
 pub const FORMAT: &str = "clocklab-analysis/2";
 
-fn figures_object(figures: &[(&'static str, Option<f64>)]) -> Value {
-    let map: Map<String, Value> = figures
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), json!(v)))
-        .collect();
-    Value::Object(map)
-}
-
-fn summaries_object(figures: &[(&'static str, Option<Summary>)]) -> Value {
-    let map: Map<String, Value> = figures
-        .iter()
-        .map(|(n, s)| ((*n).to_owned(), json!(s)))
-        .collect();
-    Value::Object(map)
+/// A set of figures as a JSON object: serde names each by its field (the object's keys are
+/// sorted, as every object in the file).
+fn figures_object(figures: &impl Serialize) -> Value {
+    serde_json::to_value(figures).unwrap_or_default()
 }
 
 fn machine_json(m: &MachineAnalysis) -> Value {
@@ -70,7 +61,7 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
             let machines: Vec<Value> = r
                 .machines
                 .iter()
-                .map(|(id, f)| json!({"id": id, "figures": summaries_object(f)}))
+                .map(|(id, f)| json!({"id": id, "figures": figures_object(f)}))
                 .collect();
             json!({
                 "dir": r.dir,
@@ -78,7 +69,7 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
                 "scenario": r.scenario,
                 "parameters": parameters,
                 "trials": r.trials.iter().map(trial_json).collect::<Vec<_>>(),
-                "across_trials": {"trial": summaries_object(&r.overall), "machines": machines},
+                "across_trials": {"trial": figures_object(&r.overall), "machines": machines},
             })
         })
         .collect();
@@ -115,13 +106,13 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
         };
         for t in &r.trials {
             let trial = t.trial.to_string();
-            for (name, v) in t.figures() {
-                push(&trial, "all", name, v);
+            for (figure, v) in t.figures().iter() {
+                push(&trial, "all", figure.name(), *v);
             }
             for m in &t.machines {
                 let id = m.id.to_string();
-                for (name, v) in m.figures() {
-                    push(&trial, &id, name, v);
+                for (figure, v) in m.figures().iter() {
+                    push(&trial, &id, figure.name(), *v);
                 }
                 for (size, count) in &m.jump_histogram {
                     push(
@@ -155,12 +146,17 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
             }
         }
         for (stat, get) in STATS {
-            for (name, s) in &r.overall {
-                push(stat, "all", name, s.as_ref().and_then(get));
+            for (figure, s) in r.overall.iter() {
+                push(stat, "all", figure.name(), s.as_ref().and_then(get));
             }
             for (id, figures) in &r.machines {
-                for (name, s) in figures {
-                    push(stat, &id.to_string(), name, s.as_ref().and_then(get));
+                for (figure, s) in figures.iter() {
+                    push(
+                        stat,
+                        &id.to_string(),
+                        figure.name(),
+                        s.as_ref().and_then(get),
+                    );
                 }
             }
         }
