@@ -18,6 +18,7 @@ pub mod hlc;
 pub mod load;
 pub mod queueing;
 pub mod stats;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 
