@@ -203,4 +203,20 @@ mod tests {
         // Undefined figures are empty: machine 2 of trial 2 has no rows.
         assert_eq!(&rows[3][column("queue_after_tick_max")], "");
     }
+
+    #[test]
+    fn the_wide_header_is_what_serde_names_a_row() {
+        let keys = WideKeys {
+            run: "r",
+            trial: 1,
+            machine: 2,
+            trial_complete: 1,
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize((keys, MachineFigures::from_fn(|_| String::new())))
+            .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let header = wide_header().collect::<Vec<_>>().join(",");
+        assert_eq!(text.lines().next(), Some(header.as_str()));
+    }
 }

@@ -79,8 +79,23 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
     text
 }
 
-/// The CSV's header.
+/// The CSV's header: the names of [`LongRow`]'s fields.
 pub const CSV_HEADER: [&str; 5] = ["run", "trial", "machine", "figure", "value"];
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LongRow<'a> {
+    /// The run's label.
+    pub run: &'a str,
+    /// The trial's number, or the statistic across trials.
+    pub trial: &'a str,
+    /// The machine's id, or `all`.
+    pub machine: &'a str,
+    /// The figure's name.
+    pub figure: &'a str,
+    /// Its value as [`csv_number`] writes it.
+    pub value: String,
+}
 
 /// A number as the CSV writes it: Rust's shortest text that reads back to the same value; empty
 /// when undefined.
@@ -92,17 +107,21 @@ pub fn csv_number(v: Option<f64>) -> String {
 /// trial's number, or `n`, `mean`, `std`, `min`, `max` for the figure across trials; `machine` is
 /// the machine's id, or `all` for a trial figure.
 pub fn summary_csv(runs: &[RunAnalysis]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut rows: Vec<[String; 5]> = Vec::new();
+    // The header is written even without a row; serde names each row's columns, the header's
+    // (a test checks that they are).
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let _ = w.write_record(CSV_HEADER);
     for r in runs {
         let mut push = |trial: &str, machine: &str, figure: &str, value: Option<f64>| {
-            rows.push([
-                r.label.clone(),
-                trial.to_owned(),
-                machine.to_owned(),
-                figure.to_owned(),
-                csv_number(value),
-            ]);
+            let _ = w.serialize(LongRow {
+                run: &r.label,
+                trial,
+                machine,
+                figure,
+                value: csv_number(value),
+            });
         };
         for t in &r.trials {
             let trial = t.trial.to_string();
@@ -161,10 +180,29 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
             }
         }
     }
-    let _ = w.write_record(CSV_HEADER);
-    for row in &rows {
-        let _ = w.write_record(row);
-    }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_long_header_is_what_serde_names_a_row() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(LongRow {
+            run: "r",
+            trial: "1",
+            machine: "all",
+            figure: "events",
+            value: csv_number(Some(3.0)),
+        })
+        .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!("{}\nr,1,all,events,3\n", CSV_HEADER.join(","))
+        );
+    }
 }
