@@ -604,11 +604,13 @@ fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
 fn the_docs_name_both_queue_figures_and_none_of_the_old_names() {
     let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ANALYSIS.md"))
         .expect("docs/ANALYSIS.md");
-    for name in clocklab::analysis::MACHINE_FIGURES
+    use clocklab::analysis::{Figure, MachineFigure, TrialFigure};
+    for name in MachineFigure::ALL
         .iter()
-        .chain(&clocklab::analysis::TRIAL_FIGURES)
+        .map(|f| f.name())
+        .chain(TrialFigure::ALL.iter().map(|f| f.name()))
         .filter(|n| n.contains("queue"))
-        .chain(&["summary-wide.csv", "events.csv", "--include-incomplete"])
+        .chain(["summary-wide.csv", "events.csv", "--include-incomplete"])
     {
         assert!(
             docs.contains(&format!("`{name}`")),

@@ -5,8 +5,8 @@
 //! figures, touching no file. [`load`] reads run directories into the inputs; `crate::report`
 //! prints and writes the results. docs/ANALYSIS.md defines every figure.
 //!
-//! This file holds the inputs, the results and the two entry points; `figures` names every figure
-//! and lists each result's values in that order; `compute` works out one machine's figures and the
+//! This file holds the inputs, the results and the two entry points; `figures` declares every
+//! figure as a typed field of [`MachineFigures`] or [`TrialFigures`]; `compute` works out one machine's figures and the
 //! drift series of a trial.
 
 pub mod causality;
@@ -18,6 +18,7 @@ pub mod hlc;
 pub mod load;
 pub mod queueing;
 pub mod stats;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 
@@ -26,8 +27,11 @@ use crate::core::event::Record;
 #[cfg(test)]
 use crate::core::event::EventKind;
 use compute::{analyze_machine, drift_series, latencies, send_deadlines, send_times};
-pub use figures::{Figures, MACHINE_FIGURES, Summaries, TRIAL_FIGURES, summary_of, value_of};
-use stats::{Distribution, Summary};
+pub use figures::{
+    Figure, MachineFigure, MachineFigures, MachineSummaries, TrialFigure, TrialFigures,
+    TrialSummaries, summarize,
+};
+use stats::Distribution;
 
 /// The interval between two drift sampling instants, in microseconds (100 ms).
 pub const DRIFT_STEP_US: u64 = 100_000;
@@ -263,10 +267,10 @@ pub struct RunAnalysis {
     pub parameters: Vec<(String, String)>,
     /// Each trial's figures.
     pub trials: Vec<TrialAnalysis>,
-    /// Per machine id, each of [`MACHINE_FIGURES`] summarized across the trials.
-    pub machines: Vec<(u16, Summaries)>,
-    /// Each of [`TRIAL_FIGURES`] summarized across the trials.
-    pub overall: Summaries,
+    /// Per machine id, each of its [`MachineFigures`] summarized across the trials.
+    pub machines: Vec<(u16, MachineSummaries)>,
+    /// Each of the [`TrialFigures`] summarized across the trials.
+    pub overall: TrialSummaries,
     /// The trials left out of the figures across trials, by number: the incomplete ones, unless
     /// they were asked for (`--include-incomplete`).
     pub left_out: Vec<u32>,
@@ -345,7 +349,7 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .filter(|t| !counted(t))
         .map(|t| t.trial)
         .collect();
-    let mut by_machine: BTreeMap<u16, Vec<Figures>> = BTreeMap::new();
+    let mut by_machine: BTreeMap<u16, Vec<MachineFigures>> = BTreeMap::new();
     for t in trials.iter().filter(counted) {
         for m in &t.machines {
             by_machine.entry(m.id).or_default().push(m.figures());
@@ -353,7 +357,7 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
     }
     let machines = by_machine
         .into_iter()
-        .map(|(id, rows)| (id, summarize(&MACHINE_FIGURES, &rows)))
+        .map(|(id, rows)| (id, summarize::<MachineFigure>(&rows)))
         .collect();
     let rows: Vec<_> = trials
         .iter()
@@ -365,26 +369,11 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         label: run.label.clone(),
         scenario: run.scenario.clone(),
         parameters: run.parameters.clone(),
-        overall: summarize(&TRIAL_FIGURES, &rows),
+        overall: summarize::<TrialFigure>(&rows),
         machines,
         trials,
         left_out,
     }
-}
-
-/// Each named figure summarized over `rows` (one figure list per trial, in `names` order).
-fn summarize(names: &[&'static str], rows: &[Figures]) -> Summaries {
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, &name)| {
-            let values: Vec<f64> = rows
-                .iter()
-                .filter_map(|r| r.get(i).and_then(|&(_, value)| value))
-                .collect();
-            (name, Summary::of(&values))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Every figure pinned on a small hand-written trial whose values are worked out in the comments
 //! (docs/ANALYSIS.md defines them).
 
+use super::stats::Summary;
 use super::*;
 use crate::core::event::EventKind::{Broadcast, Internal, Receive, Send};
 
@@ -105,12 +106,10 @@ fn events_rates_and_clock_of_machine_1() {
     assert_eq!(m.final_clock, 6);
     assert_eq!(m.clock_per_s, Some(2.5));
     let f = m.figures();
-    let get = |name: &str| f.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v);
-    assert_eq!(get("receive_share"), Some(0.4));
-    assert_eq!(get("internal_share"), Some(0.2));
-    assert_eq!(get("rate"), Some(2.0));
-    assert_eq!(get("complete"), Some(1.0));
-    assert_eq!(f.len(), MACHINE_FIGURES.len());
+    assert_eq!(f.receive_share, Some(0.4));
+    assert_eq!(f.internal_share, Some(0.2));
+    assert_eq!(f.rate, Some(2.0));
+    assert_eq!(f.complete, Some(1.0));
 }
 
 #[test]
@@ -208,13 +207,7 @@ fn a_receive_without_its_send_is_counted_unmatched() {
     let t = analyze_trial(&trial);
     assert_eq!(t.machines[0].unmatched_receives, 2);
     assert_eq!(t.machines[0].latency_ms, None);
-    let f = t.figures();
-    assert_eq!(
-        f.iter()
-            .find(|(n, _)| *n == "unmatched_receives")
-            .and_then(|f| f.1),
-        Some(2.0)
-    );
+    assert_eq!(t.figures().unmatched_receives, Some(2.0));
 }
 
 #[test]
@@ -270,8 +263,7 @@ fn a_machine_without_rows_has_no_figures_and_takes_no_part_in_drift() {
     assert_eq!(t.spread.map(|s| s.max), Some(7));
     assert!(!t.complete());
     assert_eq!(t.all_problems(), ["machine 4: no summary-4.yaml"]);
-    let complete = m4.figures().into_iter().find(|(n, _)| *n == "complete");
-    assert_eq!(complete, Some(("complete", Some(0.0))));
+    assert_eq!(m4.figures().complete, Some(0.0));
 }
 
 #[test]
@@ -290,12 +282,8 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
     assert_eq!(a.trials.len(), 2);
     let (id, figures) = &a.machines[2];
     assert_eq!(*id, 3);
-    let final_clock = figures
-        .iter()
-        .find(|(n, _)| *n == "final_clock")
-        .and_then(|f| f.1);
     assert_eq!(
-        final_clock,
+        figures.final_clock,
         Some(Summary {
             n: 2,
             mean: 8.0,
@@ -304,22 +292,14 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
             max: 9.0
         })
     );
-    let jump_max = a
-        .overall
-        .iter()
-        .find(|(n, _)| *n == "jump_max")
-        .and_then(|f| f.1);
     assert_eq!(
-        jump_max.map(|s| (s.min, s.max, s.mean)),
+        a.overall.jump_max.map(|s| (s.min, s.max, s.mean)),
         Some((5.0, 7.0, 6.0))
     );
-    let spread = a
-        .overall
-        .iter()
-        .find(|(n, _)| *n == "spread_max")
-        .and_then(|f| f.1);
-    assert_eq!(spread.map(|s| (s.mean, s.std)), Some((7.0, Some(0.0))));
-    assert_eq!(a.overall.len(), TRIAL_FIGURES.len());
+    assert_eq!(
+        a.overall.spread_max.map(|s| (s.mean, s.std)),
+        Some((7.0, Some(0.0)))
+    );
 }
 
 #[test]
@@ -333,24 +313,18 @@ fn incomplete_trials_are_left_out_of_the_figures_across_trials_unless_included()
         trials: vec![first, second],
         ..RunInput::default()
     };
-    let final_clock_of_3 = |a: &RunAnalysis| summary_of(&a.machines[2].1, "final_clock").copied();
+    let final_clock_of_3 = |a: &RunAnalysis| a.machines[2].1.final_clock;
     let default = analyze_run(&run);
     assert_eq!(default.left_out, [2]);
     assert_eq!(default.trials.len(), 2, "the trial keeps its own figures");
     let s = final_clock_of_3(&default).unwrap();
     assert_eq!((s.n, s.mean, s.std), (1, 7.0, None));
-    assert_eq!(
-        summary_of(&default.overall, "complete").map(|s| s.n),
-        Some(1)
-    );
+    assert_eq!(default.overall.complete.map(|s| s.n), Some(1));
     let all = analyze_run_with(&run, true);
     assert!(all.left_out.is_empty());
     let s = final_clock_of_3(&all).unwrap();
     assert_eq!((s.n, s.mean), (2, 8.0));
-    assert_eq!(
-        summary_of(&all.overall, "complete").map(|s| (s.n, s.mean)),
-        Some((2, 0.5))
-    );
+    assert_eq!(all.overall.complete.map(|s| (s.n, s.mean)), Some((2, 0.5)));
 }
 
 #[test]
@@ -360,14 +334,14 @@ fn the_queue_peak_comes_from_the_summary_and_the_after_tick_figures_from_the_log
     let t = analyze_trial(&trial);
     let m1 = t.machines[0].figures();
     // Machine 1's log shows the queue after each tick: 0, 0, 1, 0, 0.
-    assert_eq!(value_of(&m1, "queue_peak"), Some(2.0));
-    assert_eq!(value_of(&m1, "queue_after_tick_max"), Some(1.0));
-    assert_eq!(value_of(&m1, "queue_after_tick_final"), Some(0.0));
-    assert_eq!(value_of(&m1, "queue_after_tick_growth_per_min"), Some(0.0));
+    assert_eq!(m1.queue_peak, Some(2.0));
+    assert_eq!(m1.queue_after_tick_max, Some(1.0));
+    assert_eq!(m1.queue_after_tick_final, Some(0.0));
+    assert_eq!(m1.queue_after_tick_growth_per_min, Some(0.0));
     // Without a summary the peak is unknown, and the trial's is the largest known.
-    assert_eq!(value_of(&t.machines[1].figures(), "queue_peak"), None);
-    assert_eq!(value_of(&t.figures(), "queue_peak"), Some(2.0));
-    assert_eq!(value_of(&t.figures(), "queue_after_tick_max"), Some(1.0));
+    assert_eq!(t.machines[1].figures().queue_peak, None);
+    assert_eq!(t.figures().queue_peak, Some(2.0));
+    assert_eq!(t.figures().queue_after_tick_max, Some(1.0));
 }
 
 #[test]
@@ -408,10 +382,10 @@ fn same_instant_receives_count_messages_sent_at_the_receiving_tick_s_own_deadlin
     let counts: Vec<Option<f64>> = t
         .machines
         .iter()
-        .map(|m| value_of(&m.figures(), "same_instant_receives"))
+        .map(|m| m.figures().same_instant_receives)
         .collect();
     assert_eq!(counts, [Some(0.0), Some(1.0), Some(0.0)]);
-    assert_eq!(value_of(&t.figures(), "same_instant_receives"), Some(1.0));
+    assert_eq!(t.figures().same_instant_receives, Some(1.0));
     // A machine that skipped deadlines has rows that are not its tick numbers: unknown, and so
     // is the trial's total; the others still count.
     let mut skipped = hand_trial();
@@ -420,24 +394,12 @@ fn same_instant_receives_count_messages_sent_at_the_receiving_tick_s_own_deadlin
         ..TickTiming::default()
     });
     let t = analyze_trial(&skipped);
-    assert_eq!(
-        value_of(&t.machines[1].figures(), "same_instant_receives"),
-        None
-    );
-    assert_eq!(
-        value_of(&t.machines[0].figures(), "same_instant_receives"),
-        Some(0.0)
-    );
-    assert_eq!(value_of(&t.figures(), "same_instant_receives"), None);
+    assert_eq!(t.machines[1].figures().same_instant_receives, None);
+    assert_eq!(t.machines[0].figures().same_instant_receives, Some(0.0));
+    assert_eq!(t.figures().same_instant_receives, None);
     // Lateness comes from the summary, and is unknown without one.
-    assert_eq!(
-        value_of(&t.machines[1].figures(), "tick_lateness_p99_us"),
-        Some(0.0)
-    );
-    assert_eq!(
-        value_of(&t.machines[0].figures(), "tick_lateness_p99_us"),
-        None
-    );
+    assert_eq!(t.machines[1].figures().tick_lateness_p99_us, Some(0.0));
+    assert_eq!(t.machines[0].figures().tick_lateness_p99_us, None);
 }
 
 #[test]
@@ -455,10 +417,10 @@ fn hop_latency_comes_from_the_summary_and_is_unknown_without_messages() {
     });
     trial.machines[1].timing = Some(TickTiming::default());
     let t = analyze_trial(&trial);
-    let hop = |m: usize, name: &str| value_of(&t.machines[m].figures(), name);
-    assert_eq!(hop(0, "hop_latency_p50_us"), Some(250.5));
-    assert_eq!(hop(0, "hop_latency_p99_us"), Some(900.0));
+    let hop = |m: usize| t.machines[m].figures();
+    assert_eq!(hop(0).hop_latency_p50_us, Some(250.5));
+    assert_eq!(hop(0).hop_latency_p99_us, Some(900.0));
     // A summary that counted no message (or none at all) leaves it unknown.
-    assert_eq!(hop(1, "hop_latency_p50_us"), None);
-    assert_eq!(hop(2, "hop_latency_p50_us"), None);
+    assert_eq!(hop(1).hop_latency_p50_us, None);
+    assert_eq!(hop(2).hop_latency_p50_us, None);
 }

@@ -60,7 +60,8 @@ pub fn command(args: &ExportArgs) -> Result<ExitCode, String> {
     let text = match format {
         ExportFormat::Shiviz => shiviz(&trial, &causality),
         ExportFormat::Jsonl => jsonl(&trial, &causality, &timestamps(&trial, &causality)),
-    };
+    }
+    .map_err(|e| format!("{}: cannot render the events as JSON: {e}", dir.display()))?;
     let unmatched = causality.unmatched + causality.contradictions;
     if unmatched > 0 {
         eprintln!(

@@ -5,35 +5,64 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use serde::Serialize;
+
 use super::summary::csv_number;
-use crate::analysis::{MACHINE_FIGURES, RunAnalysis, RunInput};
+use crate::analysis::{Figure, MachineFigure, MachineFigures, RunAnalysis, RunInput};
 use crate::core::event::{HEADER, format_record};
 
 /// The wide summary's file name.
 pub const WIDE_FILE: &str = "summary-wide.csv";
 /// The events file's name.
 pub const EVENTS_FILE: &str = "events.csv";
-/// The wide summary's columns before the figures ([`MACHINE_FIGURES`], in order).
+/// The wide summary's columns before the figures ([`MachineFigures`], in order): the names of
+/// [`WideKeys`]' fields.
 pub const WIDE_KEYS: [&str; 4] = ["run", "trial", "machine", "trial_complete"];
+
+/// The columns of a `summary-wide.csv` row before its figures.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct WideKeys<'a> {
+    /// The run's label.
+    pub run: &'a str,
+    /// The trial's number.
+    pub trial: u32,
+    /// The machine's id.
+    pub machine: u16,
+    /// 1 when the trial is complete, else 0.
+    pub trial_complete: u8,
+}
+
+/// The header of `summary-wide.csv`: [`WIDE_KEYS`], then every [`MachineFigure`]'s name.
+pub fn wide_header() -> impl Iterator<Item = &'static str> {
+    WIDE_KEYS
+        .into_iter()
+        .chain(MachineFigure::ALL.iter().map(|f| f.name()))
+}
 
 /// `summary-wide.csv`: a header, then one row per run, trial and machine: the run's label, the
 /// trial's number, the machine's id, whether the trial is complete (1 or 0), and the machine's
 /// figures, one column each (empty where undefined).
 pub fn summary_wide_csv(runs: &[RunAnalysis]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(WIDE_KEYS.iter().chain(MACHINE_FIGURES.iter()));
+    // The header is written even without a row; each row is its keys and its figures, the
+    // columns serde names (a test checks that they are the header's).
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let _ = w.write_record(wide_header());
     for r in runs {
         for t in &r.trials {
-            let complete = if t.complete() { "1" } else { "0" };
             for m in &t.machines {
-                let mut row = vec![
-                    r.label.clone(),
-                    t.trial.to_string(),
-                    m.id.to_string(),
-                    complete.to_owned(),
-                ];
-                row.extend(m.figures().into_iter().map(|(_, v)| csv_number(v)));
-                let _ = w.write_record(&row);
+                let keys = WideKeys {
+                    run: &r.label,
+                    trial: t.trial,
+                    machine: m.id,
+                    trial_complete: u8::from(t.complete()),
+                };
+                let figures = m.figures();
+                let _ = w.serialize((
+                    keys,
+                    MachineFigures::from_fn(|k| csv_number(*figures.get(k))),
+                ));
             }
         }
     }
@@ -151,8 +180,8 @@ mod tests {
         let text = summary_wide_csv(&[analysis]);
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header = reader.headers().unwrap().clone();
-        assert_eq!(header.len(), WIDE_KEYS.len() + MACHINE_FIGURES.len());
-        assert_eq!(&header[4], MACHINE_FIGURES[0]);
+        assert_eq!(header.len(), WIDE_KEYS.len() + MachineFigure::ALL.len());
+        assert_eq!(&header[4], "rate");
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 4);
         let column = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -173,5 +202,21 @@ mod tests {
         assert_eq!(&rows[1][column("queue_peak")], "2");
         // Undefined figures are empty: machine 2 of trial 2 has no rows.
         assert_eq!(&rows[3][column("queue_after_tick_max")], "");
+    }
+
+    #[test]
+    fn the_wide_header_is_what_serde_names_a_row() {
+        let keys = WideKeys {
+            run: "r",
+            trial: 1,
+            machine: 2,
+            trial_complete: 1,
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize((keys, MachineFigures::from_fn(|_| String::new())))
+            .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let header = wide_header().collect::<Vec<_>>().join(",");
+        assert_eq!(text.lines().next(), Some(header.as_str()));
     }
 }

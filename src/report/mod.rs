@@ -13,7 +13,7 @@ pub mod sweep;
 pub mod table;
 pub mod text;
 
-use crate::analysis::{RunAnalysis, RunInput, value_of};
+use crate::analysis::{Figure, MachineFigure, RunAnalysis, RunInput, TrialFigure};
 use plots::PlotError;
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
@@ -57,15 +57,27 @@ impl RunPlots {
 
 /// The per-machine figures whose distributions across trials a report draws, with their titles
 /// and axes.
-pub const DISTRIBUTED_FIGURES: [(&str, &str, &str); 4] = [
-    ("jump_max", "Largest jump", "largest jump (clock units)"),
-    ("queue_peak", "Queue peak", "queue peak (messages)"),
+pub const DISTRIBUTED_FIGURES: [(MachineFigure, &str, &str); 4] = [
     (
-        "drift_max",
+        MachineFigure::JumpMax,
+        "Largest jump",
+        "largest jump (clock units)",
+    ),
+    (
+        MachineFigure::QueuePeak,
+        "Queue peak",
+        "queue peak (messages)",
+    ),
+    (
+        MachineFigure::DriftMax,
         "Largest drift behind the leader",
         "drift max (clock units)",
     ),
-    ("final_clock", "Final clock", "final clock (clock units)"),
+    (
+        MachineFigure::FinalClock,
+        "Final clock",
+        "final clock (clock units)",
+    ),
 ];
 
 /// The trials of `run` its figures across trials count.
@@ -89,7 +101,7 @@ fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError>
             .map(|&id| {
                 let values = counted(run)
                     .filter_map(|t| t.machines.iter().find(|m| m.id == id))
-                    .filter_map(|m| value_of(&m.figures(), figure))
+                    .filter_map(|m| *m.figures().get(figure))
                     .collect();
                 (format!("machine {id}"), values)
             })
@@ -99,7 +111,7 @@ fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError>
         }
         let caption = format!("{title} across {} trials", counted(run).count());
         out.push(Plot {
-            file: format!("{prefix}across-{figure}.svg"),
+            file: format!("{prefix}across-{}.svg", figure.name()),
             title: caption.clone(),
             svg: plots::distribution_plot(
                 &caption,
@@ -177,12 +189,12 @@ pub fn make_plots(
     let mut comparison = Vec::new();
     if runs.len() > 1 {
         // Each run's value in each of its counted trials: the whole spread, not a mean bar.
-        let per_trial = |figure: &str| -> Vec<(String, Vec<f64>)> {
+        let per_trial = |figure: TrialFigure| -> Vec<(String, Vec<f64>)> {
             runs.iter()
                 .enumerate()
                 .map(|(i, r)| {
                     let values = counted(r)
-                        .filter_map(|t| value_of(&t.figures(), figure))
+                        .filter_map(|t| *t.figures().get(figure))
                         .collect();
                     (format!("{}. {}", i + 1, r.label), values)
                 })
@@ -191,19 +203,19 @@ pub fn make_plots(
         for (kind, figure, title, y) in [
             (
                 "drift",
-                "spread_max",
+                TrialFigure::SpreadMax,
                 "Largest drift per trial: spread max",
                 "spread max (clock units)",
             ),
             (
                 "queue",
-                "queue_after_tick_max",
+                TrialFigure::QueueAfterTickMax,
                 "Longest queue after a tick, per trial",
                 "queue after tick max (messages)",
             ),
             (
                 "jump",
-                "jump_max",
+                TrialFigure::JumpMax,
                 "Largest jump per trial",
                 "largest jump (clock units)",
             ),

@@ -1,28 +1,19 @@
 //! `summary.json` and `summary.csv`: every figure under a stable name (docs/ANALYSIS.md lists
 //! them), rendered from the analysis by pure functions.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{MachineAnalysis, RunAnalysis, TrialAnalysis};
+use crate::analysis::stats::STATS;
+use crate::analysis::{Figure, MachineAnalysis, RunAnalysis, TrialAnalysis};
 
 /// The version of both files' layout; it changes when a name or a shape does.
 pub const FORMAT: &str = "clocklab-analysis/2";
 
-fn figures_object(figures: &[(&'static str, Option<f64>)]) -> Value {
-    let map: Map<String, Value> = figures
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), json!(v)))
-        .collect();
-    Value::Object(map)
-}
-
-fn summaries_object(figures: &[(&'static str, Option<Summary>)]) -> Value {
-    let map: Map<String, Value> = figures
-        .iter()
-        .map(|(n, s)| ((*n).to_owned(), json!(s)))
-        .collect();
-    Value::Object(map)
+/// A set of figures as a JSON object: serde names each by its field (the object's keys are
+/// sorted, as every object in the file).
+fn figures_object(figures: &impl Serialize) -> Value {
+    serde_json::to_value(figures).unwrap_or_default()
 }
 
 fn machine_json(m: &MachineAnalysis) -> Value {
@@ -70,7 +61,7 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
             let machines: Vec<Value> = r
                 .machines
                 .iter()
-                .map(|(id, f)| json!({"id": id, "figures": summaries_object(f)}))
+                .map(|(id, f)| json!({"id": id, "figures": figures_object(f)}))
                 .collect();
             json!({
                 "dir": r.dir,
@@ -78,7 +69,7 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
                 "scenario": r.scenario,
                 "parameters": parameters,
                 "trials": r.trials.iter().map(trial_json).collect::<Vec<_>>(),
-                "across_trials": {"trial": summaries_object(&r.overall), "machines": machines},
+                "across_trials": {"trial": figures_object(&r.overall), "machines": machines},
             })
         })
         .collect();
@@ -88,8 +79,23 @@ pub fn summary_json(runs: &[RunAnalysis]) -> String {
     text
 }
 
-/// The CSV's header.
+/// The CSV's header: the names of [`LongRow`]'s fields.
 pub const CSV_HEADER: [&str; 5] = ["run", "trial", "machine", "figure", "value"];
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LongRow<'a> {
+    /// The run's label.
+    pub run: &'a str,
+    /// The trial's number, or the statistic across trials.
+    pub trial: &'a str,
+    /// The machine's id, or `all`.
+    pub machine: &'a str,
+    /// The figure's name.
+    pub figure: &'a str,
+    /// Its value as [`csv_number`] writes it.
+    pub value: String,
+}
 
 /// A number as the CSV writes it: Rust's shortest text that reads back to the same value; empty
 /// when undefined.
@@ -101,27 +107,31 @@ pub fn csv_number(v: Option<f64>) -> String {
 /// trial's number, or `n`, `mean`, `std`, `min`, `max` for the figure across trials; `machine` is
 /// the machine's id, or `all` for a trial figure.
 pub fn summary_csv(runs: &[RunAnalysis]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut rows: Vec<[String; 5]> = Vec::new();
+    // The header is written even without a row; serde names each row's columns, the header's
+    // (a test checks that they are).
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let _ = w.write_record(CSV_HEADER);
     for r in runs {
         let mut push = |trial: &str, machine: &str, figure: &str, value: Option<f64>| {
-            rows.push([
-                r.label.clone(),
-                trial.to_owned(),
-                machine.to_owned(),
-                figure.to_owned(),
-                csv_number(value),
-            ]);
+            let _ = w.serialize(LongRow {
+                run: &r.label,
+                trial,
+                machine,
+                figure,
+                value: csv_number(value),
+            });
         };
         for t in &r.trials {
             let trial = t.trial.to_string();
-            for (name, v) in t.figures() {
-                push(&trial, "all", name, v);
+            for (figure, v) in t.figures().iter() {
+                push(&trial, "all", figure.name(), *v);
             }
             for m in &t.machines {
                 let id = m.id.to_string();
-                for (name, v) in m.figures() {
-                    push(&trial, &id, name, v);
+                for (figure, v) in m.figures().iter() {
+                    push(&trial, &id, figure.name(), *v);
                 }
                 for (size, count) in &m.jump_histogram {
                     push(
@@ -155,20 +165,44 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
             }
         }
         for (stat, get) in STATS {
-            for (name, s) in &r.overall {
-                push(stat, "all", name, s.as_ref().and_then(get));
+            for (figure, s) in r.overall.iter() {
+                push(stat, "all", figure.name(), s.as_ref().and_then(get));
             }
             for (id, figures) in &r.machines {
-                for (name, s) in figures {
-                    push(stat, &id.to_string(), name, s.as_ref().and_then(get));
+                for (figure, s) in figures.iter() {
+                    push(
+                        stat,
+                        &id.to_string(),
+                        figure.name(),
+                        s.as_ref().and_then(get),
+                    );
                 }
             }
         }
     }
-    let _ = w.write_record(CSV_HEADER);
-    for row in &rows {
-        let _ = w.write_record(row);
-    }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_long_header_is_what_serde_names_a_row() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(LongRow {
+            run: "r",
+            trial: "1",
+            machine: "all",
+            figure: "events",
+            value: csv_number(Some(3.0)),
+        })
+        .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!("{}\nr,1,all,events,3\n", CSV_HEADER.join(","))
+        );
+    }
 }

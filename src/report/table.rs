@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::stats::Summary;
-use crate::analysis::{summary_of, value_of};
+use crate::analysis::{Figure, MachineFigure as M, TrialFigure as T};
 
 /// How a column shows its numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,28 +17,29 @@ pub enum Fmt {
     Pct,
 }
 
-/// One column: its group heading, its own heading, the figure it shows and how.
+/// One column: its group heading, its own heading, the figure it shows (a [`M`] or a [`T`]) and
+/// how.
 #[derive(Clone, Copy, Debug)]
-pub struct Column {
+pub struct Column<K> {
     /// The heading over a run of columns ("" for none).
     pub group: &'static str,
     /// The column's heading.
     pub head: &'static str,
-    /// The figure's name (see docs/ANALYSIS.md).
-    pub figure: &'static str,
+    /// The figure (see docs/ANALYSIS.md).
+    pub figure: K,
     /// How the value is written.
     pub fmt: Fmt,
     /// Characters, the separating space included.
     pub width: usize,
 }
 
-const fn col(
+const fn col<K>(
     group: &'static str,
     head: &'static str,
-    figure: &'static str,
+    figure: K,
     fmt: Fmt,
     width: usize,
-) -> Column {
+) -> Column<K> {
     Column {
         group,
         head,
@@ -49,139 +50,139 @@ const fn col(
 }
 
 /// Per machine: rate, events, clock and jumps.
-pub const CLOCK_COLUMNS: [Column; 15] = [
-    col("ticks/s", "set", "rate", Fmt::Dec(1), 6),
-    col("ticks/s", "real", "tick_rate", Fmt::Dec(2), 7),
-    col("events", "count", "events", Fmt::Int, 7),
-    col("events", "recv%", "receive_share", Fmt::Pct, 6),
-    col("events", "send%", "send_share", Fmt::Pct, 6),
-    col("events", "bcst%", "broadcast_share", Fmt::Pct, 6),
-    col("events", "intl%", "internal_share", Fmt::Pct, 6),
-    col("clock", "final", "final_clock", Fmt::Int, 8),
-    col("clock", "per s", "clock_per_s", Fmt::Dec(2), 7),
-    col("jump (clock units)", "max", "jump_max", Fmt::Int, 6),
-    col("jump (clock units)", "mean", "jump_mean", Fmt::Dec(2), 6),
-    col("jump (clock units)", "p50", "jump_p50", Fmt::Int, 5),
-    col("jump (clock units)", "p95", "jump_p95", Fmt::Int, 5),
-    col("jump (clock units)", "p99", "jump_p99", Fmt::Int, 5),
-    col("", "miss", "unmatched_receives", Fmt::Int, 5),
+pub const CLOCK_COLUMNS: [Column<M>; 15] = [
+    col("ticks/s", "set", M::Rate, Fmt::Dec(1), 6),
+    col("ticks/s", "real", M::TickRate, Fmt::Dec(2), 7),
+    col("events", "count", M::Events, Fmt::Int, 7),
+    col("events", "recv%", M::ReceiveShare, Fmt::Pct, 6),
+    col("events", "send%", M::SendShare, Fmt::Pct, 6),
+    col("events", "bcst%", M::BroadcastShare, Fmt::Pct, 6),
+    col("events", "intl%", M::InternalShare, Fmt::Pct, 6),
+    col("clock", "final", M::FinalClock, Fmt::Int, 8),
+    col("clock", "per s", M::ClockPerS, Fmt::Dec(2), 7),
+    col("jump (clock units)", "max", M::JumpMax, Fmt::Int, 6),
+    col("jump (clock units)", "mean", M::JumpMean, Fmt::Dec(2), 6),
+    col("jump (clock units)", "p50", M::JumpP50, Fmt::Int, 5),
+    col("jump (clock units)", "p95", M::JumpP95, Fmt::Int, 5),
+    col("jump (clock units)", "p99", M::JumpP99, Fmt::Int, 5),
+    col("", "miss", M::UnmatchedReceives, Fmt::Int, 5),
 ];
 
 /// Per machine: queue, drift and latency.
-pub const QUEUE_COLUMNS: [Column; 15] = [
-    col("queue", "peak", "queue_peak", Fmt::Int, 6),
+pub const QUEUE_COLUMNS: [Column<M>; 15] = [
+    col("queue", "peak", M::QueuePeak, Fmt::Int, 6),
     col(
         "queue after tick (msgs)",
         "max",
-        "queue_after_tick_max",
+        M::QueueAfterTickMax,
         Fmt::Int,
         6,
     ),
     col(
         "queue after tick (msgs)",
         "mean",
-        "queue_after_tick_mean",
+        M::QueueAfterTickMean,
         Fmt::Dec(2),
         7,
     ),
     col(
         "queue after tick (msgs)",
         "final",
-        "queue_after_tick_final",
+        M::QueueAfterTickFinal,
         Fmt::Int,
         6,
     ),
     col(
         "queue after tick (msgs)",
         "growth/min",
-        "queue_after_tick_growth_per_min",
+        M::QueueAfterTickGrowthPerMin,
         Fmt::Dec(2),
         11,
     ),
-    col("behind lead (clk)", "max", "drift_max", Fmt::Int, 6),
-    col("behind lead (clk)", "mean", "drift_mean", Fmt::Dec(1), 6),
-    col("behind lead (clk)", "final", "drift_final", Fmt::Int, 6),
-    col("latency (ms)", "p50", "latency_ms_p50", Fmt::Dec(1), 7),
-    col("latency (ms)", "p95", "latency_ms_p95", Fmt::Dec(1), 7),
-    col("latency (ms)", "max", "latency_ms_max", Fmt::Dec(1), 7),
-    col("wait (ticks)", "p50", "wait_ticks_p50", Fmt::Int, 5),
-    col("wait (ticks)", "p95", "wait_ticks_p95", Fmt::Int, 5),
-    col("wait (ticks)", "max", "wait_ticks_max", Fmt::Int, 5),
-    col("", "ok", "complete", Fmt::Int, 3),
+    col("behind lead (clk)", "max", M::DriftMax, Fmt::Int, 6),
+    col("behind lead (clk)", "mean", M::DriftMean, Fmt::Dec(1), 6),
+    col("behind lead (clk)", "final", M::DriftFinal, Fmt::Int, 6),
+    col("latency (ms)", "p50", M::LatencyMsP50, Fmt::Dec(1), 7),
+    col("latency (ms)", "p95", M::LatencyMsP95, Fmt::Dec(1), 7),
+    col("latency (ms)", "max", M::LatencyMsMax, Fmt::Dec(1), 7),
+    col("wait (ticks)", "p50", M::WaitTicksP50, Fmt::Int, 5),
+    col("wait (ticks)", "p95", M::WaitTicksP95, Fmt::Int, 5),
+    col("wait (ticks)", "max", M::WaitTicksMax, Fmt::Int, 5),
+    col("", "ok", M::Complete, Fmt::Int, 3),
 ];
 
 /// Per machine: when its ticks really ran (from its summary) and the receives that timing made.
-pub const TIMING_COLUMNS: [Column; 7] = [
+pub const TIMING_COLUMNS: [Column<M>; 7] = [
     col(
         "tick lateness (µs)",
         "p50",
-        "tick_lateness_p50_us",
+        M::TickLatenessP50Us,
         Fmt::Dec(1),
         8,
     ),
     col(
         "tick lateness (µs)",
         "p99",
-        "tick_lateness_p99_us",
+        M::TickLatenessP99Us,
         Fmt::Dec(1),
         8,
     ),
     col(
         "tick lateness (µs)",
         "max",
-        "tick_lateness_max_us",
+        M::TickLatenessMaxUs,
         Fmt::Dec(1),
         9,
     ),
-    col("ticks", "late>1 period", "ticks_late", Fmt::Int, 14),
+    col("ticks", "late>1 period", M::TicksLate, Fmt::Int, 14),
     col(
         "hop latency (µs)",
         "p50",
-        "hop_latency_p50_us",
+        M::HopLatencyP50Us,
         Fmt::Dec(1),
         8,
     ),
     col(
         "hop latency (µs)",
         "p99",
-        "hop_latency_p99_us",
+        M::HopLatencyP99Us,
         Fmt::Dec(1),
         9,
     ),
     col(
         "receives",
         "same instant",
-        "same_instant_receives",
+        M::SameInstantReceives,
         Fmt::Int,
         13,
     ),
 ];
 
 /// Per trial: the headline trial figures (the others are in the summaries).
-pub const TRIAL_COLUMNS: [Column; 11] = [
-    col("", "events", "events", Fmt::Int, 7),
-    col("clock", "max", "final_clock_max", Fmt::Int, 8),
-    col("jump", "max", "jump_max", Fmt::Int, 6),
-    col("queue (msgs)", "peak", "queue_peak", Fmt::Int, 6),
+pub const TRIAL_COLUMNS: [Column<T>; 11] = [
+    col("", "events", T::Events, Fmt::Int, 7),
+    col("clock", "max", T::FinalClockMax, Fmt::Int, 8),
+    col("jump", "max", T::JumpMax, Fmt::Int, 6),
+    col("queue (msgs)", "peak", T::QueuePeak, Fmt::Int, 6),
     col(
         "queue (msgs)",
         "tick max",
-        "queue_after_tick_max",
+        T::QueueAfterTickMax,
         Fmt::Int,
         9,
     ),
     col(
         "queue (msgs)",
         "growth/min",
-        "queue_after_tick_growth_max_per_min",
+        T::QueueAfterTickGrowthMaxPerMin,
         Fmt::Dec(2),
         11,
     ),
-    col("spread (clk)", "max", "spread_max", Fmt::Int, 6),
-    col("spread (clk)", "mean", "spread_mean", Fmt::Dec(1), 7),
-    col("latency (ms)", "p95", "latency_ms_p95", Fmt::Dec(1), 7),
-    col("latency (ms)", "max", "latency_ms_max", Fmt::Dec(1), 7),
-    col("wait", "p95", "wait_ticks_p95", Fmt::Int, 5),
+    col("spread (clk)", "max", T::SpreadMax, Fmt::Int, 6),
+    col("spread (clk)", "mean", T::SpreadMean, Fmt::Dec(1), 7),
+    col("latency (ms)", "p95", T::LatencyMsP95, Fmt::Dec(1), 7),
+    col("latency (ms)", "max", T::LatencyMsMax, Fmt::Dec(1), 7),
+    col("wait", "p95", T::WaitTicksP95, Fmt::Int, 5),
 ];
 
 /// A value as the column shows it; `-` when undefined.
@@ -215,38 +216,35 @@ pub fn format_summary(s: Option<Summary>, fmt: Fmt) -> String {
     }
 }
 
-/// A table: a key column, then `columns`, then an optional free-text column.
+/// A table: a key column, then `columns` (of figures `K`), then an optional free-text column.
 #[derive(Clone, Debug)]
-pub struct Grid {
+pub struct Grid<K: 'static> {
     /// The key column's heading.
     pub key: &'static str,
     /// The key column's width.
     pub key_width: usize,
     /// The numeric columns.
-    pub columns: &'static [Column],
+    pub columns: &'static [Column<K>],
     /// The free-text column's heading; empty for none.
     pub note: &'static str,
     /// Each row: its key, one value per column, and its note.
     pub rows: Vec<(String, Vec<Option<f64>>, String)>,
 }
 
-/// The values of `columns` picked by name from `figures`.
-pub fn pick(figures: &[(&'static str, Option<f64>)], columns: &[Column]) -> Vec<Option<f64>> {
-    columns
-        .iter()
-        .map(|c| value_of(figures, c.figure))
-        .collect()
+/// The values of `columns`' figures in `figures`.
+pub fn pick<K: Figure>(figures: &K::Set<Option<f64>>, columns: &[Column<K>]) -> Vec<Option<f64>> {
+    columns.iter().map(|c| *c.figure.of(figures)).collect()
 }
 
 /// The same, from figures summarized across trials, taking `stat` of each (mean, std, min, max).
-pub fn pick_summary(
-    figures: &[(&'static str, Option<Summary>)],
-    columns: &[Column],
+pub fn pick_summary<K: Figure>(
+    figures: &K::Set<Option<Summary>>,
+    columns: &[Column<K>],
     stat: fn(&Summary) -> Option<f64>,
 ) -> Vec<Option<f64>> {
     columns
         .iter()
-        .map(|c| summary_of(figures, c.figure).and_then(stat))
+        .map(|c| c.figure.of(figures).as_ref().and_then(stat))
         .collect()
 }
 
@@ -255,7 +253,7 @@ fn cell(out: &mut String, text: &str, width: usize) {
     let _ = write!(out, "{text:>width$}", width = width.max(text.len() + 1));
 }
 
-impl Grid {
+impl<K> Grid<K> {
     /// The table as aligned text, each line indented by `indent` spaces.
     pub fn text(&self, indent: usize) -> String {
         let pad = " ".repeat(indent);
@@ -402,10 +400,10 @@ mod tests {
 
     #[test]
     fn text_table_aligns_groups_headings_and_values() {
-        const COLS: [Column; 3] = [
-            col("g", "a", "x", Fmt::Int, 5),
-            col("g", "b", "y", Fmt::Dec(1), 6),
-            col("", "c", "z", Fmt::Int, 4),
+        const COLS: [Column<M>; 3] = [
+            col("g", "a", M::Rate, Fmt::Int, 5),
+            col("g", "b", M::Events, Fmt::Dec(1), 6),
+            col("", "c", M::Complete, Fmt::Int, 4),
         ];
         let grid = Grid {
             key: "id",

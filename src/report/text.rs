@@ -9,7 +9,7 @@ use super::table::{
     pick, pick_summary,
 };
 use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{RunAnalysis, TrialAnalysis, summary_of};
+use crate::analysis::{Figure, MachineFigure, RunAnalysis, TrialAnalysis, TrialFigure};
 
 /// Runs with at most this many trials get per-trial machine tables on stdout.
 pub const MACHINE_TABLE_TRIALS: usize = 3;
@@ -31,7 +31,7 @@ pub fn status(t: &TrialAnalysis) -> &'static str {
 }
 
 /// The trial table: one row per trial, then mean, std, min and max across trials when several.
-pub fn trial_grid(r: &RunAnalysis, max_rows: usize) -> Grid {
+pub fn trial_grid(r: &RunAnalysis, max_rows: usize) -> Grid<TrialFigure> {
     let mut rows: Vec<(String, Vec<Option<f64>>, String)> = r
         .trials
         .iter()
@@ -57,9 +57,9 @@ pub fn trial_grid(r: &RunAnalysis, max_rows: usize) -> Grid {
 }
 
 /// Rows `mean`, `std`, `min`, `max` (keys prefixed with `prefix`) of figures across trials.
-pub fn stat_rows(
-    figures: &[(&'static str, Option<Summary>)],
-    columns: &[Column],
+pub fn stat_rows<K: Figure>(
+    figures: &K::Set<Option<Summary>>,
+    columns: &[Column<K>],
     prefix: &str,
 ) -> Vec<(String, Vec<Option<f64>>, String)> {
     STATS[1..]
@@ -75,7 +75,10 @@ pub fn stat_rows(
 }
 
 /// A machine table of one trial.
-pub fn machine_grid(t: &TrialAnalysis, columns: &'static [Column]) -> Grid {
+pub fn machine_grid(
+    t: &TrialAnalysis,
+    columns: &'static [Column<MachineFigure>],
+) -> Grid<MachineFigure> {
     let rows = t
         .machines
         .iter()
@@ -91,7 +94,10 @@ pub fn machine_grid(t: &TrialAnalysis, columns: &'static [Column]) -> Grid {
 }
 
 /// A machine table of means across trials.
-pub fn machine_mean_grid(r: &RunAnalysis, columns: &'static [Column]) -> Grid {
+pub fn machine_mean_grid(
+    r: &RunAnalysis,
+    columns: &'static [Column<MachineFigure>],
+) -> Grid<MachineFigure> {
     let rows = r
         .machines
         .iter()
@@ -231,26 +237,30 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
 }
 
 /// The trial figures compared across runs: name, figure and format.
-pub const COMPARED: [(&str, &str, Fmt); 15] = [
-    ("events", "events", Fmt::Int),
-    ("final clock, largest", "final_clock_max", Fmt::Int),
-    ("jump max", "jump_max", Fmt::Int),
-    ("jump mean", "jump_mean", Fmt::Dec(3)),
-    ("jump p99", "jump_p99", Fmt::Int),
-    ("queue peak", "queue_peak", Fmt::Int),
-    ("queue after tick max", "queue_after_tick_max", Fmt::Int),
+pub const COMPARED: [(&str, TrialFigure, Fmt); 15] = [
+    ("events", TrialFigure::Events, Fmt::Int),
+    ("final clock, largest", TrialFigure::FinalClockMax, Fmt::Int),
+    ("jump max", TrialFigure::JumpMax, Fmt::Int),
+    ("jump mean", TrialFigure::JumpMean, Fmt::Dec(3)),
+    ("jump p99", TrialFigure::JumpP99, Fmt::Int),
+    ("queue peak", TrialFigure::QueuePeak, Fmt::Int),
+    (
+        "queue after tick max",
+        TrialFigure::QueueAfterTickMax,
+        Fmt::Int,
+    ),
     (
         "queue growth per min",
-        "queue_after_tick_growth_max_per_min",
+        TrialFigure::QueueAfterTickGrowthMaxPerMin,
         Fmt::Dec(2),
     ),
-    ("spread max (clk)", "spread_max", Fmt::Int),
-    ("spread mean (clk)", "spread_mean", Fmt::Dec(1)),
-    ("spread final (clk)", "spread_final", Fmt::Int),
-    ("latency p50 (ms)", "latency_ms_p50", Fmt::Dec(1)),
-    ("latency p95 (ms)", "latency_ms_p95", Fmt::Dec(1)),
-    ("latency max (ms)", "latency_ms_max", Fmt::Dec(1)),
-    ("wait p95 (ticks)", "wait_ticks_p95", Fmt::Int),
+    ("spread max (clk)", TrialFigure::SpreadMax, Fmt::Int),
+    ("spread mean (clk)", TrialFigure::SpreadMean, Fmt::Dec(1)),
+    ("spread final (clk)", TrialFigure::SpreadFinal, Fmt::Int),
+    ("latency p50 (ms)", TrialFigure::LatencyMsP50, Fmt::Dec(1)),
+    ("latency p95 (ms)", TrialFigure::LatencyMsP95, Fmt::Dec(1)),
+    ("latency max (ms)", TrialFigure::LatencyMsMax, Fmt::Dec(1)),
+    ("wait p95 (ticks)", TrialFigure::WaitTicksP95, Fmt::Int),
 ];
 
 /// The comparison as rows of text cells: the row's name, then one cell per run (mean ±std over
@@ -279,7 +289,7 @@ pub fn comparison_rows(runs: &[RunAnalysis]) -> Vec<(String, Vec<String>)> {
         let cells = runs
             .iter()
             .map(|r| {
-                let s = summary_of(&r.overall, figure).copied();
+                let s = *r.overall.get(figure);
                 format_summary(s, fmt)
             })
             .collect();

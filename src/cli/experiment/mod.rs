@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::analysis::stats;
+use crate::analysis::sweep::{MeanStd, StudyFigures, over};
 use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs};
 use crate::cli::common::{Failure, load_config};
 
@@ -21,7 +21,6 @@ use crate::config::{Config, RateRange, Rates};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
-use crate::rundir::records::ClientSummary;
 use crate::sim::DEFAULT_EPOCH_NS;
 pub use sweep::sweep;
 
@@ -55,51 +54,6 @@ const CLASSIC: [Scenario; 3] = [
         action_range: 5,
     },
 ];
-
-/// Figures of one trial, from its summaries.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct TrialFigures {
-    /// The largest queue peak of any machine (its queue right after a message arrived).
-    queue_peak: f64,
-    /// The largest final-clock gap: max final clock minus min final clock.
-    final_drift: f64,
-    /// The largest single clock jump of any machine.
-    max_jump: f64,
-}
-
-impl TrialFigures {
-    fn of(summaries: &[ClientSummary]) -> TrialFigures {
-        let clocks = summaries.iter().map(|s| s.final_clock);
-        let max = clocks.clone().max().unwrap_or(0);
-        let min = clocks.min().unwrap_or(0);
-        TrialFigures {
-            queue_peak: summaries
-                .iter()
-                .map(|s| s.queue_peak)
-                .max()
-                .unwrap_or(0)
-                .into(),
-            final_drift: (max - min) as f64,
-            max_jump: summaries.iter().map(|s| s.max_jump).max().unwrap_or(0) as f64,
-        }
-    }
-}
-
-/// A mean and a sample standard deviation, as the experiment tables print them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct MeanStd {
-    mean: f64,
-    std: f64,
-}
-
-/// [`stats::mean`] and [`stats::sample_std`] of `values`: 0 where there is none (no values, or a
-/// single one for the deviation).
-fn mean_std(values: &[f64]) -> MeanStd {
-    MeanStd {
-        mean: stats::mean(values).unwrap_or(0.0),
-        std: stats::sample_std(values).unwrap_or(0.0),
-    }
-}
 
 /// The configuration with an experiment's shared overrides, and the master seed.
 fn study_config(study: &StudyArgs) -> Result<(Config, u64), Failure> {
@@ -160,10 +114,10 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
                 scenario.name, totals.failed_checks
             ));
         }
-        let figures: Vec<TrialFigures> = totals
+        let figures: Vec<StudyFigures> = totals
             .summaries
             .iter()
-            .map(|t| TrialFigures::of(t))
+            .map(|t| StudyFigures::of(t))
             .collect();
         table.push((scenario, figures));
     }
@@ -176,9 +130,8 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         "scenario", "queue peak", "final drift", "max jump"
     );
     for (scenario, figures) in &table {
-        let cell = |f: fn(&TrialFigures) -> f64| {
-            let values: Vec<f64> = figures.iter().map(f).collect();
-            let MeanStd { mean, std } = mean_std(&values);
+        let cell = |f: fn(&StudyFigures) -> f64| {
+            let MeanStd { mean, std } = over(figures, f);
             format!("{mean:8.1} ± {std:<6.1}")
         };
         println!(
@@ -203,22 +156,4 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mean_and_sample_deviation() {
-        let zero = MeanStd {
-            mean: 0.0,
-            std: 0.0,
-        };
-        assert_eq!(mean_std(&[]), zero);
-        assert_eq!(mean_std(&[4.0]), MeanStd { mean: 4.0, ..zero });
-        let MeanStd { mean, std } = mean_std(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
-        assert_eq!(mean, 5.0);
-        assert!((std - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
-    }
 }
