@@ -5,6 +5,8 @@ use crate::config::LatencyError;
 use crate::core::event::EventKind;
 use crate::core::machine::tick_offset_ns;
 
+mod receive_rule;
+
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {
         names: (1..=rates.len()).map(|i| format!("m{i}")).collect(),
