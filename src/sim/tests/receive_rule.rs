@@ -21,9 +21,17 @@ fn stalled(rule: ReceiveRule) -> SimOptions {
     }
 }
 
-/// What the rows of machine `id` tell about the messages that reached it: for each, when it
-/// arrived (in a window of a microsecond, as rows keep microseconds) and its (source, seq).
-fn arrivals(records: &[Record], id: u16) -> Vec<((u64, u64), (u16, u32))> {
+/// A message that reached a machine, as the rows tell it.
+struct Arrival {
+    /// When it arrived, within a microsecond (rows keep microseconds): from `first` to `last`.
+    first: u64,
+    last: u64,
+    /// Its (source, seq).
+    message: (u16, u32),
+}
+
+/// The messages that reached machine `id`, from the send rows of the others.
+fn arrivals(records: &[Record], id: u16) -> Vec<Arrival> {
     records
         .iter()
         .filter(|r| r.machine != id)
@@ -31,23 +39,21 @@ fn arrivals(records: &[Record], id: u16) -> Vec<((u64, u64), (u16, u32))> {
             r.event == EventKind::Broadcast || (r.event == EventKind::Send && r.peer == Some(id))
         })
         .map(|r| {
-            let earliest = r.system_time_us * 1_000 + HOP_NS;
-            ((earliest, earliest + 999), (r.machine, r.seq.unwrap()))
+            let first = r.system_time_us * 1_000 + HOP_NS;
+            Arrival {
+                first,
+                last: first + 999,
+                message: (r.machine, r.seq.unwrap()),
+            }
         })
         .collect()
 }
 
 /// How many of `arrivals` had arrived by `deadline`; panics when a microsecond window straddles
 /// it (the rows cannot tell, and the oracle would guess).
-fn arrived_by(arrivals: &[((u64, u64), (u16, u32))], deadline: u64) -> usize {
-    let surely = arrivals
-        .iter()
-        .filter(|((_, last), _)| *last <= deadline)
-        .count();
-    let maybe = arrivals
-        .iter()
-        .filter(|((first, _), _)| *first <= deadline)
-        .count();
+fn arrived_by(arrivals: &[Arrival], deadline: u64) -> usize {
+    let surely = arrivals.iter().filter(|a| a.last <= deadline).count();
+    let maybe = arrivals.iter().filter(|a| a.first <= deadline).count();
     assert_eq!(
         surely, maybe,
         "an arrival within a microsecond of {deadline}"
@@ -83,8 +89,12 @@ fn a_tick_catching_up_after_a_stall_takes_only_what_arrived_by_its_own_deadline(
             );
             if row.event == EventKind::Receive {
                 let message = (row.peer.unwrap(), row.seq.unwrap());
-                let ((_, last), _) = arrivals.iter().find(|(_, m)| *m == message).unwrap();
-                assert!(*last <= deadline, "machine {id} row {}: {message:?}", k + 1);
+                let arrival = arrivals.iter().find(|a| a.message == message).unwrap();
+                assert!(
+                    arrival.last <= deadline,
+                    "machine {id} row {}: {message:?}",
+                    k + 1
+                );
                 taken += 1;
             }
         }
@@ -109,8 +119,8 @@ fn a_tick_catching_up_after_a_stall_takes_only_what_arrived_by_its_own_deadline(
             let deadline = DEFAULT_EPOCH_NS + tick_offset_ns(rate, k as u64 + 1);
             if row.event == EventKind::Receive {
                 let message = (row.peer.unwrap(), row.seq.unwrap());
-                let ((first, _), _) = arrivals.iter().find(|(_, m)| *m == message).unwrap();
-                after_deadline += usize::from(*first > deadline);
+                let arrival = arrivals.iter().find(|a| a.message == message).unwrap();
+                after_deadline += usize::from(arrival.first > deadline);
             }
         }
     }
