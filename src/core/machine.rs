@@ -404,7 +404,7 @@ impl Machine {
         self.next_k = self.next_k.saturating_add(1);
         self.next_tick_ns = self.deadline(self.next_k);
         let before = self.clock.value();
-        let record = match self.queue.take(self.receive_rule, deadline) {
+        let mut record = match self.queue.take(self.receive_rule, deadline) {
             Some(message) => {
                 let clock = self.clock.receive(message.clock);
                 self.record(
@@ -417,6 +417,7 @@ impl Machine {
             }
             None => self.act(now_ns),
         };
+        record.queue_len = self.queue.seen_by(self.receive_rule, deadline);
         self.stats.max_jump = self.stats.max_jump.max(record.logical_clock - before);
         self.stats.events[record.event as usize] += 1;
         self.events.push_back(record);
@@ -458,7 +459,8 @@ impl Machine {
             event,
             system_time_us: now_ns / 1_000,
             logical_clock,
-            queue_len: self.queue_len_u32(),
+            // Set by `tick`: the queue as the rule lets the tick's deadline see it.
+            queue_len: 0,
             peer,
             msg_clock: message.map(|(clock, _)| clock),
             seq: message.map(|(_, seq)| seq),

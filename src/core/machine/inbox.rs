@@ -12,7 +12,12 @@
 //! what it does with an empty queue (it draws an action), and the head waits for a later tick. The
 //! drivers hand messages in as they arrive, so arrival times never decrease along the queue and the
 //! head is the only candidate. A message handed in without a time ([`Machine::handle_message`],
-//! [`Machine::handle_frame`]) counts as arrived before every deadline.
+//! [`Machine::handle_frame`]) counts as arrived at time 0, before every deadline.
+//!
+//! A tick's row logs the queue its deadline saw (`queue_len`): under `ByDeadline` the messages
+//! still waiting that had arrived by the deadline, so a row never shows a message its tick could
+//! not take, and a tick that drew an action always shows 0, as it would have at its deadline.
+//! Under `AsRun`, every message waiting when the tick ran.
 
 use std::collections::VecDeque;
 
@@ -51,9 +56,12 @@ pub(super) struct Inbox {
 }
 
 impl Inbox {
-    /// `message` arrived at `arrived_ns`: it joins the back.
+    /// `message` arrived at `arrived_ns`: it joins the back. Its arrival counts as no earlier
+    /// than the one ahead of it, so arrival times never decrease along the queue (drivers hand
+    /// messages in as they arrive anyway; a message behind a later one cannot be taken before it).
     pub(super) fn push(&mut self, message: Message, arrived_ns: u64) {
-        self.queue.push_back((message, arrived_ns));
+        let after = self.queue.back().map_or(0, |&(_, ahead)| ahead);
+        self.queue.push_back((message, arrived_ns.max(after)));
     }
 
     /// What a tick due at `deadline_ns` takes under `rule`: the head, unless the rule is
@@ -69,6 +77,18 @@ impl Inbox {
     /// How many messages wait, whenever they arrived.
     pub(super) fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// How many waiting messages a tick due at `deadline_ns` sees under `rule`: those that had
+    /// arrived by the deadline ([`ReceiveRule::ByDeadline`]), or all ([`ReceiveRule::AsRun`]).
+    /// What the tick's row logs as `queue_len`, once it took its message: 0 after a tick that
+    /// drew an action, under either rule.
+    pub(super) fn seen_by(&self, rule: ReceiveRule, deadline_ns: u64) -> u32 {
+        let seen = match rule {
+            ReceiveRule::ByDeadline => self.queue.partition_point(|&(_, at)| at <= deadline_ns),
+            ReceiveRule::AsRun => self.queue.len(),
+        };
+        seen.try_into().unwrap_or(u32::MAX)
     }
 
     /// The messages waiting, oldest first.

@@ -87,15 +87,10 @@ fn a_message_one_microsecond_after_the_deadline_waits_for_the_next_tick() {
     let idle = ticks_at(&mut empty, d(1) + 5 * US);
     assert_eq!(late.len(), 1);
     assert_ne!(late[0].event, EventKind::Receive);
-    // The logged queue is what waited when the tick ran: the message that came too late.
-    assert_eq!(
-        late[0],
-        Record {
-            queue_len: 1,
-            ..idle[0]
-        }
-    );
-    assert_eq!(late[0].logical_clock, 1);
+    // The row is the idle machine's, queue included: the deadline saw none (one waits now).
+    assert_eq!(late[0], idle[0]);
+    assert_eq!((late[0].logical_clock, late[0].queue_len), (1, 0));
+    assert_eq!(m.queue_len(), 1);
     assert_eq!(m.poll_transmit(), empty.poll_transmit());
     // The tick due at d(2) takes it, on time: max(1, 10) + 1.
     let next = ticks_at(&mut m, d(2));
@@ -137,13 +132,13 @@ fn each_caught_up_tick_takes_only_what_arrived_by_its_own_deadline() {
     }
     let rows = ticks_at(&mut m, now);
     assert_eq!(rows.len(), 3);
-    // d(1): a, max(0, 5) + 1 = 6, with b and c waiting.
-    assert_eq!(rows[0], receive(now, 6, a, 2));
-    // d(2): the head, b, arrived after d(2): a draw, clock 7, both still waiting.
+    // d(1): a, max(0, 5) + 1 = 6; b and c wait, but neither had arrived by d(1).
+    assert_eq!(rows[0], receive(now, 6, a, 0));
+    // d(2): the head, b, arrived after d(2): a draw, clock 7.
     assert_ne!(rows[1].event, EventKind::Receive);
-    assert_eq!((rows[1].logical_clock, rows[1].queue_len), (7, 2));
+    assert_eq!((rows[1].logical_clock, rows[1].queue_len), (7, 0));
     // d(3): b, max(7, 3) + 1 = 8; c arrived after d(3) and stays.
-    assert_eq!(rows[2], receive(now, 8, b, 1));
+    assert_eq!(rows[2], receive(now, 8, b, 0));
     assert_eq!(m.queued().copied().collect::<Vec<_>>(), [c]);
 
     // As run, the three late ticks take the three messages.
@@ -159,6 +154,41 @@ fn each_caught_up_tick_takes_only_what_arrived_by_its_own_deadline() {
             receive(now, 7, b, 1),
             receive(now, 21, c, 0)
         ]
+    );
+}
+
+#[test]
+fn a_row_logs_the_queue_its_deadline_saw() {
+    // Two messages by d(1), one 1 µs after it; the tick runs 5 µs late and takes the first.
+    let (a, b, c) = (message(2, 1, 1), message(3, 1, 1), message(2, 2, 1));
+    let arrivals = [(a, d(1) - 2), (b, d(1)), (c, d(1) + US)];
+    let now = d(1) + 5 * US;
+    for (rule, seen) in [(ReceiveRule::ByDeadline, 1), (ReceiveRule::AsRun, 2)] {
+        let mut m = machine(rule);
+        for (msg, at) in arrivals {
+            m.handle_message_at(msg, at);
+        }
+        assert_eq!(
+            ticks_at(&mut m, now),
+            [receive(now, 2, a, seen)],
+            "{rule:?}"
+        );
+        assert_eq!((m.queue_len(), m.stats().queue_peak), (2, 3), "{rule:?}");
+    }
+    // Arrivals never run backwards along the queue: one handed in with an earlier time than the
+    // message ahead of it counts as arrived with it, and waits behind it as ever.
+    let mut m = machine(ReceiveRule::ByDeadline);
+    m.handle_message_at(c, d(1) + US);
+    m.handle_message_at(a, d(1) - 2);
+    let late = ticks_at(&mut m, now);
+    assert_eq!(
+        (late[0].event == EventKind::Receive, late[0].queue_len),
+        (false, 0)
+    );
+    assert_eq!(
+        ticks_at(&mut m, d(2)),
+        [receive(d(2), 2, c, 1)],
+        "both arrived by d(2)"
     );
 }
 
