@@ -6,8 +6,9 @@ use crate::core::wire::Frame;
 
 impl Machine {
     /// [`Machine::handle_frame`] for a frame that arrived at `arrived_ns`: a data frame addressed
-    /// to this machine joins the queue with that arrival time and counts its hop latency, `arrived_ns` minus its send time (0 and
-    /// counted in `negative_hops` when it arrived "before" it was sent, clocks apart).
+    /// to this machine joins the queue with that arrival time and counts its hop latency,
+    /// `arrived_ns` minus its send time (0 and counted in `negative_hops` when it arrived
+    /// "before" it was sent, clocks apart).
     pub fn handle_frame_at(&mut self, frame: &Frame<'_>, arrived_ns: u64) -> Result<(), Refused> {
         let message = self.addressed(frame)?;
         self.handle_message_at(message, arrived_ns);

@@ -30,8 +30,9 @@ use super::{Machine, Message};
 #[serde(rename_all = "snake_case")]
 pub enum ReceiveRule {
     /// A tick due at d takes the head of the queue only if it arrived at or before d, however
-    /// late the tick runs: the model's rule, in which a tick happens at its deadline. A real run
-    /// and its simulation then agree whatever the real ticks' lateness. The default.
+    /// late the tick runs: the model's rule, in which a tick happens at its deadline, so a tick's
+    /// lateness does not change what it does (a real run's late ticks do what their punctual
+    /// simulated twins do). The default.
     #[default]
     ByDeadline,
     /// A tick takes the head of the queue whenever it arrived, its own lateness included: what a
