@@ -8,8 +8,8 @@
 //! [`Latency`] model (or from a real run's measured distribution, [`MeasuredTiming`]), stamped
 //! with the time it arrives; a tick that runs late takes by [`ReceiveRule`] (only what arrived by
 //! its deadline, by default). When the trial's time is up, the machines stop ticking and the
-//! frames still in flight are delivered into the queues, as the real router delivers everything that arrived
-//! before each BYE: they are reported as unprocessed.
+//! frames still in flight are delivered into the queues, as the real router delivers everything
+//! that arrived before each BYE: they are reported as unprocessed.
 //!
 //! Everything is a function of the options: the same options give the same records, byte for byte.
 //! Nothing here reads a clock or touches a file.
