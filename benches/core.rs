@@ -195,6 +195,7 @@ fn bench_sim(c: &mut Criterion) {
                 .collect(),
             rates,
             action_range: 10,
+            receive_rule: Default::default(),
             duration_ns: secs * 1_000_000_000,
             seed: 7,
             epoch_ns: DEFAULT_EPOCH_NS,

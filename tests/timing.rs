@@ -10,8 +10,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use clocklab::check::check_trial;
+use clocklab::core::event::EventKind;
 use clocklab::core::histogram::Histogram;
-use clocklab::core::machine::{MissedTicks, tick_offset_ns, ticks_due};
+use clocklab::core::machine::{MissedTicks, ReceiveRule, tick_offset_ns, ticks_due};
 use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::{ClientSummary, RunRecord};
 use nix::sys::signal::Signal;
@@ -169,6 +170,14 @@ fn a_stalled_client_catches_up_or_skips_as_its_policy_says_and_counts_it() {
         .map(|(_, row)| row.system_time_us)
         .collect();
     assert!(late.len() > 1, "the late rows share their times: {late:?}");
+    // By deadline (the default), no caught-up tick took a message that reached the machine
+    // while it was stopped: those were read, and stamped, when it woke, after every missed
+    // deadline. So no receive took a message sent well after the deadline of its tick (50 ms
+    // covers any offset between two processes' clocks; as run, the caught-up ticks take
+    // messages sent up to the whole stall after their deadlines).
+    assert_eq!(s1.receive_rule, ReceiveRule::ByDeadline);
+    let receives = receives_sent_after_their_deadline(&dir, &s1, 50_000);
+    assert_eq!(receives, Vec::<(usize, u64)>::new());
     // Skip: the missed deadlines dropped and counted, no tick ever a period late.
     assert_eq!(s2.missed_ticks, MissedTicks::Skip);
     assert!(s2.ticks_skipped >= 97, "{}", s2.ticks_skipped);
@@ -182,6 +191,36 @@ fn a_stalled_client_catches_up_or_skips_as_its_policy_says_and_counts_it() {
     assert_eq!(s3.ticks_skipped, 0);
     let report = check_trial(&dir);
     assert!(report.passed(), "{report}");
+}
+
+/// The receives of machine `s.id` (no deadline skipped) whose message was sent more than
+/// `margin_us` after the deadline of the receiving tick: (row from 1, how long after).
+fn receives_sent_after_their_deadline(
+    dir: &Path,
+    s: &ClientSummary,
+    margin_us: u64,
+) -> Vec<(usize, u64)> {
+    let mut sent = std::collections::BTreeMap::new();
+    for id in (1..=s.machines).filter(|&id| id != s.id) {
+        for row in read_log(&log_path(dir, id)).unwrap_or_else(|e| panic!("{e}")) {
+            if let (Some(seq), EventKind::Send | EventKind::Broadcast) = (row.seq, row.event) {
+                sent.insert((id, seq), row.system_time_us);
+            }
+        }
+    }
+    let rows = read_log(&log_path(dir, s.id)).unwrap_or_else(|e| panic!("{e}"));
+    let mut late = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let (Some(peer), Some(seq), EventKind::Receive) = (row.peer, row.seq, row.event) else {
+            continue;
+        };
+        let due_us = (s.start_time_ns + tick_offset_ns(s.rate, i as u64 + 1)) / 1_000;
+        let sent_us = sent[&(peer, seq)];
+        if sent_us > due_us + margin_us {
+            late.push((i + 1, sent_us - due_us));
+        }
+    }
+    late
 }
 
 /// Every machine's hop latencies in the trial directory `dir`, merged.

@@ -92,6 +92,7 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         action_range,
         rate_for,
         missed_ticks: config.machines.missed_ticks,
+        receive_rule: config.machines.receive_rule,
         duration: args.duration.map(secs),
         log_dir,
         notify: Box::new({

@@ -276,6 +276,7 @@ mod tests {
             orderly: true,
             log_error: None,
             missed_ticks: Default::default(),
+            receive_rule: Default::default(),
             tick_lateness_us: Default::default(),
             ticks_late_over_one_period: 0,
             ticks_skipped: 0,

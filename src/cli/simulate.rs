@@ -184,6 +184,7 @@ fn simulate_trial(
         names: trial.names.clone(),
         rates: trial.rates.clone(),
         action_range: config.machines.action_range,
+        receive_rule: config.machines.receive_rule,
         duration_ns: (config.run.duration * 1e9).round() as u64,
         seed: trial.seed,
         epoch_ns: plan.epoch_ns,

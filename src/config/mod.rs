@@ -126,6 +126,9 @@ pub struct MachinesConfig {
     /// What a machine does with tick deadlines that passed while it could not tick: `catch_up`
     /// (take them all, late) or `skip` (drop all but the last, and count them).
     pub missed_ticks: crate::core::machine::MissedTicks,
+    /// Which message a tick takes: `by_deadline` (only one that arrived by the tick's deadline,
+    /// however late the tick runs) or `as_run` (whatever arrived by the time it runs).
+    pub receive_rule: crate::core::machine::ReceiveRule,
 }
 
 impl Default for MachinesConfig {
@@ -138,6 +141,7 @@ impl Default for MachinesConfig {
             action_range: crate::core::machine::DEFAULT_ACTION_RANGE,
             handshake_timeout: 10.0,
             missed_ticks: crate::core::machine::MissedTicks::CatchUp,
+            receive_rule: crate::core::machine::ReceiveRule::ByDeadline,
         }
     }
 }

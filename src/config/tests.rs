@@ -541,6 +541,26 @@ fn missed_ticks_is_catch_up_or_skip() {
 }
 
 #[test]
+fn receive_rule_is_by_deadline_or_as_run() {
+    use crate::core::machine::ReceiveRule;
+    assert_eq!(
+        Config::default().machines.receive_rule,
+        ReceiveRule::ByDeadline
+    );
+    let c = parse("machines:\n  receive_rule: as_run\n");
+    assert_eq!(c.machines.receive_rule, ReceiveRule::AsRun);
+    let c = parse("machines:\n  receive_rule: by_deadline\n");
+    assert_eq!(c.machines.receive_rule, ReceiveRule::ByDeadline);
+    // The error names the file, the field, the value and what is allowed.
+    let e = error("machines:\n  receive_rule: latest\n");
+    assert_eq!(
+        e,
+        "t.yaml: machines.receive_rule: unknown variant `latest`, expected `by_deadline` or \
+         `as_run` at line 2 column 17"
+    );
+}
+
+#[test]
 fn the_router_limits_are_checked_against_each_other() {
     assert_eq!(
         error("router:\n  outbox_limit: 1000\n"),

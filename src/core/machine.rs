@@ -8,14 +8,15 @@
 //! ```text
 //! loop {
 //!     wait until machine.poll_timeout() or a frame arrives
-//!     machine.handle_message(..) for each data frame that arrived
+//!     machine.handle_frame_at(frame, now) for each data frame that arrived
 //!     while machine.handle_timeout(now) == 1 {      // one tick per call, `now` read afresh
 //!         send every machine.poll_transmit(); log every machine.poll_event()
 //!     }
 //! }
 //! ```
 //!
-//! The schedule (`schedule`): the k-th tick is due at `start + k/rate`, k = 1, 2, ...
+//! The schedule (`schedule`): the k-th tick is due at `start + k/rate`, k = 1, 2, ... The queue
+//! (`inbox`): a tick due at d takes the head if it arrived by d ([`ReceiveRule`]).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -29,8 +30,10 @@ use crate::core::route;
 use crate::core::wire::{Frame, Header, Kind, ROUTER_ID};
 
 mod hops;
+mod inbox;
 mod schedule;
 
+pub use inbox::ReceiveRule;
 pub use schedule::{Lateness, MissedTicks, Timing, tick_offset_ns, ticks_due};
 
 /// The default action range: with 3 machines, 10% to each other, 10% broadcast, 70% internal.
@@ -205,7 +208,8 @@ pub struct Machine {
     cfg: MachineConfig,
     rng: Xoshiro256PlusPlus,
     clock: LamportClock,
-    queue: VecDeque<Message>,
+    queue: inbox::Inbox,
+    receive_rule: ReceiveRule,
     /// The seq of the last data frame sent.
     seq: u32,
     /// The index (from 1) of the next deadline of the schedule, and when it is due.
@@ -231,7 +235,8 @@ impl fmt::Debug for Machine {
 
 impl Machine {
     /// A machine at clock 0 with an empty queue, its first tick due at `cfg.start_ns + 1/rate`,
-    /// catching up on missed ticks (see [`Machine::with_missed_ticks`]).
+    /// catching up on missed ticks (see [`Machine::with_missed_ticks`]) and receiving by deadline
+    /// (see [`Machine::with_receive_rule`]).
     pub fn new(cfg: MachineConfig) -> Result<Machine, MachineConfigError> {
         if cfg.machines < 2 || cfg.machines == ROUTER_ID {
             return Err(MachineConfigError::Machines(cfg.machines));
@@ -253,7 +258,8 @@ impl Machine {
             cfg,
             rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),
             clock: LamportClock::new(),
-            queue: VecDeque::new(),
+            queue: inbox::Inbox::default(),
+            receive_rule: ReceiveRule::default(),
             seq: 0,
             next_k: 1,
             next_tick_ns: cfg.start_ns.saturating_add(tick_offset_ns(cfg.rate, 1)),
@@ -312,7 +318,16 @@ impl Machine {
 
     /// A data frame has arrived from the network: it joins the back of the queue (at network speed,
     /// whatever the tick rate). Frames that are not data, or not addressed to this machine, are refused.
+    /// Without its arrival time ([`Machine::handle_frame_at`] has one) it counts as arrived before
+    /// every deadline.
     pub fn handle_frame(&mut self, frame: &Frame<'_>) -> Result<(), Refused> {
+        let message = self.addressed(frame)?;
+        self.handle_message(message);
+        Ok(())
+    }
+
+    /// The message of `frame`, if it is a data frame addressed to this machine.
+    fn addressed(&self, frame: &Frame<'_>) -> Result<Message, Refused> {
         let kind = frame.kind();
         let message = Message::from_frame(frame).ok_or(Refused::NotData(kind))?;
         let addressed = route::targets(kind, frame.source(), frame.dest(), self.cfg.machines)
@@ -323,15 +338,13 @@ impl Machine {
                 source: frame.source(),
             });
         }
-        self.handle_message(message);
-        Ok(())
+        Ok(message)
     }
 
-    /// A message has arrived: it joins the back of the queue.
+    /// A message has arrived: it joins the back of the queue, as arrived before every deadline
+    /// ([`Machine::handle_message_at`] gives its arrival time).
     pub fn handle_message(&mut self, message: Message) {
-        self.queue.push_back(message);
-        self.stats.enqueued += 1;
-        self.stats.queue_peak = self.stats.queue_peak.max(self.queue_len_u32());
+        self.enqueue(message, 0);
     }
 
     /// When the next tick is due, nanoseconds since the UNIX epoch (`u64::MAX`: never). Deadlines
@@ -383,13 +396,15 @@ impl Machine {
     }
 
     /// The next tick of the schedule at time `now_ns`, whether or not it is due (its lateness is
-    /// not recorded): receive one message if any is waiting, otherwise draw an action.
+    /// not recorded): receive the message at the head of the queue if the receive rule lets this
+    /// tick take it (by its deadline, not `now_ns`), otherwise draw an action.
     pub fn tick(&mut self, now_ns: u64) {
+        let deadline = self.next_tick_ns;
         self.stats.ticks += 1;
         self.next_k = self.next_k.saturating_add(1);
         self.next_tick_ns = self.deadline(self.next_k);
         let before = self.clock.value();
-        let record = match self.queue.pop_front() {
+        let mut record = match self.queue.take(self.receive_rule, deadline) {
             Some(message) => {
                 let clock = self.clock.receive(message.clock);
                 self.record(
@@ -402,6 +417,7 @@ impl Machine {
             }
             None => self.act(now_ns),
         };
+        record.queue_len = self.queue.seen_by(self.receive_rule, deadline);
         self.stats.max_jump = self.stats.max_jump.max(record.logical_clock - before);
         self.stats.events[record.event as usize] += 1;
         self.events.push_back(record);
@@ -443,7 +459,8 @@ impl Machine {
             event,
             system_time_us: now_ns / 1_000,
             logical_clock,
-            queue_len: self.queue_len_u32(),
+            // Set by `tick`: the queue as the rule lets the tick's deadline see it.
+            queue_len: 0,
             peer,
             msg_clock: message.map(|(clock, _)| clock),
             seq: message.map(|(_, seq)| seq),

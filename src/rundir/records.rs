@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::core::event::EventKind;
 use crate::core::histogram::Histogram;
-use crate::core::machine::{Machine, MissedTicks};
+use crate::core::machine::{Machine, MissedTicks, ReceiveRule};
 use crate::core::switchboard::{KindCount, PairCount};
 
 /// A message still in the queue when the machine stopped.
@@ -79,6 +79,10 @@ pub struct ClientSummary {
     /// What the machine did with missed deadlines: `catch_up` or `skip`.
     #[serde(default)]
     pub missed_ticks: MissedTicks,
+    /// Which message a tick took: `by_deadline` or `as_run`. Summaries written before the rule
+    /// existed read as `as_run`, the rule they ran with.
+    #[serde(default = "rule_before_receive_rule")]
+    pub receive_rule: ReceiveRule,
     /// How late the ticks ran after their deadlines, in microseconds.
     #[serde(default)]
     pub tick_lateness_us: TickLateness,
@@ -213,6 +217,7 @@ impl ClientSummary {
             orderly,
             log_error: None,
             missed_ticks: machine.missed_ticks(),
+            receive_rule: machine.receive_rule(),
             tick_lateness_us: TickLateness::of(machine),
             ticks_late_over_one_period: machine.timing().late_over_one_period,
             ticks_skipped: machine.timing().skipped,
@@ -264,6 +269,11 @@ pub struct RouterStats {
 
 fn logs_written() -> bool {
     true
+}
+
+/// The receive rule of a summary written before `receive_rule` was recorded.
+fn rule_before_receive_rule() -> ReceiveRule {
+    ReceiveRule::AsRun
 }
 
 /// One machine of a trial, as `run.yaml` records it.
@@ -421,5 +431,23 @@ mod tests {
         let written = serde_yaml::to_string(&old).unwrap();
         assert!(written.contains("\nqueue_peak: 30\n"), "{written}");
         assert!(!written.contains("max_queue"), "{written}");
+    }
+
+    #[test]
+    fn a_summary_records_its_receive_rule_and_an_older_one_reads_as_as_run() {
+        let text = SUMMARY.replace("QUEUE", "queue_peak");
+        let old: ClientSummary = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(old.receive_rule, ReceiveRule::AsRun);
+        for rule in [ReceiveRule::ByDeadline, ReceiveRule::AsRun] {
+            let written = serde_yaml::to_string(&ClientSummary {
+                receive_rule: rule,
+                ..old.clone()
+            })
+            .unwrap();
+            let line = format!("\nreceive_rule: {}\n", rule.as_str());
+            assert!(written.contains(&line), "{written}");
+            let read: ClientSummary = serde_yaml::from_str(&written).unwrap();
+            assert_eq!(read.receive_rule, rule);
+        }
     }
 }

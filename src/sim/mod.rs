@@ -5,9 +5,11 @@
 //! client queues what has arrived before it ticks. Machines tick at their deadlines exactly as the real client does
 //! (absolute deadlines from a common start); a frame a machine sends goes where [`route::targets`]
 //! (the router's own rule) says, and joins each destination's queue after a latency drawn from a
-//! [`Latency`] model (or from a real run's measured distribution, [`MeasuredTiming`]). When the trial's time is up, the machines stop ticking and the frames still
-//! in flight are delivered into the queues, as the real router delivers everything that arrived
-//! before each BYE: they are reported as unprocessed.
+//! [`Latency`] model (or from a real run's measured distribution, [`MeasuredTiming`]), stamped
+//! with the time it arrives; a tick that runs late takes by [`ReceiveRule`] (only what arrived by
+//! its deadline, by default). When the trial's time is up, the machines stop ticking and the
+//! frames still in flight are delivered into the queues, as the real router delivers everything
+//! that arrived before each BYE: they are reported as unprocessed.
 //!
 //! Everything is a function of the options: the same options give the same records, byte for byte.
 //! Nothing here reads a clock or touches a file.
@@ -21,7 +23,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::config::Latency;
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
-use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message};
+use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message, ReceiveRule};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
 use crate::core::switchboard::{self, KindCount, PairTable};
@@ -40,6 +42,9 @@ pub struct SimOptions {
     pub rates: Vec<f64>,
     /// R, the action range.
     pub action_range: u32,
+    /// Which message a tick takes: what arrived by its deadline, or by the time it runs (the two
+    /// differ only when ticks run late, `tick_lateness` or `measured`).
+    pub receive_rule: ReceiveRule,
     /// How long the trial runs, nanoseconds of virtual time.
     pub duration_ns: u64,
     /// The trial's seed: machine `id` gets `seed::derive(seed, Stream::Machine(id))`, as under `run`.
@@ -103,14 +108,17 @@ fn trial(
     let n = u16::try_from(opts.names.len()).map_err(|_| MachineConfigError::Machines(u16::MAX))?;
     let mut machines = Vec::with_capacity(usize::from(n));
     for id in 1..=n {
-        machines.push(Machine::new(MachineConfig {
-            id,
-            machines: n,
-            action_range: opts.action_range,
-            rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
-            seed: seed::derive(opts.seed, Stream::Machine(id)),
-            start_ns: opts.epoch_ns,
-        })?);
+        machines.push(
+            Machine::new(MachineConfig {
+                id,
+                machines: n,
+                action_range: opts.action_range,
+                rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
+                seed: seed::derive(opts.seed, Stream::Machine(id)),
+                start_ns: opts.epoch_ns,
+            })?
+            .with_receive_rule(opts.receive_rule),
+        );
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
     let mut latency_rng =

@@ -5,11 +5,14 @@ use crate::config::LatencyError;
 use crate::core::event::EventKind;
 use crate::core::machine::tick_offset_ns;
 
+mod receive_rule;
+
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {
         names: (1..=rates.len()).map(|i| format!("m{i}")).collect(),
         rates: rates.to_vec(),
         action_range: 10,
+        receive_rule: ReceiveRule::default(),
         duration_ns: 10_000_000_000,
         seed,
         epoch_ns: DEFAULT_EPOCH_NS,

@@ -6,18 +6,20 @@ use crate::core::wire::Frame;
 
 impl Machine {
     /// [`Machine::handle_frame`] for a frame that arrived at `arrived_ns`: a data frame addressed
-    /// to this machine also counts its hop latency, `arrived_ns` minus its send time (0 and
-    /// counted in `negative_hops` when it arrived "before" it was sent, clocks apart).
+    /// to this machine joins the queue with that arrival time and counts its hop latency,
+    /// `arrived_ns` minus its send time (0 and counted in `negative_hops` when it arrived
+    /// "before" it was sent, clocks apart).
     pub fn handle_frame_at(&mut self, frame: &Frame<'_>, arrived_ns: u64) -> Result<(), Refused> {
-        self.handle_frame(frame)?;
-        self.record_hop(frame.system_time_ns(), arrived_ns);
+        let message = self.addressed(frame)?;
+        self.handle_message_at(message, arrived_ns);
         Ok(())
     }
 
-    /// [`Machine::handle_message`] for a message that arrived at `arrived_ns`, counting its hop
-    /// latency as [`Machine::handle_frame_at`] does.
+    /// [`Machine::handle_message`] for a message that arrived at `arrived_ns` (the time the receive
+    /// rule compares with a tick's deadline), counting its hop latency as
+    /// [`Machine::handle_frame_at`] does.
     pub fn handle_message_at(&mut self, message: Message, arrived_ns: u64) {
-        self.handle_message(message);
+        self.enqueue(message, arrived_ns);
         self.record_hop(message.sent_ns, arrived_ns);
     }
 

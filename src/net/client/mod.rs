@@ -27,7 +27,7 @@ use log::{info, warn};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::core::machine::MissedTicks;
+use crate::core::machine::{MissedTicks, ReceiveRule};
 use crate::net::wallclock::WallClock;
 use crate::rundir::DirError;
 use crate::rundir::records::ClientSummary;
@@ -130,6 +130,9 @@ pub struct ClientOptions {
     pub rate_for: RateFor,
     /// What the machine does with deadlines missed while it could not tick.
     pub missed_ticks: MissedTicks,
+    /// Which message a tick takes: the frames' arrival times (read off the socket) against the
+    /// deadline of the tick, on the same clock.
+    pub receive_rule: ReceiveRule,
     /// How long the trial runs from the common start WELCOME announces, if the client is told
     /// (`run` tells its own): the machine takes exactly the ticks due at or before
     /// `start + duration` and none after, then reads until the router's BYE as ever. `None`: it

@@ -336,7 +336,8 @@ impl Session {
         };
         let machine = Machine::new(cfg)
             .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?
-            .with_missed_ticks(self.opts.missed_ticks);
+            .with_missed_ticks(self.opts.missed_ticks)
+            .with_receive_rule(self.opts.receive_rule);
         let dir = match &self.opts.log_dir {
             LogDir::Given(dir) => dir.clone(),
             LogDir::PerRun(parent) => {
@@ -345,10 +346,9 @@ impl Session {
                 dir
             }
         };
-        let log = LogWriter::create(&dir, welcome.id)
-            .map_err(io_err(format!("machine {}: log", welcome.id)))?;
-        let reserve =
-            SpaceReserve::create(&dir).map_err(io_err(format!("machine {}: log", welcome.id)))?;
+        let what = format!("machine {}: log", welcome.id);
+        let log = LogWriter::create(&dir, welcome.id).map_err(io_err(what.clone()))?;
+        let reserve = SpaceReserve::create(&dir).map_err(io_err(what))?;
         debug!(
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed

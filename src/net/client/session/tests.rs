@@ -17,6 +17,7 @@ fn session_rated(rate_for: RateFor) -> Session {
         action_range: 10,
         rate_for,
         missed_ticks: Default::default(),
+        receive_rule: Default::default(),
         duration: None,
         log_dir: LogDir::Given(std::env::temp_dir()),
         notify: Box::new(|_| {}),
