@@ -27,6 +27,9 @@ impl Switchboard {
             }
         }
         if self.outbox_held > limit {
+            if !self.memory_full {
+                self.pause_stall_clocks(|c| c.id().is_some());
+            }
             self.memory_full = true;
         } else if self.outbox_held <= limit / 2 {
             self.memory_full = false;
@@ -116,6 +119,7 @@ impl Switchboard {
         r.stopped_senders.push(sender);
         if let Some(s) = self.conn_mut(sender) {
             s.stopped_by += 1;
+            s.stall_paused = true;
         }
     }
 
