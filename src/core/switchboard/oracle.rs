@@ -415,7 +415,7 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
         hello_timeout_ns: 2_000 * MS,
         max_unregistered: 6,
         // Small enough that flow control and the memory limit come into play often.
-        outbox_limit: 512,
+        outbox_limit: 256,
         buffer_limit: 4096,
         reader_timeout_ns: 3_000 * MS,
     });
@@ -446,9 +446,15 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
                     input.byte().unwrap_or(0),
                 );
                 let bytes = frame(pick, arg, h.sb.machine_id(c), machines);
-                // The peer sends the rest of its last frame split, then this one up to `split`
-                // (the router reads them in the same round: a read may end inside a frame).
-                let at = usize::from(split) % (bytes.len() + 1);
+                // The peer sends the rest of the last data frame it split, then a data frame up
+                // to `split` (the router reads them in one read: a read may end inside a frame,
+                // the one that stops a sender too), or any other frame whole.
+                let data = Kind::from_code(bytes[3]).is_some_and(Kind::is_data);
+                let at = if data {
+                    usize::from(split) % (bytes.len() + 1)
+                } else {
+                    bytes.len()
+                };
                 h.send_split(c, &bytes, at);
             }
             3 => {
