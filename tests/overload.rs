@@ -1,16 +1,20 @@
 //! The router under overload (issue 10): a machine that never reads cannot make the router hold
 //! more than its limits, a full-speed broadcaster is slowed down rather than its readers cut off,
 //! connections that never say HELLO are refused at the deadline, the protocol's edges around BYE,
-//! and clients waiting in the listen backlog get in once descriptors free up after EMFILE.
+//! clients waiting in the listen backlog get in once descriptors free up after EMFILE, and (issue
+//! 19) a sender that flow control holds back is never cut off for not sending.
 
 mod support;
 
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::Instant;
 
-use clocklab::core::wire::{Header, Kind};
+use clocklab::core::wire::{self, Header, Kind};
+use clocklab::rundir::records::RouterStats;
 use nix::sys::signal::Signal;
 use nix::sys::socket::{setsockopt, sockopt};
-use support::{RawPeer, SOON, TestDir, count_frames, proc_status_kib, start_server};
+use support::{RawPeer, SOON, TestDir, count_frames, proc_status_kib, read_yaml, start_server};
 
 /// The limits the overload tests configure (`router:` keys).
 const OUTBOX_LIMIT: u64 = 8 << 20;
@@ -260,4 +264,157 @@ fn clients_in_the_backlog_get_in_once_descriptors_free_up_after_emfile() {
         server.wait_for_line(&format!("joined: {name} from"), SOON);
     }
     server.signal(Signal::SIGTERM);
+}
+
+/// Issue 19: the limits of the held-sender tests. The stall timeout of the tests' configuration
+/// (0.5 s) is well below the reader timeout, so a sender held back by flow control for as long as
+/// it takes to refuse the machine that does not read would have been refused as stalled first.
+fn held_sender_limits() -> &'static str {
+    "  reader_timeout: 2.5\n  outbox_limit: 65536\n  buffer_limit: 4194304\n"
+}
+
+/// Writes `bytes` to `stream` on a thread of its own (the router may hold the writer back for
+/// seconds); the thread returns the write's error, if any.
+fn write_on_a_thread(
+    stream: &TcpStream,
+    bytes: Vec<u8>,
+) -> std::thread::JoinHandle<Option<String>> {
+    let mut stream = stream.try_clone().expect("clone the sender's socket");
+    std::thread::spawn(move || stream.write_all(&bytes).err().map(|e| e.to_string()))
+}
+
+/// Stops the router with SIGTERM while `sender` is still connected: it must get BYE (not an ERROR,
+/// nor the end of the stream), and `sender` and `reader` (machines 1 and 2) answer BYE; then the
+/// router's books are read from `router.yaml`.
+fn stop_and_read_books(
+    tmp: &TestDir,
+    server: &mut support::Proc,
+    sender: &mut RawPeer,
+    reader: &mut RawPeer,
+) -> RouterStats {
+    server.signal(Signal::SIGTERM);
+    match sender.next_frame() {
+        Some(frame) if frame.header.kind == Kind::Bye => {}
+        Some(frame) => panic!(
+            "the sender got {} ({:?}) instead of BYE",
+            frame.header.kind,
+            String::from_utf8_lossy(&frame.payload)
+        ),
+        None => panic!("the router closed the sender's connection"),
+    }
+    sender.send(&wire::bye(1, 0, 0, 1));
+    reader.send(&wire::bye(2, 0, 0, 1));
+    assert!(server.wait_exit(SOON).success());
+    read_yaml(&tmp.join("run").join("router.yaml"))
+}
+
+/// The books of the ordered pair `source -> dest` in `stats`: (delivered, undeliverable).
+fn books(stats: &RouterStats, source: u16, dest: u16) -> (u64, u64) {
+    let pair = stats
+        .pairs
+        .iter()
+        .find(|p| (p.source, p.dest) == (source, dest))
+        .unwrap_or_else(|| panic!("no books for {source} -> {dest}: {:?}", stats.pairs));
+    (pair.delivered, pair.undeliverable)
+}
+
+/// What `router.yaml` says of machine 3, which never read: it was refused as not reading, and of
+/// the `sent` frames it was sent some were delivered (into its socket) and the rest are booked
+/// undeliverable; machines 1 and 2 left in the orderly stop.
+fn check_the_non_reader(stats: &RouterStats, sent: u64) {
+    let (delivered, undeliverable) = books(stats, 1, 3);
+    println!("[test] 1 -> 3: {delivered} delivered, {undeliverable} undeliverable");
+    assert_eq!(delivered + undeliverable, sent);
+    assert!(undeliverable > 0, "the non-reader took every frame");
+    let reasons: Vec<(Option<u16>, &str)> = stats
+        .connections
+        .iter()
+        .map(|c| (c.id, c.reason.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons[0].0, Some(3), "{reasons:?}");
+    assert!(reasons[0].1.starts_with("not reading: "), "{reasons:?}");
+    assert_eq!(
+        reasons[1..]
+            .iter()
+            .filter(|r| r.1 == "orderly stop")
+            .count(),
+        2
+    );
+}
+
+/// Issue 19: a machine broadcasting at full speed while another never reads is held back by flow
+/// control until the non-reader is refused (reader timeout); it used to be refused itself one
+/// stall timeout after it was stopped, with its frames unread in the router's socket, and its
+/// healthy reader lost them. Now it stays connected and its reader gets every frame it sent.
+#[test]
+fn a_held_broadcaster_stays_connected_and_its_reader_misses_nothing() {
+    let tmp = TestDir::new("held-broadcaster");
+    let (mut server, mut peers) = three_machines(&tmp, held_sender_limits(), true);
+    const FRAMES: u64 = 4096;
+    // 4,032 bytes a frame: reads of 64 KiB end inside a frame, so a held sender has one partial.
+    let reader = count_frames(peers[1].stream().try_clone().expect("clone"), FRAMES);
+    let all: Vec<u8> = (0..FRAMES)
+        .flat_map(|_| data(Kind::Broadcast, 1, 0, 4000))
+        .collect();
+    let started = Instant::now();
+    let writer = write_on_a_thread(peers[0].stream(), all);
+    assert_eq!(
+        writer.join().expect("the writer"),
+        None,
+        "the broadcaster was cut off"
+    );
+    let [a, b, _] = &mut peers[..] else {
+        unreachable!("three machines")
+    };
+    let stats = stop_and_read_books(&tmp, &mut server, a, b);
+    let (got, error) = reader.join().expect("the reader");
+    println!("[test] b got {got} frames in {:?}", started.elapsed());
+    assert_eq!(
+        (got, error),
+        (FRAMES, None),
+        "the healthy reader missed frames"
+    );
+    assert_eq!(books(&stats, 1, 2), (FRAMES, 0));
+    check_the_non_reader(&stats, FRAMES);
+}
+
+/// Issue 19, the pinning pattern of issue 10: a 64 KiB frame for a healthy reader and a small one
+/// for a machine that never reads, over and over, once the non-reader's socket is about full. Its
+/// outbox passes high water during the pairs, whose reads end inside a frame: the sender used to
+/// be refused as stalled while flow control held it (62 frames of 64 KiB never reached their
+/// reader); now every frame does. (The 64 KiB frames alone are read a whole frame at a time, so a
+/// sender held during the fill has no partial frame: the fill only makes the test short.)
+#[test]
+fn a_held_sender_of_the_pinning_pattern_loses_no_frame() {
+    let tmp = TestDir::new("held-pinning");
+    let (mut server, mut peers) = three_machines(&tmp, held_sender_limits(), true);
+    const FILL: u64 = 48;
+    const ROUNDS: u64 = 1024;
+    let fill: Vec<u8> = (0..FILL)
+        .flat_map(|_| data(Kind::SendTo, 1, 3, 65_536))
+        .collect();
+    let mut pairs = Vec::new();
+    for _ in 0..ROUNDS {
+        pairs.extend(data(Kind::SendTo, 1, 2, 65_536));
+        pairs.extend(data(Kind::SendTo, 1, 3, 4000));
+    }
+    let reader = count_frames(peers[1].stream().try_clone().expect("clone"), ROUNDS);
+    let writer = write_on_a_thread(peers[0].stream(), [fill, pairs].concat());
+    assert_eq!(
+        writer.join().expect("the writer"),
+        None,
+        "the sender was cut off"
+    );
+    let [a, b, _] = &mut peers[..] else {
+        unreachable!("three machines")
+    };
+    let stats = stop_and_read_books(&tmp, &mut server, a, b);
+    assert_eq!(
+        reader.join().expect("the reader"),
+        (ROUNDS, None),
+        "frames of 64 KiB never reached their reader"
+    );
+    assert_eq!(books(&stats, 1, 2), (ROUNDS, 0));
+    check_the_non_reader(&stats, FILL + ROUNDS);
 }

@@ -70,6 +70,12 @@ impl ReadBuf {
         self.consume(self.filled);
     }
 
+    /// Whether slices of it handed out in the current round of `lending` may still be waiting:
+    /// until they are back, [`ReadBuf::room`] may give no room.
+    pub(super) fn is_lent(&self, lending: &Lending) -> bool {
+        self.lent.is_some_and(|round| lending.is_current(round))
+    }
+
     /// Room for the next read: at least `size` bytes of buffer (a frame needing more gets what it
     /// needs, `need`). When the room behind the data runs short, the buffer is reclaimed in place
     /// (the unparsed bytes move to its front) if no slice of it is out any more, and a larger one

@@ -72,8 +72,13 @@ pub(super) struct Conn {
     pub(super) inbuf: Counted<ReadBuf>,
     /// The length the partial frame at the front of `inbuf` needs, 0 if none.
     pub(super) need: usize,
-    /// Since when the read buffer has held a partial frame with no frame completed.
+    /// Since when the read buffer has held a partial frame with no frame completed: the start of
+    /// its stall clock, which runs only while the switchboard reads it (see `stall_paused`).
     pub(super) partial_since_ns: Option<u64>,
+    /// The switchboard stopped reading it (flow control, the memory limit, its read buffer's
+    /// slices out): its stall clock stands still, and starts again from zero at the first
+    /// [`Switchboard::handle_timeout`](super::Switchboard::handle_timeout) that finds it read again.
+    pub(super) stall_paused: bool,
     /// Frames waiting to be written (changed only through `memory::Conns`).
     pub(super) outbox: Counted<Outbox>,
     /// Since when the outbox has waited with no byte of it written (while it is not empty).
@@ -102,6 +107,7 @@ impl Conn {
             inbuf,
             need: 0,
             partial_since_ns: None,
+            stall_paused: false,
             outbox,
             waiting_since_ns: now_ns,
             over_high_water: false,

@@ -69,6 +69,7 @@ impl Switchboard {
         r.stopped_senders.push(sender);
         if let Some(s) = self.conn_mut(sender) {
             s.stopped_by += 1;
+            s.stall_paused = true;
         }
     }
 

@@ -235,6 +235,11 @@ impl Conns {
         self.memory_full
     }
 
+    /// Which read buffers may have slices out in outboxes (see `buffers::Lending`).
+    pub(super) fn lending(&self) -> &Lending {
+        &self.lending
+    }
+
     /// The current round of lending (see `buffers::Lending`).
     pub(super) fn lending_round(&self) -> u64 {
         self.lending.round()
@@ -265,6 +270,13 @@ impl Conns {
             }
         }
         if self.outbox_held > limit {
+            if !self.memory_full {
+                // No machine is read from now on: their partial frames' stall clocks stand still
+                // (see `rules::expire_partial_frames`).
+                for c in self.slots.iter_mut().flatten().filter(|c| c.id().is_some()) {
+                    c.stall_paused = true;
+                }
+            }
             self.memory_full = true;
         } else if self.outbox_held <= limit / 2 {
             self.memory_full = false;

@@ -33,6 +33,15 @@
 //! with frames waiting that takes no byte of them for [`Options::reader_timeout_ns`] is refused as
 //! "not reading": the frames not begun are dropped (undeliverable) and it gets an ERROR.
 //!
+//! Nor is a stopped sender disconnected for *not* sending. A read often ends inside a frame, and
+//! a connection whose partial frame gets nothing more for [`Options::stall_timeout_ns`] is
+//! refused; but a stopped sender's next bytes wait unread in its socket. So the stall clock runs
+//! only while the switchboard is willing to read the connection ([`Switchboard::wants_read`], and
+//! its read buffer has no slices out): it is paused the moment flow control or the memory limit
+//! stops it, and restarts from zero at the first [`Switchboard::handle_timeout`] that finds it read
+//! again (which [`Switchboard::poll_timeout`] asks for at once). The rule is "nothing more for the
+//! stall timeout while we were reading": time read before a pause is not counted after it.
+//!
 //! This cannot deadlock the router. Stopping only ever stops *reading*: every outbox, including a
 //! stopped sender's own, is written whenever its socket takes bytes, so each outbox drains at the
 //! speed its peer reads, whatever else is stopped. Take A and B each sending to the other, both
@@ -259,10 +268,13 @@ impl Switchboard {
     /// Whether the driver should read `conn` now: not while flow control holds it back (see the
     /// module's "Flow control"). A closing connection is always read (to see its end).
     pub fn wants_read(&self, conn: ConnId) -> bool {
-        self.conn(conn).is_some_and(|c| {
-            c.closing().is_some()
-                || (c.stopped_by == 0 && !(self.conns.memory_full() && c.id().is_some()))
-        })
+        self.conn(conn).is_some_and(|c| self.reads(c))
+    }
+
+    /// [`Switchboard::wants_read`] of one connection.
+    fn reads(&self, c: &Conn) -> bool {
+        c.closing().is_some()
+            || (c.stopped_by == 0 && !(self.conns.memory_full() && c.id().is_some()))
     }
 
     /// The peer closed its side of `conn`. A closing connection with frames still to write keeps
@@ -376,7 +388,12 @@ impl Switchboard {
             if let Some(closing) = c.closing() {
                 return Some(closing.since_ns.saturating_add(stall));
             }
-            let partial = c.partial_since_ns.map(|t| t.saturating_add(stall));
+            // A paused stall clock has no deadline; once the connection is read again, the next
+            // `handle_timeout` starts it again (due at once: its old start is past).
+            let partial = match c.partial_since_ns {
+                Some(t) if c.stall_paused => self.stall_clock_runs(c).then_some(t),
+                since => since.map(|t| t.saturating_add(stall)),
+            };
             let hello = (c.state == conn::State::New)
                 .then(|| c.connected_ns.saturating_add(self.opts.hello_timeout_ns));
             let reader = (!c.outbox.is_empty()).then(|| {

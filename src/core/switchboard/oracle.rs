@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+mod driver;
 mod flow;
 mod input;
 
@@ -19,8 +20,24 @@ pub(super) const T0: u64 = 1_700_000_000_000_000_000;
 /// One connection as the model driver sees it: what its peer sent and what it received.
 #[derive(Debug, Default)]
 pub(super) struct Peer {
-    /// Every byte the peer sent.
+    /// Every byte the peer sent (its socket accepted them).
     pub(super) sent: Vec<u8>,
+    /// How many of them the switchboard read (the rest wait in the socket).
+    pub(super) read: usize,
+    /// The peer shut its side after `sent` (the driver sees it once it has read them all).
+    pub(super) eof: bool,
+    /// The driver saw the end of the stream and told the switchboard.
+    eof_seen: bool,
+    /// The rest of a frame the fuzzer split, sent with the next frame to this connection.
+    tail: Vec<u8>,
+    /// Complete frames in what the switchboard read.
+    frames_read: usize,
+    /// Since when (and at how many `frames_read`) the switchboard has wanted it read and held a
+    /// partial frame, at every look since: a stall may refuse it only a stall timeout later.
+    stall_streak: Option<(u64, usize)>,
+    /// It was refused (an ERROR named it), or the driver closed it.
+    refused: bool,
+    driver_closed: bool,
     /// Every byte written to the peer.
     pub(super) received: Vec<u8>,
     /// The data frames of `sent`, up to its first invalid frame.
@@ -50,7 +67,13 @@ pub(super) struct Harness {
     /// Per (from connection, to connection): how far into the sender's arrived frames the
     /// forwarded ones have been matched.
     cursors: BTreeMap<(usize, usize), usize>,
+    /// Per (from connection, to connection): frames whose route names `to` that the cursor went
+    /// past, never written to it (each must be booked undeliverable).
+    skipped: BTreeMap<(usize, usize), u64>,
     pub(super) events: Vec<Event>,
+    /// Reads wait for a read buffer's slices to come back, as the router's do (else bytes are
+    /// handed over with `handle_read`, so that a test need not run a round between inputs).
+    pub(super) patient: bool,
 }
 
 impl Harness {
@@ -61,7 +84,9 @@ impl Harness {
             peers: Vec::new(),
             ids: BTreeMap::new(),
             cursors: BTreeMap::new(),
+            skipped: BTreeMap::new(),
             events: Vec::new(),
+            patient: false,
         }
     }
 
@@ -77,92 +102,19 @@ impl Harness {
         self.peers[conn.0].closed.is_none()
     }
 
-    /// The peer sends `bytes`. Whatever they are, no other connection changes its fate.
+    /// The peer sends `bytes` and the driver reads what the switchboard wants read (see
+    /// `driver`).
     pub(super) fn feed(&mut self, conn: ConnId, bytes: &[u8]) {
-        if !self.open(conn) {
-            return;
-        }
-        let others = |sb: &Switchboard| -> Vec<(bool, bool)> {
-            (0..self.peers.len())
-                .filter(|&i| i != conn.0)
-                .map(|i| (sb.is_open(ConnId(i)), sb.is_closing(ConnId(i))))
-                .collect()
-        };
-        let before = others(&self.sb);
-        let sent_before = self.sent();
-        let peer = &self.peers[conn.0];
-        let (said_hello, said_bye) = (peer.sent_hello, peer.sent_bye);
-        let closing_before = self.sb.is_closing(conn);
-        self.sb.handle_read(conn, bytes, self.now);
-        assert_eq!(
-            before,
-            others(&self.sb),
-            "input on one connection changed another's fate"
-        );
-        self.peers[conn.0].sent.extend_from_slice(bytes);
-        let frames = self.parse_sent(conn);
-        self.drain_events();
-        let taken = if closing_before || said_bye {
-            &[][..]
-        } else {
-            &frames[..]
-        };
-        self.check_routed(conn, &sent_before, taken, said_hello);
+        self.send(conn, bytes);
+        self.drive();
     }
 
-    /// Frames routed so far, for every ordered pair, by `(source - 1) * n + dest - 1`.
-    fn sent(&self) -> Vec<u64> {
-        let n = self.sb.options().machines;
-        let pairs = (1..=n).flat_map(|s| (1..=n).map(move |d| (s, d)));
-        pairs
-            .map(|(s, d)| self.sb.pairs().books(s, d).sent)
-            .collect()
-    }
-
-    /// What one input routed is exactly the route of the `frames` the switchboard took (none if
-    /// it was closing or had said BYE), up to the first one refused or a BYE: each data frame from
-    /// this machine once for every machine its route names. So a connection still open routed
-    /// every valid frame of the input, and a refused one exactly those before the refusal.
-    /// `said_hello`: the connection had sent a HELLO before them.
-    fn check_routed(&self, conn: ConnId, before: &[u64], frames: &[Vec<u8>], mut said_hello: bool) {
-        let n = usize::from(self.sb.options().machines);
-        let routed: Vec<u64> = self.sent().iter().zip(before).map(|(a, b)| a - b).collect();
-        let mut sum = vec![0u64; n * n];
-        let id = self.sb.machine_id(conn);
-        for bytes in frames {
-            let Ok(Parsed::Complete { frame, .. }) = wire::parse(bytes) else {
-                break;
-            };
-            let (kind, source, dest) = (frame.kind(), frame.source(), frame.dest());
-            if kind == Kind::Hello && !said_hello {
-                // It registers (and is routed once welcomed, so `id` tells) or it is refused.
-                said_hello = true;
-                continue;
-            }
-            if !kind.is_data() {
-                break;
-            }
-            let targets = route::targets(kind, source, dest, n as u16);
-            let (Some(targets), true) = (targets, id == Some(source)) else {
-                break;
-            };
-            for target in targets.iter(n as u16) {
-                sum[(usize::from(source) - 1) * n + usize::from(target) - 1] += 1;
-            }
-        }
-        assert_eq!(
-            routed, sum,
-            "an input routed {routed:?}, not every valid frame it took up to a refusal or BYE"
-        );
-    }
-
-    /// The peer shuts its side.
+    /// The peer shuts its side; the driver sees it once it has read everything before it.
     pub(super) fn eof(&mut self, conn: ConnId) {
-        if !self.open(conn) {
-            return;
+        if self.open(conn) {
+            self.peers[conn.0].eof = true;
+            self.drive();
         }
-        let fate = self.sb.handle_eof(conn);
-        self.apply(conn, fate);
     }
 
     /// The socket takes at most `max` bytes of what waits.
@@ -197,12 +149,16 @@ impl Harness {
         if !self.open(conn) {
             return;
         }
+        self.peers[conn.0].driver_closed = true;
         self.sb.handle_close(conn, reason.into());
         self.apply(conn, Fate::Close);
     }
 
-    /// What the driver does after every batch of events: timeouts, then each connection's fate.
+    /// What the driver does after every batch of events: reads, timeouts, then each
+    /// connection's fate.
     pub(super) fn round(&mut self) {
+        self.drive();
+        self.observe_stalls();
         self.sb.handle_timeout(self.now);
         for i in 0..self.peers.len() {
             if self.open(ConnId(i)) {
@@ -211,7 +167,9 @@ impl Harness {
             }
         }
         self.drain_events();
+        self.observe_stalls();
         self.check_flow_control();
+        self.check_conservation();
     }
 
     fn apply(&mut self, conn: ConnId, fate: Fate) {
@@ -237,7 +195,12 @@ impl Harness {
                     self.peers[conn.0].name = Some(name.clone())
                 }
                 Event::Closed { conn, closed } => {
+                    self.check_closed_unread(*conn);
                     self.peers[conn.0].closed = Some(closed.reason.clone());
+                }
+                Event::Refused { conn, reason, .. } => {
+                    self.check_stall_refusal(*conn, reason);
+                    self.peers[conn.0].refused = true;
                 }
                 Event::Started { names, .. } => {
                     for (i, peer) in self.peers.iter().enumerate() {
@@ -258,15 +221,16 @@ impl Harness {
         }
     }
 
-    /// Parses what the peer sent since the last call: returns the frames that completed, in order
-    /// (up to the first invalid one, where parsing stops for good).
+    /// Parses what the switchboard read of what the peer sent since the last call: returns the
+    /// frames that completed, in order (up to the first invalid one, where parsing stops for good).
     fn parse_sent(&mut self, conn: ConnId) -> Vec<Vec<u8>> {
         let max = self.sb.options().max_payload;
         let peer = &mut self.peers[conn.0];
         let mut frames = Vec::new();
         while !peer.sent_invalid {
-            match wire::parse_with_limit(&peer.sent[peer.sent_parsed..], max) {
+            match wire::parse_with_limit(&peer.sent[peer.sent_parsed..peer.read], max) {
                 Ok(Parsed::Complete { frame, len }) => {
+                    peer.frames_read += 1;
                     let at = peer.sent_parsed;
                     let bytes = peer.sent[at..at + len].to_vec();
                     match frame.kind() {
@@ -344,7 +308,27 @@ impl Harness {
                 header.source
             );
         };
+        let names_dest = |f: &Vec<u8>| match wire::parse(f) {
+            Ok(Parsed::Complete { frame, .. }) => {
+                route::targets(frame.kind(), frame.source(), frame.dest(), n)
+                    .is_some_and(|t| t.iter(n).any(|id| id == dest))
+            }
+            _ => false,
+        };
+        let passed = arrived[*cursor..*cursor + offset]
+            .iter()
+            .filter(|f| names_dest(f))
+            .count() as u64;
         *cursor += offset + 1;
+        let skipped = self.skipped.entry((from, to.0)).or_default();
+        *skipped += passed;
+        let undeliverable = self.sb.pairs().books(header.source, dest).undeliverable;
+        assert!(
+            *skipped <= undeliverable,
+            "machine {dest} never got {skipped} frames from machine {} that came before one it \
+             got, and only {undeliverable} are booked undeliverable",
+            header.source
+        );
     }
 
     /// Every pair's books: delivered is what the peers got, and nothing is counted twice.
@@ -395,11 +379,19 @@ impl Harness {
 
 /// The fuzz and property-test oracle: drives a switchboard with the operations `data` encodes
 /// (connections, bytes split anywhere, valid and invalid frames, ends of stream, partial writes,
-/// time advancing, stops) and checks after every step that it does not panic, that a data frame
-/// is forwarded only if it arrived valid from a welcomed machine, byte for byte, to machines its
-/// route names, that each input routes its accepted frames to exactly those machines, that input
-/// on one connection never changes another's fate, that delivered counts are what the peers got,
-/// and at the end that every pair's books balance.
+/// virtual time advancing with a timeout check after every step, stops), reading a connection
+/// only while the switchboard wants it read, into its read buffer, as the router does, with small
+/// limits and timeouts so that flow control, the memory limit and stalls come within a few
+/// operations. It checks after every step that it does not panic, that a data frame is forwarded
+/// only if it arrived valid from a welcomed machine, byte for byte, to machines its route names,
+/// that each read routes its accepted frames to exactly those machines, that input on one
+/// connection never changes another's fate, that delivered counts are what the peers got; that a
+/// connection the switchboard stopped reading is never refused for not sending (a partial-frame
+/// refusal comes only after a whole stall timeout of being wanted for reading with a partial
+/// frame); that every byte a peer sent is read unless its connection was refused or closed by
+/// the driver; that for every ordered pair routed = delivered + undeliverable + waiting, and a
+/// frame a machine never got before one it got is booked undeliverable; and at the end that
+/// every pair's books balance.
 ///
 /// Returns what the switchboard reported at the end, so tests can see what a seed exercised.
 ///
@@ -423,10 +415,11 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
         hello_timeout_ns: 2_000 * MS,
         max_unregistered: 6,
         // Small enough that flow control and the memory limit come into play often.
-        outbox_limit: 512,
+        outbox_limit: 256,
         buffer_limit: 4096,
         reader_timeout_ns: 3_000 * MS,
     });
+    h.patient = true;
     let mut steps = 0;
     while let Some(op) = input.byte() {
         steps += 1;
@@ -443,7 +436,7 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
             1 => {
                 let (c, len) = (conn(input.byte().unwrap_or(0)), input.u16().unwrap_or(0));
                 let bytes = input.bytes(usize::from(len)).to_vec();
-                h.feed(c, &bytes);
+                h.send(c, &bytes);
             }
             2 | 0 => {
                 let c = conn(input.byte().unwrap_or(0));
@@ -453,11 +446,22 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
                     input.byte().unwrap_or(0),
                 );
                 let bytes = frame(pick, arg, h.sb.machine_id(c), machines);
-                let at = usize::from(split) % (bytes.len() + 1);
-                h.feed(c, &bytes[..at]);
-                h.feed(c, &bytes[at..]);
+                // The peer sends the rest of the last data frame it split, then a data frame up
+                // to `split` (the router reads them in one read: a read may end inside a frame,
+                // the one that stops a sender too), or any other frame whole.
+                let data = Kind::from_code(bytes[3]).is_some_and(Kind::is_data);
+                let at = if data {
+                    usize::from(split) % (bytes.len() + 1)
+                } else {
+                    bytes.len()
+                };
+                h.send_split(c, &bytes, at);
             }
-            3 => h.eof(conn(input.byte().unwrap_or(0))),
+            3 => {
+                let c = conn(input.byte().unwrap_or(0));
+                h.send_split(c, &[], 0);
+                h.eof(c);
+            }
             4 => {
                 let c = conn(input.byte().unwrap_or(0));
                 let max = usize::from(input.u16().unwrap_or(0));

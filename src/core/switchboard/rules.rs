@@ -224,22 +224,35 @@ impl Switchboard {
         }
     }
 
-    /// Refuses connections that sat on a partial frame for a stall timeout. A closing connection
-    /// takes nothing more, so its partial frame no longer matters.
+    /// Refuses connections that sat on a partial frame for a stall timeout while they were read.
+    /// A closing connection takes nothing more, so its partial frame no longer matters.
+    ///
+    /// The stall clock runs only while the switchboard is willing to read the connection (a
+    /// sender held back by flow control or by the memory limit cannot be blamed for sending
+    /// nothing): one it does not read now has its clock paused, and one paused that is read again
+    /// starts it again from zero, now. The rule is "nothing more for a stall timeout while we were
+    /// reading", with no credit for the time before a pause.
     pub(super) fn expire_partial_frames(&mut self, now_ns: u64) {
         let stall = self.opts.stall_timeout_ns;
-        let expired: Vec<(ConnId, usize)> = self
-            .conns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((ConnId(i), c.as_ref()?)))
-            .filter(|(_, c)| c.closing().is_none())
-            .filter(|(_, c)| {
-                c.partial_since_ns
-                    .is_some_and(|t| now_ns >= t.saturating_add(stall))
-            })
-            .map(|(k, c)| (k, c.inbuf.len()))
-            .collect();
+        let mut expired: Vec<(ConnId, usize)> = Vec::new();
+        for i in 0..self.conns.len() {
+            let key = ConnId(i);
+            let reads = self.conn(key).is_some_and(|c| self.stall_clock_runs(c));
+            let Some(c) = self.conn_mut(key) else {
+                continue;
+            };
+            let Some(since) = c.partial_since_ns.filter(|_| c.closing().is_none()) else {
+                continue;
+            };
+            if !reads {
+                c.stall_paused = true;
+            } else if c.stall_paused {
+                c.stall_paused = false;
+                c.partial_since_ns = Some(now_ns);
+            } else if now_ns >= since.saturating_add(stall) {
+                expired.push((key, c.inbuf.len()));
+            }
+        }
         for (key, buffered) in expired {
             let reason = format!(
                 "a partial frame ({buffered} bytes) and nothing more for {:.1} s",
@@ -247,6 +260,12 @@ impl Switchboard {
             );
             self.refuse(key, reason, now_ns);
         }
+    }
+
+    /// Whether `c`'s stall clock may run: the driver would read it now ([`Switchboard::wants_read`])
+    /// and its read buffer has room (no slice of it still out from this round).
+    pub(super) fn stall_clock_runs(&self, c: &Conn) -> bool {
+        self.reads(c) && !c.inbuf.is_lent(self.conns.lending())
     }
 
     /// In a stop, once every machine has said BYE, sets every connection to close.

@@ -547,3 +547,41 @@ proptest! {
 }
 
 mod flow;
+
+/// The fuzzer's minimal input for the held-sender defect (issue 19), found by `router_state` in
+/// 6 to 13 s with the defect put back: three machines register, five more connections open and
+/// never say HELLO, then machine 3 broadcasts 62-byte frames that machines 1 and 2 never read,
+/// each read ending 10 bytes into the next frame, so that it is stopped with a partial frame;
+/// then virtual time jumps by 2.55 s. The old switchboard refused machine 3 then ("a partial
+/// frame (21 bytes) and nothing more for 0.5 s") though it had not been read since it was
+/// stopped; now only the silent connections go (HELLO deadline), and the oracle's properties hold.
+#[test]
+fn the_fuzzers_held_sender_is_not_refused_for_the_bytes_it_was_not_let_send() {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/corpus/router_state/seed-held-sender-stall"
+    );
+    let bytes = std::fs::read(seed).expect("the seed");
+    let report = check_switchboard_properties(&bytes);
+    let closed: Vec<(Option<u16>, &str)> = report
+        .closed
+        .iter()
+        .map(|c| (c.id, c.reason.as_str()))
+        .collect();
+    let stopped = "the router stopped";
+    let silent = (None, "no HELLO within 2.0 s of connecting");
+    let mut expected = vec![(Some(1), stopped), (Some(2), stopped), (Some(3), stopped)];
+    expected.extend([silent; 5]);
+    assert_eq!(closed, expected);
+    // The oracle's driver writes every outbox before it stops: all of them reach 1 and 2.
+    let from_3: Vec<(u16, u64, u64)> = report
+        .pairs
+        .iter()
+        .filter(|p| p.source == 3)
+        .map(|p| (p.dest, p.delivered, p.undeliverable))
+        .collect();
+    assert!(
+        from_3.len() == 2 && from_3.iter().all(|&(_, d, u)| d > 0 && u == 0),
+        "{from_3:?}"
+    );
+}

@@ -297,3 +297,41 @@ fn invalid_bytes_after_a_bye_are_refused_once_and_what_follows_is_not_looked_at(
         "a machine that said BYE did not depart"
     );
 }
+
+#[test]
+fn a_held_sender_is_not_refused_for_its_partial_frame_and_its_stall_clock_restarts_when_read() {
+    let (mut h, conns) = running(&["a", "b", "c"]);
+    let (a, b) = (conns[0], conns[1]);
+    let frame = big(1, 2);
+    for _ in 0..63 {
+        h.feed(a, &frame);
+    }
+    assert!(h.sb.wants_read(a));
+    // The read that passes high water ends 100 bytes into the next frame.
+    h.feed(a, &[&frame[..], &frame[..100]].concat());
+    assert!(!h.sb.wants_read(a));
+    // Held back for four stall timeouts: its clock stands still, and no deadline is set for it.
+    h.now += 2_000 * MS;
+    h.round();
+    assert!(!h.sb.is_closing(a), "refused while it was not read");
+    assert_eq!(
+        h.sb.poll_timeout(),
+        Some(T0 + 10_000 * MS),
+        "b's reader timeout"
+    );
+    // b drains: a is read again, and its stall clock starts again from zero now.
+    h.flush();
+    assert!(h.sb.wants_read(a));
+    h.round();
+    let restarted = h.now;
+    assert_eq!(h.sb.poll_timeout(), Some(restarted + 500 * MS));
+    h.now += 499 * MS;
+    h.round();
+    assert!(!h.sb.is_closing(a));
+    h.now += MS;
+    h.round();
+    h.flush();
+    let reason = "a partial frame (100 bytes) and nothing more for 0.5 s";
+    assert_eq!(super::error(&h, a).as_deref(), Some(reason));
+    assert!(h.sb.is_open(b) && !h.sb.is_closing(b));
+}
