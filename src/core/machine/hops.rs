@@ -21,7 +21,10 @@ impl Machine {
         self.record_hop(message.sent_ns, arrived_ns);
     }
 
+    /// The hop as this machine sees it: the arrival on its own clock (skewed, under a `clock`
+    /// fault) minus the stamp the sender's clock put on the frame.
     fn record_hop(&mut self, sent_ns: u64, arrived_ns: u64) {
+        let arrived_ns = self.stamp_ns(arrived_ns);
         if arrived_ns < sent_ns {
             self.timing.negative_hops += 1;
         }
