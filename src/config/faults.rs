@@ -137,7 +137,7 @@ impl FaultPlan {
                     Fault::Partition { .. } => "partition",
                     _ => "pause",
                 };
-                format!("faults[{i}] ({kind}) is read and recorded but not applied yet")
+                format!("faults[{i}] ({kind}) is read and checked but not applied yet")
             })
             .collect()
     }
@@ -346,30 +346,42 @@ impl FaultSpec {
             }),
             _ => {
                 let machine = machine("machine", self.machine.ok_or_else(|| needs("machine"))?)?;
-                let offset_ms = self.offset_ms.unwrap_or(0.0);
-                if !(offset_ms.abs() <= MAX_OFFSET_MS) {
-                    return Err(bad(
-                        "offset_ms",
-                        fmt_num(offset_ms),
-                        format!("milliseconds from -{MAX_OFFSET_MS} to {MAX_OFFSET_MS} (a day)"),
-                    ));
-                }
-                let drift_ppm = self.drift_ppm.unwrap_or(0.0);
-                if !(drift_ppm.abs() <= MAX_DRIFT_PPM) {
-                    return Err(bad(
-                        "drift_ppm",
-                        fmt_num(drift_ppm),
-                        format!("parts per million from -{MAX_DRIFT_PPM} to {MAX_DRIFT_PPM}"),
-                    ));
-                }
-                let skew = ClockSkew {
-                    offset_us: (offset_ms * 1e3).round() as i64,
-                    drift_ppb: (drift_ppm * 1e3).round() as i64,
-                };
+                let (offset_ms, drift_ppm) =
+                    (self.offset_ms.unwrap_or(0.0), self.drift_ppm.unwrap_or(0.0));
+                let skew = clock_skew(offset_ms, drift_ppm).map_err(|(field, allowed)| {
+                    let value = if field == "offset_ms" {
+                        offset_ms
+                    } else {
+                        drift_ppm
+                    };
+                    bad(field, fmt_num(value), allowed)
+                })?;
                 Ok(Fault::Clock { machine, skew })
             }
         }
     }
+}
+
+/// A clock `offset_ms` ahead (negative: behind) that runs `drift_ppm` fast (negative: slow), to
+/// the microsecond and the thousandth of a ppm; or the one out of range (`offset_ms` or
+/// `drift_ppm`) and what is allowed.
+pub fn clock_skew(offset_ms: f64, drift_ppm: f64) -> Result<ClockSkew, (&'static str, String)> {
+    if !(-MAX_OFFSET_MS..=MAX_OFFSET_MS).contains(&offset_ms) {
+        return Err((
+            "offset_ms",
+            format!("milliseconds from -{MAX_OFFSET_MS} to {MAX_OFFSET_MS} (a day)"),
+        ));
+    }
+    if !(-MAX_DRIFT_PPM..=MAX_DRIFT_PPM).contains(&drift_ppm) {
+        return Err((
+            "drift_ppm",
+            format!("parts per million from -{MAX_DRIFT_PPM} to {MAX_DRIFT_PPM}"),
+        ));
+    }
+    Ok(ClockSkew {
+        offset_us: (offset_ms * 1e3).round() as i64,
+        drift_ppb: (drift_ppm * 1e3).round() as i64,
+    })
 }
 
 /// Every entry of `specs` checked, and the rules between them: a machine is in at most one

@@ -18,7 +18,7 @@ use std::collections::BinaryHeap;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use crate::config::Latency;
+use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
 use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message};
@@ -57,6 +57,10 @@ pub struct SimOptions {
     /// and the ticks' lateness are drawn from its distributions, on the same streams, in place of
     /// `latency` and `tick_lateness`.
     pub measured: Option<MeasuredTiming>,
+    /// The fault plan. Its `clock` faults give machines bad physical clocks
+    /// ([`Machine::with_clock_skew`]): their rows and frames are stamped with them, while
+    /// everything the scheduler does stays on (virtual) real time.
+    pub faults: FaultPlan,
 }
 
 /// The distributions of a run's timing, to draw from by inverse CDF.
@@ -103,14 +107,17 @@ fn trial(
     let n = u16::try_from(opts.names.len()).map_err(|_| MachineConfigError::Machines(u16::MAX))?;
     let mut machines = Vec::with_capacity(usize::from(n));
     for id in 1..=n {
-        machines.push(Machine::new(MachineConfig {
-            id,
-            machines: n,
-            action_range: opts.action_range,
-            rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
-            seed: seed::derive(opts.seed, Stream::Machine(id)),
-            start_ns: opts.epoch_ns,
-        })?);
+        machines.push(
+            Machine::new(MachineConfig {
+                id,
+                machines: n,
+                action_range: opts.action_range,
+                rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
+                seed: seed::derive(opts.seed, Stream::Machine(id)),
+                start_ns: opts.epoch_ns,
+            })?
+            .with_clock_skew(opts.faults.clock_skew(id)),
+        );
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
     let mut latency_rng =

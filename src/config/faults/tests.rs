@@ -131,9 +131,9 @@ fn the_plan_decides_each_machines_clock() {
     assert_eq!(
         plan.not_applied(),
         [
-            "faults[0] (delay) is read and recorded but not applied yet",
-            "faults[1] (partition) is read and recorded but not applied yet",
-            "faults[2] (pause) is read and recorded but not applied yet",
+            "faults[0] (delay) is read and checked but not applied yet",
+            "faults[1] (partition) is read and checked but not applied yet",
+            "faults[2] (pause) is read and checked but not applied yet",
         ]
     );
     // Offset and drift default to 0; the mode to hold.

@@ -27,7 +27,8 @@ use log::{info, warn};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::core::machine::MissedTicks;
+use crate::core::fault::ClockSkew;
+use crate::core::machine::{Machine, MachineConfig, MachineConfigError, MissedTicks};
 use crate::net::wallclock::WallClock;
 use crate::rundir::DirError;
 use crate::rundir::records::ClientSummary;
@@ -130,6 +131,9 @@ pub struct ClientOptions {
     pub rate_for: RateFor,
     /// What the machine does with deadlines missed while it could not tick.
     pub missed_ticks: MissedTicks,
+    /// The machine's physical clock, which stamps its rows and frames (a `clock` fault), from
+    /// the common start WELCOME announces; its ticks stay on the host's clock.
+    pub clock_skew: ClockSkew,
     /// How long the trial runs from the common start WELCOME announces, if the client is told
     /// (`run` tells its own): the machine takes exactly the ticks due at or before
     /// `start + duration` and none after, then reads until the router's BYE as ever. `None`: it
@@ -139,6 +143,15 @@ pub struct ClientOptions {
     pub log_dir: LogDir,
     /// Told what happens.
     pub notify: Notify,
+}
+
+impl ClientOptions {
+    /// The machine of `cfg` with these options' policies: missed ticks and its clock.
+    fn machine(&self, cfg: MachineConfig) -> Result<Machine, MachineConfigError> {
+        Ok(Machine::new(cfg)?
+            .with_missed_ticks(self.missed_ticks)
+            .with_clock_skew(self.clock_skew))
+    }
 }
 
 /// Why a client stopped with an error.

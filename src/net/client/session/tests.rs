@@ -16,6 +16,7 @@ fn session_rated(rate_for: RateFor) -> Session {
         run_seed: Some(1),
         action_range: 10,
         rate_for,
+        clock_skew: Default::default(),
         missed_ticks: Default::default(),
         duration: None,
         log_dir: LogDir::Given(std::env::temp_dir()),
