@@ -90,6 +90,20 @@ fn a_fault_plan_that_does_not_check_is_refused_before_anything_starts() {
         assert!(printed.contains(&expected), "{command}: {printed}");
         assert!(!out.exists(), "{command} made {}", out.display());
     }
+    // A hand-started machine's bad clock is checked as the plan's is.
+    let (code, printed) = run_to_end(
+        "client",
+        ["client", "127.0.0.1", "8001", "--clock-drift-ppm", "200000"],
+        SOON,
+    );
+    assert_eq!(code, 1, "{printed}");
+    assert!(
+        printed.contains(
+            "clocklab: --clock-drift-ppm 200000 is not allowed; parts per million from -100000 \
+             to 100000"
+        ),
+        "{printed}"
+    );
     // A window past a trial shortened on the command line: the configuration file that holds
     // the fault is named.
     let config = write(
