@@ -12,15 +12,16 @@
 //! ([`FaultSpec`], every field optional, an unknown key refused), which the configuration keeps and
 //! `run.yaml` records as it was given; then [`FaultSpec::typed`] checks it against the run (its
 //! machines, its trial's length) into a [`Fault`] built of `core::fault`'s pieces, with an error
-//! that names the field (`faults[2].machine`) and what is allowed. [`check_plan`] adds the rules
-//! between entries (overlapping partitions or pauses of one machine, two clocks for one machine).
+//! that names the field (`faults[2].machine`) and what is allowed (each kind's rules are in
+//! `entry`). [`check_plan`] adds the rules between entries (overlapping partitions or pauses of
+//! one machine, two clocks for one machine).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::validate::{fmt_num, fmt_str};
-use super::{ConfigError, Latency, MAX_SECONDS};
+use super::{ConfigError, Latency};
 use crate::core::fault::{ClockSkew, Link, PartitionMode, Window};
 
 /// The largest clock offset either way, milliseconds (one day).
@@ -100,6 +101,18 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// The kind, as a plan writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Delay { .. } => "delay",
+            Fault::Partition { .. } => "partition",
+            Fault::Pause { .. } => "pause",
+            Fault::Clock { .. } => "clock",
+        }
+    }
+}
+
 /// A whole plan, checked, in the order written.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaultPlan {
@@ -132,12 +145,10 @@ impl FaultPlan {
             .enumerate()
             .filter(|(_, f)| !matches!(f, Fault::Clock { .. }))
             .map(|(i, f)| {
-                let kind = match f {
-                    Fault::Delay { .. } => "delay",
-                    Fault::Partition { .. } => "partition",
-                    _ => "pause",
-                };
-                format!("faults[{i}] ({kind}) is read and checked but not applied yet")
+                format!(
+                    "faults[{i}] ({}) is read and checked but not applied yet",
+                    f.kind()
+                )
             })
             .collect()
     }
@@ -201,163 +212,39 @@ impl FaultSpec {
         machines: u16,
         duration: f64,
     ) -> Result<Fault, ConfigError> {
-        let bad = |field: &str, value: String, allowed: String| {
-            invalid(origin, index, field, value, allowed)
-        };
         let Some(&(kind, fields, needed)) = KINDS.iter().find(|(k, ..)| *k == self.kind) else {
             let kinds: Vec<&str> = KINDS.iter().map(|(k, ..)| *k).collect();
-            return Err(bad(
+            return Err(invalid(
+                origin,
+                index,
                 "kind",
                 fmt_str(&self.kind),
                 format!("a fault is one of {}", listed(&kinds)),
             ));
         };
+        let entry = entry::Entry {
+            spec: self,
+            origin,
+            index,
+            kind,
+            needs: &fields[..needed],
+            machines,
+            duration,
+        };
         for (field, value) in self.given() {
             if !fields.contains(&field) {
-                return Err(bad(
-                    field,
-                    value,
-                    format!("a {kind} fault takes {}", listed(fields)),
-                ));
+                let allowed = format!("a {kind} fault takes {}", listed(fields));
+                return Err(entry.bad(field, value, allowed));
             }
         }
-        let needs = |field: &str| ConfigError::Field {
-            origin: origin.to_owned(),
-            field: format!("faults[{index}].{field}"),
-            problem: "missing".to_owned(),
-            allowed: format!("a {kind} fault needs {}", listed(&fields[..needed])),
-        };
-        let machine = |field: &str, id: i64| -> Result<u16, ConfigError> {
-            u16::try_from(id)
-                .ok()
-                .filter(|id| (1..=machines).contains(id))
-                .ok_or_else(|| {
-                    bad(
-                        field,
-                        id.to_string(),
-                        format!("a machine id from 1 to {machines} (machines.count)"),
-                    )
-                })
-        };
-        let window = || -> Result<Window, ConfigError> {
-            let from = self.from.ok_or_else(|| needs("from"))?;
-            let to = self.to.ok_or_else(|| needs("to"))?;
-            let limit = duration.min(MAX_SECONDS);
-            if !(from >= 0.0 && from < limit) {
-                return Err(bad(
-                    "from",
-                    fmt_num(from),
-                    format!(
-                        "a window starts in the trial: at least 0 and before run.duration ({})",
-                        fmt_num(duration)
-                    ),
-                ));
-            }
-            if !(to > from && to <= limit) {
-                return Err(bad(
-                    "to",
-                    fmt_num(to),
-                    format!(
-                        "a window ends after its start ({}) and at most at run.duration ({})",
-                        fmt_num(from),
-                        fmt_num(duration)
-                    ),
-                ));
-            }
-            Ok(Window::from_secs(from, to))
-        };
         match kind {
-            "delay" => {
-                let text = self.link.as_deref().ok_or_else(|| needs("link"))?;
-                let allowed = || {
-                    format!(
-                        "a link is \"A->B\", A and B two machine ids from 1 to {machines} or * \
-                         for any, e.g. \"1->3\" or \"*->2\""
-                    )
-                };
-                let link: Link = text
-                    .parse()
-                    .map_err(|_| bad("link", fmt_str(text), allowed()))?;
-                let exists = |id: Option<u16>| id.is_none_or(|id| (1..=machines).contains(&id));
-                let same = link.from.is_some() && link.from == link.to;
-                if !exists(link.from) || !exists(link.to) || same {
-                    return Err(bad("link", fmt_str(text), allowed()));
-                }
-                let window = window()?;
-                let text = self.latency.as_deref().ok_or_else(|| needs("latency"))?;
-                let latency = text
-                    .parse::<Latency>()
-                    .map_err(|e| bad("latency", fmt_str(text), e.to_string()))?;
-                Ok(Fault::Delay {
-                    link,
-                    window,
-                    latency,
-                })
-            }
-            "partition" => {
-                let written = self.groups.as_ref().ok_or_else(|| needs("groups"))?;
-                let mut groups: Vec<Vec<u16>> = Vec::with_capacity(written.len());
-                for (g, group) in written.iter().enumerate() {
-                    let mut ids = Vec::with_capacity(group.len());
-                    for (k, &id) in group.iter().enumerate() {
-                        let field = format!("groups[{g}][{k}]");
-                        let id = machine(&field, id)?;
-                        if let Some(h) = groups.iter().chain([&ids]).position(|h| h.contains(&id)) {
-                            return Err(bad(
-                                &field,
-                                id.to_string(),
-                                format!("a machine is in one group only, and groups[{h}] has it"),
-                            ));
-                        }
-                        ids.push(id);
-                    }
-                    groups.push(ids);
-                }
-                if groups.iter().filter(|g| !g.is_empty()).count() < 2 {
-                    return Err(bad(
-                        "groups",
-                        format!("{written:?}"),
-                        "a partition has two or more groups of machine ids, e.g. [[1, 2], [3]]"
-                            .to_owned(),
-                    ));
-                }
-                let window = window()?;
-                let mode = match self.mode.as_deref() {
-                    None => PartitionMode::default(),
-                    Some(word) => PartitionMode::from_word(word).ok_or_else(|| {
-                        bad(
-                            "mode",
-                            fmt_str(word),
-                            "hold (the default: frames are released in order when the window \
-                             ends) or drop"
-                                .to_owned(),
-                        )
-                    })?,
-                };
-                Ok(Fault::Partition {
-                    groups,
-                    window,
-                    mode,
-                })
-            }
+            "delay" => entry.delay(),
+            "partition" => entry.partition(),
             "pause" => Ok(Fault::Pause {
-                machine: machine("machine", self.machine.ok_or_else(|| needs("machine"))?)?,
-                window: window()?,
+                machine: entry.machine("machine", entry.given(self.machine, "machine")?)?,
+                window: entry.window()?,
             }),
-            _ => {
-                let machine = machine("machine", self.machine.ok_or_else(|| needs("machine"))?)?;
-                let (offset_ms, drift_ppm) =
-                    (self.offset_ms.unwrap_or(0.0), self.drift_ppm.unwrap_or(0.0));
-                let skew = clock_skew(offset_ms, drift_ppm).map_err(|(field, allowed)| {
-                    let value = if field == "offset_ms" {
-                        offset_ms
-                    } else {
-                        drift_ppm
-                    };
-                    bad(field, fmt_num(value), allowed)
-                })?;
-                Ok(Fault::Clock { machine, skew })
-            }
+            _ => entry.clock(),
         }
     }
 }
@@ -470,5 +357,6 @@ pub fn load_fault_file(path: &Path) -> Result<Vec<FaultSpec>, ConfigError> {
         })
 }
 
+mod entry;
 #[cfg(test)]
 mod tests;
