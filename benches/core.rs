@@ -202,6 +202,7 @@ fn bench_sim(c: &mut Criterion) {
             latency: Latency::default(),
             tick_lateness: None,
             measured: None,
+            faults: Default::default(),
         };
         let events = sim::simulate(&opts, |_| {}).unwrap().events;
         group.throughput(Throughput::Elements(events));

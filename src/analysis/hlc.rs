@@ -11,8 +11,10 @@
 //! - receive of a message stamped `(lm, cm)`: `l' = max(l, lm, pt)`; `c'` is `max(c, cm) + 1` if
 //!   `l'` equals both `l` and `lm`, `c + 1` if only `l`, `cm + 1` if only `lm`, else 0.
 //!
-//! A receive whose send is in no log is taken as a local event. `l - pt` is how far the hybrid
-//! clock runs ahead of the machine's own wall clock: its drift from physical time.
+//! A receive whose send is in no log is taken as a local event. `l` minus the event's real time
+//! is how far the hybrid clock runs ahead of physical time: its drift. The real time is `pt`
+//! itself, unless the run's fault plan gave the machine a bad clock (a `clock` fault); then `pt`
+//! is that clock's stamp, and the real time is recovered from it (docs/ANALYSIS.md).
 
 use super::TrialInput;
 use super::causality::{Causality, EventRef};
@@ -82,15 +84,20 @@ pub fn step(before: Hlc, pt: u64, message: Option<Hlc>) -> Hlc {
     }
 }
 
-/// Each machine's drift from physical time and largest counter.
+/// Each machine's drift from physical time and largest counter. Physical time is the real time
+/// of each event: its `system_time`, or under a `clock` fault the real time recovered from it
+/// ([`MachineInput::clock`](super::MachineInput::clock)), so that a clock running ahead shows
+/// as the drift of the hybrid clocks it pulls ahead, its own first.
 pub fn machine_figures(trial: &TrialInput, stamps: &[Vec<Hlc>]) -> Vec<HlcMachine> {
     trial
         .machines
         .iter()
         .zip(stamps)
         .map(|(m, hs)| {
-            let drift =
-                |(r, h): (&crate::core::event::Record, &Hlc)| h.l.saturating_sub(r.system_time_us);
+            let real = |pt: u64| m.clock.real_us(trial.start_us, pt);
+            let drift = |(r, h): (&crate::core::event::Record, &Hlc)| {
+                h.l.saturating_sub(real(r.system_time_us))
+            };
             let pairs = || m.records.iter().zip(hs);
             HlcMachine {
                 id: m.id,

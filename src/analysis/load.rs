@@ -225,6 +225,19 @@ pub fn trial_from_files(
     for m in files.machines {
         machines.push(load_machine(m, record.as_ref(), router.as_ref())?);
     }
+    // The clocks that stamped the rows, from the recorded fault plan.
+    match record.as_ref().map(RunRecord::clock_skews) {
+        Some(Ok(clocks)) => {
+            for m in &mut machines {
+                m.clock = clocks
+                    .get(usize::from(m.id).wrapping_sub(1))
+                    .copied()
+                    .unwrap_or_default();
+            }
+        }
+        Some(Err(e)) => problems.push(format!("{e}: the rows' times are taken as real times")),
+        None => {}
+    }
     let start_ns = record
         .as_ref()
         .and_then(|r| r.start_time_ns)
@@ -307,6 +320,7 @@ fn load_machine(
             skipped: s.ticks_skipped,
             hop_latency_us: s.hop_latency_us,
         }),
+        clock: Default::default(),
         problems,
     })
 }

@@ -54,6 +54,9 @@ pub struct MachineInput {
     pub queue_peak: Option<u32>,
     /// How late its ticks ran, from its summary; `None` without one.
     pub timing: Option<TickTiming>,
+    /// Its physical clock, which stamped its rows: a `clock` fault of the plan `run.yaml`
+    /// records, or a perfect clock (the real time of a row is `clock.real_us(start_us, t)`).
+    pub clock: crate::core::fault::ClockSkew,
     /// Why its data is incomplete (no summary, a truncated log), one sentence each; empty when
     /// complete.
     pub problems: Vec<String>,

@@ -38,6 +38,7 @@ fn machine(id: u16, rate: f64, records: Vec<Record>) -> MachineInput {
         records,
         queue_peak: None,
         timing: None,
+        clock: Default::default(),
         problems: Vec::new(),
     }
 }

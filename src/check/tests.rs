@@ -27,6 +27,7 @@ fn trial(name: &str) -> PathBuf {
         latency: Latency::default(),
         tick_lateness: None,
         measured: None,
+        faults: Default::default(),
     };
     let mut logs = vec![format!("{HEADER}\n"); 3];
     let outcome = sim::simulate(&opts, |r| {

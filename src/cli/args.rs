@@ -81,6 +81,10 @@ pub struct ModelArgs {
     /// Directory in which the run directory is created (default: the configured log_dir).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// A fault plan: a YAML list of faults, as `faults:` in the configuration holds, which it
+    /// replaces (config/faults-example.yaml shows every kind).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
 }
 
 /// Options of `run`.
@@ -152,6 +156,9 @@ pub struct ServerArgs {
     /// else a fresh one, printed and recorded in router.yaml).
     #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
+    /// A fault plan, as for `run`: a YAML list of faults that replaces the configuration's.
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
     /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
     #[arg(long, hide = true)]
     pub stop_on_stdin_eof: bool,
@@ -188,6 +195,14 @@ pub struct ClientArgs {
     /// [default: it ticks until the router's BYE].
     #[arg(long, value_name = "SECS", value_parser = duration_arg, allow_negative_numbers = true)]
     pub duration: Option<f64>,
+    /// A bad physical clock: milliseconds it is ahead at the start (negative: behind); the
+    /// machine stamps its log rows and frames with it, as a `clock` fault does [default: 0].
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub clock_offset_ms: Option<f64>,
+    /// A bad physical clock: parts per million it runs fast (negative: slow) from the start
+    /// [default: 0].
+    #[arg(long, value_name = "PPM", allow_negative_numbers = true)]
+    pub clock_drift_ppm: Option<f64>,
     /// Seconds to reach the router and be welcomed before giving up [default:
     /// machines.handshake_timeout, 10]; the router welcomes every machine once all have joined.
     #[arg(long, value_name = "SECS", value_parser = handshake_timeout_arg, allow_negative_numbers = true)]

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use crate::cli::args::ClientArgs;
 use crate::cli::common::{Failure, load_config, seconds, secs};
-use crate::config::Rates;
+use crate::config::{Rates, faults};
 use crate::core::machine::{RateError, check_rate};
 use crate::net::client::{
     self, ClientError, ClientNotice, ClientOptions, LogDir, RateQuery, RateUnknown,
@@ -56,6 +56,23 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
     if let Some(rate) = args.rate {
         check_rate(rate).map_err(|_| format!("--rate {rate}: {}", RateError::rule()))?;
     }
+    let (offset_ms, drift_ppm) = (
+        args.clock_offset_ms.unwrap_or(0.0),
+        args.clock_drift_ppm.unwrap_or(0.0),
+    );
+    let clock_skew = faults::clock_skew(offset_ms, drift_ppm).map_err(|(field, allowed)| {
+        let (flag, value) = match field {
+            "offset_ms" => ("--clock-offset-ms", offset_ms),
+            _ => ("--clock-drift-ppm", drift_ppm),
+        };
+        format!("{flag} {value} is not allowed; {allowed}")
+    })?;
+    if !clock_skew.is_perfect() {
+        println!(
+            "{name}: a bad clock (a clock fault): {offset_ms} ms ahead at the start, {drift_ppm} \
+             ppm fast; it stamps this machine's log rows and frames"
+        );
+    }
     let rate_for: client::RateFor = match args.rate {
         Some(rate) => Box::new(move |_| Ok(rate)),
         None => {
@@ -93,6 +110,7 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         rate_for,
         missed_ticks: config.machines.missed_ticks,
         receive_rule: config.machines.receive_rule,
+        clock_skew,
         duration: args.duration.map(secs),
         log_dir,
         notify: Box::new({

@@ -63,8 +63,36 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
     if let Some(out) = &args.out {
         config.run.log_dir = out.clone();
     }
+    apply_faults(
+        &mut config,
+        args.faults.as_deref(),
+        args.common.config.as_deref(),
+    )?;
     config.validate("command line").map_err(|e| e.to_string())?;
     Ok(config)
+}
+
+/// Puts the fault plan of `--faults FILE` in place of the configuration's (when given), and
+/// checks the plan in force against the configuration as overridden, so that its errors name
+/// the file the faults were written in: FILE, or the configuration file (`config_path`, or the
+/// default one).
+pub fn apply_faults(
+    config: &mut Config,
+    faults: Option<&Path>,
+    config_path: Option<&Path>,
+) -> Result<(), Failure> {
+    let origin = match faults {
+        Some(path) => {
+            config.faults =
+                crate::config::faults::load_fault_file(path).map_err(|e| e.to_string())?;
+            path
+        }
+        None => config_path.unwrap_or(Path::new(DEFAULT_CONFIG)),
+    };
+    config
+        .fault_plan(&origin.display().to_string())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Nanoseconds since the UNIX epoch as seconds with six decimals, as the logs write times.

@@ -15,7 +15,7 @@ use crate::cli::common::{
     Failure, LISTENING, STARTED, TrialOutcome, across_trials_table, configure, next_step,
     print_summary, secs,
 };
-use crate::config::Config;
+use crate::config::{Config, FaultPlan};
 use crate::net::process::{Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
@@ -50,6 +50,12 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         config.machines.count,
         config.run.duration
     );
+    let faults = config
+        .fault_plan("the configuration")
+        .map_err(|e| e.to_string())?;
+    for note in faults.not_applied() {
+        println!("fault plan: {note}");
+    }
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
@@ -61,6 +67,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             plan,
             config: &config,
             config_path: args.model.common.config.as_deref(),
+            faults: &faults,
             exe: &exe,
             stop: &stop,
         };
@@ -130,6 +137,10 @@ struct Trial<'a> {
     /// The `--config` given to `run`, passed on to the children (who otherwise find the same
     /// default).
     config_path: Option<&'a Path>,
+    /// The fault plan in force (the configuration's, or `--faults`'s). Only the machines apply
+    /// a fault yet (their clocks), so the router is not given it: it would check the plan
+    /// against its own configuration, which has not `run`'s `--duration`.
+    faults: &'a FaultPlan,
     exe: &'a Path,
     stop: &'a AtomicBool,
 }
@@ -221,7 +232,17 @@ impl Trial<'_> {
                         "machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"
                     )
                 })?;
-            let cmd = self.child(
+            // Ids go by sorted name, as the plan's names are sorted: machine i + 1's clock.
+            let skew = self.faults.clock_skew(i as u16 + 1);
+            let clock = [
+                ("--clock-offset-ms", skew.offset_us as f64 / 1e3),
+                ("--clock-drift-ppm", skew.drift_ppb as f64 / 1e3),
+            ];
+            let clock = clock
+                .into_iter()
+                .filter(|_| !skew.is_perfect())
+                .map(|(flag, value)| (flag, value.to_string()));
+            let mut cmd = self.child(
                 "client",
                 &[host, port],
                 &[
@@ -246,6 +267,9 @@ impl Trial<'_> {
                 ],
                 "--log-dir",
             );
+            for (flag, value) in clock {
+                cmd.args([flag, value.as_str()]);
+            }
             let role = format!("machine {} ({name})", i + 1);
             let proc = Proc::spawn_quiet(role, cmd)
                 .map_err(|e| format!("cannot start machine {name}: {e}"))?;

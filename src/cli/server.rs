@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, load_config};
+use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, load_config};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
@@ -35,7 +35,15 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
             config.machines.rates = Rates::Random;
         }
     }
+    apply_faults(
+        &mut config,
+        args.faults.as_deref(),
+        args.common.config.as_deref(),
+    )?;
     config.validate("command line").map_err(|e| e.to_string())?;
+    let faults = config
+        .fault_plan("the configuration")
+        .map_err(|e| e.to_string())?;
     let r = &config.router;
     let ip: IpAddr = r
         .host
@@ -82,6 +90,21 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         "waiting for {} machines (stop with Ctrl-C); run seed {seed}",
         config.machines.count
     );
+    // The router applies no fault yet; a clock fault is the client's to apply.
+    for (id, skew) in (1..).zip(faults.clock_skews(config.machines.count)) {
+        if !skew.is_perfect() {
+            let _ = writeln!(
+                out,
+                "fault plan: machine {id}'s clock is its client's to skew: start it with \
+                 --clock-offset-ms {} --clock-drift-ppm {}",
+                skew.offset_us as f64 / 1e3,
+                skew.drift_ppb as f64 / 1e3
+            );
+        }
+    }
+    for note in faults.not_applied() {
+        let _ = writeln!(out, "fault plan: {note}");
+    }
     let _ = out.flush();
     // Without --run-dir, the run's own directory under run.log_dir, named as every client names
     // it from WELCOME; made when router.yaml is written.

@@ -102,6 +102,12 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         config.run.trials,
         config.run.duration,
     );
+    let faults = config
+        .fault_plan("the configuration")
+        .map_err(|e| e.to_string())?;
+    for note in faults.not_applied() {
+        println!("fault plan: {note}");
+    }
     let started = Instant::now();
     let totals = simulate_run(&plan, &run_dir)?;
     let secs = started.elapsed().as_secs_f64();
@@ -180,6 +186,10 @@ fn simulate_trial(
     totals: &mut Totals,
 ) -> Result<RunRecord, Failure> {
     let (config, dir) = (plan.config, trial.dir.as_path());
+    // The plan run.yaml records is the one applied (validated with the configuration).
+    let faults = config
+        .fault_plan("the configuration")
+        .map_err(|e| e.to_string())?;
     let opts = SimOptions {
         names: trial.names.clone(),
         rates: trial.rates.clone(),
@@ -191,6 +201,7 @@ fn simulate_trial(
         latency: plan.latency,
         tick_lateness: plan.tick_lateness,
         measured: plan.measured.as_ref().map(|(m, _)| m.clone()),
+        faults,
     };
     let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
     let outcome = sim::simulate(&opts, |record| {

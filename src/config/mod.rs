@@ -50,6 +50,13 @@ pub struct Config {
     /// How long a run lasts, how it is seeded and where it is logged.
     #[serde(deserialize_with = "null_is_default")]
     pub run: RunConfig,
+    /// The fault plan, as written (`config::faults`): slow links, partitions, paused machines,
+    /// skewed clocks. Empty: fair weather. [`Config::fault_plan`] gives it checked.
+    #[serde(
+        deserialize_with = "null_is_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub faults: Vec<FaultSpec>,
 }
 
 /// The `router` section.
@@ -295,6 +302,26 @@ pub enum ConfigError {
         /// What is allowed instead.
         allowed: String,
     },
+    /// A field is missing, or present where it has no meaning.
+    #[error("{origin}: {field}: {problem}; {allowed}")]
+    Field {
+        /// Where the value came from.
+        origin: String,
+        /// The field path, e.g. `faults[0].latency`.
+        field: String,
+        /// What is wrong, e.g. "missing".
+        problem: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A fault plan file (`--faults`) that cannot be read.
+    #[error("{path}: cannot read the fault plan: {source}")]
+    FaultFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
 }
 
 impl Config {
@@ -354,6 +381,12 @@ impl Config {
         }
     }
 
+    /// The fault plan, checked against the machines and the trial's length; `origin` names
+    /// where it came from in errors (a validated configuration's plan is always valid).
+    pub fn fault_plan(&self, origin: &str) -> Result<FaultPlan, ConfigError> {
+        faults::check_plan(&self.faults, origin, self.machines.count, self.run.duration)
+    }
+
     /// The tick rate of each machine in id order for the trial with seed `trial_seed`: the
     /// `rates` list, or for `random` integers drawn uniformly from `random_rates.min..=max` with
     /// a Xoshiro256++ generator seeded by `seed::derive(trial_seed, Stream::Rates)`. The same seed always
@@ -373,9 +406,11 @@ impl Config {
     }
 }
 
+pub mod faults;
 mod latency;
 mod router_options;
 mod validate;
+pub use faults::{Fault, FaultPlan, FaultSpec};
 pub use latency::{Latency, LatencyError};
 
 #[cfg(test)]

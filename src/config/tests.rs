@@ -179,7 +179,7 @@ fn rates_that_are_neither_random_nor_a_list_are_explained() {
 fn unknown_keys_are_rejected_by_name() {
     assert_eq!(
         error("routr: {}\n"),
-        "t.yaml: unknown field `routr`, expected one of `router`, `machines`, `run`"
+        "t.yaml: unknown field `routr`, expected one of `router`, `machines`, `run`, `faults`"
     );
     assert_eq!(
         error("router:\n  hots: x\n"),

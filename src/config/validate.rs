@@ -157,7 +157,8 @@ impl Config {
             "a directory path, not empty",
         )?;
         // Zero would leave no time for the machines' BYEs: the router would cut them off.
-        seconds("run.stop_grace", run.stop_grace, false)
+        seconds("run.stop_grace", run.stop_grace, false)?;
+        self.fault_plan(origin).map(|_| ())
     }
 
     /// Checks an explicit names list: one per machine, each 1..=[`MAX_NAME_LEN`] bytes, distinct.

@@ -26,6 +26,7 @@ use rand::{RngExt, SeedableRng};
 
 use crate::core::clock::LamportClock;
 use crate::core::event::{EventKind, Record};
+use crate::core::fault::ClockSkew;
 use crate::core::route;
 use crate::core::wire::{Frame, Header, Kind, ROUTER_ID};
 
@@ -216,6 +217,8 @@ pub struct Machine {
     next_k: u64,
     next_tick_ns: u64,
     missed_ticks: MissedTicks,
+    /// The machine's physical clock: what its rows and frames are stamped with.
+    clock_skew: ClockSkew,
     timing: Timing,
     stats: Stats,
     transmits: VecDeque<Header>,
@@ -264,6 +267,7 @@ impl Machine {
             next_k: 1,
             next_tick_ns: cfg.start_ns.saturating_add(tick_offset_ns(cfg.rate, 1)),
             missed_ticks: MissedTicks::default(),
+            clock_skew: ClockSkew::default(),
             timing: Timing::default(),
             stats: Stats::default(),
             transmits: VecDeque::new(),
@@ -275,6 +279,19 @@ impl Machine {
     pub fn with_missed_ticks(mut self, policy: MissedTicks) -> Machine {
         self.missed_ticks = policy;
         self
+    }
+
+    /// The same machine with a bad physical clock (a `clock` fault): its log rows, its frames and
+    /// the arrival times of its hop latencies read `skew` of the real time it is handed, from
+    /// the common start; its ticks stay on real time (the deadlines, their lateness).
+    pub fn with_clock_skew(mut self, skew: ClockSkew) -> Machine {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// What the machine's physical clock shows at real time `now_ns`.
+    pub fn stamp_ns(&self, now_ns: u64) -> u64 {
+        self.clock_skew.stamp_ns(self.cfg.start_ns, now_ns)
     }
 
     /// What the machine does with missed deadlines.
@@ -316,37 +333,6 @@ impl Machine {
         self.queue.iter()
     }
 
-    /// A data frame has arrived from the network: it joins the back of the queue (at network speed,
-    /// whatever the tick rate). Frames that are not data, or not addressed to this machine, are refused.
-    /// Without its arrival time ([`Machine::handle_frame_at`] has one) it counts as arrived before
-    /// every deadline.
-    pub fn handle_frame(&mut self, frame: &Frame<'_>) -> Result<(), Refused> {
-        let message = self.addressed(frame)?;
-        self.handle_message(message);
-        Ok(())
-    }
-
-    /// The message of `frame`, if it is a data frame addressed to this machine.
-    fn addressed(&self, frame: &Frame<'_>) -> Result<Message, Refused> {
-        let kind = frame.kind();
-        let message = Message::from_frame(frame).ok_or(Refused::NotData(kind))?;
-        let addressed = route::targets(kind, frame.source(), frame.dest(), self.cfg.machines)
-            .is_some_and(|t| t.iter(self.cfg.machines).any(|id| id == self.cfg.id));
-        if !addressed {
-            return Err(Refused::Misrouted {
-                kind,
-                source: frame.source(),
-            });
-        }
-        Ok(message)
-    }
-
-    /// A message has arrived: it joins the back of the queue, as arrived before every deadline
-    /// ([`Machine::handle_message_at`] gives its arrival time).
-    pub fn handle_message(&mut self, message: Message) {
-        self.enqueue(message, 0);
-    }
-
     /// When the next tick is due, nanoseconds since the UNIX epoch (`u64::MAX`: never). Deadlines
     /// are absolute: the k-th tick (from 1) is due at `start + round(k * 1e9 / rate)`, so ticks
     /// never drift however late they run.
@@ -355,7 +341,8 @@ impl Machine {
     }
 
     /// Takes the next tick if it is due at `now`, and says how many it took (0 or 1): its row and
-    /// frames carry `now`, and its lateness is `now` minus its deadline. Several due ticks take
+    /// frames carry `now` as the machine's clock shows it ([`Machine::stamp_ns`]), and its
+    /// lateness is `now` minus its deadline. Several due ticks take
     /// several calls, each handed the time it really runs (the driver reads its clock afresh).
     /// Under [`MissedTicks::Skip`], every due deadline but the last is dropped first.
     pub fn handle_timeout(&mut self, now_ns: u64) -> u64 {
@@ -440,7 +427,14 @@ impl Machine {
             return self.record(EventKind::Internal, now_ns, clock, None, None);
         };
         self.seq = self.seq.wrapping_add(1).max(1);
-        let header = Header::data(kind, self.cfg.id, dest, self.seq, clock, now_ns);
+        let header = Header::data(
+            kind,
+            self.cfg.id,
+            dest,
+            self.seq,
+            clock,
+            self.stamp_ns(now_ns),
+        );
         self.transmits.push_back(header);
         self.record(event, now_ns, clock, peer, Some((clock, self.seq)))
     }
@@ -457,7 +451,7 @@ impl Machine {
         Record {
             machine: self.cfg.id,
             event,
-            system_time_us: now_ns / 1_000,
+            system_time_us: self.stamp_ns(now_ns) / 1_000,
             logical_clock,
             // Set by `tick`: the queue as the rule lets the tick's deadline see it.
             queue_len: 0,

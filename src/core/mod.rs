@@ -5,6 +5,7 @@
 //! - [`clock`]: the Lamport clock. [`route`]: who a data frame goes to.
 //! - [`machine`]: the model machine, `handle_*` in and `poll_*` out.
 //! - [`event`]: one event of a machine, as a log row.
+//! - [`fault`]: the pure pieces of a fault plan: windows, links, partition modes, skewed clocks.
 //! - [`seed`]: every seed derived from a run's master seed.
 //! - [`histogram`]: distributions of nanosecond values (tick lateness, hop latency) and the
 //!   empirical model drawn from one.
@@ -12,6 +13,7 @@
 
 pub mod clock;
 pub mod event;
+pub mod fault;
 pub mod histogram;
 pub mod machine;
 pub mod route;

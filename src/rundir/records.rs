@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use super::RUN_FILE;
+use crate::config::{Config, ConfigError};
 use crate::core::event::EventKind;
+use crate::core::fault::ClockSkew;
 use crate::core::histogram::Histogram;
 use crate::core::machine::{Machine, MissedTicks, ReceiveRule};
 use crate::core::switchboard::{KindCount, PairCount};
@@ -390,6 +392,15 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Each machine's physical clock by id (index 0 is machine 1), from the fault plan recorded
+    /// with the configuration: a `clock` fault's skew, else a perfect clock. The real time of a
+    /// row machine `id` stamped `t` is `clock.real_us(start_time_ns / 1000, t)`
+    /// (docs/LOGS.md, "Clock faults"). An error when the recorded plan does not check.
+    pub fn clock_skews(&self) -> Result<Vec<ClockSkew>, ConfigError> {
+        let plan = self.config.fault_plan(RUN_FILE)?;
+        Ok(plan.clock_skews(self.config.machines.count))
+    }
+
     /// What kept the trial from ending in order: a process that exited with an error or was
     /// killed, a machine without a summary or whose summary says it did not end in order.
     pub fn problems(&self) -> Vec<String> {

@@ -20,7 +20,7 @@ use std::collections::BinaryHeap;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use crate::config::Latency;
+use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
 use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message, ReceiveRule};
@@ -62,6 +62,10 @@ pub struct SimOptions {
     /// and the ticks' lateness are drawn from its distributions, on the same streams, in place of
     /// `latency` and `tick_lateness`.
     pub measured: Option<MeasuredTiming>,
+    /// The fault plan. Its `clock` faults give machines bad physical clocks
+    /// ([`Machine::with_clock_skew`]): their rows and frames are stamped with them, while
+    /// everything the scheduler does stays on (virtual) real time.
+    pub faults: FaultPlan,
 }
 
 /// The distributions of a run's timing, to draw from by inverse CDF.
@@ -117,7 +121,8 @@ fn trial(
                 seed: seed::derive(opts.seed, Stream::Machine(id)),
                 start_ns: opts.epoch_ns,
             })?
-            .with_receive_rule(opts.receive_rule),
+            .with_receive_rule(opts.receive_rule)
+            .with_clock_skew(opts.faults.clock_skew(id)),
         );
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);

@@ -19,6 +19,7 @@ fn opts(rates: &[f64], seed: u64) -> SimOptions {
         latency: Latency::default(),
         tick_lateness: None,
         measured: None,
+        faults: Default::default(),
     }
 }
 

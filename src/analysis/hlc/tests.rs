@@ -88,3 +88,98 @@ fn the_other_hybrid_clock_rules() {
     // A local event that keeps l (the wall clock is behind): c + 1.
     assert_eq!(step(h(50, 4), 49, None), h(50, 5));
 }
+
+/// A 20-second simulated trial of machines at rates 2, 3 and 5 with `faults`, as the loader
+/// would give it: rows per machine, and each machine's clock from the plan.
+fn simulated(faults: crate::config::FaultPlan) -> TrialInput {
+    use crate::sim::{DEFAULT_EPOCH_NS, SimOptions, simulate};
+    let opts = SimOptions {
+        names: vec!["a:1".into(), "b:2".into(), "c:3".into()],
+        rates: vec![2.0, 3.0, 5.0],
+        action_range: 6,
+        receive_rule: Default::default(),
+        duration_ns: 20_000_000_000,
+        seed: 20,
+        epoch_ns: DEFAULT_EPOCH_NS,
+        latency: crate::config::Latency::default(),
+        tick_lateness: None,
+        measured: None,
+        faults,
+    };
+    let mut rows = vec![Vec::new(); 3];
+    simulate(&opts, |r| rows[usize::from(r.machine) - 1].push(*r)).unwrap();
+    let mut t = trial(rows);
+    t.start_us = DEFAULT_EPOCH_NS / 1_000;
+    for m in &mut t.machines {
+        m.clock = opts.faults.clock_skew(m.id);
+    }
+    t
+}
+
+fn clock_fault(offset_ms: f64, drift_ppm: f64) -> crate::config::FaultPlan {
+    let yaml = format!(
+        "faults:\n- {{kind: clock, machine: 2, offset_ms: {offset_ms}, drift_ppm: {drift_ppm}}}\n"
+    );
+    let config = crate::config::Config::from_yaml(&yaml, "test").unwrap();
+    config.fault_plan("test").unwrap()
+}
+
+fn hlc_of(t: &TrialInput) -> Vec<HlcMachine> {
+    let c = reconstruct(t).unwrap();
+    machine_figures(t, &timestamps(t, &c))
+}
+
+#[test]
+fn a_clock_250_ms_ahead_drifts_its_hybrid_clock_250_ms_and_pulls_the_others() {
+    let fair = hlc_of(&simulated(Default::default()));
+    // Perfect clocks and a 100 µs network: every hybrid clock is its own wall clock.
+    for h in &fair {
+        assert_eq!(
+            (h.drift_max_us, h.drift_final_us, h.counter_max),
+            (0, 0, 0),
+            "{h:?}"
+        );
+    }
+    let skewed = simulated(clock_fault(250.0, 0.0));
+    let hlc = hlc_of(&skewed);
+    // Machine 2's l is never behind its own stamp, 250 ms ahead of real time, and never more
+    // ahead than that (nothing it hears of is later): exactly 250 ms at every event.
+    assert_eq!(
+        (hlc[1].drift_max_us, hlc[1].drift_final_us),
+        (250_000, 250_000)
+    );
+    // The others are pulled ahead by what they hear from machine 2, by less than 250 ms: by
+    // 250 ms less the time its message waited for their next tick.
+    for h in [&hlc[0], &hlc[2]] {
+        assert!(h.drift_max_us > 0 && h.drift_max_us < 250_000, "{h:?}");
+        assert!(h.counter_max > 0, "{h:?}");
+    }
+}
+
+#[test]
+fn the_real_time_of_a_skewed_machines_events_comes_back_exactly() {
+    let fair = simulated(Default::default());
+    for (offset, drift) in [(250.0, 0.0), (250.0, 100.0), (-40.0, 3.5)] {
+        let skewed = simulated(clock_fault(offset, drift));
+        for (s, f) in skewed.machines.iter().zip(&fair.machines) {
+            assert_eq!(s.records.len(), f.records.len());
+            for (a, b) in s.records.iter().zip(&f.records) {
+                let real = s.clock.real_us(skewed.start_us, a.system_time_us);
+                assert_eq!(
+                    crate::core::event::Record {
+                        system_time_us: real,
+                        ..*a
+                    },
+                    *b,
+                    "machine {} at offset {offset} ms, drift {drift} ppm",
+                    s.id
+                );
+                if s.id == 2 {
+                    assert!(a.system_time_us >= b.system_time_us + 249_000 || offset < 0.0);
+                } else {
+                    assert_eq!(a, b);
+                }
+            }
+        }
+    }
+}

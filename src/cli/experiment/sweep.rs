@@ -83,6 +83,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 latency: args.study.latency,
                 tick_lateness: None,
                 measured: None,
+                faults: Default::default(),
             };
             let outcome =
                 sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;

@@ -9,6 +9,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::*;
 use crate::core::event::{EventKind, Record};
+use crate::core::fault::ClockSkew;
 use crate::core::route;
 use crate::core::seed::derive_seed;
 use crate::core::wire::{self, Header, Kind, Parsed};
@@ -993,4 +994,67 @@ fn a_frame_counts_its_hop_latency_and_an_early_arrival_counts_as_zero() {
     assert_eq!((t.hop_latency.count(), t.hop_latency.max()), (2, 250_000));
     assert_eq!((t.hop_latency.percentile(50.0), t.negative_hops), (0, 1));
     assert_eq!(m.queue_len(), 2);
+}
+
+#[test]
+fn a_skewed_clock_stamps_rows_frames_and_arrivals_but_ticks_on_real_time() {
+    // 250 ms ahead, 100 ppm fast: at 300 ms after the start it shows 250 ms + 30 µs more.
+    let skew = ClockSkew {
+        offset_us: 250_000,
+        drift_ppb: 100_000,
+    };
+    let mut m = machine(2, 3, 1).with_clock_skew(skew);
+    let mut perfect = machine(2, 3, 1);
+    // Same deadlines, same draws: the third tick (at 300 ms) sends, as without the fault.
+    for k in 1..=3 {
+        let due = m.poll_timeout();
+        assert_eq!((due, perfect.poll_timeout()), (T0 + k * 100_000_000, due));
+        assert_eq!((m.handle_timeout(due), perfect.handle_timeout(due)), (1, 1));
+    }
+    let real = T0 + 300_000_000;
+    let stamp = (real / 1_000 + 250_000 + 30) * 1_000 + real % 1_000;
+    assert_eq!(m.stamp_ns(real), stamp);
+    let rows_frames = |m: &mut Machine| {
+        let rows: Vec<Record> = std::iter::from_fn(|| m.poll_event()).collect();
+        (
+            rows,
+            std::iter::from_fn(|| m.poll_transmit()).collect::<Vec<_>>(),
+        )
+    };
+    let (skewed_rows, skewed_frames) = rows_frames(&mut m);
+    let (rows, frames) = rows_frames(&mut perfect);
+    assert_eq!(skewed_rows.len(), 3);
+    for (s, r) in skewed_rows.iter().zip(&rows) {
+        let real_us = r.system_time_us;
+        assert_eq!(s.system_time_us, skew.stamp_us(T0 / 1_000, real_us));
+        assert_eq!(
+            Record {
+                system_time_us: real_us,
+                ..*s
+            },
+            *r
+        );
+    }
+    assert_eq!(skewed_rows[2].system_time_us, stamp / 1_000);
+    assert_eq!(skewed_frames.len(), 1);
+    assert_eq!(skewed_frames[0].system_time_ns, stamp);
+    assert_eq!(
+        Header {
+            system_time_ns: real,
+            ..skewed_frames[0]
+        },
+        frames[0]
+    );
+    // The next deadline and the ticks' lateness stay on real time.
+    assert_eq!(m.poll_timeout(), T0 + 400_000_000);
+    assert_eq!(m.timing().lateness.max(), 0);
+    // A frame from a perfect clock, read 1 ms after its send, looks 251 ms (and 30 µs) long.
+    let sent = Header::data(Kind::SendFirst, 1, 0, 1, 1, real);
+    let mut bytes = [0u8; wire::HEADER_LEN];
+    sent.emit(&mut bytes);
+    let Ok(Parsed::Complete { frame, .. }) = wire::parse(&bytes) else {
+        panic!("a whole frame");
+    };
+    m.handle_frame_at(&frame, real + 1_000_000).unwrap();
+    assert_eq!(m.timing().hop_latency.max(), 251_030_000);
 }

@@ -27,7 +27,8 @@ use log::{info, warn};
 use mio::{Events, Interest, Poll, Token};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::core::machine::{MissedTicks, ReceiveRule};
+use crate::core::fault::ClockSkew;
+use crate::core::machine::{Machine, MachineConfig, MachineConfigError, MissedTicks, ReceiveRule};
 use crate::net::wallclock::WallClock;
 use crate::rundir::DirError;
 use crate::rundir::records::ClientSummary;
@@ -133,6 +134,9 @@ pub struct ClientOptions {
     /// Which message a tick takes: the frames' arrival times (read off the socket) against the
     /// deadline of the tick, on the same clock.
     pub receive_rule: ReceiveRule,
+    /// The machine's physical clock, which stamps its rows and frames (a `clock` fault), from
+    /// the common start WELCOME announces; its ticks stay on the host's clock.
+    pub clock_skew: ClockSkew,
     /// How long the trial runs from the common start WELCOME announces, if the client is told
     /// (`run` tells its own): the machine takes exactly the ticks due at or before
     /// `start + duration` and none after, then reads until the router's BYE as ever. `None`: it
@@ -142,6 +146,16 @@ pub struct ClientOptions {
     pub log_dir: LogDir,
     /// Told what happens.
     pub notify: Notify,
+}
+
+impl ClientOptions {
+    /// The machine of `cfg` with these options' policies: missed ticks and its clock.
+    fn machine(&self, cfg: MachineConfig) -> Result<Machine, MachineConfigError> {
+        Ok(Machine::new(cfg)?
+            .with_missed_ticks(self.missed_ticks)
+            .with_receive_rule(self.receive_rule)
+            .with_clock_skew(self.clock_skew))
+    }
 }
 
 /// Why a client stopped with an error.

@@ -334,10 +334,8 @@ impl Session {
             seed: seed::derive(run_seed, Stream::Machine(welcome.id)),
             start_ns: welcome.start_time_ns,
         };
-        let machine = Machine::new(cfg)
-            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?
-            .with_missed_ticks(self.opts.missed_ticks)
-            .with_receive_rule(self.opts.receive_rule);
+        let machine = (self.opts.machine(cfg))
+            .map_err(|e| ClientError::Protocol(format!("machine {}: {e}", welcome.id)))?;
         let dir = match &self.opts.log_dir {
             LogDir::Given(dir) => dir.clone(),
             LogDir::PerRun(parent) => {

@@ -16,6 +16,7 @@ fn session_rated(rate_for: RateFor) -> Session {
         run_seed: Some(1),
         action_range: 10,
         rate_for,
+        clock_skew: Default::default(),
         missed_ticks: Default::default(),
         receive_rule: Default::default(),
         duration: None,
