@@ -43,6 +43,28 @@ pub(super) struct Segment {
     count: u32,
 }
 
+/// Why a machine's data frames are refused (the reason its ERROR gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum DataRefusal {
+    /// It said BYE already.
+    #[error("{kind} after this machine's BYE")]
+    AfterBye { kind: Kind },
+    /// It has not been welcomed as a machine.
+    #[error("{kind} before WELCOME")]
+    BeforeWelcome { kind: Kind },
+    /// Its source is another machine's id.
+    #[error("{kind} with source {sender} on the connection of machine {id}")]
+    Spoofed { kind: Kind, sender: u16, id: u16 },
+    /// Its kind and dest route to no machine of the model.
+    #[error("{kind} from machine {sender} (dest {dest}) names no machine among 1..={machines}")]
+    NoTarget {
+        kind: Kind,
+        sender: u16,
+        dest: u16,
+        machines: u16,
+    },
+}
+
 impl Segment {
     /// Adds the data frame `frame`, `len` bytes at `offset`, to the end of `batch`: to its last
     /// segment if the frame follows it and routes alike.
@@ -265,7 +287,7 @@ impl Switchboard {
         self.close_runs(&mut touched, &read);
         self.touched = touched;
         if let Some(reason) = refused {
-            self.refuse(key, reason, now_ns);
+            self.refuse(key, reason.to_string(), now_ns);
         }
     }
 
@@ -280,7 +302,7 @@ impl Switchboard {
         segment: Segment,
         touched: &mut Vec<ConnId>,
         now_ns: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), DataRefusal> {
         let Segment {
             kind,
             source,
@@ -290,19 +312,24 @@ impl Switchboard {
         } = segment;
         let id = match *sender {
             State::Machine { id } => id,
-            State::SaidBye { .. } => return Err(format!("{kind} after this machine's BYE")),
-            _ => return Err(format!("{kind} before WELCOME")),
+            State::SaidBye { .. } => return Err(DataRefusal::AfterBye { kind }),
+            _ => return Err(DataRefusal::BeforeWelcome { kind }),
         };
         if source != id {
-            return Err(format!(
-                "{kind} with source {source} on the connection of machine {id}"
-            ));
+            return Err(DataRefusal::Spoofed {
+                kind,
+                sender: source,
+                id,
+            });
         }
         let n = self.opts.machines;
         let Some(targets) = route::targets(kind, source, dest, n) else {
-            return Err(format!(
-                "{kind} from machine {source} (dest {dest}) names no machine among 1..={n}"
-            ));
+            return Err(DataRefusal::NoTarget {
+                kind,
+                sender: source,
+                dest,
+                machines: n,
+            });
         };
         let frames = u64::from(count);
         for target in targets.iter(n) {
