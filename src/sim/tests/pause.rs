@@ -71,7 +71,11 @@ fn a_3_s_pause_caught_up_takes_every_missed_tick_at_the_wake_each_by_its_own_dea
         for (i, row) in rows.iter().enumerate() {
             let k = i as u64 + 1;
             let due_us = (DEFAULT_EPOCH_NS + tick_offset_ns(RATE, k)) / 1_000;
-            let ran = if (4..=11).contains(&k) { wake_us } else { due_us };
+            let ran = if (4..=11).contains(&k) {
+                wake_us
+            } else {
+                due_us
+            };
             assert_eq!(row.system_time_us, ran, "seed {seed} tick {k}");
         }
         // Exactly what a FIFO queue of these arrivals gives each tick by its deadline.
@@ -129,11 +133,20 @@ fn a_3_s_pause_skipped_drops_every_missed_deadline_but_the_last() {
         .collect();
     assert_eq!(
         times,
-        [400_000, 800_000, 1_200_000, wake_us - DEFAULT_EPOCH_NS / 1_000, 4_800_000]
+        [
+            400_000,
+            800_000,
+            1_200_000,
+            wake_us - DEFAULT_EPOCH_NS / 1_000,
+            4_800_000
+        ]
     );
     // The others never stop.
     for other in [&outcome.summaries[0], &outcome.summaries[2]] {
-        assert_eq!((other.ticks_skipped, other.ticks_late_over_one_period), (0, 0));
+        assert_eq!(
+            (other.ticks_skipped, other.ticks_late_over_one_period),
+            (0, 0)
+        );
     }
     assert_eq!(
         (outcome.summaries[0].ticks, outcome.summaries[2].ticks),
