@@ -196,3 +196,30 @@ fn ctrl_c_during_a_pause_continues_the_machine_and_stops_the_run_in_order() {
     let report = check_trial(&dir);
     assert!(report.passed(), "{report}");
 }
+
+#[test]
+fn server_tells_whoever_starts_the_machines_by_hand_when_to_stop_and_continue_one() {
+    let tmp = TestDir::new("pause-server");
+    let (config, plan) = setup(&tmp, MissedTicks::CatchUp);
+    let dir = tmp.join("run");
+    let mut server = Proc::start(
+        "router",
+        [
+            OsStr::new("server"),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--faults"),
+            plan.as_os_str(),
+            OsStr::new("--run-dir"),
+            dir.as_os_str(),
+        ],
+    );
+    let line = server.wait_for_line("fault plan: machine 2", SOON);
+    assert_eq!(
+        line,
+        "fault plan: machine 2's pause is its process's: stop it (kill -STOP) at 1.5 s of the \
+         trial and continue it (kill -CONT) at 4.5 s, as `run` does"
+    );
+    server.signal(Signal::SIGTERM);
+    assert_eq!(server.wait_code(SOON), 0);
+}
