@@ -329,8 +329,9 @@ fn pause_note(step: PauseStep, start_ns: u64, sent_ns: u64) -> String {
     } else {
         ("continued", "SIGCONT")
     };
+    // The plan's time as written (1.5, 2.0025), the signal's to a tenth of a millisecond.
     format!(
-        "fault plan: machine {} {what} at {:.3} s ({signal} sent at {:.4} s)",
+        "fault plan: machine {} {what} at {} s ({signal} sent at {:.4} s)",
         step.machine,
         secs(step.at_ns),
         secs(sent_ns)
