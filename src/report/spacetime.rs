@@ -203,7 +203,7 @@ fn arrow(out: &mut String, from: (f64, f64), to: (f64, f64), colour: usize, id: 
 /// SVG's ids unique in a page that holds several diagrams.
 pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id: &str) -> String {
     let n = trial.machines.len();
-    let height = TOP + ROW * n.max(1) as f64 + BOTTOM;
+    let height = TOP + ROW * n.max(1) as f64 + BOTTOM + shade::room(trial, window);
     let (a, b) = (window.start_s, window.end_s);
     let plot_right = WIDTH - RIGHT;
     // Times map into the plot with a margin of PAD inside its edges, so no mark is cut in half.
@@ -240,6 +240,13 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
     );
     // Time axis.
     let axis_y = TOP + ROW * n.max(1) as f64 + 8.0;
+    shade::bands(
+        &mut out,
+        trial,
+        window,
+        (LEFT + PAD, plot_right - PAD),
+        (TOP, axis_y),
+    );
     let _ = writeln!(
         out,
         "<line x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{plot_right}\" y2=\"{axis_y}\" stroke=\"#333\"/>"
@@ -494,5 +501,6 @@ pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [Ru
     }
 }
 
+mod shade;
 #[cfg(test)]
 mod tests;
