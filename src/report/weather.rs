@@ -119,12 +119,12 @@ pub fn html(t: &TrialAnalysis) -> String {
          plots below; the table gives the trial's figures before, during and after it, by the \
          real time of each event in seconds from the trial's start. Jumps over ",
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "{BIG_JUMP}: jumps of more than {BIG_JUMP} clock units. Queue: the largest queue after a \
          tick. Concurrent: the share of pairs of events of the phase of which neither happened \
          before the other. HLC drift: the hybrid clocks' largest l minus real time; c: their \
-         largest counter (docs/ANALYSIS.md, \"Weather\").</p>\n"
+         largest counter (docs/ANALYSIS.md, \"Weather\").</p>"
     );
     let clocks = whole_trial(t);
     if !clocks.is_empty() {
