@@ -427,49 +427,9 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
         out.push('\n');
     }
     out.push_str("</g>\n");
-    legend(&mut out, axis_y + 62.0, id);
+    legend::legend(&mut out, axis_y + 62.0, id);
     out.push_str("</svg>\n");
     out
-}
-
-/// The legend under the axis: the four marks, the two arrows and the queued marker.
-fn legend(out: &mut String, y: f64, id: &str) {
-    let mut x = LEFT;
-    for kind in EventKind::ALL {
-        mark(out, kind, x, y);
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{kind}</text>",
-            x + 12.0,
-            y + 4.0
-        );
-        x += 95.0;
-    }
-    for (colour, what) in [(1, "message"), (2, "broadcast message")] {
-        arrow(out, (x - 6.0, y), (x + 40.0, y), colour, id);
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{what}</text>",
-            x + 40.0,
-            y + 4.0
-        );
-        x += if colour == 1 { 110.0 } else { 165.0 };
-    }
-    let (x, y) = (LEFT, y + 24.0);
-    let _ = writeln!(
-        out,
-        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"white\" \
-         stroke=\"#cf222e\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\" {FONT} \
-         font-size=\"12\">a message never taken off its queue (the end of the receiver's log)\
-         </text><text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\" fill=\"#57606a\">\
-         numbers: the Lamport clock after the event (bold: it jumped)</text>",
-        x - 6.0,
-        y - 6.0,
-        x + 12.0,
-        y + 4.0,
-        x + 440.0,
-        y + 4.0
-    );
 }
 
 /// Adds a space-time diagram, `trial-<k>-spacetime.svg` (prefixed `run-<i>-` for several runs),
@@ -501,6 +461,7 @@ pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [Ru
     }
 }
 
+mod legend;
 mod shade;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,6 @@ use plotters::style::RGBColor;
 use serde::Serialize;
 
 use super::plots::tint;
-use super::summary::csv_number;
 use super::table::escape;
 use crate::analysis::weather::{BIG_JUMP, PhaseFigures, WindowFigures};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
@@ -221,7 +220,8 @@ pub fn weather_csv(runs: &[RunAnalysis]) -> String {
         for t in &r.trials {
             for win in &t.weather {
                 for p in &win.phases {
-                    let num = |v: Option<f64>| csv_number(v);
+                    // As summary.csv writes a number: shortest text, empty when undefined.
+                    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
                     let _ = w.serialize(WeatherRow {
                         run: &r.label,
                         trial: t.trial,
