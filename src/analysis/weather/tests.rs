@@ -171,3 +171,45 @@ fn a_clock_fault_shows_in_the_hybrid_clocks_of_each_phase() {
     assert_eq!(hlc(during), (Some(150.0), Some(1)));
     assert_eq!(hlc(after), (Some(50.0), Some(2)));
 }
+
+/// On random trials (an event every 10 µs), each phase's concurrent share equals the share found
+/// by comparing every pair of its events.
+#[test]
+fn the_phase_share_agrees_with_comparing_every_pair() {
+    use crate::analysis::causality::tests::random_trial;
+    for seed in 1..=30u64 {
+        let mut t = random_trial(seed * 104_729, 2 + (seed % 4) as u16, 150);
+        t.faults = vec![pause(1, 0.0004, 0.0009)];
+        let c = reconstruct(&t).unwrap();
+        let w = analyze(&t);
+        let cuts = [(0, 400), (400, 900), (900, u64::MAX)];
+        for (p, (lo, hi)) in w[0].phases.iter().zip(cuts) {
+            let inside: Vec<EventRef> = t
+                .machines
+                .iter()
+                .enumerate()
+                .flat_map(|(i, m)| {
+                    m.records.iter().enumerate().filter_map(move |(k, r)| {
+                        let us = r.system_time_us - T0;
+                        (lo <= us && us < hi).then_some(EventRef {
+                            machine: i,
+                            index: k,
+                        })
+                    })
+                })
+                .collect();
+            let mut concurrent = 0u64;
+            for (x, &a) in inside.iter().enumerate() {
+                concurrent += inside[x + 1..]
+                    .iter()
+                    .filter(|&&b| c.concurrent(a, b))
+                    .count() as u64;
+            }
+            let e = inside.len() as u64;
+            assert_eq!(p.events, e, "seed {seed} {:?}", p.phase);
+            let pairs = e * e.saturating_sub(1) / 2;
+            let want = (pairs > 0).then(|| concurrent as f64 / pairs as f64);
+            assert_eq!(p.concurrent_share, want, "seed {seed} {:?}", p.phase);
+        }
+    }
+}
