@@ -1,5 +1,6 @@
 //! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv` and one `.svg` per plot.
+//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv`, `weather.csv` (when a trial
+//! has a fault plan with a window) and one `.svg` per plot.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
