@@ -36,7 +36,13 @@ impl Switchboard {
             return None;
         }
         conn.about_to_queue(now_ns);
-        let limit = self.opts.outbox_limit;
+        // Frames the fault plan holds for it count against its high water.
+        let id = conn.id();
+        let held = match (self.conns.weather(), id) {
+            (Some(w), Some(id)) => w.held_for(id),
+            _ => 0,
+        };
+        let limit = self.opts.outbox_limit.saturating_sub(held);
         self.conns.with_outbox(key, |outbox| {
             let first = outbox.extend_run(read, offset, len, count, source);
             (outbox.len() > limit, first)
@@ -76,12 +82,19 @@ impl Switchboard {
     /// Reads again the senders `receiver` stopped, if its outbox is down to low water.
     pub(super) fn release_if_drained(&mut self, receiver: ConnId) {
         let low = self.opts.outbox_limit / 2;
+        let Some(r) = self.conn(receiver) else {
+            return;
+        };
+        let held = match (self.conns.weather(), r.id()) {
+            (Some(w), Some(id)) => w.held_for(id),
+            _ => 0,
+        };
+        if !r.over_high_water || r.outbox.len() + held > low {
+            return;
+        }
         let Some(r) = self.conn_mut(receiver) else {
             return;
         };
-        if !r.over_high_water || r.outbox.len() > low {
-            return;
-        }
         r.over_high_water = false;
         let senders = std::mem::take(&mut r.stopped_senders);
         self.release(&senders);
@@ -157,6 +170,21 @@ impl Switchboard {
                 timeout as f64 / 1e9
             );
             self.refuse(key, reason, now_ns);
+        }
+    }
+
+    /// Frames the fault plan held until `now_ns` go to their receivers' outboxes, in send order
+    /// per pair; a frame whose receiver has departed or is closing is undeliverable.
+    pub(super) fn release_held(&mut self, now_ns: u64) {
+        while let Some((source, dest, held)) =
+            self.conns.with_weather(|w| w.take_due(now_ns)).flatten()
+        {
+            self.pairs.released(source, dest);
+            let receiver = self.machines[usize::from(dest) - 1];
+            match receiver.filter(|&r| self.conn(r).is_some_and(|c| c.closing().is_none())) {
+                Some(r) => self.enqueue(r, &held.frame, Some(source), now_ns),
+                None => self.pairs.undeliverable(source, dest, 1),
+            }
         }
     }
 }
