@@ -249,3 +249,6 @@ impl Weather {
         self.held
     }
 }
+
+#[cfg(test)]
+mod tests;
