@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::validate::{fmt_num, fmt_str};
 use super::{ConfigError, Latency};
 use crate::core::fault::{ClockSkew, Link, PartitionMode, Window};
+use crate::core::switchboard::{Delay, Partition, Plan};
 
 /// The largest clock offset either way, milliseconds (one day).
 pub const MAX_OFFSET_MS: f64 = 86_400_000.0;
@@ -137,13 +138,56 @@ impl FaultPlan {
         (1..=machines).map(|id| self.clock_skew(id)).collect()
     }
 
-    /// The faults whose behaviour this version does not apply yet (delay, partition, pause), in
-    /// words, one each: the plan reads and is recorded, but its run is in fair weather there.
+    /// The `delay` and `partition` faults, as the switchboard's rules (its `weather`): the router
+    /// applies them to the frames it routes. Empty if the plan has none.
+    pub fn weather(&self) -> Plan {
+        let mut plan = Plan::default();
+        for fault in &self.faults {
+            match fault {
+                Fault::Delay {
+                    link,
+                    window,
+                    latency,
+                } => plan.delays.push(Delay {
+                    link: *link,
+                    window: *window,
+                    latency: *latency,
+                }),
+                Fault::Partition {
+                    groups,
+                    window,
+                    mode,
+                } => plan.partitions.push(Partition {
+                    groups: groups.clone(),
+                    window: *window,
+                    mode: *mode,
+                }),
+                Fault::Pause { .. } | Fault::Clock { .. } => {}
+            }
+        }
+        plan
+    }
+
+    /// Whether a partition in `drop` mode may drop frames.
+    pub fn drops_frames(&self) -> bool {
+        self.faults.iter().any(|f| {
+            matches!(
+                f,
+                Fault::Partition {
+                    mode: PartitionMode::Drop,
+                    ..
+                }
+            )
+        })
+    }
+
+    /// The faults whose behaviour this version does not apply yet (pause), in words, one each:
+    /// the plan reads and is recorded, but its run is in fair weather there.
     pub fn not_applied(&self) -> Vec<String> {
         self.faults
             .iter()
             .enumerate()
-            .filter(|(_, f)| !matches!(f, Fault::Clock { .. }))
+            .filter(|(_, f)| matches!(f, Fault::Pause { .. }))
             .map(|(i, f)| {
                 format!(
                     "faults[{i}] ({}) is read and checked but not applied yet",
