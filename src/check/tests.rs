@@ -271,7 +271,9 @@ fn frames_the_plan_dropped_are_booked_and_others_are_findings() {
     rules::check_weather_books(&mut unplanned, Some(&router), false, file);
     assert_eq!(
         messages(&unplanned),
-        ["t/router.yaml: pair 1->2: 2 frames dropped, but no partition of the fault plan drops \
-          frames (mode: drop)"]
+        [
+            "t/router.yaml: pair 1->2: 2 frames dropped, but no partition of the fault plan drops \
+          frames (mode: drop)"
+        ]
     );
 }
