@@ -205,22 +205,6 @@ impl Switchboard {
         }
     }
 
-    /// Puts the `delay` and `partition` rules of a fault plan in force (see `weather`): from now
-    /// on, each data frame routed is checked against them. An empty plan with none in force
-    /// changes nothing (routing stays in fair weather); a plan given again replaces the rules,
-    /// and the frames held stay held until their time.
-    pub fn set_plan(&mut self, plan: Plan) {
-        if self
-            .conns
-            .with_weather(|w| w.set_plan(plan.clone()))
-            .is_none()
-            && !plan.is_empty()
-        {
-            let weather = weather::Weather::new(plan, self.opts.machines, self.opts.seed);
-            self.conns.set_weather(weather);
-        }
-    }
-
     /// The options in force.
     pub fn options(&self) -> &Options {
         &self.opts

@@ -25,7 +25,6 @@ use crate::core::fault::{Link, PartitionMode, Window};
 use crate::core::latency::Latency;
 use crate::core::seed::{self, Stream};
 
-#[cfg(doc)]
 use super::Switchboard;
 
 /// Extra latency on the frames of a link during a window.
@@ -247,6 +246,24 @@ impl Weather {
     /// Bytes held in all.
     pub(super) fn held(&self) -> usize {
         self.held
+    }
+}
+
+impl Switchboard {
+    /// Puts the `delay` and `partition` rules of a fault plan in force (see `weather`): from now
+    /// on, each data frame routed is checked against them. An empty plan with none in force
+    /// changes nothing (routing stays in fair weather); a plan given again replaces the rules,
+    /// and the frames held stay held until their time.
+    pub fn set_plan(&mut self, plan: Plan) {
+        if self
+            .conns
+            .with_weather(|w| w.set_plan(plan.clone()))
+            .is_none()
+            && !plan.is_empty()
+        {
+            let weather = Weather::new(plan, self.opts.machines, self.opts.seed);
+            self.conns.set_weather(weather);
+        }
     }
 }
 

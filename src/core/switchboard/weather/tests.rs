@@ -69,7 +69,7 @@ fn a_held_partition_delays_exactly_the_frames_that_cross_it_and_releases_them_in
     let early = data(Kind::SendTo, 1, 3, 1);
     h.feed(alice, &early);
     at(&mut h, START + 50 * MS);
-    assert_eq!(got(&h, carol), [early.clone()]);
+    assert_eq!(got(&h, carol), std::slice::from_ref(&early));
     // In the window: 1 -> 3 and 2 -> 3 cross it, 1 -> 2 does not.
     at(&mut h, START + 150 * MS);
     let crossing: Vec<Vec<u8>> = (2..=4).map(|seq| data(Kind::SendTo, 1, 3, seq)).collect();
@@ -83,10 +83,10 @@ fn a_held_partition_delays_exactly_the_frames_that_cross_it_and_releases_them_in
     at(&mut h, START + 200 * MS);
     h.feed(alice, &crossing[2]);
     at(&mut h, START + 200 * MS);
-    assert_eq!(got(&h, bob), [inside.clone()]);
+    assert_eq!(got(&h, bob), std::slice::from_ref(&inside));
     assert_eq!(
         got(&h, carol),
-        [early.clone()],
+        std::slice::from_ref(&early),
         "nothing crosses the partition"
     );
     assert_eq!(h.sb.poll_timeout(), Some(START + 400 * MS));
