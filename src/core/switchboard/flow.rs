@@ -36,12 +36,7 @@ impl Switchboard {
             return None;
         }
         conn.about_to_queue(now_ns);
-        // Frames the fault plan holds for it count against its high water.
-        let id = conn.id();
-        let held = match (self.conns.weather(), id) {
-            (Some(w), Some(id)) => w.held_for(id),
-            _ => 0,
-        };
+        let held = self.held_for(key);
         let limit = self.opts.outbox_limit.saturating_sub(held);
         self.conns.with_outbox(key, |outbox| {
             let first = outbox.extend_run(read, offset, len, count, source);
@@ -79,22 +74,28 @@ impl Switchboard {
         }
     }
 
+    /// Bytes the fault plan holds for `key`'s machine: they count against its high water (0 in
+    /// fair weather, at the cost of one test).
+    pub(super) fn held_for(&self, key: ConnId) -> usize {
+        match self.conns.weather() {
+            None => 0,
+            Some(w) => self
+                .conn(key)
+                .and_then(|c| c.id())
+                .map_or(0, |id| w.held_for(id)),
+        }
+    }
+
     /// Reads again the senders `receiver` stopped, if its outbox is down to low water.
     pub(super) fn release_if_drained(&mut self, receiver: ConnId) {
         let low = self.opts.outbox_limit / 2;
-        let Some(r) = self.conn(receiver) else {
+        let held = self.held_for(receiver);
+        let Some(r) = self.conn_mut(receiver) else {
             return;
-        };
-        let held = match (self.conns.weather(), r.id()) {
-            (Some(w), Some(id)) => w.held_for(id),
-            _ => 0,
         };
         if !r.over_high_water || r.outbox.len() + held > low {
             return;
         }
-        let Some(r) = self.conn_mut(receiver) else {
-            return;
-        };
         r.over_high_water = false;
         let senders = std::mem::take(&mut r.stopped_senders);
         self.release(&senders);

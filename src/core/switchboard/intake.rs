@@ -405,8 +405,7 @@ impl Switchboard {
         }
         let limit = self.opts.outbox_limit;
         let waiting = self.conn(receiver).map_or(0, |c| c.outbox.len());
-        let held = self.conns.weather().map_or(0, |w| w.held_for(dest));
-        if waiting + held > limit {
+        if waiting + self.held_for(receiver) > limit {
             self.stop_sender(key, receiver);
         }
         true
