@@ -17,15 +17,34 @@ use support::{SOON, TestDir, read_yaml, run_dir_under, run_to_end};
 const FROM_S: f64 = 1.0;
 const TO_S: f64 = 2.5;
 
+/// Where a test gives its plan.
+#[derive(Clone, Copy, PartialEq)]
+enum Given {
+    /// In a file given to `--faults`, with a configuration whose `run.duration` (2 s) is
+    /// shorter than the trial's.
+    File,
+    /// Under `faults:` in the configuration.
+    Config,
+}
+
 /// `clocklab run` of `rates` for `duration` seconds with the plan `plan`; returns the trial's
 /// directory once `check` passed it.
-fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str) -> PathBuf {
+fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str, given: Given) -> PathBuf {
     let machines = rates.split(',').count() as u16;
     let config = tmp.config(machines, "");
     let faults = tmp.join("plan.yaml");
     std::fs::write(&faults, plan).expect("write the plan");
+    let text = std::fs::read_to_string(&config).expect("the configuration");
+    let text = match given {
+        // A shorter trial in the file than on the command line: the windows of a `--faults`
+        // plan are checked against the latter, by `run` and its router child alike.
+        Given::File => format!("{text}  duration: 2\n"),
+        // A configuration's own plan lies within its own trial.
+        Given::Config => format!("{text}faults:\n{plan}"),
+    };
+    std::fs::write(&config, text).expect("write the configuration");
     let out = tmp.join("out");
-    let args: Vec<&OsStr> = vec![
+    let mut args: Vec<&OsStr> = vec![
         OsStr::new("run"),
         OsStr::new("--config"),
         config.as_os_str(),
@@ -39,9 +58,10 @@ fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str) -> PathBuf {
         OsStr::new(rates),
         OsStr::new("--duration"),
         OsStr::new(duration),
-        OsStr::new("--faults"),
-        faults.as_os_str(),
     ];
+    if given == Given::File {
+        args.extend([OsStr::new("--faults"), faults.as_os_str()]);
+    }
     let (code, printed) = run_to_end("run", args, SOON + SOON);
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("passed: every rule held"), "{printed}");
@@ -97,7 +117,7 @@ fn partition(mode: &str) -> String {
 #[test]
 fn a_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
     let tmp = TestDir::new("weather-hold");
-    let dir = run(&tmp, "50,50,50", "4", &partition("hold"));
+    let dir = run(&tmp, "50,50,50", "4", &partition("hold"), Given::File);
     let (start_us, router) = books(&dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
     let got = crossings(&dir);
@@ -137,10 +157,12 @@ fn a_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
     );
 }
 
+/// The plan under `faults:` in the configuration this time: `run`'s router child reads it from
+/// there.
 #[test]
 fn a_dropping_partition_is_booked_and_check_balances() {
     let tmp = TestDir::new("weather-drop");
-    let dir = run(&tmp, "20,20,20", "4", &partition("drop"));
+    let dir = run(&tmp, "50,50,50", "4", &partition("drop"), Given::Config);
     let (start_us, router) = books(&dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
     for (peer, messages) in crossings(&dir) {
@@ -164,7 +186,7 @@ fn a_fixed_50_ms_delay_on_one_link_shows_in_its_receivers_hop_latency() {
     let tmp = TestDir::new("weather-delay");
     let plan = "- {kind: delay, link: \"1->2\", from: 0, to: 3, latency: \"fixed:50ms\"}\n";
     // Two machines: machine 2 receives only over the delayed link, machine 1 only over the other.
-    let dir = run(&tmp, "100,100", "3", plan);
+    let dir = run(&tmp, "100,100", "3", plan, Given::File);
     let record: RunRecord = read_yaml(&dir.join("run.yaml"));
     let hop = |id: usize| {
         let summary = record.machines[id].summary.as_ref().expect("a summary");
