@@ -286,3 +286,76 @@ proptest! {
         let _ = check_switchboard_properties(&weather_ops(&ops, pick));
     }
 }
+
+#[test]
+fn a_random_delay_draws_from_the_runs_weather_stream_so_a_seed_replays() {
+    use crate::core::seed::{self, Stream};
+    let latency = Latency::Uniform {
+        min_ns: 0,
+        max_ns: 50 * MS,
+    };
+    let plan = Plan {
+        delays: vec![Delay {
+            link: "*->*".parse().expect("a link"),
+            window: Window {
+                from_ns: 0,
+                to_ns: 1_000 * MS,
+            },
+            latency,
+        }],
+        partitions: vec![],
+    };
+    let releases = |seed: u64| -> Vec<Verdict> {
+        let mut w = Weather::new(plan.clone(), 3, seed);
+        // One frame of each of three pairs, each released before the next is sent.
+        [(1, 2), (2, 3), (3, 1)]
+            .iter()
+            .map(|&(s, d)| w.verdict(s, d, START + 10 * MS, START, Some(10 * MS)))
+            .collect()
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed::derive(42, Stream::Weather));
+    let want: Vec<Verdict> = (0..3)
+        .map(|_| Verdict::Hold(START + 10 * MS + latency.draw(&mut rng)))
+        .collect();
+    assert_eq!(releases(42), want);
+    assert_ne!(releases(43), want);
+}
+
+#[test]
+fn a_shorter_draw_never_overtakes_the_frame_ahead_of_it() {
+    let plan = Plan {
+        delays: vec![Delay {
+            link: "1->2".parse().expect("a link"),
+            window: Window {
+                from_ns: 0,
+                to_ns: 1_000 * MS,
+            },
+            latency: Latency::Exponential {
+                base_ns: 0,
+                mean_ns: 20 * MS,
+            },
+        }],
+        partitions: vec![],
+    };
+    let mut w = Weather::new(plan, 2, 7);
+    let mut releases = Vec::new();
+    for k in 0..50u64 {
+        let now = START + k * MS;
+        let Verdict::Hold(release) = w.verdict(1, 2, now, START, Some(k * MS)) else {
+            panic!("frame {k} is not held");
+        };
+        assert!(release >= now);
+        w.hold(1, 2, Bytes::from(vec![k as u8]), release);
+        releases.push(release);
+    }
+    assert!(releases.windows(2).all(|r| r[0] <= r[1]), "{releases:?}");
+    assert_eq!(w.next_release(), Some(releases[0]));
+    // Out they come in send order, each at its time.
+    let mut order = Vec::new();
+    while let Some((source, dest, held)) = w.take_due(u64::MAX) {
+        assert_eq!((source, dest), (1, 2));
+        order.push(held.frame[0]);
+    }
+    assert_eq!(order, (0..50).collect::<Vec<u8>>());
+    assert_eq!((w.held(), w.held_for(2)), (0, 0));
+}
