@@ -20,7 +20,9 @@
 //! read buffer ([`Switchboard::read_buffer`], then [`Switchboard::handle_filled`]); frames are
 //! forwarded as the bytes that arrived, `Bytes` slices of that buffer in each receiver's outbox,
 //! copied verbatim into the outbox only if its socket did not take them in the same turn (see
-//! `buffers`). Invalid input closes only the connection it came on, after an ERROR.
+//! `buffers`). Invalid input closes only the connection it came on, after an ERROR. A fault plan's
+//! delays and partitions ([`Switchboard::set_plan`], see `weather`) hold data frames until a
+//! release time or drop them, and the books say so.
 //!
 //! # Flow control
 //!
