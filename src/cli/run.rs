@@ -1,6 +1,9 @@
 //! `clocklab run`: starts the router and N machine clients as child processes of this executable,
 //! lets them run for the set time, stops them in order, records the trial in `run.yaml` and checks
-//! it. Repeats for every trial. The processes themselves are [`crate::net::process`]'s.
+//! it. Repeats for every trial. The processes themselves are [`crate::net::process`]'s. A
+//! `pause` fault stops a machine's process for its window (SIGSTOP at the common start plus
+//! `from`, SIGCONT at the start plus `to`, [`PauseSignals`]); a paused machine is continued
+//! before the trial is stopped, however it ends.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -16,7 +19,7 @@ use crate::cli::common::{
     print_summary, secs,
 };
 use crate::config::{Config, FaultPlan};
-use crate::net::process::{Proc, stop_flag, stop_in_order, wait_for_line};
+use crate::net::process::{PauseSignals, PauseStep, Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::plan::TrialPlan;
@@ -53,9 +56,6 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let faults = config
         .fault_plan("the configuration")
         .map_err(|e| e.to_string())?;
-    for note in faults.not_applied() {
-        println!("fault plan: {note}");
-    }
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
@@ -143,7 +143,7 @@ struct Trial<'a> {
     faults_path: Option<&'a Path>,
     /// The fault plan in force (the configuration's, or `--faults`'s). The router applies its
     /// delays and partitions (it is given the trial's duration to check the windows against),
-    /// the machines their clocks.
+    /// the machines their clocks and `run` their pauses.
     faults: &'a FaultPlan,
     exe: &'a Path,
     stop: &'a AtomicBool,
@@ -291,7 +291,12 @@ impl Trial<'_> {
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
         let mut progress = Progress::new(plan.trial, plan.trials, duration);
+        let mut pauses = PauseSignals::new(&self.faults.pauses(), start);
         loop {
+            let now_ns = wall.now_ns();
+            for step in pauses.send_due(now_ns, procs) {
+                progress.note(&pause_note(step, start, now_ns));
+            }
             let now = Instant::now();
             let left = wall.until(now, end_ns);
             if left.is_zero() || self.stop.load(Ordering::SeqCst) {
@@ -311,12 +316,32 @@ impl Trial<'_> {
             }
             let elapsed = duration.saturating_sub(left);
             progress.show(elapsed);
-            // Short naps, so that Ctrl-C is answered at once whatever the progress display does.
-            std::thread::sleep(left.min(Duration::from_millis(100)));
+            // Short naps, so that Ctrl-C is answered at once whatever the progress display does,
+            // and none past a pause's signal.
+            let next_pause = pauses.next_at().map_or(left, |at| wall.until(now, at));
+            std::thread::sleep(left.min(next_pause).min(Duration::from_millis(100)));
         }
         progress.finish();
         Ok(start)
     }
+}
+
+/// What `run` says when it has stopped or continued a machine: which, when the plan asked, and
+/// when the signal went (`sent_ns`), in seconds of the trial.
+fn pause_note(step: PauseStep, start_ns: u64, sent_ns: u64) -> String {
+    let secs = |ns: u64| ns.saturating_sub(start_ns) as f64 / 1e9;
+    let (what, signal) = if step.stop {
+        ("paused", "SIGSTOP")
+    } else {
+        ("continued", "SIGCONT")
+    };
+    // The plan's time as written (1.5, 2.0025), the signal's to a tenth of a millisecond.
+    format!(
+        "fault plan: machine {} {what} at {} s ({signal} sent at {:.4} s)",
+        step.machine,
+        secs(step.at_ns),
+        secs(sent_ns)
+    )
 }
 
 /// Progress on stderr: a redrawn bar on a terminal, a line every ten seconds otherwise.
@@ -375,6 +400,16 @@ impl Progress {
             }
             self.last_line = Some(Instant::now());
         }
+    }
+
+    /// Prints `line` on stdout, clearing the bar first on a terminal (the next `show` redraws
+    /// it).
+    fn note(&mut self, line: &str) {
+        if self.terminal {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        }
+        println!("{line}");
     }
 
     fn finish(&mut self) {

@@ -181,13 +181,27 @@ impl FaultPlan {
         })
     }
 
-    /// The faults whose behaviour this version does not apply yet (pause), in words, one each:
-    /// the plan reads and is recorded, but its run is in fair weather there.
+    /// Every `pause`: the machine's id and its window, in the order written (two pauses of one
+    /// machine never overlap: [`check_plan`] refuses them).
+    pub fn pauses(&self) -> Vec<(u16, Window)> {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Pause { machine, window } => Some((*machine, *window)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The faults that `simulate` does not apply yet (delay, partition), in words, one each: the
+    /// plan reads and is recorded, but the simulated trial is in fair weather there. They are the
+    /// switchboard's rules, which the router of `run` and `server` applies (see [`FaultPlan::weather`]);
+    /// the simulator applies them once it drives the switchboard.
     pub fn not_applied(&self) -> Vec<String> {
         self.faults
             .iter()
             .enumerate()
-            .filter(|(_, f)| matches!(f, Fault::Pause { .. }))
+            .filter(|(_, f)| matches!(f, Fault::Delay { .. } | Fault::Partition { .. }))
             .map(|(i, f)| {
                 format!(
                     "faults[{i}] ({}) is read and checked but not applied yet",

@@ -9,7 +9,9 @@
 //! with the time it arrives; a tick that runs late takes by [`ReceiveRule`] (only what arrived by
 //! its deadline, by default). When the trial's time is up, the machines stop ticking and the
 //! frames still in flight are delivered into the queues, as the real router delivers everything
-//! that arrived before each BYE: they are reported as unprocessed.
+//! that arrived before each BYE: they are reported as unprocessed. A machine that a `pause`
+//! fault stops neither ticks nor reads until its window ends ([`pause`]), then follows its
+//! [`MissedTicks`] policy.
 //!
 //! Everything is a function of the options: the same options give the same records, byte for byte.
 //! Nothing here reads a clock or touches a file.
@@ -23,12 +25,16 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
-use crate::core::machine::{Machine, MachineConfig, MachineConfigError, Message, ReceiveRule};
+use crate::core::machine::{
+    Machine, MachineConfig, MachineConfigError, Message, MissedTicks, ReceiveRule,
+};
 use crate::core::route;
 use crate::core::seed::{self, Stream};
 use crate::core::switchboard::{self, KindCount, PairTable};
 use crate::core::wire::{HEADER_LEN, Kind};
 use crate::rundir::records::{ClientSummary, RouterStats};
+
+pub mod pause;
 
 /// The default start of simulated time: 2026-01-01T00:00:00Z, in nanoseconds since the UNIX epoch.
 pub const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
@@ -45,6 +51,9 @@ pub struct SimOptions {
     /// Which message a tick takes: what arrived by its deadline, or by the time it runs (the two
     /// differ only when ticks run late, `tick_lateness` or `measured`).
     pub receive_rule: ReceiveRule,
+    /// What a machine does with the deadlines that pass while it cannot tick (a `pause`, or
+    /// ticks that run late): catch up, or skip to the last.
+    pub missed_ticks: MissedTicks,
     /// How long the trial runs, nanoseconds of virtual time.
     pub duration_ns: u64,
     /// The trial's seed: machine `id` gets `seed::derive(seed, Stream::Machine(id))`, as under `run`.
@@ -64,7 +73,8 @@ pub struct SimOptions {
     pub measured: Option<MeasuredTiming>,
     /// The fault plan. Its `clock` faults give machines bad physical clocks
     /// ([`Machine::with_clock_skew`]): their rows and frames are stamped with them, while
-    /// everything the scheduler does stays on (virtual) real time.
+    /// everything the scheduler does stays on (virtual) real time. Its `pause` faults stop
+    /// machines ([`pause::Pauses`]).
     pub faults: FaultPlan,
 }
 
@@ -122,10 +132,12 @@ fn trial(
                 start_ns: opts.epoch_ns,
             })?
             .with_receive_rule(opts.receive_rule)
+            .with_missed_ticks(opts.missed_ticks)
             .with_clock_skew(opts.faults.clock_skew(id)),
         );
     }
     let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
+    let pauses = pause::Pauses::new(&opts.faults, n, opts.epoch_ns);
     let mut latency_rng =
         Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::Latency));
     let mut lateness_rng =
@@ -175,6 +187,15 @@ fn trial(
                 Event::Tick(_) => continue,
             }
         }
+        // A paused machine neither ticks nor reads: both wait for its window's end.
+        let index = match event {
+            Event::Deliver { dest, .. } => dest,
+            Event::Tick(index) => index,
+        };
+        if let Some(resume) = pauses.resume_at(index, time) {
+            push(&mut heap, resume, event);
+            continue;
+        }
         events += 1;
         match event {
             Event::Deliver { dest, message } => {
@@ -210,7 +231,8 @@ fn trial(
                         );
                     }
                 }
-                let at = tick_time(m.poll_timeout(), time);
+                // A tick owed from before now (catching up after a pause) runs now.
+                let at = tick_time(m.poll_timeout(), time).max(time);
                 push(&mut heap, at, Event::Tick(index));
             }
         }
