@@ -397,6 +397,8 @@ impl Switchboard {
                 .with_weather(|w| w.verdict(source, dest, now_ns, start, elapsed));
             match verdict.unwrap_or(Verdict::Pass) {
                 Verdict::Drop => self.pairs.dropped(source, dest),
+                // Not clear, so a rule acts or the pair has frames held: a pass cannot come,
+                // and would be held behind them for now (the order stays).
                 Verdict::Pass => self.hold(source, dest, read, at, segment.len, now_ns),
                 Verdict::Hold(release_ns) => {
                     self.hold(source, dest, read, at, segment.len, release_ns);
