@@ -184,7 +184,13 @@ impl Switchboard {
             let receiver = self.machines[usize::from(dest) - 1];
             match receiver.filter(|&r| self.conn(r).is_some_and(|c| c.closing().is_none())) {
                 Some(r) => self.enqueue(r, &held.frame, Some(source), now_ns),
-                None => self.pairs.undeliverable(source, dest, 1),
+                None => {
+                    self.pairs.undeliverable(source, dest, 1);
+                    // A closing receiver holds less: the senders it stopped may go on.
+                    if let Some(r) = receiver {
+                        self.release_if_drained(r);
+                    }
+                }
             }
         }
     }

@@ -237,13 +237,15 @@ fn weather_ops(ops: &[(u8, u8, u8, u8)], pick: u8) -> Vec<u8> {
     data.extend([5, 21, 9, pick]);
     for &(op, a, b, c) in ops {
         match op {
-            0..=5 => data.extend([2, a, 1 + b % 4, c, a]),
+            // From the connection's own machine (a source of another is refused).
+            0..=5 => data.extend([2, a, 1 + b % 4, c & 0x7f, a]),
             6 => data.extend([4, a, b, c % 2]),
             7 => data.extend([5, a % 8]),
             8 => data.extend([8]),
             9 => data.extend([9, b]),
-            // An end of stream, a stop or a close.
-            _ => data.extend([[3, 6, 7][usize::from(a % 3)], b]),
+            // Now and then an end of stream, a stop or a close.
+            _ if a % 4 == 0 => data.extend([[3, 6, 7][usize::from(b % 3)], c]),
+            _ => data.extend([8]),
         }
     }
     data
@@ -358,4 +360,32 @@ fn a_shorter_draw_never_overtakes_the_frame_ahead_of_it() {
     }
     assert_eq!(order, (0..50).collect::<Vec<u8>>());
     assert_eq!((w.held(), w.held_for(2)), (0, 0));
+}
+
+/// Found by the oracle: a receiver that closes with frames held for it books them undeliverable
+/// at their release, and the senders they stopped are read again then.
+#[test]
+fn held_frames_of_a_closing_receiver_are_undeliverable_and_release_their_sender() {
+    let opts = Options {
+        outbox_limit: 4 * HEADER_LEN,
+        ..opts(3)
+    };
+    let (mut h, [alice, _, carol]) = weather(opts, partition(PartitionMode::Hold));
+    at(&mut h, START + 150 * MS);
+    let five: Vec<u8> = (1..=5)
+        .flat_map(|seq| data(Kind::SendTo, 1, 3, seq))
+        .collect();
+    h.feed(alice, &five);
+    at(&mut h, START + 150 * MS);
+    assert!(!h.sb.wants_read(alice), "over high water: alice is stopped");
+    // Carol is refused; its ERROR waits unwritten, so it is closing, not gone.
+    h.feed(carol, &crate::core::wire::error("no", T0));
+    h.now = START + 400 * MS;
+    h.round();
+    assert!(h.sb.is_closing(carol));
+    let books = h.sb.pairs().books(1, 3);
+    assert_eq!((books.held, books.released, books.undeliverable), (5, 5, 5));
+    assert!(h.sb.wants_read(alice), "nothing is held for carol any more");
+    h.flush();
+    h.finish();
 }
