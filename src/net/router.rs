@@ -97,6 +97,12 @@ impl Router {
         })
     }
 
+    /// Puts the delays and partitions of a fault plan in force (see `switchboard::Plan`); their
+    /// windows count from the start time the router announces in WELCOME.
+    pub fn set_plan(&mut self, plan: switchboard::Plan) {
+        self.sb.set_plan(plan);
+    }
+
     /// Stops in order on SIGINT and SIGTERM, as the server does (a router embedded in a benchmark
     /// or a test leaves the process's signals alone). Asking again changes nothing.
     pub fn stop_on_signals(&mut self) -> io::Result<()> {
