@@ -58,8 +58,8 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         let mut check = config.clone();
         check.machines.rates = Rates::List(model.rates(slow_rate));
         check.machines.action_range = action_range;
-        check.faults = model.faults(value);
         check.validate("command line").map_err(|e| e.to_string())?;
+        check.faults = model.faults(value);
         let origin = format!("--param {} = {value}", model.swept.name());
         plans.push(check.fault_plan(&origin).map_err(|e| e.to_string())?);
     }
