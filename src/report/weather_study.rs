@@ -265,7 +265,7 @@ mod tests {
             name: name.into(),
             what: "no fault, \"plain\"".into(),
             trials: 2,
-            max_jump: over(jump, 1.41421),
+            max_jump: over(jump, 1.41),
             queue_peak: over(3.5, 0.5),
             concurrent_share: over(0.61234, 0.01),
             hlc_drift_max_ms: over(0.1, 0.0),
@@ -283,7 +283,7 @@ mod tests {
              concurrent_share_mean,concurrent_share_std,hlc_drift_max_ms_mean,\
              hlc_drift_max_ms_std,hlc_counter_max_mean,hlc_counter_max_std,held_mean,held_std,\
              dropped_mean,dropped_std,what\n\
-             baseline,2,7.0000,1.4142,3.5000,0.5000,0.6123,0.0100,0.1000,0.0000,2.0000,0.0000,\
+             baseline,2,7.0000,1.4100,3.5000,0.5000,0.6123,0.0100,0.1000,0.0000,2.0000,0.0000,\
              0.0000,0.0000,,,\"no fault, \"\"plain\"\"\"\n"
         );
     }
