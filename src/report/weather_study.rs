@@ -48,6 +48,10 @@ const FIGURES: [(&str, &str, &str, &str); 6] = [
     ),
 ];
 
+/// The page's own style: a `mean ± sd` cell on one line, the words of `what` wrapped.
+const NOWRAP: &str =
+    "td, th.key { white-space: nowrap; }\ntd.what { white-space: normal; text-align: left; }\n";
+
 /// Each figure of [`FIGURES`] in a row, in order.
 fn cells(r: &WeatherRow) -> [Option<Over>; 6] {
     [
@@ -211,7 +215,7 @@ pub fn scenarios_html(title: &str, lead: &str, rows: &[WeatherRow], plots: &[Plo
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n\
+         <title>{}</title>\n<style>{STYLE}{NOWRAP}</style>\n</head>\n<body>\n<h1>{}</h1>\n\
          <p class=\"lead\">{}</p>\n",
         escape(title),
         escape(title),
@@ -235,11 +239,7 @@ pub fn scenarios_html(title: &str, lead: &str, rows: &[WeatherRow], plots: &[Plo
         for ((stem, ..), o) in FIGURES.iter().zip(cells(r)) {
             let _ = write!(out, "<td>{}</td>", escape(&pm(o, decimals(stem))));
         }
-        let _ = writeln!(
-            out,
-            "<td style=\"text-align:left\">{}</td></tr>",
-            escape(&r.what)
-        );
+        let _ = writeln!(out, "<td class=\"what\">{}</td></tr>", escape(&r.what));
     }
     out.push_str("</tbody></table>\n");
     for plot in plots {

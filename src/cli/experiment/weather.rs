@@ -136,10 +136,12 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     for plot in &plots {
         write(&dir, &plot.file, &plot.svg)?;
     }
+    let listed: Vec<String> = rates.iter().map(f64::to_string).collect();
     let lead = format!(
-        "{} machines at {rates:?} ticks/s, action range {}, {} trials of {} s per scenario, \
-         latency {}, seed {master}",
+        "{} machines at {} ticks/s, action range {}, {} trials of {} s per scenario, latency {}, \
+         seed {master}",
         rates.len(),
+        listed.join(", "),
         config.machines.action_range,
         args.trials,
         config.run.duration,
