@@ -44,6 +44,7 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     };
     config.machines.rates = Rates::List(rates.clone());
     config.validate("command line").map_err(|e| e.to_string())?;
+    let listed: Vec<String> = rates.iter().map(f64::to_string).collect();
     let all = scenarios(&rates, config.run.duration);
     // Every plan must be valid before anything is simulated.
     let mut configs = Vec::with_capacity(all.len());
@@ -68,11 +69,12 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
         &format!("{stamp}-weather-seed-{master}"),
     )?;
     println!(
-        "weather experiment {}: {} scenarios x {} trials of {} s, rates {rates:?}, seed {master}",
+        "weather experiment {}: {} scenarios x {} trials of {} s, rates {} ticks/s, seed {master}",
         dir.display(),
         all.len(),
         args.trials,
-        config.run.duration
+        config.run.duration,
+        listed.join(", ")
     );
     for note in &notes {
         println!("fault plan: {note}");
@@ -136,7 +138,6 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     for plot in &plots {
         write(&dir, &plot.file, &plot.svg)?;
     }
-    let listed: Vec<String> = rates.iter().map(f64::to_string).collect();
     let lead = format!(
         "{} machines at {} ticks/s, action range {}, {} trials of {} s per scenario, latency {}, \
          seed {master}",
