@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::config::LatencyError;
 use crate::core::event::EventKind;
-use crate::core::machine::tick_offset_ns;
+use crate::core::machine::{MachineConfigError, tick_offset_ns};
 
 mod receive_rule;
 
@@ -270,13 +270,13 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
 fn bad_machine_settings_are_refused() {
     assert_eq!(
         simulate(&opts(&[1.0], 1), |_| {}).unwrap_err(),
-        MachineConfigError::Machines(1)
+        SimError::Machine(MachineConfigError::Machines(1))
     );
     let mut o = opts(&[1.0, 2.0], 1);
     o.rates = vec![1.0];
     assert_eq!(
         simulate(&o, |_| {}).unwrap_err(),
-        MachineConfigError::Rate(0.0)
+        SimError::Machine(MachineConfigError::Rate(0.0))
     );
 }
 
