@@ -1,6 +1,6 @@
 //! The scheduler of a simulated trial: machines, the virtual network and virtual time.
 //!
-//! A priority queue holds (time, rank, sequence number, event) and the driver jumps straight to
+//! A priority queue holds (time, rank and sequence number, event) and the driver jumps straight to
 //! the next event, or to the switchboard's [`Net::poll_timeout`] when that comes first. At one
 //! instant deliveries come before ticks (as the real client queues what has arrived before it
 //! ticks), and the stop at the end of the trial after both.
@@ -29,8 +29,9 @@ const LISTEN: &str = "simulated";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
-    /// A frame the switchboard wrote reaches machine index `dest` (id - 1).
-    Deliver { dest: u16, frame: [u8; HEADER_LEN] },
+    /// A frame the switchboard wrote reaches machine index `dest` (id - 1); its bytes wait in
+    /// slot `slot` of the frames in flight (so that the queue's entries stay small).
+    Deliver { dest: u16, slot: u32 },
     /// Machine index (id - 1) is due to tick.
     Tick(u16),
     /// The trial's time is up: the router stops.
@@ -39,7 +40,7 @@ enum Event {
 
 impl Event {
     /// The order of events at one instant.
-    fn rank(&self) -> u8 {
+    fn rank(&self) -> u64 {
         match self {
             Event::Deliver { .. } => 0,
             Event::Tick(_) => 1,
@@ -73,7 +74,12 @@ pub(super) struct Driver<'o> {
     seats: Vec<Seat>,
     /// Machine index by connection.
     index_of: Vec<u16>,
-    heap: BinaryHeap<Reverse<(u64, u8, u64, Event)>>,
+    /// Events by (time, rank and sequence number): the rank in the top two bits, so that one
+    /// comparison orders an instant's events by rank and then in the order they were scheduled.
+    heap: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    /// The bytes of the frames in flight, by slot, and the slots free for reuse.
+    in_flight: Vec<[u8; HEADER_LEN]>,
+    free_slots: Vec<u32>,
     next_seq: u64,
     latency_rng: Xoshiro256PlusPlus,
     lateness_rng: Xoshiro256PlusPlus,
@@ -168,6 +174,8 @@ impl<'o> Driver<'o> {
             seats,
             index_of,
             heap: BinaryHeap::new(),
+            in_flight: Vec::new(),
+            free_slots: Vec::new(),
             next_seq: 0,
             latency_rng: Xoshiro256PlusPlus::seed_from_u64(seed::derive(
                 opts.seed,
@@ -192,7 +200,7 @@ impl<'o> Driver<'o> {
 
     fn push(&mut self, time: u64, event: Event) {
         let rank = event.rank();
-        self.heap.push(Reverse((time, rank, self.next_seq, event)));
+        self.heap.push(Reverse((time, rank << 62 | self.next_seq, event)));
         self.next_seq += 1;
     }
 
@@ -226,12 +234,16 @@ impl<'o> Driver<'o> {
                     continue;
                 }
             }
-            let Some(Reverse((time, _, _, event))) = self.heap.pop() else {
+            let Some(Reverse((time, _, event))) = self.heap.pop() else {
                 break;
             };
             self.now = time;
             match event {
-                Event::Deliver { dest, frame } => self.deliver(dest, &frame, time),
+                Event::Deliver { dest, slot } => {
+                    let frame = self.in_flight[slot as usize];
+                    self.free_slots.push(slot);
+                    self.deliver(dest, &frame, time);
+                }
                 Event::Tick(index) => self.tick(index, time, sink),
                 Event::Stop => {
                     self.net.stop(STOPPED_BY, time);
@@ -239,9 +251,9 @@ impl<'o> Driver<'o> {
                 }
             }
         }
-        if !self.net.is_finished(self.now) {
-            self.net.close_all("the router stopped");
-        }
+        // As the router closes the sockets left when its loop ends (after a stop grace that ran
+        // out, say); after an orderly stop there are none.
+        self.net.close_all("the router stopped");
         self.finished_ns.get_or_insert(self.now);
     }
 
@@ -321,7 +333,17 @@ impl<'o> Driver<'o> {
                     Out::Data { conn, frame } => {
                         let dest = self.index_of[conn];
                         let at = self.now.saturating_add(self.hop());
-                        self.push(at, Event::Deliver { dest, frame });
+                        let slot = match self.free_slots.pop() {
+                            Some(slot) => {
+                                self.in_flight[slot as usize] = frame;
+                                slot
+                            }
+                            None => {
+                                self.in_flight.push(frame);
+                                (self.in_flight.len() - 1) as u32
+                            }
+                        };
+                        self.push(at, Event::Deliver { dest, slot });
                     }
                     Out::Bye { conn } => {
                         let i = usize::from(self.index_of[conn]);
@@ -337,7 +359,9 @@ impl<'o> Driver<'o> {
                 }
             }
             self.outs = outs;
-            if !wrote && !self.net.has_pending() {
+            // A BYE answered is read in another turn; other bytes the switchboard did not
+            // take wait for a later round.
+            if !wrote {
                 return;
             }
         }

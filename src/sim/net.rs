@@ -64,6 +64,9 @@ pub(super) struct Net {
     scratch: Vec<u8>,
     /// When the last round ran, and how many ran at that instant.
     last_round: (u64, u32),
+    /// The switchboard's [`Switchboard::poll_timeout`] after the last round (`None` once it is
+    /// finished): it changes only when the switchboard is handed something.
+    timeout: Option<u64>,
 }
 
 impl Net {
@@ -80,6 +83,7 @@ impl Net {
             order: (0..peers.len()).collect(),
             scratch: Vec::new(),
             last_round: (0, 0),
+            timeout: None,
         }
     }
 
@@ -95,24 +99,17 @@ impl Net {
         self.pending[conn].extend_from_slice(&head);
     }
 
-    /// Whether a machine has written bytes the switchboard has not read.
-    pub(super) fn has_pending(&self) -> bool {
-        self.pending.iter().any(|p| !p.is_empty())
-    }
-
     /// The stop at `now_ns` (the end of the trial): the switchboard says BYE to every machine.
     pub(super) fn stop(&mut self, cause: &str, now_ns: u64) {
         self.sb.handle_stop(cause, now_ns);
     }
 
-    /// When the switchboard must be woken even if no machine does anything; `None` once it is
+    /// When the switchboard must be woken even if no machine does anything (as it said after the
+    /// last round, which every call that hands it something is followed by); `None` once it is
     /// finished, or when it asks for an instant at which it has been woken twice already (a
     /// deadline that a wake-up does not move would otherwise stop virtual time).
     pub(super) fn poll_timeout(&self, now_ns: u64) -> Option<u64> {
-        if self.sb.is_finished(now_ns) {
-            return None;
-        }
-        let due = self.sb.poll_timeout()?.max(now_ns);
+        let due = self.timeout?.max(now_ns);
         let (at, rounds) = self.last_round;
         (due != at || rounds < 2).then_some(due)
     }
@@ -130,16 +127,23 @@ impl Net {
             (at, rounds) if at == now_ns => (at, rounds.saturating_add(1)),
             _ => (now_ns, 1),
         };
-        loop {
+        // The first turn may find a sender held back that its own writes release; after that,
+        // a turn that reads nothing ends the round (bytes the switchboard does not take now
+        // wait for a later round: a machine's frame, or the switchboard's poll_timeout).
+        for turn in 0.. {
             let read = self.read_all(now_ns);
             self.sb.handle_timeout(now_ns);
             self.flush_all(now_ns, outs);
             // The switchboard's log lines have no file in a simulation.
             while self.sb.poll_event().is_some() {}
-            if !read || !self.readable_pending() {
-                return;
+            if (!read && turn > 0) || !self.readable_pending() {
+                break;
             }
         }
+        self.timeout = match self.sb.is_finished(now_ns) {
+            true => None,
+            false => self.sb.poll_timeout(),
+        };
     }
 
     /// Whether a connection has bytes waiting that the switchboard wants to read.
@@ -200,16 +204,13 @@ impl Net {
     }
 
     /// Closes every connection still open, as the router does when it stops (a stop grace that
-    /// ran out): returns how many there were.
-    pub(super) fn close_all(&mut self, reason: &str) -> usize {
-        let mut closed = 0;
+    /// ran out).
+    pub(super) fn close_all(&mut self, reason: &str) {
         for (k, open) in self.open.iter_mut().enumerate() {
             if std::mem::take(open) {
                 self.sb.handle_close(ConnId(k), reason.to_string());
-                closed += 1;
             }
         }
-        closed
     }
 
     /// What the switchboard did: the router's statistics come from it.
