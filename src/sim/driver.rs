@@ -200,7 +200,8 @@ impl<'o> Driver<'o> {
 
     fn push(&mut self, time: u64, event: Event) {
         let rank = event.rank();
-        self.heap.push(Reverse((time, rank << 62 | self.next_seq, event)));
+        self.heap
+            .push(Reverse((time, rank << 62 | self.next_seq, event)));
         self.next_seq += 1;
     }
 

@@ -6,6 +6,7 @@ use crate::core::event::EventKind;
 use crate::core::machine::{MachineConfigError, tick_offset_ns};
 
 mod receive_rule;
+mod router;
 
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {

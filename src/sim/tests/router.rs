@@ -1,0 +1,111 @@
+//! The simulated router is the switchboard: machines register and are welcomed through it, its
+//! books are the ones `router.yaml` records, and its stop protocol ends the trial.
+
+use super::*;
+use crate::core::wire::HEADER_LEN;
+
+/// Frames of `kind` the router received, as `router.yaml` counts them.
+fn frames(outcome: &SimOutcome, kind: &str) -> u64 {
+    outcome.router.frames.get(kind).map_or(0, |c| c.frames)
+}
+
+#[test]
+fn every_machine_registers_and_leaves_in_order_through_the_switchboard() {
+    let o = opts(&[2.0, 5.0, 9.0, 4.0], 31);
+    let (records, outcome, _) = run_with_books(&o);
+    let router = &outcome.router;
+    assert_eq!(router.names, o.names);
+    assert_eq!((router.machines, router.seed), (4, 31));
+    assert_eq!(router.start_time_ns, Some(DEFAULT_EPOCH_NS));
+    // Every machine's BYE was read, and nothing happened after the end: the stop protocol ran
+    // at the end of the trial, on virtual time.
+    assert_eq!(router.stop_time_ns, DEFAULT_EPOCH_NS + o.duration_ns);
+    assert_eq!(router.stopped_by, "the end of the simulated trial");
+    let closed: Vec<(String, Option<&str>, Option<u16>, &str)> = router
+        .connections
+        .iter()
+        .map(|c| (c.peer.clone(), c.name.as_deref(), c.id, c.reason.as_str()))
+        .collect();
+    let want: Vec<(String, Option<&str>, Option<u16>, &str)> = (1..=4u16)
+        .map(|id| {
+            let name = o.names[usize::from(id) - 1].as_str();
+            (
+                format!("simulated:{id}"),
+                Some(name),
+                Some(id),
+                "orderly stop",
+            )
+        })
+        .collect();
+    assert_eq!(closed, want);
+    // One HELLO and one BYE a machine; every data frame the logs show sent, counted by kind.
+    assert_eq!((frames(&outcome, "HELLO"), frames(&outcome, "BYE")), (4, 4));
+    let sends = |event: EventKind| records.iter().filter(|r| r.event == event).count() as u64;
+    let data = frames(&outcome, "SEND_FIRST")
+        + frames(&outcome, "SEND_SECOND")
+        + frames(&outcome, "SEND_TO");
+    assert_eq!(data, sends(EventKind::Send));
+    assert_eq!(frames(&outcome, "BROADCAST"), sends(EventKind::Broadcast));
+    assert_eq!(
+        outcome.router.frames["BROADCAST"].bytes,
+        sends(EventKind::Broadcast) * HEADER_LEN as u64
+    );
+    for s in &outcome.summaries {
+        assert!(s.orderly, "machine {}: {}", s.id, s.ended);
+        assert_eq!(s.refused, 0);
+    }
+}
+
+#[test]
+fn ids_follow_the_sorted_names_as_the_router_gives_them() {
+    let mut o = opts(&[1.0, 2.0, 3.0], 5);
+    o.names = vec!["c:3".into(), "a:1".into(), "b:2".into()];
+    let (_, outcome) = run(&o);
+    assert_eq!(outcome.router.names, ["a:1", "b:2", "c:3"]);
+    let by_id: Vec<(u16, &str, f64)> = outcome
+        .summaries
+        .iter()
+        .map(|s| (s.id, s.name.as_str(), s.rate))
+        .collect();
+    // Rates stay by id.
+    assert_eq!(by_id, [(1, "a:1", 1.0), (2, "b:2", 2.0), (3, "c:3", 3.0)]);
+}
+
+#[test]
+fn a_name_the_switchboard_refuses_stops_the_trial_before_it_starts() {
+    let mut o = opts(&[1.0, 2.0, 3.0], 5);
+    o.names = vec!["twin".into(), "twin".into(), "other".into()];
+    let err = simulate(&o, |_| {}).unwrap_err();
+    let SimError::NotWelcomed { name, reason } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(name, "twin");
+    assert!(reason.contains("twin"), "{reason}");
+    assert!(
+        err.to_string().starts_with("machine name \"twin\": "),
+        "{err}"
+    );
+    o.names[0] = String::new();
+    let err = simulate(&o, |_| {}).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "machine name \"\": a name is 1 to 255 bytes"
+    );
+}
+
+#[test]
+fn the_router_record_is_the_same_bytes_for_a_seed() {
+    let mut o = opts(&[3.0, 40.0, 7.0], 77);
+    o.latency = Latency::Exponential {
+        base_ns: 50_000,
+        mean_ns: 2_000_000,
+    };
+    o.tick_lateness = Some(Latency::Uniform {
+        min_ns: 0,
+        max_ns: 30_000_000,
+    });
+    let yaml = || serde_yaml::to_string(&run(&o).1.router).unwrap();
+    let first = yaml();
+    assert_eq!(first, yaml());
+    assert!(first.contains("reason: orderly stop"), "{first}");
+}
