@@ -13,7 +13,9 @@ use crate::core::event::EventKind;
 use crate::core::fault::ClockSkew;
 use crate::core::histogram::Histogram;
 use crate::core::machine::{Machine, MissedTicks, ReceiveRule};
-use crate::core::switchboard::{self, KindCount, PairCount};
+use crate::core::switchboard::{KindCount, PairCount};
+
+mod router;
 
 /// A message still in the queue when the machine stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,48 +269,6 @@ pub struct RouterStats {
     pub pairs: Vec<PairCount>,
     /// Every connection that ended, in the order it ended.
     pub connections: Vec<ClosedConnection>,
-}
-
-impl RouterStats {
-    /// A router's statistics from what its switchboard did ([`switchboard::Report`]), the one
-    /// way both drivers write `router.yaml`: the real router listening on `listen` and stopped
-    /// at `stop_time_ns` by its wall clock, the simulator on virtual time.
-    pub fn from_report(
-        listen: String,
-        opts: &switchboard::Options,
-        report: switchboard::Report,
-        stop_time_ns: u64,
-    ) -> RouterStats {
-        RouterStats {
-            listen,
-            machines: opts.machines,
-            frames: report.frames_by_name(),
-            names: report.names,
-            seed: opts.seed,
-            start_time_ns: report.start_time_ns,
-            stop_time_ns,
-            // A router that never stopped that way records an empty cause, as it always has.
-            stopped_by: report.stopped_by.unwrap_or_default(),
-            pairs: report.pairs,
-            connections: report
-                .closed
-                .into_iter()
-                .map(ClosedConnection::from)
-                .collect(),
-        }
-    }
-}
-
-impl From<switchboard::Closed> for ClosedConnection {
-    /// A switchboard's record of a connection that ended, as `router.yaml` lists it.
-    fn from(closed: switchboard::Closed) -> ClosedConnection {
-        ClosedConnection {
-            peer: closed.peer,
-            name: closed.name,
-            id: closed.id,
-            reason: closed.reason,
-        }
-    }
 }
 
 fn logs_written() -> bool {
