@@ -117,55 +117,7 @@ impl<'o> Driver<'o> {
         }
         let mut outs = Vec::new();
         net.round(hello_ns, &mut outs);
-        let mut welcomed: Vec<Option<(usize, Welcome)>> = vec![None; usize::from(n)];
-        let mut refusals: Vec<Option<String>> = vec![None; usize::from(n)];
-        for out in outs.drain(..) {
-            match out {
-                Out::Welcome { conn, welcome } => {
-                    if let Some(slot) = welcomed.get_mut(usize::from(welcome.id).wrapping_sub(1)) {
-                        *slot = Some((conn, welcome));
-                    }
-                }
-                Out::Error { conn, reason } => refusals[conn] = Some(reason),
-                Out::Data { .. } | Out::Bye { .. } => {}
-            }
-        }
-        let mut seats = Vec::with_capacity(usize::from(n));
-        let mut index_of = vec![0u16; usize::from(n)];
-        for (index, slot) in welcomed.into_iter().enumerate() {
-            let Some((conn, welcome)) = slot else {
-                // A machine missing means one connection was refused: name it.
-                let conn = (0..usize::from(n))
-                    .find(|&c| refusals[c].is_some())
-                    .unwrap_or(index);
-                return Err(SimError::NotWelcomed {
-                    name: opts.names[conn].clone(),
-                    reason: refusals[conn]
-                        .take()
-                        .unwrap_or_else(|| "not welcomed".into()),
-                });
-            };
-            let id = welcome.id;
-            let machine = Machine::new(MachineConfig {
-                id,
-                machines: welcome.machines,
-                action_range: opts.action_range,
-                rate: opts.rates.get(index).copied().unwrap_or(0.0),
-                seed: seed::derive(welcome.seed, Stream::Machine(id)),
-                start_ns: welcome.start_time_ns,
-            })?
-            .with_receive_rule(opts.receive_rule)
-            .with_clock_skew(opts.faults.clock_skew(id));
-            index_of[conn] = index as u16;
-            seats.push(Seat {
-                machine,
-                conn,
-                bye_owed: false,
-                said_bye: false,
-                refused: 0,
-                refusal: None,
-            });
-        }
+        let (seats, index_of) = seat_welcomed(opts, n, &mut outs)?;
         let mut driver = Driver {
             opts,
             end_ns: opts.epoch_ns.saturating_add(opts.duration_ns),
@@ -406,4 +358,64 @@ impl<'o> Driver<'o> {
         };
         (outcome, books)
     }
+}
+
+/// The machines the switchboard welcomed, made from their WELCOMEs (in `outs`), by id; and the
+/// machine index of each connection. A machine missing means a connection was refused: the error
+/// names it with the switchboard's reason.
+fn seat_welcomed(
+    opts: &SimOptions,
+    n: u16,
+    outs: &mut Vec<Out>,
+) -> Result<(Vec<Seat>, Vec<u16>), SimError> {
+    let mut welcomed: Vec<Option<(usize, Welcome)>> = vec![None; usize::from(n)];
+    let mut refusals: Vec<Option<String>> = vec![None; usize::from(n)];
+    for out in outs.drain(..) {
+        match out {
+            Out::Welcome { conn, welcome } => {
+                if let Some(slot) = welcomed.get_mut(usize::from(welcome.id).wrapping_sub(1)) {
+                    *slot = Some((conn, welcome));
+                }
+            }
+            Out::Error { conn, reason } => refusals[conn] = Some(reason),
+            Out::Data { .. } | Out::Bye { .. } => {}
+        }
+    }
+    let mut seats = Vec::with_capacity(usize::from(n));
+    let mut index_of = vec![0u16; usize::from(n)];
+    for (index, slot) in welcomed.into_iter().enumerate() {
+        let Some((conn, welcome)) = slot else {
+            // A machine missing means one connection was refused: name it.
+            let conn = (0..usize::from(n))
+                .find(|&c| refusals[c].is_some())
+                .unwrap_or(index);
+            return Err(SimError::NotWelcomed {
+                name: opts.names[conn].clone(),
+                reason: refusals[conn]
+                    .take()
+                    .unwrap_or_else(|| "not welcomed".into()),
+            });
+        };
+        let id = welcome.id;
+        let machine = Machine::new(MachineConfig {
+            id,
+            machines: welcome.machines,
+            action_range: opts.action_range,
+            rate: opts.rates.get(index).copied().unwrap_or(0.0),
+            seed: seed::derive(welcome.seed, Stream::Machine(id)),
+            start_ns: welcome.start_time_ns,
+        })?
+        .with_receive_rule(opts.receive_rule)
+        .with_clock_skew(opts.faults.clock_skew(id));
+        index_of[conn] = index as u16;
+        seats.push(Seat {
+            machine,
+            conn,
+            bye_owed: false,
+            said_bye: false,
+            refused: 0,
+            refusal: None,
+        });
+    }
+    Ok((seats, index_of))
 }
