@@ -109,3 +109,44 @@ fn the_router_record_is_the_same_bytes_for_a_seed() {
     assert_eq!(first, yaml());
     assert!(first.contains("reason: orderly stop"), "{first}");
 }
+
+#[test]
+fn the_virtual_network_wakes_the_switchboard_when_it_asks() {
+    use super::net::{Net, Out};
+    use crate::core::switchboard::Options;
+    // Two machines register; a third connection never says HELLO. Nothing else happens, so only
+    // the switchboard's own deadline (poll_timeout) can end that connection: a driver that
+    // woke it only for machines' frames would keep it forever.
+    let opts = Options {
+        machines: 2,
+        ..Options::default()
+    };
+    let t0 = DEFAULT_EPOCH_NS;
+    let peers = ["p1", "p2", "p3"].map(String::from);
+    let mut net = Net::new(opts, &peers, t0);
+    net.write(0, &crate::core::wire::hello("a", t0).unwrap());
+    net.write(1, &crate::core::wire::hello("b", t0).unwrap());
+    let mut outs = Vec::new();
+    net.round(t0, &mut outs);
+    let welcomed: Vec<usize> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Out::Welcome { conn, .. } => Some(*conn),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(welcomed, [0, 1]);
+    outs.clear();
+    let due = t0 + opts.hello_timeout_ns;
+    assert_eq!(net.poll_timeout(t0), Some(due));
+    net.round(due, &mut outs);
+    let [Out::Error { conn: 2, reason }] = outs.as_slice() else {
+        panic!("{outs:?}");
+    };
+    assert!(reason.contains("HELLO"), "{reason}");
+    // It is gone, and nothing else is due.
+    let closed = net.report().closed;
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].peer, "p3");
+    assert_eq!(net.poll_timeout(due), None);
+}
