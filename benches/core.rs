@@ -196,6 +196,7 @@ fn bench_sim(c: &mut Criterion) {
             rates,
             action_range: 10,
             receive_rule: Default::default(),
+            missed_ticks: Default::default(),
             duration_ns: secs * 1_000_000_000,
             seed: 7,
             epoch_ns: DEFAULT_EPOCH_NS,

@@ -137,6 +137,7 @@ fn simulated(duration_s: u64) -> (u64, u64) {
         rates: vec![50.0, 100.0, 200.0],
         action_range: 10,
         receive_rule: Default::default(),
+        missed_ticks: Default::default(),
         duration_ns: duration_s * 1_000_000_000,
         seed: 3,
         epoch_ns: DEFAULT_EPOCH_NS,

@@ -238,6 +238,12 @@ pub fn trial_from_files(
         Some(Err(e)) => problems.push(format!("{e}: the rows' times are taken as real times")),
         None => {}
     }
+    // The plan's windows, for the weather figures (a plan that does not check is a problem above).
+    let faults = record
+        .as_ref()
+        .and_then(|r| r.config.fault_plan(RUN_FILE).ok())
+        .map(|plan| plan.faults)
+        .unwrap_or_default();
     let start_ns = record
         .as_ref()
         .and_then(|r| r.start_time_ns)
@@ -254,6 +260,7 @@ pub fn trial_from_files(
         start_us: start_ns.map(|ns| ns / 1000).or(earliest_row).unwrap_or(0),
         machines,
         problems,
+        faults,
     };
     Ok((trial, record))
 }

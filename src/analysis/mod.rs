@@ -19,6 +19,7 @@ pub mod load;
 pub mod queueing;
 pub mod stats;
 pub mod sweep;
+pub mod weather;
 
 use std::collections::BTreeMap;
 
@@ -90,6 +91,8 @@ pub struct TrialInput {
     pub machines: Vec<MachineInput>,
     /// Why the trial as a whole is incomplete (e.g. no `router.yaml`); empty when complete.
     pub problems: Vec<String>,
+    /// Its fault plan, from `run.yaml`; empty in fair weather.
+    pub faults: Vec<crate::config::faults::Fault>,
 }
 
 /// A run: one or more trials, and how to name it.
@@ -239,6 +242,10 @@ pub struct TrialAnalysis {
     pub wait_ticks: Option<Distribution>,
     /// Vector clock and hybrid clock figures; `None` for a trial too large to reconstruct.
     pub causality: Option<clocks::TrialCausality>,
+    /// Its fault plan, each fault in a few words ([`weather::label`]); empty in fair weather.
+    pub plan: Vec<String>,
+    /// The figures before, during and after each window of its plan ([`weather::analyze`]).
+    pub weather: Vec<weather::WindowFigures>,
 }
 
 impl TrialAnalysis {
@@ -332,6 +339,8 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         latency_ms: Distribution::of(&all_latency),
         wait_ticks: Distribution::of(&all_waits),
         causality: clocks::analyze(trial),
+        plan: trial.faults.iter().map(weather::label).collect(),
+        weather: weather::analyze(trial),
     }
 }
 

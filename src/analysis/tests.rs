@@ -81,6 +81,7 @@ fn hand_trial() -> TrialInput {
             machine(3, 1.0, m3),
         ],
         problems: Vec::new(),
+        faults: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ fn trial(name: &str) -> PathBuf {
         rates: vec![2.0, 20.0, 30.0],
         action_range: 5,
         receive_rule: Default::default(),
+        missed_ticks: Default::default(),
         duration_ns: 10_000_000_000,
         seed: 5,
         epoch_ns: DEFAULT_EPOCH_NS,

@@ -1,5 +1,6 @@
 //! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv` and one `.svg` per plot.
+//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv`, `weather.csv` (when a trial
+//! has a fault plan with a window) and one `.svg` per plot.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
 use crate::report::{
     CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
+    weather,
 };
 
 /// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
@@ -76,6 +78,10 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     write(&out, JSON_FILE, &summary::summary_json(&runs))?;
     write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
     write(&out, WIDE_FILE, &summary_wide_csv(&runs))?;
+    let weather = weather::any(&runs);
+    if weather {
+        write(&out, weather::WEATHER_FILE, &weather::weather_csv(&runs))?;
+    }
     let events = out.join(EVENTS_FILE);
     let failed = |e: std::io::Error| format!("{}: cannot write: {e}", events.display());
     let file = std::fs::File::create(&events).map_err(failed)?;
@@ -87,9 +93,14 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         REPORT_FILE,
         &html::page(&runs, &run_plots, &comparison),
     )?;
+    let also = if weather {
+        format!(", {}", weather::WEATHER_FILE)
+    } else {
+        String::new()
+    };
     say(&format!(
-        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {EVENTS_FILE} and {count} \
-         plots (.svg) to {}\n",
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {EVENTS_FILE}{also} and \
+         {count} plots (.svg) to {}\n",
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

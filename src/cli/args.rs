@@ -313,8 +313,9 @@ pub struct AnalyzeArgs {
     /// side by side.
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
-    /// Where report.html, summary.json, summary.csv, summary-wide.csv, events.csv and the plots go
-    /// (default: DIR/analysis for one DIR, ./analysis for several).
+    /// Where report.html, summary.json, summary.csv, summary-wide.csv, events.csv, weather.csv (for
+    /// a run with a fault plan) and the plots go (default: DIR/analysis for one DIR, ./analysis for
+    /// several).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each

@@ -1,6 +1,9 @@
 //! `clocklab run`: starts the router and N machine clients as child processes of this executable,
 //! lets them run for the set time, stops them in order, records the trial in `run.yaml` and checks
-//! it. Repeats for every trial. The processes themselves are [`crate::net::process`]'s.
+//! it. Repeats for every trial. The processes themselves are [`crate::net::process`]'s. A
+//! `pause` fault stops a machine's process for its window (SIGSTOP at the common start plus
+//! `from`, SIGCONT at the start plus `to`, [`PauseSignals`]); a paused machine is continued
+//! before the trial is stopped, however it ends.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -16,7 +19,7 @@ use crate::cli::common::{
     print_summary, secs,
 };
 use crate::config::{Config, FaultPlan};
-use crate::net::process::{Proc, stop_flag, stop_in_order, wait_for_line};
+use crate::net::process::{PauseSignals, PauseStep, Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::plan::TrialPlan;
@@ -137,8 +140,8 @@ struct Trial<'a> {
     /// The `--config` given to `run`, passed on to the children (who otherwise find the same
     /// default).
     config_path: Option<&'a Path>,
-    /// The fault plan in force (the configuration's, or `--faults`'s). Only the machines apply
-    /// a fault yet (their clocks), so the router is not given it: it would check the plan
+    /// The fault plan in force (the configuration's, or `--faults`'s). The machines apply their
+    /// clocks and `run` their pauses, so the router is not given it: it would check the plan
     /// against its own configuration, which has not `run`'s `--duration`.
     faults: &'a FaultPlan,
     exe: &'a Path,
@@ -282,7 +285,12 @@ impl Trial<'_> {
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
         let mut progress = Progress::new(plan.trial, plan.trials, duration);
+        let mut pauses = PauseSignals::new(&self.faults.pauses(), start);
         loop {
+            let now_ns = wall.now_ns();
+            for step in pauses.send_due(now_ns, procs) {
+                progress.note(&pause_note(step, start, now_ns));
+            }
             let now = Instant::now();
             let left = wall.until(now, end_ns);
             if left.is_zero() || self.stop.load(Ordering::SeqCst) {
@@ -302,12 +310,32 @@ impl Trial<'_> {
             }
             let elapsed = duration.saturating_sub(left);
             progress.show(elapsed);
-            // Short naps, so that Ctrl-C is answered at once whatever the progress display does.
-            std::thread::sleep(left.min(Duration::from_millis(100)));
+            // Short naps, so that Ctrl-C is answered at once whatever the progress display does,
+            // and none past a pause's signal.
+            let next_pause = pauses.next_at().map_or(left, |at| wall.until(now, at));
+            std::thread::sleep(left.min(next_pause).min(Duration::from_millis(100)));
         }
         progress.finish();
         Ok(start)
     }
+}
+
+/// What `run` says when it has stopped or continued a machine: which, when the plan asked, and
+/// when the signal went (`sent_ns`), in seconds of the trial.
+fn pause_note(step: PauseStep, start_ns: u64, sent_ns: u64) -> String {
+    let secs = |ns: u64| ns.saturating_sub(start_ns) as f64 / 1e9;
+    let (what, signal) = if step.stop {
+        ("paused", "SIGSTOP")
+    } else {
+        ("continued", "SIGCONT")
+    };
+    // The plan's time as written (1.5, 2.0025), the signal's to a tenth of a millisecond.
+    format!(
+        "fault plan: machine {} {what} at {} s ({signal} sent at {:.4} s)",
+        step.machine,
+        secs(step.at_ns),
+        secs(sent_ns)
+    )
 }
 
 /// Progress on stderr: a redrawn bar on a terminal, a line every ten seconds otherwise.
@@ -366,6 +394,16 @@ impl Progress {
             }
             self.last_line = Some(Instant::now());
         }
+    }
+
+    /// Prints `line` on stdout, clearing the bar first on a terminal (the next `show` redraws
+    /// it).
+    fn note(&mut self, line: &str) {
+        if self.terminal {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        }
+        println!("{line}");
     }
 
     fn finish(&mut self) {

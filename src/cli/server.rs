@@ -102,6 +102,16 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
             );
         }
     }
+    // A pause is the process's: `run` stops and continues it; by hand, so does the user.
+    for (id, window) in faults.pauses() {
+        let _ = writeln!(
+            out,
+            "fault plan: machine {id}'s pause is its process's: stop it (kill -STOP) at {} s of \
+             the trial and continue it (kill -CONT) at {} s, as `run` does",
+            window.from_ns as f64 / 1e9,
+            window.to_ns as f64 / 1e9
+        );
+    }
     for note in faults.not_applied() {
         let _ = writeln!(out, "fault plan: {note}");
     }

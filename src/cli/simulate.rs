@@ -195,6 +195,7 @@ fn simulate_trial(
         rates: trial.rates.clone(),
         action_range: config.machines.action_range,
         receive_rule: config.machines.receive_rule,
+        missed_ticks: config.machines.missed_ticks,
         duration_ns: (config.run.duration * 1e9).round() as u64,
         seed: trial.seed,
         epoch_ns: plan.epoch_ns,

@@ -137,13 +137,25 @@ impl FaultPlan {
         (1..=machines).map(|id| self.clock_skew(id)).collect()
     }
 
-    /// The faults whose behaviour this version does not apply yet (delay, partition, pause), in
+    /// Every `pause`: the machine's id and its window, in the order written (two pauses of one
+    /// machine never overlap: [`check_plan`] refuses them).
+    pub fn pauses(&self) -> Vec<(u16, Window)> {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Pause { machine, window } => Some((*machine, *window)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The faults whose behaviour this version does not apply yet (delay, partition), in
     /// words, one each: the plan reads and is recorded, but its run is in fair weather there.
     pub fn not_applied(&self) -> Vec<String> {
         self.faults
             .iter()
             .enumerate()
-            .filter(|(_, f)| !matches!(f, Fault::Clock { .. }))
+            .filter(|(_, f)| matches!(f, Fault::Delay { .. } | Fault::Partition { .. }))
             .map(|(i, f)| {
                 format!(
                     "faults[{i}] ({}) is read and checked but not applied yet",

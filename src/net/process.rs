@@ -1,9 +1,10 @@
 //! The processes of a run of real processes, seen from the parent: starting a child in its own
 //! process group, reading the router's stdout line by line, forwarding every child's stderr to
 //! the parent's a whole line at a time, waiting for one of the router's lines with a bound,
-//! stopping every child in order (SIGTERM to the router, a grace period, then kill), and the
-//! SIGINT/SIGTERM flag the parent stops on. `run` keeps the trial; this module keeps the
-//! processes.
+//! stopping every child in order (SIGTERM to the router, a grace period, then kill), the
+//! SIGINT/SIGTERM flag the parent stops on, and the `pause` faults ([`PauseSignals`]: SIGSTOP at
+//! a window's start, SIGCONT at its end; a stopped child is always continued before it is asked
+//! to stop, or it could not exit). `run` keeps the trial; this module keeps the processes.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -18,6 +19,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::rundir::records::ProcessRecord;
+
+mod pause;
+pub use pause::{PauseSignals, PauseStep};
 
 /// Why `run` could not watch for signals, or its processes did not start the model.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +111,8 @@ pub struct Proc {
     stderr: Option<JoinHandle<()>>,
     status: Option<ExitStatus>,
     killed: bool,
+    /// Stopped by [`Proc::pause`] and not continued since.
+    paused: bool,
 }
 
 impl Proc {
@@ -167,6 +173,7 @@ impl Proc {
             stderr,
             status: None,
             killed: false,
+            paused: false,
         }
     }
 
@@ -192,10 +199,35 @@ impl Proc {
 
     /// Sends it SIGTERM unless it has exited.
     pub fn terminate(&mut self) {
-        if self.poll().is_none() {
-            // The pid came from a child we spawned and have not reaped, so it is ours.
-            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        self.signal(Signal::SIGTERM);
+    }
+
+    /// Stops it (SIGSTOP) unless it has exited: it neither runs nor reads until
+    /// [`Proc::resume`]. Returns whether the signal went out.
+    pub fn pause(&mut self) -> bool {
+        let sent = self.signal(Signal::SIGSTOP);
+        self.paused |= sent;
+        sent
+    }
+
+    /// Continues it (SIGCONT) if [`Proc::pause`] stopped it. Returns whether the signal went out.
+    pub fn resume(&mut self) -> bool {
+        if !self.paused {
+            return false;
         }
+        self.paused = false;
+        self.signal(Signal::SIGCONT)
+    }
+
+    /// Whether it is stopped by [`Proc::pause`].
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Sends `signal` unless it has exited; whether it went out.
+    fn signal(&mut self, signal: Signal) -> bool {
+        // The pid came from a child we spawned and have not reaped, so it is ours.
+        self.poll().is_none() && kill(Pid::from_raw(self.child.id() as i32), signal).is_ok()
     }
 
     /// What `run.yaml` records of it.
@@ -214,9 +246,13 @@ impl Proc {
     }
 }
 
-/// Stops a run's processes in order: SIGTERM to the first (the router, which says BYE to every
-/// machine), then waits up to `wait` for every process, and kills those still running.
+/// Stops a run's processes in order: SIGCONT to every one that is paused (a stopped machine could
+/// not answer the BYE), SIGTERM to the first (the router, which says BYE to every machine), then
+/// waits up to `wait` for every process, and kills those still running.
 pub fn stop_in_order(procs: &mut [Proc], wait: Duration) {
+    for p in procs.iter_mut() {
+        p.resume();
+    }
     if let Some(router) = procs.first_mut() {
         router.terminate();
     }

@@ -198,6 +198,7 @@ fn trial_html(out: &mut String, t: &TrialAnalysis, plots: &[Plot]) {
     }
     out.push_str("</tbody></table>\n");
     out.push_str(&super::causality::trial_html(t));
+    out.push_str(&super::weather::html(t));
     for plot in plots {
         figure(out, plot);
     }

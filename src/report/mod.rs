@@ -12,6 +12,7 @@ pub mod summary;
 pub mod sweep;
 pub mod table;
 pub mod text;
+pub mod weather;
 
 use crate::analysis::{Figure, MachineFigure, RunAnalysis, RunInput, TrialFigure};
 use plots::PlotError;

@@ -203,7 +203,7 @@ fn arrow(out: &mut String, from: (f64, f64), to: (f64, f64), colour: usize, id: 
 /// SVG's ids unique in a page that holds several diagrams.
 pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id: &str) -> String {
     let n = trial.machines.len();
-    let height = TOP + ROW * n.max(1) as f64 + BOTTOM;
+    let height = TOP + ROW * n.max(1) as f64 + BOTTOM + shade::room(trial, window);
     let (a, b) = (window.start_s, window.end_s);
     let plot_right = WIDTH - RIGHT;
     // Times map into the plot with a margin of PAD inside its edges, so no mark is cut in half.
@@ -240,6 +240,13 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
     );
     // Time axis.
     let axis_y = TOP + ROW * n.max(1) as f64 + 8.0;
+    shade::bands(
+        &mut out,
+        trial,
+        window,
+        (LEFT + PAD, plot_right - PAD),
+        (TOP, axis_y),
+    );
     let _ = writeln!(
         out,
         "<line x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{plot_right}\" y2=\"{axis_y}\" stroke=\"#333\"/>"
@@ -420,49 +427,9 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
         out.push('\n');
     }
     out.push_str("</g>\n");
-    legend(&mut out, axis_y + 62.0, id);
+    legend::legend(&mut out, axis_y + 62.0, id);
     out.push_str("</svg>\n");
     out
-}
-
-/// The legend under the axis: the four marks, the two arrows and the queued marker.
-fn legend(out: &mut String, y: f64, id: &str) {
-    let mut x = LEFT;
-    for kind in EventKind::ALL {
-        mark(out, kind, x, y);
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{kind}</text>",
-            x + 12.0,
-            y + 4.0
-        );
-        x += 95.0;
-    }
-    for (colour, what) in [(1, "message"), (2, "broadcast message")] {
-        arrow(out, (x - 6.0, y), (x + 40.0, y), colour, id);
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\">{what}</text>",
-            x + 40.0,
-            y + 4.0
-        );
-        x += if colour == 1 { 110.0 } else { 165.0 };
-    }
-    let (x, y) = (LEFT, y + 24.0);
-    let _ = writeln!(
-        out,
-        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"white\" \
-         stroke=\"#cf222e\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\" {FONT} \
-         font-size=\"12\">a message never taken off its queue (the end of the receiver's log)\
-         </text><text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"12\" fill=\"#57606a\">\
-         numbers: the Lamport clock after the event (bold: it jumped)</text>",
-        x - 6.0,
-        y - 6.0,
-        x + 12.0,
-        y + 4.0,
-        x + 440.0,
-        y + 4.0
-    );
 }
 
 /// Adds a space-time diagram, `trial-<k>-spacetime.svg` (prefixed `run-<i>-` for several runs),
@@ -494,5 +461,7 @@ pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [Ru
     }
 }
 
+mod legend;
+mod shade;
 #[cfg(test)]
 mod tests;

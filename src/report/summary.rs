@@ -35,7 +35,7 @@ fn machine_json(m: &MachineAnalysis) -> Value {
 }
 
 fn trial_json(t: &TrialAnalysis) -> Value {
-    json!({
+    let mut trial = json!({
         "trial": t.trial,
         "dir": t.dir,
         "seed": t.seed,
@@ -44,7 +44,12 @@ fn trial_json(t: &TrialAnalysis) -> Value {
         "problems": t.all_problems(),
         "figures": figures_object(&t.figures()),
         "machines": t.machines.iter().map(machine_json).collect::<Vec<_>>(),
-    })
+    });
+    // Only a trial with a fault plan has the key: fair weather writes what it always wrote.
+    if let (Some(weather), Some(object)) = (super::weather::json(t), trial.as_object_mut()) {
+        object.insert("weather".to_owned(), weather);
+    }
+    trial
 }
 
 /// `summary.json`: every run, trial and machine with all its figures, and the figures summarized

@@ -200,12 +200,16 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
             out.push_str(&machine_grid(t, &CLOCK_COLUMNS).text(2));
             out.push_str(&machine_grid(t, &QUEUE_COLUMNS).text(2));
             out.push_str(&machine_grid(t, &TIMING_COLUMNS).text(2));
+            out.push_str(&super::weather::text(t));
         }
     } else {
         let _ = writeln!(
             out,
             "\n  per-trial machine tables: in report.html (first trials) and summary.csv"
         );
+        if r.trials.iter().any(|t| !t.plan.is_empty()) {
+            let _ = writeln!(out, "  per-trial weather: in report.html and weather.csv");
+        }
     }
     if let Some(note) = counted_note(r) {
         let _ = writeln!(out, "  {note}");

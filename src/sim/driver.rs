@@ -12,6 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::net::{Net, Out};
+use super::pause::Pauses;
 use super::{SimError, SimOptions, SimOutcome};
 use crate::core::event::Record;
 use crate::core::machine::{Machine, MachineConfig, MachineConfigError};
@@ -70,6 +71,8 @@ pub(super) struct Driver<'o> {
     end_ns: u64,
     net: Net,
     outs: Vec<Out>,
+    /// The machines' `pause` windows.
+    pauses: Pauses,
     /// Machines by id - 1.
     seats: Vec<Seat>,
     /// Machine index by connection.
@@ -123,6 +126,7 @@ impl<'o> Driver<'o> {
             end_ns: opts.epoch_ns.saturating_add(opts.duration_ns),
             net,
             outs,
+            pauses: Pauses::new(&opts.faults, n, opts.epoch_ns),
             seats,
             index_of,
             heap: BinaryHeap::new(),
@@ -191,6 +195,9 @@ impl<'o> Driver<'o> {
                 break;
             };
             self.now = time;
+            if self.sleeps(event, time) {
+                continue;
+            }
             match event {
                 Event::Deliver { dest, slot } => {
                     let frame = self.in_flight[slot as usize];
@@ -208,6 +215,30 @@ impl<'o> Driver<'o> {
         // out, say); after an orderly stop there are none.
         self.net.close_all("the router stopped");
         self.finished_ns.get_or_insert(self.now);
+    }
+
+    /// Whether `event` is for a machine that a `pause` holds at `time`: then it waits for the
+    /// window's end (a paused machine neither ticks nor reads; a tick not owed is left to
+    /// [`Driver::tick`], which drops it).
+    fn sleeps(&mut self, event: Event, time: u64) -> bool {
+        let index = match event {
+            Event::Deliver { dest, .. } => dest,
+            Event::Tick(index) => {
+                let due = self.seats[usize::from(index)].machine.poll_timeout();
+                if time > self.end_ns && due > self.end_ns {
+                    return false;
+                }
+                index
+            }
+            Event::Stop => return false,
+        };
+        match self.pauses.resume_at(index, time) {
+            Some(resume) => {
+                self.push(resume, event);
+                true
+            }
+            None => false,
+        }
     }
 
     /// A frame reaches its receiver, in its queue from `time` on (after the end too: frames in
@@ -247,7 +278,8 @@ impl<'o> Driver<'o> {
             self.round();
         }
         let due = self.seats[i].machine.poll_timeout();
-        let at = self.tick_time(due, time);
+        // A tick owed from before now (catching up after a pause) runs now.
+        let at = self.tick_time(due, time).max(time);
         self.push(at, Event::Tick(index));
         if self.answer_bye(i) {
             self.round();
@@ -406,6 +438,7 @@ fn seat_welcomed(
             start_ns: welcome.start_time_ns,
         })?
         .with_receive_rule(opts.receive_rule)
+        .with_missed_ticks(opts.missed_ticks)
         .with_clock_skew(opts.faults.clock_skew(id));
         index_of[conn] = index as u16;
         seats.push(Seat {

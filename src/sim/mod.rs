@@ -15,7 +15,8 @@
 //! Frames still in flight are delivered into the queues, as the real router writes out
 //! everything that arrived before each BYE: they are reported as unprocessed. The router's
 //! books and `router.yaml` come from the switchboard's report, the same code as a real run's
-//! (`driver` has the scheduler).
+//! (`driver` has the scheduler). A machine that a `pause` fault stops neither ticks nor reads
+//! until its window ends ([`pause`]), then follows its [`MissedTicks`] policy.
 //!
 //! Everything is a function of the options: the same options give the same records, byte for byte.
 //! Nothing here reads a clock or touches a file.
@@ -26,10 +27,12 @@ mod net;
 use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
-use crate::core::machine::{MachineConfigError, ReceiveRule};
+use crate::core::machine::{MachineConfigError, MissedTicks, ReceiveRule};
 use crate::core::switchboard::PairTable;
 use crate::rundir::records::{ClientSummary, RouterStats};
 use driver::Driver;
+
+pub mod pause;
 
 /// The default start of simulated time: 2026-01-01T00:00:00Z, in nanoseconds since the UNIX epoch.
 pub const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
@@ -46,6 +49,9 @@ pub struct SimOptions {
     /// Which message a tick takes: what arrived by its deadline, or by the time it runs (the two
     /// differ only when ticks run late, `tick_lateness` or `measured`).
     pub receive_rule: ReceiveRule,
+    /// What a machine does with the deadlines that pass while it cannot tick (a `pause`, or
+    /// ticks that run late): catch up, or skip to the last.
+    pub missed_ticks: MissedTicks,
     /// How long the trial runs, nanoseconds of virtual time.
     pub duration_ns: u64,
     /// The trial's seed: machine `id` gets `seed::derive(seed, Stream::Machine(id))`, as under `run`.
@@ -65,7 +71,8 @@ pub struct SimOptions {
     pub measured: Option<MeasuredTiming>,
     /// The fault plan. Its `clock` faults give machines bad physical clocks
     /// ([`Machine::with_clock_skew`]): their rows and frames are stamped with them, while
-    /// everything the scheduler does stays on (virtual) real time.
+    /// everything the scheduler does stays on (virtual) real time. Its `pause` faults stop
+    /// machines ([`pause::Pauses`]).
     pub faults: FaultPlan,
 }
 

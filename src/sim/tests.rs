@@ -5,6 +5,7 @@ use crate::config::LatencyError;
 use crate::core::event::EventKind;
 use crate::core::machine::{MachineConfigError, tick_offset_ns};
 
+mod pause;
 mod receive_rule;
 mod router;
 
@@ -14,6 +15,7 @@ fn opts(rates: &[f64], seed: u64) -> SimOptions {
         rates: rates.to_vec(),
         action_range: 10,
         receive_rule: ReceiveRule::default(),
+        missed_ticks: MissedTicks::default(),
         duration_ns: 10_000_000_000,
         seed,
         epoch_ns: DEFAULT_EPOCH_NS,

@@ -212,7 +212,7 @@ impl Rng {
 /// A random trial of `n` machines and `steps` events under the model's rules: at each step one
 /// machine takes the oldest message of its queue, or, with an empty queue, sends, broadcasts or
 /// does something internal.
-fn random_trial(seed: u64, n: u16, steps: usize) -> TrialInput {
+pub(crate) fn random_trial(seed: u64, n: u16, steps: usize) -> TrialInput {
     let mut rng = Rng(seed);
     let mut clocks = vec![0u64; usize::from(n)];
     let mut seqs = vec![0u32; usize::from(n)];

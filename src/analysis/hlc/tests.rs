@@ -98,6 +98,7 @@ fn simulated(faults: crate::config::FaultPlan) -> TrialInput {
         rates: vec![2.0, 3.0, 5.0],
         action_range: 6,
         receive_rule: Default::default(),
+        missed_ticks: Default::default(),
         duration_ns: 20_000_000_000,
         seed: 20,
         epoch_ns: DEFAULT_EPOCH_NS,

@@ -77,6 +77,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 rates: model.rates(slow_rate),
                 action_range,
                 receive_rule: config.machines.receive_rule,
+                missed_ticks: config.machines.missed_ticks,
                 duration_ns: (config.run.duration * 1e9).round() as u64,
                 seed: seed::derive(master, Stream::SweepTrial(k)),
                 epoch_ns: DEFAULT_EPOCH_NS,

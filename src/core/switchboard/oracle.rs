@@ -103,7 +103,8 @@ impl Harness {
     }
 
     /// The peer sends `bytes` and the driver reads what the switchboard wants read (see
-    /// `driver`).
+    /// `driver`). (The unit tests' shorthand; the fuzz loop sends and drives apart.)
+    #[cfg(test)]
     pub(super) fn feed(&mut self, conn: ConnId, bytes: &[u8]) {
         self.send(conn, bytes);
         self.drive();

@@ -8,9 +8,11 @@ use plotters::prelude::*;
 use crate::analysis::MachineInput;
 
 mod across;
+mod shade;
 mod trial;
 
 pub use across::{Measured, Predicted, distribution_plot, five_numbers, sweep_error_plot};
+pub use shade::{Shade, shades, tint};
 pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, lag_plot, queue_plot};
 
 /// Width and height of every plot, in pixels.
@@ -168,6 +170,8 @@ struct Style {
     y_from_zero: bool,
     /// Where the legend goes.
     legend: SeriesLabelPosition,
+    /// The fault windows shaded behind the lines, and named in the legend.
+    shades: Vec<Shade>,
 }
 
 /// `points` as a step function: each value held until the next point's time.
@@ -270,6 +274,7 @@ fn lines(
     render(|root| {
         let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
         draw_numeric_mesh(&mut chart, x_desc, y_desc)?;
+        shade::bands(&mut chart, &look.shades)?;
         for (k, (name, points)) in series.iter().enumerate() {
             let thinned = thin(points, MAX_POINTS);
             let shown = if look.steps { steps(&thinned) } else { thinned };
@@ -288,6 +293,7 @@ fn lines(
                 .label(name.as_str())
                 .legend(move |(x, y)| dash.legend_sample((x, y), style));
         }
+        shade::legend(&mut chart, &look.shades)?;
         draw_legend(&mut chart, look.legend.clone())?;
         Ok(())
     })

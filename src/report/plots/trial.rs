@@ -2,7 +2,9 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, MAX_BINS, PlotError, Style, colour, draw_legend, framed, label, lines, render};
+use super::{
+    FONT, MAX_BINS, PlotError, Style, colour, draw_legend, framed, label, lines, render, shades,
+};
 use crate::analysis::{TrialAnalysis, TrialInput};
 
 fn trial_caption(what: &str, t: &TrialInput) -> String {
@@ -43,6 +45,7 @@ pub fn clock_plot(t: &TrialInput) -> Result<String, PlotError> {
             steps: true,
             y_from_zero: true,
             legend: SeriesLabelPosition::UpperLeft,
+            shades: shades(t),
         },
     )
 }
@@ -60,6 +63,7 @@ pub fn lag_plot(t: &TrialInput) -> Result<String, PlotError> {
             steps: true,
             y_from_zero: true,
             legend: SeriesLabelPosition::UpperLeft,
+            shades: shades(t),
         },
     )
 }
@@ -75,6 +79,7 @@ pub fn queue_plot(t: &TrialInput) -> Result<String, PlotError> {
             steps: true,
             y_from_zero: true,
             legend: SeriesLabelPosition::UpperLeft,
+            shades: shades(t),
         },
     )
 }
@@ -105,6 +110,7 @@ pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, PlotError
             steps: true,
             y_from_zero: false,
             legend: SeriesLabelPosition::LowerLeft,
+            shades: Vec::new(),
         },
     )
 }
