@@ -205,7 +205,9 @@ fn simulate_trial(
         faults,
     };
     let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
-    let outcome = sim::simulate(&opts, |record| {
+    // The router's rules with the configuration's `router:` section, as a real run's.
+    let router = config.router_options(trial.seed);
+    let outcome = sim::simulate_with_router(&opts, router, |record| {
         if let Some(logs) = &mut logs {
             logs.append(record);
         }

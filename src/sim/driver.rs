@@ -25,6 +25,8 @@ use crate::rundir::records::{ClientSummary, RouterStats};
 const STOPPED_BY: &str = "the end of the simulated trial";
 /// What ends a simulated machine that the router did not refuse, as its summary records it.
 const ENDED: &str = "the simulated trial ended";
+/// Why the router closes the connections left when its loop ends, as `router.yaml` records it.
+const ROUTER_STOPPED: &str = "the router stopped";
 /// The address a simulated router "listens" on, as `router.yaml` records it.
 const LISTEN: &str = "simulated";
 
@@ -94,9 +96,10 @@ pub(super) struct Driver<'o> {
 }
 
 impl<'o> Driver<'o> {
-    /// Connects a machine for each name to the switchboard, which welcomes them (ids by sorted
+    /// Connects a machine for each name to the switchboard (with the options `router`, its
+    /// machines and seed the trial's), which welcomes them (ids by sorted
     /// name, the common start at `opts.epoch_ns`), and makes each machine from its WELCOME.
-    pub(super) fn register(opts: &'o SimOptions) -> Result<Driver<'o>, SimError> {
+    pub(super) fn register(opts: &'o SimOptions, router: Options) -> Result<Driver<'o>, SimError> {
         let n = match u16::try_from(opts.names.len()) {
             Ok(n) if n >= 2 => n,
             Ok(n) => return Err(MachineConfigError::Machines(n).into()),
@@ -105,7 +108,7 @@ impl<'o> Driver<'o> {
         let router = Options {
             machines: n,
             seed: opts.seed,
-            ..Options::default()
+            ..router
         };
         // Every machine says HELLO at once, the start delay before the epoch.
         let hello_ns = opts.epoch_ns.saturating_sub(router.start_delay_ns);
@@ -211,10 +214,11 @@ impl<'o> Driver<'o> {
                 }
             }
         }
-        // As the router closes the sockets left when its loop ends (after a stop grace that ran
-        // out, say); after an orderly stop there are none.
-        self.net.close_all("the router stopped");
-        self.finished_ns.get_or_insert(self.now);
+        // A switchboard that never finished (nothing woke it again) ends with the trial.
+        if self.finished_ns.is_none() {
+            self.finished_ns = Some(self.now);
+            self.net.close_all(ROUTER_STOPPED);
+        }
     }
 
     /// Whether `event` is for a machine that a `pause` holds at `time`: then it waits for the
@@ -309,7 +313,10 @@ impl<'o> Driver<'o> {
         loop {
             self.net.round(self.now, &mut self.outs);
             if self.finished_ns.is_none() && self.net.is_finished(self.now) {
+                // The router's loop ends here: it closes what is left (a stop grace that ran
+                // out) and reads nothing more.
                 self.finished_ns = Some(self.now);
+                self.net.close_all(ROUTER_STOPPED);
             }
             let mut outs = std::mem::take(&mut self.outs);
             let mut wrote = false;

@@ -28,7 +28,7 @@ use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
 use crate::core::machine::{MachineConfigError, MissedTicks, ReceiveRule};
-use crate::core::switchboard::PairTable;
+use crate::core::switchboard::{self, PairTable};
 use crate::rundir::records::{ClientSummary, RouterStats};
 use driver::Driver;
 
@@ -113,16 +113,30 @@ pub enum SimError {
 }
 
 /// Runs one trial, handing every log record to `sink` in the order each machine produced them.
+/// The router runs with the documented defaults ([`switchboard::Options::default`]).
 pub fn simulate(opts: &SimOptions, sink: impl FnMut(&Record)) -> Result<SimOutcome, SimError> {
-    trial(opts, sink).map(|(outcome, _)| outcome)
+    simulate_with_router(opts, switchboard::Options::default(), sink)
 }
 
-/// [`simulate`], and the router's books of every pair besides (sent as well as delivered).
+/// [`simulate`] with the router's options `router` (a configuration's `router:` section, as
+/// `Config::router_options` gives it to a real router); its `machines` and `seed` are the
+/// trial's.
+pub fn simulate_with_router(
+    opts: &SimOptions,
+    router: switchboard::Options,
+    sink: impl FnMut(&Record),
+) -> Result<SimOutcome, SimError> {
+    trial(opts, router, sink).map(|(outcome, _)| outcome)
+}
+
+/// [`simulate_with_router`], and the router's books of every pair besides (sent as well as
+/// delivered).
 fn trial(
     opts: &SimOptions,
+    router: switchboard::Options,
     mut sink: impl FnMut(&Record),
 ) -> Result<(SimOutcome, PairTable), SimError> {
-    let mut driver = Driver::register(opts)?;
+    let mut driver = Driver::register(opts, router)?;
     driver.run(&mut sink);
     Ok(driver.finish())
 }

@@ -38,7 +38,7 @@ fn sent_at(records: &[Record]) -> BTreeMap<(u16, u32), u64> {
 /// A trial's records, outcome and router's books, whose every pair balances.
 fn run_with_books(opts: &SimOptions) -> (Vec<Record>, SimOutcome, PairTable) {
     let mut records = Vec::new();
-    let (outcome, books) = trial(opts, |r| records.push(*r)).unwrap();
+    let (outcome, books) = trial(opts, Default::default(), |r| records.push(*r)).unwrap();
     let n = opts.names.len() as u16;
     for source in 1..=n {
         for dest in 1..=n {

@@ -150,3 +150,30 @@ fn the_virtual_network_wakes_the_switchboard_when_it_asks() {
     assert_eq!(closed[0].peer, "p3");
     assert_eq!(net.poll_timeout(due), None);
 }
+
+#[test]
+fn the_stop_waits_for_late_ticks_as_long_as_the_router_options_grace() {
+    // Every tick runs 50 ms late, so the last ticks (due at the end) run 50 ms after it, and
+    // each machine answers the router's BYE only then.
+    let o = SimOptions {
+        tick_lateness: Some(Latency::Fixed { ns: 50_000_000 }),
+        ..opts(&[1.0, 2.0, 1.0], 4)
+    };
+    let end = DEFAULT_EPOCH_NS + o.duration_ns;
+    let reasons = |outcome: &SimOutcome| -> Vec<String> {
+        let closed = outcome.router.connections.iter();
+        closed.map(|c| c.reason.clone()).collect()
+    };
+    let waited = simulate(&o, |_| {}).unwrap();
+    assert_eq!(waited.router.stop_time_ns, end + 50_000_000);
+    assert_eq!(reasons(&waited), ["orderly stop"; 3]);
+    // A grace of 1 ms (the configuration's `run.stop_grace`) runs out first: the router closes
+    // every connection and stops, as a real one does.
+    let router = crate::core::switchboard::Options {
+        stop_grace_ns: 1_000_000,
+        ..Default::default()
+    };
+    let cut = simulate_with_router(&o, router, |_| {}).unwrap();
+    assert_eq!(cut.router.stop_time_ns, end + 1_000_000);
+    assert_eq!(reasons(&cut), ["the router stopped"; 3]);
+}
