@@ -197,6 +197,7 @@ pub(super) fn check_conservation(
     sent: &HashMap<(u16, u32), Sent>,
     received: &BTreeMap<(u16, u16), u64>,
     router: Option<&RouterStats>,
+    drops_planned: bool,
     n: u16,
 ) {
     let mut sent_pairs: BTreeMap<(u16, u16), u64> = BTreeMap::new();
@@ -223,15 +224,21 @@ pub(super) fn check_conservation(
             *unprocessed.entry((u.source, m.id)).or_insert(0) += 1;
         }
     }
+    // What never reached the destination: undeliverable, dropped by the fault plan, or still
+    // held by it when the router stopped.
     let router_pairs: BTreeMap<(u16, u16), (u64, u64)> = router
         .map(|r| {
             r.pairs
                 .iter()
-                .map(|p| ((p.source, p.dest), (p.delivered, p.undeliverable)))
+                .map(|p| {
+                    let lost = p.undeliverable + p.dropped + p.still_held();
+                    ((p.source, p.dest), (p.delivered, lost))
+                })
                 .collect()
         })
         .unwrap_or_default();
     let router_file = report.dir.join(ROUTER_STATS_FILE);
+    check_weather_books(report, router, drops_planned, &router_file);
     // A machine that ended in order read everything the router wrote to it before it closed.
     let orderly = |id: u16| {
         machines
@@ -293,8 +300,51 @@ pub(super) fn check_conservation(
         }
     }
     report.checked.push(format!(
-        "conservation on {pairs} ordered pairs: sent = received + unprocessed + undeliverable"
+        "conservation on {pairs} ordered pairs: sent = received + unprocessed + undeliverable \
+         (+ dropped + still held by the fault plan)"
     ));
+}
+
+/// The fault plan's books in `router.yaml`: a frame dropped is a finding unless the plan has a
+/// partition in `drop` mode (`drops_planned`), a pair cannot release more than it held, and what
+/// was held, released, dropped and still held at the end is said.
+pub(super) fn check_weather_books(
+    report: &mut Report,
+    router: Option<&RouterStats>,
+    drops_planned: bool,
+    router_file: &std::path::Path,
+) {
+    let Some(router) = router else { return };
+    let (mut held, mut released, mut dropped) = (0, 0, 0);
+    for p in &router.pairs {
+        let pair = format!("pair {}->{}", p.source, p.dest);
+        if p.dropped > 0 && !drops_planned {
+            report.violation(
+                router_file,
+                None,
+                format!(
+                    "{pair}: {} frames dropped, but no partition of the fault plan drops frames \
+                     (mode: drop)",
+                    p.dropped
+                ),
+            );
+        }
+        if p.released > p.held {
+            report.violation(
+                router_file,
+                None,
+                format!("{pair}: {} released but only {} held", p.released, p.held),
+            );
+        }
+        (held, released, dropped) = (held + p.held, released + p.released, dropped + p.dropped);
+    }
+    if held + dropped > 0 {
+        report.notes.push(format!(
+            "fault plan: {held} frames held ({released} released, {} still held at the end), \
+             {dropped} dropped",
+            held.saturating_sub(released)
+        ));
+    }
 }
 
 /// Rule 4, and agreement between each summary and its log.

@@ -243,3 +243,38 @@ fn a_run_yaml_that_is_there_but_does_not_read_is_a_violation() {
     assert!(check_trial(&dir).passed());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn frames_the_plan_dropped_are_booked_and_others_are_findings() {
+    use crate::core::switchboard::PairCount;
+    use crate::rundir::records::RouterStats;
+    let router = RouterStats {
+        pairs: vec![PairCount {
+            source: 1,
+            dest: 2,
+            delivered: 3,
+            undeliverable: 0,
+            held: 4,
+            released: 3,
+            dropped: 2,
+        }],
+        ..RouterStats::default()
+    };
+    let file = Path::new("t/router.yaml");
+    let mut planned = Report::default();
+    rules::check_weather_books(&mut planned, Some(&router), true, file);
+    assert!(planned.passed(), "{planned}");
+    assert_eq!(
+        planned.notes,
+        ["fault plan: 4 frames held (3 released, 1 still held at the end), 2 dropped"]
+    );
+    let mut unplanned = Report::default();
+    rules::check_weather_books(&mut unplanned, Some(&router), false, file);
+    assert_eq!(
+        messages(&unplanned),
+        [
+            "t/router.yaml: pair 1->2: 2 frames dropped, but no partition of the fault plan drops \
+          frames (mode: drop)"
+        ]
+    );
+}

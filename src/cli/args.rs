@@ -156,9 +156,14 @@ pub struct ServerArgs {
     /// else a fresh one, printed and recorded in router.yaml).
     #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
-    /// A fault plan, as for `run`: a YAML list of faults that replaces the configuration's.
+    /// A fault plan, as for `run`: a YAML list of faults that replaces the configuration's. The
+    /// router applies its delays and partitions.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
+    /// The trial's length in seconds, which the fault plan's windows must lie within (default:
+    /// run.duration of the configuration; `run` gives its own).
+    #[arg(long, value_name = "SECS", value_parser = duration_arg, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
     /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
     #[arg(long, hide = true)]
     pub stop_on_stdin_eof: bool,

@@ -56,9 +56,6 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let faults = config
         .fault_plan("the configuration")
         .map_err(|e| e.to_string())?;
-    for note in faults.not_applied() {
-        println!("fault plan: {note}");
-    }
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
@@ -70,6 +67,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             plan,
             config: &config,
             config_path: args.model.common.config.as_deref(),
+            faults_path: args.model.faults.as_deref(),
             faults: &faults,
             exe: &exe,
             stop: &stop,
@@ -140,9 +138,12 @@ struct Trial<'a> {
     /// The `--config` given to `run`, passed on to the children (who otherwise find the same
     /// default).
     config_path: Option<&'a Path>,
-    /// The fault plan in force (the configuration's, or `--faults`'s). The machines apply their
-    /// clocks and `run` their pauses, so the router is not given it: it would check the plan
-    /// against its own configuration, which has not `run`'s `--duration`.
+    /// The `--faults` given to `run`, passed on to the router (which otherwise reads the plan
+    /// from the same configuration).
+    faults_path: Option<&'a Path>,
+    /// The fault plan in force (the configuration's, or `--faults`'s). The router applies its
+    /// delays and partitions (it is given the trial's duration to check the windows against),
+    /// the machines their clocks and `run` their pauses.
     faults: &'a FaultPlan,
     exe: &'a Path,
     stop: &'a AtomicBool,
@@ -215,9 +216,14 @@ impl Trial<'_> {
                 ("--port", cfg.run.port.to_string()),
                 ("--machines", cfg.machines.count.to_string()),
                 ("--seed", self.plan.seed.to_string()),
+                // The windows of the fault plan lie within this trial.
+                ("--duration", cfg.run.duration.to_string()),
             ],
             "--run-dir",
         );
+        if let Some(path) = self.faults_path {
+            cmd.arg("--faults").arg(path);
+        }
         cmd.arg("--stop-on-stdin-eof");
         cmd
     }

@@ -35,6 +35,9 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
             config.machines.rates = Rates::Random;
         }
     }
+    if let Some(duration) = args.duration {
+        config.run.duration = duration;
+    }
     apply_faults(
         &mut config,
         args.faults.as_deref(),
@@ -73,6 +76,8 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
     let seed = args.seed.or(config.run.seed).unwrap_or_else(fresh_seed);
     let mut router = Router::new(listener, config.router_options(seed))
         .map_err(|e| format!("router: cannot start the event loop on {addr}: {e}"))?;
+    // The delays and partitions are the router's to apply.
+    router.set_plan(faults.weather());
     router
         .stop_on_signals()
         .map_err(|e| format!("router: cannot watch for SIGINT and SIGTERM: {e}"))?;
@@ -90,7 +95,7 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         "waiting for {} machines (stop with Ctrl-C); run seed {seed}",
         config.machines.count
     );
-    // The router applies no fault yet; a clock fault is the client's to apply.
+    // A clock fault is the client's to apply.
     for (id, skew) in (1..).zip(faults.clock_skews(config.machines.count)) {
         if !skew.is_perfect() {
             let _ = writeln!(
@@ -112,8 +117,14 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
             window.to_ns as f64 / 1e9
         );
     }
-    for note in faults.not_applied() {
-        let _ = writeln!(out, "fault plan: {note}");
+    let weather = faults.weather();
+    if !weather.is_empty() {
+        let _ = writeln!(
+            out,
+            "fault plan: the router applies {} delay(s) and {} partition(s)",
+            weather.delays.len(),
+            weather.partitions.len()
+        );
     }
     let _ = out.flush();
     // Without --run-dir, the run's own directory under run.log_dir, named as every client names

@@ -102,12 +102,6 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         config.run.trials,
         config.run.duration,
     );
-    let faults = config
-        .fault_plan("the configuration")
-        .map_err(|e| e.to_string())?;
-    for note in faults.not_applied() {
-        println!("fault plan: {note}");
-    }
     let started = Instant::now();
     let totals = simulate_run(&plan, &run_dir)?;
     let secs = started.elapsed().as_secs_f64();

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::validate::{fmt_num, fmt_str};
 use super::{ConfigError, Latency};
 use crate::core::fault::{ClockSkew, Link, PartitionMode, Window};
+use crate::core::switchboard::{Delay, Partition, Plan};
 
 /// The largest clock offset either way, milliseconds (one day).
 pub const MAX_OFFSET_MS: f64 = 86_400_000.0;
@@ -137,6 +138,49 @@ impl FaultPlan {
         (1..=machines).map(|id| self.clock_skew(id)).collect()
     }
 
+    /// The `delay` and `partition` faults, as the switchboard's rules (its `weather`): the router
+    /// applies them to the frames it routes. Empty if the plan has none.
+    pub fn weather(&self) -> Plan {
+        let mut plan = Plan::default();
+        for fault in &self.faults {
+            match fault {
+                Fault::Delay {
+                    link,
+                    window,
+                    latency,
+                } => plan.delays.push(Delay {
+                    link: *link,
+                    window: *window,
+                    latency: *latency,
+                }),
+                Fault::Partition {
+                    groups,
+                    window,
+                    mode,
+                } => plan.partitions.push(Partition {
+                    groups: groups.clone(),
+                    window: *window,
+                    mode: *mode,
+                }),
+                Fault::Pause { .. } | Fault::Clock { .. } => {}
+            }
+        }
+        plan
+    }
+
+    /// Whether a partition in `drop` mode may drop frames.
+    pub fn drops_frames(&self) -> bool {
+        self.faults.iter().any(|f| {
+            matches!(
+                f,
+                Fault::Partition {
+                    mode: PartitionMode::Drop,
+                    ..
+                }
+            )
+        })
+    }
+
     /// Every `pause`: the machine's id and its window, in the order written (two pauses of one
     /// machine never overlap: [`check_plan`] refuses them).
     pub fn pauses(&self) -> Vec<(u16, Window)> {
@@ -145,22 +189,6 @@ impl FaultPlan {
             .filter_map(|f| match f {
                 Fault::Pause { machine, window } => Some((*machine, *window)),
                 _ => None,
-            })
-            .collect()
-    }
-
-    /// The faults whose behaviour this version does not apply yet (delay, partition), in
-    /// words, one each: the plan reads and is recorded, but its run is in fair weather there.
-    pub fn not_applied(&self) -> Vec<String> {
-        self.faults
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| matches!(f, Fault::Delay { .. } | Fault::Partition { .. }))
-            .map(|(i, f)| {
-                format!(
-                    "faults[{i}] ({}) is read and checked but not applied yet",
-                    f.kind()
-                )
             })
             .collect()
     }

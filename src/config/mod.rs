@@ -407,11 +407,11 @@ impl Config {
 }
 
 pub mod faults;
-mod latency;
 mod router_options;
 mod validate;
+/// The latency models live in `core` (a `delay` fault's latency is drawn by the switchboard).
+pub use crate::core::latency::{Latency, LatencyError};
 pub use faults::{Fault, FaultPlan, FaultSpec};
-pub use latency::{Latency, LatencyError};
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 //! - [`machine`]: the model machine, `handle_*` in and `poll_*` out.
 //! - [`event`]: one event of a machine, as a log row.
 //! - [`fault`]: the pure pieces of a fault plan: windows, links, partition modes, skewed clocks.
+//! - [`latency`]: latency models (fixed, uniform, exponential), drawn from a seeded generator.
 //! - [`seed`]: every seed derived from a run's master seed.
 //! - [`histogram`]: distributions of nanosecond values (tick lateness, hop latency) and the
 //!   empirical model drawn from one.
@@ -15,6 +16,7 @@ pub mod clock;
 pub mod event;
 pub mod fault;
 pub mod histogram;
+pub mod latency;
 pub mod machine;
 pub mod route;
 pub mod seed;

@@ -12,7 +12,9 @@
 //! And from a trial's seed:
 //! - [`Stream::Rates`] draws the machines' random tick rates;
 //! - [`Stream::Machine`]`(id)` is machine `id`'s own seed (its action draws);
-//! - [`Stream::Latency`] draws the simulator's network latencies.
+//! - [`Stream::Latency`] draws the simulator's network latencies;
+//! - [`Stream::Weather`] draws the extra latency of a fault plan's `delay` faults (the
+//!   switchboard's, in both drivers).
 
 /// One use of randomness. Its index is part of the file formats' meaning (a recorded seed replays
 /// only if every stream keeps its index), so the indices never change.
@@ -30,6 +32,8 @@ pub enum Stream {
     Latency,
     /// The simulator's tick-lateness draws.
     TickLateness,
+    /// The switchboard's draws of a `delay` fault's extra latency.
+    Weather,
 }
 
 /// Where the trial streams start, apart from the machine and rate streams.
@@ -38,6 +42,8 @@ const TRIAL_BASE: u64 = 0x7472_6961_6c00;
 const LATENCY_INDEX: u64 = 0x6c61_7465_6e63_7900;
 /// The tick-lateness stream's index ("ticklate" in ASCII).
 const TICK_LATENESS_INDEX: u64 = 0x7469_636b_6c61_7465;
+/// The weather stream's index ("weather\0" in ASCII).
+const WEATHER_INDEX: u64 = 0x7765_6174_6865_7200;
 
 impl Stream {
     /// The stream's index, the second argument of [`derive_seed`].
@@ -49,6 +55,7 @@ impl Stream {
             Stream::SweepTrial(k) => k as u64,
             Stream::Latency => LATENCY_INDEX,
             Stream::TickLateness => TICK_LATENESS_INDEX,
+            Stream::Weather => WEATHER_INDEX,
         }
     }
 }
@@ -81,6 +88,7 @@ mod tests {
         assert_eq!(Stream::Trial(2).index(), 0x7472_6961_6c02);
         assert_eq!(Stream::SweepTrial(7).index(), 7);
         assert_eq!(Stream::Latency.index(), 0x6c61_7465_6e63_7900);
+        assert_eq!(Stream::Weather.index(), u64::from_be_bytes(*b"weather\0"));
         assert_eq!(derive(42, Stream::Machine(1)), derive_seed(42, 1));
     }
 

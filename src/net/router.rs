@@ -24,7 +24,7 @@ mod events;
 
 pub use events::Notice;
 
-use crate::core::switchboard::{ConnId, Fate, Options, Switchboard};
+use crate::core::switchboard::{self, ConnId, Fate, Options, Switchboard};
 use crate::net::wallclock::WallClock;
 use crate::net::{STOP_SIGNALS, signal_name};
 use conn::{ReadOutcome, Socket};
@@ -95,6 +95,12 @@ impl Router {
             freed: false,
             keys: Vec::new(),
         })
+    }
+
+    /// Puts the delays and partitions of a fault plan in force (see `switchboard::Plan`); their
+    /// windows count from the start time the router announces in WELCOME.
+    pub fn set_plan(&mut self, plan: switchboard::Plan) {
+        self.sb.set_plan(plan);
     }
 
     /// Stops in order on SIGINT and SIGTERM, as the server does (a router embedded in a benchmark

@@ -113,7 +113,8 @@ impl<'o> Driver<'o> {
         // Every machine says HELLO at once, the start delay before the epoch.
         let hello_ns = opts.epoch_ns.saturating_sub(router.start_delay_ns);
         let peers: Vec<String> = (1..=n).map(|k| format!("{LISTEN}:{k}")).collect();
-        let mut net = Net::new(router, &peers, hello_ns);
+        // The plan's delays and partitions are the switchboard's rules, as in a real run.
+        let mut net = Net::new(router, opts.faults.weather(), &peers, hello_ns);
         for (conn, name) in opts.names.iter().enumerate() {
             let hello = wire::hello(name, hello_ns).ok_or_else(|| SimError::NotWelcomed {
                 name: name.clone(),

@@ -15,7 +15,7 @@
 //! Nothing here allocates per frame: the pending bytes, the outbox copy and the list of outputs
 //! are buffers kept from one round to the next.
 
-use crate::core::switchboard::{ConnId, Fate, Options, PairTable, Report, Switchboard};
+use crate::core::switchboard::{ConnId, Fate, Options, PairTable, Plan, Report, Switchboard};
 use crate::core::wire::{self, HEADER_LEN, Header, Kind, Parsed, Welcome};
 
 /// A frame the switchboard wrote to a machine's connection.
@@ -70,9 +70,12 @@ pub(super) struct Net {
 }
 
 impl Net {
-    /// The switchboard with `opts`, and a connection from each of `peers` made at `now_ns`.
-    pub(super) fn new(opts: Options, peers: &[String], now_ns: u64) -> Net {
+    /// The switchboard with `opts` and the fault plan's rules `plan` (delays and partitions,
+    /// windows from the start it will announce), and a connection from each of `peers` made at
+    /// `now_ns`.
+    pub(super) fn new(opts: Options, plan: Plan, peers: &[String], now_ns: u64) -> Net {
         let mut sb = Switchboard::new(opts);
+        sb.set_plan(plan);
         for (index, peer) in peers.iter().enumerate() {
             sb.handle_connect(ConnId(index), peer.clone(), now_ns);
         }

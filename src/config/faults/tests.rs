@@ -128,14 +128,17 @@ fn the_plan_decides_each_machines_clock() {
             ClockSkew::default()
         ]
     );
-    assert_eq!(
-        plan.not_applied(),
-        [
-            "faults[0] (delay) is read and checked but not applied yet",
-            "faults[1] (partition) is read and checked but not applied yet",
-        ]
-    );
     assert_eq!(plan.pauses(), [(2, Window::from_secs(5.0, 8.0))]);
+    // The router's rules: the delay and the partition, as written.
+    let weather = plan.weather();
+    assert_eq!(weather.delays.len(), 1);
+    assert_eq!(weather.delays[0].link.to_string(), "1->3");
+    assert_eq!(weather.delays[0].latency, Latency::Fixed { ns: 50_000_000 });
+    assert_eq!(weather.delays[0].window, Window::from_secs(0.0, 30.0));
+    assert_eq!(weather.partitions.len(), 1);
+    assert_eq!(weather.partitions[0].groups, [vec![1, 2], vec![3]]);
+    assert_eq!(weather.partitions[0].window, Window::from_secs(10.0, 20.0));
+    assert_eq!(weather.partitions[0].mode, PartitionMode::Hold);
     // Offset and drift default to 0; the mode to hold.
     let c = config_with("- {kind: clock, machine: 1}\n- {kind: partition, groups: [[1], [2, 3]], from: 0, to: 30}\n").unwrap();
     let plan = c.fault_plan("c.yaml").unwrap();

@@ -36,7 +36,8 @@ impl Switchboard {
             return None;
         }
         conn.about_to_queue(now_ns);
-        let limit = self.opts.outbox_limit;
+        let held = self.held_for(key);
+        let limit = self.opts.outbox_limit.saturating_sub(held);
         self.conns.with_outbox(key, |outbox| {
             let first = outbox.extend_run(read, offset, len, count, source);
             (outbox.len() > limit, first)
@@ -73,13 +74,26 @@ impl Switchboard {
         }
     }
 
+    /// Bytes the fault plan holds for `key`'s machine: they count against its high water (0 in
+    /// fair weather, at the cost of one test).
+    pub(super) fn held_for(&self, key: ConnId) -> usize {
+        match self.conns.weather() {
+            None => 0,
+            Some(w) => self
+                .conn(key)
+                .and_then(|c| c.id())
+                .map_or(0, |id| w.held_for(id)),
+        }
+    }
+
     /// Reads again the senders `receiver` stopped, if its outbox is down to low water.
     pub(super) fn release_if_drained(&mut self, receiver: ConnId) {
         let low = self.opts.outbox_limit / 2;
+        let held = self.held_for(receiver);
         let Some(r) = self.conn_mut(receiver) else {
             return;
         };
-        if !r.over_high_water || r.outbox.len() > low {
+        if !r.over_high_water || r.outbox.len() + held > low {
             return;
         }
         r.over_high_water = false;
@@ -157,6 +171,27 @@ impl Switchboard {
                 timeout as f64 / 1e9
             );
             self.refuse(key, reason, now_ns);
+        }
+    }
+
+    /// Frames the fault plan held until `now_ns` go to their receivers' outboxes, in send order
+    /// per pair; a frame whose receiver has departed or is closing is undeliverable.
+    pub(super) fn release_held(&mut self, now_ns: u64) {
+        while let Some((source, dest, held)) =
+            self.conns.with_weather(|w| w.take_due(now_ns)).flatten()
+        {
+            self.pairs.released(source, dest);
+            let receiver = self.machines[usize::from(dest) - 1];
+            match receiver.filter(|&r| self.conn(r).is_some_and(|c| c.closing().is_none())) {
+                Some(r) => self.enqueue(r, &held.frame, Some(source), now_ns),
+                None => {
+                    self.pairs.undeliverable(source, dest, 1);
+                    // A closing receiver holds less: the senders it stopped may go on.
+                    if let Some(r) = receiver {
+                        self.release_if_drained(r);
+                    }
+                }
+            }
         }
     }
 }

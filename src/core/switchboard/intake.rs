@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use super::buffers::ReadBuf;
 use super::conn::{CloseStep, Closing, State};
+use super::weather::Verdict;
 use super::{ConnId, Switchboard};
 use crate::core::route;
 use crate::core::wire::{self, Frame, Kind, Parsed};
@@ -334,6 +335,11 @@ impl Switchboard {
         let frames = u64::from(count);
         for target in targets.iter(n) {
             self.pairs.routed(source, target, frames);
+            // Fair weather costs this one test per run of frames.
+            if self.conns.weather().is_some() && self.weathered(key, read, segment, target, now_ns)
+            {
+                continue;
+            }
             let at = (segment.offset, segment.len, count);
             let queued = self.machines[usize::from(target) - 1].and_then(|receiver| {
                 Some((
@@ -354,5 +360,73 @@ impl Switchboard {
             }
         }
         Ok(())
+    }
+
+    /// The fault plan's say on the frames of `segment` (in `read`, from `key`) for machine
+    /// `dest`: `true` if it took them (each held as a copy, or dropped, and booked), `false` if
+    /// they are routed as usual (no rule acts on them now, nothing of the pair is held, or the
+    /// receiver has departed or is closing, which makes them undeliverable as usual).
+    fn weathered(
+        &mut self,
+        key: ConnId,
+        read: &Bytes,
+        segment: Segment,
+        dest: u16,
+        now_ns: u64,
+    ) -> bool {
+        let source = segment.source;
+        let start = self.start_time_ns;
+        let elapsed = start.and_then(|s| now_ns.checked_sub(s));
+        let Some(weather) = self.conns.weather() else {
+            return false;
+        };
+        if weather.clear(source, dest, elapsed) {
+            return false;
+        }
+        let receiver = self.machines[usize::from(dest) - 1];
+        let Some(receiver) =
+            receiver.filter(|&r| self.conn(r).is_some_and(|c| c.closing().is_none()))
+        else {
+            return false;
+        };
+        let start = start.unwrap_or(now_ns);
+        for i in 0..segment.count as usize {
+            let at = segment.offset + i * segment.len;
+            let verdict = self
+                .conns
+                .with_weather(|w| w.verdict(source, dest, now_ns, start, elapsed));
+            match verdict.unwrap_or(Verdict::Pass) {
+                Verdict::Drop => self.pairs.dropped(source, dest),
+                // Not clear, so a rule acts or the pair has frames held: a pass cannot come,
+                // and would be held behind them for now (the order stays).
+                Verdict::Pass => self.hold(source, dest, read, at, segment.len, now_ns),
+                Verdict::Hold(release_ns) => {
+                    self.hold(source, dest, read, at, segment.len, release_ns);
+                }
+            }
+        }
+        let limit = self.opts.outbox_limit;
+        let waiting = self.conn(receiver).map_or(0, |c| c.outbox.len());
+        if waiting + self.held_for(receiver) > limit {
+            self.stop_sender(key, receiver);
+        }
+        true
+    }
+
+    /// Holds a copy of the `len` bytes at `at` in `read`, a frame from `source` to `dest`, until
+    /// `release_ns`.
+    fn hold(
+        &mut self,
+        source: u16,
+        dest: u16,
+        read: &Bytes,
+        at: usize,
+        len: usize,
+        release_ns: u64,
+    ) {
+        let frame = Bytes::copy_from_slice(&read[at..at + len]);
+        self.conns
+            .with_weather(|w| w.hold(source, dest, frame, release_ns));
+        self.pairs.held(source, dest);
     }
 }

@@ -6,12 +6,16 @@
 //! [`Conns::take_inbuf`] and [`Conns::put_inbuf`]), which books the change. A `Counted` buffer is
 //! made nowhere else (a connection gets its two in [`Conns::insert`]), so none can be put in place
 //! of another unbooked, and what [`Conns::held`] says is what the buffers hold.
+//!
+//! The frames a fault plan holds (`weather`) are booked here too, as outbox storage: their one
+//! door is [`Conns::with_weather`].
 
 use std::ops::Deref;
 
 use super::ConnId;
 use super::buffers::{Footprint, Lending, Outbox, ReadBuf};
 use super::conn::Conn;
+use super::weather::Weather;
 
 /// A buffer whose memory is in the books: read it freely; change it only through a door of
 /// [`Conns`].
@@ -70,6 +74,9 @@ pub(super) struct Conns {
     memory_full: bool,
     /// Which read buffers may have slices out in outboxes.
     lending: Lending,
+    /// The fault plan's rules and the frames they hold (counted in `outbox_held`); `None` in
+    /// fair weather.
+    weather: Option<Box<Weather>>,
 }
 
 impl Conns {
@@ -84,7 +91,40 @@ impl Conns {
             buffer_limit,
             memory_full: false,
             lending: Lending::default(),
+            weather: None,
         }
+    }
+
+    /// The fault plan's rules and held frames, if a plan is in force.
+    pub(super) fn weather(&self) -> Option<&Weather> {
+        self.weather.as_deref()
+    }
+
+    /// Puts `weather` in force (what an earlier one held is dropped from the books with it:
+    /// callers replace only a weather that holds nothing, or change its plan instead).
+    pub(super) fn set_weather(&mut self, weather: Weather) {
+        let before = self.weather.as_ref().map_or(0, |w| w.held());
+        self.weather = Some(Box::new(weather));
+        self.held_frames_changed(before, 0);
+    }
+
+    /// The one door to the frames the fault plan holds: `change` them, and the books follow
+    /// (they count as outbox storage). `None` in fair weather.
+    pub(super) fn with_weather<R>(&mut self, change: impl FnOnce(&mut Weather) -> R) -> Option<R> {
+        let weather = self.weather.as_deref_mut()?;
+        let before = weather.held();
+        let r = change(weather);
+        let after = weather.held();
+        if after != before {
+            self.held_frames_changed(before, after);
+        }
+        Some(r)
+    }
+
+    /// The frames the fault plan holds went from `before` to `after` bytes.
+    fn held_frames_changed(&mut self, before: usize, after: usize) {
+        let footprint = |held| Footprint { held, slices: 0 };
+        self.outbox_changed(footprint(before), footprint(after));
     }
 
     /// The connection, to change anything but its buffers (those go through the doors).

@@ -20,7 +20,9 @@
 //! read buffer ([`Switchboard::read_buffer`], then [`Switchboard::handle_filled`]); frames are
 //! forwarded as the bytes that arrived, `Bytes` slices of that buffer in each receiver's outbox,
 //! copied verbatim into the outbox only if its socket did not take them in the same turn (see
-//! `buffers`). Invalid input closes only the connection it came on, after an ERROR.
+//! `buffers`). Invalid input closes only the connection it came on, after an ERROR. A fault plan's
+//! delays and partitions ([`Switchboard::set_plan`], see `weather`) hold data frames until a
+//! release time or drop them, and the books say so.
 //!
 //! # Flow control
 //!
@@ -62,6 +64,7 @@ mod intake;
 mod memory;
 mod pairs;
 mod rules;
+mod weather;
 
 #[cfg(any(test, fuzzing))]
 mod oracle;
@@ -72,6 +75,7 @@ pub use events::{Closed, Event, Fate, Report, frames_by_name};
 #[cfg(any(test, fuzzing))]
 pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
+pub use weather::{Delay, Partition, Plan};
 
 use crate::core::wire::Kind;
 use conn::Conn;
@@ -328,12 +332,14 @@ impl Switchboard {
     }
 
     /// Time has come to `now_ns`: partial frames that stalled, connections that did not say
-    /// HELLO in time and receivers that took nothing for the reader timeout are refused, and once
-    /// every machine in a stop has said BYE, every connection is set to close.
+    /// HELLO in time and receivers that took nothing for the reader timeout are refused, frames
+    /// the fault plan held until now go to their receivers, and once every machine in a stop has
+    /// said BYE, every connection is set to close.
     pub fn handle_timeout(&mut self, now_ns: u64) {
         self.expire_partial_frames(now_ns);
         self.expire_hello_deadlines(now_ns);
         self.expire_readers(now_ns);
+        self.release_held(now_ns);
         self.end_stop_when_all_said_bye(now_ns);
     }
 
@@ -380,8 +386,8 @@ impl Switchboard {
     }
 
     /// When the driver must call [`Switchboard::handle_timeout`] and [`Switchboard::poll_fate`]
-    /// even if nothing happens: a stall, a HELLO deadline or a reader to check, or the end of a
-    /// stop.
+    /// even if nothing happens: a stall, a HELLO deadline or a reader to check, the end of a
+    /// stop, or a frame the fault plan held to release.
     pub fn poll_timeout(&self) -> Option<u64> {
         let stall = self.opts.stall_timeout_ns;
         let conns = self.conns.iter().flatten().filter_map(|c| {
@@ -406,7 +412,11 @@ impl Switchboard {
             Phase::Stopping { deadline_ns } => Some(deadline_ns),
             _ => None,
         };
-        conns.chain(stop).min()
+        let held = self
+            .conns
+            .weather()
+            .and_then(weather::Weather::next_release);
+        conns.chain(stop).chain(held).min()
     }
 
     /// Whether the router is done: a stop whose connections have all closed, a stop past its
@@ -444,7 +454,8 @@ impl Switchboard {
         self.conn(conn).and_then(Conn::id)
     }
 
-    /// Memory the outboxes and read buffers keep alive now, in bytes.
+    /// Memory the outboxes and read buffers keep alive now, in bytes, with the frames the fault
+    /// plan holds.
     pub fn held_bytes(&self) -> usize {
         self.conns.held()
     }

@@ -323,11 +323,12 @@ impl Harness {
         *cursor += offset + 1;
         let skipped = self.skipped.entry((from, to.0)).or_default();
         *skipped += passed;
-        let undeliverable = self.sb.pairs().books(header.source, dest).undeliverable;
+        let books = self.sb.pairs().books(header.source, dest);
+        let lost = books.undeliverable + books.dropped;
         assert!(
-            *skipped <= undeliverable,
+            *skipped <= lost,
             "machine {dest} never got {skipped} frames from machine {} that came before one it \
-             got, and only {undeliverable} are booked undeliverable",
+             got, and only {lost} are booked undeliverable or dropped",
             header.source
         );
     }
@@ -353,10 +354,8 @@ impl Harness {
                 let books = self.sb.pairs().books(source, dest);
                 let delivered = got.get(&(source, dest)).copied().unwrap_or(0);
                 assert_eq!(books.delivered, delivered, "delivered {source} -> {dest}");
-                assert!(
-                    books.delivered + books.undeliverable <= books.sent,
-                    "{books:?}"
-                );
+                let accounted = books.delivered + books.undeliverable + books.dropped;
+                assert!(accounted + books.still_held() <= books.sent, "{books:?}");
                 if everything_closed {
                     assert!(
                         books.balance(),
@@ -386,13 +385,14 @@ impl Harness {
 /// operations. It checks after every step that it does not panic, that a data frame is forwarded
 /// only if it arrived valid from a welcomed machine, byte for byte, to machines its route names,
 /// that each read routes its accepted frames to exactly those machines, that input on one
-/// connection never changes another's fate, that delivered counts are what the peers got; that a
+/// connection never changes another's fate, that delivered counts are what the peers got (with
+/// a small fault plan in force from any step on: delays, partitions that hold or drop); that a
 /// connection the switchboard stopped reading is never refused for not sending (a partial-frame
 /// refusal comes only after a whole stall timeout of being wanted for reading with a partial
 /// frame); that every byte a peer sent is read unless its connection was refused or closed by
-/// the driver; that for every ordered pair routed = delivered + undeliverable + waiting, and a
-/// frame a machine never got before one it got is booked undeliverable; and at the end that
-/// every pair's books balance.
+/// the driver; that for every ordered pair routed = delivered + undeliverable + waiting +
+/// dropped + held, and a frame a machine never got before one it got is booked undeliverable or
+/// dropped; and at the end that every pair's books balance.
 ///
 /// Returns what the switchboard reported at the end, so tests can see what a seed exercised.
 ///
@@ -474,6 +474,9 @@ pub fn check_switchboard_properties(data: &[u8]) -> Report {
             }
             7 => h.close(conn(input.byte().unwrap_or(0)), "write failed: broken pipe"),
             8 => h.flush(),
+            9 => {
+                h.sb.set_plan(input::plan(input.byte().unwrap_or(0), machines))
+            }
             _ => {}
         }
         h.round();

@@ -123,7 +123,7 @@ fn the_virtual_network_wakes_the_switchboard_when_it_asks() {
     };
     let t0 = DEFAULT_EPOCH_NS;
     let peers = ["p1", "p2", "p3"].map(String::from);
-    let mut net = Net::new(opts, &peers, t0);
+    let mut net = Net::new(opts, Default::default(), &peers, t0);
     net.write(0, &crate::core::wire::hello("a", t0).unwrap());
     net.write(1, &crate::core::wire::hello("b", t0).unwrap());
     let mut outs = Vec::new();

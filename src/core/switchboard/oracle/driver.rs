@@ -162,7 +162,8 @@ impl Harness {
     }
 
     /// Conservation of data frames for every ordered pair of machines: each frame routed is
-    /// delivered, booked undeliverable, or still waiting in the receiver's outbox.
+    /// delivered, booked undeliverable, still waiting in the receiver's outbox, dropped by the
+    /// fault plan or still held by it.
     pub(in crate::core::switchboard) fn check_conservation(&self) {
         let n = self.sb.options().machines;
         let mut waiting = vec![0u64; usize::from(n) * usize::from(n)];
@@ -179,11 +180,12 @@ impl Harness {
                 let books = self.sb.pairs().books(source, dest);
                 let wait =
                     waiting[usize::from(source - 1) * usize::from(n) + usize::from(dest - 1)];
+                let weather = books.dropped + books.still_held();
                 assert_eq!(
                     books.sent,
-                    books.delivered + books.undeliverable + wait,
-                    "{source} -> {dest}: routed is not delivered + undeliverable + waiting \
-                     ({books:?}, {wait} waiting)"
+                    books.delivered + books.undeliverable + wait + weather,
+                    "{source} -> {dest}: routed is not delivered + undeliverable + waiting + \
+                     dropped + held ({books:?}, {wait} waiting)"
                 );
             }
         }

@@ -1,6 +1,10 @@
-//! The oracle's reading of the fuzzer's bytes: small numbers, byte strings and valid frames.
+//! The oracle's reading of the fuzzer's bytes: small numbers, byte strings, valid frames and
+//! small fault plans.
 
-use super::T0;
+use super::{MS, T0};
+use crate::core::fault::{Link, PartitionMode, Window};
+use crate::core::latency::Latency;
+use crate::core::switchboard::{Delay, Partition, Plan};
 use crate::core::wire::{self, Header, Kind};
 
 /// Reads the fuzzer's bytes as a sequence of small numbers and byte strings.
@@ -48,4 +52,42 @@ pub(super) fn frame(pick: u8, arg: u8, id: Option<u16>, machines: u16) -> Vec<u8
         5 => wire::bye(source, 0, 0, T0),
         _ => wire::error("nonsense", T0),
     }
+}
+
+/// A small fault plan the fuzzer picks with `pick` among `machines` machines (2 or more), its
+/// windows from the trial's start (the WELCOME's start time): machine 1 cut off from the others,
+/// its frames held or dropped; a fixed delay on the frames to machine 1 or a random one on
+/// `1->2`, alone or with a partition; or no rule at all (fair weather again).
+pub(super) fn plan(pick: u8, machines: u16) -> Plan {
+    let window = |ms: u64| Window {
+        from_ns: u64::from(pick / 8) * 20 * MS,
+        to_ns: u64::from(pick / 8) * 20 * MS + ms * MS,
+    };
+    let partition = |mode| Partition {
+        groups: vec![vec![1], (2..=machines).collect()],
+        window: window(300),
+        mode,
+    };
+    let delay = |link: &str, latency| Delay {
+        link: link.parse::<Link>().expect("a link"),
+        window: window(1_000),
+        latency,
+    };
+    let fixed = Latency::Fixed { ns: 30 * MS };
+    let uniform = Latency::Uniform {
+        min_ns: 0,
+        max_ns: 50 * MS,
+    };
+    let (delays, partitions) = match pick % 6 {
+        0 => (vec![], vec![partition(PartitionMode::Hold)]),
+        1 => (vec![], vec![partition(PartitionMode::Drop)]),
+        2 => (vec![delay("*->1", fixed)], vec![]),
+        3 => (
+            vec![delay("1->2", uniform)],
+            vec![partition(PartitionMode::Hold)],
+        ),
+        4 => (vec![delay("*->*", uniform)], vec![]),
+        _ => (vec![], vec![]),
+    };
+    Plan { delays, partitions }
 }

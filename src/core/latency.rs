@@ -1,5 +1,7 @@
-//! The simulated network's latency models: how long a frame takes from its sender to a
-//! destination's queue. A run's `run.yaml` records the model it ran with.
+//! Latency models: how long a frame takes from its sender to a destination's queue (the
+//! simulated network's `--latency`), and the extra latency of a `delay` fault on a link. Pure:
+//! the draws take their generator as an argument. `config` re-exports them; a run's `run.yaml`
+//! records the model it ran with.
 
 use std::fmt;
 use std::str::FromStr;
