@@ -180,10 +180,9 @@ fn a_simulated_held_partition_delivers_what_crosses_it_after_its_window_in_send_
 
 /// A trial with the hold partition of `partition("hold")` kept its rules.
 fn held_partition(dir: &Path) {
-    let dir = dir.to_path_buf();
-    let (start_us, router) = books(&dir);
+    let (start_us, router) = books(dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
-    let got = crossings(&dir);
+    let got = crossings(dir);
     let mut inside = 0;
     for (peer, messages) in &got {
         // Send order: each sender's seqs rise in the order machine 3 took them.
@@ -239,9 +238,9 @@ fn a_simulated_dropping_partition_is_booked_and_check_balances() {
 
 /// A trial with the drop partition of `partition("drop")` kept its rules.
 fn dropped_partition(dir: &Path) {
-    let (start_us, router) = books(&dir);
+    let (start_us, router) = books(dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
-    for (peer, messages) in crossings(&dir) {
+    for (peer, messages) in crossings(dir) {
         for (seq, m) in messages {
             let inside = m.sent_us >= from_us + 10_000 && m.sent_us < to_us;
             assert!(
