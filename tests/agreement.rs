@@ -6,8 +6,7 @@ mod support;
 
 use std::ffi::OsStr;
 
-use clocklab::rundir::records::ClientSummary;
-use clocklab::rundir::records::RunRecord;
+use clocklab::rundir::records::{ClientSummary, RouterStats, RunRecord};
 use support::{SOON, TestDir, read_yaml, run_to_end};
 
 /// Whether `real` is within `rel` (a fraction) plus `abs` of `sim`.
@@ -54,8 +53,13 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
     let (code, printed) = run_to_end("simulate", sim_args, SOON);
     assert_eq!(code, 0, "{printed}");
 
-    let real = summaries(&support::run_dir_under(&real_out));
-    let sim = summaries(&support::run_dir_under(&sim_out));
+    let (real_dir, sim_dir) = (
+        support::run_dir_under(&real_out),
+        support::run_dir_under(&sim_out),
+    );
+    routers_agree(&real_dir, &sim_dir);
+    let real = summaries(&real_dir);
+    let sim = summaries(&sim_dir);
     assert_eq!(real.len(), 3);
     for (r, s) in real.iter().zip(&sim) {
         let id = r.id;
@@ -104,4 +108,51 @@ fn run_and_simulate_agree_on_a_slow_machine_among_fast_ones() {
         real[0].unprocessed.len(),
         sim[0].unprocessed.len()
     );
+}
+
+/// The simulation's `router.yaml` comes from the switchboard as the real router's does: the same
+/// machines by name and id, each connection closed in order, a HELLO and a BYE from each, the
+/// same pairs of machines exchanging data with nothing undeliverable, and both trials pass
+/// `check`. Only the address, the times and the cause of the stop differ, and the counts of data
+/// frames within the tolerance of the events.
+fn routers_agree(real_dir: &std::path::Path, sim_dir: &std::path::Path) {
+    let real: RouterStats = read_yaml(&real_dir.join("router.yaml"));
+    let sim: RouterStats = read_yaml(&sim_dir.join("router.yaml"));
+    assert_eq!(
+        (&real.names, real.machines, real.seed),
+        (&sim.names, sim.machines, sim.seed)
+    );
+    assert_eq!(sim.listen, "simulated");
+    let closed = |r: &RouterStats| {
+        let mut closed: Vec<(Option<String>, Option<u16>, String)> = r
+            .connections
+            .iter()
+            .map(|c| (c.name.clone(), c.id, c.reason.clone()))
+            .collect();
+        // The real connections close in the order the machines' ends arrive.
+        closed.sort();
+        closed
+    };
+    assert_eq!(closed(&real), closed(&sim));
+    assert!(closed(&sim).iter().all(|c| c.2 == "orderly stop"));
+    let kinds = |r: &RouterStats| r.frames.keys().cloned().collect::<Vec<String>>();
+    assert_eq!(kinds(&real), kinds(&sim));
+    for kind in ["HELLO", "BYE"] {
+        assert_eq!(real.frames[kind], sim.frames[kind], "{kind}");
+    }
+    for (r, s) in real.frames.values().zip(sim.frames.values()) {
+        assert!(close(r.frames, s.frames, 0.10, 3), "{r:?} vs {s:?}");
+    }
+    let pairs = |r: &RouterStats| {
+        let pairs = r.pairs.iter();
+        pairs
+            .map(|p| (p.source, p.dest, p.undeliverable))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pairs(&real), pairs(&sim));
+    assert!(pairs(&sim).iter().all(|p| p.2 == 0));
+    for dir in [real_dir, sim_dir] {
+        let report = clocklab::check::check_trial(dir);
+        assert!(report.passed(), "{}: {report}", dir.display());
+    }
 }

@@ -1,6 +1,7 @@
-//! The router's weather in real runs: a partition in `hold` mode delivers the frames that cross
-//! it after its window, in send order; in `drop` mode `router.yaml` books them and `check`
-//! balances; a fixed 50 ms delay on one link shows in its receiver's hop latency.
+//! The router's weather in real runs and in simulations (the simulator drives the same
+//! switchboard): a partition in `hold` mode delivers the frames that cross it after its window, in
+//! send order; in `drop` mode `router.yaml` books them and `check` balances; a fixed 50 ms delay on
+//! one link shows in its receiver's hop latency.
 
 mod support;
 
@@ -30,6 +31,19 @@ enum Given {
 /// `clocklab run` of `rates` for `duration` seconds with the plan `plan`; returns the trial's
 /// directory once `check` passed it.
 fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str, given: Given) -> PathBuf {
+    drive("run", tmp, rates, duration, plan, given)
+}
+
+/// `clocklab COMMAND` (`run` or `simulate`) of `rates` for `duration` seconds with the plan
+/// `plan`; returns the trial's directory once `check` passed it.
+fn drive(
+    command: &str,
+    tmp: &TestDir,
+    rates: &str,
+    duration: &str,
+    plan: &str,
+    given: Given,
+) -> PathBuf {
     let machines = rates.split(',').count() as u16;
     let config = tmp.config(machines, "");
     let faults = tmp.join("plan.yaml");
@@ -45,13 +59,11 @@ fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str, given: Given) -> 
     std::fs::write(&config, text).expect("write the configuration");
     let out = tmp.join("out");
     let mut args: Vec<&OsStr> = vec![
-        OsStr::new("run"),
+        OsStr::new(command),
         OsStr::new("--config"),
         config.as_os_str(),
         OsStr::new("--out"),
         out.as_os_str(),
-        OsStr::new("--port"),
-        OsStr::new("0"),
         OsStr::new("--seed"),
         OsStr::new("7"),
         OsStr::new("--rates"),
@@ -62,9 +74,16 @@ fn run(tmp: &TestDir, rates: &str, duration: &str, plan: &str, given: Given) -> 
     if given == Given::File {
         args.extend([OsStr::new("--faults"), faults.as_os_str()]);
     }
-    let (code, printed) = run_to_end("run", args, SOON + SOON);
+    if command == "run" {
+        args.extend([OsStr::new("--port"), OsStr::new("0")]);
+    }
+    let (code, printed) = run_to_end(command, args, SOON + SOON);
     assert_eq!(code, 0, "{printed}");
-    assert!(printed.contains("passed: every rule held"), "{printed}");
+    let passed = match command {
+        "run" => "passed: every rule held",
+        _ => "check: every trial passed",
+    };
+    assert!(printed.contains(passed), "{printed}");
     assert!(!printed.contains("not applied"), "{printed}");
     run_dir_under(&out)
 }
@@ -118,9 +137,52 @@ fn partition(mode: &str) -> String {
 fn a_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
     let tmp = TestDir::new("weather-hold");
     let dir = run(&tmp, "50,50,50", "4", &partition("hold"), Given::File);
-    let (start_us, router) = books(&dir);
+    held_partition(&dir);
+}
+
+#[test]
+fn a_simulated_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
+    let tmp = TestDir::new("weather-sim-hold");
+    let dir = drive(
+        "simulate",
+        &tmp,
+        "50,50,50",
+        "4",
+        &partition("hold"),
+        Given::File,
+    );
+    held_partition(&dir);
+    // On virtual time, exactly: a held frame leaves at the window's end and takes the simulated
+    // network's 100 µs, so the longest hop machine 3 measured is from the earliest frame sent
+    // to it inside the window (within the histogram's 1.6%).
+    let record: RunRecord = read_yaml(&dir.join("run.yaml"));
+    let (start_us, _) = books(&dir);
+    let to_us = start_us + 2_500_000;
+    let earliest = crossings(&dir)
+        .values()
+        .flatten()
+        .map(|(_, m)| m.sent_us)
+        .filter(|&sent| sent >= start_us + 1_000_000 && sent < to_us)
+        .min()
+        .expect("a frame sent inside the window");
+    let longest = (to_us - earliest + 100) as f64;
+    let hop = record.machines[2]
+        .summary
+        .as_ref()
+        .expect("a summary")
+        .hop_latency_us;
+    assert!(
+        (hop.max - longest).abs() <= 0.016 * longest,
+        "longest hop {} µs, want {longest} µs",
+        hop.max
+    );
+}
+
+/// A trial with the hold partition of `partition("hold")` kept its rules.
+fn held_partition(dir: &Path) {
+    let (start_us, router) = books(dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
-    let got = crossings(&dir);
+    let got = crossings(dir);
     let mut inside = 0;
     for (peer, messages) in &got {
         // Send order: each sender's seqs rise in the order machine 3 took them.
@@ -163,9 +225,22 @@ fn a_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
 fn a_dropping_partition_is_booked_and_check_balances() {
     let tmp = TestDir::new("weather-drop");
     let dir = run(&tmp, "50,50,50", "4", &partition("drop"), Given::Config);
-    let (start_us, router) = books(&dir);
+    dropped_partition(&dir);
+}
+
+#[test]
+fn a_simulated_dropping_partition_is_booked_and_check_balances() {
+    let tmp = TestDir::new("weather-sim-drop");
+    let plan = partition("drop");
+    let dir = drive("simulate", &tmp, "50,50,50", "4", &plan, Given::Config);
+    dropped_partition(&dir);
+}
+
+/// A trial with the drop partition of `partition("drop")` kept its rules.
+fn dropped_partition(dir: &Path) {
+    let (start_us, router) = books(dir);
     let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
-    for (peer, messages) in crossings(&dir) {
+    for (peer, messages) in crossings(dir) {
         for (seq, m) in messages {
             let inside = m.sent_us >= from_us + 10_000 && m.sent_us < to_us;
             assert!(
@@ -183,10 +258,25 @@ fn a_dropping_partition_is_booked_and_check_balances() {
 
 #[test]
 fn a_fixed_50_ms_delay_on_one_link_shows_in_its_receivers_hop_latency() {
-    let tmp = TestDir::new("weather-delay");
+    delayed_link("run");
+}
+
+#[test]
+fn a_simulated_fixed_50_ms_delay_on_one_link_shows_in_its_receivers_hop_latency() {
+    let (base, delayed) = delayed_link("simulate");
+    // On virtual time, exactly (to the histogram's bucket): the network's 100 µs, and 50 ms
+    // more on the delayed link.
+    assert!((base - 100.0).abs() <= 2.0, "{base}");
+    assert!((delayed - 50_100.0).abs() <= 0.016 * 50_100.0, "{delayed}");
+}
+
+/// A fixed 50 ms delay on the link 1->2 of two machines under `command`: the hop latency p50 of
+/// each machine in µs, over the other link and over the delayed one.
+fn delayed_link(command: &str) -> (f64, f64) {
+    let tmp = TestDir::new(&format!("weather-delay-{command}"));
     let plan = "- {kind: delay, link: \"1->2\", from: 0, to: 3, latency: \"fixed:50ms\"}\n";
     // Two machines: machine 2 receives only over the delayed link, machine 1 only over the other.
-    let dir = run(&tmp, "100,100", "3", plan, Given::File);
+    let dir = drive(command, &tmp, "100,100", "3", plan, Given::File);
     let record: RunRecord = read_yaml(&dir.join("run.yaml"));
     let hop = |id: usize| {
         let summary = record.machines[id].summary.as_ref().expect("a summary");
@@ -216,4 +306,5 @@ fn a_fixed_50_ms_delay_on_one_link_shows_in_its_receivers_hop_latency() {
         delayed_pair.delivered + delayed_pair.undeliverable
     );
     assert_eq!(pair(2, 1).map(|p| p.held), Some(0));
+    (base.p50, delayed.p50)
 }

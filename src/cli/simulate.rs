@@ -102,12 +102,6 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         config.run.trials,
         config.run.duration,
     );
-    let faults = config
-        .fault_plan("the configuration")
-        .map_err(|e| e.to_string())?;
-    for note in faults.not_applied() {
-        println!("fault plan: {note}");
-    }
     let started = Instant::now();
     let totals = simulate_run(&plan, &run_dir)?;
     let secs = started.elapsed().as_secs_f64();
@@ -205,7 +199,9 @@ fn simulate_trial(
         faults,
     };
     let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
-    let outcome = sim::simulate(&opts, |record| {
+    // The router's rules with the configuration's `router:` section, as a real run's.
+    let router = config.router_options(trial.seed);
+    let outcome = sim::simulate_with_router(&opts, router, |record| {
         if let Some(logs) = &mut logs {
             logs.append(record);
         }

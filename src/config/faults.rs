@@ -192,24 +192,6 @@ impl FaultPlan {
             })
             .collect()
     }
-
-    /// The faults that `simulate` does not apply yet (delay, partition), in words, one each: the
-    /// plan reads and is recorded, but the simulated trial is in fair weather there. They are the
-    /// switchboard's rules, which the router of `run` and `server` applies (see [`FaultPlan::weather`]);
-    /// the simulator applies them once it drives the switchboard.
-    pub fn not_applied(&self) -> Vec<String> {
-        self.faults
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| matches!(f, Fault::Delay { .. } | Fault::Partition { .. }))
-            .map(|(i, f)| {
-                format!(
-                    "faults[{i}] ({}) is read and checked but not applied yet",
-                    f.kind()
-                )
-            })
-            .collect()
-    }
 }
 
 /// Which fields each kind takes, in the order its messages list them, and how many of them, from

@@ -29,7 +29,7 @@ use crate::net::wallclock::WallClock;
 use crate::net::{STOP_SIGNALS, signal_name};
 use conn::{ReadOutcome, Socket};
 
-use crate::rundir::records::{ClosedConnection, RouterStats};
+use crate::rundir::records::RouterStats;
 
 const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
@@ -191,18 +191,10 @@ impl Router {
         Ok(self.into_stats())
     }
 
-    fn into_stats(mut self) -> RouterStats {
-        let report = self.sb.report();
-        self.stats.frames = report.frames_by_name();
-        self.stats.names = report.names;
-        self.stats.start_time_ns = report.start_time_ns;
-        // A router that never stopped that way records an empty cause, as it always has.
-        self.stats.stopped_by = report.stopped_by.unwrap_or_default();
-        self.stats.stop_time_ns = self.clock.now_ns();
-        self.stats.pairs = report.pairs;
-        let closed = report.closed.into_iter();
-        self.stats.connections = closed.map(closed_connection).collect();
-        self.stats
+    fn into_stats(self) -> RouterStats {
+        let stop_time_ns = self.clock.now_ns();
+        let opts = self.sb.options();
+        RouterStats::from_report(self.stats.listen, opts, self.sb.report(), stop_time_ns)
     }
 
     fn accept(&mut self) -> io::Result<()> {
@@ -400,14 +392,4 @@ enum SocketFailed {
     /// Changing its interest (writable or not) failed.
     #[error("could not reregister: {0}")]
     Reregister(#[source] io::Error),
-}
-
-/// A switchboard's record of a connection that ended, as `router.yaml` lists it.
-fn closed_connection(closed: switchboard::Closed) -> ClosedConnection {
-    ClosedConnection {
-        peer: closed.peer,
-        name: closed.name,
-        id: closed.id,
-        reason: closed.reason,
-    }
 }

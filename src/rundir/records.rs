@@ -15,6 +15,8 @@ use crate::core::histogram::Histogram;
 use crate::core::machine::{Machine, MissedTicks, ReceiveRule};
 use crate::core::switchboard::{KindCount, PairCount};
 
+mod router;
+
 /// A message still in the queue when the machine stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unprocessed {

@@ -1,38 +1,36 @@
-//! The simulator: the second driver of the sans-IO [`Machine`], on virtual time.
+//! The simulator: the second driver of the sans-IO [`Machine`](crate::core::machine::Machine)
+//! and of the router's rules, the real [`Switchboard`](crate::core::switchboard::Switchboard),
+//! on virtual time.
 //!
-//! A discrete-event scheduler holds (time, kind, sequence number, event) in a priority queue and
-//! jumps straight to the next event; at the same instant deliveries come before ticks, as the real
-//! client queues what has arrived before it ticks. Machines tick at their deadlines exactly as the real client does
-//! (absolute deadlines from a common start); a frame a machine sends goes where [`route::targets`]
-//! (the router's own rule) says, and joins each destination's queue after a latency drawn from a
-//! [`Latency`] model (or from a real run's measured distribution, [`MeasuredTiming`]), stamped
-//! with the time it arrives; a tick that runs late takes by [`ReceiveRule`] (only what arrived by
-//! its deadline, by default). When the trial's time is up, the machines stop ticking and the
-//! frames still in flight are delivered into the queues, as the real router delivers everything
-//! that arrived before each BYE: they are reported as unprocessed. A machine that a `pause`
-//! fault stops neither ticks nor reads until its window ends ([`pause`]), then follows its
-//! [`MissedTicks`] policy.
+//! Each machine connects to the switchboard over a virtual network (`net`), says HELLO and is
+//! made from the WELCOME it gets (ids by sorted name, the common start at `epoch_ns`), as in a
+//! real run. Machines tick at their deadlines exactly as the real client does (absolute deadlines
+//! from a common start); the frames a machine sends are written into the switchboard as the
+//! router's driver reads them, and what it writes to each receiver reaches that machine's queue
+//! (`handle_frame_at`) after a latency drawn from a [`Latency`] model (or from a real run's
+//! measured distribution, [`MeasuredTiming`]), stamped with the time it arrives; a tick that runs
+//! late takes by [`ReceiveRule`] (only what arrived by its deadline, by default). When the
+//! trial's time is up, the switchboard stops as the real router does: BYE to every machine, each
+//! answers once it has taken the ticks due by the end, and every connection closes in order.
+//! Frames still in flight are delivered into the queues, as the real router writes out
+//! everything that arrived before each BYE: they are reported as unprocessed. The router's
+//! books and `router.yaml` come from the switchboard's report, the same code as a real run's
+//! (`driver` has the scheduler). A machine that a `pause` fault stops neither ticks nor reads
+//! until its window ends ([`pause`]), then follows its [`MissedTicks`] policy.
 //!
 //! Everything is a function of the options: the same options give the same records, byte for byte.
 //! Nothing here reads a clock or touches a file.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
+mod driver;
+mod net;
 
 use crate::config::{FaultPlan, Latency};
 use crate::core::event::Record;
 use crate::core::histogram::Empirical;
-use crate::core::machine::{
-    Machine, MachineConfig, MachineConfigError, Message, MissedTicks, ReceiveRule,
-};
-use crate::core::route;
-use crate::core::seed::{self, Stream};
-use crate::core::switchboard::{self, KindCount, PairTable};
-use crate::core::wire::{HEADER_LEN, Kind};
+use crate::core::machine::{MachineConfigError, MissedTicks, ReceiveRule};
+use crate::core::switchboard::{self, PairTable};
 use crate::rundir::records::{ClientSummary, RouterStats};
+use driver::Driver;
 
 pub mod pause;
 
@@ -98,181 +96,49 @@ pub struct SimOutcome {
     pub events: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Event {
-    /// Machine index (id - 1) is due to tick.
-    Tick(u16),
-    /// A message joins the queue of machine index `dest`.
-    Deliver { dest: u16, message: Message },
+/// Why a trial could not run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// A machine's settings make no machine.
+    #[error(transparent)]
+    Machine(#[from] MachineConfigError),
+    /// The switchboard did not welcome a machine (a name it refused, or one taken twice).
+    #[error("machine name {name:?}: {reason}")]
+    NotWelcomed {
+        /// The name the machine registered with.
+        name: String,
+        /// What the switchboard said, or why it could not be asked.
+        reason: String,
+    },
 }
 
 /// Runs one trial, handing every log record to `sink` in the order each machine produced them.
-pub fn simulate(
-    opts: &SimOptions,
-    sink: impl FnMut(&Record),
-) -> Result<SimOutcome, MachineConfigError> {
-    trial(opts, sink).map(|(outcome, _)| outcome)
+/// The router runs with the documented defaults ([`switchboard::Options::default`]).
+pub fn simulate(opts: &SimOptions, sink: impl FnMut(&Record)) -> Result<SimOutcome, SimError> {
+    simulate_with_router(opts, switchboard::Options::default(), sink)
 }
 
-/// [`simulate`], and the router's books of every pair besides (sent as well as delivered).
+/// [`simulate`] with the router's options `router` (a configuration's `router:` section, as
+/// `Config::router_options` gives it to a real router); its `machines` and `seed` are the
+/// trial's.
+pub fn simulate_with_router(
+    opts: &SimOptions,
+    router: switchboard::Options,
+    sink: impl FnMut(&Record),
+) -> Result<SimOutcome, SimError> {
+    trial(opts, router, sink).map(|(outcome, _)| outcome)
+}
+
+/// [`simulate_with_router`], and the router's books of every pair besides (sent as well as
+/// delivered).
 fn trial(
     opts: &SimOptions,
+    router: switchboard::Options,
     mut sink: impl FnMut(&Record),
-) -> Result<(SimOutcome, PairTable), MachineConfigError> {
-    let n = u16::try_from(opts.names.len()).map_err(|_| MachineConfigError::Machines(u16::MAX))?;
-    let mut machines = Vec::with_capacity(usize::from(n));
-    for id in 1..=n {
-        machines.push(
-            Machine::new(MachineConfig {
-                id,
-                machines: n,
-                action_range: opts.action_range,
-                rate: opts.rates.get(usize::from(id) - 1).copied().unwrap_or(0.0),
-                seed: seed::derive(opts.seed, Stream::Machine(id)),
-                start_ns: opts.epoch_ns,
-            })?
-            .with_receive_rule(opts.receive_rule)
-            .with_missed_ticks(opts.missed_ticks)
-            .with_clock_skew(opts.faults.clock_skew(id)),
-        );
-    }
-    let end_ns = opts.epoch_ns.saturating_add(opts.duration_ns);
-    let pauses = pause::Pauses::new(&opts.faults, n, opts.epoch_ns);
-    let mut latency_rng =
-        Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::Latency));
-    let mut lateness_rng =
-        Xoshiro256PlusPlus::seed_from_u64(seed::derive(opts.seed, Stream::TickLateness));
-    // When the next tick of a machine due at `deadline` runs, having run its last at `last`.
-    let mut tick_time = |deadline: u64, last: u64| {
-        let late = match (&opts.measured, &opts.tick_lateness) {
-            (Some(measured), _) => measured.tick_lateness.draw(&mut lateness_rng),
-            (None, Some(model)) => model.draw(&mut lateness_rng),
-            (None, None) => return deadline,
-        };
-        deadline.saturating_add(late).max(last)
-    };
-    let hop = |rng: &mut Xoshiro256PlusPlus| match &opts.measured {
-        Some(measured) => measured.hop_latency.draw(rng),
-        None => opts.latency.draw(rng),
-    };
-    // Ordered by time, then deliveries before ticks (as the real client queues what has arrived
-    // before it ticks), then the order of scheduling.
-    let mut heap: BinaryHeap<Reverse<(u64, u8, u64, Event)>> = BinaryHeap::new();
-    let mut next_seq = 0u64;
-    let mut push = |heap: &mut BinaryHeap<_>, time: u64, event: Event| {
-        let rank = match event {
-            Event::Deliver { .. } => 0,
-            Event::Tick(_) => 1,
-        };
-        heap.push(Reverse((time, rank, next_seq, event)));
-        next_seq += 1;
-    };
-    for (index, m) in machines.iter().enumerate() {
-        let at = tick_time(m.poll_timeout(), 0);
-        push(&mut heap, at, Event::Tick(index as u16));
-    }
-    // The router's books, kept as it keeps them. Every frame routed is delivered, the ones in
-    // flight at the stop included: a simulated frame is never undeliverable.
-    let mut kinds = [KindCount::default(); Kind::ALL.len()];
-    let mut pairs = PairTable::new(n);
-    let mut events = 0u64;
-    while let Some(Reverse((time, _, _, event))) = heap.pop() {
-        if time > end_ns {
-            match event {
-                // In flight at the stop: it still reaches the queue, unprocessed.
-                Event::Deliver { .. } => {}
-                // Due by the end but running late: still taken, as a real machine takes the
-                // ticks due by its stop.
-                Event::Tick(index) if machines[usize::from(index)].poll_timeout() <= end_ns => {}
-                Event::Tick(_) => continue,
-            }
-        }
-        // A paused machine neither ticks nor reads: both wait for its window's end.
-        let index = match event {
-            Event::Deliver { dest, .. } => dest,
-            Event::Tick(index) => index,
-        };
-        if let Some(resume) = pauses.resume_at(index, time) {
-            push(&mut heap, resume, event);
-            continue;
-        }
-        events += 1;
-        match event {
-            Event::Deliver { dest, message } => {
-                let m = &mut machines[usize::from(dest)];
-                m.handle_message_at(message, time);
-                pairs.delivered(message.source, dest + 1, 1);
-            }
-            Event::Tick(index) => {
-                let m = &mut machines[usize::from(index)];
-                m.handle_timeout(time);
-                while let Some(record) = m.poll_event() {
-                    sink(&record);
-                }
-                while let Some(header) = m.poll_transmit() {
-                    let count = &mut kinds[header.kind.index()];
-                    count.frames += 1;
-                    count.bytes += HEADER_LEN as u64;
-                    let Some(targets) = route::targets(header.kind, header.source, header.dest, n)
-                    else {
-                        continue;
-                    };
-                    let message = Message::from_header(&header);
-                    for dest in targets.iter(n) {
-                        pairs.routed(header.source, dest, 1);
-                        let at = time.saturating_add(hop(&mut latency_rng));
-                        push(
-                            &mut heap,
-                            at,
-                            Event::Deliver {
-                                dest: dest - 1,
-                                message,
-                            },
-                        );
-                    }
-                }
-                // A tick owed from before now (catching up after a pause) runs now.
-                let at = tick_time(m.poll_timeout(), time).max(time);
-                push(&mut heap, at, Event::Tick(index));
-            }
-        }
-    }
-    let summaries = machines
-        .iter()
-        .zip(&opts.names)
-        .map(|(m, name)| {
-            ClientSummary::of(
-                m,
-                name,
-                opts.seed,
-                end_ns,
-                0,
-                "the simulated trial ended",
-                true,
-            )
-        })
-        .collect();
-    let frames = switchboard::frames_by_name(&kinds);
-    let router = RouterStats {
-        listen: "simulated".into(),
-        machines: n,
-        seed: opts.seed,
-        names: opts.names.clone(),
-        start_time_ns: Some(opts.epoch_ns),
-        stop_time_ns: end_ns,
-        stopped_by: "the end of the simulated trial".into(),
-        frames,
-        pairs: pairs.to_vec(),
-        connections: Vec::new(),
-    };
-    Ok((
-        SimOutcome {
-            summaries,
-            router,
-            events,
-        },
-        pairs,
-    ))
+) -> Result<(SimOutcome, PairTable), SimError> {
+    let mut driver = Driver::register(opts, router)?;
+    driver.run(&mut sink);
+    Ok(driver.finish())
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::config::LatencyError;
 use crate::core::event::EventKind;
-use crate::core::machine::tick_offset_ns;
+use crate::core::machine::{MachineConfigError, tick_offset_ns};
 
 mod pause;
 mod receive_rule;
+mod router;
 
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {
@@ -37,7 +38,7 @@ fn sent_at(records: &[Record]) -> BTreeMap<(u16, u32), u64> {
 /// A trial's records, outcome and router's books, whose every pair balances.
 fn run_with_books(opts: &SimOptions) -> (Vec<Record>, SimOutcome, PairTable) {
     let mut records = Vec::new();
-    let (outcome, books) = trial(opts, |r| records.push(*r)).unwrap();
+    let (outcome, books) = trial(opts, Default::default(), |r| records.push(*r)).unwrap();
     let n = opts.names.len() as u16;
     for source in 1..=n {
         for dest in 1..=n {
@@ -272,13 +273,13 @@ fn a_slow_machine_among_fast_ones_builds_a_queue() {
 fn bad_machine_settings_are_refused() {
     assert_eq!(
         simulate(&opts(&[1.0], 1), |_| {}).unwrap_err(),
-        MachineConfigError::Machines(1)
+        SimError::Machine(MachineConfigError::Machines(1))
     );
     let mut o = opts(&[1.0, 2.0], 1);
     o.rates = vec![1.0];
     assert_eq!(
         simulate(&o, |_| {}).unwrap_err(),
-        MachineConfigError::Rate(0.0)
+        SimError::Machine(MachineConfigError::Rate(0.0))
     );
 }
 

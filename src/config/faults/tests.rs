@@ -128,13 +128,6 @@ fn the_plan_decides_each_machines_clock() {
             ClockSkew::default()
         ]
     );
-    assert_eq!(
-        plan.not_applied(),
-        [
-            "faults[0] (delay) is read and checked but not applied yet",
-            "faults[1] (partition) is read and checked but not applied yet",
-        ]
-    );
     assert_eq!(plan.pauses(), [(2, Window::from_secs(5.0, 8.0))]);
     // The router's rules: the delay and the partition, as written.
     let weather = plan.weather();

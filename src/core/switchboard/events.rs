@@ -103,18 +103,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// Frames and bytes received by kind name, kinds never seen left out: `RouterStats.frames`.
+    /// Frames and bytes received by kind name, kinds never seen left out: `RouterStats.frames`
+    /// (a real router's and a simulation's alike).
     pub fn frames_by_name(&self) -> BTreeMap<String, KindCount> {
-        frames_by_name(&self.frames)
+        let kinds = Kind::ALL.iter().zip(&self.frames);
+        kinds
+            .filter(|(_, count)| count.frames > 0)
+            .map(|(kind, &count)| (kind.name().to_string(), count))
+            .collect()
     }
-}
-
-/// Frames and bytes by kind name from counts indexed as [`Kind::ALL`], kinds never seen left out
-/// (the simulator keeps the same counts as the switchboard).
-pub fn frames_by_name(counts: &[KindCount; Kind::ALL.len()]) -> BTreeMap<String, KindCount> {
-    let kinds = Kind::ALL.iter().zip(counts);
-    kinds
-        .filter(|(_, count)| count.frames > 0)
-        .map(|(kind, &count)| (kind.name().to_string(), count))
-        .collect()
 }

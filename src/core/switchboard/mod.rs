@@ -71,7 +71,7 @@ mod oracle;
 #[cfg(test)]
 mod tests;
 
-pub use events::{Closed, Event, Fate, Report, frames_by_name};
+pub use events::{Closed, Event, Fate, Report};
 #[cfg(any(test, fuzzing))]
 pub use oracle::check_switchboard_properties;
 pub use pairs::{Books, KindCount, PairCount, PairTable};
