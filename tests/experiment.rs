@@ -241,11 +241,11 @@ fn a_pause_and_a_skewed_clock_change_the_figures_of_fair_weather() {
 }
 
 #[test]
-#[ignore = "needs the simulator to apply partitions (simdrive)"]
 fn the_partition_and_slow_link_scenarios_hold_and_drop_frames() {
     let dir = TestDir::new("experiment-weather-books");
     let (_, rows) = weather_experiment(&dir);
     assert!(num(&rows, "slow-link", "held_mean") > 0.0, "{rows:?}");
+    assert_eq!(num(&rows, "slow-link", "dropped_mean"), 0.0);
     assert!(num(&rows, "partition-hold", "held_mean") > 0.0, "{rows:?}");
     assert_eq!(num(&rows, "partition-hold", "dropped_mean"), 0.0);
     assert!(
@@ -253,6 +253,24 @@ fn the_partition_and_slow_link_scenarios_hold_and_drop_frames() {
         "{rows:?}"
     );
     assert_eq!(num(&rows, "partition-drop", "held_mean"), 0.0);
+    // Until the window ends nothing crosses it either way, so every machine sends the same
+    // frames across it in both modes, trial by trial: what one holds, the other drops.
+    for column in ["mean", "std"] {
+        assert_eq!(
+            rows["partition-hold"][&format!("held_{column}")],
+            rows["partition-drop"][&format!("dropped_{column}")]
+        );
+    }
+    // Held frames arrive together when the window ends: machine 1's queue peaks. Dropped ones
+    // never arrive: its clock, 10 s behind its faster peers, jumps at the first frame after.
+    assert!(
+        num(&rows, "partition-hold", "queue_peak_mean") > num(&rows, "baseline", "queue_peak_mean")
+    );
+    assert!(
+        num(&rows, "partition-drop", "max_jump_mean")
+            > 2.0 * num(&rows, "baseline", "max_jump_mean"),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -330,7 +348,6 @@ fn a_partition_that_outlasts_the_trial_is_refused_before_anything_runs() {
 }
 
 #[test]
-#[ignore = "needs the simulator to apply partitions (simdrive)"]
 fn a_longer_partition_of_machine_1_raises_its_queue_peak() {
     let dir = TestDir::new("experiment-sweep-partition-peak");
     let out = dir.join("out");
