@@ -19,6 +19,9 @@ pub const EDGE_US: u64 = 5_000;
 /// own hop (0.1-0.5 ms on loopback, more under load) against the simulated fixed 100 µs.
 pub const HOP_SLACK_US: f64 = 1_000.0;
 
+/// Frames per ordered pair `(source, dest)`.
+pub type PerPair = BTreeMap<(u16, u16), u64>;
+
 /// One side's figures, as its records and logs give them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SideFigures {
@@ -30,9 +33,9 @@ pub struct SideFigures {
     pub pairs: Option<Vec<PairCount>>,
     /// The frames each ordered pair's sender logged sending (a broadcast counts once for each
     /// other machine).
-    pub sent: BTreeMap<(u16, u16), u64>,
+    pub sent: PerPair,
     /// Of those, the frames sent within [`EDGE_US`] before an edge.
-    pub near_edge: BTreeMap<(u16, u16), u64>,
+    pub near_edge: PerPair,
 }
 
 /// The frames the logs `rows` (machine `id` at index `id - 1`) sent per ordered pair, and of
@@ -42,7 +45,7 @@ pub fn sends(
     rows: &[Vec<Record>],
     edges_us: &[u64],
     real_us: impl Fn(u16, u64) -> u64,
-) -> (BTreeMap<(u16, u16), u64>, BTreeMap<(u16, u16), u64>) {
+) -> (PerPair, PerPair) {
     let machines = rows.len() as u16;
     let (mut sent, mut near) = (BTreeMap::new(), BTreeMap::new());
     for (index, log) in rows.iter().enumerate() {
@@ -166,7 +169,7 @@ pub fn compare(a: &SideFigures, b: &SideFigures) -> Vec<Compared> {
         }
     }
     for ((source, dest), (x, y)) in pairs {
-        let get = |m: &BTreeMap<(u16, u16), u64>| m.get(&(source, dest)).copied().unwrap_or(0);
+        let get = |m: &PerPair| m.get(&(source, dest)).copied().unwrap_or(0);
         let tolerance =
             get(&a.sent).abs_diff(get(&b.sent)) + get(&a.near_edge).max(get(&b.near_edge));
         let counts = |p: &PairCount| [p.delivered, p.held, p.released, p.dropped];
