@@ -1,6 +1,8 @@
 //! `clocklab diff A B`: two trials of the same seed compared event by event (a real run and its
-//! simulation, or two simulations with different timing models). Exit status as diff(1): 0 when
-//! every machine's events are identical, 1 when they differ, 2 when a trial cannot be read.
+//! simulation, or two simulations with different timing models). With a fault plan on either
+//! side it also compares their weather (`analysis::diff::weather`). Exit status as diff(1): 0 when
+//! every machine's events are identical (and, with a plan, the plans are the same and every
+//! weather figure agrees), 1 when they differ, 2 when a trial cannot be read.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
