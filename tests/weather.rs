@@ -14,9 +14,11 @@ use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::{RouterStats, RunRecord};
 use support::{SOON, TestDir, read_yaml, run_dir_under, run_to_end};
 
-/// The partition's window, seconds of the trial.
+/// The partition's window, seconds of the trial: the 5 s partition.
 const FROM_S: f64 = 1.0;
-const TO_S: f64 = 2.5;
+const TO_S: f64 = 6.0;
+/// The trials with a partition: a second after its window.
+const PARTITIONED_S: &str = "7";
 
 /// Where a test gives its plan.
 #[derive(Clone, Copy, PartialEq)]
@@ -136,7 +138,13 @@ fn partition(mode: &str) -> String {
 #[test]
 fn a_held_partition_delivers_what_crosses_it_after_its_window_in_send_order() {
     let tmp = TestDir::new("weather-hold");
-    let dir = run(&tmp, "50,50,50", "4", &partition("hold"), Given::File);
+    let dir = run(
+        &tmp,
+        "50,50,50",
+        PARTITIONED_S,
+        &partition("hold"),
+        Given::File,
+    );
     held_partition(&dir);
 }
 
@@ -147,7 +155,7 @@ fn a_simulated_held_partition_delivers_what_crosses_it_after_its_window_in_send_
         "simulate",
         &tmp,
         "50,50,50",
-        "4",
+        PARTITIONED_S,
         &partition("hold"),
         Given::File,
     );
@@ -157,7 +165,7 @@ fn a_simulated_held_partition_delivers_what_crosses_it_after_its_window_in_send_
     // to it inside the window (within the histogram's 1.6%).
     let record: RunRecord = read_yaml(&dir.join("run.yaml"));
     let (start_us, _) = books(&dir);
-    let to_us = start_us + 2_500_000;
+    let to_us = start_us + (TO_S * 1e6) as u64;
     let earliest = crossings(&dir)
         .values()
         .flatten()
@@ -181,7 +189,10 @@ fn a_simulated_held_partition_delivers_what_crosses_it_after_its_window_in_send_
 /// A trial with the hold partition of `partition("hold")` kept its rules.
 fn held_partition(dir: &Path) {
     let (start_us, router) = books(dir);
-    let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
+    let (from_us, to_us) = (
+        start_us + (FROM_S * 1e6) as u64,
+        start_us + (TO_S * 1e6) as u64,
+    );
     let got = crossings(dir);
     let mut inside = 0;
     for (peer, messages) in &got {
@@ -224,7 +235,13 @@ fn held_partition(dir: &Path) {
 #[test]
 fn a_dropping_partition_is_booked_and_check_balances() {
     let tmp = TestDir::new("weather-drop");
-    let dir = run(&tmp, "50,50,50", "4", &partition("drop"), Given::Config);
+    let dir = run(
+        &tmp,
+        "50,50,50",
+        PARTITIONED_S,
+        &partition("drop"),
+        Given::Config,
+    );
     dropped_partition(&dir);
 }
 
@@ -232,14 +249,24 @@ fn a_dropping_partition_is_booked_and_check_balances() {
 fn a_simulated_dropping_partition_is_booked_and_check_balances() {
     let tmp = TestDir::new("weather-sim-drop");
     let plan = partition("drop");
-    let dir = drive("simulate", &tmp, "50,50,50", "4", &plan, Given::Config);
+    let dir = drive(
+        "simulate",
+        &tmp,
+        "50,50,50",
+        PARTITIONED_S,
+        &plan,
+        Given::Config,
+    );
     dropped_partition(&dir);
 }
 
 /// A trial with the drop partition of `partition("drop")` kept its rules.
 fn dropped_partition(dir: &Path) {
     let (start_us, router) = books(dir);
-    let (from_us, to_us) = (start_us + 1_000_000, start_us + 2_500_000);
+    let (from_us, to_us) = (
+        start_us + (FROM_S * 1e6) as u64,
+        start_us + (TO_S * 1e6) as u64,
+    );
     for (peer, messages) in crossings(dir) {
         for (seq, m) in messages {
             let inside = m.sent_us >= from_us + 10_000 && m.sent_us < to_us;
