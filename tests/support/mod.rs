@@ -637,3 +637,91 @@ pub fn ip(args: &[&str]) -> Result<String, String> {
         ))
     }
 }
+
+/// The words of a `clocklab` command line, built option by option in the order given, e.g.
+/// `Cmd::new("run").config(&c).out(&o).port(0).seed(7).rates("40,60").duration("2")`: one
+/// spelling of the options that the `run` and `simulate` tests share, instead of an array each.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    words: Vec<std::ffi::OsString>,
+}
+
+impl Cmd {
+    /// `clocklab COMMAND`, with no options yet.
+    pub fn new(command: &str) -> Cmd {
+        Cmd {
+            words: vec![command.into()],
+        }
+    }
+
+    /// Adds `NAME VALUE` (e.g. `--trials 2`).
+    pub fn opt(mut self, name: &str, value: impl AsRef<OsStr>) -> Cmd {
+        self.words.push(name.into());
+        self.words.push(value.as_ref().to_os_string());
+        self
+    }
+
+    /// Adds the words `extra` as they are (a switch such as `--no-logs`, or several options).
+    pub fn words<S: AsRef<OsStr>>(mut self, extra: impl IntoIterator<Item = S>) -> Cmd {
+        self.words
+            .extend(extra.into_iter().map(|w| w.as_ref().to_os_string()));
+        self
+    }
+
+    /// `--config PATH`.
+    pub fn config(self, path: &Path) -> Cmd {
+        self.opt("--config", path)
+    }
+
+    /// `--out DIR`.
+    pub fn out(self, dir: &Path) -> Cmd {
+        self.opt("--out", dir)
+    }
+
+    /// `--port PORT` (0: the router takes a free port).
+    pub fn port(self, port: u16) -> Cmd {
+        self.opt("--port", port.to_string())
+    }
+
+    /// `--seed SEED`.
+    pub fn seed(self, seed: u64) -> Cmd {
+        self.opt("--seed", seed.to_string())
+    }
+
+    /// `--rates RATES` (ticks per second, comma-separated).
+    pub fn rates(self, rates: &str) -> Cmd {
+        self.opt("--rates", rates)
+    }
+
+    /// `--duration SECONDS`.
+    pub fn duration(self, seconds: &str) -> Cmd {
+        self.opt("--duration", seconds)
+    }
+
+    /// `--faults FILE`, when there is a plan.
+    pub fn faults(self, plan: Option<&Path>) -> Cmd {
+        match plan {
+            Some(plan) => self.opt("--faults", plan),
+            None => self,
+        }
+    }
+
+    /// Starts the command as `role`, as [`Proc::start`] does.
+    pub fn start(&self, role: &str) -> Proc {
+        Proc::start(role, self)
+    }
+
+    /// Runs the command to its end, as [`run_to_end`] does: its exit code and all its output.
+    pub fn run_to_end(&self, role: &str, timeout: Duration) -> (i32, String) {
+        run_to_end(role, self, timeout)
+    }
+}
+
+impl<'a> IntoIterator for &'a Cmd {
+    type Item = &'a std::ffi::OsString;
+    type IntoIter = std::slice::Iter<'a, std::ffi::OsString>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.words.iter()
+    }
+}
