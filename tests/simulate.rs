@@ -4,21 +4,33 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::TestDir;
+use support::{Cmd, TestDir};
 
-fn clocklab(args: &[&str]) -> Output {
+fn clocklab<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
     let out = Command::new(support::bin())
-        .args(args)
+        .args(&args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    println!("$ clocklab {}", args.join(" "));
+    let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+    println!("$ clocklab {}", shown.join(" "));
     println!("{}", String::from_utf8_lossy(&out.stdout));
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     out
+}
+
+/// `simulate --seed 2024 --trials 3 --duration 20 --out OUT`.
+fn three_trials_of_seed_2024(out: &Path) -> Cmd {
+    Cmd::new("simulate")
+        .seed(2024)
+        .opt("--trials", "3")
+        .duration("20")
+        .out(out)
 }
 
 /// The run directory a command printed as its last `run directory:` line.
@@ -64,20 +76,7 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     let test = TestDir::new("simulate-identical");
     let out = test.path.clone();
-    let o = out.to_str().unwrap();
-    let args = [
-        "simulate",
-        "--seed",
-        "2024",
-        "--trials",
-        "3",
-        "--duration",
-        "20",
-        "--out",
-        o,
-        "--latency",
-        "exp:50us:3ms",
-    ];
+    let args = three_trials_of_seed_2024(&out).opt("--latency", "exp:50us:3ms");
     let first = clocklab(&args);
     assert!(first.status.success());
     let second = clocklab(&args);
@@ -145,19 +144,7 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
 #[test]
 fn golden_random_streams_of_seed_2024() {
     let test = TestDir::new("simulate-golden");
-    let o = test.path.to_str().unwrap();
-    let args = [
-        "simulate",
-        "--seed",
-        "2024",
-        "--trials",
-        "3",
-        "--duration",
-        "20",
-        "--out",
-        o,
-    ];
-    let out = clocklab(&args);
+    let out = clocklab(&three_trials_of_seed_2024(&test.path));
     assert!(out.status.success());
     let dir = run_dir(&out);
     // Stream::Trial(k) of the master seed, then Stream::Rates of each trial's seed.
@@ -199,18 +186,13 @@ fn golden_random_streams_of_seed_2024() {
 fn no_logs_keeps_the_summaries_only() {
     let test = TestDir::new("simulate-nologs");
     let out = test.path.clone();
-    let result = clocklab(&[
-        "simulate",
-        "--seed",
-        "9",
-        "--rates",
-        "1,2,3,4",
-        "--machines",
-        "4",
-        "--no-logs",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let simulate = Cmd::new("simulate")
+        .seed(9)
+        .rates("1,2,3,4")
+        .opt("--machines", "4")
+        .words(["--no-logs"])
+        .out(&out);
+    let result = clocklab(&simulate);
     assert!(result.status.success());
     let dir = run_dir(&result);
     let names: Vec<String> = files(&dir)
@@ -368,17 +350,12 @@ fn cell(v: f64) -> String {
 fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     let test = TestDir::new("simulate-across");
     let out = test.path.clone();
-    let result = clocklab(&[
-        "simulate",
-        "--seed",
-        "3",
-        "--trials",
-        "4",
-        "--duration",
-        "10",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let simulate = Cmd::new("simulate")
+        .seed(3)
+        .opt("--trials", "4")
+        .duration("10")
+        .out(&out);
+    let result = clocklab(&simulate);
     assert!(result.status.success());
     let dir = run_dir(&result);
     let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
