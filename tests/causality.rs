@@ -70,6 +70,16 @@ fn analyze(dir: &Path, extra: &[&str]) -> Output {
         .expect("start clocklab")
 }
 
+/// `clocklab analyze DIR --out DIR/analysis EXTRA...`, checked to succeed.
+fn analyze_ok(dir: &Path, extra: &[&str]) {
+    let out = analyze(dir, extra);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn trial_figures(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("analysis/summary.json")).expect("summary.json");
     let json: Value = serde_json::from_str(&text).expect("JSON");
@@ -81,12 +91,7 @@ fn causality_figures_reach_the_summary_and_the_report() {
     let test = TestDir::new("causality-three");
     let dir = test.path.clone();
     write_run(&dir, &THREE);
-    let out = analyze(&dir, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &[]);
     let f = trial_figures(&dir);
     assert_eq!(f["concurrent_pairs"], 23.0);
     assert_eq!(f["false_orderings"], 17.0);
@@ -130,12 +135,7 @@ fn hybrid_clocks_of_skewed_wall_clocks() {
     let test = TestDir::new("causality-skewed");
     let dir = test.path.clone();
     write_run(&dir, &SKEWED);
-    let out = analyze(&dir, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &[]);
     let f = trial_figures(&dir);
     assert_eq!(f["hlc_drift_max_ms"], 0.6);
     assert_eq!(f["hlc_drift_final_ms"], 0.0);
@@ -149,12 +149,7 @@ fn the_window_option() {
     let test = TestDir::new("causality-window");
     let dir = test.path.clone();
     write_run(&dir, &THREE);
-    let out = analyze(&dir, &["--window", "0.1..0.3s"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &["--window", "0.1..0.3s"]);
     let svg = std::fs::read_to_string(dir.join("analysis/trial-1-spacetime.svg")).unwrap();
     assert!(svg.contains("0.100 s to 0.300 s") && svg.contains("given by --window"));
     roxmltree::Document::parse(&svg).expect("XML");
