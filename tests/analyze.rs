@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use support::TestDir;
+use support::{TestDir, cell};
 
 fn clocklab(args: &[&str]) -> Output {
     Command::new(support::bin())
@@ -405,15 +405,6 @@ fn wide_rows(out_dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
                 .collect()
         })
         .collect()
-}
-
-/// How a figure reads in the tables: a whole number as it is, else with 2 decimals.
-fn cell(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{Cmd, TestDir};
+use support::{Cmd, TestDir, cell, files_under};
 
 fn clocklab<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
@@ -56,20 +56,13 @@ fn only_dir(out: &Path) -> PathBuf {
 
 /// Every file under `dir`, by path relative to it, with its bytes.
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]
@@ -335,15 +328,6 @@ fn a_sweep_writes_its_table_and_plots() {
         body.contains("<td>0.5</td><td>2.00</td><td>90.0</td>"),
         "{body}"
     );
-}
-
-/// How the tables show a figure: a whole number as it is, else with 2 decimals.
-fn cell(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 #[test]

@@ -725,3 +725,48 @@ impl<'a> IntoIterator for &'a Cmd {
         self.words.iter()
     }
 }
+
+/// Every file under `dir`, as paths relative to it, in the order a walk meets them.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).expect("under dir").to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+/// How the tables show a figure: a whole number as it is, else with 2 decimals.
+pub fn cell(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The trial of `src/analysis/causality/tests.rs`, `three()`, as the rows of its three logs
+/// (no header; times from 1000 s):
+///
+/// ```text
+/// m1  a1 int(0) L1   a2 send→2 #1 (100 ms) L2   a3 int(300) L3   a4 recv 3#1 (400) L4
+/// m2  b1 int(50) L1  b2 recv 1#1 (150) L3    b3 bcast #1 (200) L4   b4 int(250) L5
+/// m3  c1 send→1 #1 (20) L1   c2 recv 2#1 (260) L5   c3 int(300) L6
+/// ```
+pub const THREE_LOGS: [&str; 3] = [
+    "1,internal,1000.000000,1,0,,,\n1,send,1000.100000,2,0,2,2,1\n\
+     1,internal,1000.300000,3,0,,,\n1,receive,1000.400000,4,0,3,1,1\n",
+    "2,internal,1000.050000,1,0,,,\n2,receive,1000.150000,3,0,1,2,1\n\
+     2,broadcast,1000.200000,4,0,,4,1\n2,internal,1000.250000,5,0,,,\n",
+    "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
+     3,internal,1000.300000,6,0,,,\n",
+];
