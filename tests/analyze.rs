@@ -128,7 +128,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     let run = run_dir();
     let test = TestDir::new("analyze-out");
     let out_dir = test.path.clone();
-    let out = analyze(&run, &out_dir, &[]);
+    let out = analyze(run, &out_dir, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // Every line fits in 100 columns, but those that name a directory (as long as it is).
     let (run_name, out_name) = (run.display().to_string(), out_dir.display().to_string());

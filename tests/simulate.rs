@@ -98,7 +98,7 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
             path.display()
         );
     }
-    let check = clocklab(&["check", a.to_str().unwrap()]);
+    let check = clocklab(["check", a.to_str().unwrap()]);
     assert!(check.status.success());
     assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 checked trial(s) passed"));
 
@@ -204,11 +204,11 @@ fn no_logs_keeps_the_summaries_only() {
         ]
     );
     // Nothing to check or analyze without logs, and both say so rather than fail on the files.
-    let check = clocklab(&["check", dir.to_str().unwrap()]);
+    let check = clocklab(["check", dir.to_str().unwrap()]);
     assert!(check.status.success());
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(said.contains("skipped: simulated with --no-logs"), "{said}");
-    let analyze = clocklab(&[
+    let analyze = clocklab([
         "analyze",
         dir.to_str().unwrap(),
         "--out",
@@ -225,7 +225,7 @@ fn no_logs_keeps_the_summaries_only() {
 
 #[test]
 fn a_bad_latency_is_refused_with_what_is_allowed() {
-    let out = clocklab(&["simulate", "--latency", "soon"]);
+    let out = clocklab(["simulate", "--latency", "soon"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -238,7 +238,7 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
 fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
     let test = TestDir::new("simulate-classic");
     let out = test.path.clone();
-    let result = clocklab(&[
+    let result = clocklab([
         "experiment",
         "classic",
         "--trials",
@@ -276,7 +276,7 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
 fn a_sweep_writes_its_table_and_plots() {
     let test = TestDir::new("simulate-sweep");
     let out = test.path.clone();
-    let result = clocklab(&[
+    let result = clocklab([
         "experiment",
         "sweep",
         "--param",
@@ -400,7 +400,7 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     assert_eq!(stdout.lines().last(), Some(next.as_str()));
 
     // Without logs there is nothing to analyze, and the last line says so.
-    let result = clocklab(&["simulate", "--no-logs", "--out", out.to_str().unwrap()]);
+    let result = clocklab(["simulate", "--no-logs", "--out", out.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
     assert!(
         stdout
