@@ -5,7 +5,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::TestDir;
+use clocklab::rundir::records::{ClientSummary, RouterStats, RunRecord};
+use support::{TestDir, read_yaml};
 
 fn only_dir(out: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(out)
@@ -109,6 +110,11 @@ fn a_simulation_matches_itself_and_another_seed_is_told() {
         &["diff", one.to_str().unwrap(), one.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{out}");
+    // Without a fault plan, no weather is compared.
+    assert!(
+        !out.contains("fault plan") && !out.contains("weather"),
+        "{out}"
+    );
     for id in 1..=3 {
         let n = rows(&one, id);
         assert!(
@@ -232,4 +238,128 @@ fn a_broken_record_or_a_log_cut_after_the_run_is_an_error_not_identical() {
         out.contains("machine 2: first divergence at event"),
         "{out}"
     );
+}
+
+/// Two trials with a fault plan: the plans are named, each machine's ticks and hop p50 and the
+/// router's books per pair are shown side by side, and a figure that differs beyond what
+/// docs/SIMULATION.md allows is marked and makes the exit status 1 even when the events agree;
+/// another plan (or none) on one side is said first.
+#[test]
+fn trials_with_a_fault_plan_are_compared_in_their_weather() {
+    let test = TestDir::new("diff-weather");
+    let config = test.config(3, "");
+    let plan = test.join("plan.yaml");
+    std::fs::write(
+        &plan,
+        "- {kind: partition, groups: [[1, 2], [3]], from: 5, to: 10, mode: drop}\n",
+    )
+    .unwrap();
+    let (stormy, fair) = (test.join("stormy"), test.join("fair"));
+    for (out, faults) in [(&stormy, true), (&fair, false)] {
+        let mut args = vec!["simulate"];
+        args.extend(model_args(
+            "4",
+            out.to_str().unwrap(),
+            config.to_str().unwrap(),
+        ));
+        if faults {
+            args.extend(["--faults", plan.to_str().unwrap()]);
+        }
+        assert_eq!(clocklab("simulate", &args).0, 0);
+    }
+    let (stormy, fair) = (only_dir(&stormy), only_dir(&fair));
+    let diff =
+        |a: &Path, b: &Path| clocklab("diff", &["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+
+    let (code, out) = diff(&stormy, &stormy);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "  fault plan: the same on both sides (partition [[1, 2], [3]] drop [5 s, 10 s))"
+        ),
+        "{out}"
+    );
+    let record: RunRecord = read_yaml(&stormy.join("run.yaml"));
+    for m in &record.machines {
+        let s = m.summary.as_ref().unwrap();
+        let hop = format!("{:.1}", s.hop_latency_us.p50);
+        let want = format!(
+            "    machine {}: ticks {t} | {t}, hop p50 {hop} | {hop} µs\n",
+            m.id,
+            t = s.ticks
+        );
+        assert!(out.contains(&want), "{want:?} not in\n{out}");
+    }
+    let router: RouterStats = read_yaml(&stormy.join("router.yaml"));
+    let crossing = router
+        .pairs
+        .iter()
+        .find(|p| p.dropped > 0)
+        .copied()
+        .expect("a frame sent across the partition");
+    let pair = format!("    pair {}->{}: ", crossing.source, crossing.dest);
+    let want = format!(
+        "{pair}delivered {d} | {d}, held 0 | 0, released 0 | 0, dropped {x} | {x}\n",
+        d = crossing.delivered,
+        x = crossing.dropped
+    );
+    assert!(out.contains(&want), "{want:?} not in\n{out}");
+    assert!(
+        out.contains("  the weather figures agree within what docs/SIMULATION.md allows"),
+        "{out}"
+    );
+    assert!(!out.contains("<-"), "{out}");
+
+    // A copy whose router dropped 100 frames more on that pair and whose machine 2 ticked once more:
+    // the events are the same, the weather is not.
+    let copy = test.join("copy");
+    copy_trial(&stormy, &copy);
+    let mut books = router.clone();
+    for p in books
+        .pairs
+        .iter_mut()
+        .filter(|p| (p.source, p.dest) == (crossing.source, crossing.dest))
+    {
+        p.dropped += 100;
+    }
+    std::fs::write(
+        copy.join("router.yaml"),
+        serde_yaml::to_string(&books).unwrap(),
+    )
+    .unwrap();
+    let summary = copy.join("summary-2.yaml");
+    let mut two: ClientSummary = read_yaml(&summary);
+    two.ticks += 1;
+    std::fs::write(&summary, serde_yaml::to_string(&two).unwrap()).unwrap();
+    let (code, out) = diff(&stormy, &copy);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("identical: every machine's events"), "{out}");
+    let line = |start: &str| {
+        out.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} in\n{out}"))
+            .to_string()
+    };
+    assert!(
+        line("    machine 2: ").ends_with("  <- ticks must be equal"),
+        "{out}"
+    );
+    assert!(line(&pair).contains("  <- books may differ by "), "{out}");
+    assert!(!line("    machine 1: ").contains("<-"), "{out}");
+    assert!(
+        out.contains("  2 weather figure(s) differ beyond what docs/SIMULATION.md allows (marked)"),
+        "{out}"
+    );
+
+    // A plan on one side only: said, and nothing of the weather compared.
+    let (code, out) = diff(&stormy, &fair);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "  the fault plans differ (A: partition [[1, 2], [3]] drop [5 s, 10 s); B: none): the \
+             trials had other weather, so their ticks, books and hop latencies are not compared"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("weather, A | B"), "{out}");
 }

@@ -7,6 +7,8 @@ use std::fmt;
 
 use crate::core::event::{EventKind, Record};
 
+pub mod weather;
+
 /// One machine's comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MachineDiff {

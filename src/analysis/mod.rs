@@ -20,6 +20,7 @@ pub mod queueing;
 pub mod stats;
 pub mod sweep;
 pub mod weather;
+pub mod weather_study;
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@
 
 use super::queueing::predicted_arrivals;
 use super::stats;
+use crate::config::FaultSpec;
 use crate::rundir::records::ClientSummary;
 
 /// The parameter a sweep varies.
@@ -14,6 +15,12 @@ pub enum Swept {
     SlowRate,
     /// The action range R of every machine.
     ActionRange,
+    /// How long machine 1 is cut off from its peers (a partition in `hold` mode from a third of
+    /// the trial on), seconds.
+    PartitionS,
+    /// A fixed extra latency on every frame to machine 1 (a `delay` the whole trial),
+    /// milliseconds.
+    DelayMs,
 }
 
 impl Swept {
@@ -22,7 +29,15 @@ impl Swept {
         match self {
             Swept::SlowRate => "slow_rate",
             Swept::ActionRange => "action_range",
+            Swept::PartitionS => "partition_s",
+            Swept::DelayMs => "delay_ms",
         }
+    }
+
+    /// Whether it is a fault of the plan (machine 1 at the slow rate, R fixed) rather than a
+    /// setting of the model.
+    pub fn is_fault(self) -> bool {
+        matches!(self, Swept::PartitionS | Swept::DelayMs)
     }
 }
 
@@ -50,6 +65,40 @@ impl SweepModel {
         match self.swept {
             Swept::SlowRate => (value, self.action_range),
             Swept::ActionRange => (self.slow_rate, value.round() as u32),
+            Swept::PartitionS | Swept::DelayMs => (self.slow_rate, self.action_range),
+        }
+    }
+
+    /// The fault plan at the swept `value`, as `faults:` would hold it: empty unless a fault is
+    /// swept, and empty at 0. `partition_s`: machine 1 cut off from every other machine from a
+    /// third of the trial on, for `value` seconds, its frames held; `delay_ms`: every frame to
+    /// machine 1 waits `value` ms more, the whole trial. The plan is checked with the run (a
+    /// partition that ends after the trial is refused there).
+    pub fn faults(&self, value: f64) -> Vec<FaultSpec> {
+        if value == 0.0 {
+            return Vec::new();
+        }
+        match self.swept {
+            Swept::SlowRate | Swept::ActionRange => Vec::new(),
+            Swept::PartitionS => {
+                let from = self.duration_s / 3.0;
+                vec![FaultSpec {
+                    kind: "partition".into(),
+                    groups: Some(vec![vec![1], (2..=i64::from(self.machines)).collect()]),
+                    mode: Some("hold".into()),
+                    from: Some(from),
+                    to: Some(from + value),
+                    ..FaultSpec::default()
+                }]
+            }
+            Swept::DelayMs => vec![FaultSpec {
+                kind: "delay".into(),
+                link: Some("*->1".into()),
+                latency: Some(format!("fixed:{value}ms")),
+                from: Some(0.0),
+                to: Some(self.duration_s),
+                ..FaultSpec::default()
+            }],
         }
     }
 
@@ -67,7 +116,7 @@ impl SweepModel {
     pub fn other(&self, value: f64) -> f64 {
         let (slow_rate, action_range) = self.setting(value);
         match self.swept {
-            Swept::SlowRate => f64::from(action_range),
+            Swept::SlowRate | Swept::PartitionS | Swept::DelayMs => f64::from(action_range),
             Swept::ActionRange => slow_rate,
         }
     }
@@ -78,6 +127,7 @@ impl SweepModel {
     pub fn excess(&self, x: f64) -> f64 {
         let (slow_rate, r) = match self.swept {
             Swept::SlowRate => (x, self.action_range),
+            Swept::PartitionS | Swept::DelayMs => (self.slow_rate, self.action_range),
             Swept::ActionRange => (
                 self.slow_rate,
                 (x.round() as u32).max(u32::from(self.machines)),
@@ -228,6 +278,39 @@ mod tests {
             range.excess(1.0),
             predicted_arrivals(&[1.0, 6.0, 6.0], 3, 0) - 1.0
         );
+    }
+
+    #[test]
+    fn a_fault_parameter_keeps_the_model_and_sets_the_plan() {
+        let partition = model(Swept::PartitionS);
+        assert_eq!(partition.setting(5.0), (1.0, 10));
+        assert_eq!(partition.other(5.0), 10.0);
+        assert_eq!(partition.excess(7.0), partition.excess(0.0));
+        assert!(partition.faults(0.0).is_empty());
+        let plan =
+            crate::config::faults::check_plan(&partition.faults(5.0), "sweep", 3, 60.0).unwrap();
+        let weather = plan.weather();
+        assert_eq!(weather.partitions.len(), 1);
+        let p = &weather.partitions[0];
+        assert_eq!(p.groups, [vec![1], vec![2, 3]]);
+        assert_eq!(p.mode, crate::core::fault::PartitionMode::Hold);
+        assert_eq!(p.window, crate::core::fault::Window::from_secs(20.0, 25.0));
+        // A partition that would outlast the trial is refused by the plan's check.
+        assert!(
+            crate::config::faults::check_plan(&partition.faults(41.0), "sweep", 3, 60.0).is_err()
+        );
+        let delay = model(Swept::DelayMs);
+        let weather = crate::config::faults::check_plan(&delay.faults(50.0), "sweep", 3, 60.0)
+            .unwrap()
+            .weather();
+        assert_eq!(weather.delays.len(), 1);
+        assert_eq!(weather.delays[0].latency.to_string(), "fixed:50ms");
+        assert_eq!(
+            weather.delays[0].window,
+            crate::core::fault::Window::from_secs(0.0, 60.0)
+        );
+        assert!(model(Swept::SlowRate).faults(2.0).is_empty());
+        assert!(Swept::DelayMs.is_fault() && !Swept::ActionRange.is_fault());
     }
 
     #[test]

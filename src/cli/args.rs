@@ -240,6 +240,9 @@ pub enum ExperimentCommand {
     Classic(ClassicArgs),
     /// One parameter over a list of values, many seeds each: queue peak, drift and jumps against it.
     Sweep(SweepArgs),
+    /// Fair weather, a slow link, a partition (held, then dropped), a pause and a skewed clock on
+    /// the slowest machine, many trials each, side by side.
+    Weather(WeatherArgs),
 }
 
 /// Options every experiment shares.
@@ -273,6 +276,17 @@ pub struct ClassicArgs {
     pub trials: u32,
 }
 
+/// Options of `experiment weather`.
+#[derive(Debug, Args)]
+pub struct WeatherArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub study: StudyArgs,
+    /// Trials per scenario.
+    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub trials: u32,
+}
+
 /// What a sweep varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum SweepParam {
@@ -280,6 +294,14 @@ pub enum SweepParam {
     SlowRate,
     /// R, the action range, with machine 1 at --slow-rate and its peers at --peer-rate.
     ActionRange,
+    /// Seconds machine 1 (at --slow-rate) is cut off from its peers, from a third of the trial
+    /// on, its frames held until then (0: no partition).
+    #[value(name = "partition_s", alias = "partition-s")]
+    PartitionS,
+    /// Milliseconds of fixed extra latency on every frame to machine 1 (at --slow-rate), the
+    /// whole trial (0: no delay).
+    #[value(name = "delay_ms", alias = "delay-ms")]
+    DelayMs,
 }
 
 /// Options of `experiment sweep`.

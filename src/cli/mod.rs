@@ -27,6 +27,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Simulate(args) => simulate::command(args),
         Command::Experiment(ExperimentCommand::Classic(args)) => experiment::classic(args),
         Command::Experiment(ExperimentCommand::Sweep(args)) => experiment::sweep(args),
+        Command::Experiment(ExperimentCommand::Weather(args)) => experiment::weather(args),
         Command::Check(args) => check::command(&args.run_dir),
         Command::Analyze(args) => analyze::command(&args),
         Command::Diff(args) => diff::command(&args),

@@ -13,6 +13,7 @@ pub mod sweep;
 pub mod table;
 pub mod text;
 pub mod weather;
+pub mod weather_study;
 
 use crate::analysis::{Figure, MachineFigure, RunAnalysis, RunInput, TrialFigure};
 use plots::PlotError;

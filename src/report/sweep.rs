@@ -100,7 +100,7 @@ pub fn console_head(swept: Swept) -> String {
         "  {:>8} {:>10} {:>12} {:>17} {:>17} {:>17} {:>17}",
         swept.name(),
         match swept {
-            Swept::SlowRate => "R",
+            Swept::SlowRate | Swept::PartitionS | Swept::DelayMs => "R",
             Swept::ActionRange => "slow rate",
         },
         "arrivals/s",
@@ -135,6 +135,8 @@ fn x_desc(swept: Swept) -> &'static str {
     match swept {
         Swept::SlowRate => "machine 1's rate (ticks/s)",
         Swept::ActionRange => "action range R",
+        Swept::PartitionS => "seconds machine 1 is cut off",
+        Swept::DelayMs => "extra latency to machine 1 (ms)",
     }
 }
 
@@ -160,7 +162,7 @@ pub fn sweep_plots(
         Swept::ActionRange => (lo.round() as u32..=hi.round() as u32)
             .map(f64::from)
             .collect(),
-        Swept::SlowRate => (0..=400)
+        Swept::SlowRate | Swept::PartitionS | Swept::DelayMs => (0..=400)
             .map(|k| lo + (hi - lo) * f64::from(k) / 400.0)
             .collect(),
     };

@@ -5,7 +5,11 @@
 //!   `clocklab analyze` compares them.
 //! - `sweep`: one parameter (the slow machine's rate, or the action range) over a list of values,
 //!   many seeds each, summarised in a table and `sweep.csv`: queue peak, final drift and max jump
-//!   against the parameter, with the queue's predicted arrival rate beside it.
+//!   against the parameter, with the queue's predicted arrival rate beside it; or a fault (the
+//!   length of a partition of machine 1, or a delay on its frames).
+//! - `weather`: fair weather beside a slow link, a partition (held, then dropped), a pause and a
+//!   skewed clock on the slowest machine, many trials each: `scenarios.csv`, `scenarios.html`,
+//!   the plots, and the runs side by side through `analyze`.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -15,6 +19,7 @@ use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs};
 use crate::cli::common::{Failure, load_config};
 
 mod sweep;
+mod weather;
 
 use crate::cli::simulate::{Plan, simulate_run};
 use crate::config::{Config, RateRange, Rates};
@@ -23,6 +28,7 @@ use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::sim::DEFAULT_EPOCH_NS;
 pub use sweep::sweep;
+pub use weather::weather;
 
 /// One scenario of the classic experiment: a name and what it changes from the configuration.
 struct Scenario {

@@ -42,6 +42,8 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         swept: match args.param {
             SweepParam::SlowRate => Swept::SlowRate,
             SweepParam::ActionRange => Swept::ActionRange,
+            SweepParam::PartitionS => Swept::PartitionS,
+            SweepParam::DelayMs => Swept::DelayMs,
         },
         machines: n,
         peer_rate: args.peer_rate,
@@ -49,13 +51,17 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         action_range: config.machines.action_range,
         duration_s: config.run.duration,
     };
-    // Each value must make a valid model: check them all before simulating any.
+    // Each value must make a valid model and plan: check them all before simulating any.
+    let mut plans = Vec::with_capacity(args.values.len());
     for &value in &args.values {
         let (slow_rate, action_range) = model.setting(value);
         let mut check = config.clone();
         check.machines.rates = Rates::List(model.rates(slow_rate));
         check.machines.action_range = action_range;
         check.validate("command line").map_err(|e| e.to_string())?;
+        check.faults = model.faults(value);
+        let origin = format!("--param {} = {value}", model.swept.name());
+        plans.push(check.fault_plan(&origin).map_err(|e| e.to_string())?);
     }
     let mut names = config.machine_names();
     names.sort();
@@ -68,7 +74,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     println!("\n{}", console_head(model.swept));
     let mut events = 0u64;
     let mut rows: Vec<SweepRow> = Vec::new();
-    for &value in &args.values {
+    for (&value, plan) in args.values.iter().zip(&plans) {
         let (slow_rate, action_range) = model.setting(value);
         let mut per_trial = Vec::new();
         for k in 1..=args.trials {
@@ -84,7 +90,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 latency: args.study.latency,
                 tick_lateness: None,
                 measured: None,
-                faults: Default::default(),
+                faults: plan.clone(),
             };
             let outcome =
                 sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;
@@ -106,9 +112,16 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         write(&dir, &plot.file, &plot.svg)?;
     }
     let title = format!("Sweep of {param_name}");
+    let swept = if model.swept.is_fault() {
+        format!(
+            "machine 1 at {} ticks/s under the swept fault (the prediction is fair weather's)",
+            args.slow_rate
+        )
+    } else {
+        "machine 1 swept".to_owned()
+    };
     let lead = format!(
-        "{n} machines, machine 1 swept, peers at {} ticks/s, {} trials of {} s per value, seed \
-         {master}",
+        "{n} machines, {swept}, peers at {} ticks/s, {} trials of {} s per value, seed {master}",
         args.peer_rate, args.trials, config.run.duration
     );
     let table = sweep_table(model.swept, &rows);
