@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use support::TestDir;
+use support::{TestDir, cell};
 
 fn clocklab(args: &[&str]) -> Output {
     Command::new(support::bin())
@@ -26,6 +26,28 @@ fn show(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// `clocklab analyze RUN --out OUT EXTRA...`, checked to succeed.
+fn analyze(run: &Path, out_dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "analyze",
+        run.to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ];
+    args.extend(extra);
+    let out = clocklab(&args);
+    assert!(out.status.success(), "{}", show(&out));
+    out
+}
+
+/// Runs `clocklab ARGS`, checked to fail with `want` in what it printed on standard error.
+fn assert_refused(args: &[&str], want: &str) {
+    let out = clocklab(args);
+    assert!(!out.status.success(), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(want), "{}", show(&out));
 }
 
 /// One real run shared by the tests: 3 machines at 40, 60 and 90 ticks/s, 2 trials of 2 s.
@@ -106,13 +128,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     let run = run_dir();
     let test = TestDir::new("analyze-out");
     let out_dir = test.path.clone();
-    let out = clocklab(&[
-        "analyze",
-        run.to_str().expect("utf-8"),
-        "--out",
-        out_dir.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", show(&out));
+    let out = analyze(run, &out_dir, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // Every line fits in 100 columns, but those that name a directory (as long as it is).
     let (run_name, out_name) = (run.display().to_string(), out_dir.display().to_string());
@@ -267,14 +283,8 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
 fn a_directory_that_is_not_a_run_is_an_error_naming_it() {
     let test = TestDir::new("analyze-empty");
     let dir = test.path.clone();
-    let out = clocklab(&["analyze", dir.to_str().expect("utf-8")]);
-    assert!(!out.status.success(), "{}", show(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{} is not a run directory", dir.display())),
-        "{}",
-        show(&out)
-    );
+    let want = format!("{} is not a run directory", dir.display());
+    assert_refused(&["analyze", dir.to_str().expect("utf-8")], &want);
 }
 
 #[test]
@@ -284,19 +294,14 @@ fn a_missing_log_is_an_error_naming_the_file() {
     copy_tree(run_dir(), &copy);
     let gone = copy.join("trial-2").join("machine-3.csv");
     std::fs::remove_file(&gone).expect("remove a log");
-    let out = clocklab(&[
+    let out_dir = copy.join("a");
+    let args = [
         "analyze",
         copy.to_str().expect("utf-8"),
         "--out",
-        copy.join("a").to_str().expect("utf-8"),
-    ]);
-    assert!(!out.status.success(), "{}", show(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{}: missing", gone.display())),
-        "{}",
-        show(&out)
-    );
+        out_dir.to_str().expect("utf-8"),
+    ];
+    assert_refused(&args, &format!("{}: missing", gone.display()));
 }
 
 #[test]
@@ -309,13 +314,7 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
     let lines = text.iter().filter(|&&b| b == b'\n').count();
     std::fs::write(&log, &text[..text.len() - 5]).expect("cut the last line");
     let out_dir = copy.join("a");
-    let out = clocklab(&[
-        "analyze",
-        copy.to_str().expect("utf-8"),
-        "--out",
-        out_dir.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", show(&out));
+    let out = analyze(&copy, &out_dir, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let note = format!(
         "trial 1: machine 2: {} was cut off at line {lines}",
@@ -347,14 +346,7 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
         "{stdout}"
     );
     let all_dir = copy.join("all");
-    let out = clocklab(&[
-        "analyze",
-        copy.to_str().expect("utf-8"),
-        "--out",
-        all_dir.to_str().expect("utf-8"),
-        "--include-incomplete",
-    ]);
-    assert!(out.status.success(), "{}", show(&out));
+    let out = analyze(&copy, &all_dir, &["--include-incomplete"]);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(all_dir.join("summary.json")).expect("json"))
             .expect("summary.json parses");
@@ -381,15 +373,7 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
 /// directory (removed when it is dropped, unless the test failed) and what it printed.
 fn analyze_the_run(name: &str, extra: &[&str]) -> (TestDir, String) {
     let out_dir = TestDir::new(&format!("analyze-{name}"));
-    let mut args = vec![
-        "analyze",
-        run_dir().to_str().expect("utf-8"),
-        "--out",
-        out_dir.path.to_str().expect("utf-8"),
-    ];
-    args.extend(extra);
-    let out = clocklab(&args);
-    assert!(out.status.success(), "{}", show(&out));
+    let out = analyze(run_dir(), &out_dir.path, extra);
     (out_dir, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -421,15 +405,6 @@ fn wide_rows(out_dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> 
                 .collect()
         })
         .collect()
-}
-
-/// How a figure reads in the tables: a whole number as it is, else with 2 decimals.
-fn cell(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 #[test]
@@ -539,13 +514,7 @@ fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
     let run = base.join("run, \"one\"");
     copy_tree(run_dir(), &run);
     let out_dir = base.join("out");
-    let out = clocklab(&[
-        "analyze",
-        run.to_str().expect("utf-8"),
-        "--out",
-        out_dir.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", show(&out));
+    analyze(&run, &out_dir, &[]);
     let events = std::fs::read_to_string(out_dir.join("events.csv")).expect("events.csv");
     let mut lines = events.lines();
     assert_eq!(
@@ -667,13 +636,7 @@ fn an_old_run_whose_summaries_say_max_queue_still_analyses_with_its_queue_peak()
         }
     }
     let out_dir = copy.join("a");
-    let out = clocklab(&[
-        "analyze",
-        copy.to_str().expect("utf-8"),
-        "--out",
-        out_dir.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", show(&out));
+    analyze(&copy, &out_dir, &[]);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
             .expect("summary.json parses");

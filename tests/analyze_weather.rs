@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{SOON, TestDir, run_dir_under, run_to_end};
+use support::{Cmd, SOON, TestDir, run_dir_under, run_to_end};
 
 /// Machine 2's clock 250 ms ahead; a partition of machine 3 from 2 to 5 s; machine 2 paused
 /// from 6 to 8 s (the figures hold whether the drivers apply the windows or not).
@@ -20,15 +20,14 @@ const PLAN: &str = "- {kind: clock, machine: 2, offset_ms: 250}\n\
 
 fn simulate(tmp: &TestDir, out: &Path, faults: Option<&Path>) -> PathBuf {
     let config = tmp.config(3, "");
-    let mut args: Vec<&OsStr> = ["simulate", "--seed", "4", "--rates", "2,3,5", "--duration"]
-        .map(OsStr::new)
-        .to_vec();
-    args.extend([OsStr::new("10"), OsStr::new("--config"), config.as_os_str()]);
-    args.extend([OsStr::new("--out"), out.as_os_str()]);
-    if let Some(path) = faults {
-        args.extend([OsStr::new("--faults"), path.as_os_str()]);
-    }
-    let (code, printed) = run_to_end("simulate", args, SOON);
+    let (code, printed) = Cmd::new("simulate")
+        .seed(4)
+        .rates("2,3,5")
+        .duration("10")
+        .config(&config)
+        .out(out)
+        .faults(faults)
+        .run_to_end("simulate", SOON);
     assert_eq!(code, 0, "{printed}");
     run_dir_under(out)
 }

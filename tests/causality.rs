@@ -12,25 +12,11 @@ use support::TestDir;
 
 const HEADER: &str = "machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq\n";
 
-/// Three machines (times in ms after 1000 s; `src/analysis/causality/tests.rs` works it out):
-///
-/// ```text
-/// m1  a1 int(0) L1   a2 send→2 #1 (100) L2   a3 int(300) L3   a4 recv 3#1 (400) L4
-/// m2  b1 int(50) L1  b2 recv 1#1 (150) L3    b3 bcast #1 (200) L4   b4 int(250) L5
-/// m3  c1 send→1 #1 (20) L1   c2 recv 2#1 (260) L5   c3 int(300) L6
-/// ```
-///
-/// 23 of the 55 pairs are concurrent, 17 of them with different Lamport clocks; the longest chain
-/// a1 a2 b2 b3 c2 c3 has 6 events. One wall clock, every receive after its send: the hybrid clock
-/// is the wall clock (drift 0, counter 0).
-const THREE: [&str; 3] = [
-    "1,internal,1000.000000,1,0,,,\n1,send,1000.100000,2,0,2,2,1\n\
-     1,internal,1000.300000,3,0,,,\n1,receive,1000.400000,4,0,3,1,1\n",
-    "2,internal,1000.050000,1,0,,,\n2,receive,1000.150000,3,0,1,2,1\n\
-     2,broadcast,1000.200000,4,0,,4,1\n2,internal,1000.250000,5,0,,,\n",
-    "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
-     3,internal,1000.300000,6,0,,,\n",
-];
+/// Three machines, the worked example of `src/analysis/causality/tests.rs` (drawn at
+/// [`support::THREE_LOGS`]): 23 of the 55 pairs are concurrent, 17 of them with different Lamport
+/// clocks; the longest chain a1 a2 b2 b3 c2 c3 has 6 events. One wall clock, every receive after
+/// its send: the hybrid clock is the wall clock (drift 0, counter 0).
+const THREE: [&str; 3] = support::THREE_LOGS;
 
 /// Two machines, m2's wall clock behind m1's (times in us after 1000 s):
 ///
@@ -70,6 +56,16 @@ fn analyze(dir: &Path, extra: &[&str]) -> Output {
         .expect("start clocklab")
 }
 
+/// `clocklab analyze DIR --out DIR/analysis EXTRA...`, checked to succeed.
+fn analyze_ok(dir: &Path, extra: &[&str]) {
+    let out = analyze(dir, extra);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn trial_figures(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("analysis/summary.json")).expect("summary.json");
     let json: Value = serde_json::from_str(&text).expect("JSON");
@@ -81,12 +77,7 @@ fn causality_figures_reach_the_summary_and_the_report() {
     let test = TestDir::new("causality-three");
     let dir = test.path.clone();
     write_run(&dir, &THREE);
-    let out = analyze(&dir, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &[]);
     let f = trial_figures(&dir);
     assert_eq!(f["concurrent_pairs"], 23.0);
     assert_eq!(f["false_orderings"], 17.0);
@@ -130,12 +121,7 @@ fn hybrid_clocks_of_skewed_wall_clocks() {
     let test = TestDir::new("causality-skewed");
     let dir = test.path.clone();
     write_run(&dir, &SKEWED);
-    let out = analyze(&dir, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &[]);
     let f = trial_figures(&dir);
     assert_eq!(f["hlc_drift_max_ms"], 0.6);
     assert_eq!(f["hlc_drift_final_ms"], 0.0);
@@ -149,12 +135,7 @@ fn the_window_option() {
     let test = TestDir::new("causality-window");
     let dir = test.path.clone();
     write_run(&dir, &THREE);
-    let out = analyze(&dir, &["--window", "0.1..0.3s"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    analyze_ok(&dir, &["--window", "0.1..0.3s"]);
     let svg = std::fs::read_to_string(dir.join("analysis/trial-1-spacetime.svg")).unwrap();
     assert!(svg.contains("0.100 s to 0.300 s") && svg.contains("given by --window"));
     roxmltree::Document::parse(&svg).expect("XML");

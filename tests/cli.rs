@@ -6,7 +6,7 @@ mod support;
 use std::ffi::OsStr;
 use std::net::TcpListener;
 
-use support::{SOON, TestDir, run_to_end};
+use support::{Cmd, SOON, TestDir, run_to_end};
 
 #[test]
 fn a_port_in_use_is_refused_with_cannot_listen() {
@@ -34,21 +34,12 @@ fn a_port_in_use_is_refused_with_cannot_listen() {
     );
 
     // `run` passes the router's failure on and fails too.
-    let (code, out) = run_to_end(
-        "run",
-        [
-            OsStr::new("run"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--port"),
-            OsStr::new(&port),
-            OsStr::new("--out"),
-            tmp.join("out").as_os_str(),
-            OsStr::new("--duration"),
-            OsStr::new("1"),
-        ],
-        SOON,
-    );
+    let (code, out) = Cmd::new("run")
+        .config(&config)
+        .opt("--port", &port)
+        .out(&tmp.join("out"))
+        .duration("1")
+        .run_to_end("run", SOON);
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains(&format!("cannot listen on 127.0.0.1:{port}")),
@@ -223,19 +214,11 @@ fn check_and_analyze_refuse_an_empty_run_yaml_naming_it() {
     let tmp = TestDir::new("check-empty-run-yaml");
     let config = tmp.config(3, "");
     let out = tmp.join("sim");
-    let (code, printed) = run_to_end(
-        "simulate",
-        [
-            OsStr::new("simulate"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--duration"),
-            OsStr::new("5"),
-            OsStr::new("--out"),
-            out.as_os_str(),
-        ],
-        SOON,
-    );
+    let (code, printed) = Cmd::new("simulate")
+        .config(&config)
+        .duration("5")
+        .out(&out)
+        .run_to_end("simulate", SOON);
     assert_eq!(code, 0, "{printed}");
     let dir = support::run_dir_under(&out);
     let run_yaml = dir.join("run.yaml");
@@ -278,19 +261,13 @@ fn more_than_ten_machines_need_no_action_range() {
 
     let out = tmp.join("sim");
     let simulate = |extra: &[&str]| {
-        let mut args = vec![
-            OsStr::new("simulate"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--machines"),
-            OsStr::new("64"),
-            OsStr::new("--duration"),
-            OsStr::new("1"),
-            OsStr::new("--out"),
-            out.as_os_str(),
-        ];
-        args.extend(extra.iter().map(OsStr::new));
-        run_to_end("simulate", args, SOON)
+        Cmd::new("simulate")
+            .config(&config)
+            .opt("--machines", "64")
+            .duration("1")
+            .out(&out)
+            .words(extra)
+            .run_to_end("simulate", SOON)
     };
     let (code, printed) = simulate(&[]);
     assert_eq!(code, 0, "{printed}");
@@ -359,23 +336,14 @@ fn analyze_names_its_runs_by_label_or_by_the_ends_of_their_paths() {
     let tmp = TestDir::new("cli-labels");
     let config = tmp.config(3, "");
     let mut dirs = Vec::new();
-    for (sub, seed) in [("a", "1"), ("b", "2")] {
+    for (sub, seed) in [("a", 1), ("b", 2)] {
         let out = tmp.join(sub).join("run");
-        let (code, printed) = run_to_end(
-            "simulate",
-            [
-                OsStr::new("simulate"),
-                OsStr::new("--config"),
-                config.as_os_str(),
-                OsStr::new("--duration"),
-                OsStr::new("2"),
-                OsStr::new("--seed"),
-                OsStr::new(seed),
-                OsStr::new("--out"),
-                out.as_os_str(),
-            ],
-            SOON,
-        );
+        let (code, printed) = Cmd::new("simulate")
+            .config(&config)
+            .duration("2")
+            .seed(seed)
+            .out(&out)
+            .run_to_end("simulate", SOON);
         assert_eq!(code, 0, "{printed}");
         // The same directory name under a and b: only the end of the path tells them apart.
         let dir = support::run_dir_under(&out);

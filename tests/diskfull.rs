@@ -175,20 +175,12 @@ fn reserve_file_names_are_told_apart() {
     }
 }
 
-/// Every file under `dir`, as paths relative to it.
+/// Every file under `dir`, as paths relative to it, sorted.
 fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
+    let mut out: Vec<String> = support::files_under(dir)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     out.sort();
     out
 }
@@ -200,23 +192,13 @@ fn a_run_on_a_disk_that_fills_up_ends_in_order_and_check_names_the_full_disk() {
     // which two machines at 400 ticks/s fill within a second or two of an 8-second trial.
     let fs = Tmpfs::mount("diskfull-run", 320);
     let config = fs._test.config(2, "");
-    let (code, out) = support::run_to_end(
-        "run",
-        [
-            "run".as_ref(),
-            "--config".as_ref(),
-            config.as_os_str(),
-            "--out".as_ref(),
-            fs.path().as_os_str(),
-            "--duration".as_ref(),
-            "8".as_ref(),
-            "--rates".as_ref(),
-            "400,400".as_ref(),
-            "--seed".as_ref(),
-            "5".as_ref(),
-        ],
-        support::SOON * 6,
-    );
+    let (code, out) = support::Cmd::new("run")
+        .config(&config)
+        .out(fs.path())
+        .duration("8")
+        .rates("400,400")
+        .seed(5)
+        .run_to_end("run", support::SOON * 6);
     let dir = support::run_dir_under(fs.path());
     assert_ne!(code, 0, "a trial that lost events must not pass:\n{out}");
     let files = files_under(&dir);

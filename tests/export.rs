@@ -11,21 +11,8 @@ use regex::Regex;
 use serde_json::Value;
 use support::TestDir;
 
-/// The trial of `src/analysis/causality/tests.rs`, `three()`, as log files (times from 1000 s):
-///
-/// ```text
-/// m1  a1 int(0) L1   a2 send→2 #1 (100 ms) L2   a3 int(300) L3   a4 recv 3#1 (400) L4
-/// m2  b1 int(50) L1  b2 recv 1#1 (150) L3    b3 bcast #1 (200) L4   b4 int(250) L5
-/// m3  c1 send→1 #1 (20) L1   c2 recv 2#1 (260) L5   c3 int(300) L6
-/// ```
-const LOGS: [&str; 3] = [
-    "1,internal,1000.000000,1,0,,,\n1,send,1000.100000,2,0,2,2,1\n\
-     1,internal,1000.300000,3,0,,,\n1,receive,1000.400000,4,0,3,1,1\n",
-    "2,internal,1000.050000,1,0,,,\n2,receive,1000.150000,3,0,1,2,1\n\
-     2,broadcast,1000.200000,4,0,,4,1\n2,internal,1000.250000,5,0,,,\n",
-    "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
-     3,internal,1000.300000,6,0,,,\n",
-];
+/// The trial of `src/analysis/causality/tests.rs`, `three()` ([`support::THREE_LOGS`]).
+const LOGS: [&str; 3] = support::THREE_LOGS;
 
 /// The events in the order export gives them (each machine as far as it can go, a receive
 /// waiting for its send: a4 waits for c1), with their hosts and vector clocks, zeros left out:

@@ -15,7 +15,7 @@ use clocklab::core::machine::tick_offset_ns;
 use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::RunRecord;
 use serde_json::Value;
-use support::{SOON, TestDir, read_yaml, run_dir_under, run_to_end};
+use support::{Cmd, SOON, TestDir, read_yaml, run_dir_under, run_to_end};
 
 /// Machine 2's clock 250 ms ahead, no drift.
 const CLOCK_PLAN: &str = "- {kind: clock, machine: 2, offset_ms: 250, drift_ppm: 0}\n";
@@ -29,23 +29,14 @@ fn write(tmp: &TestDir, name: &str, text: &str) -> PathBuf {
 /// `clocklab simulate` of 3 machines at rates 2, 3 and 5 for 10 s with seed 9, into `out`, with
 /// the plan in `faults` if any; returns the run's directory.
 fn simulate(config: &Path, out: &Path, faults: Option<&Path>) -> PathBuf {
-    let mut args: Vec<&OsStr> = [
-        "simulate",
-        "--seed",
-        "9",
-        "--rates",
-        "2,3,5",
-        "--duration",
-        "10",
-        "--config",
-    ]
-    .map(OsStr::new)
-    .to_vec();
-    args.extend([config.as_os_str(), OsStr::new("--out"), out.as_os_str()]);
-    if let Some(path) = faults {
-        args.extend([OsStr::new("--faults"), path.as_os_str()]);
-    }
-    let (code, printed) = run_to_end("simulate", args, SOON);
+    let (code, printed) = Cmd::new("simulate")
+        .seed(9)
+        .rates("2,3,5")
+        .duration("10")
+        .config(config)
+        .out(out)
+        .faults(faults)
+        .run_to_end("simulate", SOON);
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("check: every trial passed"), "{printed}");
     run_dir_under(out)
@@ -213,24 +204,15 @@ fn a_real_run_with_a_clock_fault_stamps_machine_2s_rows_ahead() {
     let config = tmp.config(3, "");
     let plan = write(&tmp, "plan.yaml", CLOCK_PLAN);
     let out = tmp.join("out");
-    let args = [
-        OsStr::new("run"),
-        OsStr::new("--config"),
-        config.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--port"),
-        OsStr::new("0"),
-        OsStr::new("--seed"),
-        OsStr::new("3"),
-        OsStr::new("--rates"),
-        OsStr::new("20,20,20"),
-        OsStr::new("--duration"),
-        OsStr::new("2"),
-        OsStr::new("--faults"),
-        plan.as_os_str(),
-    ];
-    let (code, printed) = run_to_end("run", args, SOON + SOON);
+    let (code, printed) = Cmd::new("run")
+        .config(&config)
+        .out(&out)
+        .port(0)
+        .seed(3)
+        .rates("20,20,20")
+        .duration("2")
+        .opt("--faults", &plan)
+        .run_to_end("run", SOON + SOON);
     assert_eq!(code, 0, "{printed}");
     assert!(printed.contains("passed: every rule held"), "{printed}");
     let dir = run_dir_under(&out);

@@ -13,28 +13,18 @@ use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::ClientSummary;
 use clocklab::rundir::records::RunRecord;
 use nix::sys::signal::Signal;
-use support::{Proc, SOON, TestDir, read_yaml, run_dir_under, wait_for_rows};
+use support::{Cmd, Proc, SOON, TestDir, read_yaml, run_dir_under, wait_for_rows};
 
 /// `clocklab run --config C --out OUT --port 0 --seed S --rates R --duration D`.
 fn start_run(config: &Path, out: &Path, seed: u64, rates: &str, duration: &str) -> Proc {
-    Proc::start(
-        "run",
-        [
-            OsStr::new("run"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-            OsStr::new("--port"),
-            OsStr::new("0"),
-            OsStr::new("--seed"),
-            OsStr::new(&seed.to_string()),
-            OsStr::new("--rates"),
-            OsStr::new(rates),
-            OsStr::new("--duration"),
-            OsStr::new(duration),
-        ],
-    )
+    Cmd::new("run")
+        .config(config)
+        .out(out)
+        .port(0)
+        .seed(seed)
+        .rates(rates)
+        .duration(duration)
+        .start("run")
 }
 
 /// Checks every row of machine `id`'s log against the clock rules, independently of `check`.
@@ -152,25 +142,17 @@ fn sigterm_to_run_stops_everything_in_order_with_code_130() {
 /// `clocklab run --config C --out OUT --seed S --rates R --duration D [--port P]`: the router's
 /// port is whatever the options and the configuration's `run.port` make it.
 fn start_run_on(config: &Path, out: &Path, seed: u64, port: Option<u16>) -> Proc {
-    let seed = seed.to_string();
-    let port = port.map(|p| p.to_string());
-    let mut args = vec![
-        OsStr::new("run"),
-        OsStr::new("--config"),
-        config.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-        OsStr::new("--seed"),
-        OsStr::new(&seed),
-        OsStr::new("--rates"),
-        OsStr::new("40,60"),
-        OsStr::new("--duration"),
-        OsStr::new("1"),
-    ];
-    if let Some(port) = &port {
-        args.extend([OsStr::new("--port"), OsStr::new(port)]);
+    let cmd = Cmd::new("run")
+        .config(config)
+        .out(out)
+        .seed(seed)
+        .rates("40,60")
+        .duration("1");
+    match port {
+        Some(port) => cmd.port(port),
+        None => cmd,
     }
-    Proc::start("run", args)
+    .start("run")
 }
 
 /// A configuration whose `router.port` (the port of `server`) is one that is already taken: `run`
@@ -237,26 +219,15 @@ fn an_interrupted_trial_is_left_out_of_the_table_across_trials_and_counted() {
     let tmp = TestDir::new("run-across");
     let config = tmp.config(3, "");
     let out = tmp.join("out");
-    let mut run = Proc::start(
-        "run",
-        [
-            OsStr::new("run"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-            OsStr::new("--port"),
-            OsStr::new("0"),
-            OsStr::new("--seed"),
-            OsStr::new("5"),
-            OsStr::new("--rates"),
-            OsStr::new("40,60,80"),
-            OsStr::new("--duration"),
-            OsStr::new("3"),
-            OsStr::new("--trials"),
-            OsStr::new("2"),
-        ],
-    );
+    let mut run = Cmd::new("run")
+        .config(&config)
+        .out(&out)
+        .port(0)
+        .seed(5)
+        .rates("40,60,80")
+        .duration("3")
+        .opt("--trials", "2")
+        .start("run");
     let dir = run_dir_under(&out);
     // Trial 1 runs to its end; trial 2 is cut short once every machine has logged a few rows.
     for id in 1..=3 {

@@ -4,21 +4,33 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::TestDir;
+use support::{Cmd, TestDir, cell, files_under};
 
-fn clocklab(args: &[&str]) -> Output {
+fn clocklab<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
     let out = Command::new(support::bin())
-        .args(args)
+        .args(&args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    println!("$ clocklab {}", args.join(" "));
+    let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+    println!("$ clocklab {}", shown.join(" "));
     println!("{}", String::from_utf8_lossy(&out.stdout));
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     out
+}
+
+/// `simulate --seed 2024 --trials 3 --duration 20 --out OUT`.
+fn three_trials_of_seed_2024(out: &Path) -> Cmd {
+    Cmd::new("simulate")
+        .seed(2024)
+        .opt("--trials", "3")
+        .duration("20")
+        .out(out)
 }
 
 /// The run directory a command printed as its last `run directory:` line.
@@ -44,40 +56,20 @@ fn only_dir(out: &Path) -> PathBuf {
 
 /// Every file under `dir`, by path relative to it, with its bytes.
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]
 fn the_same_seed_gives_byte_identical_files_that_pass_check() {
     let test = TestDir::new("simulate-identical");
     let out = test.path.clone();
-    let o = out.to_str().unwrap();
-    let args = [
-        "simulate",
-        "--seed",
-        "2024",
-        "--trials",
-        "3",
-        "--duration",
-        "20",
-        "--out",
-        o,
-        "--latency",
-        "exp:50us:3ms",
-    ];
+    let args = three_trials_of_seed_2024(&out).opt("--latency", "exp:50us:3ms");
     let first = clocklab(&args);
     assert!(first.status.success());
     let second = clocklab(&args);
@@ -106,7 +98,7 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
             path.display()
         );
     }
-    let check = clocklab(&["check", a.to_str().unwrap()]);
+    let check = clocklab(["check", a.to_str().unwrap()]);
     assert!(check.status.success());
     assert!(String::from_utf8_lossy(&check.stdout).contains("all 3 checked trial(s) passed"));
 
@@ -145,19 +137,7 @@ fn the_same_seed_gives_byte_identical_files_that_pass_check() {
 #[test]
 fn golden_random_streams_of_seed_2024() {
     let test = TestDir::new("simulate-golden");
-    let o = test.path.to_str().unwrap();
-    let args = [
-        "simulate",
-        "--seed",
-        "2024",
-        "--trials",
-        "3",
-        "--duration",
-        "20",
-        "--out",
-        o,
-    ];
-    let out = clocklab(&args);
+    let out = clocklab(&three_trials_of_seed_2024(&test.path));
     assert!(out.status.success());
     let dir = run_dir(&out);
     // Stream::Trial(k) of the master seed, then Stream::Rates of each trial's seed.
@@ -199,18 +179,13 @@ fn golden_random_streams_of_seed_2024() {
 fn no_logs_keeps_the_summaries_only() {
     let test = TestDir::new("simulate-nologs");
     let out = test.path.clone();
-    let result = clocklab(&[
-        "simulate",
-        "--seed",
-        "9",
-        "--rates",
-        "1,2,3,4",
-        "--machines",
-        "4",
-        "--no-logs",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let simulate = Cmd::new("simulate")
+        .seed(9)
+        .rates("1,2,3,4")
+        .opt("--machines", "4")
+        .words(["--no-logs"])
+        .out(&out);
+    let result = clocklab(&simulate);
     assert!(result.status.success());
     let dir = run_dir(&result);
     let names: Vec<String> = files(&dir)
@@ -229,11 +204,11 @@ fn no_logs_keeps_the_summaries_only() {
         ]
     );
     // Nothing to check or analyze without logs, and both say so rather than fail on the files.
-    let check = clocklab(&["check", dir.to_str().unwrap()]);
+    let check = clocklab(["check", dir.to_str().unwrap()]);
     assert!(check.status.success());
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(said.contains("skipped: simulated with --no-logs"), "{said}");
-    let analyze = clocklab(&[
+    let analyze = clocklab([
         "analyze",
         dir.to_str().unwrap(),
         "--out",
@@ -250,7 +225,7 @@ fn no_logs_keeps_the_summaries_only() {
 
 #[test]
 fn a_bad_latency_is_refused_with_what_is_allowed() {
-    let out = clocklab(&["simulate", "--latency", "soon"]);
+    let out = clocklab(["simulate", "--latency", "soon"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -263,7 +238,7 @@ fn a_bad_latency_is_refused_with_what_is_allowed() {
 fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
     let test = TestDir::new("simulate-classic");
     let out = test.path.clone();
-    let result = clocklab(&[
+    let result = clocklab([
         "experiment",
         "classic",
         "--trials",
@@ -301,7 +276,7 @@ fn the_classic_experiment_yields_three_checked_runs_and_a_comparison_report() {
 fn a_sweep_writes_its_table_and_plots() {
     let test = TestDir::new("simulate-sweep");
     let out = test.path.clone();
-    let result = clocklab(&[
+    let result = clocklab([
         "experiment",
         "sweep",
         "--param",
@@ -355,30 +330,16 @@ fn a_sweep_writes_its_table_and_plots() {
     );
 }
 
-/// How the tables show a figure: a whole number as it is, else with 2 decimals.
-fn cell(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 #[test]
 fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     let test = TestDir::new("simulate-across");
     let out = test.path.clone();
-    let result = clocklab(&[
-        "simulate",
-        "--seed",
-        "3",
-        "--trials",
-        "4",
-        "--duration",
-        "10",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let simulate = Cmd::new("simulate")
+        .seed(3)
+        .opt("--trials", "4")
+        .duration("10")
+        .out(&out);
+    let result = clocklab(&simulate);
     assert!(result.status.success());
     let dir = run_dir(&result);
     let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
@@ -439,7 +400,7 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     assert_eq!(stdout.lines().last(), Some(next.as_str()));
 
     // Without logs there is nothing to analyze, and the last line says so.
-    let result = clocklab(&["simulate", "--no-logs", "--out", out.to_str().unwrap()]);
+    let result = clocklab(["simulate", "--no-logs", "--out", out.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
     assert!(
         stdout

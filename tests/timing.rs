@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use clocklab::check::check_trial;
@@ -17,7 +16,7 @@ use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::{ClientSummary, RunRecord};
 use nix::sys::signal::Signal;
 use support::{
-    Proc, SOON, TestDir, read_yaml, run_dir_under, start_client, start_server, wait_for_rows,
+    Cmd, SOON, TestDir, read_yaml, run_dir_under, start_client, start_server, wait_for_rows,
 };
 
 /// Checks that machine `id`'s rows are the ticks of its schedule: as many as the summary says,
@@ -45,24 +44,14 @@ fn a_real_run_takes_exactly_floor_r_t_ticks() {
     let config = test.config(4, "");
     let out = test.join("out");
     // 3 s at 1, 3, 0.5 and 1,000 ticks/s: 3, 9, 1 and 3,000 ticks.
-    let mut run = Proc::start(
-        "run",
-        [
-            OsStr::new("run"),
-            OsStr::new("--config"),
-            config.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-            OsStr::new("--seed"),
-            OsStr::new("7"),
-            OsStr::new("--machines"),
-            OsStr::new("4"),
-            OsStr::new("--rates"),
-            OsStr::new("1,3,0.5,1000"),
-            OsStr::new("--duration"),
-            OsStr::new("3"),
-        ],
-    );
+    let mut run = Cmd::new("run")
+        .config(&config)
+        .out(&out)
+        .seed(7)
+        .opt("--machines", "4")
+        .rates("1,3,0.5,1000")
+        .duration("3")
+        .start("run");
     let code = run.wait_code(SOON * 2);
     let printed = run.output();
     assert_eq!(code, 0, "{printed}");
@@ -238,8 +227,8 @@ fn merged_hops(dir: &Path, machines: u16) -> Histogram {
 }
 
 /// `clocklab ARGS...` to its end: its exit code and output.
-fn clocklab(role: &str, args: &[&OsStr]) -> (i32, String) {
-    support::run_to_end(role, args, SOON * 2)
+fn clocklab(role: &str, cmd: &Cmd) -> (i32, String) {
+    cmd.run_to_end(role, SOON * 2)
 }
 
 #[test]
@@ -248,28 +237,16 @@ fn simulate_timing_from_a_real_run_reproduces_its_median_hop_latency() {
     let config = test.config(3, "");
     let (real_out, sim_out) = (test.join("real"), test.join("sim"));
     // Every idle tick sends (R = N = 3), so a short run has many hops to measure.
-    let model = [
-        "--seed",
-        "21",
-        "--machines",
-        "3",
-        "--rates",
-        "100,200,300",
-        "--duration",
-        "2",
-    ]
-    .map(OsStr::new);
-    let common = [
-        OsStr::new("--config"),
-        config.as_os_str(),
-        OsStr::new("--action-range"),
-    ];
-    let mut args: Vec<&OsStr> = vec![OsStr::new("run")];
-    args.extend(common);
-    args.push(OsStr::new("3"));
-    args.extend(model);
-    args.extend([OsStr::new("--out"), real_out.as_os_str()]);
-    let (code, printed) = clocklab("run", &args);
+    let model = |command: &str| {
+        Cmd::new(command)
+            .config(&config)
+            .opt("--action-range", "3")
+            .seed(21)
+            .opt("--machines", "3")
+            .rates("100,200,300")
+            .duration("2")
+    };
+    let (code, printed) = clocklab("run", &model("run").out(&real_out));
     assert_eq!(code, 0, "{printed}");
     let real = run_dir_under(&real_out);
     let real_report = check_trial(&real);
@@ -277,11 +254,8 @@ fn simulate_timing_from_a_real_run_reproduces_its_median_hop_latency() {
     let real_hops = merged_hops(&real, 3);
     assert!(real_hops.count() >= 200, "{} hops", real_hops.count());
 
-    args[0] = OsStr::new("simulate");
-    let out_at = args.len() - 1;
-    args[out_at] = sim_out.as_os_str();
-    args.extend([OsStr::new("--timing-from"), real.as_os_str()]);
-    let (code, printed) = clocklab("simulate", &args);
+    let simulate = model("simulate").out(&sim_out).opt("--timing-from", &real);
+    let (code, printed) = clocklab("simulate", &simulate);
     assert_eq!(code, 0, "{printed}");
     let sim = run_dir_under(&sim_out);
     let sim_report = check_trial(&sim);
@@ -324,15 +298,10 @@ fn simulate_timing_from_a_real_run_reproduces_its_median_hop_latency() {
             std::fs::copy(&path, &to).unwrap();
         }
     }
-    let old_args = [
-        OsStr::new("simulate"),
-        OsStr::new("--config"),
-        config.as_os_str(),
-        OsStr::new("--out"),
-        sim_out.as_os_str(),
-        OsStr::new("--timing-from"),
-        old.as_os_str(),
-    ];
+    let old_args = Cmd::new("simulate")
+        .config(&config)
+        .out(&sim_out)
+        .opt("--timing-from", &old);
     let (code, printed) = clocklab("old", &old_args);
     assert_ne!(code, 0, "{printed}");
     assert!(printed.contains(&old.display().to_string()), "{printed}");
@@ -341,8 +310,7 @@ fn simulate_timing_from_a_real_run_reproduces_its_median_hop_latency() {
         "{printed}"
     );
     // And the measured timing takes the place of the models: not both.
-    let mut both = old_args.to_vec();
-    both.extend([OsStr::new("--latency"), OsStr::new("fixed:0")]);
+    let both = old_args.opt("--latency", "fixed:0");
     let (code, printed) = clocklab("both", &both);
     assert_eq!(code, 2, "{printed}");
     assert!(printed.contains("--latency"), "{printed}");

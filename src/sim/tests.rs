@@ -9,6 +9,16 @@ mod pause;
 mod receive_rule;
 mod router;
 
+/// The rows of the other machines that sent machine `id` a message: its sends and every
+/// broadcast.
+fn sends_to(records: &[Record], id: u16) -> impl Iterator<Item = &Record> {
+    records.iter().filter(move |r| {
+        r.machine != id
+            && (r.event == EventKind::Broadcast
+                || (r.event == EventKind::Send && r.peer == Some(id)))
+    })
+}
+
 fn opts(rates: &[f64], seed: u64) -> SimOptions {
     SimOptions {
         names: (1..=rates.len()).map(|i| format!("m{i}")).collect(),

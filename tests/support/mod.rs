@@ -637,3 +637,136 @@ pub fn ip(args: &[&str]) -> Result<String, String> {
         ))
     }
 }
+
+/// The words of a `clocklab` command line, built option by option in the order given, e.g.
+/// `Cmd::new("run").config(&c).out(&o).port(0).seed(7).rates("40,60").duration("2")`: one
+/// spelling of the options that the `run` and `simulate` tests share, instead of an array each.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    words: Vec<std::ffi::OsString>,
+}
+
+impl Cmd {
+    /// `clocklab COMMAND`, with no options yet.
+    pub fn new(command: &str) -> Cmd {
+        Cmd {
+            words: vec![command.into()],
+        }
+    }
+
+    /// Adds `NAME VALUE` (e.g. `--trials 2`).
+    pub fn opt(mut self, name: &str, value: impl AsRef<OsStr>) -> Cmd {
+        self.words.push(name.into());
+        self.words.push(value.as_ref().to_os_string());
+        self
+    }
+
+    /// Adds the words `extra` as they are (a switch such as `--no-logs`, or several options).
+    pub fn words<S: AsRef<OsStr>>(mut self, extra: impl IntoIterator<Item = S>) -> Cmd {
+        self.words
+            .extend(extra.into_iter().map(|w| w.as_ref().to_os_string()));
+        self
+    }
+
+    /// `--config PATH`.
+    pub fn config(self, path: &Path) -> Cmd {
+        self.opt("--config", path)
+    }
+
+    /// `--out DIR`.
+    pub fn out(self, dir: &Path) -> Cmd {
+        self.opt("--out", dir)
+    }
+
+    /// `--port PORT` (0: the router takes a free port).
+    pub fn port(self, port: u16) -> Cmd {
+        self.opt("--port", port.to_string())
+    }
+
+    /// `--seed SEED`.
+    pub fn seed(self, seed: u64) -> Cmd {
+        self.opt("--seed", seed.to_string())
+    }
+
+    /// `--rates RATES` (ticks per second, comma-separated).
+    pub fn rates(self, rates: &str) -> Cmd {
+        self.opt("--rates", rates)
+    }
+
+    /// `--duration SECONDS`.
+    pub fn duration(self, seconds: &str) -> Cmd {
+        self.opt("--duration", seconds)
+    }
+
+    /// `--faults FILE`, when there is a plan.
+    pub fn faults(self, plan: Option<&Path>) -> Cmd {
+        match plan {
+            Some(plan) => self.opt("--faults", plan),
+            None => self,
+        }
+    }
+
+    /// Starts the command as `role`, as [`Proc::start`] does.
+    pub fn start(&self, role: &str) -> Proc {
+        Proc::start(role, self)
+    }
+
+    /// Runs the command to its end, as [`run_to_end`] does: its exit code and all its output.
+    pub fn run_to_end(&self, role: &str, timeout: Duration) -> (i32, String) {
+        run_to_end(role, self, timeout)
+    }
+}
+
+impl<'a> IntoIterator for &'a Cmd {
+    type Item = &'a std::ffi::OsString;
+    type IntoIter = std::slice::Iter<'a, std::ffi::OsString>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.words.iter()
+    }
+}
+
+/// Every file under `dir`, as paths relative to it, in the order a walk meets them.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).expect("under dir").to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+/// How the tables show a figure: a whole number as it is, else with 2 decimals.
+pub fn cell(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The trial of `src/analysis/causality/tests.rs`, `three()`, as the rows of its three logs
+/// (no header; times from 1000 s):
+///
+/// ```text
+/// m1  a1 int(0) L1   a2 send→2 #1 (100 ms) L2   a3 int(300) L3   a4 recv 3#1 (400) L4
+/// m2  b1 int(50) L1  b2 recv 1#1 (150) L3    b3 bcast #1 (200) L4   b4 int(250) L5
+/// m3  c1 send→1 #1 (20) L1   c2 recv 2#1 (260) L5   c3 int(300) L6
+/// ```
+pub const THREE_LOGS: [&str; 3] = [
+    "1,internal,1000.000000,1,0,,,\n1,send,1000.100000,2,0,2,2,1\n\
+     1,internal,1000.300000,3,0,,,\n1,receive,1000.400000,4,0,3,1,1\n",
+    "2,internal,1000.050000,1,0,,,\n2,receive,1000.150000,3,0,1,2,1\n\
+     2,broadcast,1000.200000,4,0,,4,1\n2,internal,1000.250000,5,0,,,\n",
+    "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
+     3,internal,1000.300000,6,0,,,\n",
+];

@@ -56,7 +56,12 @@ pub(super) fn error(h: &Harness, conn: ConnId) -> Option<String> {
 
 /// A switchboard of `names.len()` machines, each registered and welcomed, WELCOMEs written.
 pub(super) fn running(names: &[&str]) -> (Harness, Vec<ConnId>) {
-    let mut h = Harness::new(opts(names.len() as u16));
+    running_with(opts(names.len() as u16), names)
+}
+
+/// [`running`] under `opts`.
+pub(super) fn running_with(opts: Options, names: &[&str]) -> (Harness, Vec<ConnId>) {
+    let mut h = Harness::new(opts);
     let conns: Vec<ConnId> = names.iter().map(|_| h.connect()).collect();
     for (&c, name) in conns.iter().zip(names) {
         h.feed(c, &hello(name));

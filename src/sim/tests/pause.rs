@@ -33,12 +33,7 @@ fn paused(policy: MissedTicks, seed: u64) -> SimOptions {
 /// When each message to machine `id` reached it: its send plus the hop, or the pause's end if
 /// that falls inside the pause. By (source, seq), with the send's time.
 fn arrivals_at(records: &[Record], id: u16) -> Vec<((u16, u32), u64, u64)> {
-    records
-        .iter()
-        .filter(|r| r.machine != id)
-        .filter(|r| {
-            r.event == EventKind::Broadcast || (r.event == EventKind::Send && r.peer == Some(id))
-        })
+    sends_to(records, id)
         .map(|r| {
             // Sends run at deadlines or at the pause's end: whole microseconds here.
             let sent = r.system_time_us * 1_000;

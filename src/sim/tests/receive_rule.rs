@@ -32,12 +32,7 @@ struct Arrival {
 
 /// The messages that reached machine `id`, from the send rows of the others.
 fn arrivals(records: &[Record], id: u16) -> Vec<Arrival> {
-    records
-        .iter()
-        .filter(|r| r.machine != id)
-        .filter(|r| {
-            r.event == EventKind::Broadcast || (r.event == EventKind::Send && r.peer == Some(id))
-        })
+    sends_to(records, id)
         .map(|r| {
             let first = r.system_time_us * 1_000 + HOP_NS;
             Arrival {

@@ -99,16 +99,12 @@ fn a_reader_that_takes_nothing_for_the_reader_timeout_is_refused_and_its_sender_
 
 #[test]
 fn the_buffer_limit_stops_every_machine_and_releases_them_at_half() {
-    let mut o = opts(3);
-    o.outbox_limit = 1 << 20;
-    o.buffer_limit = 256 * 1024;
-    let mut h = Harness::new(o);
-    let conns: Vec<ConnId> = ["a", "b", "c"].iter().map(|_| h.connect()).collect();
-    for (&c, name) in conns.iter().zip(["a", "b", "c"]) {
-        h.feed(c, &hello(name));
-    }
-    h.round();
-    h.flush();
+    let o = Options {
+        outbox_limit: 1 << 20,
+        buffer_limit: 256 * 1024,
+        ..opts(3)
+    };
+    let (mut h, conns) = running_with(o, &["a", "b", "c"]);
     let frame = big(1, 2);
     let mut fed = 0;
     while h.sb.wants_read(conns[2]) {
@@ -199,16 +195,12 @@ fn a_bye_with_another_machine_s_source_is_refused() {
 
 #[test]
 fn storage_kept_by_empty_outboxes_never_keeps_the_memory_full() {
-    let mut o = opts(3);
-    o.outbox_limit = 1 << 20;
-    o.buffer_limit = 400 * 1024;
-    let mut h = Harness::new(o);
-    let conns: Vec<ConnId> = ["a", "b", "c"].iter().map(|_| h.connect()).collect();
-    for (&c, name) in conns.iter().zip(["a", "b", "c"]) {
-        h.feed(c, &hello(name));
-    }
-    h.round();
-    h.flush();
+    let o = Options {
+        outbox_limit: 1 << 20,
+        buffer_limit: 400 * 1024,
+        ..opts(3)
+    };
+    let (mut h, conns) = running_with(o, &["a", "b", "c"]);
     // A burst for b, written: b keeps its storage for the next one.
     for _ in 0..200 {
         h.feed(conns[0], &big(1, 2));

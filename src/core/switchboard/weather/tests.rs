@@ -8,7 +8,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use super::super::oracle::{Harness, T0};
-use super::super::tests::{MS, data, hello, opts};
+use super::super::tests::{MS, data, opts, running_with};
 use super::*;
 use crate::core::switchboard::{ConnId, Options, Switchboard, check_switchboard_properties};
 use crate::core::wire::{HEADER_LEN, Kind};
@@ -18,16 +18,10 @@ const START: u64 = T0 + 200 * MS;
 
 /// Machines alice (1), bob (2) and carol (3) under `opts`, welcomed, with `plan` in force.
 fn weather(opts: Options, plan: Plan) -> (Harness, [ConnId; 3]) {
-    let mut h = Harness::new(opts);
-    let conns = [h.connect(), h.connect(), h.connect()];
-    for (c, name) in conns.iter().zip(["alice", "bob", "carol"]) {
-        h.feed(*c, &hello(name));
-    }
-    h.round();
-    h.flush();
+    let (mut h, conns) = running_with(opts, &["alice", "bob", "carol"]);
     h.sb.set_plan(plan);
     assert_eq!(h.sb.report().start_time_ns, Some(START));
-    (h, conns)
+    (h, [conns[0], conns[1], conns[2]])
 }
 
 /// The data frames written to `conn` in full, in order.
@@ -169,19 +163,26 @@ fn a_fixed_delay_delivers_at_exactly_its_latency_on_its_link_only() {
     h.finish();
 }
 
-#[test]
-fn held_frames_count_in_the_memory_and_stop_their_sender_at_high_water() {
+/// Under an outbox limit of 4 × HEADER_LEN, alice sends frames 1 to `n` to carol at 150 ms into
+/// the hold partition, and they are held: the harness after that instant's round.
+fn held_across_the_partition(n: u32) -> (Harness, [ConnId; 3]) {
     let opts = Options {
         outbox_limit: 4 * HEADER_LEN,
         ..opts(3)
     };
-    let (mut h, [alice, _, carol]) = weather(opts, partition(PartitionMode::Hold));
+    let (mut h, conns) = weather(opts, partition(PartitionMode::Hold));
     at(&mut h, START + 150 * MS);
-    let four: Vec<u8> = (1..=4)
+    let frames: Vec<u8> = (1..=n)
         .flat_map(|seq| data(Kind::SendTo, 1, 3, seq))
         .collect();
-    h.feed(alice, &four);
+    h.feed(conns[0], &frames);
     at(&mut h, START + 150 * MS);
+    (h, conns)
+}
+
+#[test]
+fn held_frames_count_in_the_memory_and_stop_their_sender_at_high_water() {
+    let (mut h, [alice, _, carol]) = held_across_the_partition(4);
     let weather = h.sb.conns.weather().map(|w| (w.held(), w.held_for(3)));
     assert_eq!(weather, Some((4 * HEADER_LEN, 4 * HEADER_LEN)));
     // The books: read buffers, outbox storage, and the held frames.
@@ -366,17 +367,7 @@ fn a_shorter_draw_never_overtakes_the_frame_ahead_of_it() {
 /// at their release, and the senders they stopped are read again then.
 #[test]
 fn held_frames_of_a_closing_receiver_are_undeliverable_and_release_their_sender() {
-    let opts = Options {
-        outbox_limit: 4 * HEADER_LEN,
-        ..opts(3)
-    };
-    let (mut h, [alice, _, carol]) = weather(opts, partition(PartitionMode::Hold));
-    at(&mut h, START + 150 * MS);
-    let five: Vec<u8> = (1..=5)
-        .flat_map(|seq| data(Kind::SendTo, 1, 3, seq))
-        .collect();
-    h.feed(alice, &five);
-    at(&mut h, START + 150 * MS);
+    let (mut h, [alice, _, carol]) = held_across_the_partition(5);
     assert!(!h.sb.wants_read(alice), "over high water: alice is stopped");
     // Carol is refused; its ERROR waits unwritten, so it is closing, not gone.
     h.feed(carol, &crate::core::wire::error("no", T0));
