@@ -75,8 +75,8 @@ pub(super) struct Conn {
     /// Since when the read buffer has held a partial frame with no frame completed: the start of
     /// its stall clock, which runs only while the switchboard reads it (see `stall_paused`).
     pub(super) partial_since_ns: Option<u64>,
-    /// The switchboard stopped reading it (flow control, the memory limit, its read buffer's
-    /// slices out): its stall clock stands still, and starts again from zero at the first
+    /// The switchboard stopped reading it (flow control or the memory limit): its stall clock
+    /// stands still, and starts again from zero at the first
     /// [`Switchboard::handle_timeout`](super::Switchboard::handle_timeout) that finds it read again.
     pub(super) stall_paused: bool,
     /// Frames waiting to be written (changed only through `memory::Conns`).

@@ -38,8 +38,8 @@
 //! Nor is a stopped sender disconnected for *not* sending. A read often ends inside a frame, and
 //! a connection whose partial frame gets nothing more for [`Options::stall_timeout_ns`] is
 //! refused; but a stopped sender's next bytes wait unread in its socket. So the stall clock runs
-//! only while the switchboard is willing to read the connection ([`Switchboard::wants_read`], and
-//! its read buffer has no slices out): it is paused the moment flow control or the memory limit
+//! only while the switchboard is willing to read the connection ([`Switchboard::wants_read`]; a
+//! read buffer lent to outboxes in this turn only defers the check to the next): it is paused the moment flow control or the memory limit
 //! stops it, and restarts from zero at the first [`Switchboard::handle_timeout`] that finds it read
 //! again (which [`Switchboard::poll_timeout`] asks for at once). The rule is "nothing more for the
 //! stall timeout while we were reading": time read before a pause is not counted after it.
@@ -397,7 +397,7 @@ impl Switchboard {
             // A paused stall clock has no deadline; once the connection is read again, the next
             // `handle_timeout` starts it again (due at once: its old start is past).
             let partial = match c.partial_since_ns {
-                Some(t) if c.stall_paused => self.stall_clock_runs(c).then_some(t),
+                Some(t) if c.stall_paused => self.reads(c).then_some(t),
                 since => since.map(|t| t.saturating_add(stall)),
             };
             let hello = (c.state == conn::State::New)

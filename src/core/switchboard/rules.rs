@@ -237,7 +237,9 @@ impl Switchboard {
         let mut expired: Vec<(ConnId, usize)> = Vec::new();
         for i in 0..self.conns.len() {
             let key = ConnId(i);
-            let reads = self.conn(key).is_some_and(|c| self.stall_clock_runs(c));
+            let (reads, lent) = self.conn(key).map_or((false, false), |c| {
+                (self.reads(c), c.inbuf.is_lent(self.conns.lending()))
+            });
             let Some(c) = self.conn_mut(key) else {
                 continue;
             };
@@ -249,7 +251,9 @@ impl Switchboard {
             } else if c.stall_paused {
                 c.stall_paused = false;
                 c.partial_since_ns = Some(now_ns);
-            } else if now_ns >= since.saturating_add(stall) {
+            } else if !lent && now_ns >= since.saturating_add(stall) {
+                // (A read buffer lent in this turn comes back with its writes: the connection is
+                // read again in the next turn, so its clock is not paused for that.)
                 expired.push((key, c.inbuf.len()));
             }
         }
@@ -262,13 +266,10 @@ impl Switchboard {
         }
     }
 
-    /// Whether `c`'s stall clock may run: the driver would read it now ([`Switchboard::wants_read`])
-    /// and its read buffer has room (no slice of it still out from this round).
-    pub(super) fn stall_clock_runs(&self, c: &Conn) -> bool {
-        self.reads(c) && !c.inbuf.is_lent(self.conns.lending())
-    }
-
-    /// In a stop, once every machine has said BYE, sets every connection to close.
+    /// In a stop, once every machine has said BYE and the fault plan holds no frame any more,
+    /// sets every connection to close. Frames a `delay` or `partition` still holds are released
+    /// to machines that said BYE (they read until the router closes) as they come due, within the
+    /// stop's grace: a stop cuts off only what is still held at its deadline.
     pub(super) fn end_stop_when_all_said_bye(&mut self, now_ns: u64) {
         if !self.is_stopping() {
             return;
@@ -278,7 +279,8 @@ impl Switchboard {
             .iter()
             .flatten()
             .all(|c| c.said_bye() || c.id().is_none());
-        if all_said_bye {
+        let still_held = self.conns.weather().is_some_and(|w| w.held() > 0);
+        if all_said_bye && !still_held {
             let mut were_new = 0;
             for conn in self.conns.values_mut() {
                 were_new += usize::from(conn.begin_close("orderly stop".into(), now_ns));

@@ -8,7 +8,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use super::super::oracle::{Harness, T0};
-use super::super::tests::{MS, data, opts, running_with};
+use super::super::tests::{MS, bye, data, opts, running_with};
 use super::*;
 use crate::core::switchboard::{ConnId, Options, Switchboard, check_switchboard_properties};
 use crate::core::wire::{HEADER_LEN, Kind};
@@ -160,6 +160,54 @@ fn a_fixed_delay_delivers_at_exactly_its_latency_on_its_link_only() {
     assert!(got(&h, bob).is_empty());
     at(&mut h, sent_at + 50 * MS);
     assert_eq!(got(&h, bob), [slow]);
+    h.finish();
+}
+
+#[test]
+fn frames_held_when_the_stop_begins_are_delivered_before_the_connections_close() {
+    let plan = Plan {
+        delays: vec![Delay {
+            link: "1->2".parse().expect("a link"),
+            window: Window {
+                from_ns: 0,
+                to_ns: 1_000 * MS,
+            },
+            latency: Latency::Fixed { ns: 300 * MS },
+        }],
+        partitions: vec![],
+    };
+    let (mut h, [alice, bob, carol]) = weather(opts(3), plan);
+    let sent_at = START + 900 * MS;
+    at(&mut h, sent_at);
+    let late = data(Kind::SendTo, 1, 2, 1);
+    h.feed(alice, &late);
+    at(&mut h, sent_at);
+    // The trial ends at 1 s: every machine has said BYE while the frame is still held.
+    h.now = START + 1_000 * MS;
+    h.sb.handle_stop("the trial's end", h.now);
+    for (conn, id) in [(alice, 1), (bob, 2), (carol, 3)] {
+        h.feed(conn, &bye(id));
+    }
+    at(&mut h, START + 1_000 * MS);
+    assert!(
+        !h.sb.is_closing(bob),
+        "closed with a frame still held for it"
+    );
+    assert_eq!(h.sb.poll_timeout(), Some(sent_at + 300 * MS));
+    // At its time the frame reaches bob, who reads until the router closes; then all close.
+    at(&mut h, sent_at + 300 * MS);
+    assert_eq!(got(&h, bob), [late]);
+    let books = h.sb.pairs().books(1, 2);
+    assert_eq!(
+        (
+            books.delivered,
+            books.held,
+            books.released,
+            books.undeliverable
+        ),
+        (1, 1, 1, 0)
+    );
+    assert!(h.sb.is_closing(bob));
     h.finish();
 }
 
