@@ -92,8 +92,11 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
                 measured: None,
                 faults: plan.clone(),
             };
-            let outcome =
-                sim::simulate(&opts, |_| {}).map_err(|e| format!("{param_name} = {value}: {e}"))?;
+            // The router's rules with the configuration's `router:` section: held frames of a
+            // swept partition or delay count against its limits, as in `simulate`.
+            let router = config.router_options(opts.seed);
+            let outcome = sim::simulate_with_router(&opts, router, |_| {})
+                .map_err(|e| format!("{param_name} = {value}: {e}"))?;
             events += outcome.events;
             per_trial.push(StudyFigures::of(&outcome.summaries));
         }
