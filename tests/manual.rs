@@ -176,7 +176,8 @@ fn readme_run(cwd: &Path) -> PathBuf {
     let out = router.output();
     let dir = out
         .lines()
-        .find_map(|l| l.split_once("check the run with: clocklab check "))
+        .find_map(|l| l.strip_prefix("check the run with: "))
+        .and_then(|hint| hint.rsplit_once(" check "))
         .map(|(_, dir)| PathBuf::from(dir.trim()))
         .unwrap_or_else(|| panic!("the router did not say how to check the run:\n{out}"));
 

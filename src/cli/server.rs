@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, load_config};
+use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, hint, load_config};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
@@ -197,7 +197,11 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         path.display()
     );
     if stats.start_time_ns.is_some() {
-        let _ = writeln!(out, "check the run with: clocklab check {}", dir.display());
+        let _ = writeln!(
+            out,
+            "check the run with: {}",
+            hint(&["check", &dir.display().to_string()])
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
