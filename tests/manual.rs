@@ -176,7 +176,8 @@ fn readme_run(cwd: &Path) -> PathBuf {
     let out = router.output();
     let dir = out
         .lines()
-        .find_map(|l| l.split_once("check the run with: clocklab check "))
+        .find_map(|l| l.strip_prefix("check the run with: "))
+        .and_then(|hint| hint.rsplit_once(" check "))
         .map(|(_, dir)| PathBuf::from(dir.trim()))
         .unwrap_or_else(|| panic!("the router did not say how to check the run:\n{out}"));
 
@@ -224,4 +225,44 @@ fn the_readme_manual_commands_run_twice_in_a_row() {
             dir.display()
         );
     }
+}
+
+#[test]
+fn a_run_by_hand_analyzes_complete_with_its_seed() {
+    let tmp = TestDir::new("manual-analyze");
+    let dir = readme_run(&tmp.path);
+    // The router recorded the run (its seed is also in the directory's name).
+    assert!(
+        tmp.join(&dir).join("run.yaml").exists(),
+        "{}",
+        dir.display()
+    );
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let seed = name
+        .rsplit_once("-seed-")
+        .map(|(_, s)| s.to_owned())
+        .unwrap();
+    let out_dir = tmp.join("analysis");
+    let mut analyze = Proc::start_plain(
+        "analyze",
+        &tmp.path,
+        [Path::new("analyze"), &dir, Path::new("--out"), &out_dir],
+    );
+    assert_eq!(analyze.wait_code(RUN), 0, "{}", analyze.output());
+    let said = analyze.output();
+    assert!(
+        said.contains(&format!("trial 1: seed {seed}, ")),
+        "no seed {seed} in:\n{said}"
+    );
+    for absent in [
+        "INCOMPLETE",
+        "no run.yaml",
+        "seed unknown",
+        "unknown (no run.yaml)",
+    ] {
+        assert!(!said.contains(absent), "{absent:?} in:\n{said}");
+    }
+    // Its parameters are known, as any run's: compared with another, its column is filled in.
+    let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+    assert!(summary.contains("\"master seed\""), "{summary}");
 }

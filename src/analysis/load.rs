@@ -200,8 +200,8 @@ pub fn trial_from_files(
     let mut problems = Vec::new();
     match &record {
         None => problems.push(format!(
-            "no {RUN_FILE}: the trial's parameters are unknown (started by hand, or `run` did \
-             not finish)"
+            "no {RUN_FILE}: the trial's parameters are unknown (`run`, or a router started by \
+             hand, did not finish)"
         )),
         Some(r) if r.interrupted => {
             problems.push("interrupted: Ctrl-C or SIGTERM cut the trial short".to_owned());
@@ -266,7 +266,8 @@ pub fn trial_from_files(
 }
 
 /// One machine's input: its rows (those of its whole lines when a crash cut its log off), and
-/// its name and rate from `run.yaml`, its summary or `router.yaml`.
+/// its name from `run.yaml`, its summary or `router.yaml`, and its rate from its summary or
+/// `run.yaml`.
 fn load_machine(
     m: MachineFiles,
     record: Option<&RunRecord>,
@@ -312,9 +313,11 @@ fn load_machine(
             let index = usize::from(id).checked_sub(1)?;
             router.and_then(|r| r.names.get(index).cloned())
         });
-    let rate = in_record
-        .map(|m| m.rate)
-        .or(summary.as_ref().map(|s| s.rate));
+    // The machine's own account first: a machine started by hand may have had its own --rate.
+    let rate = summary
+        .as_ref()
+        .map(|s| s.rate)
+        .or(in_record.map(|m| m.rate));
     Ok(MachineInput {
         id,
         name,

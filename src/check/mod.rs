@@ -122,7 +122,8 @@ pub fn check_trial(dir: &Path) -> Report {
             Some("simulated with --no-logs: there are no event logs to check".to_string());
         return report;
     }
-    // A run started by hand has no run.yaml; one that is there must read.
+    // A run whose `run` did not finish (or made by hand before the router wrote one) has no
+    // run.yaml; one that is there must read.
     if let Err(e) = &files.record {
         report.violation(&e.path, None, e.problem.clone());
     }
@@ -181,8 +182,8 @@ pub fn check_trial(dir: &Path) -> Report {
         .push(format!("clock rules on {rows} events of {n} machines"));
     let sent = rules::collect_sends(&mut report, &machines, n);
     let received = rules::check_receives(&mut report, &machines, &sent, n);
-    // A partition in drop mode in the plan run.yaml records lets the router drop frames; a run
-    // started by hand has no run.yaml, and its router drops frames only by its own plan.
+    // A partition in drop mode in the plan run.yaml records lets the router drop frames; without
+    // run.yaml, the router dropped frames only by its own plan.
     let drops_planned = match &files.record {
         Ok(Some(record)) => record
             .config

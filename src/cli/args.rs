@@ -167,6 +167,10 @@ pub struct ServerArgs {
     /// Stop in order when standard input ends (used by `run`, whose router reads a pipe).
     #[arg(long, hide = true)]
     pub stop_on_stdin_eof: bool,
+    /// Leave run.yaml to `run`, which records the trial itself (a run by hand gets its run.yaml
+    /// from the router).
+    #[arg(long, hide = true)]
+    pub recorded_by_run: bool,
 }
 
 /// Options of `client`.

@@ -248,7 +248,8 @@ fn load_side(dir: &Path, trial: u32) -> Result<(PathBuf, Side), String> {
         .clone();
     let files = load_trial_files(&trial_dir);
     // A record that is there must read: a broken one is no trial to compare (a missing one is:
-    // a run started by hand has no run.yaml, a router that did not stop in order no router.yaml).
+    // a run whose `run` did not finish has no run.yaml, a router that did not stop in order no
+    // router.yaml).
     if let Some(e) = files.broken_record() {
         return Err(e.to_string());
     }

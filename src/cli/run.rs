@@ -224,7 +224,7 @@ impl Trial<'_> {
         if let Some(path) = self.faults_path {
             cmd.arg("--faults").arg(path);
         }
-        cmd.arg("--stop-on-stdin-eof");
+        cmd.args(["--stop-on-stdin-eof", "--recorded-by-run"]);
         cmd
     }
 

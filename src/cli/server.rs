@@ -10,13 +10,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, load_config};
+use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, hint, load_config};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
 use crate::rundir::dirs::{manual_run_dir_name, utc_human};
+use crate::rundir::plan::TrialPlan;
+use crate::rundir::records::{RouterStats, RunRecord};
 use crate::rundir::{
-    ROUTER_STATS_FILE, SpaceReserve, prepare_dir, refuse_used_dir, write_yaml_atomically,
+    ROUTER_STATS_FILE, RUN_FILE, SpaceReserve, prepare_dir, refuse_used_dir, write_yaml_atomically,
 };
 
 /// `clocklab server`: binds, serves until SIGINT/SIGTERM, writes router.yaml.
@@ -188,6 +190,14 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
     let path = dir.join(ROUTER_STATS_FILE);
     reserve.release();
     write_yaml_atomically(&path, &stats).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    // A run by hand is recorded here, the one place that knows its configuration and seed, so
+    // that `analyze`, `check` and `diff` read it like any other run.
+    if stats.start_time_ns.is_some() && !args.recorded_by_run {
+        let record = hand_record(&config, seed, &dir, &stats);
+        let path = dir.join(RUN_FILE);
+        write_yaml_atomically(&path, &record)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
     let frames: u64 = stats.frames.values().map(|c| c.frames).sum();
     let undeliverable: u64 = stats.pairs.iter().map(|p| p.undeliverable).sum();
     let _ = writeln!(
@@ -197,7 +207,35 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         path.display()
     );
     if stats.start_time_ns.is_some() {
-        let _ = writeln!(out, "check the run with: clocklab check {}", dir.display());
+        let _ = writeln!(
+            out,
+            "check the run with: {}",
+            hint(&["check", &dir.display().to_string()])
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `run.yaml` of a run by hand in `dir` under `config` and `seed`, from the router's
+/// statistics `stats`: one trial of processes the router did not start, with the machines it
+/// named and the configuration in force; `duration` is how long it ran, from the common start to
+/// the stop (Ctrl-C is how such a run ends, so it is not `interrupted`). The machines' summaries
+/// are in their own files, written after this.
+fn hand_record(
+    config: &crate::config::Config,
+    seed: u64,
+    dir: &std::path::Path,
+    stats: &RouterStats,
+) -> RunRecord {
+    let plan = TrialPlan::by_hand(config, dir, seed, &stats.names);
+    let ran_ns = stats
+        .start_time_ns
+        .map_or(0, |start| stats.stop_time_ns.saturating_sub(start));
+    RunRecord {
+        duration: (ran_ns / 1_000_000) as f64 / 1e3,
+        start_time_ns: stats.start_time_ns,
+        stop_time_ns: stats.stop_time_ns,
+        router: Some(stats.clone()),
+        ..plan.record(config)
+    }
 }

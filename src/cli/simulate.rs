@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::check;
 use crate::cli::args::SimulateArgs;
 use crate::cli::common::{
-    Failure, TrialOutcome, across_trials_table, configure, next_step, print_summary,
+    Failure, TrialOutcome, across_trials_table, configure, hint, next_step, print_summary,
 };
 use crate::config::Config;
 use crate::config::Latency;
@@ -115,7 +115,10 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
     if plan.logs {
         match totals.failed_checks {
             0 => println!("check: every trial passed"),
-            n => println!("check: {n} trial(s) FAILED; run `clocklab check` on them for details"),
+            n => println!(
+                "check: {n} trial(s) FAILED; for details: {}",
+                hint(&["check", &run_dir.display().to_string()])
+            ),
         }
     }
     // A simulated trial always ends in order (no process to crash, no signal to cut it short),

@@ -130,8 +130,9 @@ impl TrialFiles {
     }
 
     /// The first of its records (`run.yaml`, then `router.yaml`) that is there but does not read
-    /// (empty, or not a file of its kind). A missing record is no error here: a run started by
-    /// hand has no `run.yaml`, and a router that did not stop in order writes no `router.yaml`.
+    /// (empty, or not a file of its kind). A missing record is no error here: a trial whose `run`
+    /// did not finish has no `run.yaml`, and a router that did not stop in order writes no
+    /// `router.yaml` (nor, started by hand, the `run.yaml` it writes beside it).
     pub fn broken_record(&self) -> Option<&FileError> {
         self.record.as_ref().err().or(self.router.as_ref().err())
     }

@@ -47,6 +47,22 @@ impl TrialPlan {
         }
     }
 
+    /// The one trial of a run started by hand (`clocklab server` and `clocklab client`s) in
+    /// `dir`: trial 1 of 1, `seed` both the run's and the trial's (the seed the router sends in
+    /// WELCOME), the machines the router named by id, and the rates a client takes from
+    /// `config` (the rate a machine actually ran at is in its summary).
+    pub fn by_hand(config: &Config, dir: &Path, seed: u64, names: &[String]) -> TrialPlan {
+        TrialPlan {
+            trial: 1,
+            trials: 1,
+            master_seed: seed,
+            seed,
+            dir: dir.to_path_buf(),
+            names: names.to_vec(),
+            rates: config.machine_rates(seed),
+        }
+    }
+
     /// The record of this trial under `config` before it runs: a trial of processes, with event
     /// logs, its machines without summaries, nothing started, stopped or recorded yet. The driver
     /// fills in what happened (struct update syntax reads best).
@@ -125,5 +141,28 @@ mod tests {
             seed::derive(plan.seed, Stream::Machine(3))
         );
         assert!(machines.iter().all(|m| m.summary.is_none()));
+    }
+
+    #[test]
+    fn a_run_by_hand_is_one_trial_of_the_routers_seed_and_names() {
+        let mut config = Config::default();
+        config.machines.count = 2;
+        config.machines.rates = Rates::List(vec![1.0, 3.0]);
+        let names = vec!["127.0.0.1:8001".to_owned(), "127.0.0.1:8002".to_owned()];
+        let plan = TrialPlan::by_hand(&config, Path::new("logs/x"), 7, &names);
+        let record = plan.record(&config);
+        assert_eq!((record.trial, record.trials), (1, 1));
+        assert_eq!((record.master_seed, record.seed), (7, 7));
+        let got: Vec<(u16, &str, f64)> = record
+            .machines
+            .iter()
+            .map(|m| (m.id, m.name.as_str(), m.rate))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "127.0.0.1:8001", 1.0), (2, "127.0.0.1:8002", 3.0)]
+        );
+        // Each machine's seed is the one its client derives from WELCOME's seed.
+        assert_eq!(record.machines[1].seed, seed::derive(7, Stream::Machine(2)));
     }
 }
