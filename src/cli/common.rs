@@ -2,6 +2,7 @@
 //! prints for `run`, the table printed after a trial and the one across trials, the next step
 //! they suggest, and how a failure reads.
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
@@ -32,6 +33,40 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
         None => Ok(Config::default()),
     }
     .map_err(|e| e.to_string())
+}
+
+/// Resolves a host name or address and a port to one socket address, as `what` (the option or
+/// field it came from) for the error. An IPv4 address is preferred when the name has both, so
+/// that a router bound to `localhost` and a client sent to `localhost` pick the same one.
+pub fn resolve(what: &str, host: &str, port: u16) -> Result<SocketAddr, Failure> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| {
+            format!("{what}: the host {host:?} does not resolve ({e}); give an IP address or a name this machine can resolve, e.g. 127.0.0.1 or localhost")
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{what}: the host {host:?} resolves to no address; give an IP address or a name this machine can resolve, e.g. 127.0.0.1 or localhost"))
+}
+
+/// Resolves `HOST:PORT` (a name or an address, e.g. `localhost:8000` or `[::1]:8000`) with
+/// [`resolve`], as `what` for the error.
+pub fn resolve_host_port(what: &str, text: &str) -> Result<SocketAddr, Failure> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let (host, port) = text
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            format!("{what} {text:?} is not HOST:PORT; give a host name or address and a port from 0 to 65535, e.g. localhost:8000 or 127.0.0.1:8000")
+        })?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    resolve(&format!("{what} {text}"), host, port)
 }
 
 /// Seconds from the configuration as a `Duration` (validation keeps them finite and bounded).
