@@ -1,5 +1,6 @@
 //! Host names where an address is asked for: `server --host localhost` binds, `client --router
-//! localhost:PORT` finds it, and a name that does not resolve is refused, named.
+//! localhost:PORT` finds it, and a name that does not resolve is refused, named. The run by hand
+//! also checks that the router says when it started as people read a time.
 
 mod support;
 
@@ -40,6 +41,25 @@ fn a_run_by_hand_with_localhost_for_the_router_host_and_address() {
             )
         })
         .collect();
+    let started = router.wait_for_line(clocklab::cli::common::STARTED, SOON);
+    let rest = started
+        .split_once(clocklab::cli::common::STARTED)
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    // `2026-12-05 23:25:01.234 UTC (unix_ns 1796512345678901234)`: a date, then the raw value.
+    let (human, _) = rest
+        .split_once(" UTC (unix_ns ")
+        .unwrap_or_else(|| panic!("{started}"));
+    let shape: String = human
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(shape, "dddd-dd-dd dd:dd:dd.ddd", "{started}");
+    let ns = clocklab::cli::common::started_ns(rest).unwrap_or_else(|| panic!("{started}"));
+    assert_eq!(
+        clocklab::rundir::dirs::utc_human(ns),
+        format!("{human} UTC")
+    );
     router.wait_for_line("all 2 joined; machines start at ", SOON);
     for client in &mut clients {
         client.wait_for_line(&format!("connected to the router at {addr}"), SOON);

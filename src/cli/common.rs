@@ -9,13 +9,27 @@ use std::time::Duration;
 use crate::analysis::stats::{STATS, Summary};
 use crate::cli::args::ModelArgs;
 use crate::config::{Config, Rates};
+use crate::rundir::dirs::utc_human;
 use crate::rundir::records::{ClientSummary, RunRecord};
 
 /// The line the router prints first, followed by its address; `run` reads it.
 pub const LISTENING: &str = "router listening on ";
-/// The line the router prints once every machine is welcomed, followed by the start time in
-/// nanoseconds since the UNIX epoch; `run` reads it.
+/// The line the router prints once every machine is welcomed, followed by the start time as
+/// people read it and, for `run`, in nanoseconds since the UNIX epoch: [`started_line`].
 pub const STARTED: &str = "router started at ";
+
+/// The router's [`STARTED`] line for the start time `start_ns` (nanoseconds since the UNIX
+/// epoch): `router started at 2026-12-05 23:25:01.234 UTC (unix_ns 1796512345678901234)`.
+pub fn started_line(start_ns: u64) -> String {
+    format!("{STARTED}{} (unix_ns {start_ns})", utc_human(start_ns))
+}
+
+/// The start time in nanoseconds from the rest of a [`started_line`] (after [`STARTED`]), or
+/// `None` when it holds none.
+pub fn started_ns(rest: &str) -> Option<u64> {
+    let (_, tail) = rest.rsplit_once("(unix_ns ")?;
+    tail.trim_end().strip_suffix(')')?.parse().ok()
+}
 
 /// A command's failure: the message to print.
 pub type Failure = String;

@@ -1,7 +1,7 @@
 //! `clocklab server`: the router alone, for machines started by hand.
 //!
 //! Standard output is the router's account for people and for `run`, which reads two of its lines
-//! ([`LISTENING`], [`STARTED`]): each machine as it joins, the start time, the stop and where the
+//! ([`LISTENING`], [`STARTED`](crate::cli::common::STARTED)): each machine as it joins, the start time, the stop and where the
 //! statistics went. `RUST_LOG` adds the log's own lines on standard error.
 
 use std::io::Write;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, load_config, resolve};
+use crate::cli::common::{Failure, LISTENING, apply_faults, load_config, resolve, started_line};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
@@ -157,7 +157,7 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
                     start_time_ns,
                     names,
                 } => {
-                    let _ = writeln!(out, "{STARTED}{start_time_ns}");
+                    let _ = writeln!(out, "{}", started_line(start_time_ns));
                     let wait = start_time_ns.saturating_sub(WallClock::new().now_ns());
                     let _ = writeln!(
                         out,
