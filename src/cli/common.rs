@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::analysis::stats::{STATS, Summary};
 use crate::cli::args::ModelArgs;
-use crate::config::{Config, Rates};
+use crate::config::{Config, MAX_MACHINES, Rates};
 use crate::rundir::dirs::utc_human;
 use crate::rundir::records::{ClientSummary, RunRecord};
 
@@ -117,8 +117,39 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
         args.faults.as_deref(),
         args.common.config.as_deref(),
     )?;
-    config.validate("command line").map_err(|e| e.to_string())?;
+    config.validate("command line").map_err(|e| {
+        let mut text = e.to_string();
+        if let Some(hint) = rates_hint(args, &config) {
+            text.push_str("; ");
+            text.push_str(&hint);
+        }
+        text
+    })?;
     Ok(config)
+}
+
+/// When a list of rates and the number of machines disagree, the command line that agrees:
+/// `--machines K` for `--rates` with K rates (K from 2 to [`MAX_MACHINES`]), or as many rates as
+/// `--machines` asks for.
+fn rates_hint(args: &ModelArgs, config: &Config) -> Option<String> {
+    let Rates::List(list) = &config.machines.rates else {
+        return None;
+    };
+    let (k, n) = (list.len(), config.machines.count);
+    if k == usize::from(n) {
+        return None;
+    }
+    let fits = u16::try_from(k).is_ok_and(|k| (2..=MAX_MACHINES).contains(&k));
+    Some(match (&args.rates, args.machines) {
+        (Some(_), None) if fits => {
+            format!("--rates lists {k} rates: add --machines {k}, or list {n} rates")
+        }
+        (Some(_), _) if k == 1 => format!("--rates lists 1 rate for {n} machines: list {n} rates"),
+        (Some(_), _) => format!("--rates lists {k} rates for {n} machines: list {n} rates"),
+        (None, _) => format!(
+            "the configuration lists {k} rates for {n} machines: give --rates with {n} rates"
+        ),
+    })
 }
 
 /// Puts the fault plan of `--faults FILE` in place of the configuration's (when given), and

@@ -1,0 +1,40 @@
+//! Messages that used to be silent or misleading (issue 21, item 6): each says what is wrong and
+//! the command line or the path that is right.
+
+mod support;
+
+use support::{Proc, SOON, TestDir};
+
+/// `clocklab ARGS` in `dir`, to its end: the exit code and the output.
+fn clocklab_in(dir: &std::path::Path, role: &str, args: &[&str]) -> (i32, String) {
+    let mut proc = Proc::start_plain(role, dir, args);
+    let code = proc.wait_code(SOON * 6);
+    (code, proc.output())
+}
+
+#[test]
+fn rates_for_another_number_of_machines_suggest_the_number_that_fits() {
+    let tmp = TestDir::new("messages-rates");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--rates", "1,2"],
+            "--rates lists 2 rates: add --machines 2, or list 3 rates",
+        ),
+        (
+            &["--rates", "1,2", "--machines", "4"],
+            "--rates lists 2 rates for 4 machines: list 4 rates",
+        ),
+        (
+            &["--rates", "1"],
+            "a list of 1 rate is not allowed; give exactly one rate per machine (machines.count \
+             is 3), or `random`; --rates lists 1 rate for 3 machines: list 3 rates",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["simulate", "--duration", "1"];
+        args.extend_from_slice(extra);
+        let (code, out) = clocklab_in(&tmp.path, "simulate", &args);
+        assert_ne!(code, 0, "{extra:?}: {out}");
+        assert!(out.contains(expected), "{extra:?}: {out}");
+    }
+}
