@@ -38,3 +38,33 @@ fn rates_for_another_number_of_machines_suggest_the_number_that_fits() {
         assert!(out.contains(expected), "{extra:?}: {out}");
     }
 }
+
+#[test]
+fn check_on_an_experiment_names_the_run_directories_inside() {
+    let tmp = TestDir::new("messages-experiment");
+    let experiment = tmp.join("experiment");
+    // A scenario of one trial (its router.yaml), one of two (trial-* directories), and a
+    // directory that is no run (the analysis).
+    for dir in ["baseline", "slow/trial-1", "slow/trial-2", "analysis"] {
+        std::fs::create_dir_all(experiment.join(dir)).unwrap();
+    }
+    for trial in ["baseline", "slow/trial-1", "slow/trial-2"] {
+        std::fs::write(experiment.join(trial).join("router.yaml"), "").unwrap();
+    }
+    let shown = experiment.display();
+    let (code, out) = clocklab_in(&tmp.path, "check", &["check", &shown.to_string()]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{shown} is not a run directory: it holds neither router.yaml, machine logs, nor \
+             trial-* directories; it holds 2 run directories: {shown}/baseline, {shown}/slow; \
+             give one of them"
+        )),
+        "{out}"
+    );
+    // An empty directory holds none to name.
+    let (code, out) = clocklab_in(&tmp.path, "check", &["check", &format!("{shown}/analysis")]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("is not a run directory"), "{out}");
+    assert!(!out.contains("give one of them"), "{out}");
+}
