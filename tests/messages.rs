@@ -68,3 +68,54 @@ fn check_on_an_experiment_names_the_run_directories_inside() {
     assert!(out.contains("is not a run directory"), "{out}");
     assert!(!out.contains("give one of them"), "{out}");
 }
+
+#[test]
+fn a_window_outside_the_trial_is_warned_of_naming_the_trial_span() {
+    let tmp = TestDir::new("messages-window");
+    let args = [
+        "simulate",
+        "--duration",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        "runs",
+    ];
+    let (code, out) = clocklab_in(&tmp.path, "simulate", &args);
+    assert_eq!(code, 0, "{out}");
+    let run = std::fs::read_dir(tmp.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run = run.to_str().unwrap();
+    let analyze = |window: &str| {
+        let args = ["analyze", run, "--window", window, "--out", "analysis"];
+        let (code, out) = clocklab_in(&tmp.path, "analyze", &args);
+        assert_eq!(code, 0, "{out}");
+        out
+    };
+    let out = analyze("100s..200s");
+    let warning = out
+        .lines()
+        .find(|l| l.contains("clocklab: warning: "))
+        .unwrap_or_else(|| panic!("no warning:\n{out}"));
+    assert!(
+        warning.contains(
+            "--window 100s..200s holds no event, so its space-time diagram is empty: the trial's \
+             events run from "
+        ),
+        "{warning}"
+    );
+    // The span ends within the trial's 2 s.
+    let end: f64 = warning
+        .rsplit_once(" s to ")
+        .and_then(|(_, rest)| rest.split_once(" s;"))
+        .and_then(|(end, _)| end.parse().ok())
+        .unwrap_or_else(|| panic!("{warning}"));
+    assert!((1.0..=2.0).contains(&end), "{warning}");
+    // A window with events in it draws them, without a word.
+    let out = analyze("0.5..1.5");
+    assert!(!out.contains("warning"), "{out}");
+}
