@@ -129,6 +129,19 @@ fn a_simulation_matches_itself_and_another_seed_is_told() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the seeds differ (A 5"), "{out}");
     assert!(out.contains("first divergence at event"), "{out}");
+    // Every divergence is put down to the seeds, none to timing.
+    let causes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("likely cause:"))
+        .collect();
+    assert!(!causes.is_empty(), "{out}");
+    for cause in causes {
+        assert!(
+            cause.contains("likely cause: the seeds differ (A 5, B 6)"),
+            "{out}"
+        );
+        assert!(!cause.contains("tick"), "{out}");
+    }
     // A trial that is not there is an error, not a difference.
     let (code, out) = clocklab(
         "diff",
@@ -141,7 +154,10 @@ fn a_simulation_matches_itself_and_another_seed_is_told() {
         ],
     );
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("has 1 trials, not 2"), "{out}");
+    assert!(
+        out.contains("has 1 trial, not 2: --trial is from 1 to 1"),
+        "{out}"
+    );
 }
 
 /// Copies the files of the trial directory `from` into a new directory `to`.

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::analysis::load::{load_run, suffix_labels};
-use crate::analysis::{RunAnalysis, analyze_run_with};
+use crate::analysis::{RunAnalysis, TrialInput, analyze_run_with};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
+use crate::report::spacetime::Window;
 use crate::report::{
     CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
     weather,
@@ -69,6 +70,18 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     let out = out_dir(args);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let (mut run_plots, comparison) = make_plots(&inputs, &runs)?;
+    // The trials that get a diagram: those plotted.
+    for (input, plots) in inputs.iter().zip(&run_plots) {
+        let plotted = plots
+            .trials
+            .iter()
+            .filter_map(|p| input.trials.iter().find(|t| t.trial == p.trial));
+        for trial in plotted {
+            if let Some(warning) = args.window.and_then(|w| window_warning(trial, w)) {
+                eprintln!("clocklab: warning: {}: {warning}", trial.dir);
+            }
+        }
+    }
     spacetime::add_diagrams(&inputs, args.window, &mut run_plots);
     let mut count = 0;
     for plot in run_plots.iter().flat_map(|r| r.all()).chain(&comparison) {
@@ -104,4 +117,34 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why the space-time diagram of `trial` over `--window` would be empty: no event of the trial
+/// lies in the window, with the span its events do cover. `None` when some event lies in it.
+fn window_warning(trial: &TrialInput, window: Window) -> Option<String> {
+    let since = |t_us: u64| (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6;
+    let times = trial
+        .machines
+        .iter()
+        .flat_map(|m| &m.records)
+        .map(|r| since(r.system_time_us));
+    let (mut first, mut last, mut inside) = (f64::INFINITY, f64::NEG_INFINITY, false);
+    for t in times {
+        first = first.min(t);
+        last = last.max(t);
+        inside |= (window.start_s..=window.end_s).contains(&t);
+    }
+    if inside {
+        return None;
+    }
+    let span = if first.is_finite() {
+        format!("the trial's events run from {first:.3} s to {last:.3} s")
+    } else {
+        "the trial has no events".to_owned()
+    };
+    Some(format!(
+        "--window {}s..{}s holds no event, so its space-time diagram is empty: {span}; give a \
+         window within them",
+        window.start_s, window.end_s
+    ))
 }

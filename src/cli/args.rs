@@ -1,6 +1,5 @@
 //! The command line: clap definitions and the overrides they make to the configuration.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -138,7 +137,7 @@ pub struct ServerArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: Common,
-    /// Address to bind (default from config: 127.0.0.1).
+    /// Host name or address to bind, e.g. localhost (default from config: 127.0.0.1).
     #[arg(long)]
     pub host: Option<String>,
     /// Port to bind (default from config: 8000; 0 picks a free one).
@@ -183,9 +182,10 @@ pub struct ClientArgs {
     pub address: String,
     /// The machine's port, the second half of its name (e.g. 8001).
     pub port: u16,
-    /// The router's address (default from config: 127.0.0.1:8000).
+    /// The router's host name or address and port, e.g. localhost:8000 (default from config:
+    /// 127.0.0.1:8000).
     #[arg(long, value_name = "HOST:PORT")]
-    pub router: Option<SocketAddr>,
+    pub router: Option<String>,
     /// Ticks per second (default: from config, by the id the router assigns).
     #[arg(long, value_parser = rate_arg, allow_negative_numbers = true)]
     pub rate: Option<f64>,

@@ -6,13 +6,12 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use crate::cli::args::ClientArgs;
-use crate::cli::common::{Failure, load_config, seconds, secs};
+use crate::cli::common::{Failure, load_config, resolve, resolve_host_port, seconds, secs};
 use crate::config::{Rates, faults};
 use crate::core::machine::{RateError, check_rate};
 use crate::net::client::{
@@ -39,16 +38,9 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
         // The run's own directory, new for each run, is made once WELCOME names it.
         None => LogDir::PerRun(config.run.log_dir.clone()),
     };
-    let router = match args.router {
-        Some(addr) => addr,
-        None => {
-            let target = (config.router.host.as_str(), config.router.port);
-            target
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| format!("router.host {:?} does not resolve", config.router.host))?
-        }
+    let router = match &args.router {
+        Some(text) => resolve_host_port("--router", text)?,
+        None => resolve("router.host", &config.router.host, config.router.port)?,
     };
     // Without a seed here, the router's (sent in WELCOME) seeds the whole run.
     let run_seed = args.seed.or(config.run.seed);

@@ -1,20 +1,37 @@
 //! What the subcommands share: the configuration they load and override, the lines the router
-//! prints for `run`, the table printed after a trial and the one across trials, the next step
-//! they suggest, and how a failure reads.
+//! prints for `run`, the table printed after a trial and the one across trials, and how a failure
+//! reads (the next step they suggest is `hint`'s).
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::analysis::stats::{STATS, Summary};
 use crate::cli::args::ModelArgs;
-use crate::config::{Config, Rates};
+use crate::config::{Config, MAX_MACHINES, Rates};
+use crate::rundir::dirs::utc_human;
 use crate::rundir::records::{ClientSummary, RunRecord};
+
+pub use super::hint::{hint, next_step};
 
 /// The line the router prints first, followed by its address; `run` reads it.
 pub const LISTENING: &str = "router listening on ";
-/// The line the router prints once every machine is welcomed, followed by the start time in
-/// nanoseconds since the UNIX epoch; `run` reads it.
+/// The line the router prints once every machine is welcomed, followed by the start time as
+/// people read it and, for `run`, in nanoseconds since the UNIX epoch: [`started_line`].
 pub const STARTED: &str = "router started at ";
+
+/// The router's [`STARTED`] line for the start time `start_ns` (nanoseconds since the UNIX
+/// epoch): `router started at 2026-12-05 23:25:01.234 UTC (unix_ns 1796512345678901234)`.
+pub fn started_line(start_ns: u64) -> String {
+    format!("{STARTED}{} (unix_ns {start_ns})", utc_human(start_ns))
+}
+
+/// The start time in nanoseconds from the rest of a [`started_line`] (after [`STARTED`]), or
+/// `None` when it holds none.
+pub fn started_ns(rest: &str) -> Option<u64> {
+    let (_, tail) = rest.rsplit_once("(unix_ns ")?;
+    tail.trim_end().strip_suffix(')')?.parse().ok()
+}
 
 /// A command's failure: the message to print.
 pub type Failure = String;
@@ -32,6 +49,40 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
         None => Ok(Config::default()),
     }
     .map_err(|e| e.to_string())
+}
+
+/// Resolves a host name or address and a port to one socket address, as `what` (the option or
+/// field it came from) for the error. An IPv4 address is preferred when the name has both, so
+/// that a router bound to `localhost` and a client sent to `localhost` pick the same one.
+pub fn resolve(what: &str, host: &str, port: u16) -> Result<SocketAddr, Failure> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| {
+            format!("{what}: the host {host:?} does not resolve ({e}); give an IP address or a name this machine can resolve, e.g. 127.0.0.1 or localhost")
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{what}: the host {host:?} resolves to no address; give an IP address or a name this machine can resolve, e.g. 127.0.0.1 or localhost"))
+}
+
+/// Resolves `HOST:PORT` (a name or an address, e.g. `localhost:8000` or `[::1]:8000`) with
+/// [`resolve`], as `what` for the error.
+pub fn resolve_host_port(what: &str, text: &str) -> Result<SocketAddr, Failure> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let (host, port) = text
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .ok_or_else(|| {
+            format!("{what} {text:?} is not HOST:PORT; give a host name or address and a port from 0 to 65535, e.g. localhost:8000 or 127.0.0.1:8000")
+        })?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    resolve(&format!("{what} {text}"), host, port)
 }
 
 /// Seconds from the configuration as a `Duration` (validation keeps them finite and bounded).
@@ -68,8 +119,39 @@ pub fn configure(args: &ModelArgs) -> Result<Config, Failure> {
         args.faults.as_deref(),
         args.common.config.as_deref(),
     )?;
-    config.validate("command line").map_err(|e| e.to_string())?;
+    config.validate("command line").map_err(|e| {
+        let mut text = e.to_string();
+        if let Some(hint) = rates_hint(args, &config) {
+            text.push_str("; ");
+            text.push_str(&hint);
+        }
+        text
+    })?;
     Ok(config)
+}
+
+/// When a list of rates and the number of machines disagree, the command line that agrees:
+/// `--machines K` for `--rates` with K rates (K from 2 to [`MAX_MACHINES`]), or as many rates as
+/// `--machines` asks for.
+fn rates_hint(args: &ModelArgs, config: &Config) -> Option<String> {
+    let Rates::List(list) = &config.machines.rates else {
+        return None;
+    };
+    let (k, n) = (list.len(), config.machines.count);
+    if k == usize::from(n) {
+        return None;
+    }
+    let fits = u16::try_from(k).is_ok_and(|k| (2..=MAX_MACHINES).contains(&k));
+    Some(match (&args.rates, args.machines) {
+        (Some(_), None) if fits => {
+            format!("--rates lists {k} rates: add --machines {k}, or list {n} rates")
+        }
+        (Some(_), _) if k == 1 => format!("--rates lists 1 rate for {n} machines: list {n} rates"),
+        (Some(_), _) => format!("--rates lists {k} rates for {n} machines: list {n} rates"),
+        (None, _) => format!(
+            "the configuration lists {k} rates for {n} machines: give --rates with {n} rates"
+        ),
+    })
 }
 
 /// Puts the fault plan of `--faults FILE` in place of the configuration's (when given), and
@@ -255,79 +337,6 @@ fn number(v: f64) -> String {
     }
 }
 
-/// The line that ends `run` and `simulate`: the command that analyzes what they wrote.
-pub fn next_step(dir: &Path) -> String {
-    format!("next: {}", hint(&["analyze", &dir.display().to_string()]))
-}
-
-/// A command line of this program with `args`, to print for the user to run from the current
-/// directory: [`program`], then each argument as one shell word. Every hint goes through it.
-pub fn hint(args: &[&str]) -> String {
-    command_line(&program(), args)
-}
-
-/// `program` followed by `args`, each quoted for a POSIX shell as needed.
-fn command_line(program: &str, args: &[&str]) -> String {
-    let mut line = program.to_owned();
-    for arg in args {
-        line.push(' ');
-        line.push_str(&shell_word(arg));
-    }
-    line
-}
-
-/// How a hint names this program so that it runs as printed from the current directory: see
-/// [`program_for`]. `clocklab` when nothing about the executable can be learnt.
-pub fn program() -> String {
-    let Some(exe) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.canonicalize().ok())
-    else {
-        return "clocklab".to_owned();
-    };
-    let cwd = std::env::current_dir().and_then(|p| p.canonicalize()).ok();
-    let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("clocklab"))
-            .find(|p| p.is_file())
-            .and_then(|p| p.canonicalize().ok())
-    });
-    program_for(&exe, cwd.as_deref(), on_path.as_deref())
-}
-
-/// The name of the executable `exe` for a shell in `cwd` whose first `clocklab` on PATH is
-/// `on_path` (all canonical paths): `clocklab` when that is this executable (installed with
-/// `cargo install --path .`, say); `cargo run --release --` (or `cargo run --`) when it is the
-/// release (debug) build in `cwd`'s own `target/`, so a hint after `cargo run` reads the same;
-/// otherwise the executable's own path.
-fn program_for(exe: &Path, cwd: Option<&Path>, on_path: Option<&Path>) -> String {
-    if on_path == Some(exe) {
-        return "clocklab".to_owned();
-    }
-    if let Some(cwd) = cwd {
-        for (profile, cargo) in [
-            ("release", "cargo run --release --"),
-            ("debug", "cargo run --"),
-        ] {
-            if exe.parent() == Some(cwd.join("target").join(profile).as_path()) {
-                return cargo.to_owned();
-            }
-        }
-    }
-    shell_word(&exe.display().to_string())
-}
-
-/// `text` as one word for a POSIX shell: as it is when it holds only safe characters, else in
-/// single quotes (a quote inside written `'\''`).
-fn shell_word(text: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
-    if !text.is_empty() && text.chars().all(safe) {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,44 +436,5 @@ mod tests {
         // A single value has no standard deviation.
         let one = across_trials_table(&[trial(true, 3), trial(false, 2)], false);
         assert!(one.lines().nth(3).unwrap().ends_with(" -"), "{one}");
-    }
-
-    #[test]
-    fn the_next_step_names_the_directory_as_one_shell_word() {
-        let next = next_step(Path::new("logs/20261202T010203Z-seed-42"));
-        assert!(next.starts_with("next: "), "{next}");
-        assert!(
-            next.ends_with(" analyze logs/20261202T010203Z-seed-42"),
-            "{next}"
-        );
-        assert_eq!(
-            command_line("clocklab", &["analyze", "my logs/it's"]),
-            "clocklab analyze 'my logs/it'\\''s'"
-        );
-    }
-
-    #[test]
-    fn a_hint_names_the_program_as_the_shell_here_would_find_it() {
-        let exe = Path::new("/src/clocklab/target/release/clocklab");
-        // Installed: the first clocklab on PATH is this executable.
-        assert_eq!(
-            program_for(exe, Some(Path::new("/x")), Some(exe)),
-            "clocklab"
-        );
-        // Run by cargo from its package: the cargo command, by profile.
-        let src = Some(Path::new("/src/clocklab"));
-        assert_eq!(program_for(exe, src, None), "cargo run --release --");
-        let debug = Path::new("/src/clocklab/target/debug/clocklab");
-        assert_eq!(program_for(debug, src, None), "cargo run --");
-        // Another clocklab on PATH, or the build of another directory: the path itself.
-        let other = Some(Path::new("/usr/bin/clocklab"));
-        assert_eq!(
-            program_for(exe, Some(Path::new("/x")), other),
-            exe.display().to_string()
-        );
-        assert_eq!(
-            program_for(Path::new("/my tools/clocklab"), None, None),
-            "'/my tools/clocklab'"
-        );
     }
 }

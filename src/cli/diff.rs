@@ -33,6 +33,8 @@ pub fn command(args: &DiffArgs) -> Result<ExitCode, Failure> {
             println!("  note: {side}: {note}");
         }
     }
+    // With other seeds the machines draw other actions: a divergence says nothing of timing.
+    let seeds_differ = matches!((a.seed, b.seed), (Some(x), Some(y)) if x != y);
     if a.seed != b.seed {
         println!(
             "  the seeds differ (A {}, B {}): the draws differ from the first event",
@@ -55,7 +57,16 @@ pub fn command(args: &DiffArgs) -> Result<ExitCode, Failure> {
                 println!("  machine {id}: first divergence at event {}", d.index + 1);
                 println!("    A: {}", describe(d.a.as_ref(), d.index));
                 println!("    B: {}", describe(d.b.as_ref(), d.index));
-                println!("    likely cause: {}", d.cause);
+                if seeds_differ {
+                    println!(
+                        "    likely cause: the seeds differ (A {}, B {}), so the machines drew \
+                         other actions; compare trials of one seed to see timing at work",
+                        seed_text(a.seed),
+                        seed_text(b.seed)
+                    );
+                } else {
+                    println!("    likely cause: {}", d.cause);
+                }
                 // Each side's time since its own start (a simulation has an epoch of its own).
                 let since = match (d.a, d.b) {
                     (Some(r), _) => r.system_time_us.saturating_sub(a.start_us),
@@ -244,7 +255,17 @@ fn load_side(dir: &Path, trial: u32) -> Result<(PathBuf, Side), String> {
     let dirs = trial_dirs(dir)?;
     let trial_dir = dirs
         .get(trial as usize - 1)
-        .ok_or_else(|| format!("{} has {} trials, not {trial}", dir.display(), dirs.len()))?
+        .ok_or_else(|| {
+            let has = match dirs.len() {
+                1 => "1 trial".to_string(),
+                n => format!("{n} trials"),
+            };
+            format!(
+                "{} has {has}, not {trial}: --trial is from 1 to {}",
+                dir.display(),
+                dirs.len()
+            )
+        })?
         .clone();
     let files = load_trial_files(&trial_dir);
     // A record that is there must read: a broken one is no trial to compare (a missing one is:

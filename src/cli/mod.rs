@@ -9,6 +9,7 @@ pub mod common;
 pub mod diff;
 pub mod experiment;
 pub mod export;
+pub mod hint;
 pub mod run;
 pub mod server;
 pub mod simulate;

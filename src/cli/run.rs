@@ -16,7 +16,7 @@ use crate::check;
 use crate::cli::args::RunArgs;
 use crate::cli::common::{
     Failure, LISTENING, STARTED, TrialOutcome, across_trials_table, configure, next_step,
-    print_summary, secs,
+    print_summary, secs, started_ns,
 };
 use crate::config::{Config, FaultPlan};
 use crate::net::process::{PauseSignals, PauseStep, Proc, stop_flag, stop_in_order, wait_for_line};
@@ -284,9 +284,13 @@ impl Trial<'_> {
                 .map_err(|e| format!("cannot start machine {name}: {e}"))?;
             procs.push(proc);
         }
-        let start: u64 = wait_for_line(lines, STARTED, &mut procs[..], self.stop, STARTUP_TIMEOUT)?
-            .parse()
-            .map_err(|_| "the router announced a start time that is not a number".to_string())?;
+        let said = wait_for_line(lines, STARTED, &mut procs[..], self.stop, STARTUP_TIMEOUT)?;
+        let start = started_ns(&said).ok_or_else(|| {
+            format!(
+                "the router announced a start time without its nanoseconds: {STARTED}{said:?} \
+                 (expected \"... (unix_ns N)\")"
+            )
+        })?;
         let duration = secs(self.config.run.duration);
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));

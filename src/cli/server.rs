@@ -1,16 +1,17 @@
 //! `clocklab server`: the router alone, for machines started by hand.
 //!
 //! Standard output is the router's account for people and for `run`, which reads two of its lines
-//! ([`LISTENING`], [`STARTED`]): each machine as it joins, the start time, the stop and where the
+//! ([`LISTENING`], [`STARTED`](crate::cli::common::STARTED)): each machine as it joins, the start time, the stop and where the
 //! statistics went. `RUST_LOG` adds the log's own lines on standard error.
 
 use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::args::ServerArgs;
-use crate::cli::common::{Failure, LISTENING, STARTED, apply_faults, hint, load_config};
+use crate::cli::common::{
+    Failure, LISTENING, apply_faults, hint, load_config, resolve, started_line,
+};
 use crate::config::Rates;
 use crate::net::router::{Notice, Router};
 use crate::net::wallclock::{WallClock, fresh_seed};
@@ -50,10 +51,8 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         .fault_plan("the configuration")
         .map_err(|e| e.to_string())?;
     let r = &config.router;
-    let ip: IpAddr = r
-        .host
-        .parse()
-        .map_err(|_| format!("router.host: {:?} is not an IP address", r.host))?;
+    let addr = resolve("router.host (--host)", &r.host, r.port)?;
+    let ip = addr.ip();
     if !ip.is_loopback() {
         log::warn!(
             "binding {ip}, which is not a loopback address: the router has no authentication, \
@@ -69,7 +68,6 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
     let reserve_dir = args.run_dir.clone().unwrap_or(config.run.log_dir.clone());
     prepare_dir(&reserve_dir)?;
     let mut reserve = SpaceReserve::create(&reserve_dir).map_err(|e| e.to_string())?;
-    let addr = SocketAddr::new(ip, r.port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         format!(
             "cannot listen on {addr}: {e} (is another router running? pick another with --port)"
@@ -163,7 +161,7 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
                     start_time_ns,
                     names,
                 } => {
-                    let _ = writeln!(out, "{STARTED}{start_time_ns}");
+                    let _ = writeln!(out, "{}", started_line(start_time_ns));
                     let wait = start_time_ns.saturating_sub(WallClock::new().now_ns());
                     let _ = writeln!(
                         out,

@@ -98,7 +98,10 @@ impl Config {
                 check(
                     rates.len() == count,
                     "machines.rates",
-                    format!("a list of {} rates", rates.len()),
+                    match rates.len() {
+                        1 => "a list of 1 rate".to_string(),
+                        k => format!("a list of {k} rates"),
+                    },
                     &format!(
                         "give exactly one rate per machine (machines.count is {count}), or `random`"
                     ),

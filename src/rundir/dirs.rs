@@ -84,9 +84,37 @@ pub fn trial_dir_and_seed(run_dir: &Path, master: u64, k: u32, trials: u32) -> (
 /// The trial directories under `dir`: `dir` itself when it holds logs, else its `trial-*`
 /// subdirectories in trial order.
 pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, DirError> {
-    if dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists() {
+    if is_trial(dir) {
         return Ok(vec![dir.to_path_buf()]);
     }
+    let trials = numbered_trials(dir)?;
+    if trials.is_empty() {
+        // An experiment's directory, or a log directory: name the runs inside, sorted.
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| DirError::Unreadable {
+                dir: dir.to_path_buf(),
+                source,
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| is_trial(p) || numbered_trials(p).is_ok_and(|t| !t.is_empty()))
+            .collect();
+        runs.sort();
+        return Err(DirError::NotARun {
+            dir: dir.to_path_buf(),
+            runs,
+        });
+    }
+    Ok(trials)
+}
+
+/// Whether `dir` holds one trial: its router.yaml or machine 1's log.
+fn is_trial(dir: &Path) -> bool {
+    dir.join(ROUTER_STATS_FILE).exists() || log_path(dir, 1).exists()
+}
+
+/// The `trial-*` subdirectories of `dir`, in trial order.
+fn numbered_trials(dir: &Path) -> Result<Vec<PathBuf>, DirError> {
     let entries = std::fs::read_dir(dir).map_err(|source| DirError::Unreadable {
         dir: dir.to_path_buf(),
         source,
@@ -100,11 +128,6 @@ pub fn trial_dirs(dir: &Path) -> Result<Vec<PathBuf>, DirError> {
         })
         .collect();
     trials.sort();
-    if trials.is_empty() {
-        return Err(DirError::NotARun {
-            dir: dir.to_path_buf(),
-        });
-    }
     Ok(trials.into_iter().map(|(_, p)| p).collect())
 }
 
@@ -137,7 +160,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let err = trial_dirs(&dir).unwrap_err();
         assert!(
-            matches!(&err, DirError::NotARun { dir: d } if *d == dir),
+            matches!(&err, DirError::NotARun { dir: d, runs } if *d == dir && runs.is_empty()),
             "{err}"
         );
         assert_eq!(

@@ -219,11 +219,38 @@ pub enum DirError {
     },
     /// The directory is neither a trial nor a run of trials.
     #[error("{dir} is not a run directory: it holds neither {file}, machine logs, nor \
-         trial-* directories", file = ROUTER_STATS_FILE)]
+         trial-* directories{inside}", file = ROUTER_STATS_FILE, inside = runs_inside(.runs))]
     NotARun {
         /// The directory.
         dir: PathBuf,
+        /// The run directories directly inside it (an experiment's scenarios, a log directory's
+        /// runs), by name.
+        runs: Vec<PathBuf>,
     },
+}
+
+/// The most run directories a [`DirError::NotARun`] names.
+const RUNS_NAMED: usize = 5;
+
+/// `; it holds N run directories: A, B, ...; give one of them` for [`DirError::NotARun`], or
+/// nothing when there are none.
+fn runs_inside(runs: &[PathBuf]) -> String {
+    if runs.is_empty() {
+        return String::new();
+    }
+    let mut names: Vec<String> = runs
+        .iter()
+        .take(RUNS_NAMED)
+        .map(|r| r.display().to_string())
+        .collect();
+    if runs.len() > RUNS_NAMED {
+        names.push(format!("and {} more", runs.len() - RUNS_NAMED));
+    }
+    let holds = match runs.len() {
+        1 => "1 run directory".to_string(),
+        n => format!("{n} run directories"),
+    };
+    format!("; it holds {holds}: {}; give one of them", names.join(", "))
 }
 
 impl From<DirError> for String {
