@@ -133,20 +133,25 @@ fn a_dropping_partition_books_what_it_drops_and_the_books_balance() {
     h.finish();
 }
 
-#[test]
-fn a_fixed_delay_delivers_at_exactly_its_latency_on_its_link_only() {
-    let plan = Plan {
+/// A plan that delays every frame from machine 1 to machine 2 by `latency_ns` in the trial's
+/// first second.
+fn delayed_1_to_2(latency_ns: u64) -> Plan {
+    Plan {
         delays: vec![Delay {
             link: "1->2".parse().expect("a link"),
             window: Window {
                 from_ns: 0,
                 to_ns: 1_000 * MS,
             },
-            latency: Latency::Fixed { ns: 50 * MS },
+            latency: Latency::Fixed { ns: latency_ns },
         }],
         partitions: vec![],
-    };
-    let (mut h, [alice, bob, carol]) = weather(opts(3), plan);
+    }
+}
+
+#[test]
+fn a_fixed_delay_delivers_at_exactly_its_latency_on_its_link_only() {
+    let (mut h, [alice, bob, carol]) = weather(opts(3), delayed_1_to_2(50 * MS));
     let sent_at = START + 10 * MS;
     at(&mut h, sent_at);
     let slow = data(Kind::SendTo, 1, 2, 1);
@@ -165,18 +170,7 @@ fn a_fixed_delay_delivers_at_exactly_its_latency_on_its_link_only() {
 
 #[test]
 fn frames_held_when_the_stop_begins_are_delivered_before_the_connections_close() {
-    let plan = Plan {
-        delays: vec![Delay {
-            link: "1->2".parse().expect("a link"),
-            window: Window {
-                from_ns: 0,
-                to_ns: 1_000 * MS,
-            },
-            latency: Latency::Fixed { ns: 300 * MS },
-        }],
-        partitions: vec![],
-    };
-    let (mut h, [alice, bob, carol]) = weather(opts(3), plan);
+    let (mut h, [alice, bob, carol]) = weather(opts(3), delayed_1_to_2(300 * MS));
     let sent_at = START + 900 * MS;
     at(&mut h, sent_at);
     let late = data(Kind::SendTo, 1, 2, 1);
