@@ -11,6 +11,7 @@
 //!   skewed clock on the slowest machine, many trials each: `scenarios.csv`, `scenarios.html`,
 //!   the plots, and the runs side by side through `analyze`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ use crate::cli::common::{Failure, load_config};
 mod sweep;
 mod weather;
 
-use crate::cli::simulate::{Plan, simulate_run};
+use crate::cli::simulate::{Plan, Totals, simulate_run};
 use crate::config::{Config, RateRange, Rates};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
@@ -100,26 +101,13 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
             .validate("command line")
             .map_err(|e| e.to_string())?;
         let scenario_dir = dir.join(scenario.name);
-        std::fs::create_dir(&scenario_dir)
-            .map_err(|e| format!("cannot create {}: {e}", scenario_dir.display()))?;
-        // Every scenario sees the same trial seeds: the differences are the scenario's own.
-        let plan = Plan {
-            config: &scenario_config,
+        let totals = simulate_scenario(
+            &scenario_dir,
+            scenario.name,
+            &scenario_config,
             master,
-            latency: args.study.latency,
-            tick_lateness: None,
-            measured: None,
-            epoch_ns: DEFAULT_EPOCH_NS,
-            logs: true,
-            verbose: false,
-        };
-        let totals = simulate_run(&plan, &scenario_dir)?;
-        if totals.failed_checks > 0 {
-            return Err(format!(
-                "scenario {}: {} trial(s) failed their check",
-                scenario.name, totals.failed_checks
-            ));
-        }
+            &args.study,
+        )?;
         let figures: Vec<StudyFigures> = totals
             .summaries
             .iter()
@@ -162,4 +150,36 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)
+}
+
+/// Simulates one scenario of an experiment into `scenario_dir` (created here), with logs, every
+/// trial checked. The scenarios of one experiment share `master`, so each sees the same trial
+/// seeds and their differences are the scenario's own.
+fn simulate_scenario(
+    scenario_dir: &Path,
+    name: &str,
+    config: &Config,
+    master: u64,
+    study: &StudyArgs,
+) -> Result<Totals, Failure> {
+    std::fs::create_dir(scenario_dir)
+        .map_err(|e| format!("cannot create {}: {e}", scenario_dir.display()))?;
+    let plan = Plan {
+        config,
+        master,
+        latency: study.latency,
+        tick_lateness: None,
+        measured: None,
+        epoch_ns: DEFAULT_EPOCH_NS,
+        logs: true,
+        verbose: false,
+    };
+    let totals = simulate_run(&plan, scenario_dir)?;
+    if totals.failed_checks > 0 {
+        return Err(format!(
+            "scenario {name}: {} trial(s) failed their check",
+            totals.failed_checks
+        ));
+    }
+    Ok(totals)
 }

@@ -8,13 +8,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use super::study_config;
+use super::{simulate_scenario, study_config};
 use crate::analysis::load::load_trial;
 use crate::analysis::weather_study::{WeatherFigures, WeatherRow, scenarios};
 use crate::analysis::{analyze_trial, weather::label};
 use crate::cli::args::{AnalyzeArgs, WeatherArgs};
 use crate::cli::common::Failure;
-use crate::cli::simulate::{Plan, simulate_run};
 use crate::config::Rates;
 use crate::net::wallclock::WallClock;
 use crate::report::weather_study::{
@@ -22,7 +21,6 @@ use crate::report::weather_study::{
 };
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::rundir::plan::TrialPlan;
-use crate::sim::DEFAULT_EPOCH_NS;
 
 /// Writes `text` to `dir/name`, naming the file if it fails.
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), Failure> {
@@ -73,26 +71,13 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     let mut per_scenario = Vec::with_capacity(all.len());
     for (scenario, scenario_config) in all.iter().zip(&configs) {
         let scenario_dir = dir.join(scenario.name);
-        std::fs::create_dir(&scenario_dir)
-            .map_err(|e| format!("cannot create {}: {e}", scenario_dir.display()))?;
-        // Every scenario sees the same trial seeds: the differences are its fault's.
-        let plan = Plan {
-            config: scenario_config,
+        simulate_scenario(
+            &scenario_dir,
+            scenario.name,
+            scenario_config,
             master,
-            latency: args.study.latency,
-            tick_lateness: None,
-            measured: None,
-            epoch_ns: DEFAULT_EPOCH_NS,
-            logs: true,
-            verbose: false,
-        };
-        let totals = simulate_run(&plan, &scenario_dir)?;
-        if totals.failed_checks > 0 {
-            return Err(format!(
-                "scenario {}: {} trial(s) failed their check",
-                scenario.name, totals.failed_checks
-            ));
-        }
+            &args.study,
+        )?;
         let mut figures = Vec::with_capacity(args.trials as usize);
         for k in 1..=args.trials {
             let trial = TrialPlan::new(scenario_config, &scenario_dir, master, k);
