@@ -3,19 +3,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clocklab::rundir::records::{ClientSummary, RouterStats, RunRecord};
-use support::{TestDir, read_yaml};
-
-fn only_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
-}
+use support::{TestDir, only_dir, read_yaml};
 
 /// `clocklab ARGS`, to its end: the exit code and the output.
 fn clocklab(role: &str, args: &[&str]) -> (i32, String) {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{TestDir, bin};
+use support::{TestDir, bin, only_dir, succeeds_in};
 
 /// Runs `clocklab ARGS...` in `dir` (no `config/config.yaml` there: the built-in defaults).
 fn clocklab_in(dir: &Path, args: &[&str]) -> Output {
@@ -17,29 +17,6 @@ fn clocklab_in(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("start clocklab")
-}
-
-/// As [`clocklab_in`], and its standard output; panics with its output if it fails.
-fn succeeds(dir: &Path, args: &[&str]) -> String {
-    let out = clocklab_in(dir, args);
-    assert!(
-        out.status.success(),
-        "clocklab {args:?} failed: {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-/// The one directory under `out`.
-fn only_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .expect("the output directory")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "one directory in {}", out.display());
-    dirs.into_iter().next().expect("one directory")
 }
 
 fn path(p: &Path) -> &str {
@@ -86,7 +63,7 @@ const SCENARIOS: [&str; 6] = [
 /// directory and its `scenarios.csv` rows by scenario.
 fn weather_experiment(dir: &TestDir) -> (PathBuf, BTreeMap<String, BTreeMap<String, String>>) {
     let out = dir.join("out");
-    let printed = succeeds(
+    let printed = succeeds_in(
         &dir.path,
         &[
             "experiment",
@@ -278,7 +255,7 @@ fn a_sweep_over_a_fault_parameter_writes_sweep_csv_with_its_values() {
     let dir = TestDir::new("experiment-sweep-fault");
     for (param, values) in [("partition_s", "0,5,10"), ("delay_ms", "0,50")] {
         let out = dir.join(param);
-        succeeds(
+        succeeds_in(
             &dir.path,
             &[
                 "experiment",
@@ -351,7 +328,7 @@ fn a_partition_that_outlasts_the_trial_is_refused_before_anything_runs() {
 fn a_longer_partition_of_machine_1_raises_its_queue_peak() {
     let dir = TestDir::new("experiment-sweep-partition-peak");
     let out = dir.join("out");
-    succeeds(
+    succeeds_in(
         &dir.path,
         &[
             "experiment",

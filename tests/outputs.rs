@@ -7,38 +7,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use support::{TestDir, bin};
-
-/// Runs `clocklab ARGS...` in `dir` (so no `config/config.yaml` is found: the built-in defaults)
-/// and returns its standard output; panics with its output if it fails.
-fn clocklab_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(bin())
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("start clocklab");
-    assert!(
-        out.status.success(),
-        "clocklab {args:?} failed: {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-/// The one directory under `out`.
-fn only_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .expect("the output directory")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "one directory in {}", out.display());
-    dirs.into_iter().next().expect("one directory")
-}
+use support::{TestDir, only_dir, succeeds_in};
 
 fn golden(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,7 +44,7 @@ fn analyze_writes_the_summaries_byte_for_byte_as_before() {
     // test is about how the figures are written, not about the model.
     let config = dir.join("as-run.yaml");
     std::fs::write(&config, "machines:\n  receive_rule: as_run\n").expect("write as-run.yaml");
-    clocklab_in(
+    succeeds_in(
         &dir.path,
         &[
             "simulate",
@@ -94,7 +65,7 @@ fn analyze_writes_the_summaries_byte_for_byte_as_before() {
         ],
     );
     let out = dir.join("analysis");
-    clocklab_in(
+    succeeds_in(
         &dir.path,
         &[
             "analyze",
@@ -126,7 +97,7 @@ fn export_writes_json_lines_and_shiviz_byte_for_byte_as_before() {
     let dir = TestDir::new("outputs-export");
     let sims = dir.join("sim");
     // Eleven machines: hosts m10 and m11 sort before m2 as text, but come after m9 in `vc`.
-    clocklab_in(
+    succeeds_in(
         &dir.path,
         &[
             "simulate",
@@ -145,9 +116,9 @@ fn export_writes_json_lines_and_shiviz_byte_for_byte_as_before() {
         ],
     );
     let run = only_dir(&sims);
-    let jsonl = clocklab_in(&dir.path, &["export", path(&run), "--format", "jsonl"]);
+    let jsonl = succeeds_in(&dir.path, &["export", path(&run), "--format", "jsonl"]);
     assert_same("jsonl", &jsonl, &golden("export-seed-11.jsonl"));
-    let shiviz = clocklab_in(&dir.path, &["export", path(&run), "--shiviz"]);
+    let shiviz = succeeds_in(&dir.path, &["export", path(&run), "--shiviz"]);
     assert_same("shiviz", &shiviz, &golden("export-seed-11.shiviz"));
 }
 
@@ -171,7 +142,7 @@ fn a_sweep_writes_sweep_csv_byte_for_byte_as_before() {
         ),
     ] {
         let out = dir.join(param);
-        clocklab_in(
+        succeeds_in(
             &dir.path,
             &[
                 "experiment",

@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{Cmd, TestDir, cell, files_under};
+use support::{Cmd, TestDir, cell, files_under, only_dir};
 
 fn clocklab<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
@@ -42,16 +42,6 @@ fn run_dir(out: &Output) -> PathBuf {
         .find_map(|l| l.strip_prefix("run directory: "))
         .expect("the command names its run directory");
     PathBuf::from(line)
-}
-
-/// The one directory a command created under `out`.
-fn only_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
 }
 
 /// Every file under `dir`, by path relative to it, with its bytes.

@@ -770,3 +770,38 @@ pub const THREE_LOGS: [&str; 3] = [
     "3,send,1000.020000,1,0,1,1,1\n3,receive,1000.260000,5,0,2,4,1\n\
      3,internal,1000.300000,6,0,,,\n",
 ];
+
+/// The one entry under `out` (a command's output directory holds one run directory); panics,
+/// listing them, if there is not exactly one.
+pub fn only_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "one directory in {}: {dirs:?}",
+        out.display()
+    );
+    dirs.into_iter().next().expect("one directory")
+}
+
+/// Runs `clocklab ARGS...` in `dir` to its end and returns its standard output; panics with its
+/// status and output if it fails. (In a directory without `config/config.yaml`, the built-in
+/// defaults are in force.)
+pub fn succeeds_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("start clocklab");
+    assert!(
+        out.status.success(),
+        "clocklab {args:?} failed: {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
