@@ -131,7 +131,8 @@ impl LiveTrial {
         m.last_us = Some(record.system_time_us);
         m.stride = m.stride.max(1);
         if m.ticks % m.stride == 0 {
-            m.history.push((record.system_time_us, record.logical_clock));
+            m.history
+                .push((record.system_time_us, record.logical_clock));
             if m.history.len() > MAX_POINTS {
                 // Keep every other point (the rows at multiples of twice the stride).
                 m.history = m.history.iter().copied().step_by(2).collect();
@@ -194,7 +195,10 @@ impl LiveTrial {
                     .iter()
                     .map(|&(t, c)| (secs(start, t), c as f64))
                     .collect();
-                if let Some(last) = m.last_us.filter(|&t| m.history.last() != Some(&(t, m.clock))) {
+                if let Some(last) = m
+                    .last_us
+                    .filter(|&t| m.history.last() != Some(&(t, m.clock)))
+                {
                     points.push((secs(start, last), m.clock as f64));
                 }
                 (id, points)

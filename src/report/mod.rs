@@ -6,6 +6,7 @@ pub mod causality;
 pub mod data;
 pub mod export;
 pub mod html;
+pub mod live;
 pub mod plots;
 pub mod spacetime;
 pub mod summary;
