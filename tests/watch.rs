@@ -13,7 +13,7 @@ use clocklab::analysis::analyze_run;
 use clocklab::analysis::load::load_run;
 use clocklab::check::check_trial;
 use clocklab::cli::watch::Watcher;
-use clocklab::rundir::log::log_path;
+use clocklab::rundir::log::{log_path, read_log};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use ratatui::Terminal;
@@ -22,10 +22,10 @@ use support::{
     Proc, SOON, TestDir, only_dir, run_dir_under, succeeds_in, wait_for_rows, wait_until,
 };
 
-/// The text of every line of a frame of `frame` drawn `width` by `height`.
-fn draw(watcher: &Watcher, width: u16, height: u16) -> Vec<String> {
+/// The text of every line of the frame `watcher` shows at `now_ns`, drawn `width` by `height`.
+fn draw(watcher: &Watcher, now_ns: u64, width: u16, height: u16) -> Vec<String> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-    let frame = watcher.frame(0, "q: leave");
+    let frame = watcher.frame(now_ns, "q: leave");
     terminal
         .draw(|f| f.render_widget(&frame, f.area()))
         .expect("draw");
@@ -56,7 +56,7 @@ fn watch_on_a_finished_simulation_draws_the_figures_of_analyze() {
     let mut watcher = Watcher::new(&dir, "watch".into(), None, None, &[]);
     watcher.poll();
     assert!(watcher.finished(), "run.yaml says the trial is over");
-    let lines = draw(&watcher, 100, 30);
+    let lines = draw(&watcher, 0, 100, 30);
     let text = lines.join("\n");
     println!("{text}");
     assert!(lines[1].contains("finished  20.0 s of 20.0 s"), "{text}");
@@ -130,8 +130,9 @@ fn run_live_and_stop(name: &str, stop: Stop) {
     let tmp = TestDir::new(name);
     let config = tmp.config(3, "");
     let out = tmp.join("out");
+    // A terminal of 100 by 30, so that every frame is drawn in full.
     let line = format!(
-        "{} run --live --config {} --out {} --port 0 --seed 5 --rates 20,30,40 --duration 30",
+        "stty cols 100 rows 30; exec {} run --live --config {} --out {} --port 0 --seed 5 --rates 20,30,40 --duration 30",
         support::bin(),
         config.display(),
         out.display()
@@ -166,6 +167,10 @@ fn run_live_and_stop(name: &str, stop: Stop) {
         printed.contains("\x1b[?1049h"),
         "entered the alternate screen: {printed}"
     );
+    assert!(
+        printed.contains("machine rate   ticks") && printed.contains("stop the run in order"),
+        "drew the view: {printed}"
+    );
     let left = printed
         .rfind("\x1b[?1049l")
         .expect("left the alternate screen");
@@ -191,4 +196,75 @@ fn run_live_under_a_terminal_stops_in_order_on_sigint() {
 #[test]
 fn run_live_under_a_terminal_stops_in_order_on_a_typed_ctrl_c() {
     run_live_and_stop("watch-live-key", Stop::Key);
+}
+
+#[test]
+fn watch_refuses_a_missing_directory_and_a_standard_output_that_is_no_terminal() {
+    let tmp = TestDir::new("watch-refuses");
+    let missing = tmp.join("nothing-here");
+    let (code, printed) = support::run_to_end("watch", ["watch", missing.to_str().unwrap()], SOON);
+    assert_eq!(code, 1, "{printed}");
+    assert!(
+        printed.contains("nothing-here is not a directory"),
+        "{printed}"
+    );
+    let (code, printed) = support::run_to_end("watch", ["watch", tmp.path.to_str().unwrap()], SOON);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("standard output is not one"), "{printed}");
+}
+
+#[test]
+fn watch_on_logs_without_a_record_shows_a_running_trial_with_measured_rates() {
+    // Machines started by hand write their logs long before the router writes run.yaml.
+    let tmp = TestDir::new("watch-by-hand");
+    succeeds_in(
+        &tmp.path,
+        &[
+            "simulate",
+            "--seed",
+            "3",
+            "--duration",
+            "10",
+            "--rates",
+            "2,4",
+            "--machines",
+            "2",
+            "--out",
+            "out",
+        ],
+    );
+    let finished = only_dir(&tmp.join("out"));
+    let dir = tmp.join("by-hand");
+    std::fs::create_dir(&dir).unwrap();
+    let mut watcher = Watcher::new(&dir, "by hand".into(), None, None, &[]);
+    watcher.poll();
+    assert!(draw(&watcher, 0, 100, 20)[1].contains("waiting for the first row"));
+    for id in 1..=2 {
+        std::fs::copy(log_path(&finished, id), log_path(&dir, id)).unwrap();
+    }
+    watcher.poll();
+    assert!(!watcher.finished());
+    // Now is machine 2's last row, at 10 s; without a record the start is the earliest row,
+    // machine 2's first tick at 0.25 s.
+    let last = read_log(&log_path(&dir, 2))
+        .unwrap()
+        .last()
+        .unwrap()
+        .system_time_us;
+    let lines = draw(&watcher, last * 1000, 100, 20);
+    assert!(
+        lines[1].contains("running  9.8 s (no set duration)"),
+        "{lines:?}"
+    );
+    let row = |id: &str| {
+        lines
+            .iter()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.len() == 12 && w[0] == id)
+            .unwrap_or_else(|| panic!("machine {id} in {lines:?}"))
+            .clone()
+    };
+    // 19 and 39 ticks after the first over 9.5 and 9.75 s: the configured rates exactly.
+    assert_eq!(row("1")[1..3], ["~2.00", "20"]);
+    assert_eq!(row("2")[1..3], ["~4.00", "40"]);
 }

@@ -9,7 +9,7 @@
 //! `report::live` draws what the watcher sees; nothing here writes to the trial's directory.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -253,6 +253,13 @@ pub fn command(args: &WatchArgs) -> Result<ExitCode, Failure> {
             args.run_dir.display()
         ));
     }
+    if !io::stdout().is_terminal() {
+        return Err(format!(
+            "watch draws on a terminal, and standard output is not one: run it in a terminal \
+             (for figures in files, `clocklab analyze {}`)",
+            args.run_dir.display()
+        ));
+    }
     let stop = stop_flag()?;
     let (dir, title) = trial_dir(&args.run_dir, args.trial)?;
     let mut watcher = Watcher::new(&dir, title, None, None, &[]);
@@ -339,5 +346,46 @@ impl LiveView {
         for note in watcher.notes() {
             println!("{note}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_esc_and_ctrl_c_leave_and_nothing_else_does() {
+        let key = |code, modifiers| KeyEvent::new(code, modifiers);
+        let none = KeyModifiers::NONE;
+        assert!(is_quit(&key(KeyCode::Char('q'), none)));
+        assert!(is_quit(&key(KeyCode::Esc, none)));
+        assert!(is_quit(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert!(!is_quit(&key(KeyCode::Char('c'), none)));
+        assert!(!is_quit(&key(KeyCode::Char('x'), none)));
+        let mut release = key(KeyCode::Char('q'), none);
+        release.kind = KeyEventKind::Release;
+        assert!(!is_quit(&release));
+    }
+
+    #[test]
+    fn the_newest_trial_unless_one_is_asked_for() {
+        let dir =
+            std::env::temp_dir().join(format!("clocklab-watch-trials-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for k in 1..=3 {
+            std::fs::create_dir_all(dir.join(format!("trial-{k}"))).unwrap();
+        }
+        let (newest, title) = trial_dir(&dir, None).unwrap();
+        assert_eq!(
+            (newest, title.ends_with("trial 3 of 3")),
+            (dir.join("trial-3"), true)
+        );
+        assert_eq!(trial_dir(&dir, Some(2)).unwrap().0, dir.join("trial-2"));
+        let err = trial_dir(&dir, Some(4)).unwrap_err();
+        assert!(
+            err.contains("has 3 trial(s); give a number from 1 to 3"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

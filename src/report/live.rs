@@ -107,6 +107,8 @@ fn time_line(frame: &LiveFrame) -> String {
         Phase::Finished => "finished",
     };
     let time = match (frame.elapsed_s, frame.duration_s) {
+        // The machines start together a little after they joined.
+        (Some(e), _) if e < 0.0 => format!("starting in {:.1} s", -e),
         (Some(e), Some(d)) if frame.phase == Phase::Running => {
             format!("{e:.1} s of {d:.1} s, {:.1} s left", (d - e).max(0.0))
         }
