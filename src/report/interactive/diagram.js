@@ -3,7 +3,8 @@
 // the <svg> beside it, zooms and pans along time, and on a click rings the event's causal past and
 // future from the vector clocks the JSON carries (a happened before b when b's vector clock counts
 // a: V(b)[machine of a] >= a's number). The selection lives in the URL fragment:
-// #run=R&trial=T&event=mK:N&pair=mJ:M (run 1 when omitted). Nothing is fetched.
+// #run=R&trial=T&event=mK:N&pair=mJ:M&jumps=J (run 1 when omitted; jumps=J marks the clock
+// jumps larger than J). Nothing is fetched.
 (function () {
   'use strict';
   var NS = 'http://www.w3.org/2000/svg';
@@ -80,6 +81,13 @@
     var clipId = this.root.id + '-clip';
     var defs = el('defs', {}, this.svg);
     el('rect', { x: LEFT - 8, y: 0, width: W - LEFT - RIGHT + 16, height: height }, el('clipPath', { id: clipId }, defs));
+    ['msg', 'causal'].forEach(function (kind) {
+      var marker = el('marker', {
+        id: self.root.id + '-' + kind, viewBox: '0 0 10 10', refX: 16, refY: 5,
+        markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse'
+      }, defs);
+      el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: kind === 'msg' ? '#8c959f' : '#8250df' }, marker);
+    });
     el('rect', { x: 0, y: 0, width: W, height: height, fill: '#ffffff' }, this.svg);
     var plot = el('g', { 'clip-path': 'url(#' + clipId + ')' });
     for (var m = 0; m < n; m++) {
@@ -233,7 +241,8 @@
     }
     this.apply();
     var f = (this.data.run > 1 ? 'run=' + this.data.run + '&' : '') + 'trial=' + this.data.trial +
-      '&event=' + this.sel.name + (this.pair ? '&pair=' + this.pair.name : '');
+      '&event=' + this.sel.name + (this.pair ? '&pair=' + this.pair.name : '') +
+      (this.jumpBox.checked ? '&jumps=' + this.jumpMin.value : '');
     try { history.replaceState(null, '', '#' + f); } catch (err) { location.hash = f; }
   };
 
@@ -256,7 +265,9 @@
     this.msgs.forEach(function (g) {
       var before = s && (g.to === s || self.hb(g.to, s));
       var after = s && (g.from === s || self.hb(s, g.from));
-      g.line.setAttribute('class', before || after ? 'msg causal' : 'msg');
+      var kind = before || after ? 'causal' : 'msg';
+      g.line.setAttribute('class', kind === 'causal' ? 'msg causal' : 'msg');
+      g.line.setAttribute('marker-end', 'url(#' + self.root.id + '-' + kind + ')');
     });
     this.jumpCount.textContent = mark ? ' (' + jumps + ' marked)' : '';
     if (!s) { return; }
@@ -294,7 +305,13 @@
   // Selects what the URL fragment names, if it names this diagram's trial.
   Diagram.prototype.restore = function () {
     var f = fragment();
-    if (Number(f.run || 1) !== this.data.run || Number(f.trial) !== this.data.trial || !f.event) { return; }
+    if (Number(f.run || 1) !== this.data.run || Number(f.trial) !== this.data.trial) { return; }
+    if (f.jumps && Number(f.jumps) >= 0) {
+      this.jumpBox.checked = true;
+      this.jumpMin.value = f.jumps;
+      this.apply();
+    }
+    if (!f.event) { return; }
     var e = this.byName[f.event];
     if (!e) {
       this.panel.textContent = 'The link names ' + f.event + ', which this trial does not have: events are ' +

@@ -6,8 +6,8 @@
 //!
 //! An event is named `mK:N`: machine id K, its N-th event (N from 1), which is also the event's
 //! own entry in its vector clock; its row is line N + 1 of `machine-K.csv`. The URL fragment
-//! `#run=R&trial=T&event=mK:N&pair=mJ:M` (run 1 when omitted) selects an event and a second one to
-//! compare it with. docs/ANALYSIS.md ("The interactive diagram") says what the page shows.
+//! `#run=R&trial=T&event=mK:N&pair=mJ:M&jumps=J` (run 1 when omitted) selects an event, a second
+//! one to compare it with, and marks the clock jumps larger than J. docs/ANALYSIS.md ("The interactive diagram") says what the page shows.
 //!
 //! Pure: a trial in, an HTML fragment out.
 
