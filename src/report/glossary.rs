@@ -10,6 +10,7 @@ use super::table::escape;
 /// Each term as a table heading writes it (before any unit in parentheses), and what it means.
 pub const GLOSSARY: &[(&str, &str)] = &[
     ("machine", "the machine's id: its log is machine-<id>.csv"),
+    ("id", "the machine's id: its log is machine-<id>.csv"),
     ("trial", "the trial's number within its run"),
     (
         "status",

@@ -1,5 +1,7 @@
-//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched) with
-//! each run's parameters, its tables and its plots, and the comparison of several runs.
+//! `report.html`: one self-contained page (inline CSS, SVG, data and one script, nothing fetched)
+//! with each run's parameters, its tables and its plots, each plotted trial's interactive
+//! space-time diagram ([`interactive`](super::interactive)), the comparison of several runs, and
+//! the glossary of the tables' headings ([`glossary`](super::glossary)).
 
 use std::fmt::Write as _;
 
