@@ -41,9 +41,11 @@
     this.panel = root.querySelector('.panel');
     this.events = [];
     this.byName = {};
+    this.at = [];
     var self = this;
     d.machines.forEach(function (evs, m) {
       var prev = 0;
+      self.at.push([]);
       evs.forEach(function (e, k) {
         var ev = {
           m: m, k: k, t: e[0], kind: e[1], lamport: e[2], sm: e[3], sk: e[4],
@@ -52,6 +54,7 @@
         };
         prev = e[2];
         self.events.push(ev);
+        self.at[m].push(ev);
         self.byName[ev.name] = ev;
       });
     });
@@ -99,10 +102,8 @@
     this.svg.appendChild(plot);
     this.msgs = [];
     this.events.forEach(function (e) {
-      if (e.sm >= 0 && d.machines[e.sm] && e.sk < d.machines[e.sm].length) {
-        var s = self.events.find(function (f) { return f.m === e.sm && f.k === e.sk; });
-        if (s) { self.msgs.push({ from: s, to: e, line: el('line', { 'class': 'msg' }, plot) }); }
-      }
+      var s = e.sm >= 0 && self.at[e.sm] ? self.at[e.sm][e.sk] : null;
+      if (s) { self.msgs.push({ from: s, to: e, line: el('line', { 'class': 'msg' }, plot) }); }
     });
     this.events.forEach(function (e) {
       e.label = el('text', { 'font-size': 10, 'font-family': 'sans-serif', 'text-anchor': 'middle', fill: '#1d1d1f' }, plot);

@@ -37,10 +37,10 @@ fn the_data_carries_every_event_with_its_vector_and_hybrid_clock() {
 #[test]
 fn a_trial_past_the_cap_keeps_its_first_events_and_says_so() {
     let mut t = three();
-    let template = t.machines[0].records[0].clone();
+    let template = t.machines[0].records[0];
     t.machines[0].records = (0..MAX_EVENTS as u64 + 10)
         .map(|k| {
-            let mut r = template.clone();
+            let mut r = template;
             r.logical_clock = k + 1;
             r.system_time_us = t.start_us + k;
             r
