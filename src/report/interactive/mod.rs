@@ -42,9 +42,9 @@ pub const STYLE: &str = "
 .st circle.ev.conc { opacity: .35; }
 .st circle.ev.past { stroke: #8250df; stroke-width: 3; }
 .st circle.ev.future { stroke: #bf8700; stroke-width: 3; }
-.st circle.ev.sel { stroke: #1d1d1f; stroke-width: 4; }
-.st circle.ev.pair { stroke: #cf222e; stroke-width: 4; }
-.st circle.ev.jump { outline: none; stroke: #cf222e; stroke-dasharray: 3 2; stroke-width: 3; }
+.st circle.ev.jump { stroke: #cf222e; stroke-dasharray: 3 2; stroke-width: 3; }
+.st circle.ev.sel { stroke: #1d1d1f; stroke-width: 4; stroke-dasharray: none; }
+.st circle.ev.pair { stroke: #cf222e; stroke-width: 4; stroke-dasharray: none; }
 .st line.msg { stroke: #8c959f; stroke-width: 1; }
 .st line.msg.causal { stroke: #8250df; stroke-width: 2; }
 @media print { .st { display: none; } }
