@@ -92,18 +92,25 @@ pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> Str
     };
     let stamps = hlc::timestamps(trial, &c);
     let since = |t_us: u64| (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6;
-    let mut times: Vec<u64> = trial
+    // Every event by (time, machine, row): past the cap, each machine keeps its events among the
+    // first MAX_EVENTS of them, a prefix of its log (whose times never decrease).
+    let mut order: Vec<(u64, usize, usize)> = trial
         .machines
         .iter()
-        .flat_map(|m| m.records.iter().map(|r| r.system_time_us))
+        .enumerate()
+        .flat_map(|(i, m)| {
+            m.records
+                .iter()
+                .enumerate()
+                .map(move |(k, r)| (r.system_time_us, i, k))
+        })
         .collect();
-    times.sort_unstable();
-    let total = times.len();
-    // Past the cap, each machine keeps its events up to the MAX_EVENTS-th time of the trial.
-    let cutoff = times
-        .get(MAX_EVENTS - 1)
-        .copied()
-        .filter(|_| total > MAX_EVENTS);
+    order.sort_unstable();
+    let total = order.len();
+    let mut keep = vec![0usize; trial.machines.len()];
+    for &(_, i, _) in order.iter().take(MAX_EVENTS) {
+        keep[i] += 1;
+    }
     let (view, why) = match window {
         Some(w) => (w, "the window given by --window".to_owned()),
         None => auto_window(trial),
@@ -116,8 +123,7 @@ pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> Str
             m.records
                 .iter()
                 .enumerate()
-                .take_while(|(_, r)| cutoff.is_none_or(|t| r.system_time_us <= t))
-                .take(MAX_EVENTS)
+                .take(keep[i])
                 .map(|(k, r)| {
                     let e = EventRef {
                         machine: i,
@@ -148,8 +154,8 @@ pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> Str
         view: [view.start_s, view.end_s],
         why,
         span: [
-            times.first().map_or(0.0, |&t| since(t)),
-            times.last().map_or(1.0, |&t| since(t)),
+            order.first().map_or(0.0, |e| since(e.0)),
+            order.last().map_or(1.0, |e| since(e.0)),
         ],
         total,
         shown,
