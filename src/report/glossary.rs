@@ -14,11 +14,11 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ("trial", "the trial's number within its run"),
     (
         "status",
-        "complete, or what is missing or wrong (see \"Errors and incomplete trials\")",
+        "complete, or INCOMPLETE and why: what a crash leaves behind (a log cut off while writing, no summary, router.yaml or run.yaml, or one saying the trial did not end in order)",
     ),
     (
         "ok",
-        "complete: 1 when the machine has no problem (its log read, its summary present and consistent), else 0",
+        "complete: 1 when the machine has no problem (a log cut off while writing, no summary, or a summary saying it did not end in order), else 0",
     ),
     ("ticks/s", "ticks per second"),
     (

@@ -281,7 +281,9 @@
       s.t.toFixed(6) + ' s');
     line('Lamport clock <code>' + s.lamport + '</code> (jump ' + s.jump + ') \u00b7 vector clock <code>[' +
       s.vc.join(', ') + ']</code> (machines ' + ids.join(', ') + ') \u00b7 hybrid logical clock <code>(l = ' +
-      s.hl + ' \u00b5s, c = ' + s.hc + ')</code>, l ' + (s.hl / 1e6).toFixed(6) + ' s since the UNIX epoch');
+      s.hl + ' \u00b5s, c = ' + s.hc + ')</code>: l is ' + ((s.hl - this.data.start_us) / 1e6).toFixed(6) +
+      ' s after the trial\u2019s start, ' + ((s.hl - this.data.start_us) / 1e3 - s.t * 1e3).toFixed(3) +
+      ' ms ahead of the event\u2019s own time');
     line('<span class="counts">causal past: ' + past + ' events (ringed purple) \u00b7 causal future: ' +
       future + ' (ringed amber) \u00b7 concurrent: ' + conc + ' (faded)</span>');
     if (this.pair) { line(this.relation(s, this.pair)).className = 'relation'; }

@@ -34,7 +34,7 @@ pub const STYLE: &str = "
 .st { border: 1px solid #d0d7de; border-radius: 4px; padding: .5em; margin: 1em 0 1.6em; }
 .st .controls { font-size: 13px; margin-bottom: .4em; }
 .st .controls button { font-size: 13px; margin-right: 2px; }
-.st svg { width: 100%; height: auto; user-select: none; touch-action: none; cursor: grab; }
+.st svg { width: 100%; height: auto; user-select: none; touch-action: pan-y; cursor: grab; }
 .st .panel { font-size: 13px; background: #f6f8fa; padding: .4em .7em; min-height: 3em; }
 .st .panel code { font-size: 12px; }
 .st .relation { font-weight: 600; }
@@ -55,6 +55,8 @@ pub const STYLE: &str = "
 struct Data {
     run: usize,
     trial: u32,
+    /// The trial's start, microseconds since the UNIX epoch.
+    start_us: u64,
     /// Machine ids, in trial order (the order of every vector clock).
     ids: Vec<u16>,
     /// The first view, seconds since the trial's start: the static diagram's window.
@@ -150,6 +152,7 @@ pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> Str
     let data = Data {
         run,
         trial: trial.trial,
+        start_us: trial.start_us,
         ids: trial.machines.iter().map(|m| m.id).collect(),
         view: [view.start_s, view.end_s],
         why,
