@@ -44,7 +44,7 @@ pub const STYLE: &str = "
 .st circle.ev.future { stroke: #bf8700; stroke-width: 3; }
 .st circle.ev.jump { stroke: #cf222e; stroke-dasharray: 3 2; stroke-width: 3; }
 .st circle.ev.sel { stroke: #1d1d1f; stroke-width: 4; stroke-dasharray: none; }
-.st circle.ev.pair { stroke: #cf222e; stroke-width: 4; stroke-dasharray: none; }
+.st circle.ev.pair { stroke: #cf222e; stroke-width: 4; stroke-dasharray: none; opacity: 1; }
 .st line.msg { stroke: #8c959f; stroke-width: 1; }
 .st line.msg.causal { stroke: #8250df; stroke-width: 2; }
 @media print { .st { display: none; } }
