@@ -184,8 +184,10 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Five plots and a space-time diagram per trial, and four distributions across the two
-    // trials; each diagram parsed as XML.
-    assert_eq!(html.matches("<svg ").count(), 2 * 6 + 4);
+    // trials; each diagram parsed as XML. Beside them, each trial's interactive diagram is an
+    // empty <svg> its script draws into.
+    assert_eq!(html.matches("<svg ").count(), 2 * 6 + 4 + 2);
+    assert_eq!(html.matches("<svg class=\"plot\"").count(), 2);
     for trial in 1..=2 {
         let path = out_dir.join(format!("trial-{trial}-spacetime.svg"));
         let text = std::fs::read_to_string(&path).expect("the space-time diagram exists");
@@ -196,7 +198,9 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             path.display()
         );
     }
-    assert!(!html.contains("<script"));
+    // One inline script and inline data, nothing loaded.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert!(!html.contains("<script src"));
     let links = html.matches("http").count();
     assert_eq!(
         links,

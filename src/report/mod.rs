@@ -5,7 +5,9 @@
 pub mod causality;
 pub mod data;
 pub mod export;
+pub mod glossary;
 pub mod html;
+pub mod interactive;
 pub mod plots;
 pub mod spacetime;
 pub mod summary;
@@ -133,6 +135,8 @@ pub struct TrialPlots {
     pub trial: u32,
     /// Its four plots: clock, queue, drift and jumps.
     pub plots: Vec<Plot>,
+    /// Its interactive space-time diagram for `report.html` ([`interactive`]), empty if none.
+    pub interactive: String,
 }
 
 /// The plots of every run (the first [`PLOTTED_TRIALS`] trials of each) and, for several runs,
@@ -183,6 +187,7 @@ pub fn make_plots(
             run_plots.trials.push(TrialPlots {
                 trial: t.trial,
                 plots: trial_plots,
+                interactive: String::new(),
             });
         }
         run_plots.across = across_plots(run, &prefix)?;
