@@ -265,8 +265,8 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
                 "{row:?}"
             );
         }
-        let spread = trial["figures"]["spread_max"].as_f64().expect("a spread");
-        assert_eq!(csv_value(&csv, &k, "all", "spread_max"), spread);
+        let drift = trial["figures"]["drift_max"].as_f64().expect("a drift");
+        assert_eq!(csv_value(&csv, &k, "all", "drift_max"), drift);
     }
     // Across trials: the JSON's mean is the CSV's, and is the mean of the two trials.
     let across = &json["runs"][0]["across_trials"]["trial"]["jump_max"];
