@@ -9,6 +9,8 @@ use std::net::{Shutdown, TcpListener};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clocklab::core::event::EventKind;
+use clocklab::rundir::log::{log_path, read_log};
 use nix::sys::signal::Signal;
 use support::manual::readme_manual_commands;
 use support::{Proc, SOON, TestDir};
@@ -203,6 +205,21 @@ fn readme_run(cwd: &Path) -> PathBuf {
 
     let mut check = Proc::start_plain("check", cwd, [PathBuf::from("check"), dir.clone()]);
     assert_eq!(check.wait_code(RUN), 0, "{}", check.output());
+    // Each machine's line counts its log's rows by kind: `N sends, M broadcasts, ...`, a
+    // broadcast apart from the sends (as `run`'s table counts them, tests/analyze.rs).
+    for (i, (name, client)) in clients.iter().enumerate() {
+        let log = read_log(&log_path(&cwd.join(&dir), i as u16 + 1)).expect("the log reads");
+        let rows = |kind: EventKind| log.iter().filter(|r| r.event == kind).count();
+        let counts = format!(
+            "({} sends, {} broadcasts, {} receives, {} internal)",
+            rows(EventKind::Send),
+            rows(EventKind::Broadcast),
+            rows(EventKind::Receive),
+            rows(EventKind::Internal)
+        );
+        let said = client.stdout_lines().join("\n");
+        assert!(said.contains(&counts), "{name}: no {counts:?} in:\n{said}");
+    }
     dir
 }
 
