@@ -196,18 +196,20 @@ pub fn diff_machine(a: &[Record], b: &[Record], sent: &SendInstants) -> MachineD
         r.filter(|r| r.event == EventKind::Receive)
             .and_then(|r| Some((r.peer?, r.seq?)))
     };
-    let cause = match (receive(&ra), receive(&rb)) {
+    let (ma, mb) = (receive(&ra), receive(&rb));
+    // When both messages taken here were sent, if at one instant.
+    let instant = |m: Option<MessageId>| m.and_then(|m| sent.get(&m).copied());
+    let same_instant = instant(ma).filter(|t| instant(mb) == Some(*t));
+    let cause = match (ma, mb) {
         _ if ra.is_none() || rb.is_none() => Cause::Length,
         (Some(ma), Some(mb)) if ma == mb => Cause::SenderDivergedFirst { source: ma.0 },
-        (Some(ma), Some(mb)) if sent.get(&ma).is_some_and(|t| sent.get(&mb) == Some(t)) => {
-            Cause::SameInstantReordering {
-                sent_ns: sent[&ma],
-                a: ma,
-                b: mb,
-                a_in_b: received_at(b, ma.0, ma.1),
-                b_in_a: received_at(a, mb.0, mb.1),
-            }
-        }
+        (Some(ma), Some(mb)) if same_instant.is_some() => Cause::SameInstantReordering {
+            sent_ns: same_instant.unwrap_or_default(),
+            a: ma,
+            b: mb,
+            a_in_b: received_at(b, ma.0, ma.1),
+            b_in_a: received_at(a, mb.0, mb.1),
+        },
         (Some((source, seq)), _) => Cause::ArrivedAcrossATick {
             side: 'A',
             source,
