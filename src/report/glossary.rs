@@ -106,14 +106,6 @@ pub const GLOSSARY: &[(&str, &str)] = &[
         "how far a machine's clock is behind the largest clock, compared every 100 ms of system time while every machine is running: max, mean and final over those instants; for a trial, the largest clock minus the smallest",
     ),
     (
-        "behind lead",
-        "drift: how far the machine's clock is behind the largest clock, compared every 100 ms of system time while every machine is running",
-    ),
-    (
-        "spread",
-        "drift of the trial: the largest clock minus the smallest at each sampling instant (every 100 ms); spread max is the largest drift of any machine",
-    ),
-    (
         "latency",
         "the receive's system time minus its send's: time in the network plus time in the receiver's queue",
     ),
@@ -284,17 +276,17 @@ mod tests {
     #[test]
     fn headings_get_tooltips_and_the_glossary_lists_what_the_page_uses() {
         let page = "<body><table><thead><tr><th rowspan=\"2\">miss</th>\
-                    <th>late&gt;1 period</th><th>behind lead (clk)</th><th>zzz</th></tr></thead>\
+                    <th>late&gt;1 period</th><th>drift (clk)</th><th>zzz</th></tr></thead>\
                     <tbody><tr><th>miss</th></tr></tbody></table></body>";
         let out = annotate(page);
         assert!(out.contains("<th rowspan=\"2\"><abbr title=\"unmatched receives: "));
         assert!(out.contains(">late&gt;1 period</abbr></th>"));
-        assert!(out.contains(">behind lead</abbr> (<abbr title=\"clock units: "));
+        assert!(out.contains(">drift</abbr> (<abbr title=\"clock units: "));
         assert!(out.contains("<th>zzz</th>"));
         // Outside a <thead>, nothing changes.
         assert!(out.contains("<tbody><tr><th>miss</th></tr></tbody>"));
         let glossary = &out[out.find("<h2 id=\"glossary\">").expect("a glossary")..];
-        for term in ["miss", "late&gt;1 period", "behind lead", "clk"] {
+        for term in ["miss", "late&gt;1 period", "drift", "clk"] {
             assert!(glossary.contains(&format!("<dt>{term}</dt>")), "{term}");
         }
         assert!(!glossary.contains("<dt>ok</dt>"));

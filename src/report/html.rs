@@ -135,8 +135,8 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
         out.push_str("</ul></div>\n");
     }
     out.push_str(
-        "<h3>Trials</h3>\n<p>clk: clock units. Spread: the largest clock minus the smallest, \
-         sampled every 100 ms. Queue peak: the longest the queue was right after a message \
+        "<h3>Trials</h3>\n<p>clk: clock units. Drift: how far a clock is behind the \
+         largest clock, sampled every 100 ms; a trial's is its trailing machine's. Queue peak: the longest the queue was right after a message \
          arrived (from the summaries). Queue after tick (tick max): the logged queue, once the \
          tick took its message. Growth/min: of the queue after each tick, in messages per minute. \
          Latency: receive time minus send time. Wait: the receiver's ticks between the send and \

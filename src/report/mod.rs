@@ -195,7 +195,7 @@ pub fn make_plots(
     }
     let mut comparison = Vec::new();
     if runs.len() > 1 {
-        // Each run's value in each of its counted trials: the whole spread, not a mean bar.
+        // Each run's value in each of its counted trials: every value, not a mean bar.
         let per_trial = |figure: TrialFigure| -> Vec<(String, Vec<f64>)> {
             runs.iter()
                 .enumerate()
@@ -210,9 +210,9 @@ pub fn make_plots(
         for (kind, figure, title, y) in [
             (
                 "drift",
-                TrialFigure::SpreadMax,
-                "Largest drift per trial: spread max",
-                "spread max (clock units)",
+                TrialFigure::DriftMax,
+                "Largest drift per trial",
+                "drift max (clock units)",
             ),
             (
                 "queue",
