@@ -1,6 +1,6 @@
 //! Benchmarks of the pure core: parsing and emitting frames, ticking a model machine, the router's
 //! switchboard forwarding a read of data frames (no sockets: the router's own work per frame),
-//! and whole simulated trials (events per second).
+//! and whole simulated trials (steps per second: log rows and deliveries).
 //!
 //! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
 //! --benches` runs each once as a smoke test.
@@ -180,7 +180,7 @@ fn bench_machine(c: &mut Criterion) {
     group.finish();
 }
 
-/// Simulated events (ticks and deliveries) per second: whole trials on virtual time, with the
+/// Simulated steps (the events logged, one per tick, and the deliveries) per second: whole trials on virtual time, with the
 /// records formatted as log lines in memory (as `simulate` does before writing them) or dropped
 /// (as `--no-logs` and sweeps do).
 fn bench_sim(c: &mut Criterion) {
@@ -205,8 +205,8 @@ fn bench_sim(c: &mut Criterion) {
             measured: None,
             faults: Default::default(),
         };
-        let events = sim::simulate(&opts, |_| {}).unwrap().events;
-        group.throughput(Throughput::Elements(events));
+        let outcome = sim::simulate(&opts, |_| {}).unwrap();
+        group.throughput(Throughput::Elements(outcome.events + outcome.deliveries));
         group.bench_function(format!("{name}/no_logs"), |b| {
             b.iter(|| black_box(sim::simulate(black_box(&opts), |_| {}).unwrap().events))
         });

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use clocklab::core::event::EventKind;
 use serde_json::Value;
 use support::{TestDir, cell};
 
@@ -184,8 +185,10 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Five plots and a space-time diagram per trial, and four distributions across the two
-    // trials; each diagram parsed as XML.
-    assert_eq!(html.matches("<svg ").count(), 2 * 6 + 4);
+    // trials; each diagram parsed as XML. Beside them, each trial's interactive diagram is an
+    // empty <svg> its script draws into.
+    assert_eq!(html.matches("<svg ").count(), 2 * 6 + 4 + 2);
+    assert_eq!(html.matches("<svg class=\"plot\"").count(), 2);
     for trial in 1..=2 {
         let path = out_dir.join(format!("trial-{trial}-spacetime.svg"));
         let text = std::fs::read_to_string(&path).expect("the space-time diagram exists");
@@ -196,7 +199,9 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             path.display()
         );
     }
-    assert!(!html.contains("<script"));
+    // One inline script and inline data, nothing loaded.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert!(!html.contains("<script src"));
     let links = html.matches("http").count();
     assert_eq!(
         links,
@@ -265,8 +270,8 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
                 "{row:?}"
             );
         }
-        let spread = trial["figures"]["spread_max"].as_f64().expect("a spread");
-        assert_eq!(csv_value(&csv, &k, "all", "spread_max"), spread);
+        let drift = trial["figures"]["drift_max"].as_f64().expect("a drift");
+        assert_eq!(csv_value(&csv, &k, "all", "drift_max"), drift);
     }
     // Across trials: the JSON's mean is the CSV's, and is the mean of the two trials.
     let across = &json["runs"][0]["across_trials"]["trial"]["jump_max"];
@@ -655,4 +660,74 @@ fn an_old_run_whose_summaries_say_max_queue_still_analyses_with_its_queue_peak()
     }
     let check = clocklab(&["check", copy.to_str().expect("utf-8")]);
     assert!(check.status.success(), "{}", show(&check));
+}
+
+#[test]
+fn run_counts_sends_and_broadcasts_apart_as_the_logs_and_summaries_do() {
+    let (run, printed) = the_run();
+    for k in ["1", "2"] {
+        let start = format!("trial {k}/2 (seed");
+        let header: Vec<&str> = printed
+            .lines()
+            .skip_while(|l| !l.contains(&start))
+            .nth(1)
+            .expect("the table's header")
+            .split_whitespace()
+            .collect();
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"))
+        };
+        let (sends, broadcasts, events) = (column("sends"), column("broadcasts"), column("events"));
+        for id in 1..=3u16 {
+            let dir = run.join(format!("trial-{k}"));
+            let log = clocklab::rundir::log::read_log(&dir.join(format!("machine-{id}.csv")))
+                .expect("the log reads");
+            let rows = |kind: EventKind| log.iter().filter(|r| r.event == kind).count().to_string();
+            let summary: clocklab::rundir::records::ClientSummary = serde_yaml::from_str(
+                &std::fs::read_to_string(dir.join(format!("summary-{id}.yaml"))).expect("summary"),
+            )
+            .expect("summary parses");
+            let row = &rows_keyed(printed, &start, &id.to_string())[0];
+            // The table, the log and the summary (what the machine's own line prints: `N sends,
+            // M broadcasts`) agree: a broadcast is not a send.
+            assert_eq!(row[sends], rows(EventKind::Send), "{row:?}");
+            assert_eq!(row[broadcasts], rows(EventKind::Broadcast), "{row:?}");
+            assert_eq!(row[sends], summary.events["send"].to_string());
+            assert_eq!(row[broadcasts], summary.events["broadcast"].to_string());
+            // Events are the log's rows.
+            assert_eq!(row[events], log.len().to_string(), "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn no_table_says_spread_or_behind_lead_and_the_drift_figures_are_named_drift() {
+    // Two runs, so that the comparison is printed too.
+    let test = TestDir::new("analyze-names");
+    let copy = test.join("again");
+    copy_tree(run_dir(), &copy);
+    let out = clocklab(&[
+        "analyze",
+        run_dir().to_str().expect("utf-8 path"),
+        copy.to_str().expect("utf-8 path"),
+        "--out",
+        test.join("out").to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    let html = std::fs::read_to_string(test.join("out").join("report.html"))
+        .expect("report.html")
+        .to_lowercase();
+    let json = std::fs::read_to_string(test.join("out").join("summary.json")).expect("json");
+    for (what, text) in [("stdout", &stdout), ("report.html", &html), ("json", &json)] {
+        for old in ["spread", "behind lead"] {
+            assert!(!text.contains(old), "{what} says {old:?}");
+        }
+    }
+    assert!(stdout.contains("drift (clk)"), "{stdout}");
+    assert!(stdout.contains("drift max (clk)"), "{stdout}");
+    assert!(json.contains("\"drift_max\""), "{json}");
 }

@@ -112,7 +112,7 @@ fn causality_figures_reach_the_summary_and_the_report() {
     assert!(report.contains(&spacetime), "the diagram inline");
     assert!(report.contains("false orderings") && report.contains("17 (73.9%)"));
     assert!(report.contains("longest causal chain (events)</th><td>6</td>"));
-    assert!(!report.contains("<script") && !report.contains("src=\"http"));
+    assert!(!report.contains("<script src") && !report.contains("src=\"http"));
     assert!(!report.contains("<link") && !report.contains("url(http"));
 }
 

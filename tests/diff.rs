@@ -1,5 +1,6 @@
-//! `clocklab diff`: a real run against the same seed's simulation (rates 1, 2, 3; R = 10; 20 s),
-//! a simulation against itself, and two seeds.
+//! `clocklab diff`: a real run against the same seed's simulation (rates 10, 20, 30; R = 4; 3 s),
+//! a simulation against itself, two seeds, and two simulations that part by a same-instant
+//! reordering or by a message across a tick.
 
 mod support;
 
@@ -43,12 +44,29 @@ fn a_real_run_and_its_simulation_are_identical_or_their_first_divergence_is_name
     let config = test.config(3, "");
     let (real, sim) = (test.join("real"), test.join("sim"));
     let config = config.to_str().unwrap();
-    let mut run = vec!["run"];
-    run.extend(model_args("11", real.to_str().unwrap(), config));
-    assert_eq!(clocklab("run", &run).0, 0);
-    let mut simulate = vec!["simulate"];
-    simulate.extend(model_args("11", sim.to_str().unwrap(), config));
-    assert_eq!(clocklab("simulate", &simulate).0, 0);
+    // Fast enough that the twins often part (the machines share a deadline every 100 ms), short
+    // enough to be cheap.
+    let twin = |command: &'static str, out: &Path| -> (i32, String) {
+        let out = out.to_str().unwrap();
+        let args = [
+            command,
+            "--config",
+            config,
+            "--rates",
+            "10,20,30",
+            "--action-range",
+            "4",
+            "--duration",
+            "3",
+            "--seed",
+            "7",
+            "--out",
+            out,
+        ];
+        clocklab(command, &args)
+    };
+    assert_eq!(twin("run", &real).0, 0);
+    assert_eq!(twin("simulate", &sim).0, 0);
     let (real, sim) = (only_dir(&real), only_dir(&sim));
     let (code, out) = clocklab(
         "diff",
@@ -75,13 +93,111 @@ fn a_real_run_and_its_simulation_are_identical_or_their_first_divergence_is_name
         1 => {
             assert!(out.contains("    A: ") && out.contains("    B: "), "{out}");
             assert!(out.contains("likely cause: "), "{out}");
-            assert!(
-                out.contains("the first divergence in time is machine"),
-                "{out}"
-            );
+            let first = first_in_time(&out);
+            // At rates 10, 20 and 30 the machines share a deadline every 100 ms, and every
+            // other pair of deadlines is at least 1/60 s apart: unless a sender's tick ran late
+            // and its hop took that long together (16 ms), only two messages sent at one of
+            // those instants and queued in the other order can part the twins, and diff must
+            // say so.
+            let (tick_us, hop_us) = (1..=3u16)
+                .map(|id| {
+                    let s: ClientSummary = read_yaml(&real.join(format!("summary-{id}.yaml")));
+                    (s.tick_lateness_us.max, s.hop_latency_us.max)
+                })
+                .fold((0.0, 0.0), |(t, h), (st, sh)| (st.max(t), sh.max(h)));
+            let slowest_ms = (tick_us + hop_us) / 1e3;
+            println!("[test] latest tick plus slowest hop of the real run: {slowest_ms:.1} ms");
+            if slowest_ms < 16.0 {
+                assert!(
+                    cause_of(&out, first).contains("likely cause: a same-instant reordering"),
+                    "{out}"
+                );
+            }
         }
         _ => panic!("diff failed to compare:\n{out}"),
     }
+}
+
+/// The machine `diff` names as the first divergence in time.
+fn first_in_time(out: &str) -> u16 {
+    out.split_once("the first divergence in time is machine ")
+        .and_then(|(_, rest)| rest.split_once("'s"))
+        .and_then(|(id, _)| id.parse().ok())
+        .unwrap_or_else(|| panic!("no first divergence in time named:\n{out}"))
+}
+
+/// The `likely cause:` line `diff` printed for machine `id`.
+fn cause_of(out: &str, id: u16) -> &str {
+    out.lines()
+        .skip_while(|l| !l.starts_with(&format!("  machine {id}: first divergence")))
+        .find(|l| l.contains("likely cause: "))
+        .unwrap_or_else(|| panic!("no cause for machine {id}:\n{out}"))
+}
+
+/// Simulates seed 3 at rates 2, 2 and 4 (machines 1 and 2 share every deadline, machine 3 every
+/// other one), R = 3, for 10 s with `latency`, into `out`; returns the trial's directory.
+fn simulate_with(test: &TestDir, out: &str, latency: &str) -> std::path::PathBuf {
+    let config = test.config(3, "");
+    let out = test.join(out);
+    let args = [
+        "simulate",
+        "--config",
+        config.to_str().unwrap(),
+        "--rates",
+        "2,2,4",
+        "--action-range",
+        "3",
+        "--duration",
+        "10",
+        "--seed",
+        "3",
+        "--latency",
+        latency,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    assert_eq!(clocklab("simulate", &args).0, 0);
+    only_dir(&out)
+}
+
+#[test]
+fn a_same_instant_reordering_is_named_so_and_a_message_across_a_tick_otherwise() {
+    let test = TestDir::new("diff-reorder");
+    // A fixed 1 ms hop against one drawn from 0.1 to 3 ms: every message still arrives long
+    // before the next deadline (250 ms or more away), so only the order of two messages sent at
+    // one instant can differ.
+    let fixed = simulate_with(&test, "fixed", "fixed:1ms");
+    let drawn = simulate_with(&test, "drawn", "uniform:100us:3ms");
+    let (code, out) = clocklab(
+        "diff",
+        &["diff", fixed.to_str().unwrap(), drawn.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{out}");
+    let first = first_in_time(&out);
+    let cause = cause_of(&out, first);
+    assert!(
+        cause.contains(
+            "likely cause: a same-instant reordering: machine 2 (seq 4) and machine 3 (seq 8) \
+             both sent 2.500 s into the trial, and the two messages were queued in the other \
+             order: A took machine 2's here and the other at event 10, B took machine 3's here \
+             and the other at event 10"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("other side of a tick"), "{out}");
+    // A 300 ms hop moves messages past deadlines: that is named as such, not as a reordering.
+    let slow = simulate_with(&test, "slow", "fixed:300ms");
+    let (code, out) = clocklab(
+        "diff",
+        &["diff", fixed.to_str().unwrap(), slow.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{out}");
+    let cause = cause_of(&out, first_in_time(&out));
+    assert!(
+        cause.contains("arrived on the other side of a tick"),
+        "{out}"
+    );
+    assert!(!out.contains("same-instant"), "{out}");
 }
 
 #[test]

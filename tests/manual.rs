@@ -9,6 +9,8 @@ use std::net::{Shutdown, TcpListener};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clocklab::core::event::EventKind;
+use clocklab::rundir::log::{log_path, read_log};
 use nix::sys::signal::Signal;
 use support::manual::readme_manual_commands;
 use support::{Proc, SOON, TestDir};
@@ -47,34 +49,55 @@ fn a_client_against_a_silent_listener_gives_up_naming_the_address() {
     drop(listener);
 }
 
-#[test]
-fn a_client_against_an_http_server_is_told_at_once_it_is_no_clocklab_router() {
-    let tmp = TestDir::new("manual-http");
+/// A fake HTTP server on 127.0.0.1 port 0 that reads the client's HELLO (a 32-byte header and
+/// the 14-byte name), answers `answer`, and then either shuts its side (`close`) or keeps the
+/// connection open without a word more, until the client goes. Returns its address.
+fn fake_http_server(answer: &'static [u8], close: bool) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(RUN)).unwrap();
-        // The HELLO (a 32-byte header and the 14-byte name), then an HTTP error and the end.
         let mut hello = [0u8; 46];
         stream.read_exact(&mut hello).unwrap();
-        stream
-            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-            .unwrap();
-        stream.shutdown(Shutdown::Write).unwrap();
+        stream.write_all(answer).unwrap();
+        if close {
+            stream.shutdown(Shutdown::Write).unwrap();
+        }
         // Read to the client's end, so closing leaves nothing unread (no reset).
         let _ = stream.read_to_end(&mut Vec::new());
     });
-    // The default timeout (10 s) would fail the test's bound if it were what ended the client.
-    let (code, out) = client_against(&tmp.path, &addr, &["--handshake-timeout", "60"]);
-    server.join().unwrap();
-    assert_ne!(code, 0, "{out}");
-    assert!(
-        out.contains(&format!(
-            "{addr} is not a clocklab router: it sent bytes that are not a clocklab frame"
-        )),
-        "{out}"
-    );
+    (addr, server)
+}
+
+#[test]
+fn a_client_against_an_http_server_is_told_at_once_it_is_no_clocklab_router() {
+    let tmp = TestDir::new("manual-http");
+    // A whole answer and the end of the stream; a status line shorter than a frame header on a
+    // connection kept open (so neither the end nor a whole header ends the client).
+    for (answer, close, shown) in [
+        (
+            &b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"[..],
+            true,
+            "\"HTTP/1.1 400 Bad Request\"",
+        ),
+        (&b"HTTP/1.1 400\r\n"[..], false, "\"HTTP/1.1 400\""),
+    ] {
+        let (addr, server) = fake_http_server(answer, close);
+        // A handshake timeout of 300 s: the client ends within RUN (30 s) only if the answer,
+        // not the timeout, ends it.
+        let (code, out) = client_against(&tmp.path, &addr, &["--handshake-timeout", "300"]);
+        server.join().unwrap();
+        assert_ne!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "{addr} is not a clocklab router: it sent bytes that are not a clocklab frame: \
+                 {shown} (bad magic 0x48 0x54"
+            )),
+            "{out}"
+        );
+        assert!(!out.contains("handshake timeout"), "{out}");
+    }
 }
 
 #[test]
@@ -203,6 +226,21 @@ fn readme_run(cwd: &Path) -> PathBuf {
 
     let mut check = Proc::start_plain("check", cwd, [PathBuf::from("check"), dir.clone()]);
     assert_eq!(check.wait_code(RUN), 0, "{}", check.output());
+    // Each machine's line counts its log's rows by kind: `N sends, M broadcasts, ...`, a
+    // broadcast apart from the sends (as `run`'s table counts them, tests/analyze.rs).
+    for (i, (name, client)) in clients.iter().enumerate() {
+        let log = read_log(&log_path(&cwd.join(&dir), i as u16 + 1)).expect("the log reads");
+        let rows = |kind: EventKind| log.iter().filter(|r| r.event == kind).count();
+        let counts = format!(
+            "({} sends, {} broadcasts, {} receives, {} internal)",
+            rows(EventKind::Send),
+            rows(EventKind::Broadcast),
+            rows(EventKind::Receive),
+            rows(EventKind::Internal)
+        );
+        let said = client.stdout_lines().join("\n");
+        assert!(said.contains(&counts), "{name}: no {counts:?} in:\n{said}");
+    }
     dir
 }
 

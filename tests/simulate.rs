@@ -345,14 +345,25 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     assert_eq!(
         table[0],
         [
-            "machine", "stat", "rate", "events", "sends", "receives", "final", "clock", "max",
-            "jump", "queue", "peak"
+            "machine",
+            "stat",
+            "rate",
+            "events",
+            "sends",
+            "broadcasts",
+            "receives",
+            "final",
+            "clock",
+            "max",
+            "jump",
+            "queue",
+            "peak"
         ]
     );
     assert_eq!(table.len(), 1 + 3 * 4);
     for id in 1..=3u16 {
         // Each headline figure of each trial's summary, in the table's column order.
-        let figures: Vec<[f64; 7]> = (1..=4)
+        let figures: Vec<[f64; 8]> = (1..=4)
             .map(|k| {
                 let s: clocklab::rundir::records::ClientSummary = serde_yaml::from_slice(
                     &std::fs::read(dir.join(format!("trial-{k}/summary-{id}.yaml"))).unwrap(),
@@ -362,7 +373,8 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
                 [
                     s.rate,
                     s.ticks as f64,
-                    n("send") + n("broadcast"),
+                    n("send"),
+                    n("broadcast"),
                     n("receive"),
                     s.final_clock as f64,
                     s.max_jump as f64,
@@ -372,13 +384,13 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
             .collect();
         let rows = &table[1 + 4 * (usize::from(id) - 1)..][..4];
         assert_eq!((rows[0][0], rows[0][1]), (id.to_string().as_str(), "mean"));
-        for c in 0..7 {
+        for c in 0..8 {
             let values: Vec<f64> = figures.iter().map(|f| f[c]).collect();
             let mean = values.iter().sum::<f64>() / 4.0;
             let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0;
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let shown: Vec<&str> = rows.iter().map(|r| r[r.len() - 7 + c]).collect();
+            let shown: Vec<&str> = rows.iter().map(|r| r[r.len() - 8 + c]).collect();
             assert_eq!(
                 shown,
                 [cell(mean), cell(var.sqrt()), cell(min), cell(max)],
@@ -404,4 +416,42 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
         "{stdout}"
     );
     assert!(!stdout.contains("across trials"), "one trial: no table");
+}
+
+#[test]
+fn the_events_simulate_counts_are_the_log_rows_and_deliveries_are_named_apart() {
+    let test = TestDir::new("simulate-events");
+    let out = test.path.clone();
+    let result = clocklab(&three_trials_of_seed_2024(&out));
+    assert!(result.status.success());
+    let dir = run_dir(&result);
+    let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
+    let said = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("simulated 3 trial(s), "))
+        .unwrap_or_else(|| panic!("no line \"simulated 3 trial(s), ...\" in\n{stdout}"));
+    let (events, rest) = said
+        .split_once(" events (log rows) and ")
+        .expect("events named");
+    let delivered = rest
+        .split_once(" frames delivered in ")
+        .expect("deliveries named")
+        .0;
+    let (mut rows, mut receives_and_queued) = (0u64, 0u64);
+    for k in 1..=3 {
+        for id in 1..=3u16 {
+            let trial = dir.join(format!("trial-{k}"));
+            let log = clocklab::rundir::log::read_log(&clocklab::rundir::log::log_path(&trial, id))
+                .unwrap();
+            rows += log.len() as u64;
+            let s: clocklab::rundir::records::ClientSummary = serde_yaml::from_slice(
+                &std::fs::read(trial.join(format!("summary-{id}.yaml"))).unwrap(),
+            )
+            .unwrap();
+            // Every frame delivered was taken by a tick or was still queued at the end.
+            receives_and_queued += s.events["receive"] + s.unprocessed.len() as u64;
+        }
+    }
+    assert_eq!(events, rows.to_string(), "{stdout}");
+    assert_eq!(delivered, receives_and_queued.to_string(), "{stdout}");
 }

@@ -225,7 +225,7 @@ pub(super) fn drift_series(trial: &TrialInput) -> DriftSeries {
                 series.drift[k].push(-((top - c) as i64));
             }
         }
-        series.spread.push(top - bottom);
+        series.largest.push(top - bottom);
         series.times_s.push(seconds_since(trial.start_us, t));
         t += DRIFT_STEP_US;
     }

@@ -200,12 +200,13 @@ figure_set! {
     QueueAfterTickMax => queue_after_tick_max,
     /// The largest growth of a queue after each tick, messages per minute.
     QueueAfterTickGrowthMaxPerMin => queue_after_tick_growth_max_per_min,
-    /// The largest spread (largest clock minus smallest).
-    SpreadMax => spread_max,
-    /// The mean spread.
-    SpreadMean => spread_mean,
-    /// The spread at the last instant.
-    SpreadFinal => spread_final,
+    /// The largest drift of any machine (at each instant the largest clock minus the
+    /// smallest: the trailing machine's drift).
+    DriftMax => drift_max,
+    /// The mean over the instants of the trailing machine's drift.
+    DriftMean => drift_mean,
+    /// The trailing machine's drift at the last instant.
+    DriftFinal => drift_final,
     /// The median latency of all matched receives, ms.
     LatencyMsP50 => latency_ms_p50,
     /// The 95th percentile latency, ms.
@@ -326,7 +327,7 @@ impl TrialAnalysis {
         let ms = &self.machines;
         let max_of =
             |f: &dyn Fn(&MachineAnalysis) -> Option<f64>| ms.iter().filter_map(f).reduce(f64::max);
-        let s = self.spread;
+        let s = self.drift;
         let (c, cf) = (
             self.causality.as_ref(),
             self.causality.as_ref().map(|c| c.figures),
@@ -344,9 +345,9 @@ impl TrialAnalysis {
             queue_after_tick_growth_max_per_min: max_of(&|m| {
                 m.queue.and_then(|q| q.growth_per_min)
             }),
-            spread_max: s.map(|s| s.max as f64),
-            spread_mean: s.map(|s| s.mean),
-            spread_final: s.map(|s| s.last as f64),
+            drift_max: s.map(|s| s.max as f64),
+            drift_mean: s.map(|s| s.mean),
+            drift_final: s.map(|s| s.last as f64),
             latency_ms_p50: self.latency_ms.map(|l| l.p50),
             latency_ms_p95: self.latency_ms.map(|l| l.p95),
             latency_ms_max: self.latency_ms.map(|l| l.max),
@@ -424,9 +425,9 @@ mod tests {
         for (i, (k, v)) in t.iter().enumerate() {
             assert_eq!((TrialFigure::ALL[i], *v), (k, Some(i)));
         }
-        assert_eq!(t.spread_max, Some(10));
-        assert_eq!(*t.get(TrialFigure::SpreadMax), Some(10));
-        assert_eq!(TrialFigure::SpreadMax.name(), "spread_max");
+        assert_eq!(t.drift_max, Some(10));
+        assert_eq!(*t.get(TrialFigure::DriftMax), Some(10));
+        assert_eq!(TrialFigure::DriftMax.name(), "drift_max");
     }
 
     #[test]

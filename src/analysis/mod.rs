@@ -214,8 +214,9 @@ pub struct DriftSeries {
     /// Per machine (in trial order) its clock minus the largest clock at each instant (0 or
     /// less); empty for a machine without rows.
     pub drift: Vec<Vec<i64>>,
-    /// The largest clock minus the smallest at each instant.
-    pub spread: Vec<u64>,
+    /// The largest drift at each instant: the largest clock minus the smallest (the trailing
+    /// machine's drift, as a magnitude).
+    pub largest: Vec<u64>,
 }
 
 /// Every figure of one trial.
@@ -235,8 +236,8 @@ pub struct TrialAnalysis {
     pub machines: Vec<MachineAnalysis>,
     /// Drift at each sampling instant.
     pub series: DriftSeries,
-    /// Spread (largest clock minus smallest) figures over the instants.
-    pub spread: Option<DriftFigures>,
+    /// The largest drift of any machine (largest clock minus smallest) over the instants.
+    pub drift: Option<DriftFigures>,
     /// Every jump of every machine.
     pub jumps: Option<Distribution>,
     /// Latency of every matched receive, milliseconds.
@@ -336,7 +337,7 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         start_us: trial.start_us,
         problems: trial.problems.clone(),
         machines,
-        spread: DriftFigures::of(&series.spread),
+        drift: DriftFigures::of(&series.largest),
         series,
         jumps: Distribution::of(&all_jumps),
         latency_ms: Distribution::of(&all_latency),

@@ -165,13 +165,13 @@ fn drift_sampled_every_100_ms_from_latest_start_to_earliest_end() {
     assert_eq!(t.series.drift[0], neg(&m1));
     assert_eq!(t.series.drift[1], vec![0; 20]);
     assert_eq!(t.series.drift[2], neg(&m3));
-    let spread: Vec<u64> = m3.iter().map(|&d| d as u64).collect();
-    assert_eq!(t.series.spread, spread);
+    let largest: Vec<u64> = m3.iter().map(|&d| d as u64).collect();
+    assert_eq!(t.series.largest, largest);
     let figures = |max, mean, last| Some(DriftFigures { max, mean, last });
     assert_eq!(t.machines[0].drift, figures(3, 31.0 / 20.0, 3));
     assert_eq!(t.machines[1].drift, figures(0, 0.0, 0));
     assert_eq!(t.machines[2].drift, figures(7, 3.3, 7));
-    assert_eq!(t.spread, figures(7, 3.3, 7));
+    assert_eq!(t.drift, figures(7, 3.3, 7));
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn a_machine_without_rows_has_no_figures_and_takes_no_part_in_drift() {
         (None, None, None, None)
     );
     assert!(t.series.drift[3].is_empty());
-    assert_eq!(t.spread.map(|s| s.max), Some(7));
+    assert_eq!(t.drift.map(|s| s.max), Some(7));
     assert!(!t.complete());
     assert_eq!(t.all_problems(), ["machine 4: no summary-4.yaml"]);
     assert_eq!(m4.figures().complete, Some(0.0));
@@ -274,7 +274,7 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
     let mut second = hand_trial();
     second.trial = 2;
     // Machine 3 ends on clock 9 instead of 7 (its jump is 7); the drift instants end at 2.0 s,
-    // before that row, so the spread is unchanged.
+    // before that row, so the largest drift is unchanged.
     second.machines[2].records[2].logical_clock = 9;
     let run = RunInput {
         trials: vec![first, second],
@@ -299,7 +299,7 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
         Some((5.0, 7.0, 6.0))
     );
     assert_eq!(
-        a.overall.spread_max.map(|s| (s.mean, s.std)),
+        a.overall.drift_max.map(|s| (s.mean, s.std)),
         Some((7.0, Some(0.0)))
     );
 }

@@ -12,8 +12,8 @@ use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
 use crate::report::spacetime::Window;
 use crate::report::{
-    CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
-    weather,
+    CSV_FILE, JSON_FILE, REPORT_FILE, html, interactive, make_plots, spacetime, summary, text,
+    unique_labels, weather,
 };
 
 /// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
@@ -83,6 +83,7 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         }
     }
     spacetime::add_diagrams(&inputs, args.window, &mut run_plots);
+    interactive::add_interactive(&inputs, args.window, &mut run_plots);
     let mut count = 0;
     for plot in run_plots.iter().flat_map(|r| r.all()).chain(&comparison) {
         write(&out, &plot.file, &plot.svg)?;

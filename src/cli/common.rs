@@ -186,13 +186,14 @@ pub fn seconds(ns: u64) -> String {
 pub type Headline = fn(&ClientSummary) -> f64;
 
 /// The headline figures of a machine in a trial, as the per-trial table shows them and the table
-/// across trials summarizes them: heading, width and value from the machine's summary.
-pub const HEADLINE: [(&str, usize, Headline); 7] = [
+/// across trials summarizes them: heading, width and value from the machine's summary. Events
+/// are its log rows (one per tick); `sends` and `broadcasts` count those rows by kind, as the
+/// machine's own line does (`10 sends, 3 broadcasts`): a broadcast is not a send.
+pub const HEADLINE: [(&str, usize, Headline); 8] = [
     ("rate", 6, |s| s.rate),
     ("events", 7, |s| s.ticks as f64),
-    ("sends", 6, |s| {
-        (count(s, "send") + count(s, "broadcast")) as f64
-    }),
+    ("sends", 6, |s| count(s, "send") as f64),
+    ("broadcasts", 10, |s| count(s, "broadcast") as f64),
     ("receives", 8, |s| count(s, "receive") as f64),
     ("final clock", 11, |s| s.final_clock as f64),
     ("max jump", 8, |s| s.max_jump as f64),
@@ -209,7 +210,7 @@ pub fn print_summary(record: &RunRecord) {
         "trial {}/{} (seed {}):",
         record.trial, record.trials, record.seed
     );
-    let mut head = format!("  {:>7} {:<18}", "machine", "name");
+    let mut head = format!("  {:>7} {:<16}", "machine", "name");
     for (name, width, _) in HEADLINE {
         head.push_str(&format!(" {name:>width$}"));
     }
@@ -217,14 +218,14 @@ pub fn print_summary(record: &RunRecord) {
     for m in &record.machines {
         match &m.summary {
             Some(s) => {
-                let mut line = format!("  {:>7} {:<18}", m.id, m.name);
+                let mut line = format!("  {:>7} {:<16}", m.id, m.name);
                 for (_, width, value) in HEADLINE {
                     line.push_str(&format!(" {:>width$}", value(s)));
                 }
                 println!("{line}");
             }
             None => println!(
-                "  {:>7} {:<18} {:>6}  no summary: the machine did not stop in order",
+                "  {:>7} {:<16} {:>6}  no summary: the machine did not stop in order",
                 m.id, m.name, m.rate
             ),
         }
@@ -389,15 +390,15 @@ mod tests {
         let text = across_trials_table(&[trial(true, 3), trial(true, 6)], false);
         let expected = [
             "across trials: 2 of 2 trials, per machine mean, std, min and max",
-            "  machine stat    rate  events  sends receives final clock max jump queue peak",
-            "        1 mean       2      10      3        4          12        1       4.50",
-            "          std        0       0      0        0           0        0       2.12",
-            "          min        2      10      3        4          12        1          3",
-            "          max        2      10      3        4          12        1          6",
-            "        2 mean       2      20      3        1          22        1          1",
-            "          std        0       0      0        0           0        0          0",
-            "          min        2      20      3        1          22        1          1",
-            "          max        2      20      3        1          22        1          1",
+            "  machine stat    rate  events  sends broadcasts receives final clock max jump queue peak",
+            "        1 mean       2      10      2          1        4          12        1       4.50",
+            "          std        0       0      0          0        0           0        0       2.12",
+            "          min        2      10      2          1        4          12        1          3",
+            "          max        2      10      2          1        4          12        1          6",
+            "        2 mean       2      20      2          1        1          22        1          1",
+            "          std        0       0      0          0        0           0        0          0",
+            "          min        2      20      2          1        1          22        1          1",
+            "          max        2      20      2          1        1          22        1          1",
             "",
         ];
         assert_eq!(text, expected.join("\n"));

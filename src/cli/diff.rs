@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::analysis::diff::weather::{self, Compared, SideFigures};
-use crate::analysis::diff::{MachineDiff, describe, diff_machine};
+use crate::analysis::diff::{MachineDiff, SendInstants, describe, diff_machine, send_instants};
 use crate::cli::args::DiffArgs;
 use crate::cli::common::Failure;
 use crate::config::faults::FaultSpec;
 use crate::core::event::Record;
+use crate::core::machine::MissedTicks;
 use crate::rundir::dirs::trial_dirs;
 use crate::rundir::load::{LogFile, TrialFiles, load_trial_files};
 
@@ -42,13 +43,16 @@ pub fn command(args: &DiffArgs) -> Result<ExitCode, Failure> {
             seed_text(b.seed)
         );
     }
+    // When each message was sent (B's where A cannot tell): twins send at the same deadlines.
+    let mut sent: SendInstants = send_instants(&b.rows, &b.rates);
+    sent.extend(send_instants(&a.rows, &a.rates));
     let mut differing = 0;
     // The first divergence in time, by A's clock: the likely root of the others.
     let mut first: Option<(u64, u16)> = None;
     let machines = a.rows.len().max(b.rows.len());
     for id in 1..=machines {
         let (ra, rb) = (side_rows(&a, id), side_rows(&b, id));
-        match diff_machine(ra, rb) {
+        match diff_machine(ra, rb, &sent) {
             MachineDiff::Identical { events } => {
                 println!("  machine {id}: identical ({events} events)");
             }
@@ -104,6 +108,9 @@ struct Side {
     rows: Vec<Vec<Record>>,
     seed: Option<u64>,
     start_us: u64,
+    /// Each machine's rate, by id from 1, when its rows are its tick numbers (it skipped no
+    /// deadline); `None` when that cannot be told.
+    rates: Vec<Option<f64>>,
     /// What the comparison makes do with: a log cut off by a crash, compared up to its cut.
     notes: Vec<String>,
     /// The fault plan as `run.yaml` recorded it (empty without one, or without `run.yaml`).
@@ -311,17 +318,37 @@ fn load_side(dir: &Path, trial: u32) -> Result<(PathBuf, Side), String> {
         .map_or(0, |ns| ns / 1_000);
     let plan = record.map(|r| r.config.faults.clone()).unwrap_or_default();
     let figures = figures(&files, &rows, &plan, start_us);
+    let rates = (1..=rows.len() as u16)
+        .map(|id| tick_rate(&files, id))
+        .collect();
     Ok((
         trial_dir,
         Side {
             rows,
             seed,
             start_us,
+            rates,
             notes,
             plan,
             figures,
         },
     ))
+}
+
+/// Machine `id`'s rate when its k-th row is its k-th tick: from its summary, which says whether
+/// it skipped deadlines, or else from `run.yaml` when its machines catch missed ticks up.
+fn tick_rate(files: &TrialFiles, id: u16) -> Option<f64> {
+    let summary = files
+        .machine(id)
+        .and_then(|m| m.summary.as_ref().ok().and_then(Option::as_ref));
+    match summary {
+        Some(s) => (s.ticks_skipped == 0).then_some(s.rate),
+        None => files
+            .run_record()
+            .filter(|r| r.config.machines.missed_ticks == MissedTicks::CatchUp)
+            .and_then(|r| r.machines.iter().find(|m| m.id == id))
+            .map(|m| m.rate),
+    }
 }
 
 /// The figures of a trial with the fault plan `plan` that its twin must agree on: each

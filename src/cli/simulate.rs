@@ -30,8 +30,10 @@ pub mod timing_from;
 pub struct Totals {
     /// Trials simulated.
     pub trials: u32,
-    /// Scheduler events processed (ticks and deliveries).
+    /// Events the machines logged: their log rows, as the tables count them.
     pub events: u64,
+    /// Frames handed to their receivers (not events: a receive is the tick that takes one).
+    pub deliveries: u64,
     /// Trials whose check found a violation.
     pub failed_checks: u32,
     /// Each trial's machine summaries, in trial order.
@@ -106,9 +108,11 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
     let totals = simulate_run(&plan, &run_dir)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "simulated {} trial(s), {} events in {:.3} s ({:.1} M events/s, files included)",
+        "simulated {} trial(s), {} events (log rows) and {} frames delivered in {:.3} s ({:.2} M \
+         events/s, files included)",
         totals.trials,
         totals.events,
+        totals.deliveries,
         secs,
         totals.events as f64 / secs / 1e6
     );
@@ -212,6 +216,7 @@ fn simulate_trial(
     .map_err(|e| format!("simulate: {e}"))?;
     totals.trials += 1;
     totals.events += outcome.events;
+    totals.deliveries += outcome.deliveries;
     let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
     if let Some(logs) = &logs {
         logs.write(dir).map_err(|(path, e)| write_err(&path, e))?;

@@ -55,7 +55,7 @@ pub fn trial_html(t: &TrialAnalysis) -> String {
     out.push_str(
         "</tbody></table>\n<table>\n<thead><tr><th rowspan=\"2\">machine</th>\
          <th colspan=\"3\">hybrid logical clock: l minus real time</th>\
-         <th colspan=\"2\">Lamport clock: behind the leader</th></tr>\n<tr><th>max (ms)</th>\
+         <th colspan=\"2\">Lamport clock: drift</th></tr>\n<tr><th>max (ms)</th>\
          <th>final (ms)</th><th>largest counter c</th><th>max (clk)</th><th>final (clk)</th></tr>\
          </thead>\n<tbody>\n",
     );

@@ -1,5 +1,7 @@
-//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched) with
-//! each run's parameters, its tables and its plots, and the comparison of several runs.
+//! `report.html`: one self-contained page (inline CSS, SVG, data and one script, nothing fetched)
+//! with each run's parameters, its tables and its plots, each plotted trial's interactive
+//! space-time diagram ([`interactive`](super::interactive)), the comparison of several runs, and
+//! the glossary of the tables' headings ([`glossary`](super::glossary)).
 
 use std::fmt::Write as _;
 
@@ -8,7 +10,7 @@ use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, TIMING_COLUMNS, escape};
 use super::text::{
     comparison_rows, counted_note, machine_grid, rates, stat_rows, status, trial_grid,
 };
-use super::{Plot, RunPlots};
+use super::{Plot, RunPlots, TrialPlots};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
 
 pub(super) const STYLE: &str = "
@@ -43,10 +45,11 @@ pub fn page(runs: &[RunAnalysis], plots: &[RunPlots], comparison: &[Plot]) -> St
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>clocklab analysis</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <title>clocklab analysis</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n\
          <h1>clocklab analysis</h1>\n<p class=\"lead\">{} run(s), analysed by clocklab {}. \
          Every figure is defined in docs/ANALYSIS.md; all of them are in summary.json and \
          summary.csv beside this page, and each plot is also a .svg file here.</p>\n",
+        super::interactive::STYLE,
         runs.len(),
         env!("CARGO_PKG_VERSION")
     );
@@ -57,8 +60,14 @@ pub fn page(runs: &[RunAnalysis], plots: &[RunPlots], comparison: &[Plot]) -> St
         let none = RunPlots::default();
         run_html(&mut out, i + 1, r, plots.get(i).unwrap_or(&none));
     }
+    if plots
+        .iter()
+        .any(|p| p.trials.iter().any(|t| !t.interactive.is_empty()))
+    {
+        let _ = write!(out, "<script>\n{}</script>\n", super::interactive::SCRIPT);
+    }
     out.push_str("</body>\n</html>\n");
-    out
+    super::glossary::annotate(&out)
 }
 
 pub(super) fn figure(out: &mut String, plot: &Plot) {
@@ -126,8 +135,8 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
         out.push_str("</ul></div>\n");
     }
     out.push_str(
-        "<h3>Trials</h3>\n<p>clk: clock units. Spread: the largest clock minus the smallest, \
-         sampled every 100 ms. Queue peak: the longest the queue was right after a message \
+        "<h3>Trials</h3>\n<p>clk: clock units. Drift: how far a clock is behind the \
+         largest clock, sampled every 100 ms; a trial's is its trailing machine's. Queue peak: the longest the queue was right after a message \
          arrived (from the summaries). Queue after tick (tick max): the logged queue, once the \
          tick took its message. Growth/min: of the queue after each tick, in messages per minute. \
          Latency: receive time minus send time. Wait: the receiver's ticks between the send and \
@@ -160,16 +169,12 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
         figure(out, plot);
     }
     for t in &r.trials {
-        let trial_plots = plots
-            .trials
-            .iter()
-            .find(|p| p.trial == t.trial)
-            .map(|p| &p.plots);
-        trial_html(out, t, trial_plots.map_or(&[][..], |p| &p[..]));
+        let trial_plots = plots.trials.iter().find(|p| p.trial == t.trial);
+        trial_html(out, t, trial_plots);
     }
 }
 
-fn trial_html(out: &mut String, t: &TrialAnalysis, plots: &[Plot]) {
+fn trial_html(out: &mut String, t: &TrialAnalysis, plots: Option<&TrialPlots>) {
     let seed = t
         .seed
         .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
@@ -199,7 +204,10 @@ fn trial_html(out: &mut String, t: &TrialAnalysis, plots: &[Plot]) {
     out.push_str("</tbody></table>\n");
     out.push_str(&super::causality::trial_html(t));
     out.push_str(&super::weather::html(t));
-    for plot in plots {
-        figure(out, plot);
+    if let Some(p) = plots {
+        out.push_str(&p.interactive);
+        for plot in &p.plots {
+            figure(out, plot);
+        }
     }
 }

@@ -44,8 +44,8 @@ pub struct LiveFrame {
     pub keys: String,
 }
 
-/// The columns of the table: their heading and width. `sends` and `bcasts` count `send` and
-/// `broadcast` rows apart, as the logs do.
+/// The columns of the table: their heading and width. `sends`, `broadcasts` and `receives` count
+/// the rows of each kind, as `run`'s table does: a broadcast is not a send.
 const COLUMNS: [(&str, u16); 12] = [
     ("machine", 7),
     ("rate", 6),
@@ -57,8 +57,8 @@ const COLUMNS: [(&str, u16); 12] = [
     ("jump", 5),
     ("at s", 7),
     ("sends", 6),
-    ("bcasts", 6),
-    ("recvs", 6),
+    ("broadcasts", 10),
+    ("receives", 8),
 ];
 
 /// The colours the machines take in turn, in the table and the plot.

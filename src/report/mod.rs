@@ -5,7 +5,9 @@
 pub mod causality;
 pub mod data;
 pub mod export;
+pub mod glossary;
 pub mod html;
+pub mod interactive;
 pub mod live;
 pub mod plots;
 pub mod spacetime;
@@ -134,6 +136,8 @@ pub struct TrialPlots {
     pub trial: u32,
     /// Its four plots: clock, queue, drift and jumps.
     pub plots: Vec<Plot>,
+    /// Its interactive space-time diagram for `report.html` ([`interactive`]), empty if none.
+    pub interactive: String,
 }
 
 /// The plots of every run (the first [`PLOTTED_TRIALS`] trials of each) and, for several runs,
@@ -184,6 +188,7 @@ pub fn make_plots(
             run_plots.trials.push(TrialPlots {
                 trial: t.trial,
                 plots: trial_plots,
+                interactive: String::new(),
             });
         }
         run_plots.across = across_plots(run, &prefix)?;
@@ -191,7 +196,7 @@ pub fn make_plots(
     }
     let mut comparison = Vec::new();
     if runs.len() > 1 {
-        // Each run's value in each of its counted trials: the whole spread, not a mean bar.
+        // Each run's value in each of its counted trials: every value, not a mean bar.
         let per_trial = |figure: TrialFigure| -> Vec<(String, Vec<f64>)> {
             runs.iter()
                 .enumerate()
@@ -206,9 +211,9 @@ pub fn make_plots(
         for (kind, figure, title, y) in [
             (
                 "drift",
-                TrialFigure::SpreadMax,
-                "Largest drift per trial: spread max",
-                "spread max (clock units)",
+                TrialFigure::DriftMax,
+                "Largest drift per trial",
+                "drift max (clock units)",
             ),
             (
                 "queue",

@@ -177,7 +177,8 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     }
     let _ = writeln!(
         out,
-        "\n  trials (clk: clock units; spread: largest clock minus smallest, sampled every 100 ms)\n  \
+        "\n  trials (clk: clock units; drift: how far a clock is behind the largest, sampled every \
+         100 ms;\n  a trial's drift is its trailing machine's)\n  \
          queue peak: right after a message arrived (summaries); tick max: the logged queue after a \
          tick;\n  growth/min: of the queue after each tick, messages per minute"
     );
@@ -258,9 +259,9 @@ pub const COMPARED: [(&str, TrialFigure, Fmt); 15] = [
         TrialFigure::QueueAfterTickGrowthMaxPerMin,
         Fmt::Dec(2),
     ),
-    ("spread max (clk)", TrialFigure::SpreadMax, Fmt::Int),
-    ("spread mean (clk)", TrialFigure::SpreadMean, Fmt::Dec(1)),
-    ("spread final (clk)", TrialFigure::SpreadFinal, Fmt::Int),
+    ("drift max (clk)", TrialFigure::DriftMax, Fmt::Int),
+    ("drift mean (clk)", TrialFigure::DriftMean, Fmt::Dec(1)),
+    ("drift final (clk)", TrialFigure::DriftFinal, Fmt::Int),
     ("latency p50 (ms)", TrialFigure::LatencyMsP50, Fmt::Dec(1)),
     ("latency p95 (ms)", TrialFigure::LatencyMsP95, Fmt::Dec(1)),
     ("latency max (ms)", TrialFigure::LatencyMsMax, Fmt::Dec(1)),

@@ -88,8 +88,10 @@ pub(super) struct Driver<'o> {
     next_seq: u64,
     latency_rng: Xoshiro256PlusPlus,
     lateness_rng: Xoshiro256PlusPlus,
-    /// Ticks and deliveries processed.
+    /// Events the machines logged: one log row each.
     events: u64,
+    /// Frames handed to their receivers.
+    deliveries: u64,
     now: u64,
     /// When the switchboard finished: the router's stop time.
     finished_ns: Option<u64>,
@@ -146,6 +148,7 @@ impl<'o> Driver<'o> {
                 Stream::TickLateness,
             )),
             events: 0,
+            deliveries: 0,
             now: hello_ns,
             finished_ns: None,
         };
@@ -250,7 +253,7 @@ impl<'o> Driver<'o> {
     /// flight at the stop are reported as unprocessed, as the real router writes out everything
     /// that arrived before each BYE).
     fn deliver(&mut self, dest: u16, frame: &[u8; HEADER_LEN], time: u64) {
-        self.events += 1;
+        self.deliveries += 1;
         let seat = &mut self.seats[usize::from(dest)];
         let accepted = match wire::parse(frame) {
             Ok(Parsed::Complete { frame, .. }) => {
@@ -272,10 +275,10 @@ impl<'o> Driver<'o> {
         }
         // Due by the end but running late: still taken, as a real machine takes the ticks due
         // by its stop.
-        self.events += 1;
         let seat = &mut self.seats[i];
         seat.machine.handle_timeout(time);
         while let Some(record) = seat.machine.poll_event() {
+            self.events += 1;
             sink(&record);
         }
         while let Some(header) = self.seats[i].machine.poll_transmit() {
@@ -395,6 +398,7 @@ impl<'o> Driver<'o> {
             summaries,
             router,
             events: self.events,
+            deliveries: self.deliveries,
         };
         (outcome, books)
     }

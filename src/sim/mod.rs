@@ -92,8 +92,10 @@ pub struct SimOutcome {
     pub summaries: Vec<ClientSummary>,
     /// The counts a router would have kept.
     pub router: RouterStats,
-    /// Events processed: ticks plus deliveries.
+    /// Events the machines logged: the trial's log rows (with logs written), one per tick.
     pub events: u64,
+    /// Frames handed to their receivers' queues (each frame of a broadcast apart).
+    pub deliveries: u64,
 }
 
 /// Why a trial could not run.

@@ -92,7 +92,8 @@ impl Conn {
     ) -> Result<(), ClientError> {
         let mut used = 0;
         let result = loop {
-            match wire::parse(&self.inbuf[used..]) {
+            let rest = &self.inbuf[used..];
+            match wire::parse(rest) {
                 Ok(Parsed::Complete { frame, len }) => {
                     used += len;
                     if let Err(e) = on_frame(&frame) {
@@ -104,7 +105,8 @@ impl Conn {
                     break Err(ClientError::Protocol(match stranger {
                         Some(addr) => format!(
                             "{addr} is not a clocklab router: it sent bytes that are not a \
-                             clocklab frame ({e})"
+                             clocklab frame: {} ({e})",
+                            first_line(rest)
                         ),
                         None => format!("the router sent an invalid frame: {e}"),
                     }));
@@ -169,8 +171,56 @@ impl Conn {
     }
 }
 
+/// The most shown of what a stranger sent.
+const SHOWN: usize = 60;
+
+/// What a peer that is no router sent, as a person can read it: its first line as text in quotes
+/// (`"HTTP/1.1 400 Bad Request"`), control characters escaped, at most [`SHOWN`] characters
+/// (`...` when cut); or, when it is not text, its first bytes in hex.
+pub(super) fn first_line(bytes: &[u8]) -> String {
+    let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text: String = String::from_utf8_lossy(line).chars().take(SHOWN).collect();
+    let printable = text.chars().filter(|c| !c.is_control()).count();
+    if text.is_empty() || printable * 4 < text.chars().count() * 3 || text.contains('\u{fffd}') {
+        let hex: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let more = if bytes.len() > 16 { " ..." } else { "" };
+        return format!("bytes {}{more}", hex.join(" "));
+    }
+    let cut = if line.len() > text.len() { "..." } else { "" };
+    format!("\"{}{cut}\"", text.escape_debug())
+}
+
 /// A broken connection, logged as it is found.
 fn broken(why: String) -> Closed {
     warn!("{why}");
     Closed::Broken(why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+
+    #[test]
+    fn what_a_stranger_sent_is_shown_as_its_first_line_or_its_first_bytes() {
+        assert_eq!(
+            first_line(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+            "\"HTTP/1.1 400 Bad Request\""
+        );
+        assert_eq!(
+            first_line(b"SSH-2.0-OpenSSH_9.6\r\n"),
+            "\"SSH-2.0-OpenSSH_9.6\""
+        );
+        let long = [b'a'; 100];
+        assert_eq!(first_line(&long), format!("\"{}...\"", "a".repeat(60)));
+        assert_eq!(first_line(b"ok\tthen"), "\"ok\\tthen\"");
+        assert_eq!(
+            first_line(&[0x16, 0x03, 0x01, 0x00, 0xff, 0x01]),
+            "bytes 16 03 01 00 ff 01"
+        );
+        assert_eq!(
+            first_line(&[0u8; 20]),
+            format!("bytes {} ...", ["00"; 16].join(" "))
+        );
+    }
 }

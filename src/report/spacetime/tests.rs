@@ -112,6 +112,7 @@ fn diagrams_join_the_plotted_trials() {
         trials: vec![super::super::TrialPlots {
             trial: 1,
             plots: Vec::new(),
+            interactive: String::new(),
         }],
         across: Vec::new(),
     }];
