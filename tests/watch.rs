@@ -92,7 +92,14 @@ fn watch_on_a_finished_simulation_draws_the_figures_of_analyze() {
         assert_eq!(jump.size as f64, m.jumps.unwrap().max);
     }
     for heading in [
-        "clock", "drift", "q max", "sends", "broadcasts", "receives", "m1", "m3",
+        "clock",
+        "drift",
+        "q max",
+        "sends",
+        "broadcasts",
+        "receives",
+        "m1",
+        "m3",
     ] {
         assert!(text.contains(heading), "{heading} in\n{text}");
     }
