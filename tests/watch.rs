@@ -275,3 +275,61 @@ fn watch_on_logs_without_a_record_shows_a_running_trial_with_measured_rates() {
     assert_eq!(row("1")[1..3], ["~2.00", "20"]);
     assert_eq!(row("2")[1..3], ["~4.00", "40"]);
 }
+
+/// Whether process `pid` has a handler for SIGINT installed (`SigCgt` in its status).
+fn catches_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (Signal::SIGINT as u32 - 1)) != 0)
+}
+
+/// Needs `script` (util-linux) for a pseudo-terminal.
+#[test]
+fn watch_follows_a_run_in_progress_and_leaves_the_terminal_as_it_was_on_sigint() {
+    let tmp = TestDir::new("watch-running");
+    let config = tmp.config(3, "");
+    let out = tmp.join("out");
+    let mut run = support::Cmd::new("run")
+        .config(&config)
+        .out(&out)
+        .port(0)
+        .seed(8)
+        .rates("20,30,40")
+        .duration("30")
+        .words(["--no-live"])
+        .start("run");
+    let dir = run_dir_under(&out);
+    for id in 1..=3 {
+        wait_for_rows(&log_path(&dir, id), 3, SOON);
+    }
+    let line = format!(
+        "stty cols 100 rows 30; exec {} watch {}",
+        support::bin(),
+        dir.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qfec", &line, "/dev/null"])
+        .stdin(Stdio::piped());
+    let mut script = Proc::spawn_with_stdin("watch under script", cmd);
+    // Once its handler is in place, the view draws a frame before it looks at the flag.
+    let watch = wait_until("`watch` to catch SIGINT", SOON, || {
+        let script_pid = script.pid().as_raw() as u32;
+        descendants(script_pid).into_iter().find(|(pid, cmd)| {
+            cmd.starts_with(&format!("{} watch ", support::bin())) && catches_sigint(*pid)
+        })
+    });
+    kill(Pid::from_raw(watch.0 as i32), Signal::SIGINT).expect("send SIGINT");
+    let code = script.wait_code(Duration::from_secs(10));
+    let printed = script.output();
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed.contains("running"), "{printed}");
+    assert!(printed.contains("machine rate   ticks"), "{printed}");
+    let entered = printed.find("\x1b[?1049h").expect("the alternate screen");
+    assert!(printed[entered..].contains("\x1b[?1049l"), "{printed}");
+    run.signal(Signal::SIGINT);
+    assert_eq!(run.wait_code(Duration::from_secs(10)), 130);
+    assert!(check_trial(&dir).passed(), "the run's logs are whole");
+}

@@ -76,6 +76,11 @@ impl Watcher {
         &self.dir
     }
 
+    /// Whether any machine's log has appeared.
+    pub fn has_logs(&self) -> bool {
+        !self.tails.is_empty()
+    }
+
     /// Whether the trial is over: its `run.yaml` is written.
     pub fn finished(&self) -> bool {
         self.finished
@@ -269,8 +274,9 @@ pub fn command(args: &WatchArgs) -> Result<ExitCode, Failure> {
     let keys = "q, Esc or Ctrl-C: leave";
     loop {
         watcher.poll();
-        if watcher.finished() && args.trial.is_none() {
-            // A run of several trials goes on with the next: follow it.
+        if args.trial.is_none() && (watcher.finished() || !watcher.has_logs()) {
+            // A run of several trials goes on with the next (and one just begun may have made
+            // its first trial's directory since): follow it.
             let (next, title) = trial_dir(&args.run_dir, None)?;
             if next != watcher.dir() {
                 watcher = Watcher::new(&next, title, None, None, &[]);
