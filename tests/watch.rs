@@ -1,7 +1,8 @@
 //! The live view: `watch` on a finished trial draws the final state with `analyze`'s figures
-//! (rendered through ratatui's `TestBackend`, one frame into a buffer), and `run --live` under a
-//! pseudo-terminal stops in order on SIGINT, leaves the alternate screen and keeps every log
-//! intact.
+//! (rendered through ratatui's `TestBackend`, one frame into a buffer), and on logs without a
+//! record a running trial; under a pseudo-terminal (`script` from util-linux, which every Debian
+//! has), `run --live` stops in order on SIGINT and on a typed Ctrl-C, and `watch` follows a run in
+//! progress, each leaving the alternate screen and every log intact.
 
 mod support;
 
