@@ -9,7 +9,9 @@ use super::table::{
     pick, pick_summary,
 };
 use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{Figure, MachineFigure, RunAnalysis, TrialAnalysis, TrialFigure};
+use crate::analysis::{
+    Figure, MachineFigure, MachineGroup, RunAnalysis, TrialAnalysis, TrialFigure,
+};
 
 /// Runs with at most this many trials get per-trial machine tables on stdout.
 pub const MACHINE_TABLE_TRIALS: usize = 3;
@@ -93,7 +95,19 @@ pub fn machine_grid(
     }
 }
 
-/// A machine table of means across trials.
+/// A machine group's key in the tables across trials: the machine's id, and when some machine
+/// ran at several rates ([`RunAnalysis::rates_differ`]), its rate too: `1@2` (`1@?` for trials
+/// that record no rate).
+pub fn group_key(r: &RunAnalysis, g: &MachineGroup) -> String {
+    if !r.rates_differ() {
+        return g.id.to_string();
+    }
+    let rate = g.rate.map_or_else(|| "?".to_owned(), |v| v.to_string());
+    format!("{}@{rate}", g.id)
+}
+
+/// A machine table of means across trials: one row per machine and rate, with the number of
+/// trials it counts.
 pub fn machine_mean_grid(
     r: &RunAnalysis,
     columns: &'static [Column<MachineFigure>],
@@ -101,21 +115,30 @@ pub fn machine_mean_grid(
     let rows = r
         .machines
         .iter()
-        .map(|(id, f)| {
+        .map(|g| {
             (
-                id.to_string(),
-                pick_summary(f, columns, |s| Some(s.mean)),
-                String::new(),
+                group_key(r, g),
+                pick_summary(&g.figures, columns, |s| Some(s.mean)),
+                g.trials.len().to_string(),
             )
         })
         .collect();
     Grid {
-        key: "id",
-        key_width: 5,
+        key: if r.rates_differ() { "id@rate" } else { "id" },
+        key_width: if r.rates_differ() { 8 } else { 5 },
         columns,
-        note: "",
+        note: "trials",
         rows,
     }
+}
+
+/// What the figures across trials count when rates differ between trials: the machine tables
+/// group them by rate, the trial figures mix them. `None` when every machine kept its rate.
+pub fn rates_note(r: &RunAnalysis) -> Option<&'static str> {
+    r.rates_differ().then_some(
+        "rates differ between trials: the trial figures across trials (mean, std, min, max) mix \
+         them; the machine figures are grouped by machine and rate (id@rate)",
+    )
 }
 
 /// Which trials the figures across trials count, when some are incomplete: e.g. `2 of 10 trials
@@ -183,7 +206,14 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     );
     out.push_str(&trial_grid(r, TRIAL_ROWS).text(2));
     if k > TRIAL_ROWS {
-        let _ = writeln!(out, "  ... {} more trials in summary.csv", k - TRIAL_ROWS);
+        let _ = writeln!(
+            out,
+            "  ... {} more trials in summary-trials.csv",
+            k - TRIAL_ROWS
+        );
+    }
+    if let Some(note) = rates_note(r) {
+        let _ = writeln!(out, "  {note}");
     }
     if k <= MACHINE_TABLE_TRIALS {
         for t in &r.trials {
@@ -216,9 +246,14 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     }
     if k > 1 {
         let counted = k - r.left_out.len();
+        let per = if r.rates_differ() {
+            "per machine and rate, mean over the trials at that rate"
+        } else {
+            "per machine, mean over the trials"
+        };
         let _ = writeln!(
             out,
-            "\n  per machine, mean over {counted} trials (std, min, max: summary.csv, report.html)"
+            "\n  {per} ({counted} counted; std, min, max: summary-stats.csv, report.html)"
         );
         out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
         out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
