@@ -2,6 +2,7 @@
 //! prints for `run`, the table printed after a trial and the one across trials, and how a failure
 //! reads (the next step they suggest is `hint`'s).
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
@@ -255,10 +256,12 @@ impl TrialOutcome {
     }
 }
 
-/// The table across trials: per machine, the mean, sample standard deviation (`std`), min and max over the
-/// trials of each [`HEADLINE`] figure, after a line saying how many trials it counts. Incomplete
-/// trials are left out (and counted apart) unless `include_incomplete`. Empty for fewer than two
-/// trials.
+/// The table across trials: per machine and rate (with `rates: random` a machine's rate changes
+/// from trial to trial, and a mean over several rates would describe no machine that ran), the
+/// number of trials at that rate and the mean, sample standard deviation (`std`), min and max over
+/// them of each [`HEADLINE`] figure but the rate, after a line saying how many trials it counts.
+/// Incomplete trials are left out (and counted apart) unless `include_incomplete`. Empty for
+/// fewer than two trials.
 pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) -> String {
     let k = outcomes.len();
     if k < 2 {
@@ -279,42 +282,43 @@ pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) 
             " ({incomplete} incomplete, left out; --include-incomplete counts them)"
         ));
     }
-    out.push_str(", per machine mean, std, min and max\n");
-    let mut ids: Vec<u16> = counted
-        .iter()
-        .flat_map(|o| o.summaries.iter().map(|s| s.id))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
+    out.push_str(", per machine and rate mean, std, min and max\n");
+    // Each machine's summaries by rate: rates are positive, so their bits sort as they do.
+    let mut groups: BTreeMap<(u16, u64), Vec<&ClientSummary>> = BTreeMap::new();
+    for s in counted.iter().flat_map(|o| &o.summaries) {
+        groups.entry((s.id, s.rate.to_bits())).or_default().push(s);
+    }
+    if groups.is_empty() {
         out.push_str("  no trial to summarize\n");
         return out;
     }
-    out.push_str(&format!("  {:>7} {:<5}", "machine", "stat"));
-    for (name, width, _) in HEADLINE {
+    // The rate is the group's key, not a figure to summarize (a test checks it comes first).
+    let figures = &HEADLINE[1..];
+    out.push_str(&format!(
+        "  {:>7} {:>6} {:>6} {:<5}",
+        "machine", "rate", "trials", "stat"
+    ));
+    for (name, width, _) in figures {
         out.push_str(&format!(" {name:>width$}"));
     }
     out.push('\n');
-    for id in ids {
-        let summaries: Vec<Option<Summary>> = HEADLINE
+    for ((id, rate), summaries) in &groups {
+        let stats: Vec<Option<Summary>> = figures
             .iter()
             .map(|(_, _, value)| {
-                let values: Vec<f64> = counted
-                    .iter()
-                    .flat_map(|o| o.summaries.iter().filter(|s| s.id == id).map(value))
-                    .collect();
+                let values: Vec<f64> = summaries.iter().map(|s| value(s)).collect();
                 Summary::of(&values)
             })
             .collect();
-        // mean, std, min and max: every statistic but n.
+        // mean, std, min and max: every statistic but n (the trials column).
         for (k, &(stat, get)) in STATS[1..].iter().enumerate() {
-            let key = if k == 0 {
-                id.to_string()
+            let mut line = if k == 0 {
+                let rate = number(f64::from_bits(*rate));
+                format!("  {id:>7} {rate:>6} {:>6} {stat:<5}", summaries.len())
             } else {
-                String::new()
+                format!("  {:>7} {:>6} {:>6} {stat:<5}", "", "", "")
             };
-            let mut line = format!("  {key:>7} {stat:<5}");
-            for ((_, width, _), s) in HEADLINE.iter().zip(&summaries) {
+            for ((_, width, _), s) in figures.iter().zip(&stats) {
                 let cell = s
                     .as_ref()
                     .and_then(get)
@@ -388,21 +392,53 @@ mod tests {
     fn the_table_across_trials_summarizes_each_figure_per_machine() {
         let text = across_trials_table(&[trial(true, 3), trial(true, 6)], false);
         let expected = [
-            "across trials: 2 of 2 trials, per machine mean, std, min and max",
-            "  machine stat    rate  events  sends receives final clock max jump queue peak",
-            "        1 mean       2      10      3        4          12        1       4.50",
-            "          std        0       0      0        0           0        0       2.12",
-            "          min        2      10      3        4          12        1          3",
-            "          max        2      10      3        4          12        1          6",
-            "        2 mean       2      20      3        1          22        1          1",
-            "          std        0       0      0        0           0        0          0",
-            "          min        2      20      3        1          22        1          1",
-            "          max        2      20      3        1          22        1          1",
+            "across trials: 2 of 2 trials, per machine and rate mean, std, min and max",
+            "  machine   rate trials stat   events  sends receives final clock max jump queue peak",
+            "        1      2      2 mean       10      3        4          12        1       4.50",
+            "                        std         0      0        0           0        0       2.12",
+            "                        min        10      3        4          12        1          3",
+            "                        max        10      3        4          12        1          6",
+            "        2      2      2 mean       20      3        1          22        1          1",
+            "                        std         0      0        0           0        0          0",
+            "                        min        20      3        1          22        1          1",
+            "                        max        20      3        1          22        1          1",
             "",
         ];
         assert_eq!(text, expected.join("\n"));
+        assert_eq!(HEADLINE[0].0, "rate", "the rate is the key the table groups by");
         // One trial: no table.
         assert_eq!(across_trials_table(&[trial(true, 3)], false), "");
+    }
+
+    #[test]
+    fn a_machine_at_different_rates_gets_a_row_per_rate_with_its_trials() {
+        // Machine 1 at 2 ticks/s in two trials and at 5 in one; machine 2 keeps its rate.
+        let mut fast = trial(true, 9);
+        fast.summaries[0].rate = 5.0;
+        fast.summaries[0].ticks = 25;
+        let text = across_trials_table(&[trial(true, 3), fast, trial(true, 6)], false);
+        let keys: Vec<Vec<&str>> = text
+            .lines()
+            .filter(|l| l.ends_with(|c: char| c.is_ascii_digit()) && l.contains(" mean "))
+            .map(|l| l.split_whitespace().take(5).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ["1", "2", "2", "mean", "10"],
+                ["1", "5", "1", "mean", "25"],
+                ["2", "2", "3", "mean", "20"]
+            ],
+            "{text}"
+        );
+        // The trials of each machine add up to the trials counted.
+        let sums = keys.iter().fold(BTreeMap::new(), |mut m, k| {
+            *m.entry(k[0]).or_insert(0) += k[2].parse::<usize>().unwrap();
+            m
+        });
+        assert!(sums.values().all(|&n| n == 3), "{sums:?}");
+        // Machine 1 at 2 ticks/s counts its two trials only: peaks 3 and 6, not 9.
+        assert!(text.lines().nth(2).unwrap().ends_with(" 4.50"), "{text}");
     }
 
     #[test]
@@ -413,7 +449,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "across trials: 2 of 3 trials (1 incomplete, left out; --include-incomplete counts \
-             them), per machine mean, std, min and max"
+             them), per machine and rate mean, std, min and max"
         );
         assert!(
             lines[2].ends_with(" 4.50") && lines[5].ends_with(" 6"),
@@ -424,7 +460,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "across trials: 3 of 3 trials (1 incomplete, counted: --include-incomplete), per \
-             machine mean, std, min and max"
+             machine and rate mean, std, min and max"
         );
         assert!(
             lines[2].ends_with(" 6") && lines[5].ends_with(" 9"),

@@ -106,8 +106,8 @@ pub fn group_key(r: &RunAnalysis, g: &MachineGroup) -> String {
     format!("{}@{rate}", g.id)
 }
 
-/// A machine table of means across trials: one row per machine and rate, with the number of
-/// trials it counts.
+/// A machine table of means across trials: one row per machine and rate ([`group_key`]; how many
+/// trials each counts is [`trials_per_row`]).
 pub fn machine_mean_grid(
     r: &RunAnalysis,
     columns: &'static [Column<MachineFigure>],
@@ -119,25 +119,51 @@ pub fn machine_mean_grid(
             (
                 group_key(r, g),
                 pick_summary(&g.figures, columns, |s| Some(s.mean)),
-                g.trials.len().to_string(),
+                String::new(),
             )
         })
         .collect();
+    // `1@3` fits the key's 5 columns: random rates are whole numbers up to 6 (the lines keep to
+    // 100 columns).
     Grid {
-        key: if r.rates_differ() { "id@rate" } else { "id" },
-        key_width: if r.rates_differ() { 8 } else { 5 },
+        key: if r.rates_differ() { "id@r" } else { "id" },
+        key_width: 5,
         columns,
-        note: "trials",
+        note: "",
         rows,
     }
 }
 
+/// How many trials each row of the machine tables across trials counts, when rates differ
+/// (`trials per row: 1@2 5, 1@3 3, ...`, wrapped to lines of at most 100 columns, each indented
+/// by two spaces); `None` when every machine kept its rate, and every row counts every trial.
+pub fn trials_per_row(r: &RunAnalysis) -> Option<String> {
+    if !r.rates_differ() {
+        return None;
+    }
+    let mut out = String::from("  trials per row:");
+    let mut width = out.len();
+    for (k, g) in r.machines.iter().enumerate() {
+        let sep = if k + 1 < r.machines.len() { "," } else { "" };
+        let item = format!(" {} {}{sep}", group_key(r, g), g.trials.len());
+        if width + item.len() > 100 {
+            out.push_str("\n   ");
+            width = 3;
+        }
+        width += item.len();
+        out.push_str(&item);
+    }
+    out.push('\n');
+    Some(out)
+}
+
 /// What the figures across trials count when rates differ between trials: the machine tables
-/// group them by rate, the trial figures mix them. `None` when every machine kept its rate.
+/// group them by rate, the trial figures mix them (two lines, the second indented by two spaces
+/// for the terminal). `None` when every machine kept its rate.
 pub fn rates_note(r: &RunAnalysis) -> Option<&'static str> {
     r.rates_differ().then_some(
-        "rates differ between trials: the trial figures across trials (mean, std, min, max) mix \
-         them; the machine figures are grouped by machine and rate (id@rate)",
+        "rates differ between trials: the trial figures across trials (mean, std, min, max)\n  \
+         mix them; the machine figures are grouped by machine and rate (id@r: machine id at r/s)",
     )
 }
 
@@ -247,16 +273,19 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     if k > 1 {
         let counted = k - r.left_out.len();
         let per = if r.rates_differ() {
-            "per machine and rate, mean over the trials at that rate"
+            "per machine and rate, mean over its trials"
         } else {
             "per machine, mean over the trials"
         };
         let _ = writeln!(
             out,
-            "\n  {per} ({counted} counted; std, min, max: summary-stats.csv, report.html)"
+            "\n  {per} ({counted} counted; all statistics: summary-stats.csv)"
         );
         out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
         out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
+        if let Some(counts) = trials_per_row(r) {
+            out.push_str(&counts);
+        }
     }
     let problems = r.problems();
     if !problems.is_empty() {
