@@ -508,7 +508,8 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
     }
     // run's table across the two trials: per machine mean, std, min and max of the queue peak.
     assert!(
-        printed.contains("across trials: 2 of 2 trials, per machine and rate mean, std, min and max"),
+        printed
+            .contains("across trials: 2 of 2 trials, per machine and rate mean, std, min and max"),
         "{printed}"
     );
     for (id, values) in &peaks {

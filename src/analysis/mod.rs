@@ -389,13 +389,10 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .collect();
     // Grouped by id, then by the rate's bits: rates are positive, so their bits sort as they do
     // (and `None`, no rate recorded, comes first).
-    let mut groups: BTreeMap<(u16, Option<u64>), (Vec<u32>, Vec<MachineFigures>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(u16, Option<u64>), (Vec<u32>, Vec<MachineFigures>)> = BTreeMap::new();
     for t in trials.iter().filter(counted) {
         for m in &t.machines {
-            let group = groups
-                .entry((m.id, m.rate.map(f64::to_bits)))
-                .or_default();
+            let group = groups.entry((m.id, m.rate.map(f64::to_bits))).or_default();
             group.0.push(t.trial);
             group.1.push(m.figures());
         }

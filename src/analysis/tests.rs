@@ -369,7 +369,10 @@ fn incomplete_trials_are_left_out_of_the_figures_across_trials_unless_included()
     assert!(all.left_out.is_empty());
     let s = final_clock_of_3(&all).unwrap();
     assert_eq!((s.n, s.mean), (2, 8.0));
-    assert_eq!(all.overall.trial_complete.map(|s| (s.n, s.mean)), Some((2, 0.5)));
+    assert_eq!(
+        all.overall.trial_complete.map(|s| (s.n, s.mean)),
+        Some((2, 0.5))
+    );
 }
 
 #[test]

@@ -13,8 +13,8 @@ use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{
     EVENTS_FILE, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv, write_events_csv,
 };
-use crate::report::summary::STATS_FILE;
 use crate::report::spacetime::Window;
+use crate::report::summary::STATS_FILE;
 use crate::report::{
     CSV_FILE, JSON_FILE, REPORT_FILE, html, make_plots, spacetime, summary, text, unique_labels,
     weather,

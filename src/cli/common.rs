@@ -405,7 +405,10 @@ mod tests {
             "",
         ];
         assert_eq!(text, expected.join("\n"));
-        assert_eq!(HEADLINE[0].0, "rate", "the rate is the key the table groups by");
+        assert_eq!(
+            HEADLINE[0].0, "rate",
+            "the rate is the key the table groups by"
+        );
         // One trial: no table.
         assert_eq!(across_trials_table(&[trial(true, 3)], false), "");
     }

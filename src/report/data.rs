@@ -252,12 +252,18 @@ mod tests {
             "run,trial,machine,event,system_time_s,time_s,logical_clock,queue_len,peer,msg_clock,seq"
         );
         // Trial 1 starts at 0.5 s, trial 2 at 1.5 s: a row before the start is negative.
-        assert_eq!(lines[1], "\"a,\"\"b\"\"\",1,1,internal,1.000000,0.500000,1,0,,,");
+        assert_eq!(
+            lines[1],
+            "\"a,\"\"b\"\"\",1,1,internal,1.000000,0.500000,1,0,,,"
+        );
         assert_eq!(
             lines[3],
             "\"a,\"\"b\"\"\",1,2,receive,1.000000,0.500000,1,0,1,3,7"
         );
-        assert_eq!(lines[6], "\"a,\"\"b\"\"\",2,1,internal,1.000000,-0.500000,1,0,,,");
+        assert_eq!(
+            lines[6],
+            "\"a,\"\"b\"\"\",2,1,internal,1.000000,-0.500000,1,0,,,"
+        );
         // The csv crate reads it back: the label whole, eleven fields a row.
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         for record in reader.records() {

@@ -153,10 +153,7 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
                 }
                 for (k, j) in m.largest_jumps.iter().enumerate() {
                     let rank = k + 1;
-                    push(
-                        &format!("largest_jump_{rank}_size"),
-                        Some(j.size as f64),
-                    );
+                    push(&format!("largest_jump_{rank}_size"), Some(j.size as f64));
                     push(&format!("largest_jump_{rank}_time_s"), Some(j.time_s));
                     push(&format!("largest_jump_{rank}_line"), Some(j.line as f64));
                 }
@@ -168,7 +165,9 @@ pub fn summary_csv(runs: &[RunAnalysis]) -> String {
 }
 
 /// The header of `summary-stats.csv`: the names of [`StatsRow`]'s fields.
-pub const STATS_HEADER: [&str; 7] = ["run", "machine", "rate", "trials", "figure", "stat", "value"];
+pub const STATS_HEADER: [&str; 7] = [
+    "run", "machine", "rate", "trials", "figure", "stat", "value",
+];
 
 /// One row of `summary-stats.csv`: one statistic of one figure of one machine across the trials
 /// that ran it at one rate.
@@ -236,10 +235,7 @@ mod tests {
         })
         .unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        assert_eq!(
-            text,
-            format!("{}\nr,1,2,events,3\n", CSV_HEADER.join(","))
-        );
+        assert_eq!(text, format!("{}\nr,1,2,events,3\n", CSV_HEADER.join(",")));
         let mut w = csv::Writer::from_writer(Vec::new());
         w.serialize(StatsRow {
             run: "r",
