@@ -328,7 +328,7 @@ fn several_trials_end_with_a_table_across_trials_by_rate_and_the_next_step() {
     let trials = 8;
     let simulate = Cmd::new("simulate")
         .seed(3)
-        .opt("--trials", &trials.to_string())
+        .opt("--trials", trials.to_string())
         .duration("10")
         .out(&out);
     let result = clocklab(&simulate);

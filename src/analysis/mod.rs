@@ -389,7 +389,9 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .collect();
     // Grouped by id, then by the rate's bits: rates are positive, so their bits sort as they do
     // (and `None`, no rate recorded, comes first).
-    let mut groups: BTreeMap<(u16, Option<u64>), (Vec<u32>, Vec<MachineFigures>)> = BTreeMap::new();
+    // Per group: the trials' numbers and the machine's figures in each.
+    type Group = (Vec<u32>, Vec<MachineFigures>);
+    let mut groups: BTreeMap<(u16, Option<u64>), Group> = BTreeMap::new();
     for t in trials.iter().filter(counted) {
         for m in &t.machines {
             let group = groups.entry((m.id, m.rate.map(f64::to_bits))).or_default();

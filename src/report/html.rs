@@ -148,7 +148,9 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
             r.machines
                 .iter()
                 .flat_map(|g| {
-                    let key = format!("{} ({} trials) ", group_key(r, g), g.trials.len());
+                    let n = g.trials.len();
+                    let trials = if n == 1 { "trial" } else { "trials" };
+                    let key = format!("{} ({n} {trials}) ", group_key(r, g));
                     stat_rows(&g.figures, columns, &key)
                 })
                 .collect()
