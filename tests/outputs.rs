@@ -271,6 +271,34 @@ fn every_analyze_csv_is_tidy_and_the_figures_across_trials_keep_one_rate_a_row()
         stdout.contains("rates differ between trials: the trial figures across trials"),
         "{stdout}"
     );
+    // The machine tables across trials: a row per machine and rate, keyed `<id>@<rate>`, and the
+    // trials of each row, adding up to the trials for each machine.
+    let per_row: String = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("  trials per row:"))
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let counts: Vec<(&str, usize)> = per_row
+        .trim_start_matches("  trials per row:")
+        .split(',')
+        .map(|item| {
+            let (key, n) = item.trim().split_once(' ').expect("a key and a count");
+            (key, n.parse().expect("a count"))
+        })
+        .collect();
+    for id in ["1", "2", "3"] {
+        let of = counts
+            .iter()
+            .filter(|(k, _)| k.split('@').next() == Some(id));
+        assert_eq!(of.map(|(_, n)| n).sum::<usize>(), trials, "{per_row}");
+    }
+    for (key, _) in &counts {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("  {key} "))),
+            "a row for {key}"
+        );
+    }
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(&out).expect("the analysis") {
         let file = entry.expect("an entry").path();

@@ -345,6 +345,23 @@ fn machines_across_trials_are_grouped_by_their_rate_with_the_count_of_trials() {
     assert_eq!(rate(1), Some((1, 5.0, 5.0)));
     assert_eq!(a.machines[1].figures.events.map(|s| s.mean), Some(2.0));
     assert_eq!(a.machines[0].figures.events.map(|s| s.mean), Some(5.0));
+
+    // A trial that records no rate for machine 3 (no run.yaml, no summary) is a group of its
+    // own, first, never mixed into a rate's.
+    let mut unknown = hand_trial();
+    unknown.trial = 4;
+    unknown.machines[2].rate = None;
+    let a = analyze_run(&RunInput {
+        trials: vec![hand_trial(), unknown],
+        ..RunInput::default()
+    });
+    let threes: Vec<(Option<f64>, &[u32])> = a
+        .machines
+        .iter()
+        .filter(|g| g.id == 3)
+        .map(|g| (g.rate, &g.trials[..]))
+        .collect();
+    assert_eq!(threes, [(None, &[4][..]), (Some(1.0), &[1][..])]);
 }
 
 #[test]
