@@ -24,8 +24,10 @@ pub const AUTO_SECONDS: f64 = 5.0;
 
 const WIDTH: f64 = 1100.0;
 const LEFT: f64 = 150.0;
-/// Room right of the plot for the labels of the messages that leave the window.
-const RIGHT: f64 = 140.0;
+/// Room right of the plot.
+const RIGHT: f64 = 30.0;
+/// Room right of the plot when messages leave the window: for their labels.
+const RIGHT_LABELLED: f64 = 140.0;
 const TOP: f64 = 64.0;
 const ROW: f64 = 90.0;
 const BOTTOM: f64 = 142.0;
@@ -311,17 +313,20 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
     let n = trial.machines.len();
     let height = TOP + ROW * n.max(1) as f64 + BOTTOM + shade::room(trial, window);
     let (a, b) = (window.start_s, window.end_s);
-    let plot_right = WIDTH - RIGHT;
     let step = axis_step(b - a);
     // Times map into the plot with a margin of PAD inside its edges, so no mark is cut in half.
-    let f = Frame {
+    let frame = |right: f64| Frame {
         trial,
         window,
         x0: LEFT + PAD,
-        x1: plot_right - PAD,
+        x1: WIDTH - right - PAD,
         decimals: (-step.log10().floor()).max(0.0) as usize,
         id,
     };
+    // The margin holds the labels of the messages that leave the window, if any do.
+    let leaving = !messages::messages(&mut String::new(), &frame(RIGHT), c).is_empty();
+    let plot_right = WIDTH - if leaving { RIGHT_LABELLED } else { RIGHT };
+    let f = frame(WIDTH - plot_right);
     let mut out = String::new();
     let _ = write!(
         out,

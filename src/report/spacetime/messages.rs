@@ -283,6 +283,11 @@ fn stacked(mut labels: Vec<EdgeLabel>) -> Vec<EdgeLabel> {
 }
 
 impl Cuts {
+    /// Whether no message leaves the window.
+    pub(super) fn is_empty(&self) -> bool {
+        self.right.is_empty()
+    }
+
     /// Draws the labels in the margin right of the plot, each joined by a thin line to the
     /// arrowhead it names.
     pub(super) fn draw(self, out: &mut String, f: &Frame<'_>, label_x: f64) {

@@ -85,15 +85,16 @@ fn the_diagram_of_three_machines_worked_by_hand() {
     let mut clocks: Vec<u64> = labels.iter().filter_map(|l| l.parse().ok()).collect();
     clocks.sort_unstable();
     assert_eq!(clocks, [1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6]);
-    // a2 (send at 0.1 s on machine 1, the first line): x = 150 + 14 + 0.1 / 0.412 * (1100 - 140
-    // - 150 - 2 * 14 = 782) = 353.8, y = 64 + 90 / 2 = 109; its square's corner 5 px up and left.
+    // a2 (send at 0.1 s on machine 1, the first line): x = 150 + 14 + 0.1 / 0.412 * (1100 - 30
+    // - 150 - 2 * 14 = 892) = 380.5 (no message leaves the window, so the right margin is narrow),
+    // y = 64 + 90 / 2 = 109; its square's corner 5 px up and left.
     let a2 = all
         .iter()
         .find(|n| n.tag_name().name() == "rect" && n.attribute("fill") == Some(COLOURS[1]))
         .unwrap();
     assert_eq!(
         (a2.attribute("x"), a2.attribute("y")),
-        (Some("348.8"), Some("104.0"))
+        (Some("375.5"), Some("104.0"))
     );
     // Bold labels mark the jumps: b2 (3) and c2 (5).
     let bold: Vec<&str> = all
