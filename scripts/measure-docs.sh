@@ -121,25 +121,32 @@ echo "  Tick lateness of those real runs, per machine: p50 $(stats <"$WORK/p50")
 echo
 
 # --- Hop latency of a real run and its twin (tests/timing.rs's trial) ------------------------------
-: >"$WORK/hop_p50" >"$WORK/hop_p99" >"$WORK/twin_p50" >"$WORK/twin_p99" >"$WORK/hops"
+# A twin's run.yaml records the merged distribution of the run it was drawn from (`timing_from`),
+# so the twin of the twin gives the twin's own merged p50 and p99, like for like with the real run's.
+: >"$WORK/hop_p50" >"$WORK/hop_p99" >"$WORK/twin_p50" >"$WORK/twin_p99" >"$WORK/hops" >"$WORK/pairs"
 twin_opts=(--rates 100,200,300 --action-range 3 --duration 2 --seed 21)
 for round in $(seq "$RUNS"); do
     "$BIN" run "${twin_opts[@]}" --out "$WORK/hop-$round" >/dev/null 2>&1
     "$BIN" simulate "${twin_opts[@]}" --out "$WORK/twin-$round" \
         --timing-from "$(echo "$WORK/hop-$round"/*)" >/dev/null 2>&1
-    rec=$(echo "$WORK/twin-$round"/*/run.yaml)
-    yget "$rec" hop_latency_us p50 >>"$WORK/hop_p50"
-    yget "$rec" hop_latency_us p99 >>"$WORK/hop_p99"
-    yget "$rec" hop_latency_us count >>"$WORK/hops"
-    for s in "$WORK/twin-$round"/*/summary-*.yaml; do
-        yget "$s" hop_latency_us p50 >>"$WORK/twin_p50"
-        yget "$s" hop_latency_us p99 >>"$WORK/twin_p99"
+    "$BIN" simulate "${twin_opts[@]}" --out "$WORK/twin2-$round" \
+        --timing-from "$(echo "$WORK/twin-$round"/*)" >/dev/null 2>&1
+    real=$(echo "$WORK/twin-$round"/*/run.yaml)
+    twin=$(echo "$WORK/twin2-$round"/*/run.yaml)
+    yget "$real" hop_latency_us count >>"$WORK/hops"
+    for q in p50 p99; do
+        yget "$real" hop_latency_us $q >>"$WORK/hop_$q"
+        yget "$twin" hop_latency_us $q >>"$WORK/twin_$q"
     done
+    echo "p50 $(yget "$real" hop_latency_us p50) | $(yget "$twin" hop_latency_us p50)," \
+        "p99 $(yget "$real" hop_latency_us p99) | $(yget "$twin" hop_latency_us p99)" >>"$WORK/pairs"
 done
 echo "[docs/SIMULATION.md, \"A real run's twin\"]"
 echo "  A real run at rates 100, 200, 300 for 2 s with $(stats <"$WORK/hops") hops: hop latency"
 echo "  p50 $(stats <"$WORK/hop_p50") µs and p99 $(stats <"$WORK/hop_p99") µs (all machines merged, per run);"
-echo "  the simulated twins, per machine: p50 $(stats <"$WORK/twin_p50") µs, p99 $(stats <"$WORK/twin_p99") µs."
+echo "  its simulated twins: p50 $(stats <"$WORK/twin_p50") µs, p99 $(stats <"$WORK/twin_p99") µs."
+echo "  Run by run, real | twin, µs:"
+sed 's/^/    /' "$WORK/pairs"
 echo
 
 # --- Wall time of simulations and experiments --------------------------------------------------
