@@ -5,6 +5,7 @@
 #   cargo build --release && scripts/measure-docs.sh            # 3 rounds, real trials of 60 s
 #   RUNS=5 scripts/measure-docs.sh                               # more rounds
 #   QUICK=1 scripts/measure-docs.sh                              # 1 round, real trials of 10 s (a smoke test)
+#   BENCH=1 scripts/measure-docs.sh                              # also `cargo bench --bench core -- sim`
 #
 # Environment: CLOCKLAB (the binary, default target/release/clocklab), RUNS (rounds, default 3),
 # DURATION (seconds of each real trial of seed 144, default 60), KEEP (keep the scratch directory).
@@ -166,5 +167,16 @@ echo "[docs/SIMULATION.md, \"experiment weather\"]"
 echo "  With seed 1, 20 trials of 60 s: $(stats <"$WORK/t_weather") s with the analysis."
 echo "[docs/SIMULATION.md, \"Queue growth on a slow machine\"; docs/ANALYSIS.md, \"Expected queue behaviour\"]"
 echo "  The sweep of 50 trials of 60 s at each of 9 rates took $(stats <"$WORK/t_sweep") s."
+
+# --- The simulator's benchmark (criterion), on request: it builds the bench profile first ------
+if [[ -n ${BENCH:-} ]]; then
+    echo "[docs/SIMULATION.md, \"Speed\"] cargo bench --bench core -- sim, medians per round:"
+    for round in $(seq "$RUNS"); do
+        cargo bench --quiet --bench core -- sim --warm-up-time 1 --measurement-time 3 2>/dev/null |
+            awk -v round="$round" '
+                /^sim\// { name = $1; taken = 0 }
+                /time:/ && name != "" && !taken { sub(/.*\[/, ""); print "  round " round ": " name " " $3 " " $4; taken = 1 }'
+    done
+fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
