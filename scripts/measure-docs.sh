@@ -14,7 +14,7 @@
 #
 # Real runs depend on the machine and its load: the script prints the load average before and
 # after, and gives every figure as the median and the range over the rounds.
-set -euo pipefail
+set -Eeuo pipefail
 
 cd "$(dirname "$0")/.."
 BIN=${CLOCKLAB:-target/release/clocklab}
@@ -24,12 +24,19 @@ if [[ -n ${QUICK:-} ]]; then
     RUNS=1
     DURATION=10
 fi
+for n in "$RUNS" "$DURATION"; do
+    if ! [[ $n =~ ^[1-9][0-9]*$ ]]; then
+        echo "measure-docs: RUNS and DURATION are whole numbers from 1, not '$n'" >&2
+        exit 2
+    fi
+done
 if [[ ! -x $BIN ]]; then
     echo "measure-docs: no binary at $BIN; build it with 'cargo build --release' or set CLOCKLAB" >&2
     exit 2
 fi
 BIN=$(realpath "$BIN")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/measure-docs.XXXXXX")
+trap 'echo "measure-docs: failed: $BASH_COMMAND (run with KEEP=1 to keep its files)" >&2' ERR
 if [[ -z ${KEEP:-} ]]; then
     trap 'rm -rf "$WORK"' EXIT
 else

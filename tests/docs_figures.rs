@@ -49,8 +49,10 @@ static DATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"\b20\d\d-\d\d-\d\d\b|{}", regex::escape(SCRIPT))).unwrap()
 });
 
+/// An inline code span: an option, a value or a command, never prose.
 static CODE_SPAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`[^`]*`").unwrap());
 
+/// What a block of Markdown is: a table's rows are one sentence each.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Kind {
     Paragraph,
