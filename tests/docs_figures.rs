@@ -272,6 +272,30 @@ fn the_script_names_only_sections_the_docs_have() {
 }
 
 #[test]
+fn the_script_is_executable_bash_that_parses() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = root().join(SCRIPT);
+    let mode = fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{SCRIPT}: {e}"))
+        .permissions()
+        .mode();
+    assert!(
+        mode & 0o111 != 0,
+        "{SCRIPT} is not executable (mode {mode:o})"
+    );
+    let parsed = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        parsed.status.success(),
+        "bash -n {SCRIPT}: {}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+}
+
+#[test]
 fn the_detector_finds_measured_figures() {
     for sentence in [
         "a real run on this machine under load had 6 (tick lateness p50 130-150 µs, p99 about 3 ms)",
