@@ -214,7 +214,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             .expect("summary.json parses");
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
     assert!(csv.starts_with("run,trial,machine,figure,value\n"));
-    assert_eq!(json["format"], "clocklab-analysis/2");
+    assert_eq!(json["format"], "clocklab-analysis/3");
     let trials = json["runs"][0]["trials"].as_array().expect("trials");
     assert_eq!(trials.len(), 2);
 
@@ -271,7 +271,7 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
             );
         }
         let drift = trial["figures"]["drift_max"].as_f64().expect("a drift");
-        assert_eq!(csv_value(&csv, &k, "all", "drift_max"), drift);
+        assert_eq!(trial_value(&out_dir, &k, "drift_max"), drift);
     }
     // Across trials: the JSON's mean is the CSV's, and is the mean of the two trials.
     let across = &json["runs"][0]["across_trials"]["trial"]["jump_max"];
@@ -280,8 +280,30 @@ fn analyze_a_real_run_writes_agreeing_report_plots_and_summaries() {
         trials[1]["figures"]["jump_max"].as_f64().expect("jump max"),
     );
     assert_eq!(across["mean"].as_f64(), Some((a + b) / 2.0));
-    assert_eq!(csv_value(&csv, "mean", "all", "jump_max"), (a + b) / 2.0);
     assert_eq!(across["n"].as_u64(), Some(2));
+    // Per machine (at one rate in both trials), summary-stats.csv holds the JSON's statistics.
+    let stats = csv_maps(&out_dir, "summary-stats.csv");
+    let machines = json["runs"][0]["across_trials"]["machines"]
+        .as_array()
+        .expect("machines");
+    assert_eq!(machines.len(), 3, "one group per machine: rates 40, 60, 90");
+    for g in machines {
+        let id = g["id"].as_u64().expect("id").to_string();
+        assert_eq!(g["trials"], serde_json::json!([1, 2]));
+        for stat in ["n", "mean", "min", "max"] {
+            let row = stats
+                .iter()
+                .find(|r| r["machine"] == id && r["figure"] == "jump_max" && r["stat"] == stat)
+                .expect("a row per machine, figure and statistic");
+            assert_eq!(row["trials"], "2");
+            assert_eq!(row["rate"].parse::<f64>().ok(), g["rate"].as_f64());
+            assert_eq!(
+                row["value"].parse::<f64>().ok(),
+                g["figures"]["jump_max"][stat].as_f64(),
+                "machine {id} {stat}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -347,7 +369,7 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
                     --include-incomplete counts them";
     assert!(stdout.contains(left_out), "{stdout}");
     assert!(
-        stdout.contains("per machine, mean over 1 trials"),
+        stdout.contains("per machine, mean over the trials (1 counted;"),
         "{stdout}"
     );
     let all_dir = copy.join("all");
@@ -396,7 +418,22 @@ fn rows_keyed<'a>(text: &'a str, start: &str, key: &str) -> Vec<Vec<&'a str>> {
 
 /// The summary-wide.csv rows, as maps from column to cell.
 fn wide_rows(out_dir: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(out_dir.join("summary-wide.csv")).expect("summary-wide");
+    csv_maps(out_dir, "summary-wide.csv")
+}
+
+/// The trial figure `figure` of trial `k` in summary-trials.csv.
+fn trial_value(out_dir: &Path, k: &str, figure: &str) -> f64 {
+    let rows = csv_maps(out_dir, "summary-trials.csv");
+    let row = rows
+        .iter()
+        .find(|r| r["trial"] == k)
+        .unwrap_or_else(|| panic!("no row for trial {k} in summary-trials.csv"));
+    row[figure].parse().expect("a number")
+}
+
+/// The rows of the CSV file `name` in `out_dir`, as maps from column to cell.
+fn csv_maps(out_dir: &Path, name: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(out_dir.join(name)).expect(name);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().expect("a header").clone();
     reader
@@ -472,11 +509,12 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
             );
         }
         assert_eq!(trial["figures"]["queue_peak"].as_f64(), Some(largest));
-        assert_eq!(csv_value(&csv, k, "all", "queue_peak"), largest);
+        assert_eq!(trial_value(&out_dir.path, k, "queue_peak"), largest);
     }
     // run's table across the two trials: per machine mean, std, min and max of the queue peak.
     assert!(
-        printed.contains("across trials: 2 of 2 trials, per machine mean, std, min and max"),
+        printed
+            .contains("across trials: 2 of 2 trials, per machine and rate mean, std, min and max"),
         "{printed}"
     );
     for (id, values) in &peaks {
@@ -489,7 +527,7 @@ fn queue_figures_agree_between_summaries_the_run_table_and_every_analyze_output(
             .collect();
         let first = lines
             .iter()
-            .position(|c| c.first() == Some(&id.as_str()) && c.get(1) == Some(&"mean"))
+            .position(|c| c.first() == Some(&id.as_str()) && c.get(3) == Some(&"mean"))
             .expect("a mean row for the machine");
         let mean = (values[0] + values[1]) / 2.0;
         let std = (values[0] - values[1]).abs() / 2f64.sqrt();
@@ -529,22 +567,43 @@ fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
     let mut lines = events.lines();
     assert_eq!(
         lines.next(),
-        Some("run,trial,machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq")
+        Some(
+            "run,trial,machine,event,system_time_s,time_s,logical_clock,queue_len,peer,msg_clock,seq"
+        )
     );
     let body: Vec<&str> = lines.collect();
-    // Every row of every log, in trial, machine and file order, as the log wrote it.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
+            .expect("summary.json parses");
+    // Every row of every log, in trial, machine and file order, as the log wrote it, with the
+    // time since the trial's start after its system time, to the microsecond.
+    let micros = |text: &str| -> i64 {
+        let (s, us) = text.split_once('.').expect("six decimals");
+        let sign = if s.starts_with('-') { -1 } else { 1 };
+        s.parse::<i64>().unwrap() * 1_000_000 + sign * us.parse::<i64>().unwrap()
+    };
     let mut expected = Vec::new();
     for k in 1..=2 {
+        let start = json["runs"][0]["trials"][k - 1]["start_time_us"]
+            .as_i64()
+            .expect("a start");
         for id in 1..=3 {
             let log = std::fs::read_to_string(run.join(format!("trial-{k}/machine-{id}.csv")))
                 .expect("a log");
             for line in log.lines().skip(1) {
-                expected.push(format!("\"run, \"\"one\"\"\",{k},{line}"));
+                expected.push((format!("\"run, \"\"one\"\"\",{k},{line}"), start));
             }
         }
     }
     assert_eq!(body.len(), expected.len(), "one row per log row");
-    assert!(body.iter().zip(&expected).all(|(a, b)| a == b));
+    for (row, (want, start)) in body.iter().zip(&expected) {
+        // The label's field holds a comma: split after it.
+        let (label, rest) = row.split_at(row.find("\",").expect("a quoted label") + 2);
+        let mut cells: Vec<&str> = rest.split(',').collect();
+        let time_s = cells.remove(4);
+        assert_eq!(&format!("{label}{}", cells.join(",")), want);
+        assert_eq!(micros(time_s), micros(cells[3]) - start, "{row}");
+    }
     // Read back as CSV, the label is one field.
     let mut reader = csv::Reader::from_reader(events.as_bytes());
     let first = reader.records().next().expect("a row").expect("a CSV row");
@@ -554,9 +613,6 @@ fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
     );
 
     // summary-wide: one row per trial and machine, every figure as in summary.json.
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).expect("json"))
-            .expect("summary.json parses");
     let wide = wide_rows(&out_dir);
     assert_eq!(wide.len(), 2 * 3);
     for row in &wide {

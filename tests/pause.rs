@@ -143,13 +143,29 @@ fn twins(policy: MissedTicks, expected: (u64, u64, u64)) {
     let after = rows.iter().filter(|r| r.system_time_us >= to_us).count();
     assert_eq!(after, caught_up + 1);
 
-    // Event for event, the same trial.
+    // Event for event, the same trial, with the same ticks and books. The hop latency p50s are
+    // not asserted: a real hop is the host's scheduling (0.1 ms quiet, several ms under a loaded
+    // `cargo test`), so diff may mark them, and its exit status with them; nothing else may differ.
     let (code, printed) = run_to_end(
         "diff",
         [OsStr::new("diff"), real.as_os_str(), sim.as_os_str()],
         SOON,
     );
-    assert_eq!(code, 0, "{printed}");
+    assert!(
+        printed.contains("identical: every machine's events"),
+        "{printed}"
+    );
+    let marked: Vec<&str> = printed.lines().filter(|l| l.contains("<-")).collect();
+    assert!(
+        marked
+            .iter()
+            .all(|l| l.ends_with("<- hop p50s must be within 10% + 1 ms")),
+        "{printed}"
+    );
+    assert_eq!(code, if marked.is_empty() { 0 } else { 1 }, "{printed}");
+    if !marked.is_empty() {
+        eprintln!("[test] the host's hop latency differed from the simulated 100 µs: {marked:?}");
+    }
 }
 
 #[test]

@@ -242,7 +242,7 @@ fn an_interrupted_trial_is_left_out_of_the_table_across_trials_and_counted() {
     assert!(
         printed.contains(
             "across trials: 1 of 2 trials (1 incomplete, left out; --include-incomplete counts \
-             them), per machine mean, std, min and max"
+             them), per machine and rate mean, std, min and max"
         ),
         "{printed}"
     );
@@ -258,8 +258,10 @@ fn an_interrupted_trial_is_left_out_of_the_table_across_trials_and_counted() {
         let s: ClientSummary = read_yaml(&dir.join(format!("trial-1/summary-{id}.yaml")));
         let mean = rows
             .iter()
-            .position(|r| r.first() == Some(&id.to_string().as_str()) && r.get(1) == Some(&"mean"))
+            .position(|r| r.first() == Some(&id.to_string().as_str()) && r.get(3) == Some(&"mean"))
             .expect("a mean row per machine");
+        // machine, rate, trials, stat, then the figures: the final clock is the fourth.
+        assert_eq!(rows[mean][1..3], [s.rate.to_string().as_str(), "1"]);
         assert_eq!(rows[mean].last(), Some(&s.queue_peak.to_string().as_str()));
         // Final clock, max jump and queue peak are the last three columns.
         let final_clock = rows[mean][rows[mean].len() - 3];

@@ -321,12 +321,14 @@ fn a_sweep_writes_its_table_and_plots() {
 }
 
 #[test]
-fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
+fn several_trials_end_with_a_table_across_trials_by_rate_and_the_next_step() {
     let test = TestDir::new("simulate-across");
     let out = test.path.clone();
+    // Random rates (the default): over eight trials a machine runs at several rates.
+    let trials = 8;
     let simulate = Cmd::new("simulate")
         .seed(3)
-        .opt("--trials", "4")
+        .opt("--trials", trials.to_string())
         .duration("10")
         .out(&out);
     let result = clocklab(&simulate);
@@ -334,7 +336,7 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
     let dir = run_dir(&result);
     let stdout = String::from_utf8_lossy(&result.stdout).into_owned();
     let at = stdout
-        .find("across trials: 4 of 4 trials, per machine mean, std, min and max\n")
+        .find("across trials: 8 of 8 trials, per machine and rate mean, std, min and max\n")
         .expect("the table across trials");
     let table: Vec<Vec<&str>> = stdout[at..]
         .lines()
@@ -346,8 +348,9 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
         table[0],
         [
             "machine",
-            "stat",
             "rate",
+            "trials",
+            "stat",
             "events",
             "sends",
             "broadcasts",
@@ -360,44 +363,65 @@ fn several_trials_end_with_a_table_across_trials_and_the_next_step() {
             "peak"
         ]
     );
-    assert_eq!(table.len(), 1 + 3 * 4);
-    for id in 1..=3u16 {
-        // Each headline figure of each trial's summary, in the table's column order.
-        let figures: Vec<[f64; 8]> = (1..=4)
-            .map(|k| {
-                let s: clocklab::rundir::records::ClientSummary = serde_yaml::from_slice(
-                    &std::fs::read(dir.join(format!("trial-{k}/summary-{id}.yaml"))).unwrap(),
-                )
-                .unwrap();
-                let n = |kind: &str| s.events[kind] as f64;
-                [
-                    s.rate,
-                    s.ticks as f64,
-                    n("send"),
-                    n("broadcast"),
-                    n("receive"),
-                    s.final_clock as f64,
-                    s.max_jump as f64,
-                    f64::from(s.queue_peak),
-                ]
-            })
-            .collect();
-        let rows = &table[1 + 4 * (usize::from(id) - 1)..][..4];
-        assert_eq!((rows[0][0], rows[0][1]), (id.to_string().as_str(), "mean"));
-        for c in 0..8 {
+    // Each headline figure but the rate of each trial's summary, in the table's column order,
+    // grouped by machine and rate.
+    let mut groups: BTreeMap<(u16, String), Vec<[f64; 7]>> = BTreeMap::new();
+    for k in 1..=trials {
+        for id in 1..=3u16 {
+            let s: clocklab::rundir::records::ClientSummary = serde_yaml::from_slice(
+                &std::fs::read(dir.join(format!("trial-{k}/summary-{id}.yaml"))).unwrap(),
+            )
+            .unwrap();
+            let n = |kind: &str| s.events[kind] as f64;
+            groups.entry((id, cell(s.rate))).or_default().push([
+                s.ticks as f64,
+                n("send"),
+                n("broadcast"),
+                n("receive"),
+                s.final_clock as f64,
+                s.max_jump as f64,
+                f64::from(s.queue_peak),
+            ]);
+        }
+    }
+    assert!(
+        groups.len() > 3,
+        "some machine ran at two rates: {:?}",
+        groups.keys()
+    );
+    assert_eq!(table.len(), 1 + 4 * groups.len());
+    let mut per_machine: BTreeMap<u16, usize> = BTreeMap::new();
+    for (g, ((id, rate), figures)) in groups.iter().enumerate() {
+        let rows = &table[1 + 4 * g..][..4];
+        // One row per machine and rate, with how many trials ran it at that rate.
+        let n = figures.len();
+        assert_eq!(
+            rows[0][..4],
+            [id.to_string().as_str(), rate, &n.to_string(), "mean"],
+            "group {g}"
+        );
+        *per_machine.entry(*id).or_default() += rows[0][2].parse::<usize>().unwrap();
+        for c in 0..7 {
             let values: Vec<f64> = figures.iter().map(|f| f[c]).collect();
-            let mean = values.iter().sum::<f64>() / 4.0;
-            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0;
+            let mean = values.iter().sum::<f64>() / n as f64;
+            let std = if n > 1 {
+                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+                cell(var.sqrt())
+            } else {
+                "-".to_owned()
+            };
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let shown: Vec<&str> = rows.iter().map(|r| r[r.len() - 8 + c]).collect();
+            let shown: Vec<&str> = rows.iter().map(|r| r[r.len() - 7 + c]).collect();
             assert_eq!(
                 shown,
-                [cell(mean), cell(var.sqrt()), cell(min), cell(max)],
-                "machine {id}, column {c}: {values:?}"
+                [cell(mean), std, cell(min), cell(max)],
+                "machine {id} at {rate}, column {c}: {values:?}"
             );
         }
     }
+    // Every machine's rows count every trial once.
+    assert_eq!(per_machine, (1..=3).map(|id| (id, trials)).collect());
     // (The program as the shell here finds it: tests/hints.rs runs the hint.)
     let next = format!(" analyze {}", dir.display());
     let last = stdout.lines().last().unwrap_or_default();

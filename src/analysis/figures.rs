@@ -171,7 +171,7 @@ figure_set! {
     /// Receives of a message sent at the receiving tick's deadline or later.
     SameInstantReceives => same_instant_receives,
     /// 1 when the machine has no problem, else 0.
-    Complete => complete,
+    Complete => machine_complete,
 }
 
 figure_set! {
@@ -226,7 +226,7 @@ figure_set! {
     /// Same-instant receives, all machines.
     SameInstantReceives => same_instant_receives,
     /// 1 when neither the trial nor any machine has a problem, else 0.
-    Complete => complete,
+    Complete => trial_complete,
     /// Pairs of concurrent events.
     ConcurrentPairs => concurrent_pairs,
     /// Concurrent pairs over all pairs.
@@ -316,7 +316,7 @@ impl MachineAnalysis {
             hop_latency_p50_us: hops.map(|h| h.p50),
             hop_latency_p99_us: hops.map(|h| h.p99),
             same_instant_receives: self.same_instant_receives.map(|n| n as f64),
-            complete: flag(self.problems.is_empty()),
+            machine_complete: flag(self.problems.is_empty()),
         }
     }
 }
@@ -361,7 +361,7 @@ impl TrialAnalysis {
                 .map(|m| m.same_instant_receives)
                 .sum::<Option<u64>>()
                 .map(|n| n as f64),
-            complete: flag(self.complete()),
+            trial_complete: flag(self.complete()),
             concurrent_pairs: cf.map(|f| f.concurrent_pairs as f64),
             concurrent_share: cf.and_then(|f| f.concurrent_share),
             false_orderings: cf.map(|f| f.false_orderings as f64),
@@ -405,7 +405,7 @@ mod tests {
         assert_eq!(MachineFigure::ALL.len(), 41);
         assert_eq!(TrialFigure::ALL.len(), 31);
         assert!(names::<MachineFigure>().starts_with("rate,tick_rate,events,receive,send,"));
-        assert!(names::<MachineFigure>().ends_with(",same_instant_receives,complete"));
+        assert!(names::<MachineFigure>().ends_with(",same_instant_receives,machine_complete"));
         assert!(names::<TrialFigure>().starts_with("machines,events,final_clock_max,"));
         assert!(
             names::<TrialFigure>()

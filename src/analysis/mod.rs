@@ -281,16 +281,41 @@ pub struct RunAnalysis {
     pub parameters: Vec<(String, String)>,
     /// Each trial's figures.
     pub trials: Vec<TrialAnalysis>,
-    /// Per machine id, each of its [`MachineFigures`] summarized across the trials.
-    pub machines: Vec<(u16, MachineSummaries)>,
-    /// Each of the [`TrialFigures`] summarized across the trials.
+    /// Per machine id and configured rate, each of its [`MachineFigures`] summarized across the
+    /// trials that ran it at that rate ([`MachineGroup`]), in id then rate order.
+    pub machines: Vec<MachineGroup>,
+    /// Each of the [`TrialFigures`] summarized across the trials, whatever their rates (see
+    /// [`RunAnalysis::rates_differ`]).
     pub overall: TrialSummaries,
     /// The trials left out of the figures across trials, by number: the incomplete ones, unless
     /// they were asked for (`--include-incomplete`).
     pub left_out: Vec<u32>,
 }
 
+/// One machine's figures summarized across the counted trials that ran it at one configured
+/// rate: with `rates: random` a machine's rate changes from trial to trial, and a mean over
+/// trials at different rates would describe no machine that ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineGroup {
+    /// The machine's id.
+    pub id: u16,
+    /// The configured rate of its trials, ticks per second; `None` for the trials that record no
+    /// rate (a group of its own).
+    pub rate: Option<f64>,
+    /// The trials it counts, by number, in order.
+    pub trials: Vec<u32>,
+    /// Each figure summarized over those trials.
+    pub figures: MachineSummaries,
+}
+
 impl RunAnalysis {
+    /// Whether some machine ran at different rates in the counted trials: then it has several
+    /// [`MachineGroup`]s, and the trial figures across trials ([`RunAnalysis::overall`]) mix
+    /// trials at different rates.
+    pub fn rates_differ(&self) -> bool {
+        self.machines.windows(2).any(|w| w[0].id == w[1].id)
+    }
+
     /// Every problem of every trial, each prefixed with its trial.
     pub fn problems(&self) -> Vec<String> {
         self.trials
@@ -365,15 +390,26 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .filter(|t| !counted(t))
         .map(|t| t.trial)
         .collect();
-    let mut by_machine: BTreeMap<u16, Vec<MachineFigures>> = BTreeMap::new();
+    // Grouped by id, then by the rate's bits: rates are positive, so their bits sort as they do
+    // (and `None`, no rate recorded, comes first).
+    // Per group: the trials' numbers and the machine's figures in each.
+    type Group = (Vec<u32>, Vec<MachineFigures>);
+    let mut groups: BTreeMap<(u16, Option<u64>), Group> = BTreeMap::new();
     for t in trials.iter().filter(counted) {
         for m in &t.machines {
-            by_machine.entry(m.id).or_default().push(m.figures());
+            let group = groups.entry((m.id, m.rate.map(f64::to_bits))).or_default();
+            group.0.push(t.trial);
+            group.1.push(m.figures());
         }
     }
-    let machines = by_machine
+    let machines = groups
         .into_iter()
-        .map(|(id, rows)| (id, summarize::<MachineFigure>(&rows)))
+        .map(|((id, rate), (trials, rows))| MachineGroup {
+            id,
+            rate: rate.map(f64::from_bits),
+            trials,
+            figures: summarize::<MachineFigure>(&rows),
+        })
         .collect();
     let rows: Vec<_> = trials
         .iter()

@@ -170,6 +170,19 @@ impl StudyFigures {
     }
 }
 
+/// One simulated trial of a sweep: the swept value, the trial's number and seed, its figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepTrial {
+    /// The swept value.
+    pub value: f64,
+    /// The trial's number at that value, from 1.
+    pub trial: u32,
+    /// The seed it was simulated with.
+    pub seed: u64,
+    /// Its figures.
+    pub figures: StudyFigures,
+}
+
 /// A mean and a sample standard deviation, as the experiment tables print them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeanStd {

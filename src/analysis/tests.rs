@@ -111,7 +111,7 @@ fn events_rates_and_clock_of_machine_1() {
     assert_eq!(f.receive_share, Some(0.4));
     assert_eq!(f.internal_share, Some(0.2));
     assert_eq!(f.rate, Some(2.0));
-    assert_eq!(f.complete, Some(1.0));
+    assert_eq!(f.machine_complete, Some(1.0));
 }
 
 #[test]
@@ -265,7 +265,7 @@ fn a_machine_without_rows_has_no_figures_and_takes_no_part_in_drift() {
     assert_eq!(t.drift.map(|s| s.max), Some(7));
     assert!(!t.complete());
     assert_eq!(t.all_problems(), ["machine 4: no summary-4.yaml"]);
-    assert_eq!(m4.figures().complete, Some(0.0));
+    assert_eq!(m4.figures().machine_complete, Some(0.0));
 }
 
 #[test]
@@ -282,10 +282,11 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
     };
     let a = analyze_run(&run);
     assert_eq!(a.trials.len(), 2);
-    let (id, figures) = &a.machines[2];
-    assert_eq!(*id, 3);
+    let group = &a.machines[2];
+    assert_eq!((group.id, &group.trials[..]), (3, &[1, 2][..]));
+    assert!(!a.rates_differ());
     assert_eq!(
-        figures.final_clock,
+        group.figures.final_clock,
         Some(Summary {
             n: 2,
             mean: 8.0,
@@ -305,6 +306,65 @@ fn across_trials_mean_std_min_max_per_machine_and_trial() {
 }
 
 #[test]
+fn machines_across_trials_are_grouped_by_their_rate_with_the_count_of_trials() {
+    // Three trials; machine 1 runs at 2 ticks/s in trials 1 and 3 and at 5 in trial 2, the
+    // others keep their rates.
+    let trials: Vec<TrialInput> = (1..=3)
+        .map(|k| {
+            let mut t = hand_trial();
+            t.trial = k;
+            if k == 2 {
+                t.machines[0].rate = Some(5.0);
+                t.machines[0].records.truncate(2);
+            }
+            t
+        })
+        .collect();
+    let a = analyze_run(&RunInput {
+        trials,
+        ..RunInput::default()
+    });
+    let groups: Vec<(u16, Option<f64>, &[u32])> = a
+        .machines
+        .iter()
+        .map(|g| (g.id, g.rate, &g.trials[..]))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (1, Some(2.0), &[1, 3][..]),
+            (1, Some(5.0), &[2][..]),
+            (2, Some(4.0), &[1, 2, 3][..]),
+            (3, Some(1.0), &[1, 2, 3][..]),
+        ]
+    );
+    assert!(a.rates_differ());
+    // Each group summarizes its own trials only: one rate, its own events.
+    let rate = |g: usize| a.machines[g].figures.rate.map(|s| (s.n, s.min, s.max));
+    assert_eq!(rate(0), Some((2, 2.0, 2.0)));
+    assert_eq!(rate(1), Some((1, 5.0, 5.0)));
+    assert_eq!(a.machines[1].figures.events.map(|s| s.mean), Some(2.0));
+    assert_eq!(a.machines[0].figures.events.map(|s| s.mean), Some(5.0));
+
+    // A trial that records no rate for machine 3 (no run.yaml, no summary) is a group of its
+    // own, first, never mixed into a rate's.
+    let mut unknown = hand_trial();
+    unknown.trial = 4;
+    unknown.machines[2].rate = None;
+    let a = analyze_run(&RunInput {
+        trials: vec![hand_trial(), unknown],
+        ..RunInput::default()
+    });
+    let threes: Vec<(Option<f64>, &[u32])> = a
+        .machines
+        .iter()
+        .filter(|g| g.id == 3)
+        .map(|g| (g.rate, &g.trials[..]))
+        .collect();
+    assert_eq!(threes, [(None, &[4][..]), (Some(1.0), &[1][..])]);
+}
+
+#[test]
 fn incomplete_trials_are_left_out_of_the_figures_across_trials_unless_included() {
     let first = hand_trial();
     let mut second = hand_trial();
@@ -315,18 +375,21 @@ fn incomplete_trials_are_left_out_of_the_figures_across_trials_unless_included()
         trials: vec![first, second],
         ..RunInput::default()
     };
-    let final_clock_of_3 = |a: &RunAnalysis| a.machines[2].1.final_clock;
+    let final_clock_of_3 = |a: &RunAnalysis| a.machines[2].figures.final_clock;
     let default = analyze_run(&run);
     assert_eq!(default.left_out, [2]);
     assert_eq!(default.trials.len(), 2, "the trial keeps its own figures");
     let s = final_clock_of_3(&default).unwrap();
     assert_eq!((s.n, s.mean, s.std), (1, 7.0, None));
-    assert_eq!(default.overall.complete.map(|s| s.n), Some(1));
+    assert_eq!(default.overall.trial_complete.map(|s| s.n), Some(1));
     let all = analyze_run_with(&run, true);
     assert!(all.left_out.is_empty());
     let s = final_clock_of_3(&all).unwrap();
     assert_eq!((s.n, s.mean), (2, 8.0));
-    assert_eq!(all.overall.complete.map(|s| (s.n, s.mean)), Some((2, 0.5)));
+    assert_eq!(
+        all.overall.trial_complete.map(|s| (s.n, s.mean)),
+        Some((2, 0.5))
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv`, `summary-wide.csv`, `events.csv`, `weather.csv` (when a trial
-//! has a fault plan with a window) and one `.svg` per plot.
+//! `summary.json`, `summary.csv`, `summary-wide.csv`, `summary-trials.csv`, `summary-stats.csv`,
+//! `events.csv`, `weather.csv` (when a trial has a fault plan with a window) and one `.svg` per
+//! plot.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,11 @@ use std::process::ExitCode;
 use crate::analysis::load::{load_run, suffix_labels};
 use crate::analysis::{RunAnalysis, TrialInput, analyze_run_with};
 use crate::cli::args::AnalyzeArgs;
-use crate::report::data::{EVENTS_FILE, WIDE_FILE, summary_wide_csv, write_events_csv};
+use crate::report::data::{
+    EVENTS_FILE, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv, write_events_csv,
+};
 use crate::report::spacetime::Window;
+use crate::report::summary::STATS_FILE;
 use crate::report::{
     CSV_FILE, JSON_FILE, REPORT_FILE, html, interactive, make_plots, spacetime, summary, text,
     unique_labels, weather,
@@ -92,6 +96,8 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     write(&out, JSON_FILE, &summary::summary_json(&runs))?;
     write(&out, CSV_FILE, &summary::summary_csv(&runs))?;
     write(&out, WIDE_FILE, &summary_wide_csv(&runs))?;
+    write(&out, TRIALS_FILE, &summary_trials_csv(&runs))?;
+    write(&out, STATS_FILE, &summary::summary_stats_csv(&runs))?;
     let weather = weather::any(&runs);
     if weather {
         write(&out, weather::WEATHER_FILE, &weather::weather_csv(&runs))?;
@@ -113,8 +119,8 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         String::new()
     };
     say(&format!(
-        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {EVENTS_FILE}{also} and \
-         {count} plots (.svg) to {}\n",
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {TRIALS_FILE}, {STATS_FILE}, \
+         {EVENTS_FILE}{also} and {count} plots (.svg) to {}\n",
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

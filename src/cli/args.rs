@@ -353,9 +353,12 @@ pub struct AnalyzeArgs {
     /// side by side.
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
-    /// Where report.html, summary.json, summary.csv, summary-wide.csv, events.csv, weather.csv (for
-    /// a run with a fault plan) and the plots go (default: DIR/analysis for one DIR, ./analysis for
-    /// several).
+    /// Where the outputs go (default: DIR/analysis for one DIR, ./analysis for several):
+    /// report.html, summary.json; summary.csv (a row per trial, machine and figure),
+    /// summary-wide.csv (a row per trial and machine), summary-trials.csv (a row per trial),
+    /// summary-stats.csv (per machine and rate, each figure's n, mean, std, min and max across
+    /// trials); events.csv (every log row, with its run, trial and time since the start);
+    /// weather.csv (for a run with a fault plan); the plots. docs/ANALYSIS.md describes them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each

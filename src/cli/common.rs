@@ -2,6 +2,7 @@
 //! prints for `run`, the table printed after a trial and the one across trials, and how a failure
 //! reads (the next step they suggest is `hint`'s).
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
@@ -256,10 +257,12 @@ impl TrialOutcome {
     }
 }
 
-/// The table across trials: per machine, the mean, sample standard deviation (`std`), min and max over the
-/// trials of each [`HEADLINE`] figure, after a line saying how many trials it counts. Incomplete
-/// trials are left out (and counted apart) unless `include_incomplete`. Empty for fewer than two
-/// trials.
+/// The table across trials: per machine and rate (with `rates: random` a machine's rate changes
+/// from trial to trial, and a mean over several rates would describe no machine that ran), the
+/// number of trials at that rate and the mean, sample standard deviation (`std`), min and max over
+/// them of each [`HEADLINE`] figure but the rate, after a line saying how many trials it counts.
+/// Incomplete trials are left out (and counted apart) unless `include_incomplete`. Empty for
+/// fewer than two trials.
 pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) -> String {
     let k = outcomes.len();
     if k < 2 {
@@ -280,42 +283,43 @@ pub fn across_trials_table(outcomes: &[TrialOutcome], include_incomplete: bool) 
             " ({incomplete} incomplete, left out; --include-incomplete counts them)"
         ));
     }
-    out.push_str(", per machine mean, std, min and max\n");
-    let mut ids: Vec<u16> = counted
-        .iter()
-        .flat_map(|o| o.summaries.iter().map(|s| s.id))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
+    out.push_str(", per machine and rate mean, std, min and max\n");
+    // Each machine's summaries by rate: rates are positive, so their bits sort as they do.
+    let mut groups: BTreeMap<(u16, u64), Vec<&ClientSummary>> = BTreeMap::new();
+    for s in counted.iter().flat_map(|o| &o.summaries) {
+        groups.entry((s.id, s.rate.to_bits())).or_default().push(s);
+    }
+    if groups.is_empty() {
         out.push_str("  no trial to summarize\n");
         return out;
     }
-    out.push_str(&format!("  {:>7} {:<5}", "machine", "stat"));
-    for (name, width, _) in HEADLINE {
+    // The rate is the group's key, not a figure to summarize (a test checks it comes first).
+    let figures = &HEADLINE[1..];
+    out.push_str(&format!(
+        "  {:>7} {:>6} {:>6} {:<5}",
+        "machine", "rate", "trials", "stat"
+    ));
+    for (name, width, _) in figures {
         out.push_str(&format!(" {name:>width$}"));
     }
     out.push('\n');
-    for id in ids {
-        let summaries: Vec<Option<Summary>> = HEADLINE
+    for ((id, rate), summaries) in &groups {
+        let stats: Vec<Option<Summary>> = figures
             .iter()
             .map(|(_, _, value)| {
-                let values: Vec<f64> = counted
-                    .iter()
-                    .flat_map(|o| o.summaries.iter().filter(|s| s.id == id).map(value))
-                    .collect();
+                let values: Vec<f64> = summaries.iter().map(|s| value(s)).collect();
                 Summary::of(&values)
             })
             .collect();
-        // mean, std, min and max: every statistic but n.
+        // mean, std, min and max: every statistic but n (the trials column).
         for (k, &(stat, get)) in STATS[1..].iter().enumerate() {
-            let key = if k == 0 {
-                id.to_string()
+            let mut line = if k == 0 {
+                let rate = number(f64::from_bits(*rate));
+                format!("  {id:>7} {rate:>6} {:>6} {stat:<5}", summaries.len())
             } else {
-                String::new()
+                format!("  {:>7} {:>6} {:>6} {stat:<5}", "", "", "")
             };
-            let mut line = format!("  {key:>7} {stat:<5}");
-            for ((_, width, _), s) in HEADLINE.iter().zip(&summaries) {
+            for ((_, width, _), s) in figures.iter().zip(&stats) {
                 let cell = s
                     .as_ref()
                     .and_then(get)
@@ -339,103 +343,4 @@ fn number(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Machine `id`'s summary with `ticks` ticks, `sends` sends, one broadcast, `receives`
-    /// receives, and the clock, jump and queue peak given.
-    fn summary(id: u16, ticks: u64, receives: u64, clock: u64, peak: u32) -> ClientSummary {
-        let events = [("receive", receives), ("send", 2), ("broadcast", 1)];
-        ClientSummary {
-            id,
-            name: format!("127.0.0.1:800{id}"),
-            machines: 2,
-            rate: 2.0,
-            action_range: 10,
-            run_seed: 1,
-            seed: 2,
-            start_time_ns: 0,
-            stop_time_ns: 1,
-            ticks,
-            events: events.iter().map(|&(k, n)| (k.to_owned(), n)).collect(),
-            frames_sent: 3,
-            final_clock: clock,
-            queue_peak: peak,
-            max_jump: 1,
-            refused: 0,
-            unprocessed: Vec::new(),
-            ended: "BYE".to_owned(),
-            orderly: true,
-            log_error: None,
-            missed_ticks: Default::default(),
-            receive_rule: Default::default(),
-            tick_lateness_us: Default::default(),
-            ticks_late_over_one_period: 0,
-            ticks_skipped: 0,
-            hop_latency_us: Default::default(),
-            hop_latency_ns: None,
-            tick_lateness_ns: None,
-        }
-    }
-
-    fn trial(complete: bool, peak: u32) -> TrialOutcome {
-        TrialOutcome {
-            complete,
-            summaries: vec![summary(1, 10, 4, 12, peak), summary(2, 20, 1, 22, 1)],
-        }
-    }
-
-    #[test]
-    fn the_table_across_trials_summarizes_each_figure_per_machine() {
-        let text = across_trials_table(&[trial(true, 3), trial(true, 6)], false);
-        let expected = [
-            "across trials: 2 of 2 trials, per machine mean, std, min and max",
-            "  machine stat    rate  events  sends broadcasts receives final clock max jump queue peak",
-            "        1 mean       2      10      2          1        4          12        1       4.50",
-            "          std        0       0      0          0        0           0        0       2.12",
-            "          min        2      10      2          1        4          12        1          3",
-            "          max        2      10      2          1        4          12        1          6",
-            "        2 mean       2      20      2          1        1          22        1          1",
-            "          std        0       0      0          0        0           0        0          0",
-            "          min        2      20      2          1        1          22        1          1",
-            "          max        2      20      2          1        1          22        1          1",
-            "",
-        ];
-        assert_eq!(text, expected.join("\n"));
-        // One trial: no table.
-        assert_eq!(across_trials_table(&[trial(true, 3)], false), "");
-    }
-
-    #[test]
-    fn incomplete_trials_are_left_out_unless_asked_for_and_counted_either_way() {
-        let trials = [trial(true, 3), trial(false, 9), trial(true, 6)];
-        let text = across_trials_table(&trials, false);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "across trials: 2 of 3 trials (1 incomplete, left out; --include-incomplete counts \
-             them), per machine mean, std, min and max"
-        );
-        assert!(
-            lines[2].ends_with(" 4.50") && lines[5].ends_with(" 6"),
-            "{text}"
-        );
-        let text = across_trials_table(&trials, true);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "across trials: 3 of 3 trials (1 incomplete, counted: --include-incomplete), per \
-             machine mean, std, min and max"
-        );
-        assert!(
-            lines[2].ends_with(" 6") && lines[5].ends_with(" 9"),
-            "{text}"
-        );
-        // Nothing left to count: said so, with no table.
-        let none = across_trials_table(&[trial(false, 1), trial(false, 2)], false);
-        assert!(none.ends_with("\n  no trial to summarize\n"), "{none}");
-        // A single value has no standard deviation.
-        let one = across_trials_table(&[trial(true, 3), trial(false, 2)], false);
-        assert!(one.lines().nth(3).unwrap().ends_with(" -"), "{one}");
-    }
-}
+mod tests;

@@ -1,18 +1,24 @@
 //! The analysis's data for loading in one line: `summary-wide.csv` (one row per run, trial and
-//! machine, one column per figure) and `events.csv` (every log row of every trial, the run and
-//! the trial in front). docs/ANALYSIS.md describes both.
+//! machine, one column per figure), `summary-trials.csv` (one row per run and trial, one column
+//! per trial figure) and `events.csv` (every log row of every trial, the run and the trial in
+//! front, its time since the trial's start beside it). docs/ANALYSIS.md describes them.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::export::since;
 use super::summary::csv_number;
-use crate::analysis::{Figure, MachineFigure, MachineFigures, RunAnalysis, RunInput};
-use crate::core::event::{HEADER, format_record};
+use crate::analysis::{
+    Figure, MachineFigure, MachineFigures, RunAnalysis, RunInput, TrialFigure, TrialFigures,
+};
+use crate::core::event::Record;
 
 /// The wide summary's file name.
 pub const WIDE_FILE: &str = "summary-wide.csv";
+/// The trials' summary's file name.
+pub const TRIALS_FILE: &str = "summary-trials.csv";
 /// The events file's name.
 pub const EVENTS_FILE: &str = "events.csv";
 /// The wide summary's columns before the figures ([`MachineFigures`], in order): the names of
@@ -70,17 +76,84 @@ pub fn summary_wide_csv(runs: &[RunAnalysis]) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// The header of `events.csv`: `run`, `trial`, then the log's own columns (`machine` first).
-pub fn events_header() -> String {
-    format!("run,trial,{HEADER}")
+/// The columns of a `summary-trials.csv` row before its figures: the names of [`TrialKeys`]'
+/// fields.
+pub const TRIAL_KEYS: [&str; 2] = ["run", "trial"];
+
+/// The columns of a `summary-trials.csv` row before its figures.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct TrialKeys<'a> {
+    /// The run's label.
+    pub run: &'a str,
+    /// The trial's number.
+    pub trial: u32,
 }
 
-/// Writes `events.csv` to `out`: [`events_header`], then every row of every machine's log of
-/// every trial of `runs` (the rows the analysis read, in run, trial, machine and file order), each
-/// as the log writes it, with the run's label and the trial's number in front. Returns how many
-/// rows it wrote.
+/// The header of `summary-trials.csv`: [`TRIAL_KEYS`], then every [`TrialFigure`]'s name.
+pub fn trials_header() -> impl Iterator<Item = &'static str> {
+    TRIAL_KEYS
+        .into_iter()
+        .chain(TrialFigure::ALL.iter().map(|f| f.name()))
+}
+
+/// `summary-trials.csv`: a header, then one row per run and trial: the run's label, the trial's
+/// number and the trial's figures, one column each (empty where undefined).
+pub fn summary_trials_csv(runs: &[RunAnalysis]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    let _ = w.write_record(trials_header());
+    for r in runs {
+        for t in &r.trials {
+            let keys = TrialKeys {
+                run: &r.label,
+                trial: t.trial,
+            };
+            let figures = t.figures();
+            let _ = w.serialize((keys, TrialFigures::from_fn(|k| csv_number(*figures.get(k)))));
+        }
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The header of `events.csv`: `run`, `trial`, then the log's own columns (`machine` first), its
+/// `system_time` named with its unit and followed by `time_s`, seconds since the trial's start.
+pub const EVENTS_HEADER: &str = "run,trial,machine,event,system_time_s,time_s,logical_clock,\
+                                 queue_len,peer,msg_clock,seq";
+
+/// One row of `events.csv` after its run and trial, with its trailing `\n`: the log's columns as
+/// the log writes them, `time_s` after `system_time_s`.
+fn event_row(r: &Record, start_us: u64, out: &mut String) {
+    // Writing into a String cannot fail.
+    let _ = write!(
+        out,
+        "{},{},{}.{:06},{},{},{},",
+        r.machine,
+        r.event,
+        r.system_time_us / 1_000_000,
+        r.system_time_us % 1_000_000,
+        since(start_us, r.system_time_us),
+        r.logical_clock,
+        r.queue_len,
+    );
+    let cell = |v: Option<String>| v.unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{},{},{}",
+        cell(r.peer.map(|v| v.to_string())),
+        cell(r.msg_clock.map(|v| v.to_string())),
+        cell(r.seq.map(|v| v.to_string())),
+    );
+}
+
+/// Writes `events.csv` to `out`: [`EVENTS_HEADER`], then every row of every machine's log of
+/// every trial of `runs` (the rows the analysis read, in run, trial, machine and file order), with
+/// the run's label and the trial's number in front and its seconds since the trial's start
+/// (`time_s`, from the trial's start time as the analysis takes it, docs/ANALYSIS.md) after its
+/// `system_time_s`. Returns how many rows it wrote.
 pub fn write_events_csv(runs: &[RunInput], out: &mut impl Write) -> io::Result<u64> {
-    writeln!(out, "{}", events_header())?;
+    writeln!(out, "{EVENTS_HEADER}")?;
     let mut rows = 0;
     let mut line = String::new();
     for r in runs {
@@ -90,7 +163,7 @@ pub fn write_events_csv(runs: &[RunInput], out: &mut impl Write) -> io::Result<u
                 for record in &m.records {
                     line.clear();
                     let _ = write!(line, "{run},{},", t.trial);
-                    format_record(record, &mut line);
+                    event_row(record, t.start_us, &mut line);
                     out.write_all(line.as_bytes())?;
                     rows += 1;
                 }
@@ -133,16 +206,30 @@ mod tests {
             queue_peak: Some(u32::from(id)),
             ..MachineInput::default()
         };
+        // Machine 2's first row takes machine 1's message 7, stamped 3.
+        let receiver = |id, rows: u64| {
+            let mut m = machine(id, rows);
+            m.records[0] = Record {
+                event: EventKind::Receive,
+                peer: Some(1),
+                msg_clock: Some(3),
+                seq: Some(7),
+                ..m.records[0]
+            };
+            m
+        };
         RunInput {
             label: label.to_owned(),
             trials: vec![
                 TrialInput {
                     trial: 1,
-                    machines: vec![machine(1, 2), machine(2, 3)],
+                    start_us: 500_000,
+                    machines: vec![machine(1, 2), receiver(2, 3)],
                     ..TrialInput::default()
                 },
                 TrialInput {
                     trial: 2,
+                    start_us: 1_500_000,
                     machines: vec![machine(1, 1), machine(2, 0)],
                     problems: vec!["no router.yaml".to_owned()],
                     ..TrialInput::default()
@@ -162,15 +249,26 @@ mod tests {
         assert_eq!(lines.len(), 7);
         assert_eq!(
             lines[0],
-            "run,trial,machine,event,system_time,logical_clock,queue_len,peer,msg_clock,seq"
+            "run,trial,machine,event,system_time_s,time_s,logical_clock,queue_len,peer,msg_clock,seq"
         );
-        assert_eq!(lines[1], "\"a,\"\"b\"\"\",1,1,internal,1.000000,1,0,,,");
-        assert_eq!(lines[6], "\"a,\"\"b\"\"\",2,1,internal,1.000000,1,0,,,");
-        // The csv crate reads it back: the label whole, ten fields a row.
+        // Trial 1 starts at 0.5 s, trial 2 at 1.5 s: a row before the start is negative.
+        assert_eq!(
+            lines[1],
+            "\"a,\"\"b\"\"\",1,1,internal,1.000000,0.500000,1,0,,,"
+        );
+        assert_eq!(
+            lines[3],
+            "\"a,\"\"b\"\"\",1,2,receive,1.000000,0.500000,1,0,1,3,7"
+        );
+        assert_eq!(
+            lines[6],
+            "\"a,\"\"b\"\"\",2,1,internal,1.000000,-0.500000,1,0,,,"
+        );
+        // The csv crate reads it back: the label whole, eleven fields a row.
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         for record in reader.records() {
             let record = record.unwrap();
-            assert_eq!((record.len(), &record[0]), (10, "a,\"b\""));
+            assert_eq!((record.len(), &record[0]), (11, "a,\"b\""));
         }
     }
 

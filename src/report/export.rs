@@ -40,7 +40,7 @@ fn what(r: &Record) -> String {
 }
 
 /// Seconds from `start_us` to `t_us`, six decimals.
-fn since(start_us: u64, t_us: u64) -> String {
+pub(super) fn since(start_us: u64, t_us: u64) -> String {
     let d = i128::from(t_us) - i128::from(start_us);
     let sign = if d < 0 { "-" } else { "" };
     let d = d.unsigned_abs();

@@ -106,6 +106,10 @@ pub const GLOSSARY: &[(&str, &str)] = &[
         "how far a machine's clock is behind the largest clock, compared every 100 ms of system time while every machine is running: max, mean and final over those instants; for a trial, the largest clock minus the smallest",
     ),
     (
+        "Lamport clock: drift",
+        "the drift of the Lamport clock beside the hybrid clock's: how far the machine's Lamport clock is behind the largest, compared every 100 ms of system time; max and final over those instants",
+    ),
+    (
         "latency",
         "the receive's system time minus its send's: time in the network plus time in the receiver's queue",
     ),

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use super::plots::css_colour;
 use super::table::{CLOCK_COLUMNS, Grid, QUEUE_COLUMNS, TIMING_COLUMNS, escape};
 use super::text::{
-    comparison_rows, counted_note, machine_grid, rates, stat_rows, status, trial_grid,
+    comparison_rows, counted_note, group_key, machine_grid, rates, rates_note, stat_rows, status,
+    trial_grid,
 };
 use super::{Plot, RunPlots, TrialPlots};
 use crate::analysis::{RunAnalysis, TrialAnalysis};
@@ -48,7 +49,8 @@ pub fn page(runs: &[RunAnalysis], plots: &[RunPlots], comparison: &[Plot]) -> St
          <title>clocklab analysis</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n\
          <h1>clocklab analysis</h1>\n<p class=\"lead\">{} run(s), analysed by clocklab {}. \
          Every figure is defined in docs/ANALYSIS.md; all of them are in summary.json and \
-         summary.csv beside this page, and each plot is also a .svg file here.</p>\n",
+         the CSV files beside this page (summary.csv, summary-wide.csv, summary-trials.csv, \
+         summary-stats.csv), and each plot is also a .svg file here.</p>\n",
         super::interactive::STYLE,
         runs.len(),
         env!("CARGO_PKG_VERSION")
@@ -148,10 +150,18 @@ fn run_html(out: &mut String, number: usize, r: &RunAnalysis, plots: &RunPlots) 
     }
     if r.trials.len() > 1 {
         out.push_str("<h3>Per machine across trials</h3>\n");
+        if let Some(note) = rates_note(r) {
+            let _ = writeln!(out, "<p>{}</p>", escape(note));
+        }
         let rows = |columns| {
             r.machines
                 .iter()
-                .flat_map(|(id, f)| stat_rows(f, columns, &format!("{id} ")))
+                .flat_map(|g| {
+                    let n = g.trials.len();
+                    let trials = if n == 1 { "trial" } else { "trials" };
+                    let key = format!("{} ({n} {trials}) ", group_key(r, g));
+                    stat_rows(&g.figures, columns, &key)
+                })
                 .collect()
         };
         for columns in [&CLOCK_COLUMNS[..], &QUEUE_COLUMNS[..]] {

@@ -98,17 +98,19 @@ fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError>
     if counted(run).count() < 2 {
         return Ok(Vec::new());
     }
-    let ids: Vec<u16> = run.machines.iter().map(|(id, _)| *id).collect();
     let mut out = Vec::new();
     for (figure, title, y) in DISTRIBUTED_FIGURES {
-        let groups: Vec<(String, Vec<f64>)> = ids
+        // One box per machine and rate, as the tables across trials group them.
+        let groups: Vec<(String, Vec<f64>)> = run
+            .machines
             .iter()
-            .map(|&id| {
+            .map(|g| {
                 let values = counted(run)
-                    .filter_map(|t| t.machines.iter().find(|m| m.id == id))
+                    .filter(|t| g.trials.contains(&t.trial))
+                    .filter_map(|t| t.machines.iter().find(|m| m.id == g.id))
                     .filter_map(|m| *m.figures().get(figure))
                     .collect();
-                (format!("machine {id}"), values)
+                (format!("machine {}", text::group_key(run, g)), values)
             })
             .collect();
         if groups.iter().all(|g| g.1.is_empty()) {

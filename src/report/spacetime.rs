@@ -2,7 +2,9 @@
 //! (receive, send, broadcast and internal in their own shapes and colours), an arrow from each send
 //! to its matching receive, each event labelled with its Lamport clock where the label fits, over a
 //! window of time. A message no log shows taken off its queue ends in a marker at the end of its
-//! receiver's log. Written as SVG text directly (the arrowheads are SVG markers); pure.
+//! receiver's log; a message with an end outside the window is cut at its edge, labelled with
+//! where it goes or came from ([`messages`]). Written as SVG text directly (the arrowheads are SVG
+//! markers); pure.
 //!
 //! docs/ANALYSIS.md ("The space-time diagram") explains how to read it and how the window is
 //! chosen ([`auto_window`]) when `analyze --window` does not give one ([`parse_window`]).
@@ -11,7 +13,7 @@ use std::fmt::Write as _;
 
 use super::table::escape;
 use super::{Plot, RunPlots};
-use crate::analysis::causality::{Causality, EventRef, reconstruct};
+use crate::analysis::causality::{Causality, reconstruct};
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
 
@@ -22,15 +24,24 @@ pub const AUTO_SECONDS: f64 = 5.0;
 
 const WIDTH: f64 = 1100.0;
 const LEFT: f64 = 150.0;
+/// Room right of the plot.
 const RIGHT: f64 = 30.0;
+/// Room right of the plot when messages leave the window: for their labels.
+const RIGHT_LABELLED: f64 = 140.0;
 const TOP: f64 = 64.0;
 const ROW: f64 = 90.0;
-const BOTTOM: f64 = 118.0;
+const BOTTOM: f64 = 142.0;
 const PAD: f64 = 14.0;
 const FONT: &str = "font-family=\"sans-serif\"";
+/// Where a Lamport clock's label starts, right of its mark's centre, pixels.
+const LABEL_DX: f64 = 5.0;
+/// How far above the line a label's baseline lies, pixels.
+const LABEL_DY: f64 = 8.0;
 /// Receive, send, broadcast and internal: fill colours (Okabe and Ito's blue, vermilion, green,
 /// and white with a grey outline for internal events).
 const COLOURS: [&str; 4] = ["#0072B2", "#D55E00", "#009E73", "#ffffff"];
+/// The colour of a message never taken off its queue.
+const QUEUED: &str = "#cf222e";
 
 /// A window of time, seconds since the trial's start.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,23 +88,40 @@ fn since(trial: &TrialInput, t_us: u64) -> f64 {
     (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6
 }
 
+/// The largest clock jump of a trial: which machine, from what clock to what, when.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Jump {
+    size: u64,
+    time_us: u64,
+    machine: u16,
+    from: u64,
+    to: u64,
+}
+
 /// The window drawn when none is given: the [`AUTO_EVENTS`] events around the largest clock jump
 /// of the trial (the earliest of equal jumps), half before it, cut to [`AUTO_SECONDS`] around it;
 /// the first [`AUTO_EVENTS`] events when no clock jumped by more than one. Padded by 3% either side
-/// so that no mark sits on the edge. Also answers why, in words.
+/// so that no mark sits on the edge. Also answers why, in words, naming the machine that jumped
+/// (`around the largest clock jump: machine 3's clock jumped 1 → 5 at 0.260 s`).
 pub fn auto_window(trial: &TrialInput) -> (Window, String) {
     let mut times: Vec<u64> = Vec::new();
-    let mut jump: Option<(u64, u64)> = None; // (size, time)
+    let mut jump: Option<Jump> = None;
     for m in &trial.machines {
         let mut previous = 0;
         for r in &m.records {
             times.push(r.system_time_us);
             let size = r.logical_clock.saturating_sub(previous);
-            previous = r.logical_clock;
-            if size > 1 && jump.is_none_or(|(s, t)| size > s || (size == s && r.system_time_us < t))
-            {
-                jump = Some((size, r.system_time_us));
+            let t = r.system_time_us;
+            if size > 1 && jump.is_none_or(|j| size > j.size || (size == j.size && t < j.time_us)) {
+                jump = Some(Jump {
+                    size,
+                    time_us: t,
+                    machine: m.id,
+                    from: previous,
+                    to: r.logical_clock,
+                });
             }
+            previous = r.logical_clock;
         }
     }
     times.sort_unstable();
@@ -108,7 +136,8 @@ pub fn auto_window(trial: &TrialInput) -> (Window, String) {
     }
     let last = times.len() - 1;
     let (lo, hi, why) = match jump {
-        Some((size, t)) => {
+        Some(jump) => {
+            let t = jump.time_us;
             let at = times.partition_point(|&x| x < t);
             let lo = at.saturating_sub(AUTO_EVENTS / 2);
             let hi = (lo + AUTO_EVENTS - 1).min(last);
@@ -119,7 +148,13 @@ pub fn auto_window(trial: &TrialInput) -> (Window, String) {
                 a = a.max(centre - AUTO_SECONDS / 2.0);
                 b = a + AUTO_SECONDS;
             }
-            let why = format!("around the largest clock jump, {size} at {centre:.3} s");
+            let Jump {
+                machine, from, to, ..
+            } = jump;
+            let why = format!(
+                "around the largest clock jump: machine {machine}'s clock jumped {from} → {to} at \
+                 {centre:.3} s"
+            );
             (a, b, why)
         }
         None => {
@@ -185,18 +220,91 @@ fn mark(out: &mut String, kind: EventKind, x: f64, y: f64) {
     };
 }
 
-/// An arrow from (x1, y1) to (x2, y2), stopping short of the mark at its end.
+/// An arrow from (x1, y1) to (x2, y2), stopping short of the marks at its ends.
 fn arrow(out: &mut String, from: (f64, f64), to: (f64, f64), colour: usize, id: &str) {
+    arrow_between(out, from, to, (6.0, 8.0), colour, true, id);
+}
+
+/// A message's line from `from` to `to`, shortened by `short` pixels at its start and its end:
+/// vermilion (`colour` 1, a send) or green (2, a broadcast), or dashed red (0, never received);
+/// with an arrowhead of its colour if `head`.
+fn arrow_between(
+    out: &mut String,
+    from: (f64, f64),
+    to: (f64, f64),
+    short: (f64, f64),
+    colour: usize,
+    head: bool,
+    id: &str,
+) {
     let (dx, dy) = (to.0 - from.0, to.1 - from.1);
     let len = dx.hypot(dy).max(1e-9);
-    let (x1, y1) = (from.0 + dx / len * 6.0, from.1 + dy / len * 6.0);
-    let (x2, y2) = (to.0 - dx / len * 8.0, to.1 - dy / len * 8.0);
+    let (x1, y1) = (from.0 + dx / len * short.0, from.1 + dy / len * short.0);
+    let (x2, y2) = (to.0 - dx / len * short.1, to.1 - dy / len * short.1);
+    let (stroke, look) = match colour {
+        1 | 2 => (
+            COLOURS[colour],
+            "stroke-width=\"1.3\" stroke-opacity=\"0.75\"",
+        ),
+        _ => (
+            QUEUED,
+            "stroke-width=\"1.2\" stroke-opacity=\"0.7\" stroke-dasharray=\"5 3\"",
+        ),
+    };
     let _ = write!(
         out,
-        "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{}\" \
-         stroke-width=\"1.3\" stroke-opacity=\"0.75\" marker-end=\"url(#{id}-head{colour})\"/>",
-        COLOURS[colour]
+        "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{stroke}\" \
+         {look}"
     );
+    if head {
+        let _ = write!(out, " marker-end=\"url(#{id}-head{colour})\"");
+    }
+    out.push_str("/>");
+}
+
+/// Where the diagram draws a trial: the window's seconds between two pixels, one row per
+/// machine.
+struct Frame<'t> {
+    trial: &'t TrialInput,
+    window: Window,
+    /// The pixels of the window's start and end.
+    x0: f64,
+    x1: f64,
+    /// The decimals of the time axis's labels.
+    decimals: usize,
+    /// What makes the SVG's ids unique in a page.
+    id: &'t str,
+}
+
+impl Frame<'_> {
+    /// Seconds from the trial's start to `t_us`.
+    fn seconds(&self, t_us: u64) -> f64 {
+        since(self.trial, t_us)
+    }
+
+    /// The pixel of the time `s` seconds after the trial's start.
+    fn x_s(&self, s: f64) -> f64 {
+        let Window {
+            start_s: a,
+            end_s: b,
+        } = self.window;
+        self.x0 + (s - a) / (b - a) * (self.x1 - self.x0)
+    }
+
+    /// The pixel of the time `t_us`.
+    fn x(&self, t_us: u64) -> f64 {
+        self.x_s(self.seconds(t_us))
+    }
+
+    /// The pixel of the `i`-th machine's line.
+    fn y(&self, i: usize) -> f64 {
+        TOP + ROW * (i as f64 + 0.5)
+    }
+
+    /// Whether `t_us` lies in the window.
+    fn inside(&self, t_us: u64) -> bool {
+        (self.window.start_s..=self.window.end_s).contains(&self.seconds(t_us))
+    }
 }
 
 /// The diagram of `trial` over `window`; `why` says how the window was chosen, `id` makes the
@@ -205,21 +313,30 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
     let n = trial.machines.len();
     let height = TOP + ROW * n.max(1) as f64 + BOTTOM + shade::room(trial, window);
     let (a, b) = (window.start_s, window.end_s);
-    let plot_right = WIDTH - RIGHT;
+    let step = axis_step(b - a);
     // Times map into the plot with a margin of PAD inside its edges, so no mark is cut in half.
-    let x = |t_us: u64| {
-        LEFT + PAD + (since(trial, t_us) - a) / (b - a) * (plot_right - LEFT - 2.0 * PAD)
+    let frame = |right: f64| Frame {
+        trial,
+        window,
+        x0: LEFT + PAD,
+        x1: WIDTH - right - PAD,
+        decimals: (-step.log10().floor()).max(0.0) as usize,
+        id,
     };
-    let y = |i: usize| TOP + ROW * (i as f64 + 0.5);
+    // The margin holds the labels of the messages that leave the window, if any do.
+    let leaving = !messages::messages(&mut String::new(), &frame(RIGHT), c).is_empty();
+    let plot_right = WIDTH - if leaving { RIGHT_LABELLED } else { RIGHT };
+    let f = frame(WIDTH - plot_right);
     let mut out = String::new();
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
          viewBox=\"0 0 {WIDTH} {height}\">\n<defs>\n<clipPath id=\"{id}-plot\"><rect x=\"{LEFT}\" \
          y=\"0\" width=\"{}\" height=\"{height}\"/></clipPath>\n",
-        WIDTH - LEFT
+        // The plot and the labels of the clocks at its right edge.
+        plot_right + 12.0 - LEFT
     );
-    for (k, colour) in COLOURS.iter().enumerate().skip(1).take(2) {
+    for (k, colour) in [(0, QUEUED), (1, COLOURS[1]), (2, COLOURS[2])] {
         let _ = writeln!(
             out,
             "<marker id=\"{id}-head{k}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
@@ -240,22 +357,15 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
     );
     // Time axis.
     let axis_y = TOP + ROW * n.max(1) as f64 + 8.0;
-    shade::bands(
-        &mut out,
-        trial,
-        window,
-        (LEFT + PAD, plot_right - PAD),
-        (TOP, axis_y),
-    );
+    shade::bands(&mut out, trial, window, (f.x0, f.x1), (TOP, axis_y));
     let _ = writeln!(
         out,
         "<line x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{plot_right}\" y2=\"{axis_y}\" stroke=\"#333\"/>"
     );
-    let step = axis_step(b - a);
     let mut t = (a / step).ceil() * step;
     while t <= b + step * 1e-9 {
-        let tx = LEFT + PAD + (t - a) / (b - a) * (plot_right - LEFT - 2.0 * PAD);
-        let decimals = (-step.log10().floor()).max(0.0) as usize;
+        let tx = f.x_s(t);
+        let decimals = f.decimals;
         let _ = writeln!(
             out,
             "<line x1=\"{tx:.1}\" y1=\"{TOP}\" x2=\"{tx:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>\
@@ -284,132 +394,33 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
              stroke-width=\"1.5\"/><text x=\"{1}\" y=\"{2:.1}\" {FONT} font-size=\"14\" \
              font-weight=\"bold\" text-anchor=\"end\">machine {3}</text><text x=\"{1}\" \
              y=\"{4:.1}\" {FONT} font-size=\"11\" fill=\"#57606a\" text-anchor=\"end\">{5}</text>",
-            y(i),
+            f.y(i),
             LEFT - 12.0,
-            y(i) - 2.0,
+            f.y(i) - 2.0,
             m.id,
-            y(i) + 13.0,
+            f.y(i) + 13.0,
             escape(rate.trim())
         );
     }
     let _ = writeln!(out, "<g clip-path=\"url(#{id}-plot)\">");
-    let inside = |t_us: u64| (a..=b).contains(&since(trial, t_us));
-    let record = |e: EventRef| &trial.machines[e.machine].records[e.index];
-    // Arrows: each matched message with its send or its receive in the window.
-    let receives = c.receives_of();
-    let mut unreceived: Vec<(EventRef, usize)> = Vec::new();
-    for &e in &c.order {
-        let r = record(e);
-        let colour = match r.event {
-            EventKind::Send => 1,
-            EventKind::Broadcast => 2,
-            _ => continue,
-        };
-        let got = receives.get(&e).map_or(&[][..], |v| &v[..]);
-        for &g in got {
-            let to = record(g);
-            if inside(r.system_time_us) || inside(to.system_time_us) {
-                let from = (x(r.system_time_us), y(e.machine));
-                arrow(
-                    &mut out,
-                    from,
-                    (x(to.system_time_us), y(g.machine)),
-                    colour,
-                    id,
-                );
-            }
-        }
-        let targets: Vec<usize> = match (r.event, r.peer) {
-            (EventKind::Send, Some(p)) => trial
-                .machines
-                .iter()
-                .position(|m| m.id == p)
-                .into_iter()
-                .collect(),
-            _ => (0..n).filter(|&j| j != e.machine).collect(),
-        };
-        for j in targets {
-            if !got.iter().any(|g| g.machine == j) {
-                unreceived.push((e, j));
-            }
-        }
-    }
-    // Messages never taken off a queue: a dashed line to one marker per receiver, after the end
-    // of its log, with their number beside it when there are several.
-    let mut queued: Vec<(usize, u64, usize)> = Vec::new(); // (receiver, marker time, messages)
-    for &(e, j) in &unreceived {
-        let r = record(e);
-        let end = trial.machines[j]
-            .records
-            .last()
-            .map_or(0, |l| l.system_time_us)
-            .max(r.system_time_us);
-        match queued.iter_mut().find(|q| q.0 == j) {
-            Some(q) => {
-                q.1 = q.1.max(end);
-                q.2 += 1;
-            }
-            None => queued.push((j, end, 1)),
-        }
-    }
-    for &(e, j) in &unreceived {
-        let r = record(e);
-        let Some(&(_, end, _)) = queued.iter().find(|q| q.0 == j) else {
-            continue;
-        };
-        if inside(r.system_time_us) || inside(end) {
-            let _ = writeln!(
-                out,
-                "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#cf222e\" \
-                 stroke-width=\"1.2\" stroke-opacity=\"0.7\" stroke-dasharray=\"5 3\"/>",
-                x(r.system_time_us),
-                y(e.machine),
-                x(end) + 14.0,
-                y(j)
-            );
-        }
-    }
-    for &(j, end, count) in &queued {
-        let (qx, qy) = (x(end) + 14.0, y(j));
-        let _ = write!(
-            out,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"white\" \
-             stroke=\"#cf222e\" stroke-width=\"2\"/><path d=\"M{:.1} {:.1}l8 8m0 -8l-8 8\" \
-             stroke=\"#cf222e\" stroke-width=\"1.5\"/>",
-            qx - 6.0,
-            qy - 6.0,
-            qx - 4.0,
-            qy - 4.0
-        );
-        if count > 1 {
-            let _ = write!(
-                out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" fill=\"#cf222e\">\
-                 {count}</text>",
-                qx + 9.0,
-                qy + 4.0
-            );
-        }
-        out.push('\n');
-    }
-    // Events and their Lamport clocks, a label only where it does not touch the one before on its
-    // side: above the line, or below it for a receive whose message comes from above (so that the
-    // arrowhead does not cover it).
+    let cuts = messages::messages(&mut out, &f, c);
+    // Events and their Lamport clocks. One rule for every label: above the line, starting just
+    // right of its mark, where arrows neither arrive (a message comes from the left, up or down)
+    // nor leave with their heads; drawn only where it does not touch the label before it.
     for (i, m) in trial.machines.iter().enumerate() {
-        let mut label_end = [f64::MIN; 2];
+        let mut label_end = f64::MIN;
         let mut previous = 0;
-        for (k, r) in m.records.iter().enumerate() {
+        for r in &m.records {
             let jumped = r.logical_clock > previous + 1;
             previous = r.logical_clock;
-            if !inside(r.system_time_us) {
+            if !f.inside(r.system_time_us) {
                 continue;
             }
-            let ex = x(r.system_time_us);
-            mark(&mut out, r.event, ex, y(i));
+            let ex = f.x(r.system_time_us);
+            mark(&mut out, r.event, ex, f.y(i));
             let text = r.logical_clock.to_string();
-            let half = 3.4 * text.len() as f64;
-            let below = usize::from(c.send_of[i][k].is_some_and(|s| s.machine < i));
-            if ex - half > label_end[below] + 2.0 {
+            let start = ex + LABEL_DX;
+            if start > label_end + 2.0 {
                 let weight = if jumped {
                     " font-weight=\"bold\" fill=\"#0b3d91\""
                 } else {
@@ -417,16 +428,17 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
                 };
                 let _ = write!(
                     out,
-                    "<text x=\"{ex:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\" \
-                     text-anchor=\"middle\"{weight}>{text}</text>",
-                    y(i) + if below == 1 { 20.0 } else { -11.0 }
+                    "<text x=\"{start:.1}\" y=\"{:.1}\" {FONT} font-size=\"11\"{weight}>{text}\
+                     </text>",
+                    f.y(i) - LABEL_DY
                 );
-                label_end[below] = ex + half;
+                label_end = start + 6.8 * text.len() as f64;
             }
         }
         out.push('\n');
     }
     out.push_str("</g>\n");
+    cuts.draw(&mut out, &f, plot_right + 10.0);
     legend::legend(&mut out, axis_y + 62.0, id);
     out.push_str("</svg>\n");
     out
@@ -462,6 +474,7 @@ pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [Ru
 }
 
 mod legend;
+mod messages;
 mod shade;
 #[cfg(test)]
 mod tests;

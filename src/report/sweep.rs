@@ -1,5 +1,6 @@
 //! The sweep of `clocklab experiment sweep` rendered: its table on the terminal ([`console_head`],
-//! [`console_row`]), `sweep.csv` ([`sweep_csv`], one serde row per swept value), its two plots
+//! [`console_row`]), `sweep.csv` ([`sweep_csv`], one serde row per swept value),
+//! `sweep-trials.csv` ([`sweep_trials_csv`], one row per simulated trial), its two plots
 //! ([`sweep_plots`]) and `sweep.html`, one self-contained page (inline CSS and SVG, no script,
 //! nothing fetched) with the table and the plots.
 
@@ -12,12 +13,14 @@ use super::html::{STYLE, figure};
 use super::plots::{Measured, PlotError, Predicted, sweep_error_plot};
 use super::table::escape;
 use crate::analysis::queueing::stability_boundary;
-use crate::analysis::sweep::{MeanStd, SweepModel, SweepRow, Swept};
+use crate::analysis::sweep::{MeanStd, SweepModel, SweepRow, SweepTrial, Swept};
 
 /// The sweep report's file name.
 pub const SWEEP_REPORT: &str = "sweep.html";
 /// The sweep's CSV file name.
 pub const SWEEP_CSV: &str = "sweep.csv";
+/// The file of the sweep's trials, one row each.
+pub const SWEEP_TRIALS_CSV: &str = "sweep-trials.csv";
 /// The sweep's plots' file names.
 pub const SWEEP_PLOTS: [&str; 2] = ["sweep-queue.svg", "sweep-clocks.svg"];
 
@@ -89,6 +92,54 @@ pub fn sweep_csv(model: &SweepModel, trials: u32, rows: &[SweepRow]) -> String {
             final_drift_std: r.final_drift.std,
             max_jump_mean: r.max_jump.mean,
             max_jump_std: r.max_jump.std,
+        });
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// One row of `sweep-trials.csv`: serde names the columns; the figures are those whose mean and
+/// deviation `sweep.csv` gives (`queue_peak` there as `queue_peak_mean` and `queue_peak_std`).
+#[derive(Clone, Copy, Debug, Serialize)]
+struct TrialCsvRow {
+    param: &'static str,
+    #[serde(serialize_with = "shortest")]
+    value: f64,
+    trial: u32,
+    seed: u64,
+    #[serde(serialize_with = "shortest")]
+    slow_rate: f64,
+    #[serde(serialize_with = "shortest")]
+    peer_rate: f64,
+    action_range: u32,
+    #[serde(serialize_with = "shortest")]
+    slow_final_queue: f64,
+    #[serde(serialize_with = "shortest")]
+    queue_peak: f64,
+    #[serde(serialize_with = "shortest")]
+    final_drift: f64,
+    #[serde(serialize_with = "shortest")]
+    max_jump: f64,
+}
+
+/// `sweep-trials.csv`: a header, then one row per simulated trial, in value and trial order: the
+/// parameter, the value, the trial's number and seed, the setting, and its figures (whole
+/// numbers), whose means and deviations per value are `sweep.csv`'s.
+pub fn sweep_trials_csv(model: &SweepModel, trials: &[SweepTrial]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for t in trials {
+        let (slow_rate, action_range) = model.setting(t.value);
+        let _ = w.serialize(TrialCsvRow {
+            param: model.swept.name(),
+            value: t.value,
+            trial: t.trial,
+            seed: t.seed,
+            slow_rate,
+            peer_rate: model.peer_rate,
+            action_range,
+            slow_final_queue: t.figures.first_final_queue,
+            queue_peak: t.figures.queue_peak,
+            final_drift: t.figures.final_drift,
+            max_jump: t.figures.max_jump,
         });
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

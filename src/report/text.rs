@@ -9,7 +9,9 @@ use super::table::{
     pick, pick_summary,
 };
 use crate::analysis::stats::{STATS, Summary};
-use crate::analysis::{Figure, MachineFigure, RunAnalysis, TrialAnalysis, TrialFigure};
+use crate::analysis::{
+    Figure, MachineFigure, MachineGroup, RunAnalysis, TrialAnalysis, TrialFigure,
+};
 
 /// Runs with at most this many trials get per-trial machine tables on stdout.
 pub const MACHINE_TABLE_TRIALS: usize = 3;
@@ -93,7 +95,19 @@ pub fn machine_grid(
     }
 }
 
-/// A machine table of means across trials.
+/// A machine group's key in the tables across trials: the machine's id, and when some machine
+/// ran at several rates ([`RunAnalysis::rates_differ`]), its rate too: `1@2` (`1@?` for trials
+/// that record no rate).
+pub fn group_key(r: &RunAnalysis, g: &MachineGroup) -> String {
+    if !r.rates_differ() {
+        return g.id.to_string();
+    }
+    let rate = g.rate.map_or_else(|| "?".to_owned(), |v| v.to_string());
+    format!("{}@{rate}", g.id)
+}
+
+/// A machine table of means across trials: one row per machine and rate ([`group_key`]; how many
+/// trials each counts is [`trials_per_row`]).
 pub fn machine_mean_grid(
     r: &RunAnalysis,
     columns: &'static [Column<MachineFigure>],
@@ -101,21 +115,56 @@ pub fn machine_mean_grid(
     let rows = r
         .machines
         .iter()
-        .map(|(id, f)| {
+        .map(|g| {
             (
-                id.to_string(),
-                pick_summary(f, columns, |s| Some(s.mean)),
+                group_key(r, g),
+                pick_summary(&g.figures, columns, |s| Some(s.mean)),
                 String::new(),
             )
         })
         .collect();
+    // `1@3` fits the key's 5 columns: random rates are whole numbers up to 6 (the lines keep to
+    // 100 columns).
     Grid {
-        key: "id",
+        key: if r.rates_differ() { "id@r" } else { "id" },
         key_width: 5,
         columns,
         note: "",
         rows,
     }
+}
+
+/// How many trials each row of the machine tables across trials counts, when rates differ
+/// (`trials per row: 1@2 5, 1@3 3, ...`, wrapped to lines of at most 100 columns, each indented
+/// by two spaces); `None` when every machine kept its rate, and every row counts every trial.
+pub fn trials_per_row(r: &RunAnalysis) -> Option<String> {
+    if !r.rates_differ() {
+        return None;
+    }
+    let mut out = String::from("  trials per row:");
+    let mut width = out.len();
+    for (k, g) in r.machines.iter().enumerate() {
+        let sep = if k + 1 < r.machines.len() { "," } else { "" };
+        let item = format!(" {} {}{sep}", group_key(r, g), g.trials.len());
+        if width + item.len() > 100 {
+            out.push_str("\n   ");
+            width = 3;
+        }
+        width += item.len();
+        out.push_str(&item);
+    }
+    out.push('\n');
+    Some(out)
+}
+
+/// What the figures across trials count when rates differ between trials: the machine tables
+/// group them by rate, the trial figures mix them (two lines, the second indented by two spaces
+/// for the terminal). `None` when every machine kept its rate.
+pub fn rates_note(r: &RunAnalysis) -> Option<&'static str> {
+    r.rates_differ().then_some(
+        "rates differ between trials: the trial figures across trials (mean, std, min, max)\n  \
+         mix them; the machine figures are grouped by machine and rate (id@r: machine id at r/s)",
+    )
 }
 
 /// Which trials the figures across trials count, when some are incomplete: e.g. `2 of 10 trials
@@ -184,7 +233,14 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     );
     out.push_str(&trial_grid(r, TRIAL_ROWS).text(2));
     if k > TRIAL_ROWS {
-        let _ = writeln!(out, "  ... {} more trials in summary.csv", k - TRIAL_ROWS);
+        let _ = writeln!(
+            out,
+            "  ... {} more trials in summary-trials.csv",
+            k - TRIAL_ROWS
+        );
+    }
+    if let Some(note) = rates_note(r) {
+        let _ = writeln!(out, "  {note}");
     }
     if k <= MACHINE_TABLE_TRIALS {
         for t in &r.trials {
@@ -217,12 +273,20 @@ fn run_text(out: &mut String, number: usize, r: &RunAnalysis) {
     }
     if k > 1 {
         let counted = k - r.left_out.len();
+        let per = if r.rates_differ() {
+            "per machine and rate, mean over its trials"
+        } else {
+            "per machine, mean over the trials"
+        };
         let _ = writeln!(
             out,
-            "\n  per machine, mean over {counted} trials (std, min, max: summary.csv, report.html)"
+            "\n  {per} ({counted} counted; all statistics: summary-stats.csv)"
         );
         out.push_str(&machine_mean_grid(r, &CLOCK_COLUMNS).text(2));
         out.push_str(&machine_mean_grid(r, &QUEUE_COLUMNS).text(2));
+        if let Some(counts) = trials_per_row(r) {
+            out.push_str(&counts);
+        }
     }
     let problems = r.problems();
     if !problems.is_empty() {

@@ -1,20 +1,21 @@
 //! `clocklab experiment sweep`: one parameter over a list of values, many simulated trials each.
 //! This file wires: it checks the settings, simulates, and writes what `analysis::sweep` works
-//! out and `report::sweep` renders (the table, `sweep.csv`, the plots and `sweep.html`).
+//! out and `report::sweep` renders (the table, `sweep.csv`, `sweep-trials.csv`, the plots and
+//! `sweep.html`).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use super::study_config;
-use crate::analysis::sweep::{StudyFigures, SweepModel, SweepRow, Swept};
+use crate::analysis::sweep::{StudyFigures, SweepModel, SweepRow, SweepTrial, Swept};
 use crate::cli::args::{SweepArgs, SweepParam};
 use crate::cli::common::Failure;
 use crate::config::Rates;
 use crate::core::seed::{self, Stream};
 use crate::net::wallclock::WallClock;
 use crate::report::sweep::{
-    SWEEP_CSV, SWEEP_REPORT, console_head, console_row, sweep_csv, sweep_html, sweep_plots,
-    sweep_table,
+    SWEEP_CSV, SWEEP_REPORT, SWEEP_TRIALS_CSV, console_head, console_row, sweep_csv, sweep_html,
+    sweep_plots, sweep_table, sweep_trials_csv,
 };
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
@@ -74,6 +75,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     println!("\n{}", console_head(model.swept));
     let mut events = 0u64;
     let mut rows: Vec<SweepRow> = Vec::new();
+    let mut all_trials: Vec<SweepTrial> = Vec::new();
     for (&value, plan) in args.values.iter().zip(&plans) {
         let (slow_rate, action_range) = model.setting(value);
         let mut per_trial = Vec::new();
@@ -98,7 +100,14 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
             let outcome = sim::simulate_with_router(&opts, router, |_| {})
                 .map_err(|e| format!("{param_name} = {value}: {e}"))?;
             events += outcome.events;
-            per_trial.push(StudyFigures::of(&outcome.summaries));
+            let figures = StudyFigures::of(&outcome.summaries);
+            per_trial.push(figures);
+            all_trials.push(SweepTrial {
+                value,
+                trial: k,
+                seed: opts.seed,
+                figures,
+            });
         }
         let row = SweepRow::of(&model, value, &per_trial);
         println!("{}", console_row(&model, &row));
@@ -110,6 +119,11 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
         &format!("{stamp}-sweep-{param_name}-seed-{master}"),
     )?;
     write(&dir, SWEEP_CSV, &sweep_csv(&model, args.trials, &rows))?;
+    write(
+        &dir,
+        SWEEP_TRIALS_CSV,
+        &sweep_trials_csv(&model, &all_trials),
+    )?;
     let plots = sweep_plots(&model, args.trials, &rows)?;
     for plot in &plots {
         write(&dir, &plot.file, &plot.svg)?;
@@ -137,7 +151,8 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     println!(
         "\n  arrivals/s: the messages per second the model predicts for machine 1 (docs/ANALYSIS.md);\n  \
          its queue grows without bound, by about arrivals - rate per second, once they exceed its rate.\n\
-         {events} events in {secs:.2} s; table, plots (sweep-queue.svg, sweep-clocks.svg) and sweep.html in {}",
+         {events} events in {secs:.2} s; table (sweep.csv, and a row per trial in sweep-trials.csv), plots \
+         (sweep-queue.svg, sweep-clocks.svg) and sweep.html in {}",
         dir.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,10 @@
 //! The plots across trials and runs: the sweep, the comparison of runs, and the distributions of
 //! per-trial figures.
 
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{FONT, PlotError, colour, draw_legend, draw_numeric_mesh, framed, render, tick};
@@ -103,6 +107,71 @@ pub fn distribution_plot(
     })
 }
 
+/// The most swept values labelled on a sweep's x axis; more are thinned to every second, third..
+const MAX_TICKS: usize = 12;
+
+/// A sweep's x axis: a tick and a label at each swept value, the first included (however far it
+/// lies from a round number), rather than at round numbers that may miss them.
+struct AtValues {
+    /// The axis's range, padded beyond the values.
+    inner: RangedCoordf64,
+    /// The values ticked, in order.
+    values: Vec<f64>,
+}
+
+impl AtValues {
+    /// The axis over `range` ticked at `values` (sorted, repeats dropped, at most about
+    /// [`MAX_TICKS`], the first and the last always).
+    fn new(range: Range<f64>, values: impl Iterator<Item = f64>) -> AtValues {
+        let mut all: Vec<f64> = values.filter(|v| range.contains(v)).collect();
+        all.sort_by(f64::total_cmp);
+        all.dedup();
+        let every = all.len().div_ceil(MAX_TICKS).max(1);
+        let last = all.len().saturating_sub(1);
+        let values = all
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k % every == 0 || k == last)
+            .map(|(_, &v)| v)
+            .collect();
+        AtValues {
+            inner: range.into(),
+            values,
+        }
+    }
+}
+
+impl Ranged for AtValues {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // The grid's light lines (between the labelled ones) are left out.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.values.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// A swept value as it was given: the shortest text that reads back to it (`0.5`, `3`, `0.25`).
+fn swept_label(v: &f64) -> String {
+    v.to_string()
+}
+
+/// The dashes of the predicted boundary, on the plot and in its legend: pixels drawn, then left
+/// out.
+pub const BOUNDARY_DASH: (u32, u32) = (6, 4);
+
 /// One measured series of a sweep: at each swept value, the mean over its trials and their
 /// sample standard deviation.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +196,8 @@ pub struct Predicted {
 
 /// A sweep's plot: each measured series as markers at the measured values with error bars of
 /// ±1 sample standard deviation, joined by a thin line; the prediction as a continuous line; the
-/// predicted boundary as a vertical dashed line. The y axis starts at 0.
+/// predicted boundary as a vertical dashed line, dashed in the legend too. The y axis starts at
+/// 0; the x axis is labelled at each measured value.
 pub fn sweep_error_plot(
     caption: &str,
     x_desc: &str,
@@ -161,8 +231,10 @@ pub fn sweep_error_plot(
         .fold(0.0f64, f64::max);
     let y_hi = if y_top > 0.0 { y_top * 1.1 } else { 1.0 };
     render(|root| {
-        let mut chart = framed(root, caption).build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)?;
-        draw_numeric_mesh(&mut chart, x_desc, y_desc)?;
+        let values = measured.iter().flat_map(|m| m.points.iter().map(|p| p.0));
+        let x_axis = AtValues::new(x_lo..x_hi, values);
+        let mut chart = framed(root, caption).build_cartesian_2d(x_axis, 0f64..y_hi)?;
+        draw_numeric_mesh(&mut chart, (x_desc, &swept_label), (y_desc, &tick))?;
         if let Some(p) = predicted {
             let style = BLACK.stroke_width(2);
             chart
@@ -171,10 +243,18 @@ pub fn sweep_error_plot(
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
             if let Some(b) = p.boundary {
                 let grey = RGBColor(110, 110, 110).stroke_width(1);
+                let (on, off) = BOUNDARY_DASH;
                 chart
-                    .draw_series(DashedLineSeries::new([(b, 0.0), (b, y_hi)], 6, 4, grey))?
+                    .draw_series(DashedLineSeries::new([(b, 0.0), (b, y_hi)], on, off, grey))?
                     .label(format!("predicted boundary: {}", tick(&b)))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], grey));
+                    .legend(move |(x, y)| {
+                        // The same dashes as the line, across the legend's 22 pixels.
+                        let period = (on + off) as i32;
+                        let dash = |a: i32| {
+                            PathElement::new(vec![(a, 0), ((a + on as i32).min(22), 0)], grey)
+                        };
+                        EmptyElement::at((x, y)) + dash(0) + dash(period) + dash(2 * period)
+                    });
             }
         }
         for (k, m) in measured.iter().enumerate() {
@@ -218,3 +298,6 @@ pub fn sweep_error_plot(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

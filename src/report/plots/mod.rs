@@ -1,6 +1,7 @@
 //! The report's plots, drawn with plotters' SVG backend into strings: pure functions from the
 //! inputs and figures to SVG text (no font is loaded: text stays `<text>` the viewer renders).
 
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -91,20 +92,24 @@ fn framed<'a, 'b>(root: &'a Area<'b>, caption: &str) -> ChartBuilder<'a, 'b, SVG
     builder
 }
 
-/// The axes and grid of a plot whose two axes are plain numbers, labelled `x_desc` and `y_desc`.
-fn draw_numeric_mesh<'a>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    x_desc: &str,
-    y_desc: &str,
-) -> Result<(), PlotError> {
+/// The axes and grid of a plot whose two axes are plain numbers, labelled `x_desc` and `y_desc`,
+/// their ticks written by `x_tick` and `y_tick`.
+fn draw_numeric_mesh<'a, X>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    (x_desc, x_tick): (&str, &dyn Fn(&f64) -> String),
+    (y_desc, y_tick): (&str, &dyn Fn(&f64) -> String),
+) -> Result<(), PlotError>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
         .axis_desc_style((FONT, 15))
         .label_style((FONT, 13))
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(x_tick)
+        .y_label_formatter(y_tick)
         .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(RGBColor(245, 245, 245))
         .draw()?;
@@ -166,7 +171,9 @@ pub fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
 struct Style {
     /// Hold each value until the next point (a step function), instead of joining points.
     steps: bool,
-    /// Start the y axis at 0 when every value is 0 or more.
+    /// Start the y axis just below 0 when every value is 0 or more: a line at 0 (a machine that
+    /// never jumped, an empty queue) lies above the x axis, not on it, and no negative value is
+    /// labelled.
     y_from_zero: bool,
     /// Where the legend goes.
     legend: SeriesLabelPosition,
@@ -263,17 +270,18 @@ fn lines(
         (y_min, y_max) = (0.0, 1.0);
     }
     let pad = ((y_max - y_min) * 0.05).max(0.5);
-    let (y_lo, y_hi) = (
-        if y_floor_zero && y_min >= 0.0 {
-            0.0
+    let above_zero = y_floor_zero && y_min >= 0.0;
+    let (y_lo, y_hi) = (y_min - pad, y_max + pad);
+    let y_tick = |v: &f64| {
+        if above_zero && *v < 0.0 {
+            String::new()
         } else {
-            y_min - pad
-        },
-        y_max + pad,
-    );
+            tick(v)
+        }
+    };
     render(|root| {
         let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
-        draw_numeric_mesh(&mut chart, x_desc, y_desc)?;
+        draw_numeric_mesh(&mut chart, (x_desc, &tick), (y_desc, &y_tick))?;
         shade::bands(&mut chart, &look.shades)?;
         for (k, (name, points)) in series.iter().enumerate() {
             let thinned = thin(points, MAX_POINTS);

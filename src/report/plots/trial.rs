@@ -200,3 +200,6 @@ pub fn jump_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, PlotError>
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests;

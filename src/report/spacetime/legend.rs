@@ -1,13 +1,14 @@
 //! The space-time diagram's legend, under its time axis: the four marks of the events, the two
-//! arrows of the messages, the marker of a message never taken off its queue, and how to read the
-//! numbers.
+//! arrows of the messages, the marker of a message never taken off its queue, how to read the
+//! numbers, and a message cut at the window's edge.
 
 use std::fmt::Write as _;
 
-use super::{FONT, LEFT, arrow, mark};
+use super::{COLOURS, FONT, LEFT, arrow, arrow_between, mark};
 use crate::core::event::EventKind;
 
-/// The legend under the axis: the four marks, the two arrows and the queued marker.
+/// The legend under the axis: the four marks, the two arrows, the queued marker and a cut
+/// message, in three rows.
 pub(super) fn legend(out: &mut String, y: f64, id: &str) {
     let mut x = LEFT;
     for kind in EventKind::ALL {
@@ -44,5 +45,22 @@ pub(super) fn legend(out: &mut String, y: f64, id: &str) {
         y + 4.0,
         x + 440.0,
         y + 4.0
+    );
+    let y = y + 24.0;
+    arrow_between(out, (x - 6.0, y), (x + 40.0, y), (0.0, 0.0), 1, true, id);
+    let _ = writeln!(
+        out,
+        "<line x1=\"{0:.1}\" y1=\"{1:.1}\" x2=\"{0:.1}\" y2=\"{2:.1}\" stroke=\"#999\" \
+         stroke-dasharray=\"2 2\"/><text x=\"{3:.1}\" y=\"{4:.1}\" {FONT} font-size=\"10\" \
+         fill=\"{5}\">machine 2 at 9.50 s</text><text x=\"{6:.1}\" y=\"{4:.1}\" {FONT} \
+         font-size=\"12\" fill=\"#57606a\">a message leaving the window: where it goes and when \
+         it is taken (a bar at the left edge: a message sent before the window)</text>",
+        x + 40.0,
+        y - 9.0,
+        y + 9.0,
+        x + 46.0,
+        y + 3.5,
+        COLOURS[1],
+        x + 160.0
     );
 }

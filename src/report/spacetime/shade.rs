@@ -16,7 +16,7 @@ use crate::report::table::escape;
 /// The height of a legend row, pixels.
 const ROW: f64 = 22.0;
 /// Where the first row of names goes: under the diagram's own legend, pixels below the time axis.
-const BELOW_AXIS: f64 = 112.0;
+const BELOW_AXIS: f64 = 136.0;
 
 /// The windows of `trial`'s plan that meet `window`, each with its legend entry's place: its x
 /// and its row (from 0).

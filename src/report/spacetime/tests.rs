@@ -35,7 +35,10 @@ fn the_automatic_window_holds_the_largest_jump() {
     let (w, why) = auto_window(&three());
     assert_eq!(w.start_s, 0.0);
     assert!((w.end_s - 0.412).abs() < 1e-9, "{w:?}");
-    assert_eq!(why, "around the largest clock jump, 4 at 0.260 s");
+    assert_eq!(
+        why,
+        "around the largest clock jump: machine 3's clock jumped 1 → 5 at 0.260 s"
+    );
     // Without jumps (only machine 1, whose clock rises by one each time): its first events.
     let mut t = three();
     t.machines.truncate(1);
@@ -67,8 +70,9 @@ fn the_diagram_of_three_machines_worked_by_hand() {
     assert_eq!(with("rect", "fill", COLOURS[1]), 2 + 1);
     assert_eq!(with("path", "fill", COLOURS[2]), 1 + 1);
     assert_eq!(with("circle", "fill", COLOURS[3]), 5 + 1);
-    // Arrows: a2 -> b2 and c1 -> a4 (sends), b3 -> c2 (broadcast), and the legend's two.
-    assert_eq!(with("line", "marker-end", "url(#d-head1)"), 2 + 1);
+    // Arrows: a2 -> b2 and c1 -> a4 (sends), b3 -> c2 (broadcast), and the legend's three (a
+    // message, a broadcast message, a message leaving the window).
+    assert_eq!(with("line", "marker-end", "url(#d-head1)"), 2 + 2);
     assert_eq!(with("line", "marker-end", "url(#d-head2)"), 1 + 1);
     // b3 never reached m1: one dashed line to one marker after m1's last event (0.4 s).
     assert_eq!(with("line", "stroke-dasharray", "5 3"), 1);
@@ -81,7 +85,8 @@ fn the_diagram_of_three_machines_worked_by_hand() {
     let mut clocks: Vec<u64> = labels.iter().filter_map(|l| l.parse().ok()).collect();
     clocks.sort_unstable();
     assert_eq!(clocks, [1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6]);
-    // a2 (send at 0.1 s on machine 1, the first line): x = 150 + 14 + 0.1 / 0.412 * 892 = 380.5,
+    // a2 (send at 0.1 s on machine 1, the first line): x = 150 + 14 + 0.1 / 0.412 * (1100 - 30
+    // - 150 - 2 * 14 = 892) = 380.5 (no message leaves the window, so the right margin is narrow),
     // y = 64 + 90 / 2 = 109; its square's corner 5 px up and left.
     let a2 = all
         .iter()
@@ -119,9 +124,126 @@ fn diagrams_join_the_plotted_trials() {
     add_diagrams(std::slice::from_ref(&input), None, &mut plots);
     let p = &plots[0].trials[0].plots[0];
     assert_eq!(p.file, "trial-1-spacetime.svg");
-    assert!(p.svg.contains("Window: around the largest clock jump"));
+    assert!(p.svg.contains(
+        "Window: around the largest clock jump: machine 3's clock jumped 1 → 5 at 0.260 s."
+    ));
     roxmltree::Document::parse(&p.svg).expect("XML");
     if let Ok(dir) = std::env::var("CLOCKLAB_SPACETIME_OUT") {
         std::fs::write(std::path::Path::new(&dir).join(&p.file), &p.svg).unwrap();
+    }
+}
+
+/// The diagram of the worked example over `start_s..end_s`, parsed, with the elements drawn
+/// (outside `<defs>`).
+fn drawn(start_s: f64, end_s: f64) -> String {
+    let t = three();
+    let c = reconstruct(&t).unwrap();
+    let w = Window { start_s, end_s };
+    diagram(&t, &c, w, "why", "d")
+}
+
+/// The number in attribute `a` of `n`.
+fn num(n: &roxmltree::Node<'_, '_>, a: &str) -> f64 {
+    n.attribute(a).and_then(|v| v.parse().ok()).unwrap()
+}
+
+#[test]
+fn a_message_leaving_the_window_ends_in_an_arrowhead_on_its_edge_labelled_where_it_goes() {
+    // 0 to 0.3 s: c1 (machine 3, 0.02 s) -> a4 (machine 1, 0.4 s) leaves at the right, and so
+    // does b3's copy for machine 1, never taken (its marker would be after m1's last event, 0.4
+    // s). The window's end is at x = 1100 - 140 - 14 = 946.
+    let svg = drawn(0.0, 0.3);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let cut: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("cut"))
+        .collect();
+    assert_eq!(cut.len(), 2, "{svg}");
+    fn line<'a, 'i>(g: &roxmltree::Node<'a, 'i>) -> roxmltree::Node<'a, 'i> {
+        g.children().find(|n| n.has_tag_name("line")).unwrap()
+    }
+    let title = |g: &roxmltree::Node| {
+        g.children()
+            .find(|n| n.has_tag_name("title"))
+            .and_then(|n| n.text())
+            .unwrap()
+            .to_owned()
+    };
+    let titles: Vec<String> = cut.iter().map(title).collect();
+    assert_eq!(
+        titles,
+        [
+            "from machine 3 at 0.020 s to machine 1 at 0.400 s",
+            "from machine 2 at 0.200 s to machine 1, not received",
+        ]
+    );
+    for g in &cut {
+        let l = line(g);
+        assert_eq!(num(&l, "x2"), 946.0, "cut at the edge: {svg}");
+        assert!(l.attribute("marker-end").is_some(), "with its arrowhead");
+    }
+    assert_eq!(line(&cut[0]).attribute("marker-end"), Some("url(#d-head1)"));
+    assert_eq!(line(&cut[1]).attribute("marker-end"), Some("url(#d-head0)"));
+    // Nothing of a message is drawn beyond the edge (beside it, only the lines to the labels).
+    let plot = doc
+        .descendants()
+        .find(|n| n.attribute("clip-path").is_some())
+        .unwrap();
+    for l in plot.descendants().filter(|n| n.has_tag_name("line")) {
+        assert!(num(&l, "x1") <= 946.0 && num(&l, "x2") <= 946.0, "{svg}");
+    }
+    // Their labels in the margin, right of the plot (at 960 + 10).
+    let labels: Vec<(f64, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("cut"))
+        .map(|n| (num(&n, "x"), n.text().unwrap()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            (970.0, "machine 1, not received"),
+            (970.0, "machine 1 at 0.400 s")
+        ]
+    );
+}
+
+#[test]
+fn a_message_from_before_the_window_starts_with_a_bar_on_its_edge() {
+    // 0.1 to 0.45 s: c1 (0.02 s) -> a4 (0.4 s) comes in at the left edge, x = 150 + 14 = 164.
+    let svg = drawn(0.1, 0.45);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let g = doc
+        .descendants()
+        .find(|n| n.has_tag_name("g") && n.attribute("class") == Some("cut"))
+        .expect("one cut message");
+    let lines: Vec<roxmltree::Node> = g.children().filter(|n| n.has_tag_name("line")).collect();
+    assert_eq!(lines.len(), 2, "the message and the bar across the edge");
+    assert_eq!(num(&lines[0], "x1"), 164.0);
+    assert_eq!(lines[0].attribute("marker-end"), Some("url(#d-head1)"));
+    assert_eq!(num(&lines[1], "x1"), 164.0);
+    assert_eq!(num(&lines[1], "x2"), 164.0);
+    assert!((num(&lines[1], "y2") - num(&lines[1], "y1") - 10.0).abs() < 0.01);
+}
+
+#[test]
+fn every_clock_label_sits_above_its_line_right_of_its_mark() {
+    // The whole trial: every label drawn, receives from machines above (b2, c2) included.
+    let svg = drawn(0.0, 0.412);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let rows = [109.0, 199.0, 289.0];
+    let labels: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("font-size") == Some("11"))
+        .filter(|n| n.text().is_some_and(|t| t.parse::<u64>().is_ok()))
+        .collect();
+    assert_eq!(labels.len(), 11);
+    for l in &labels {
+        let y = num(l, "y");
+        assert!(
+            rows.iter().any(|row| y == row - 8.0),
+            "label {:?} at y = {y} is not 8 px above a line",
+            l.text()
+        );
+        assert_eq!(l.attribute("text-anchor"), None, "starts at its x");
     }
 }
