@@ -11,16 +11,19 @@
 //!
 //! This file holds the file names; `writer` the writing side ([`LogWriter`], [`write_whole_log`],
 //! [`LogTexts`]),
-//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]).
+//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]), `tail` a log
+//! followed as it grows ([`LogTail`], for the live view).
 
 use std::path::{Path, PathBuf};
 
 use crate::core::event::{MAX_ID, MIN_ID};
 
 mod reader;
+mod tail;
 mod writer;
 
 pub use reader::{LogError, read_log, read_log_whole_lines};
+pub use tail::LogTail;
 pub use writer::{LogTexts, LogWriter, write_whole_log};
 
 /// The name of machine `machine`'s log: `machine-<id>.csv`.
