@@ -1,8 +1,14 @@
 //! One event of a model machine, as a row of its log: the [`Record`], its [`EventKind`], and
-//! [`format_record`], the one function that turns a record into a CSV line (pure: a record in, a
-//! line out). docs/LOGS.md describes the format; `rundir::log` writes and reads the files.
+//! [`RowText`], the one formatter that turns a record into a CSV line (pure: a record in, a line
+//! out), with its two doors [`append_record`] (bytes, the writers' fast path) and
+//! [`format_record`] (text). docs/LOGS.md describes the format; `rundir::log` writes and reads
+//! the files.
+//!
+//! The formatter writes every field itself, the integers with `itoa` and the time as whole seconds,
+//! a dot and six zero-padded digits of microseconds, into a buffer on the stack: no `format!`, no
+//! allocation. The test module keeps the `format!`-based formatter it replaced as its oracle.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use crate::core::wire::ROUTER_ID;
 
@@ -113,30 +119,95 @@ pub(crate) const NAMES: [&str; COLUMNS] = [
     "seq",
 ];
 
-/// Appends one row of the log, with its trailing `\n`, to `out`. Optional fields that are `None` are
-/// left empty; nothing needs quoting because every field is a number or a fixed word.
-pub fn format_record(rec: &Record, out: &mut String) {
-    // Writing into a String cannot fail, so the fmt::Result carries nothing.
-    let _ = write!(
-        out,
-        "{},{},{}.{:06},{},{},",
-        rec.machine,
-        rec.event,
-        rec.system_time_us / 1_000_000,
-        rec.system_time_us % 1_000_000,
-        rec.logical_clock,
-        rec.queue_len,
-    );
-    if let Some(peer) = rec.peer {
-        let _ = write!(out, "{peer}");
-    }
-    out.push(',');
-    if let Some(clock) = rec.msg_clock {
-        let _ = write!(out, "{clock}");
-    }
-    out.push(',');
-    if let Some(seq) = rec.seq {
-        let _ = write!(out, "{seq}");
-    }
-    out.push('\n');
+/// The longest row [`RowText`] makes, its `\n` included: every field at its largest
+/// (`65534,broadcast,18446744073709.551615,` then a `u64`, a `u32`, a peer, a `u64` and a `u32`).
+pub const MAX_ROW_LEN: usize = 5 + 1 + 9 + 1 + 21 + 1 + 20 + 1 + 10 + 1 + 5 + 1 + 20 + 1 + 10 + 1;
+
+/// One row of the log, with its trailing `\n`, formatted on the stack. Optional fields that are
+/// `None` are left empty; nothing needs quoting because every field is a number or a fixed word.
+#[derive(Clone, Copy)]
+pub struct RowText {
+    buf: [u8; MAX_ROW_LEN],
+    len: usize,
 }
+
+impl RowText {
+    /// Formats `rec` as its log row.
+    pub fn new(rec: &Record) -> RowText {
+        let mut row = RowText {
+            buf: [0; MAX_ROW_LEN],
+            len: 0,
+        };
+        let mut ints = itoa::Buffer::new();
+        row.push(ints.format(rec.machine).as_bytes());
+        row.push(b",");
+        row.push(rec.event.as_str().as_bytes());
+        row.push(b",");
+        row.push(ints.format(rec.system_time_us / 1_000_000).as_bytes());
+        row.push(&micros(rec.system_time_us % 1_000_000));
+        row.push(ints.format(rec.logical_clock).as_bytes());
+        row.push(b",");
+        row.push(ints.format(rec.queue_len).as_bytes());
+        row.push(b",");
+        if let Some(peer) = rec.peer {
+            row.push(ints.format(peer).as_bytes());
+        }
+        row.push(b",");
+        if let Some(clock) = rec.msg_clock {
+            row.push(ints.format(clock).as_bytes());
+        }
+        row.push(b",");
+        if let Some(seq) = rec.seq {
+            row.push(ints.format(seq).as_bytes());
+        }
+        row.push(b"\n");
+        row
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// The row's bytes, ASCII.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The row as text.
+    pub fn as_str(&self) -> &str {
+        // Every byte pushed is ASCII: digits, commas, a dot, an event word and `\n`.
+        std::str::from_utf8(self.as_bytes()).expect("a log row is ASCII")
+    }
+}
+
+impl fmt::Debug for RowText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RowText").field(&self.as_str()).finish()
+    }
+}
+
+/// `.dddddd,`: the fraction of a second of the time field, `micros` (below a million) as six
+/// digits with leading zeros, then the comma that ends the field.
+fn micros(micros: u64) -> [u8; 8] {
+    let mut out = *b".000000,";
+    let mut rest = micros;
+    for digit in out[1..7].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out
+}
+
+/// Appends one row of the log, with its trailing `\n`, to `out`: [`RowText`]'s bytes.
+pub fn append_record(rec: &Record, out: &mut Vec<u8>) {
+    out.extend_from_slice(RowText::new(rec).as_bytes());
+}
+
+/// Appends one row of the log, with its trailing `\n`, to `out`: [`RowText`] as text.
+pub fn format_record(rec: &Record, out: &mut String) {
+    out.push_str(RowText::new(rec).as_str());
+}
+
+#[cfg(test)]
+mod tests;

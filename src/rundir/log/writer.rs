@@ -6,7 +6,7 @@ use std::io::{self, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::log_path;
-use crate::core::event::{HEADER, MAX_ID, MIN_ID, Record, format_record};
+use crate::core::event::{HEADER, MAX_ID, MIN_ID, Record, RowText, append_record};
 use crate::core::wire::MAX_CLOCK;
 
 /// An io::Error that says which file it happened to.
@@ -24,7 +24,6 @@ pub struct LogWriter {
     file: File,
     path: PathBuf,
     machine: u16,
-    line: String,
     rows: u64,
     /// Bytes of the header and the whole rows written so far.
     len: u64,
@@ -62,7 +61,6 @@ impl LogWriter {
             file,
             path,
             machine,
-            line: String::with_capacity(128),
             rows: 0,
             len: header.len() as u64,
             failed: None,
@@ -92,9 +90,9 @@ impl LogWriter {
         if let Some((kind, why)) = &self.failed {
             return Err(io::Error::new(*kind, why.clone()));
         }
-        self.line.clear();
-        format_record(rec, &mut self.line);
-        if let Err(e) = self.file.write_all(self.line.as_bytes()) {
+        let row = RowText::new(rec);
+        let line = row.as_bytes();
+        if let Err(e) = self.file.write_all(line) {
             let err = with_path(&self.path, "cannot write a row", e);
             self.failed = Some((err.kind(), err.to_string()));
             // Cut off whatever part of the row reached the file. Shortening a file needs no space,
@@ -106,7 +104,7 @@ impl LogWriter {
                 .and_then(|()| self.file.seek(SeekFrom::Start(self.len)));
             return Err(err);
         }
-        self.len += self.line.len() as u64;
+        self.len += line.len() as u64;
         self.rows += 1;
         Ok(())
     }
@@ -135,38 +133,40 @@ impl LogWriter {
     }
 }
 
-/// Writes a whole log at once: `text` must be the header line and the rows, as [`format_record`]
-/// makes them. Like [`LogWriter::create`], it never overwrites an existing file. The simulator uses
-/// it: a simulated trial has no crash to survive, so one write beats one per row.
-pub fn write_whole_log(path: &Path, text: &str) -> io::Result<()> {
+/// Writes a whole log at once, in one `write_all`: `text` must be the header line and the rows, as
+/// [`RowText`](crate::core::event::RowText) makes them. Like [`LogWriter::create`], it never
+/// overwrites an existing file. The simulator uses it: a simulated trial has no crash to survive,
+/// so one write beats one per row.
+pub fn write_whole_log(path: &Path, text: impl AsRef<[u8]>) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
         .map_err(|e| with_path(path, "cannot create the event log", e))?;
-    file.write_all(text.as_bytes())
+    file.write_all(text.as_ref())
         .map_err(|e| with_path(path, "cannot write the event log", e))
 }
 
 /// Every machine's log of one trial, made in memory and written at once with [`write_whole_log`]:
-/// the simulator's logs, which have no crash to survive.
+/// the simulator's logs, which have no crash to survive. Each log is one block of bytes that grows
+/// by a row at a time ([`append_record`], no `format!`) and goes to its file in one `write_all`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogTexts {
     /// Machine `id`'s log at `id - 1`: the header line, then its rows.
-    texts: Vec<String>,
+    texts: Vec<Vec<u8>>,
 }
 
 impl LogTexts {
     /// Empty logs, the header line alone, for machines `1..=machines`.
     pub fn new(machines: usize) -> LogTexts {
         LogTexts {
-            texts: vec![format!("{HEADER}\n"); machines],
+            texts: vec![format!("{HEADER}\n").into_bytes(); machines],
         }
     }
 
     /// Adds `rec` as a row of its machine's log, which must be one of `1..=machines`.
     pub fn append(&mut self, rec: &Record) {
-        format_record(rec, &mut self.texts[usize::from(rec.machine) - 1]);
+        append_record(rec, &mut self.texts[usize::from(rec.machine) - 1]);
     }
 
     /// Writes every log to `dir/machine-<id>.csv`, by id, never overwriting a file. Stops at the
