@@ -1,12 +1,15 @@
 //! One event of a model machine, as a row of its log: the [`Record`], its [`EventKind`], and
-//! [`RowText`], the one formatter that turns a record into a CSV line (pure: a record in, a line
-//! out), with its two doors [`append_record`] (bytes, the writers' fast path) and
+//! [`write_row`], the one formatter that turns a record into a CSV line (pure: a record in, a line
+//! out), with its doors [`append_record`] (in place at the end of a byte buffer, the simulator's
+//! fast path), [`RowText`] (a row on the stack, for the real client's writer) and
 //! [`format_record`] (text). docs/LOGS.md describes the format; `rundir::log` writes and reads
 //! the files.
 //!
-//! The formatter writes every field itself, the integers with `itoa` and the time as whole seconds,
-//! a dot and six zero-padded digits of microseconds, into a buffer on the stack: no `format!`, no
-//! allocation. The test module keeps the `format!`-based formatter it replaced as its oracle.
+//! The formatter writes every digit in place, two at a time from a table, and the time as whole
+//! seconds, a dot and six zero-padded digits of microseconds: no `format!`, no allocation, no
+//! copy or call per field (a first version with `itoa` copied each field out of its own buffer,
+//! and profiles showed those copies; docs/BENCHMARKS.md has the figures). The test module keeps
+//! the `format!`-based formatter it replaced as its oracle.
 
 use std::fmt;
 
@@ -119,12 +122,87 @@ pub(crate) const NAMES: [&str; COLUMNS] = [
     "seq",
 ];
 
-/// The longest row [`RowText`] makes, its `\n` included: every field at its largest
+/// The longest row [`write_row`] makes, its `\n` included: every field at its largest
 /// (`65534,broadcast,18446744073709.551615,` then a `u64`, a `u32`, a peer, a `u64` and a `u32`).
 pub const MAX_ROW_LEN: usize = 5 + 1 + 9 + 1 + 21 + 1 + 20 + 1 + 10 + 1 + 5 + 1 + 20 + 1 + 10 + 1;
 
-/// One row of the log, with its trailing `\n`, formatted on the stack. Optional fields that are
-/// `None` are left empty; nothing needs quoting because every field is a number or a fixed word.
+/// The two digits of every number below 100, `00` to `99`.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes `rec`'s row, with its trailing `\n`, at the start of `buf` and answers its length.
+/// Optional fields that are `None` are left empty; nothing needs quoting because every field is a
+/// number or a fixed word. Each digit is written in place, two at a time, and the word and the
+/// fraction of a second as fixed-size pieces: no call per field, no copy of a scratch buffer.
+pub fn write_row(rec: &Record, buf: &mut [u8; MAX_ROW_LEN]) -> usize {
+    let mut at = put_int(buf, 0, rec.machine.into());
+    // `,word,` padded to 11 bytes (the longest, `,broadcast,`); `at` is at most 5 here.
+    let (word, len): (&[u8; 11], usize) = match rec.event {
+        EventKind::Receive => (b",receive,  ", 9),
+        EventKind::Send => (b",send,     ", 6),
+        EventKind::Broadcast => (b",broadcast,", 11),
+        EventKind::Internal => (b",internal, ", 10),
+    };
+    buf[at..at + 11].copy_from_slice(word);
+    at += len;
+    at = put_int(buf, at, rec.system_time_us / 1_000_000);
+    // `.dddddd,`: the microseconds, six digits with their leading zeros.
+    let micros = (rec.system_time_us % 1_000_000) as usize;
+    let (hi, mid, lo) = (micros / 10_000, micros / 100 % 100, micros % 100);
+    buf[at] = b'.';
+    buf[at + 1..at + 3].copy_from_slice(&PAIRS[hi * 2..hi * 2 + 2]);
+    buf[at + 3..at + 5].copy_from_slice(&PAIRS[mid * 2..mid * 2 + 2]);
+    buf[at + 5..at + 7].copy_from_slice(&PAIRS[lo * 2..lo * 2 + 2]);
+    buf[at + 7] = b',';
+    at += 8;
+    at = put_int(buf, at, rec.logical_clock);
+    buf[at] = b',';
+    at = put_int(buf, at + 1, rec.queue_len.into());
+    buf[at] = b',';
+    at += 1;
+    if let Some(peer) = rec.peer {
+        at = put_int(buf, at, peer.into());
+    }
+    buf[at] = b',';
+    at += 1;
+    if let Some(clock) = rec.msg_clock {
+        at = put_int(buf, at, clock);
+    }
+    buf[at] = b',';
+    at += 1;
+    if let Some(seq) = rec.seq {
+        at = put_int(buf, at, seq.into());
+    }
+    buf[at] = b'\n';
+    at + 1
+}
+
+/// Writes `value` in decimal at `buf[at..]` and answers where it ends.
+#[inline(always)]
+fn put_int(buf: &mut [u8; MAX_ROW_LEN], at: usize, value: u64) -> usize {
+    let end = at + value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    let (mut rest, mut i) = (value, end);
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        buf[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        buf[i - 1] = b'0' + rest as u8;
+    }
+    end
+}
+
+/// One row of the log made by [`write_row`], on the stack: for a writer that sends each row on its
+/// own ([`LogWriter`](crate::rundir::log::LogWriter)) or wants it as text.
 #[derive(Clone, Copy)]
 pub struct RowText {
     buf: [u8; MAX_ROW_LEN],
@@ -134,49 +212,19 @@ pub struct RowText {
 impl RowText {
     /// Formats `rec` as its log row.
     pub fn new(rec: &Record) -> RowText {
-        let mut row = RowText {
-            buf: [0; MAX_ROW_LEN],
-            len: 0,
-        };
-        let mut ints = itoa::Buffer::new();
-        row.push(ints.format(rec.machine).as_bytes());
-        row.push(b",");
-        row.push(rec.event.as_str().as_bytes());
-        row.push(b",");
-        row.push(ints.format(rec.system_time_us / 1_000_000).as_bytes());
-        row.push(&micros(rec.system_time_us % 1_000_000));
-        row.push(ints.format(rec.logical_clock).as_bytes());
-        row.push(b",");
-        row.push(ints.format(rec.queue_len).as_bytes());
-        row.push(b",");
-        if let Some(peer) = rec.peer {
-            row.push(ints.format(peer).as_bytes());
-        }
-        row.push(b",");
-        if let Some(clock) = rec.msg_clock {
-            row.push(ints.format(clock).as_bytes());
-        }
-        row.push(b",");
-        if let Some(seq) = rec.seq {
-            row.push(ints.format(seq).as_bytes());
-        }
-        row.push(b"\n");
-        row
+        let mut buf = [0; MAX_ROW_LEN];
+        let len = write_row(rec, &mut buf);
+        RowText { buf, len }
     }
 
-    fn push(&mut self, bytes: &[u8]) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    /// The row's bytes, ASCII.
+    /// The row's bytes, ASCII, its `\n` included.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
     /// The row as text.
     pub fn as_str(&self) -> &str {
-        // Every byte pushed is ASCII: digits, commas, a dot, an event word and `\n`.
+        // Every byte written is ASCII: digits, commas, a dot, an event word and `\n`.
         std::str::from_utf8(self.as_bytes()).expect("a log row is ASCII")
     }
 }
@@ -187,21 +235,16 @@ impl fmt::Debug for RowText {
     }
 }
 
-/// `.dddddd,`: the fraction of a second of the time field, `micros` (below a million) as six
-/// digits with leading zeros, then the comma that ends the field.
-fn micros(micros: u64) -> [u8; 8] {
-    let mut out = *b".000000,";
-    let mut rest = micros;
-    for digit in out[1..7].iter_mut().rev() {
-        *digit = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out
-}
-
-/// Appends one row of the log, with its trailing `\n`, to `out`: [`RowText`]'s bytes.
+/// Appends one row of the log, with its trailing `\n`, to `out`, written in place: the fast path
+/// of the simulator's logs, which grow by a row at a time.
 pub fn append_record(rec: &Record, out: &mut Vec<u8>) {
-    out.extend_from_slice(RowText::new(rec).as_bytes());
+    let start = out.len();
+    out.resize(start + MAX_ROW_LEN, 0);
+    let buf = out[start..]
+        .first_chunk_mut::<MAX_ROW_LEN>()
+        .expect("resized to hold the longest row");
+    let len = write_row(rec, buf);
+    out.truncate(start + len);
 }
 
 /// Appends one row of the log, with its trailing `\n`, to `out`: [`RowText`] as text.
