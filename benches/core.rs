@@ -2,24 +2,26 @@
 //! switchboard forwarding a read of data frames (no sockets: the router's own work per frame),
 //! whole simulated trials (events per second), and the simulator's logs (`logs`: a trial's rows
 //! formatted and written, beside the same trial simulated without them and beside the
-//! `format!`-based writer the logs used before 2026-12-06).
+//! `format!`-based writer the logs used before 2026-12-06; `benches/logs_paired.rs` runs the same
+//! variants in turn, for a machine too busy for criterion's samples to compare).
 //!
 //! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
 //! --benches` runs each once as a smoke test.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clocklab::config::Latency;
-use clocklab::core::event::{HEADER, Record, append_record, format_record};
+use clocklab::core::event::format_record;
 use clocklab::core::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
 use clocklab::core::switchboard::{self, ConnId, Switchboard};
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
-use clocklab::rundir::log::{LogBlocks, log_path, write_whole_log};
+use clocklab::rundir::log::log_path;
 use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+#[path = "support/logs.rs"]
+mod logs;
 
 const T0: u64 = 1_700_000_000_000_000_000;
 /// Frames in the stream benchmark.
@@ -227,119 +229,21 @@ fn bench_sim(c: &mut Criterion) {
     group.finish();
 }
 
-/// The baseline of the `logs` group: a row as the logs were formatted before 2026-12-06, one
-/// `write!` per field (the oracle of `core::event`'s tests is the same function).
-fn format_macro(rec: &Record, out: &mut String) {
-    let _ = write!(
-        out,
-        "{},{},{}.{:06},{},{},",
-        rec.machine,
-        rec.event,
-        rec.system_time_us / 1_000_000,
-        rec.system_time_us % 1_000_000,
-        rec.logical_clock,
-        rec.queue_len,
-    );
-    if let Some(peer) = rec.peer {
-        let _ = write!(out, "{peer}");
-    }
-    out.push(',');
-    if let Some(clock) = rec.msg_clock {
-        let _ = write!(out, "{clock}");
-    }
-    out.push(',');
-    if let Some(seq) = rec.seq {
-        let _ = write!(out, "{seq}");
-    }
-    out.push('\n');
-}
-
-/// A fresh empty directory for one trial's logs, removed when dropped (outside the timing).
-struct LogDir(PathBuf);
-
-impl LogDir {
-    fn new(n: &mut u64) -> LogDir {
-        *n += 1;
-        let dir =
-            std::env::temp_dir().join(format!("clocklab-bench-logs-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the bench's log directory");
-        LogDir(dir)
-    }
-}
-
-impl Drop for LogDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Simulates `opts` with its logs written into `dir` as `simulate` writes them (`LogBlocks`).
-fn simulate_writing_logs(opts: &SimOptions, dir: &Path) -> u64 {
-    let mut logs = LogBlocks::create(dir, opts.rates.len() as u16).unwrap();
-    let outcome = sim::simulate(opts, |r| logs.append(r)).unwrap();
-    logs.finish().unwrap();
-    outcome.events
-}
-
-/// Simulates `opts` with its rows formatted into one buffer per machine, kept in memory.
-fn simulate_formatting_logs(opts: &SimOptions) -> Vec<Vec<u8>> {
-    let mut texts = vec![Vec::new(); opts.rates.len()];
-    sim::simulate(opts, |r| {
-        append_record(r, &mut texts[usize::from(r.machine) - 1])
-    })
-    .unwrap();
-    texts
-}
-
-/// Simulates `opts` with its logs as `simulate` made them before 2026-12-06: the rows formatted
-/// with [`format_macro`] into one `String` per machine, each written with one `write_all` at the
-/// end; without `dir`, kept in memory.
-fn simulate_with_macro_logs(opts: &SimOptions, dir: Option<&Path>) -> Vec<String> {
-    let mut texts = vec![format!("{HEADER}\n"); opts.rates.len()];
-    sim::simulate(opts, |r| {
-        format_macro(r, &mut texts[usize::from(r.machine) - 1])
-    })
-    .unwrap();
-    if let Some(dir) = dir {
-        for (i, text) in texts.iter().enumerate() {
-            write_whole_log(&log_path(dir, i as u16 + 1), text).unwrap();
-        }
-    }
-    texts
-}
-
 /// The cost of the logs, per trial of issue 23's run (3 machines at 50, 100 and 200 ticks/s for
-/// 600 s, seed 1: 210,000 rows, 8.9 MB of logs): `simulate` alone (as `--no-logs`), with the rows
+/// 600 s, seed 1: 210,000 rows, 9.4 MB of logs): `simulate` alone (as `--no-logs`), with the rows
 /// formatted into memory, and with them written to files as `simulate` does (`LogBlocks`, into a
 /// fresh directory each time); beside the baseline, the same two with the rows formatted by
 /// `write!` per field and each log written at the end. Throughput is in log rows.
 fn bench_logs(c: &mut Criterion) {
     let mut group = c.benchmark_group("logs");
-    let rates = vec![50.0, 100.0, 200.0];
-    let opts = SimOptions {
-        names: (1..=rates.len())
-            .map(|i| format!("127.0.0.1:{}", 8000 + i))
-            .collect(),
-        rates,
-        action_range: 10,
-        receive_rule: Default::default(),
-        missed_ticks: Default::default(),
-        duration_ns: 600 * 1_000_000_000,
-        seed: 1,
-        epoch_ns: DEFAULT_EPOCH_NS,
-        latency: Latency::default(),
-        tick_lateness: None,
-        measured: None,
-        faults: Default::default(),
-    };
+    let opts = logs::issue_trial();
     // The logs written are the baseline's, byte for byte.
     let mut n = 0;
-    let (new, old) = (LogDir::new(&mut n), LogDir::new(&mut n));
-    simulate_writing_logs(&opts, &new.0);
-    let texts = simulate_with_macro_logs(&opts, Some(&old.0));
+    let (new, old) = (logs::LogDir::new(&mut n), logs::LogDir::new(&mut n));
+    logs::simulate_writing_logs(&opts, &new.0);
+    let texts = logs::simulate_with_macro_logs(&opts, Some(&old.0));
     for i in 1..=opts.rates.len() as u16 {
-        let read = |dir: &LogDir| std::fs::read(log_path(&dir.0, i)).unwrap();
+        let read = |dir: &logs::LogDir| std::fs::read(log_path(&dir.0, i)).unwrap();
         assert!(read(&new) == read(&old), "machine {i}'s log differs");
     }
     drop((new, old));
@@ -351,26 +255,29 @@ fn bench_logs(c: &mut Criterion) {
         b.iter(|| black_box(sim::simulate(black_box(&opts), |_| {}).unwrap().events))
     });
     group.bench_function(format!("{name}/simulate_format"), |b| {
-        b.iter(|| black_box(simulate_formatting_logs(black_box(&opts))))
+        b.iter(|| black_box(logs::simulate_formatting_logs(black_box(&opts))))
     });
     group.bench_function(format!("{name}/simulate_format_write"), |b| {
         b.iter_batched(
-            || LogDir::new(&mut n),
+            || logs::LogDir::new(&mut n),
             |dir| {
-                black_box(simulate_writing_logs(black_box(&opts), &dir.0));
+                black_box(logs::simulate_writing_logs(black_box(&opts), &dir.0));
                 dir
             },
             BatchSize::PerIteration,
         )
     });
     group.bench_function(format!("{name}/baseline_format_macro"), |b| {
-        b.iter(|| black_box(simulate_with_macro_logs(black_box(&opts), None)))
+        b.iter(|| black_box(logs::simulate_with_macro_logs(black_box(&opts), None)))
     });
     group.bench_function(format!("{name}/baseline_format_macro_write"), |b| {
         b.iter_batched(
-            || LogDir::new(&mut n),
+            || logs::LogDir::new(&mut n),
             |dir| {
-                black_box(simulate_with_macro_logs(black_box(&opts), Some(&dir.0)));
+                black_box(logs::simulate_with_macro_logs(
+                    black_box(&opts),
+                    Some(&dir.0),
+                ));
                 dir
             },
             BatchSize::PerIteration,
