@@ -7,9 +7,10 @@
 //!
 //! The formatter writes every digit in place, two at a time from a table, and the time as whole
 //! seconds, a dot and six zero-padded digits of microseconds: no `format!`, no allocation, no
-//! copy or call per field (a first version with `itoa` copied each field out of its own buffer,
-//! and profiles showed those copies; docs/BENCHMARKS.md has the figures). The test module keeps
-//! the `format!`-based formatter it replaced as its oracle.
+//! copy or call per field. (`itoa`, tried first, formats as fast, but each field then goes
+//! through a copy out of its own buffer; writing in place lets [`append_record`] format straight
+//! into a log's block. docs/BENCHMARKS.md has the figures.) The test module keeps the
+//! `format!`-based formatter it replaced as its oracle.
 
 use std::fmt;
 
