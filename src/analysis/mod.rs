@@ -381,7 +381,39 @@ pub fn analyze_run(run: &RunInput) -> RunAnalysis {
 /// the trial figures): the complete trials, and the incomplete ones too when `include_incomplete`.
 /// A figure a trial leaves undefined does not count for that trial.
 pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis {
-    let trials: Vec<TrialAnalysis> = run.trials.iter().map(analyze_trial).collect();
+    let head = RunHead {
+        dir: run.dir.clone(),
+        label: run.label.clone(),
+        scenario: run.scenario.clone(),
+        parameters: run.parameters.clone(),
+    };
+    let trials = run.trials.iter().map(analyze_trial).collect();
+    summarize_run(head, trials, include_incomplete)
+}
+
+/// What names a run apart from its trials: its directory, label, scenario and parameters (those
+/// of a [`RunInput`]), for [`summarize_run`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunHead {
+    /// The directory as given.
+    pub dir: String,
+    /// A short name.
+    pub label: String,
+    /// The scenario in a few words.
+    pub scenario: String,
+    /// The run's parameters, as names and values.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// A run's analysis from its trials' analyses, in trial order (each from [`analyze_trial`], which
+/// a caller may run one trial at a time, freeing each trial's rows before the next): each figure
+/// summarized across the complete trials, and the incomplete ones too when `include_incomplete`.
+/// [`analyze_run_with`] is this over a run loaded whole.
+pub fn summarize_run(
+    head: RunHead,
+    trials: Vec<TrialAnalysis>,
+    include_incomplete: bool,
+) -> RunAnalysis {
     let counted = |t: &&TrialAnalysis| include_incomplete || t.complete();
     let left_out = trials
         .iter()
@@ -415,10 +447,10 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .map(TrialAnalysis::figures)
         .collect();
     RunAnalysis {
-        dir: run.dir.clone(),
-        label: run.label.clone(),
-        scenario: run.scenario.clone(),
-        parameters: run.parameters.clone(),
+        dir: head.dir,
+        label: head.label,
+        scenario: head.scenario,
+        parameters: head.parameters,
         overall: summarize::<TrialFigure>(&rows),
         machines,
         trials,
