@@ -169,3 +169,72 @@ fn jobs_change_nothing_and_events_csv_comes_only_with_events() {
     c.retain(|(f, _)| f != Path::new("events.csv"));
     assert!(c == a, "--events changed another output");
 }
+
+/// The rows of every log of the run in `run`.
+fn log_rows(run: &Path) -> u64 {
+    files_under(run)
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "csv"))
+        .map(|f| {
+            let text = std::fs::read_to_string(run.join(f)).expect("a log");
+            text.lines().count() as u64 - 1
+        })
+        .sum()
+}
+
+/// The peak heap of `analyze --jobs 1` on `trials` trials of `secs` seconds (simulated under
+/// `base`), and the run's rows.
+fn peak_of(base: &Path, trials: u32, secs: u32) -> (u64, u64) {
+    let run = simulate(base, trials, secs);
+    let rows = log_rows(&run);
+    let peak = analyze(&run, &base.join("analysis"), 1, false) as u64;
+    eprintln!(
+        "{trials} trials of {secs} s, {rows} rows: peak heap {peak} bytes ({} a row)",
+        peak / rows
+    );
+    // The run is large: gone as soon as it is measured.
+    std::fs::remove_dir_all(base).expect("remove the run");
+    (peak, rows)
+}
+
+/// The bytes `rows` log rows take as records, every row held at once.
+fn held(rows: u64) -> u64 {
+    rows * std::mem::size_of::<clocklab::core::event::Record>() as u64
+}
+
+#[test]
+fn the_heap_grows_with_one_trial_not_with_the_trials() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let test = TestDir::new("analyze-memory");
+    // Trials of 60 s at 350 rows a second (21,000 rows); 5 of them (every one plotted), then 30.
+    let (few, few_rows) = peak_of(&test.join("few"), 5, 60);
+    let (many, many_rows) = peak_of(&test.join("many"), 30, 60);
+    assert_eq!(many_rows, 6 * few_rows);
+    // Six times the rows, and the peak the same but for each trial's figures.
+    assert!(
+        many < few + few / 4,
+        "peak heap {many} bytes for 30 trials, {few} for 5: it grows with the trials"
+    );
+    // Less than the rows alone would take, were the run held whole.
+    assert!(
+        many < held(many_rows),
+        "peak heap {many} bytes, over {} for every row held",
+        held(many_rows)
+    );
+}
+
+/// The run of docs/BENCHMARKS.md, 2.1 M rows (10 trials of 600 s): slow in a debug build (a
+/// minute), so run by hand: `cargo test --release --test analyze_stream -- --ignored`.
+#[test]
+#[ignore]
+fn two_million_rows_take_less_than_half_the_rows_held_whole() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let test = TestDir::new("analyze-memory-2m");
+    let (peak, rows) = peak_of(&test.join("run"), 10, 600);
+    assert!(rows > 2_000_000, "{rows} rows");
+    assert!(
+        peak < held(rows) / 2,
+        "peak heap {peak} bytes, over half the {} of every row held",
+        held(rows)
+    );
+}

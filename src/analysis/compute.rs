@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::stats::{Distribution, least_squares_slope};
+use super::stats::{Distribution, least_squares_slope_of};
 use super::{
     DRIFT_STEP_US, DriftSeries, Jump, LARGEST_JUMPS, MachineAnalysis, MachineInput, QueueFigures,
     TrialInput,
@@ -76,13 +76,23 @@ pub(super) fn send_times(trial: &TrialInput) -> SendTimes {
     sends
 }
 
-/// One machine's figures, all but drift (which needs every machine).
+/// What a trial's figures take from one machine beside its own: its latencies and waits, and how
+/// many of each jump size (also in its [`MachineAnalysis::jump_histogram`]).
+pub(super) struct MachineParts {
+    /// The real-time latency of each matched receive, milliseconds, in log order.
+    pub latency_ms: Vec<f64>,
+    /// How many matched receives waited each number of its own ticks.
+    pub waits: BTreeMap<u64, u64>,
+}
+
+/// One machine's figures, all but drift (which needs every machine), in one walk over its rows
+/// that keeps counts rather than a value per row (docs/ANALYSIS.md: what each figure holds).
 pub(super) fn analyze_machine(
     start_us: u64,
     m: &MachineInput,
     sends: &SendTimes,
     deadlines: &SendDeadlines,
-) -> MachineAnalysis {
+) -> (MachineAnalysis, MachineParts) {
     let rows = &m.records;
     let mut by_kind = [0u64; 4];
     for r in rows {
@@ -97,46 +107,46 @@ pub(super) fn analyze_machine(
         }
         _ => None,
     };
-    // Jumps: each row's clock minus the previous row's, from 0 before the first row.
+    // Jumps: each row's clock minus the previous row's, from 0 before the first row; the largest
+    // kept as they come, largest first and the earlier first among equals.
     let mut previous = 0u64;
-    let mut jumps = Vec::with_capacity(rows.len());
     let mut jump_histogram = BTreeMap::new();
+    let mut largest: Vec<Jump> = Vec::with_capacity(LARGEST_JUMPS + 1);
     for (i, r) in rows.iter().enumerate() {
         let size = r.logical_clock.saturating_sub(previous);
         previous = r.logical_clock;
         *jump_histogram.entry(size).or_insert(0u64) += 1;
-        jumps.push(Jump {
-            size,
-            time_s: seconds_since(start_us, r.system_time_us),
-            line: i as u64 + 2,
-        });
+        if largest.len() < LARGEST_JUMPS || largest.last().is_some_and(|j| size > j.size) {
+            let at = largest.partition_point(|j| j.size >= size);
+            largest.insert(
+                at,
+                Jump {
+                    size,
+                    time_s: seconds_since(start_us, r.system_time_us),
+                    line: i as u64 + 2,
+                },
+            );
+            largest.truncate(LARGEST_JUMPS);
+        }
     }
-    let sizes: Vec<f64> = jumps.iter().map(|j| j.size as f64).collect();
-    // Stable sort: among equal sizes the earlier row stays first.
-    let mut largest = jumps;
-    largest.sort_by_key(|j| std::cmp::Reverse(j.size));
-    largest.truncate(LARGEST_JUMPS);
 
     let queue = (!rows.is_empty()).then(|| {
         // Microseconds from the first row, so the sums stay small and exact.
         let t0 = rows.first().map_or(0, |r| r.system_time_us);
-        let points: Vec<(i64, i64)> = rows
-            .iter()
-            .map(|r| {
-                let dt = i64::try_from(r.system_time_us.saturating_sub(t0)).unwrap_or(i64::MAX);
-                (dt, i64::from(r.queue_len))
-            })
-            .collect();
+        let points = rows.iter().map(|r| {
+            let dt = i64::try_from(r.system_time_us.saturating_sub(t0)).unwrap_or(i64::MAX);
+            (dt, i64::from(r.queue_len))
+        });
         QueueFigures {
             max: rows.iter().map(|r| r.queue_len).max().unwrap_or(0),
             mean: rows.iter().map(|r| f64::from(r.queue_len)).sum::<f64>() / rows.len() as f64,
             last: rows.last().map_or(0, |r| r.queue_len),
-            growth_per_min: least_squares_slope(&points, 60_000_000),
+            growth_per_min: least_squares_slope_of(points, 60_000_000),
         }
     });
 
     let (latency, waits, unmatched) = latencies(m, sends);
-    MachineAnalysis {
+    let analysis = MachineAnalysis {
         id: m.id,
         name: m.name.clone(),
         rate: m.rate,
@@ -147,7 +157,7 @@ pub(super) fn analyze_machine(
         final_clock: rows.last().map_or(0, |r| r.logical_clock),
         clock_per_s: span
             .map(|(s, a, b)| b.logical_clock.saturating_sub(a.logical_clock) as f64 / s),
-        jumps: Distribution::of(&sizes),
+        jumps: Distribution::of_counts(&jump_histogram),
         jump_histogram,
         largest_jumps: largest,
         queue,
@@ -156,16 +166,22 @@ pub(super) fn analyze_machine(
         same_instant_receives: same_instant_receives(m, deadlines),
         drift: None,
         latency_ms: Distribution::of(&latency),
-        wait_ticks: Distribution::of(&waits),
+        wait_ticks: Distribution::of_counts(&waits),
         unmatched_receives: unmatched,
-    }
+    };
+    let parts = MachineParts {
+        latency_ms: latency,
+        waits,
+    };
+    (analysis, parts)
 }
 
-/// For each receive of `m` whose send is known: its latency in milliseconds and the number of `m`'s
-/// rows strictly after the send's time and before the receive. Also how many receives had no send.
-pub(super) fn latencies(m: &MachineInput, sends: &SendTimes) -> (Vec<f64>, Vec<f64>, u64) {
+/// For each receive of `m` whose send is known: its latency in milliseconds, and how many
+/// receives waited each number of `m`'s rows strictly after the send's time and before the
+/// receive. Also how many receives had no send.
+fn latencies(m: &MachineInput, sends: &SendTimes) -> (Vec<f64>, BTreeMap<u64, u64>, u64) {
     let rows = &m.records;
-    let (mut latency, mut waits, mut unmatched) = (Vec::new(), Vec::new(), 0);
+    let (mut latency, mut waits, mut unmatched) = (Vec::new(), BTreeMap::new(), 0);
     for (i, r) in rows.iter().enumerate() {
         let (EventKind::Receive, Some(peer), Some(seq)) = (r.event, r.peer, r.seq) else {
             continue;
@@ -176,7 +192,7 @@ pub(super) fn latencies(m: &MachineInput, sends: &SendTimes) -> (Vec<f64>, Vec<f
         };
         latency.push((i128::from(r.system_time_us) - i128::from(sent)) as f64 / 1000.0);
         let not_after = rows[..i].partition_point(|x| x.system_time_us <= sent);
-        waits.push((i - not_after) as f64);
+        *waits.entry((i - not_after) as u64).or_insert(0) += 1;
     }
     (latency, waits, unmatched)
 }

@@ -28,7 +28,7 @@ use crate::core::event::Record;
 // The tests name events; they import this module's items whole.
 #[cfg(test)]
 use crate::core::event::EventKind;
-use compute::{analyze_machine, drift_series, latencies, send_deadlines, send_times};
+use compute::{MachineParts, analyze_machine, drift_series, send_deadlines, send_times};
 pub use figures::{
     Figure, MachineFigure, MachineFigures, MachineSummaries, TrialFigure, TrialFigures,
     TrialSummaries, summarize,
@@ -328,31 +328,36 @@ impl RunAnalysis {
 }
 /// Every figure of one trial.
 pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
+    analyze_trial_with(trial, causality::reconstruct(trial).as_ref())
+}
+
+/// [`analyze_trial`] with the trial's vector clocks already reconstructed
+/// ([`causality::reconstruct`], `None` for a trial too large), for a caller that draws them too.
+pub fn analyze_trial_with(trial: &TrialInput, c: Option<&causality::Causality>) -> TrialAnalysis {
     let sends = send_times(trial);
     let deadlines = send_deadlines(trial);
-    let mut machines: Vec<MachineAnalysis> = trial
+    let (mut machines, parts): (Vec<MachineAnalysis>, Vec<MachineParts>) = trial
         .machines
         .iter()
         .map(|m| analyze_machine(trial.start_us, m, &sends, &deadlines))
-        .collect();
+        .unzip();
     let series = drift_series(trial);
     for (m, drift) in machines.iter_mut().zip(&series.drift) {
         let behind: Vec<u64> = drift.iter().map(|d| d.unsigned_abs()).collect();
         m.drift = DriftFigures::of(&behind);
     }
-    let mut all_jumps = Vec::new();
-    let mut all_latency = Vec::new();
-    let mut all_waits = Vec::new();
-    for m in &trial.machines {
-        let mut previous = 0u64;
-        for r in &m.records {
-            all_jumps.push(r.logical_clock.saturating_sub(previous) as f64);
-            previous = r.logical_clock;
+    // The trial's jumps, latencies and waits: every machine's together.
+    let mut all_jumps = BTreeMap::new();
+    let mut all_waits = BTreeMap::new();
+    for (m, p) in machines.iter().zip(&parts) {
+        for (size, n) in &m.jump_histogram {
+            *all_jumps.entry(*size).or_insert(0) += n;
         }
-        let (latency, waits, _) = latencies(m, &sends);
-        all_latency.extend(latency);
-        all_waits.extend(waits);
+        for (wait, n) in &p.waits {
+            *all_waits.entry(*wait).or_insert(0) += n;
+        }
     }
+    let all_latency: Vec<f64> = parts.into_iter().flat_map(|p| p.latency_ms).collect();
     TrialAnalysis {
         trial: trial.trial,
         dir: trial.dir.clone(),
@@ -362,12 +367,12 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         machines,
         drift: DriftFigures::of(&series.largest),
         series,
-        jumps: Distribution::of(&all_jumps),
+        jumps: Distribution::of_counts(&all_jumps),
         latency_ms: Distribution::of(&all_latency),
-        wait_ticks: Distribution::of(&all_waits),
-        causality: clocks::analyze(trial),
+        wait_ticks: Distribution::of_counts(&all_waits),
+        causality: clocks::analyze_with(trial, c),
         plan: trial.faults.iter().map(weather::label).collect(),
-        weather: weather::analyze(trial),
+        weather: weather::analyze_with(trial, c),
     }
 }
 

@@ -15,8 +15,9 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
+use crate::analysis::causality::reconstruct;
 use crate::analysis::load::{load_trial, run_head, suffix_labels};
-use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, analyze_trial, summarize_run};
+use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, analyze_trial_with, summarize_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{
     EVENTS_FILE, EVENTS_HEADER, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv,
@@ -114,14 +115,17 @@ impl Plan<'_> {
         keep: bool,
     ) -> Result<(TrialDone, Option<TrialInput>), String> {
         let (input, record) = load_trial(path, k as u32 + 1)?;
-        let analysis = analyze_trial(&input);
+        // The vector clocks once, for the figures and both diagrams.
+        let causality = reconstruct(&input);
+        let analysis = analyze_trial_with(&input, causality.as_ref());
         let (mut plots, mut warning) = (None, None);
         if k < PLOTTED_TRIALS {
             let mut drawn = trial_plots(&input, &analysis, &self.prefix)?;
             let window = self.args.window;
             warning = window.and_then(|w| window_warning(&input, w));
-            spacetime::add_diagram(&input, window, &self.prefix, &mut drawn);
-            drawn.interactive = interactive::trial_html(&input, self.run, window);
+            let c = causality.as_ref();
+            spacetime::add_diagram_with(&input, c, window, &self.prefix, &mut drawn);
+            drawn.interactive = interactive::trial_html_with(&input, c, self.run, window);
             plots = Some(drawn);
         }
         let done = TrialDone {

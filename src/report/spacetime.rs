@@ -462,7 +462,18 @@ pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [Ru
 /// when `None`), its file prefixed `prefix` ([`run_prefix`](crate::report::run_prefix)); none
 /// for a trial too large to reconstruct.
 pub fn add_diagram(t: &TrialInput, window: Option<Window>, prefix: &str, plots: &mut TrialPlots) {
-    let Some(c) = reconstruct(t) else { return };
+    add_diagram_with(t, reconstruct(t).as_ref(), window, prefix, plots);
+}
+
+/// [`add_diagram`] with the trial's vector clocks already reconstructed (`None` when too large).
+pub fn add_diagram_with(
+    t: &TrialInput,
+    c: Option<&Causality>,
+    window: Option<Window>,
+    prefix: &str,
+    plots: &mut TrialPlots,
+) {
+    let Some(c) = c else { return };
     let (w, why) = match window {
         Some(w) => (w, "the window given by --window".to_owned()),
         None => auto_window(t),
@@ -471,7 +482,7 @@ pub fn add_diagram(t: &TrialInput, window: Option<Window>, prefix: &str, plots: 
     plots.plots.push(Plot {
         file: format!("{stem}.svg"),
         title: "Space-time diagram: events, messages and Lamport clocks".to_owned(),
-        svg: diagram(t, &c, w, &format!("Window: {why}."), &stem),
+        svg: diagram(t, c, w, &format!("Window: {why}."), &stem),
     });
 }
 
