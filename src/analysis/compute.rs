@@ -16,14 +16,62 @@ fn seconds_since(start_us: u64, t_us: u64) -> f64 {
     (i128::from(t_us) - i128::from(start_us)) as f64 / 1e6
 }
 
+/// A value per message, by `(sender, seq)`, the first logged for it kept: seqs count up from 1 on
+/// each sender, so each sender's values lie in a vector indexed by seq, as long as its seqs stay
+/// within its rows; a larger seq (which only a hand-made log has) goes to a map.
+pub(super) struct ByMessage {
+    /// Per sender id: its values by seq, and how far that vector may grow (its rows).
+    dense: BTreeMap<u16, (Vec<Option<u64>>, usize)>,
+    /// The values whose seq lies beyond their sender's rows.
+    sparse: BTreeMap<(u16, u32), u64>,
+}
+
+impl ByMessage {
+    /// An empty table for the senders of `trial`.
+    fn new(trial: &TrialInput) -> ByMessage {
+        let mut dense: BTreeMap<u16, (Vec<Option<u64>>, usize)> = BTreeMap::new();
+        for m in &trial.machines {
+            dense.entry(m.id).or_default().1 += m.records.len();
+        }
+        ByMessage {
+            dense,
+            sparse: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps `value` for `(sender, seq)` unless one is kept already.
+    fn insert(&mut self, (sender, seq): (u16, u32), value: u64) {
+        let index = seq as usize;
+        match self.dense.get_mut(&sender) {
+            Some((values, rows)) if index <= *rows => {
+                if values.len() <= index {
+                    values.resize(index + 1, None);
+                }
+                values[index].get_or_insert(value);
+            }
+            _ => {
+                self.sparse.entry((sender, seq)).or_insert(value);
+            }
+        }
+    }
+
+    /// The value kept for `(sender, seq)`.
+    pub(super) fn get(&self, (sender, seq): (u16, u32)) -> Option<u64> {
+        match self.dense.get(&sender) {
+            Some((values, rows)) if seq as usize <= *rows => values.get(seq as usize).copied()?,
+            _ => self.sparse.get(&(sender, seq)).copied(),
+        }
+    }
+}
+
 /// The time of a message: `(sender, seq)` to the sender's system time of its send or broadcast.
-type SendTimes = BTreeMap<(u16, u32), u64>;
+type SendTimes = ByMessage;
 
 /// Each logged send's tick deadline, nanoseconds after the start, by (source, seq): the k-th row
 /// of a machine at rate r is its k-th tick, due at start + k/r (`tick_offset_ns`). Machines with
 /// no known rate, or that skipped deadlines (whose rows then are not their tick numbers), are
 /// left out.
-pub(super) type SendDeadlines = BTreeMap<(u16, u32), u64>;
+pub(super) type SendDeadlines = ByMessage;
 
 /// The deadline of `m`'s `index`-th row (from 0), when it can be told.
 fn row_deadline(m: &MachineInput, index: usize) -> Option<u64> {
@@ -35,12 +83,12 @@ fn row_deadline(m: &MachineInput, index: usize) -> Option<u64> {
 }
 
 pub(super) fn send_deadlines(trial: &TrialInput) -> SendDeadlines {
-    let mut sends = BTreeMap::new();
+    let mut sends = ByMessage::new(trial);
     for m in &trial.machines {
         for (i, r) in m.records.iter().enumerate() {
             if let (EventKind::Send | EventKind::Broadcast, Some(seq)) = (r.event, r.seq) {
                 if let Some(deadline) = row_deadline(m, i) {
-                    sends.entry((m.id, seq)).or_insert(deadline);
+                    sends.insert((m.id, seq), deadline);
                 }
             }
         }
@@ -57,7 +105,7 @@ fn same_instant_receives(m: &MachineInput, sends: &SendDeadlines) -> Option<u64>
         let (EventKind::Receive, Some(peer), Some(seq)) = (r.event, r.peer, r.seq) else {
             continue;
         };
-        if let (Some(&sent), Some(own)) = (sends.get(&(peer, seq)), row_deadline(m, i)) {
+        if let (Some(sent), Some(own)) = (sends.get((peer, seq)), row_deadline(m, i)) {
             count += u64::from(sent >= own);
         }
     }
@@ -65,11 +113,11 @@ fn same_instant_receives(m: &MachineInput, sends: &SendDeadlines) -> Option<u64>
 }
 
 pub(super) fn send_times(trial: &TrialInput) -> SendTimes {
-    let mut sends = BTreeMap::new();
+    let mut sends = ByMessage::new(trial);
     for m in &trial.machines {
         for r in &m.records {
             if let (EventKind::Send | EventKind::Broadcast, Some(seq)) = (r.event, r.seq) {
-                sends.entry((m.id, seq)).or_insert(r.system_time_us);
+                sends.insert((m.id, seq), r.system_time_us);
             }
         }
     }
@@ -186,7 +234,7 @@ fn latencies(m: &MachineInput, sends: &SendTimes) -> (Vec<f64>, BTreeMap<u64, u6
         let (EventKind::Receive, Some(peer), Some(seq)) = (r.event, r.peer, r.seq) else {
             continue;
         };
-        let Some(&sent) = sends.get(&(peer, seq)) else {
+        let Some(sent) = sends.get((peer, seq)) else {
             unmatched += 1;
             continue;
         };
@@ -246,4 +294,43 @@ pub(super) fn drift_series(trial: &TrialInput) -> DriftSeries {
         t += DRIFT_STEP_US;
     }
     series
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::Record;
+
+    #[test]
+    fn a_message_keeps_its_first_value_whatever_its_seq() {
+        let send = |seq: u32, t: u64| Record {
+            machine: 1,
+            event: EventKind::Send,
+            system_time_us: t,
+            logical_clock: t,
+            queue_len: 0,
+            peer: Some(2),
+            msg_clock: Some(t),
+            seq: Some(seq),
+        };
+        // A seq far beyond the machine's rows (a hand-made log) goes to the map, not a vector
+        // of four billion entries; a seq logged twice keeps its first time.
+        let rows = vec![send(1, 10), send(u32::MAX, 20), send(1, 30), send(3, 40)];
+        let trial = TrialInput {
+            machines: vec![MachineInput {
+                id: 1,
+                records: rows,
+                ..MachineInput::default()
+            }],
+            ..TrialInput::default()
+        };
+        let sends = send_times(&trial);
+        assert_eq!(sends.get((1, 1)), Some(10));
+        assert_eq!(sends.get((1, u32::MAX)), Some(20));
+        assert_eq!(sends.get((1, 3)), Some(40));
+        assert_eq!(sends.get((1, 2)), None);
+        assert_eq!(sends.get((1, 5)), None);
+        assert_eq!(sends.get((2, 1)), None);
+        assert!(sends.dense[&1].0.len() <= 5, "{}", sends.dense[&1].0.len());
+    }
 }
