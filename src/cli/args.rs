@@ -357,8 +357,8 @@ pub struct AnalyzeArgs {
     /// report.html, summary.json; summary.csv (a row per trial, machine and figure),
     /// summary-wide.csv (a row per trial and machine), summary-trials.csv (a row per trial),
     /// summary-stats.csv (per machine and rate, each figure's n, mean, std, min and max across
-    /// trials); events.csv (every log row, with its run, trial and time since the start);
-    /// weather.csv (for a run with a fault plan); the plots. docs/ANALYSIS.md describes them.
+    /// trials); events.csv with --events; weather.csv (for a run with a fault plan); the plots.
+    /// docs/ANALYSIS.md describes them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each
@@ -373,6 +373,15 @@ pub struct AnalyzeArgs {
     /// [default: the 60 events around the trial's largest clock jump, at most 5 s].
     #[arg(long, value_name = "START..END", value_parser = crate::report::spacetime::parse_window)]
     pub window: Option<crate::report::spacetime::Window>,
+    /// Also write events.csv: every log row of every trial, with its run, trial and time since
+    /// the trial's start (as large as the logs themselves, so off by default: the logs already
+    /// hold every row).
+    #[arg(long)]
+    pub events: bool,
+    /// Trials analysed at once, each on its own thread (1 or more) [default: every core]. The
+    /// output is the same whatever the number; each job holds one trial's rows.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 /// The formats of `export`.
