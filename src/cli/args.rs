@@ -99,6 +99,11 @@ pub struct RunArgs {
     /// across trials; by default they are left out, and counted apart.
     #[arg(long)]
     pub include_incomplete: bool,
+    /// Machines per client process, on one event loop, each with its own connection, log and
+    /// summary [default: 1 up to 64 machines, then enough to make 64 processes at most; a
+    /// machine a pause or clock fault names always has a process of its own].
+    #[arg(long, value_name = "K", value_parser = per_process_arg)]
+    pub machines_per_process: Option<u16>,
 }
 
 /// Options of `simulate`.
@@ -186,9 +191,14 @@ pub struct ClientArgs {
     /// 127.0.0.1:8000).
     #[arg(long, value_name = "HOST:PORT")]
     pub router: Option<String>,
-    /// Ticks per second (default: from config, by the id the router assigns).
-    #[arg(long, value_parser = rate_arg, allow_negative_numbers = true)]
-    pub rate: Option<f64>,
+    /// Ticks per second (default: from config, by the id the router assigns); with
+    /// --machines-per-process K, one rate for all or K rates, one per machine (R1,R2,..).
+    #[arg(long, value_name = "R1,R2,..", value_delimiter = ',', value_parser = rate_arg, allow_negative_numbers = true)]
+    pub rate: Option<Vec<f64>>,
+    /// Run K machines in this process, on one event loop, each with its own connection, log and
+    /// summary: named ADDRESS:PORT, ADDRESS:PORT+1, .., ADDRESS:PORT+K-1 [default: 1].
+    #[arg(long, value_name = "K", value_parser = per_process_arg)]
+    pub machines_per_process: Option<u16>,
     /// The run's seed; the machine's own seed derives from it and its id.
     #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
@@ -422,6 +432,16 @@ fn machines_arg(text: &str) -> Result<u16, String> {
         Ok(n) if (2..=MAX_MACHINES).contains(&n) => Ok(n),
         _ => Err(format!(
             "the number of machines is a whole number from 2 to {MAX_MACHINES}"
+        )),
+    }
+}
+
+/// `--machines-per-process`: 1 to [`MAX_MACHINES`].
+fn per_process_arg(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(n) if (1..=MAX_MACHINES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "machines per process is a whole number from 1 to {MAX_MACHINES}"
         )),
     }
 }
