@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clocklab::check::check_trial;
+use clocklab::rundir::SpaceReserve;
 use clocklab::rundir::log::{log_path, read_log};
 use clocklab::rundir::records::{ClientSummary, RouterStats, RunRecord};
 use support::{Cmd, SOON, TestDir, read_yaml, run_dir_under};
@@ -23,16 +24,16 @@ fn assert_one_log_and_summary_each(dir: &Path, n: u16) {
         let s: ClientSummary = read_yaml(&dir.join(format!("summary-{id}.yaml")));
         assert_eq!(s.id, id);
         assert_eq!(s.name, format!("127.0.0.1:{}", 8000 + id));
-        assert_eq!(s.ticks, rows.len() as u64, "machine {id}: summary and log agree");
+        assert_eq!(
+            s.ticks,
+            rows.len() as u64,
+            "machine {id}: summary and log agree"
+        );
         assert!(s.orderly, "machine {id}: {}", s.ended);
     }
     let router: RouterStats = read_yaml(&dir.join("router.yaml"));
     assert_eq!(router.names.len(), usize::from(n));
-    let peers: BTreeSet<&str> = router
-        .connections
-        .iter()
-        .map(|c| c.peer.as_str())
-        .collect();
+    let peers: BTreeSet<&str> = router.connections.iter().map(|c| c.peer.as_str()).collect();
     assert_eq!(
         (router.connections.len(), peers.len()),
         (usize::from(n), usize::from(n)),
@@ -83,7 +84,10 @@ fn forty_machines_four_per_process_pass_check_with_a_log_each_and_the_paused_one
             "machines 6-9 (127.0.0.1:8006 to 127.0.0.1:8009)",
         ]
     );
-    assert_eq!(roles[11], "machines 38-40 (127.0.0.1:8038 to 127.0.0.1:8040)");
+    assert_eq!(
+        roles[11],
+        "machines 38-40 (127.0.0.1:8038 to 127.0.0.1:8040)"
+    );
     assert!(
         record.processes.iter().all(|p| p.code == Some(0)),
         "{:?}",
@@ -152,5 +156,42 @@ fn a_thousand_machines_at_1_tick_per_second_for_10_s_pass_check() {
         let s = m.summary.as_ref().expect("a summary");
         // 1 tick/s for 10 s: exactly 10 ticks each.
         assert_eq!(s.ticks, 10, "machine {}", m.id);
+    }
+}
+
+#[test]
+fn machines_of_one_process_each_keep_a_reserve_of_their_own() {
+    let tmp = TestDir::new("many-reserve");
+    let dir = tmp.join("trial");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut one = SpaceReserve::for_machine(&dir, 1).unwrap();
+    let two = SpaceReserve::for_machine(&dir, 2).unwrap();
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let pid = std::process::id();
+    assert_eq!(
+        names(),
+        [
+            format!(".clocklab-reserve-{pid}-1"),
+            format!(".clocklab-reserve-{pid}-2")
+        ]
+    );
+    assert!(names().iter().all(|n| SpaceReserve::is_reserve_file(n)));
+    one.release();
+    assert_eq!(names(), [format!(".clocklab-reserve-{pid}-2")]);
+    drop(two);
+    assert!(names().is_empty());
+    for name in [
+        ".clocklab-reserve-1-",
+        ".clocklab-reserve--2",
+        ".clocklab-reserve-1-2-3",
+    ] {
+        assert!(!SpaceReserve::is_reserve_file(name), "{name}");
     }
 }

@@ -102,7 +102,10 @@ pub fn command(args: ClientArgs) -> Result<ExitCode, Failure> {
     if let [result] = &results[..] {
         // One machine: its failure is the command's, as ever.
         if let Err(e) = result
-            && !matches!(e, ClientError::RouterVanished(_) | ClientError::LogFailed(_))
+            && !matches!(
+                e,
+                ClientError::RouterVanished(_) | ClientError::LogFailed(_)
+            )
         {
             return Err(format!("{}: {e}", names[0]));
         }

@@ -20,8 +20,8 @@ use crate::cli::common::{
 };
 use crate::config::{Config, FaultPlan};
 use crate::net::process::{
-    PauseSignals, PauseStep, Proc, default_per_process, group_machines, stop_flag, stop_in_order,
-    wait_for_line,
+    PauseSignals, PauseStep, Proc, default_per_process, group_machines, raise_open_files,
+    stop_flag, stop_in_order, wait_for_line,
 };
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
@@ -63,6 +63,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         let n = usize::from(config.machines.count);
         u16::try_from(default_per_process(n)).unwrap_or(u16::MAX)
     });
+    raise_open_files(config.machines.count)?;
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;

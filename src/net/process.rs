@@ -22,8 +22,10 @@ use nix::unistd::Pid;
 use crate::rundir::records::ProcessRecord;
 
 mod groups;
+mod limits;
 mod pause;
 pub use groups::{ALONE_UP_TO, default_per_process, group_machines};
+pub use limits::{OpenFilesError, open_files_needed, raise_open_files};
 pub use pause::{PauseSignals, PauseStep};
 
 /// Why `run` could not watch for signals, or its processes did not start the model.

@@ -269,7 +269,7 @@ impl Session {
         };
         let what = format!("machine {}: log", welcome.id);
         let log = LogWriter::create(&dir, welcome.id).map_err(io_err(what.clone()))?;
-        let reserve = SpaceReserve::create(&dir).map_err(io_err(what))?;
+        let reserve = SpaceReserve::for_machine(&dir, welcome.id).map_err(io_err(what))?;
         debug!(
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed

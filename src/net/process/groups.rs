@@ -37,9 +37,9 @@ pub fn group_machines(
         let solo = alone(i) || split(name).is_none();
         let joins = open
             && !solo
-            && groups.last().is_some_and(|g| {
-                g.len() < per_process && follows(&names[g.end - 1], name)
-            });
+            && groups
+                .last()
+                .is_some_and(|g| g.len() < per_process && follows(&names[g.end - 1], name));
         match groups.last_mut() {
             Some(g) if joins => g.end = i + 1,
             _ => groups.push(i..i + 1),
@@ -86,7 +86,9 @@ mod tests {
 
     #[test]
     fn groups_are_consecutive_ports_of_one_address_and_faulted_machines_are_alone() {
-        let n = names(&["a:1", "a:2", "a:3", "a:4", "a:5", "b:6", "b:7", "b:9", "alice"]);
+        let n = names(&[
+            "a:1", "a:2", "a:3", "a:4", "a:5", "b:6", "b:7", "b:9", "alice",
+        ]);
         assert_eq!(
             group_machines(&n, 2, |_| false),
             [0..2, 2..4, 4..5, 5..7, 7..8, 8..9]
@@ -96,6 +98,9 @@ mod tests {
             [0..2, 2..3, 3..5, 5..7, 7..8, 8..9]
         );
         assert_eq!(group_machines(&n, 1, |_| false).len(), n.len());
-        assert_eq!(group_machines(&names(&["a:65535", "a:0"]), 4, |_| false).len(), 2);
+        assert_eq!(
+            group_machines(&names(&["a:65535", "a:0"]), 4, |_| false).len(),
+            2
+        );
     }
 }
