@@ -45,6 +45,8 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     if let Some(port) = args.port {
         config.run.port = port;
     }
+    // Before anything is made: a limit too low is a message, not a run that fails to start.
+    raise_open_files(config.machines.count)?;
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let wall = WallClock::new();
     let run_id = format!("{}-seed-{master}", utc_stamp(wall.now_ns() / 1_000_000_000));
@@ -63,7 +65,12 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
         let n = usize::from(config.machines.count);
         u16::try_from(default_per_process(n)).unwrap_or(u16::MAX)
     });
-    raise_open_files(config.machines.count)?;
+    if per_process > 1 {
+        println!(
+            "  up to {per_process} machines a client process (--machines-per-process), each with \
+             its own connection, log and summary"
+        );
+    }
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
