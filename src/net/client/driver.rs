@@ -242,9 +242,9 @@ impl Driver {
             match source(event.token()) {
                 Source::Signals => {
                     let signals: Vec<i32> = self.signals.pending().collect();
-                    for i in 0..self.slots.len() {
-                        if ends[i].is_none() {
-                            ends[i] = self.step(i, |slot, _| slot.on_signals(&signals));
+                    for (i, end) in ends.iter_mut().enumerate() {
+                        if end.is_none() {
+                            *end = self.step(i, |slot, _| slot.on_signals(&signals));
                         }
                     }
                 }
