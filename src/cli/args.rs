@@ -41,6 +41,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export a trial's events with their vector clocks: a log for ShiViz, or JSON Lines.
     Export(ExportArgs),
+    /// Watch a trial live from its logs: per machine its clock, drift, queue, jumps and messages.
+    Watch(WatchArgs),
 }
 
 /// Options every subcommand shares.
@@ -104,6 +106,13 @@ pub struct RunArgs {
     /// machine a pause or clock fault names always has a process of its own].
     #[arg(long, value_name = "K", value_parser = per_process_arg)]
     pub machines_per_process: Option<u16>,
+    /// Show the live view (`clocklab watch`) while each trial runs [default: when standard
+    /// output is a terminal].
+    #[arg(long, conflicts_with = "no_live")]
+    pub live: bool,
+    /// Print plain progress lines instead of the live view, even on a terminal.
+    #[arg(long)]
+    pub no_live: bool,
 }
 
 /// Options of `simulate`.
@@ -402,6 +411,17 @@ pub struct ExportArgs {
     /// The file to write [default: standard output].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// Options of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// A run directory written by `run`, `simulate` or a router started by hand, or one being
+    /// written.
+    pub run_dir: PathBuf,
+    /// Which trial of a multi-trial run, from 1 [default: the newest, then each next one].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trial: Option<u32>,
 }
 
 /// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration

@@ -13,6 +13,7 @@ pub mod hint;
 pub mod run;
 pub mod server;
 pub mod simulate;
+pub mod watch;
 
 use std::process::ExitCode;
 
@@ -33,5 +34,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Analyze(args) => analyze::command(&args),
         Command::Diff(args) => diff::command(&args),
         Command::Export(args) => export::command(&args),
+        Command::Watch(args) => watch::command(&args),
     }
 }
