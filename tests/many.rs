@@ -195,3 +195,36 @@ fn machines_of_one_process_each_keep_a_reserve_of_their_own() {
         assert!(!SpaceReserve::is_reserve_file(name), "{name}");
     }
 }
+
+#[test]
+fn a_hard_limit_on_open_files_below_what_the_machines_need_is_refused_saying_what_to_do() {
+    let tmp = TestDir::new("many-nofile");
+    let config = tmp.config(3, "");
+    let out = tmp.join("out");
+    let run_dir = tmp.join("router");
+    // `ulimit -n` in sh sets the soft and the hard limit, for this shell and what it runs.
+    let with_limit = |words: &str| {
+        let script = format!("ulimit -n 200 && exec \"$0\" {words}");
+        let done = std::process::Command::new("sh")
+            .args(["-c", &script, support::bin()])
+            .arg(&config)
+            .arg(&out)
+            .arg(&run_dir)
+            .output()
+            .expect("sh runs");
+        let said = String::from_utf8_lossy(&done.stderr).into_owned();
+        (done.status.code(), said)
+    };
+    let want = "300 machines need about 364 open files (a socket each in the router, which \
+                inherits this process's limit), but the hard limit is 200 (`ulimit -Hn`)";
+    let (code, said) = with_limit(
+        "run --config \"$1\" --out \"$2\" --machines 300 --action-range 300 --duration 1 --port 0",
+    );
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(want), "{said}");
+    assert!(!out.exists(), "nothing is made before the limit is checked");
+    let (code, said) =
+        with_limit("server --config \"$1\" --machines 300 --port 0 --run-dir \"$3\"");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(want), "{said}");
+}

@@ -202,7 +202,7 @@ pub struct ClientArgs {
     pub router: Option<String>,
     /// Ticks per second (default: from config, by the id the router assigns); with
     /// --machines-per-process K, one rate for all or K rates, one per machine (R1,R2,..).
-    #[arg(long, value_name = "R1,R2,..", value_delimiter = ',', value_parser = rate_arg, allow_negative_numbers = true)]
+    #[arg(long, value_name = "RATE", value_delimiter = ',', value_parser = rate_arg, allow_negative_numbers = true)]
     pub rate: Option<Vec<f64>>,
     /// Run K machines in this process, on one event loop, each with its own connection, log and
     /// summary: named ADDRESS:PORT, ADDRESS:PORT+1, .., ADDRESS:PORT+K-1 [default: 1].
