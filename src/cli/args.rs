@@ -101,9 +101,7 @@ pub struct RunArgs {
     /// across trials; by default they are left out, and counted apart.
     #[arg(long)]
     pub include_incomplete: bool,
-    /// Machines per client process, on one event loop, each with its own connection, log and
-    /// summary [default: 1 up to 64 machines, then enough to make 64 processes at most; a
-    /// machine a pause or clock fault names always has a process of its own].
+    /// Machines per client process [default: 1 up to 64 machines, then at most 64 processes].
     #[arg(long, value_name = "K", value_parser = per_process_arg)]
     pub machines_per_process: Option<u16>,
     /// Show the live view (`clocklab watch`) while each trial runs [default: when standard
@@ -204,8 +202,7 @@ pub struct ClientArgs {
     /// --machines-per-process K, one rate for all or K rates, one per machine (R1,R2,..).
     #[arg(long, value_name = "RATE", value_delimiter = ',', value_parser = rate_arg, allow_negative_numbers = true)]
     pub rate: Option<Vec<f64>>,
-    /// Run K machines in this process, on one event loop, each with its own connection, log and
-    /// summary: named ADDRESS:PORT, ADDRESS:PORT+1, .., ADDRESS:PORT+K-1 [default: 1].
+    /// Run K machines here, ADDRESS:PORT to ADDRESS:PORT+K-1, each its own connection [default: 1].
     #[arg(long, value_name = "K", value_parser = per_process_arg)]
     pub machines_per_process: Option<u16>,
     /// The run's seed; the machine's own seed derives from it and its id.
@@ -458,12 +455,12 @@ fn machines_arg(text: &str) -> Result<u16, String> {
 
 /// `--machines-per-process`: 1 to [`MAX_MACHINES`].
 fn per_process_arg(text: &str) -> Result<u16, String> {
-    match text.parse::<u16>() {
-        Ok(n) if (1..=MAX_MACHINES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "machines per process is a whole number from 1 to {MAX_MACHINES}"
-        )),
-    }
+    let allowed = || format!("machines per process is a whole number from 1 to {MAX_MACHINES}");
+    let n = text.parse::<u16>().map_err(|_| allowed())?;
+    (1..=MAX_MACHINES)
+        .contains(&n)
+        .then_some(n)
+        .ok_or_else(allowed)
 }
 
 /// `--rates` and `--rate`: the one rule of [`check_rate`].
