@@ -373,7 +373,7 @@ fn a_cut_off_log_makes_its_trial_incomplete_not_skipped() {
         "{stdout}"
     );
     let all_dir = copy.join("all");
-    let out = analyze(&copy, &all_dir, &["--include-incomplete"]);
+    let out = analyze(&copy, &all_dir, &["--include-incomplete", "--events"]);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(all_dir.join("summary.json")).expect("json"))
             .expect("summary.json parses");
@@ -562,7 +562,7 @@ fn events_csv_holds_every_log_row_and_summary_wide_every_machine_figure() {
     let run = base.join("run, \"one\"");
     copy_tree(run_dir(), &run);
     let out_dir = base.join("out");
-    analyze(&run, &out_dir, &[]);
+    analyze(&run, &out_dir, &["--events"]);
     let events = std::fs::read_to_string(out_dir.join("events.csv")).expect("events.csv");
     let mut lines = events.lines();
     assert_eq!(

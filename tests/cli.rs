@@ -182,7 +182,16 @@ fn each_subcommand_help_names_its_options() {
             ],
         ),
         ("check", &["<RUN_DIR>"]),
-        ("analyze", &["--out", "--label", "--include-incomplete"]),
+        (
+            "analyze",
+            &[
+                "--out",
+                "--label",
+                "--include-incomplete",
+                "--events",
+                "--jobs",
+            ],
+        ),
         ("diff", &["<A>", "<B>", "--trial"]),
     ];
     for (sub, options) in expected {

@@ -265,7 +265,13 @@ fn every_analyze_csv_is_tidy_and_the_figures_across_trials_keep_one_rate_a_row()
     let out = dir.join("analysis");
     let stdout = succeeds_in(
         &dir.path,
-        &["analyze", path(&only_dir(&sims)), "--out", path(&out)],
+        &[
+            "analyze",
+            path(&only_dir(&sims)),
+            "--out",
+            path(&out),
+            "--events",
+        ],
     );
     assert!(
         stdout.contains("rates differ between trials: the trial figures across trials"),

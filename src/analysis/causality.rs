@@ -222,9 +222,10 @@ fn take(c: &mut Causality, e: EventRef, send: Option<EventRef>) {
 /// Counting the concurrent pairs takes O(E · N · log E) for E events on N machines, not O(E²): for
 /// an event e of machine i, the events of another machine j that happened before e are j's first
 /// `V_e[j]`, and those e happened before are a suffix of j's events (those whose own vector has
-/// more than e's index in entry i, a property that only grows along j's log), found by binary
-/// search. The events between are concurrent with e, and being consecutive events of j, their
-/// Lamport clocks rise, so the one with e's Lamport clock (if any) is found by binary search too.
+/// more than e's index in entry i, a property that only grows along j's log), found by a walk
+/// along j's log that only moves forward as e does. The events between are concurrent with e,
+/// and being consecutive events of j, their Lamport clocks rise, so the one with e's Lamport
+/// clock (if any) is found by binary search.
 /// Every pair is met from both ends, so the sums are halved.
 pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
     let clocks: Vec<Vec<u64>> = trial
@@ -235,6 +236,9 @@ pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
     let mut concurrent_twice = 0u64;
     let mut tied_twice = 0u64;
     for i in 0..c.machines {
+        // Per machine j, the first of j's events that follows e: it only moves on as e does
+        // (entry i only grows along j's log), so one walk over j's log per i finds them all.
+        let mut after = vec![0usize; c.machines];
         for k in 0..c.counts[i] {
             let e = EventRef {
                 machine: i,
@@ -244,13 +248,17 @@ pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
             let lamport = clocks[i][k];
             for j in (0..c.machines).filter(|&j| j != i) {
                 let before = v[j] as usize;
-                let after_from = partition(c.counts[j], |f| {
+                let follows = |f: usize| {
                     (c.vector(EventRef {
                         machine: j,
                         index: f,
                     })[i] as usize)
-                        <= k
-                });
+                        > k
+                };
+                while after[j] < c.counts[j] && !follows(after[j]) {
+                    after[j] += 1;
+                }
+                let after_from = after[j];
                 let range = &clocks[j][before..after_from.max(before)];
                 concurrent_twice += range.len() as u64;
                 let lo = range.partition_point(|&l| l < lamport);
@@ -274,20 +282,6 @@ pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
         longest_chain: c.chain.iter().flatten().copied().max().unwrap_or(0),
         unmatched_receives: c.unmatched + c.contradictions,
     }
-}
-
-/// The first `f` in `0..len` for which `below(f)` is false, `below` being true on a prefix.
-fn partition(len: usize, below: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if below(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Counts the concurrent pairs and false orderings by comparing every pair of events: O(E²), for

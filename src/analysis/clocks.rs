@@ -3,7 +3,7 @@
 //! side (the one module that uses both, so that neither needs the other).
 
 use super::TrialInput;
-use super::causality::{CausalFigures, figures, reconstruct};
+use super::causality::{CausalFigures, Causality, figures, reconstruct};
 use super::hlc::{self, HlcMachine};
 
 /// The causality figures and hybrid clocks of one trial, as `analyze` reports them.
@@ -43,10 +43,15 @@ impl TrialCausality {
 /// Vector clocks, their figures and the hybrid clocks of `trial`; `None` when it is too large
 /// ([`MAX_ENTRIES`](super::causality::MAX_ENTRIES) entries).
 pub fn analyze(trial: &TrialInput) -> Option<TrialCausality> {
-    let c = reconstruct(trial)?;
-    let stamps = hlc::timestamps(trial, &c);
+    analyze_with(trial, reconstruct(trial).as_ref())
+}
+
+/// [`analyze`] with the trial's vector clocks already reconstructed (`None` when too large).
+pub fn analyze_with(trial: &TrialInput, c: Option<&Causality>) -> Option<TrialCausality> {
+    let c = c?;
+    let stamps = hlc::timestamps(trial, c);
     Some(TrialCausality {
-        figures: figures(trial, &c),
+        figures: figures(trial, c),
         hlc: hlc::machine_figures(trial, &stamps),
     })
 }

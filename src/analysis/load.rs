@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{MachineInput, RunInput, TrialInput};
+use super::{MachineInput, RunHead, RunInput, TrialInput};
 use crate::config::{Config, Rates};
 use crate::rundir::dirs::trial_dirs;
 use crate::rundir::load::{LogFile, MachineFiles, TrialFiles, load_trial_files};
@@ -61,7 +61,8 @@ impl From<LoadError> for String {
     }
 }
 
-/// Loads every trial of the run (or multi-trial run) directory `dir`.
+/// Loads every trial of the run (or multi-trial run) directory `dir`. This holds every row of
+/// every trial at once; [`run_head`] and [`load_trial`] let a caller take one trial at a time.
 pub fn load_run(dir: &Path) -> Result<RunInput, LoadError> {
     let trial_paths = trial_dirs(dir)?;
     let mut trials = Vec::with_capacity(trial_paths.len());
@@ -73,25 +74,38 @@ pub fn load_run(dir: &Path) -> Result<RunInput, LoadError> {
         }
         trials.push(trial);
     }
+    let head = run_head(dir, first_record.as_ref(), trials.len());
+    Ok(RunInput {
+        dir: head.dir,
+        label: head.label,
+        scenario: head.scenario,
+        parameters: head.parameters,
+        trials,
+    })
+}
+
+/// What names the run in `dir` apart from its trials: its label (the directory's last
+/// component), and its scenario and parameters from `record`, the `run.yaml` of its first trial
+/// that has one, for a run of `trials` trials.
+pub fn run_head(dir: &Path, record: Option<&RunRecord>, trials: usize) -> RunHead {
     let label = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| dir.display().to_string());
-    let (scenario, parameters) = match &first_record {
-        Some(r) => (scenario(&r.config), parameters(r, trials.len())),
+    let (scenario, parameters) = match record {
+        Some(r) => (scenario(&r.config), parameters(r, trials)),
         None => (
             "unknown (no run.yaml)".to_owned(),
-            vec![("trials".to_owned(), trials.len().to_string())],
+            vec![("trials".to_owned(), trials.to_string())],
         ),
     };
-    Ok(RunInput {
+    RunHead {
         dir: dir.display().to_string(),
         label,
         scenario,
         parameters,
-        trials,
-    })
+    }
 }
 
 /// A label for each run directory: the shortest end of its path (after resolving `.` and links)

@@ -30,7 +30,7 @@ use crate::core::event::Record;
 // The tests name events; they import this module's items whole.
 #[cfg(test)]
 use crate::core::event::EventKind;
-use compute::{analyze_machine, drift_series, latencies, send_deadlines, send_times};
+use compute::{MachineParts, analyze_machine, drift_series, send_deadlines, send_times};
 pub use figures::{
     Figure, MachineFigure, MachineFigures, MachineSummaries, TrialFigure, TrialFigures,
     TrialSummaries, summarize,
@@ -330,31 +330,36 @@ impl RunAnalysis {
 }
 /// Every figure of one trial.
 pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
+    analyze_trial_with(trial, causality::reconstruct(trial).as_ref())
+}
+
+/// [`analyze_trial`] with the trial's vector clocks already reconstructed
+/// ([`causality::reconstruct`], `None` for a trial too large), for a caller that draws them too.
+pub fn analyze_trial_with(trial: &TrialInput, c: Option<&causality::Causality>) -> TrialAnalysis {
     let sends = send_times(trial);
     let deadlines = send_deadlines(trial);
-    let mut machines: Vec<MachineAnalysis> = trial
+    let (mut machines, parts): (Vec<MachineAnalysis>, Vec<MachineParts>) = trial
         .machines
         .iter()
         .map(|m| analyze_machine(trial.start_us, m, &sends, &deadlines))
-        .collect();
+        .unzip();
     let series = drift_series(trial);
     for (m, drift) in machines.iter_mut().zip(&series.drift) {
         let behind: Vec<u64> = drift.iter().map(|d| d.unsigned_abs()).collect();
         m.drift = DriftFigures::of(&behind);
     }
-    let mut all_jumps = Vec::new();
-    let mut all_latency = Vec::new();
-    let mut all_waits = Vec::new();
-    for m in &trial.machines {
-        let mut previous = 0u64;
-        for r in &m.records {
-            all_jumps.push(r.logical_clock.saturating_sub(previous) as f64);
-            previous = r.logical_clock;
+    // The trial's jumps, latencies and waits: every machine's together.
+    let mut all_jumps = BTreeMap::new();
+    let mut all_waits = BTreeMap::new();
+    for (m, p) in machines.iter().zip(&parts) {
+        for (size, n) in &m.jump_histogram {
+            *all_jumps.entry(*size).or_insert(0) += n;
         }
-        let (latency, waits, _) = latencies(m, &sends);
-        all_latency.extend(latency);
-        all_waits.extend(waits);
+        for (wait, n) in &p.waits {
+            *all_waits.entry(*wait).or_insert(0) += n;
+        }
     }
+    let all_latency: Vec<f64> = parts.into_iter().flat_map(|p| p.latency_ms).collect();
     TrialAnalysis {
         trial: trial.trial,
         dir: trial.dir.clone(),
@@ -364,12 +369,12 @@ pub fn analyze_trial(trial: &TrialInput) -> TrialAnalysis {
         machines,
         drift: DriftFigures::of(&series.largest),
         series,
-        jumps: Distribution::of(&all_jumps),
+        jumps: Distribution::of_counts(&all_jumps),
         latency_ms: Distribution::of(&all_latency),
-        wait_ticks: Distribution::of(&all_waits),
-        causality: clocks::analyze(trial),
+        wait_ticks: Distribution::of_counts(&all_waits),
+        causality: clocks::analyze_with(trial, c),
         plan: trial.faults.iter().map(weather::label).collect(),
-        weather: weather::analyze(trial),
+        weather: weather::analyze_with(trial, c),
     }
 }
 
@@ -383,7 +388,39 @@ pub fn analyze_run(run: &RunInput) -> RunAnalysis {
 /// the trial figures): the complete trials, and the incomplete ones too when `include_incomplete`.
 /// A figure a trial leaves undefined does not count for that trial.
 pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis {
-    let trials: Vec<TrialAnalysis> = run.trials.iter().map(analyze_trial).collect();
+    let head = RunHead {
+        dir: run.dir.clone(),
+        label: run.label.clone(),
+        scenario: run.scenario.clone(),
+        parameters: run.parameters.clone(),
+    };
+    let trials = run.trials.iter().map(analyze_trial).collect();
+    summarize_run(head, trials, include_incomplete)
+}
+
+/// What names a run apart from its trials: its directory, label, scenario and parameters (those
+/// of a [`RunInput`]), for [`summarize_run`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunHead {
+    /// The directory as given.
+    pub dir: String,
+    /// A short name.
+    pub label: String,
+    /// The scenario in a few words.
+    pub scenario: String,
+    /// The run's parameters, as names and values.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// A run's analysis from its trials' analyses, in trial order (each from [`analyze_trial`], which
+/// a caller may run one trial at a time, freeing each trial's rows before the next): each figure
+/// summarized across the complete trials, and the incomplete ones too when `include_incomplete`.
+/// [`analyze_run_with`] is this over a run loaded whole.
+pub fn summarize_run(
+    head: RunHead,
+    trials: Vec<TrialAnalysis>,
+    include_incomplete: bool,
+) -> RunAnalysis {
     let counted = |t: &&TrialAnalysis| include_incomplete || t.complete();
     let left_out = trials
         .iter()
@@ -417,10 +454,10 @@ pub fn analyze_run_with(run: &RunInput, include_incomplete: bool) -> RunAnalysis
         .map(TrialAnalysis::figures)
         .collect();
     RunAnalysis {
-        dir: run.dir.clone(),
-        label: run.label.clone(),
-        scenario: run.scenario.clone(),
-        parameters: run.parameters.clone(),
+        dir: head.dir,
+        label: head.label,
+        scenario: head.scenario,
+        parameters: head.parameters,
         overall: summarize::<TrialFigure>(&rows),
         machines,
         trials,

@@ -37,6 +37,44 @@ impl Distribution {
             p99: percentile_sorted(&sorted, 99.0)?,
         })
     }
+
+    /// The distribution of whole-number values given as how many of each (`counts`, by value),
+    /// equal to [`Distribution::of`] the values one by one (their sum is exact while below
+    /// 2^53, as a sum of whole numbers in `f64` is), without holding them one by one.
+    pub fn of_counts(counts: &std::collections::BTreeMap<u64, u64>) -> Option<Distribution> {
+        let n: u64 = counts.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let sum: u128 = counts
+            .iter()
+            .map(|(&v, &c)| u128::from(v) * u128::from(c))
+            .sum();
+        // The value of rank `rank` (from 1): the first whose running count reaches it.
+        let at = |rank: usize| -> Option<f64> {
+            let mut seen = 0u64;
+            counts.iter().find_map(|(&v, &c)| {
+                seen += c;
+                (seen >= rank as u64).then_some(v as f64)
+            })
+        };
+        Some(Distribution {
+            count: n,
+            mean: sum as f64 / n as f64,
+            max: *counts.keys().next_back()? as f64,
+            p50: at(nearest_rank(n as usize, 50.0))?,
+            p95: at(nearest_rank(n as usize, 95.0))?,
+            p99: at(nearest_rank(n as usize, 99.0))?,
+        })
+    }
+}
+
+/// The rank (from 1) of the nearest-rank `p`-th percentile of `n` values: `ceil(p / 100 * n)`,
+/// at least 1 and at most `n`.
+fn nearest_rank(n: usize, p: f64) -> usize {
+    // Computed in integers of hundredths of a percent, so 95 % of 20 is exactly rank 19.
+    let basis = (p * 100.0).round() as u128;
+    (basis * n as u128).div_ceil(10_000).clamp(1, n as u128) as usize
 }
 
 /// The nearest-rank `p`-th percentile (0 < p <= 100) of ascending `sorted`: the value at rank
@@ -47,10 +85,7 @@ pub fn percentile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    // Computed in integers of hundredths of a percent, so 95 % of 20 is exactly rank 19.
-    let basis = (p * 100.0).round() as u128;
-    let rank = (basis * n as u128).div_ceil(10_000).clamp(1, n as u128) as usize;
-    sorted.get(rank - 1).copied()
+    sorted.get(nearest_rank(n, p) - 1).copied()
 }
 
 /// The arithmetic mean, or `None` when there are no values.
@@ -76,13 +111,23 @@ pub fn sample_std(values: &[f64]) -> Option<f64> {
 /// with a single rounding at the end, so a flat or straight series gives its slope exactly.
 /// `None` for fewer than two points or when every x is the same.
 pub fn least_squares_slope(points: &[(i64, i64)], per: i64) -> Option<f64> {
-    if points.len() < 2 {
+    least_squares_slope_of(points.iter().copied(), per)
+}
+
+/// [`least_squares_slope`] of the points `points` yields (it may be walked twice), for points
+/// worked out on the way rather than held.
+pub fn least_squares_slope_of(
+    points: impl Iterator<Item = (i64, i64)> + Clone,
+    per: i64,
+) -> Option<f64> {
+    let count = points.clone().count();
+    if count < 2 {
         return None;
     }
-    let n = points.len() as i128;
+    let n = count as i128;
     let exact = || -> Option<(i128, i128)> {
         let (mut sx, mut sy, mut sxx, mut sxy) = (0i128, 0i128, 0i128, 0i128);
-        for &(x, y) in points {
+        for (x, y) in points.clone() {
             let (x, y) = (i128::from(x), i128::from(y));
             sx = sx.checked_add(x)?;
             sy = sy.checked_add(y)?;
@@ -98,13 +143,10 @@ pub fn least_squares_slope(points: &[(i64, i64)], per: i64) -> Option<f64> {
         // Too large for whole numbers: the same formula around the means, in floating point.
         None => {
             let nf = n as f64;
-            let mx = points.iter().map(|p| p.0 as f64).sum::<f64>() / nf;
-            let my = points.iter().map(|p| p.1 as f64).sum::<f64>() / nf;
-            let sxx: f64 = points.iter().map(|p| (p.0 as f64 - mx).powi(2)).sum();
-            let sxy: f64 = points
-                .iter()
-                .map(|p| (p.0 as f64 - mx) * (p.1 as f64 - my))
-                .sum();
+            let mx = points.clone().map(|p| p.0 as f64).sum::<f64>() / nf;
+            let my = points.clone().map(|p| p.1 as f64).sum::<f64>() / nf;
+            let sxx: f64 = points.clone().map(|p| (p.0 as f64 - mx).powi(2)).sum();
+            let sxy: f64 = points.map(|p| (p.0 as f64 - mx) * (p.1 as f64 - my)).sum();
             (sxy * per as f64, sxx)
         }
     };

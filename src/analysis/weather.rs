@@ -156,6 +156,15 @@ struct Row {
 /// The figures around every window of `trial`'s plan, in plan order; empty without a windowed
 /// fault.
 pub fn analyze(trial: &TrialInput) -> Vec<WindowFigures> {
+    if trial.faults.iter().all(|f| window(f).is_none()) {
+        return Vec::new();
+    }
+    analyze_with(trial, reconstruct(trial).as_ref())
+}
+
+/// [`analyze`] with the trial's vector clocks already reconstructed (`None` for a trial too
+/// large to reconstruct).
+pub fn analyze_with(trial: &TrialInput, causality: Option<&Causality>) -> Vec<WindowFigures> {
     let windowed: Vec<(usize, &Fault, Window)> = trial
         .faults
         .iter()
@@ -165,8 +174,7 @@ pub fn analyze(trial: &TrialInput) -> Vec<WindowFigures> {
     if windowed.is_empty() {
         return Vec::new();
     }
-    let causality = reconstruct(trial);
-    let stamps = causality.as_ref().map(|c| hlc::timestamps(trial, c));
+    let stamps = causality.map(|c| hlc::timestamps(trial, c));
     let rows = rows(trial, stamps.as_deref());
     let end_us = rows.iter().flatten().map(|r| r.at_us).max().unwrap_or(0);
     let end_s = (end_us as f64 / 1e6).max(0.0);
@@ -182,7 +190,7 @@ pub fn analyze(trial: &TrialInput) -> Vec<WindowFigures> {
             ];
             let phases = std::array::from_fn(|k| {
                 let (lo, hi, a, b) = spans[k];
-                phase(Phase::ALL[k], &rows, causality.as_ref(), (lo, hi), (a, b))
+                phase(Phase::ALL[k], &rows, causality, (lo, hi), (a, b))
             });
             WindowFigures {
                 fault: i,

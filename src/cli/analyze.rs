@@ -1,24 +1,37 @@
-//! `clocklab analyze`: loads runs, analyses them, prints the tables and writes `report.html`,
-//! `summary.json`, `summary.csv`, `summary-wide.csv`, `summary-trials.csv`, `summary-stats.csv`,
-//! `events.csv`, `weather.csv` (when a trial has a fault plan with a window) and one `.svg` per
-//! plot.
+//! `clocklab analyze`: analyses runs a trial at a time, prints the tables and writes
+//! `report.html`, `summary.json`, `summary.csv`, `summary-wide.csv`, `summary-trials.csv`,
+//! `summary-stats.csv`, `events.csv` (with `--events`), `weather.csv` (when a trial has a fault
+//! plan with a window) and one `.svg` per plot.
+//!
+//! Each trial is loaded, analysed, drawn (if it is one of the plotted trials) and written to
+//! `events.csv` (if asked), and its rows are dropped before the trials after it are loaded: what
+//! is held at once is a trial's rows per worker, and every trial's figures, never every row of
+//! a run. `--jobs` trials are analysed at once, on a local pool; their results are put together
+//! in trial order, so the output is the same whatever the number of jobs.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::analysis::load::{load_run, suffix_labels};
-use crate::analysis::{RunAnalysis, TrialInput, analyze_run_with};
+use rayon::prelude::*;
+
+use crate::analysis::causality::reconstruct;
+use crate::analysis::load::{load_trial, run_head, suffix_labels};
+use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, analyze_trial_with, summarize_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{
-    EVENTS_FILE, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv, write_events_csv,
+    EVENTS_FILE, EVENTS_HEADER, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv,
+    write_trial_events,
 };
 use crate::report::spacetime::Window;
 use crate::report::summary::STATS_FILE;
 use crate::report::{
-    CSV_FILE, JSON_FILE, REPORT_FILE, html, interactive, make_plots, spacetime, summary, text,
-    unique_labels, weather,
+    CSV_FILE, JSON_FILE, PLOTTED_TRIALS, REPORT_FILE, RunPlots, TrialPlots, across_plots,
+    comparison_plots, html, interactive, run_prefix, spacetime, summary, text, trial_plots, unique,
+    weather,
 };
+use crate::rundir::dirs::trial_dirs;
+use crate::rundir::records::RunRecord;
 
 /// Prints `text` on stdout; a reader that went away (`| head`) is not an error.
 fn say(text: &str) -> Result<(), String> {
@@ -44,14 +57,153 @@ pub fn out_dir(args: &AnalyzeArgs) -> PathBuf {
     }
 }
 
+/// `events.csv` as it is written, a trial at a time.
+struct Events {
+    path: PathBuf,
+    writer: std::io::BufWriter<std::fs::File>,
+}
+
+impl Events {
+    fn create(out: &Path) -> Result<Events, String> {
+        let path = out.join(EVENTS_FILE);
+        let file = std::fs::File::create(&path)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        let mut events = Events {
+            path,
+            writer: std::io::BufWriter::with_capacity(1 << 20, file),
+        };
+        let header = format!("{EVENTS_HEADER}\n");
+        events.put(|w| w.write_all(header.as_bytes()))?;
+        Ok(events)
+    }
+
+    fn put(
+        &mut self,
+        what: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> Result<(), String> {
+        what(&mut self.writer).map_err(|e| format!("{}: cannot write: {e}", self.path.display()))
+    }
+}
+
+/// What analysing one trial leaves once its rows are gone.
+struct TrialDone {
+    analysis: TrialAnalysis,
+    /// Its plots, for a plotted trial.
+    plots: Option<TrialPlots>,
+    /// Its `run.yaml`, which names the run.
+    record: Option<RunRecord>,
+    /// Why its space-time diagram is empty, for the user.
+    warning: Option<String>,
+}
+
+/// How to analyse each trial of one run.
+struct Plan<'a> {
+    args: &'a AnalyzeArgs,
+    /// The run's number, from 1.
+    run: usize,
+    /// Its files' prefix ([`run_prefix`]).
+    prefix: String,
+}
+
+impl Plan<'_> {
+    /// Loads, analyses and draws the `k`-th trial (from 0) in `path`; answers the trial's rows too
+    /// when `keep` (for `events.csv`).
+    fn trial(
+        &self,
+        k: usize,
+        path: &Path,
+        keep: bool,
+    ) -> Result<(TrialDone, Option<TrialInput>), String> {
+        let (input, record) = load_trial(path, k as u32 + 1)?;
+        // The vector clocks once, for the figures and both diagrams.
+        let causality = reconstruct(&input);
+        let analysis = analyze_trial_with(&input, causality.as_ref());
+        let (mut plots, mut warning) = (None, None);
+        if k < PLOTTED_TRIALS {
+            let mut drawn = trial_plots(&input, &analysis, &self.prefix)?;
+            let window = self.args.window;
+            warning = window.and_then(|w| window_warning(&input, w));
+            let c = causality.as_ref();
+            spacetime::add_diagram_with(&input, c, window, &self.prefix, &mut drawn);
+            drawn.interactive = interactive::trial_html_with(&input, c, self.run, window);
+            plots = Some(drawn);
+        }
+        let done = TrialDone {
+            analysis,
+            plots,
+            record,
+            warning,
+        };
+        Ok((done, keep.then_some(input)))
+    }
+}
+
+/// Analyses the run in `dir` (the `i`-th, from 0, of `runs`) a trial at a time, `jobs` trials at
+/// once on `pool`, writing each trial's rows to `events` when given.
+fn analyze_dir(
+    args: &AnalyzeArgs,
+    (i, runs): (usize, usize),
+    label: String,
+    pool: &rayon::ThreadPool,
+    mut events: Option<&mut Events>,
+) -> Result<(RunAnalysis, RunPlots), String> {
+    let dir = &args.dirs[i];
+    let paths = trial_dirs(dir)?;
+    let plan = Plan {
+        args,
+        run: i + 1,
+        prefix: run_prefix(i, runs),
+    };
+    // With events.csv, a batch of trials at a time, so that their rows are written in order and
+    // dropped; otherwise every trial in one go (each job drops its rows when done).
+    let batch = match events {
+        Some(_) => pool.current_num_threads(),
+        None => paths.len(),
+    };
+    let mut done = Vec::with_capacity(paths.len());
+    for (b, chunk) in paths.chunks(batch.max(1)).enumerate() {
+        let keep = events.is_some();
+        let results: Vec<Result<_, String>> = pool.install(|| {
+            chunk
+                .par_iter()
+                .enumerate()
+                .map(|(j, path)| plan.trial(b * batch + j, path, keep))
+                .collect()
+        });
+        for result in results {
+            let (trial, input) = result?;
+            if let (Some(events), Some(input)) = (events.as_deref_mut(), input) {
+                events.put(|w| write_trial_events(&label, &input, w).map(drop))?;
+            }
+            done.push(trial);
+        }
+    }
+    let mut head = run_head(dir, done.iter().find_map(|t| t.record.as_ref()), done.len());
+    head.label = label;
+    let mut plots = RunPlots::default();
+    let mut trials = Vec::with_capacity(done.len());
+    for t in done {
+        if let Some(warning) = &t.warning {
+            eprintln!("clocklab: warning: {}: {warning}", t.analysis.dir);
+        }
+        plots.trials.extend(t.plots);
+        trials.push(t.analysis);
+    }
+    let run = summarize_run(head, trials, args.include_incomplete);
+    plots.across = across_plots(&run, &plan.prefix)?;
+    Ok((run, plots))
+}
+
+/// The number of trials analysed at once: `--jobs`, else every core.
+fn jobs(args: &AnalyzeArgs) -> usize {
+    args.jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, |n| n.get())
+}
+
 /// `clocklab analyze DIR... [--out DIR]`.
 pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
-    let mut inputs = args
-        .dirs
-        .iter()
-        .map(|d| load_run(d))
-        .collect::<Result<Vec<_>, _>>()?;
-    let labels = match &args.label {
+    let mut labels = match &args.label {
         None => suffix_labels(&args.dirs),
         Some(labels) if labels.len() == args.dirs.len() => labels.clone(),
         Some(labels) => {
@@ -62,32 +214,34 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
             ));
         }
     };
-    for (input, label) in inputs.iter_mut().zip(labels) {
-        input.label = label;
-    }
-    unique_labels(&mut inputs);
-    let runs: Vec<RunAnalysis> = inputs
-        .iter()
-        .map(|r| analyze_run_with(r, args.include_incomplete))
-        .collect();
-    say(&text::text(&runs))?;
+    unique(&mut labels);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs(args))
+        .build()
+        .map_err(|e| format!("--jobs {}: cannot start its threads: {e}", jobs(args)))?;
     let out = out_dir(args);
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    let (mut run_plots, comparison) = make_plots(&inputs, &runs)?;
-    // The trials that get a diagram: those plotted.
-    for (input, plots) in inputs.iter().zip(&run_plots) {
-        let plotted = plots
-            .trials
-            .iter()
-            .filter_map(|p| input.trials.iter().find(|t| t.trial == p.trial));
-        for trial in plotted {
-            if let Some(warning) = args.window.and_then(|w| window_warning(trial, w)) {
-                eprintln!("clocklab: warning: {}: {warning}", trial.dir);
-            }
+    let create = || {
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))
+    };
+    let mut events = match args.events {
+        true => {
+            create()?;
+            Some(Events::create(&out)?)
         }
+        false => None,
+    };
+    let (mut runs, mut run_plots) = (Vec::new(), Vec::new());
+    for (i, label) in labels.into_iter().enumerate() {
+        let (run, plots) = analyze_dir(args, (i, args.dirs.len()), label, &pool, events.as_mut())?;
+        runs.push(run);
+        run_plots.push(plots);
     }
-    spacetime::add_diagrams(&inputs, args.window, &mut run_plots);
-    interactive::add_interactive(&inputs, args.window, &mut run_plots);
+    if let Some(events) = &mut events {
+        events.put(|w| w.flush())?;
+    }
+    say(&text::text(&runs))?;
+    create()?;
+    let comparison = comparison_plots(&runs)?;
     let mut count = 0;
     for plot in run_plots.iter().flat_map(|r| r.all()).chain(&comparison) {
         write(&out, &plot.file, &plot.svg)?;
@@ -102,25 +256,21 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     if weather {
         write(&out, weather::WEATHER_FILE, &weather::weather_csv(&runs))?;
     }
-    let events = out.join(EVENTS_FILE);
-    let failed = |e: std::io::Error| format!("{}: cannot write: {e}", events.display());
-    let file = std::fs::File::create(&events).map_err(failed)?;
-    let mut writer = std::io::BufWriter::new(file);
-    write_events_csv(&inputs, &mut writer).map_err(failed)?;
-    writer.flush().map_err(failed)?;
     write(
         &out,
         REPORT_FILE,
         &html::page(&runs, &run_plots, &comparison),
     )?;
-    let also = if weather {
-        format!(", {}", weather::WEATHER_FILE)
-    } else {
-        String::new()
-    };
+    let mut also = String::new();
+    if args.events {
+        also.push_str(&format!(", {EVENTS_FILE}"));
+    }
+    if weather {
+        also.push_str(&format!(", {}", weather::WEATHER_FILE));
+    }
     say(&format!(
-        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {TRIALS_FILE}, {STATS_FILE}, \
-         {EVENTS_FILE}{also} and {count} plots (.svg) to {}\n",
+        "wrote {REPORT_FILE}, {JSON_FILE}, {CSV_FILE}, {WIDE_FILE}, {TRIALS_FILE}, {STATS_FILE}\
+         {also} and {count} plots (.svg) to {}\n",
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{MAX_MACHINES, MAX_SECONDS, MAX_TRIALS};
-use crate::core::machine::{RateError, check_rate};
+mod values;
+
+use values::{
+    action_range_arg, duration_arg, handshake_timeout_arg, machines_arg, per_process_arg, rate_arg,
+    seed_arg, trials_arg,
+};
 
 /// clocklab: a scale model of an asynchronous distributed system for studying Lamport logical clocks.
 ///
@@ -364,8 +368,8 @@ pub struct AnalyzeArgs {
     /// report.html, summary.json; summary.csv (a row per trial, machine and figure),
     /// summary-wide.csv (a row per trial and machine), summary-trials.csv (a row per trial),
     /// summary-stats.csv (per machine and rate, each figure's n, mean, std, min and max across
-    /// trials); events.csv (every log row, with its run, trial and time since the start);
-    /// weather.csv (for a run with a fault plan); the plots. docs/ANALYSIS.md describes them.
+    /// trials); events.csv with --events; weather.csv (for a run with a fault plan); the plots.
+    /// docs/ANALYSIS.md describes them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A name for each DIR, in order, e.g. `baseline,slow` [default: the shortest end of each
@@ -380,6 +384,15 @@ pub struct AnalyzeArgs {
     /// [default: the 60 events around the trial's largest clock jump, at most 5 s].
     #[arg(long, value_name = "START..END", value_parser = crate::report::spacetime::parse_window)]
     pub window: Option<crate::report::spacetime::Window>,
+    /// Also write events.csv: every log row of every trial, with its run, trial and time since
+    /// the trial's start (as large as the logs themselves, so off by default: the logs already
+    /// hold every row).
+    #[arg(long)]
+    pub events: bool,
+    /// Trials analysed at once, each on its own thread (1 or more) [default: every core]. The
+    /// output is the same whatever the number; each job holds one trial's rows.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 /// The formats of `export`.
@@ -419,82 +432,4 @@ pub struct WatchArgs {
     /// Which trial of a multi-trial run, from 1 [default: the newest, then each next one].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
     pub trial: Option<u32>,
-}
-
-/// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration
-/// allows.
-fn duration_arg(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
-        _ => Err(format!(
-            "a duration is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
-        )),
-    }
-}
-
-/// `--handshake-timeout`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the
-/// configuration allows.
-fn handshake_timeout_arg(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
-        _ => Err(format!(
-            "a handshake timeout is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
-        )),
-    }
-}
-
-/// `--machines`: 2 to [`MAX_MACHINES`].
-fn machines_arg(text: &str) -> Result<u16, String> {
-    match text.parse::<u16>() {
-        Ok(n) if (2..=MAX_MACHINES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "the number of machines is a whole number from 2 to {MAX_MACHINES}"
-        )),
-    }
-}
-
-/// `--machines-per-process`: 1 to [`MAX_MACHINES`].
-fn per_process_arg(text: &str) -> Result<u16, String> {
-    let allowed = || format!("machines per process is a whole number from 1 to {MAX_MACHINES}");
-    let n = text.parse::<u16>().map_err(|_| allowed())?;
-    (1..=MAX_MACHINES)
-        .contains(&n)
-        .then_some(n)
-        .ok_or_else(allowed)
-}
-
-/// `--rates` and `--rate`: the one rule of [`check_rate`].
-fn rate_arg(text: &str) -> Result<f64, String> {
-    let rate: f64 = text
-        .parse()
-        .map_err(|_| format!("not a number; {}", RateError::rule()))?;
-    check_rate(rate).map_err(|_| RateError::rule())?;
-    Ok(rate)
-}
-
-/// `--seed`: any 64-bit unsigned whole number.
-fn seed_arg(text: &str) -> Result<u64, String> {
-    text.parse()
-        .map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
-}
-
-/// `--action-range`: at least 1 (and at least N, which the configuration checks with N known).
-fn action_range_arg(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(r) if r >= 1 => Ok(r),
-        _ => Err(format!(
-            "the action range R is a whole number from 1 (at least N) to {}",
-            u32::MAX
-        )),
-    }
-}
-
-/// `--trials`: 1 to [`MAX_TRIALS`].
-fn trials_arg(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(k) if (1..=MAX_TRIALS).contains(&k) => Ok(k),
-        _ => Err(format!(
-            "the number of trials is a whole number from 1 to {MAX_TRIALS}"
-        )),
-    }
 }

@@ -1,7 +1,8 @@
 //! The analysis's data for loading in one line: `summary-wide.csv` (one row per run, trial and
 //! machine, one column per figure), `summary-trials.csv` (one row per run and trial, one column
-//! per trial figure) and `events.csv` (every log row of every trial, the run and the trial in
-//! front, its time since the trial's start beside it). docs/ANALYSIS.md describes them.
+//! per trial figure) and `events.csv` (`analyze --events`: every log row of every trial, the run
+//! and the trial in front, its time since the trial's start beside it). docs/ANALYSIS.md
+//! describes them.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -12,6 +13,7 @@ use super::export::since;
 use super::summary::csv_number;
 use crate::analysis::{
     Figure, MachineFigure, MachineFigures, RunAnalysis, RunInput, TrialFigure, TrialFigures,
+    TrialInput,
 };
 use crate::core::event::Record;
 
@@ -155,19 +157,28 @@ fn event_row(r: &Record, start_us: u64, out: &mut String) {
 pub fn write_events_csv(runs: &[RunInput], out: &mut impl Write) -> io::Result<u64> {
     writeln!(out, "{EVENTS_HEADER}")?;
     let mut rows = 0;
-    let mut line = String::new();
     for r in runs {
-        let run = csv_field(&r.label);
         for t in &r.trials {
-            for m in &t.machines {
-                for record in &m.records {
-                    line.clear();
-                    let _ = write!(line, "{run},{},", t.trial);
-                    event_row(record, t.start_us, &mut line);
-                    out.write_all(line.as_bytes())?;
-                    rows += 1;
-                }
-            }
+            rows += write_trial_events(&r.label, t, out)?;
+        }
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of `events.csv` (no header) of trial `t` of the run labelled `label`, as
+/// [`write_events_csv`] does for each trial: a caller that takes a trial at a time writes
+/// [`EVENTS_HEADER`] and then each trial's rows in order. Returns how many rows it wrote.
+pub fn write_trial_events(label: &str, t: &TrialInput, out: &mut impl Write) -> io::Result<u64> {
+    let run = csv_field(label);
+    let mut rows = 0;
+    let mut line = String::new();
+    for m in &t.machines {
+        for record in &m.records {
+            line.clear();
+            let _ = write!(line, "{run},{},", t.trial);
+            event_row(record, t.start_us, &mut line);
+            out.write_all(line.as_bytes())?;
+            rows += 1;
         }
     }
     Ok(rows)

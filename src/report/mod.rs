@@ -18,7 +18,9 @@ pub mod text;
 pub mod weather;
 pub mod weather_study;
 
-use crate::analysis::{Figure, MachineFigure, RunAnalysis, RunInput, TrialFigure};
+use crate::analysis::{
+    Figure, MachineFigure, RunAnalysis, RunInput, TrialAnalysis, TrialFigure, TrialInput,
+};
 use plots::PlotError;
 
 /// Plots (clock, queue, drift, jumps) are drawn for at most this many trials of a run.
@@ -94,7 +96,7 @@ fn counted(run: &RunAnalysis) -> impl Iterator<Item = &crate::analysis::TrialAna
 
 /// The distributions across `run`'s counted trials of each of [`DISTRIBUTED_FIGURES`], per
 /// machine; none with fewer than two counted trials. Files `<prefix>across-<figure>.svg`.
-fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError> {
+pub fn across_plots(run: &RunAnalysis, prefix: &str) -> Result<Vec<Plot>, PlotError> {
     if counted(run).count() < 2 {
         return Ok(Vec::new());
     }
@@ -142,60 +144,83 @@ pub struct TrialPlots {
     pub interactive: String,
 }
 
+/// The prefix of the files of the `i`-th run (from 0) of `runs` runs: none for one run,
+/// `run-<i+1>-` for several.
+pub fn run_prefix(i: usize, runs: usize) -> String {
+    if runs > 1 {
+        format!("run-{}-", i + 1)
+    } else {
+        String::new()
+    }
+}
+
 /// The plots of every run (the first [`PLOTTED_TRIALS`] trials of each) and, for several runs,
 /// the comparison plots. File names are `trial-<k>-<kind>.svg`, prefixed `run-<i>-` when there
-/// are several runs, and `compare-<kind>.svg`.
+/// are several runs, and `compare-<kind>.svg`. [`trial_plots`], [`across_plots`] and
+/// [`comparison_plots`] make the same plots a trial at a time.
 pub fn make_plots(
     inputs: &[RunInput],
     runs: &[RunAnalysis],
 ) -> Result<(Vec<RunPlots>, Vec<Plot>), PlotError> {
     let mut all = Vec::new();
     for (i, (input, run)) in inputs.iter().zip(runs).enumerate() {
-        let prefix = if runs.len() > 1 {
-            format!("run-{}-", i + 1)
-        } else {
-            String::new()
-        };
+        let prefix = run_prefix(i, runs.len());
         let mut run_plots = RunPlots::default();
         for (t, a) in input.trials.iter().zip(&run.trials).take(PLOTTED_TRIALS) {
-            let name = |kind: &str| format!("{prefix}trial-{}-{kind}.svg", t.trial);
-            let plot = |kind: &str, title: &str, svg: String| Plot {
-                file: name(kind),
-                title: title.to_owned(),
-                svg,
-            };
-            let trial_plots = vec![
-                plot(
-                    "clock",
-                    "Logical clock against system time",
-                    plots::clock_plot(t)?,
-                ),
-                plot(
-                    "lag",
-                    "Clock minus own ticks: what the jumps added",
-                    plots::lag_plot(t)?,
-                ),
-                plot(
-                    "queue",
-                    "Queue after each tick against system time",
-                    plots::queue_plot(t)?,
-                ),
-                plot(
-                    "drift",
-                    "Drift against system time",
-                    plots::drift_plot(t, a)?,
-                ),
-                plot("jumps", "Histogram of jump sizes", plots::jump_plot(t, a)?),
-            ];
-            run_plots.trials.push(TrialPlots {
-                trial: t.trial,
-                plots: trial_plots,
-                interactive: String::new(),
-            });
+            run_plots.trials.push(trial_plots(t, a, &prefix)?);
         }
         run_plots.across = across_plots(run, &prefix)?;
         all.push(run_plots);
     }
+    Ok((all, comparison_plots(runs)?))
+}
+
+/// One trial's five plots (clock, lag, queue, drift and jumps; no diagram yet), from its rows
+/// and figures, files prefixed `prefix` ([`run_prefix`]).
+pub fn trial_plots(
+    t: &TrialInput,
+    a: &TrialAnalysis,
+    prefix: &str,
+) -> Result<TrialPlots, PlotError> {
+    let name = |kind: &str| format!("{prefix}trial-{}-{kind}.svg", t.trial);
+    let plot = |kind: &str, title: &str, svg: String| Plot {
+        file: name(kind),
+        title: title.to_owned(),
+        svg,
+    };
+    let plots = vec![
+        plot(
+            "clock",
+            "Logical clock against system time",
+            plots::clock_plot(t)?,
+        ),
+        plot(
+            "lag",
+            "Clock minus own ticks: what the jumps added",
+            plots::lag_plot(t)?,
+        ),
+        plot(
+            "queue",
+            "Queue after each tick against system time",
+            plots::queue_plot(t)?,
+        ),
+        plot(
+            "drift",
+            "Drift against system time",
+            plots::drift_plot(t, a)?,
+        ),
+        plot("jumps", "Histogram of jump sizes", plots::jump_plot(t, a)?),
+    ];
+    Ok(TrialPlots {
+        trial: t.trial,
+        plots,
+        interactive: String::new(),
+    })
+}
+
+/// With several runs, the comparison plots (`compare-<kind>.svg`): each run's value of a trial
+/// figure in each of its counted trials; none for one run.
+pub fn comparison_plots(runs: &[RunAnalysis]) -> Result<Vec<Plot>, PlotError> {
     let mut comparison = Vec::new();
     if runs.len() > 1 {
         // Each run's value in each of its counted trials: every value, not a mean bar.
@@ -242,19 +267,28 @@ pub fn make_plots(
             });
         }
     }
-    Ok((all, comparison))
+    Ok(comparison)
 }
 
 /// Makes run labels unique by appending ` (2)`, ` (3)`, ... to repeats.
 pub fn unique_labels(inputs: &mut [RunInput]) {
+    let mut labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    unique(&mut labels);
+    for (input, label) in inputs.iter_mut().zip(labels) {
+        input.label = label;
+    }
+}
+
+/// Makes `labels` unique by appending ` (2)`, ` (3)`, ... to repeats, as [`unique_labels`].
+pub fn unique(labels: &mut [String]) {
     let mut seen: Vec<String> = Vec::new();
-    for input in inputs {
-        let base = input.label.clone();
+    for label in labels {
+        let base = label.clone();
         let mut k = 1;
-        while seen.contains(&input.label) {
+        while seen.contains(label) {
             k += 1;
-            input.label = format!("{base} ({k})");
+            *label = format!("{base} ({k})");
         }
-        seen.push(input.label.clone());
+        seen.push(label.clone());
     }
 }

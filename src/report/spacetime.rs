@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use super::table::escape;
-use super::{Plot, RunPlots};
+use super::{Plot, RunPlots, TrialPlots};
 use crate::analysis::causality::{Causality, reconstruct};
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
@@ -447,30 +447,43 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
 /// Adds a space-time diagram, `trial-<k>-spacetime.svg` (prefixed `run-<i>-` for several runs),
 /// to every plotted trial of `plots`, over `window` or the trial's [`auto_window`].
 pub fn add_diagrams(inputs: &[RunInput], window: Option<Window>, plots: &mut [RunPlots]) {
-    let several = inputs.len() > 1;
     for (i, (input, run_plots)) in inputs.iter().zip(plots).enumerate() {
-        let prefix = if several {
-            format!("run-{}-", i + 1)
-        } else {
-            String::new()
-        };
+        let prefix = crate::report::run_prefix(i, inputs.len());
         for trial_plots in &mut run_plots.trials {
             let Some(t) = input.trials.iter().find(|t| t.trial == trial_plots.trial) else {
                 continue;
             };
-            let Some(c) = reconstruct(t) else { continue };
-            let (w, why) = match window {
-                Some(w) => (w, "the window given by --window".to_owned()),
-                None => auto_window(t),
-            };
-            let stem = format!("{prefix}trial-{}-spacetime", t.trial);
-            trial_plots.plots.push(Plot {
-                file: format!("{stem}.svg"),
-                title: "Space-time diagram: events, messages and Lamport clocks".to_owned(),
-                svg: diagram(t, &c, w, &format!("Window: {why}."), &stem),
-            });
+            add_diagram(t, window, &prefix, trial_plots);
         }
     }
+}
+
+/// Adds the space-time diagram of trial `t` to its plots, over `window` (its automatic window
+/// when `None`), its file prefixed `prefix` ([`run_prefix`](crate::report::run_prefix)); none
+/// for a trial too large to reconstruct.
+pub fn add_diagram(t: &TrialInput, window: Option<Window>, prefix: &str, plots: &mut TrialPlots) {
+    add_diagram_with(t, reconstruct(t).as_ref(), window, prefix, plots);
+}
+
+/// [`add_diagram`] with the trial's vector clocks already reconstructed (`None` when too large).
+pub fn add_diagram_with(
+    t: &TrialInput,
+    c: Option<&Causality>,
+    window: Option<Window>,
+    prefix: &str,
+    plots: &mut TrialPlots,
+) {
+    let Some(c) = c else { return };
+    let (w, why) = match window {
+        Some(w) => (w, "the window given by --window".to_owned()),
+        None => auto_window(t),
+    };
+    let stem = format!("{prefix}trial-{}-spacetime", t.trial);
+    plots.plots.push(Plot {
+        file: format!("{stem}.svg"),
+        title: "Space-time diagram: events, messages and Lamport clocks".to_owned(),
+        svg: diagram(t, c, w, &format!("Window: {why}."), &stem),
+    });
 }
 
 mod legend;

@@ -147,6 +147,8 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         label: None,
         include_incomplete: false,
         window: None,
+        events: false,
+        jobs: None,
     };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
     crate::cli::analyze::command(&analysis)

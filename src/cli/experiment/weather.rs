@@ -137,6 +137,8 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
         label: None,
         include_incomplete: false,
         window: None,
+        events: false,
+        jobs: None,
     };
     crate::cli::analyze::command(&analysis)
 }

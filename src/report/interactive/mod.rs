@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::RunPlots;
 use super::spacetime::{Window, auto_window};
-use crate::analysis::causality::{EventRef, reconstruct};
+use crate::analysis::causality::{Causality, EventRef, reconstruct};
 use crate::analysis::hlc;
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
@@ -89,10 +89,20 @@ fn kind(k: EventKind) -> &'static str {
 /// The interactive diagram of `trial` (run number `run`, counted from 1), opening on `window`
 /// (the static diagram's window when `None`); empty when the trial is too large to reconstruct.
 pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> String {
-    let Some(c) = reconstruct(trial) else {
+    trial_html_with(trial, reconstruct(trial).as_ref(), run, window)
+}
+
+/// [`trial_html`] with the trial's vector clocks already reconstructed (`None` when too large).
+pub fn trial_html_with(
+    trial: &TrialInput,
+    c: Option<&Causality>,
+    run: usize,
+    window: Option<Window>,
+) -> String {
+    let Some(c) = c else {
         return String::new();
     };
-    let stamps = hlc::timestamps(trial, &c);
+    let stamps = hlc::timestamps(trial, c);
     let since = |t_us: u64| (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6;
     // Every event by (time, machine, row): past the cap, each machine keeps its events among the
     // first MAX_EVENTS of them, a prefix of its log (whose times never decrease).

@@ -171,8 +171,12 @@ pub(super) fn messages(out: &mut String, f: &Frame<'_>, c: &Causality) -> Cuts {
         let got = receives.get(&e).map_or(&[][..], |v| &v[..]);
         for &g in got {
             let to = record(g).system_time_us;
-            let leaving = format!("{} at {}", f.name(g.machine), f.when(to));
             let from = (r.system_time_us, e.machine);
+            // Most messages of a long trial lie outside the window: no label for them.
+            if !f.inside(from.0) && !f.inside(to) {
+                continue;
+            }
+            let leaving = format!("{} at {}", f.name(g.machine), f.when(to));
             f.message(
                 out,
                 &mut cuts,
