@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{MAX_MACHINES, MAX_SECONDS, MAX_TRIALS};
-use crate::core::machine::{RateError, check_rate};
+mod values;
+
+use values::{
+    action_range_arg, duration_arg, handshake_timeout_arg, machines_arg, per_process_arg, rate_arg,
+    seed_arg, trials_arg,
+};
 
 /// clocklab: a scale model of an asynchronous distributed system for studying Lamport logical clocks.
 ///
@@ -101,6 +105,9 @@ pub struct RunArgs {
     /// across trials; by default they are left out, and counted apart.
     #[arg(long)]
     pub include_incomplete: bool,
+    /// Machines per client process [default: 1 up to 64 machines, then at most 64 processes].
+    #[arg(long, value_name = "K", value_parser = per_process_arg)]
+    pub machines_per_process: Option<u16>,
     /// Show the live view (`clocklab watch`) while each trial runs [default: when standard
     /// output is a terminal].
     #[arg(long, conflicts_with = "no_live")]
@@ -195,9 +202,13 @@ pub struct ClientArgs {
     /// 127.0.0.1:8000).
     #[arg(long, value_name = "HOST:PORT")]
     pub router: Option<String>,
-    /// Ticks per second (default: from config, by the id the router assigns).
-    #[arg(long, value_parser = rate_arg, allow_negative_numbers = true)]
-    pub rate: Option<f64>,
+    /// Ticks per second (default: from config, by the id the router assigns); with
+    /// --machines-per-process K, one rate for all or K rates, one per machine (R1,R2,..).
+    #[arg(long, value_name = "RATE", value_delimiter = ',', value_parser = rate_arg, allow_negative_numbers = true)]
+    pub rate: Option<Vec<f64>>,
+    /// Run K machines here, ADDRESS:PORT to ADDRESS:PORT+K-1, each its own connection [default: 1].
+    #[arg(long, value_name = "K", value_parser = per_process_arg)]
+    pub machines_per_process: Option<u16>,
     /// The run's seed; the machine's own seed derives from it and its id.
     #[arg(long, value_name = "S", value_parser = seed_arg, allow_negative_numbers = true)]
     pub seed: Option<u64>,
@@ -421,72 +432,4 @@ pub struct WatchArgs {
     /// Which trial of a multi-trial run, from 1 [default: the newest, then each next one].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
     pub trial: Option<u32>,
-}
-
-/// `--duration`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the configuration
-/// allows.
-fn duration_arg(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
-        _ => Err(format!(
-            "a duration is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
-        )),
-    }
-}
-
-/// `--handshake-timeout`: seconds, more than 0 and at most [`MAX_SECONDS`] (7 days), as the
-/// configuration allows.
-fn handshake_timeout_arg(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= MAX_SECONDS => Ok(secs),
-        _ => Err(format!(
-            "a handshake timeout is a number of seconds, more than 0 and at most {MAX_SECONDS} (7 days)"
-        )),
-    }
-}
-
-/// `--machines`: 2 to [`MAX_MACHINES`].
-fn machines_arg(text: &str) -> Result<u16, String> {
-    match text.parse::<u16>() {
-        Ok(n) if (2..=MAX_MACHINES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "the number of machines is a whole number from 2 to {MAX_MACHINES}"
-        )),
-    }
-}
-
-/// `--rates` and `--rate`: the one rule of [`check_rate`].
-fn rate_arg(text: &str) -> Result<f64, String> {
-    let rate: f64 = text
-        .parse()
-        .map_err(|_| format!("not a number; {}", RateError::rule()))?;
-    check_rate(rate).map_err(|_| RateError::rule())?;
-    Ok(rate)
-}
-
-/// `--seed`: any 64-bit unsigned whole number.
-fn seed_arg(text: &str) -> Result<u64, String> {
-    text.parse()
-        .map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
-}
-
-/// `--action-range`: at least 1 (and at least N, which the configuration checks with N known).
-fn action_range_arg(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(r) if r >= 1 => Ok(r),
-        _ => Err(format!(
-            "the action range R is a whole number from 1 (at least N) to {}",
-            u32::MAX
-        )),
-    }
-}
-
-/// `--trials`: 1 to [`MAX_TRIALS`].
-fn trials_arg(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(k) if (1..=MAX_TRIALS).contains(&k) => Ok(k),
-        _ => Err(format!(
-            "the number of trials is a whole number from 1 to {MAX_TRIALS}"
-        )),
-    }
 }

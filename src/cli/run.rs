@@ -20,7 +20,10 @@ use crate::cli::common::{
 };
 use crate::cli::watch::LiveView;
 use crate::config::{Config, FaultPlan};
-use crate::net::process::{PauseSignals, PauseStep, Proc, stop_flag, stop_in_order, wait_for_line};
+use crate::net::process::{
+    PauseSignals, PauseStep, Proc, default_per_process, group_machines, raise_open_files,
+    stop_flag, stop_in_order, wait_for_line,
+};
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::plan::TrialPlan;
@@ -43,6 +46,8 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     if let Some(port) = args.port {
         config.run.port = port;
     }
+    // Before anything is made: a limit too low is a message, not a run that fails to start.
+    raise_open_files(config.machines.count)?;
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let wall = WallClock::new();
     let run_id = format!("{}-seed-{master}", utc_stamp(wall.now_ns() / 1_000_000_000));
@@ -57,6 +62,16 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let faults = config
         .fault_plan("the configuration")
         .map_err(|e| e.to_string())?;
+    let per_process = args.machines_per_process.unwrap_or_else(|| {
+        let n = usize::from(config.machines.count);
+        u16::try_from(default_per_process(n)).unwrap_or(u16::MAX)
+    });
+    if per_process > 1 {
+        println!(
+            "  up to {per_process} machines a client process (--machines-per-process), each with \
+             its own connection, log and summary"
+        );
+    }
     let stop = stop_flag()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
@@ -73,6 +88,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             faults: &faults,
             exe: &exe,
             stop: &stop,
+            per_process: per_process.into(),
             live,
         };
         let record = match trial.run() {
@@ -150,8 +166,16 @@ struct Trial<'a> {
     faults: &'a FaultPlan,
     exe: &'a Path,
     stop: &'a AtomicBool,
+    /// How many machines a client process carries at most (`--machines-per-process`).
+    per_process: usize,
     /// Whether to show the live view (`cli::watch`) while the trial runs.
     live: bool,
+}
+
+/// `--rate` for a client process: its machines' rates, comma-separated.
+fn rate_list(rates: &[f64]) -> String {
+    let rates: Vec<String> = rates.iter().map(f64::to_string).collect();
+    rates.join(",")
 }
 
 impl Trial<'_> {
@@ -237,7 +261,16 @@ impl Trial<'_> {
     fn drive(&self, procs: &mut Vec<Proc>, lines: &Receiver<String>) -> Result<u64, Failure> {
         let plan = &self.plan;
         let addr = wait_for_line(lines, LISTENING, &mut procs[..], self.stop, STARTUP_TIMEOUT)?;
-        for (i, name) in plan.names.iter().enumerate() {
+        // Machine id's process is procs[process_of[id]]; the router is procs[0].
+        let mut process_of = vec![0];
+        // Ids go by sorted name, as the plan's names are sorted: machine i + 1 is names[i].
+        let faulted = |i: usize| {
+            let id = i as u16 + 1;
+            !self.faults.clock_skew(id).is_perfect()
+                || self.faults.pauses().iter().any(|&(m, _)| m == id)
+        };
+        for group in group_machines(&plan.names, self.per_process, faulted) {
+            let (i, name) = (group.start, &plan.names[group.start]);
             let (host, port) = name
                 .rsplit_once(':')
                 .filter(|(_, p)| p.parse::<u16>().is_ok())
@@ -246,7 +279,6 @@ impl Trial<'_> {
                         "machine name {name:?} is not ADDRESS:PORT, which `run` needs to start it"
                     )
                 })?;
-            // Ids go by sorted name, as the plan's names are sorted: machine i + 1's clock.
             let skew = self.faults.clock_skew(i as u16 + 1);
             let clock = [
                 ("--clock-offset-ms", skew.offset_us as f64 / 1e3),
@@ -262,7 +294,7 @@ impl Trial<'_> {
                 &[
                     ("--router", addr.clone()),
                     ("--seed", plan.seed.to_string()),
-                    ("--rate", plan.rates[i].to_string()),
+                    ("--rate", rate_list(&plan.rates[group.clone()])),
                     // The end of the trial, so that a machine stops at it exactly, not at the
                     // moment after it when the router's BYE goes out.
                     ("--duration", self.config.run.duration.to_string()),
@@ -284,9 +316,16 @@ impl Trial<'_> {
             for (flag, value) in clock {
                 cmd.args([flag, value.as_str()]);
             }
-            let role = format!("machine {} ({name})", i + 1);
+            let role = if group.len() > 1 {
+                cmd.args(["--machines-per-process", &group.len().to_string()]);
+                let last = &plan.names[group.end - 1];
+                format!("machines {}-{} ({name} to {last})", i + 1, group.end)
+            } else {
+                format!("machine {} ({name})", i + 1)
+            };
             let proc = Proc::spawn_quiet(role, cmd)
                 .map_err(|e| format!("cannot start machine {name}: {e}"))?;
+            process_of.extend(group.map(|_| procs.len()));
             procs.push(proc);
         }
         let said = wait_for_line(lines, STARTED, &mut procs[..], self.stop, STARTUP_TIMEOUT)?;
@@ -308,7 +347,7 @@ impl Trial<'_> {
         let mut pauses = PauseSignals::new(&self.faults.pauses(), start);
         loop {
             let now_ns = wall.now_ns();
-            for step in pauses.send_due(now_ns, procs) {
+            for step in pauses.send_due(now_ns, procs, &process_of) {
                 progress.note(&pause_note(step, start, now_ns));
             }
             let now = Instant::now();

@@ -47,6 +47,8 @@ pub fn command(args: ServerArgs) -> Result<ExitCode, Failure> {
         args.common.config.as_deref(),
     )?;
     config.validate("command line").map_err(|e| e.to_string())?;
+    // A socket per machine: a limit too low is a message here, not machines never accepted.
+    crate::net::process::raise_open_files(config.machines.count)?;
     let faults = config
         .fault_plan("the configuration")
         .map_err(|e| e.to_string())?;

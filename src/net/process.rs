@@ -4,7 +4,8 @@
 //! stopping every child in order (SIGTERM to the router, a grace period, then kill), the
 //! SIGINT/SIGTERM flag the parent stops on, and the `pause` faults ([`PauseSignals`]: SIGSTOP at
 //! a window's start, SIGCONT at its end; a stopped child is always continued before it is asked
-//! to stop, or it could not exit). `run` keeps the trial; this module keeps the processes.
+//! to stop, or it could not exit), and which machines share a client process ([`group_machines`]).
+//! `run` keeps the trial; this module keeps the processes.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -20,7 +21,11 @@ use nix::unistd::Pid;
 
 use crate::rundir::records::ProcessRecord;
 
+mod groups;
+mod limits;
 mod pause;
+pub use groups::{ALONE_UP_TO, default_per_process, group_machines};
+pub use limits::{OpenFilesError, open_files_needed, raise_open_files};
 pub use pause::{PauseSignals, PauseStep};
 
 /// Why `run` could not watch for signals, or its processes did not start the model.

@@ -83,7 +83,17 @@ impl SpaceReserve {
     /// Fills `dir/.clocklab-reserve-<pid>` with [`SpaceReserve::BYTES`] bytes. A reserve that
     /// cannot be made (the disk is already full) is an error naming the file, and leaves no file.
     pub fn create(dir: &Path) -> io::Result<SpaceReserve> {
-        let path = dir.join(format!(".clocklab-reserve-{}", std::process::id()));
+        Self::create_at(dir.join(format!(".clocklab-reserve-{}", std::process::id())))
+    }
+
+    /// [`SpaceReserve::create`] for machine `id` of a client process that carries several:
+    /// `dir/.clocklab-reserve-<pid>-<id>`, a reserve of its own, so that one machine's summary
+    /// never takes another's room.
+    pub fn for_machine(dir: &Path, id: u16) -> io::Result<SpaceReserve> {
+        Self::create_at(dir.join(format!(".clocklab-reserve-{}-{id}", std::process::id())))
+    }
+
+    fn create_at(path: PathBuf) -> io::Result<SpaceReserve> {
         if let Err(e) = std::fs::write(&path, vec![0u8; Self::BYTES]) {
             let _ = std::fs::remove_file(&path);
             return Err(io::Error::new(
@@ -97,10 +107,15 @@ impl SpaceReserve {
         Ok(SpaceReserve { path: Some(path) })
     }
 
-    /// Whether `name` is a reserve file, which a run directory may hold while the run is on.
+    /// Whether `name` is a reserve file (`.clocklab-reserve-<pid>` or
+    /// `.clocklab-reserve-<pid>-<id>`), which a run directory may hold while the run is on.
     pub fn is_reserve_file(name: &str) -> bool {
+        let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         name.strip_prefix(".clocklab-reserve-")
-            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|rest| match rest.split_once('-') {
+                Some((pid, id)) => number(pid) && number(id),
+                None => number(rest),
+            })
     }
 
     /// Removes the file, giving its room back for the summary about to be written.

@@ -11,9 +11,6 @@ use mio::{Interest, Registry, Token};
 use super::{ClientError, io_err};
 use crate::core::wire::{self, Parsed};
 
-/// The socket's token.
-pub(super) const SOCKET: Token = Token(0);
-
 /// How much one `read` takes at most.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -34,24 +31,28 @@ pub(super) struct Conn {
     inbuf: Vec<u8>,
     /// The interest registered now: WRITABLE only while output waits.
     interest: Interest,
+    /// The socket's token in the client's `Poll`.
+    token: Token,
 }
 
 impl Conn {
-    /// Makes `stream` non-blocking and registers it for reading.
+    /// Makes `stream` non-blocking and registers it for reading under `token`.
     pub(super) fn register(
         stream: std::net::TcpStream,
         registry: &Registry,
+        token: Token,
     ) -> Result<Conn, ClientError> {
         stream.set_nonblocking(true).map_err(io_err("socket"))?;
         let _ = stream.set_nodelay(true);
         let mut stream = TcpStream::from_std(stream);
         registry
-            .register(&mut stream, SOCKET, Interest::READABLE)
+            .register(&mut stream, token, Interest::READABLE)
             .map_err(io_err("poll"))?;
         Ok(Conn {
             stream,
             inbuf: Vec::with_capacity(64 * 1024),
             interest: Interest::READABLE,
+            token,
         })
     }
 
@@ -117,6 +118,12 @@ impl Conn {
         result
     }
 
+    /// Takes the socket out of `registry` (before it is dropped, so that a `Poll` that drives
+    /// other machines hears no more of it).
+    pub(super) fn deregister(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.stream);
+    }
+
     /// Bytes read that do not make a whole frame yet.
     pub(super) fn partial_len(&self) -> usize {
         self.inbuf.len()
@@ -163,7 +170,7 @@ impl Conn {
         };
         if wanted != self.interest {
             registry
-                .reregister(&mut self.stream, SOCKET, wanted)
+                .reregister(&mut self.stream, self.token, wanted)
                 .map_err(io_err("poll"))?;
             self.interest = wanted;
         }

@@ -1,20 +1,23 @@
-//! The model-machine client: one mio loop that drives one sans-IO [`Machine`].
+//! The model-machine client: one mio loop that drives one sans-IO [`Machine`] ([`run`]), or
+//! several, each with its own connection, log and summary ([`run_many`]: `clocklab client
+//! --machines-per-process K`, which `run` uses above a number of machines).
 //!
-//! The machine's next tick deadline is a `timerfd` registered beside the socket (`timer`), so an
+//! A machine's next tick deadline is a `timerfd` registered beside its socket (`timer`), so an
 //! idle client sleeps in `poll` between ticks and wakes within microseconds of each deadline.
 //! Frames that arrive go onto the machine's queue at once (network speed),
 //! whatever the tick rate. At each deadline the machine ticks; its log rows are written first, then
 //! its frames (queued on `WouldBlock`).
 //!
-//! This module owns the public API and the event loop; `session` owns the lifecycle (the state,
+//! This module owns the public API; `driver` the event loop, `session` the lifecycle (the state,
 //! the machine, how the connection ended) and `conn` the socket. Every handler returns whether
-//! the connection has ended, and the loop stops on the first end, save that the flush which
-//! follows may still find the connection broken and make an orderly end abrupt
-//! (`session::settle`).
+//! the connection has ended, and a machine leaves the loop on its first end, save that the flush
+//! which follows may still find the connection broken and make an orderly end abrupt
+//! (`session::settle`); the loop runs until its last machine has left.
 //!
 //! [`Machine`]: crate::core::machine::Machine
 
 mod conn;
+mod driver;
 mod session;
 mod timer;
 
@@ -23,20 +26,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use log::{info, warn};
-use mio::{Events, Interest, Poll, Token};
-use signal_hook_mio::v1_0::Signals;
+use log::info;
 
 use crate::core::fault::ClockSkew;
 use crate::core::machine::{Machine, MachineConfig, MachineConfigError, MissedTicks, ReceiveRule};
 use crate::net::wallclock::WallClock;
 use crate::rundir::DirError;
 use crate::rundir::records::ClientSummary;
-use conn::Conn;
-use session::{End, Session};
-use timer::{TIMER, TickTimer};
-
-const SIGNALS: Token = Token(1);
+use driver::{Driver, Slot};
 
 /// How a client finds its rate, in ticks per second, once WELCOME has told it what
 /// [`RateQuery`] holds; an `Err` is the reason it cannot run, and stops the client.
@@ -197,16 +194,34 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> ClientError {
 }
 
 /// Connects, registers, runs the machine until the router stops it, and writes the summary.
-pub fn run(mut opts: ClientOptions) -> Result<ClientSummary, ClientError> {
-    let clock = WallClock::new();
-    let deadline = Instant::now() + opts.handshake_timeout;
-    let stream = connect(opts.router, deadline)?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    (opts.notify)(ClientNotice::Connected {
-        router: opts.router,
-        left,
-    });
-    Client::new(opts, clock, stream, deadline)?.run()
+pub fn run(opts: ClientOptions) -> Result<ClientSummary, ClientError> {
+    run_many(vec![opts])?
+        .pop()
+        .unwrap_or_else(|| Err(ClientError::Protocol("no machine ran".into())))
+}
+
+/// Runs several machines in this process, on one event loop, each as [`run`] runs one: its own
+/// connection to the router (connected in order, each within its own handshake timeout), log,
+/// summary and tick schedule. One that fails or ends leaves the others running. Returns how
+/// each ended, in the order given; `Err` only when the loop itself cannot be set up.
+pub fn run_many(
+    machines: Vec<ClientOptions>,
+) -> Result<Vec<Result<ClientSummary, ClientError>>, ClientError> {
+    let mut driver = Driver::new()?;
+    for mut opts in machines {
+        let clock = WallClock::new();
+        let deadline = Instant::now() + opts.handshake_timeout;
+        let slot = connect(opts.router, deadline).and_then(|stream| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            (opts.notify)(ClientNotice::Connected {
+                router: opts.router,
+                left,
+            });
+            Slot::new(driver.poll(), driver.len(), opts, clock, stream, deadline)
+        });
+        driver.push(slot);
+    }
+    Ok(driver.run())
 }
 
 fn connect(router: SocketAddr, deadline: Instant) -> Result<std::net::TcpStream, ClientError> {
@@ -231,126 +246,5 @@ fn connect(router: SocketAddr, deadline: Instant) -> Result<std::net::TcpStream,
                 ));
             }
         }
-    }
-}
-
-/// The event loop: the socket, the signals and the session they feed.
-struct Client {
-    poll: Poll,
-    signals: Signals,
-    conn: Conn,
-    timer: TickTimer,
-    session: Session,
-}
-
-impl Client {
-    fn new(
-        opts: ClientOptions,
-        clock: WallClock,
-        stream: std::net::TcpStream,
-        deadline: Instant,
-    ) -> Result<Client, ClientError> {
-        let poll = Poll::new().map_err(io_err("poll"))?;
-        let conn = Conn::register(stream, poll.registry())?;
-        let timer = TickTimer::register(&clock, poll.registry())?;
-        let mut signals = Signals::new(crate::net::STOP_SIGNALS).map_err(io_err("signals"))?;
-        poll.registry()
-            .register(&mut signals, SIGNALS, Interest::READABLE)
-            .map_err(io_err("poll"))?;
-        let session = Session::new(opts, clock, deadline)?;
-        Ok(Client {
-            poll,
-            signals,
-            conn,
-            timer,
-            session,
-        })
-    }
-
-    /// Runs until the connection ends, then writes the summary.
-    fn run(mut self) -> Result<ClientSummary, ClientError> {
-        let mut events = Events::with_capacity(16);
-        let mut end = self.flush()?;
-        let end = loop {
-            if let Some(end) = end {
-                break end;
-            }
-            let now = self.session.now_ns();
-            let spin = self.timer.plan(self.session.next_deadline(), now)?;
-            let timeout = if spin {
-                Some(Duration::ZERO)
-            } else {
-                self.session.poll_timeout()
-            };
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(ClientError::Io("poll".into(), e));
-            }
-            for event in events.iter() {
-                end = match event.token() {
-                    SIGNALS => self.on_signals()?,
-                    TIMER => {
-                        self.timer.fired();
-                        None
-                    }
-                    _ => self.on_readable()?,
-                };
-                if end.is_some() {
-                    break;
-                }
-            }
-            if end.is_none() {
-                self.session.check_handshake()?;
-            }
-            // Due ticks are taken even when the connection has just ended: the summary's stop
-            // time owes them.
-            self.session.tick()?;
-            let flushed = self.flush()?;
-            end = session::settle(end, flushed);
-        };
-        self.session.finish(end)
-    }
-
-    fn on_signals(&mut self) -> Result<Option<End>, ClientError> {
-        let signals: Vec<i32> = self.signals.pending().collect();
-        for signal in signals {
-            if let Some(end) = self.session.handle_signal(signal)? {
-                return Ok(Some(end));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Reads what has arrived and hands the session every whole frame, then the socket's end.
-    fn on_readable(&mut self) -> Result<Option<End>, ClientError> {
-        let closed = self.conn.receive()?;
-        // What one read brought arrived at one moment: one reading of the clock for all of it.
-        let arrived_ns = self.session.now_ns();
-        let session = &mut self.session;
-        let stranger = session.is_registering().then_some(session.router());
-        let handled = self
-            .conn
-            .frames(stranger, |frame| session.handle_frame(frame, arrived_ns));
-        let Some(closed) = closed else {
-            return handled.map(|()| None);
-        };
-        // Bytes that are no frame explain the end better than the end itself.
-        handled?;
-        if self.conn.partial_len() > 0 {
-            warn!(
-                "the router closed the connection in the middle of a frame ({} bytes)",
-                self.conn.partial_len()
-            );
-        }
-        Ok(Some(self.session.handle_closed(closed)))
-    }
-
-    fn flush(&mut self) -> Result<Option<End>, ClientError> {
-        let closed = self
-            .conn
-            .flush(&mut self.session.outbox, self.poll.registry())?;
-        Ok(closed.map(|closed| self.session.handle_closed(closed)))
     }
 }

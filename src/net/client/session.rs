@@ -10,7 +10,7 @@ use log::{debug, info, warn};
 use super::conn::Closed;
 use super::{ClientError, ClientNotice, ClientOptions, LogDir, RateQuery, io_err};
 use crate::core::event::EventKind;
-use crate::core::machine::{Machine, MachineConfig};
+use crate::core::machine::MachineConfig;
 use crate::core::seed::{self, Stream};
 use crate::core::wire::{self, Kind};
 use crate::net::signal_name;
@@ -20,90 +20,13 @@ use crate::rundir::log::LogWriter;
 use crate::rundir::records::{ClientSummary, ENDED_BY_ROUTER_BYE};
 use crate::rundir::{SpaceReserve, prepare_dir, summary_file_name, write_yaml_atomically};
 
+mod state;
+
+pub(super) use state::{End, settle};
+use state::{Model, State};
+
 /// How far past the next deadline `poll` waits at most: the tick timer wakes it first.
 const BACKSTOP: Duration = Duration::from_millis(5);
-
-/// Where the client is in the lifecycle, and the model machine from WELCOME on.
-enum State {
-    /// HELLO sent, waiting for WELCOME.
-    Registering,
-    /// WELCOME received: the machine ticks.
-    Running(Model),
-    /// BYE said, by us or by the router; reading until the router closes, which ends the
-    /// connection in order.
-    Leaving {
-        /// The machine, stopped; `None` if the router said BYE before WELCOME.
-        model: Option<Model>,
-        /// What ended the run, for the summary.
-        why: String,
-        /// When the machine stopped ticking, nanoseconds since the UNIX epoch.
-        stop_ns: u64,
-    },
-}
-
-impl State {
-    /// The machine, in any state after WELCOME.
-    fn model_mut(&mut self) -> Option<&mut Model> {
-        match self {
-            State::Registering => None,
-            State::Running(model) => Some(model),
-            State::Leaving { model, .. } => model.as_mut(),
-        }
-    }
-}
-
-/// How the connection ended: the summary's `ended` and `orderly`.
-#[derive(Debug)]
-pub(super) enum End {
-    /// The router closed after BYE was said: everything it wrote for us was read.
-    Orderly(String),
-    /// Anything else: frames may have been lost.
-    Abrupt(String),
-}
-
-/// The end of the connection once the flush that follows the handlers has run: `end`, the first
-/// end they found, unless the flush found the connection broken after an orderly end. Then our
-/// own frames (BYE among them) may never reach the router, so the end is abrupt, as the flush
-/// says. With no end yet, the flush's.
-pub(super) fn settle(end: Option<End>, flushed: Option<End>) -> Option<End> {
-    match (end, flushed) {
-        (Some(End::Orderly(_)), Some(broken @ End::Abrupt(_))) => Some(broken),
-        (Some(end), _) => Some(end),
-        (None, flushed) => flushed,
-    }
-}
-
-/// The model machine, from WELCOME on, and what its summary needs besides.
-struct Model {
-    machine: Machine,
-    log: LogWriter,
-    /// Room kept on the log's disk for the summary.
-    reserve: SpaceReserve,
-    /// The seq and the clock of the last data frame and event that reached the log: after the
-    /// log fails, BYE says what the log shows, not what the machine went on to do.
-    logged_seq: u32,
-    logged_clock: u64,
-    /// The run's seed, as WELCOME settled it.
-    run_seed: u64,
-    /// Data frames the machine refused.
-    refused: u64,
-    /// Where the log and the summary are.
-    dir: std::path::PathBuf,
-    /// Whether the first tick has been announced.
-    said_started: bool,
-    /// Every deadline at or before this time has been taken (or skipped): the stop time a
-    /// summary gives, so that its tick count is exactly the schedule's.
-    ticked_until: u64,
-    /// `start + duration` when told its duration (no later deadline is taken), else `u64::MAX`.
-    end_ns: u64,
-}
-
-impl Model {
-    /// The next deadline to take: `None` once the next one is past the end.
-    fn next_deadline(&self) -> Option<u64> {
-        Some(self.machine.poll_timeout()).filter(|&due| due <= self.end_ns)
-    }
-}
 
 /// One client's lifecycle and machine.
 pub(super) struct Session {
@@ -346,7 +269,7 @@ impl Session {
         };
         let what = format!("machine {}: log", welcome.id);
         let log = LogWriter::create(&dir, welcome.id).map_err(io_err(what.clone()))?;
-        let reserve = SpaceReserve::create(&dir).map_err(io_err(what))?;
+        let reserve = SpaceReserve::for_machine(&dir, welcome.id).map_err(io_err(what))?;
         debug!(
             "{} is machine {} of {}, {rate} ticks/s, seed {}",
             self.opts.name, welcome.id, welcome.machines, cfg.seed

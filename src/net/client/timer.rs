@@ -25,8 +25,6 @@ use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFl
 use super::{ClientError, io_err};
 use crate::net::wallclock::WallClock;
 
-/// The timer's token.
-pub(super) const TIMER: Token = Token(2);
 /// How long before a tick's deadline the loop stops sleeping, at most.
 pub(super) const SPIN_LEAD: Duration = Duration::from_micros(200);
 
@@ -48,10 +46,11 @@ fn os_err(what: &str) -> impl FnOnce(nix::Error) -> ClientError {
 }
 
 impl TickTimer {
-    /// A disarmed timer, registered with `registry` under [`TIMER`].
+    /// A disarmed timer, registered with `registry` under `token`.
     pub(super) fn register(
         clock: &WallClock,
         registry: &Registry,
+        token: Token,
     ) -> Result<TickTimer, ClientError> {
         let fd = TimerFd::new(
             ClockId::CLOCK_MONOTONIC,
@@ -63,7 +62,7 @@ impl TickTimer {
             .map_err(os_err("the monotonic clock"))?;
         let raw = fd.as_fd().as_raw_fd();
         registry
-            .register(&mut SourceFd(&raw), TIMER, Interest::READABLE)
+            .register(&mut SourceFd(&raw), token, Interest::READABLE)
             .map_err(io_err("poll"))?;
         Ok(TickTimer {
             fd,
@@ -135,6 +134,12 @@ impl TickTimer {
         }
         self.armed = deadline_ns;
         Ok(())
+    }
+
+    /// Takes the timer out of `registry` (before it is dropped).
+    pub(super) fn deregister(&self, registry: &Registry) {
+        let raw = self.fd.as_fd().as_raw_fd();
+        let _ = registry.deregister(&mut SourceFd(&raw));
     }
 
     /// The timer has fired: reads its count (so it is no longer readable) and forgets the

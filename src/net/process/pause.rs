@@ -12,7 +12,7 @@ use crate::core::fault::Window;
 pub struct PauseStep {
     /// When, nanoseconds since the UNIX epoch.
     pub at_ns: u64,
-    /// The machine's id; its process is `procs[machine]` (the router is `procs[0]`).
+    /// The machine's id; its process is the one [`PauseSignals::send_due`] is told of.
     pub machine: u16,
     /// SIGSTOP (`true`) or SIGCONT.
     pub stop: bool,
@@ -50,13 +50,23 @@ impl PauseSignals {
         self.steps.front().map(|s| s.at_ns)
     }
 
-    /// Sends every signal due at `now_ns` to the machines among `procs` (`procs[id]` is machine
-    /// `id`), and returns those it sent, in order. A machine that has exited gets none.
-    pub fn send_due(&mut self, now_ns: u64, procs: &mut [Proc]) -> Vec<PauseStep> {
+    /// Sends every signal due at `now_ns` to the machines' processes among `procs` (machine
+    /// `id`'s is `procs[process_of[id]]`; `run` gives a paused machine a process of its own, as
+    /// a signal stops a whole process), and returns those it sent, in order. A machine that has
+    /// exited gets none.
+    pub fn send_due(
+        &mut self,
+        now_ns: u64,
+        procs: &mut [Proc],
+        process_of: &[usize],
+    ) -> Vec<PauseStep> {
         let mut sent = Vec::new();
         while let Some(step) = self.steps.front().copied().filter(|s| s.at_ns <= now_ns) {
             self.steps.pop_front();
-            let Some(p) = procs.get_mut(usize::from(step.machine)) else {
+            let Some(p) = process_of
+                .get(usize::from(step.machine))
+                .and_then(|&k| procs.get_mut(k))
+            else {
                 continue;
             };
             if if step.stop { p.pause() } else { p.resume() } {
@@ -132,13 +142,13 @@ mod tests {
     fn a_machine_is_stopped_and_continued_when_its_signals_fall_due() {
         let mut procs = vec![sh("router", "sleep 30"), sh("machine 1", "sleep 30")];
         let mut signals = PauseSignals::new(&[(1, Window::from_secs(1.0, 2.0))], 0);
-        assert_eq!(signals.send_due(S - 1, &mut procs), []);
-        let stop = signals.send_due(S, &mut procs);
+        assert_eq!(signals.send_due(S - 1, &mut procs, &[0, 1]), []);
+        let stop = signals.send_due(S, &mut procs, &[0, 1]);
         assert_eq!(stop.len(), 1);
         assert!(stop[0].stop && procs[1].is_paused() && !procs[0].is_paused());
         wait_state(&procs[1], 'T');
         assert_eq!(signals.next_at(), Some(2 * S));
-        let go = signals.send_due(5 * S, &mut procs);
+        let go = signals.send_due(5 * S, &mut procs, &[0, 1]);
         assert_eq!(
             (go.len(), go[0].stop, procs[1].is_paused()),
             (1, false, false)
