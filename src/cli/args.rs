@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{MAX_MACHINES, MAX_SECONDS, MAX_TRIALS};
 use crate::core::machine::{RateError, check_rate};
 
+mod spread;
+pub use spread::{JobsArgs, MergeArgs, ShardArg, ShardIndex};
+
 /// clocklab: a scale model of an asynchronous distributed system for studying Lamport logical clocks.
 ///
 /// N model machines tick at their own rates, exchange messages through one central router, and log
@@ -41,6 +44,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export a trial's events with their vector clocks: a log for ShiViz, or JSON Lines.
     Export(ExportArgs),
+    /// Join the shards of a run (simulate or experiment with --shard I/N) into one directory.
+    Merge(MergeArgs),
 }
 
 /// Options every subcommand shares.
@@ -129,6 +134,13 @@ pub struct SimulateArgs {
     /// Keep only the summaries and run.yaml, not the event logs (for sweeps).
     #[arg(long)]
     pub no_logs: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub jobs: JobsArgs,
+    /// Run only shard I of N: trial k when (k - 1) mod N = I - 1; `clocklab merge` joins the
+    /// shards. auto/N reads I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardArg>,
 }
 
 /// Options of `server`.
@@ -267,6 +279,9 @@ pub struct StudyArgs {
     /// Network latency model, as for `simulate`.
     #[arg(long, value_name = "MODEL", default_value = "fixed:100us")]
     pub latency: crate::config::Latency,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub jobs: JobsArgs,
 }
 
 /// Options of `experiment classic`.
@@ -278,6 +293,9 @@ pub struct ClassicArgs {
     /// Trials per scenario.
     #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub trials: u32,
+    /// Run only shard I of N of the trials, numbered scenario by scenario (see simulate --shard).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardArg>,
 }
 
 /// Options of `experiment weather`.
@@ -335,6 +353,9 @@ pub struct SweepArgs {
     /// Trials (seeds) per value.
     #[arg(long, value_name = "K", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub trials: u32,
+    /// Run only shard I of N of the trials, numbered value by value (see simulate --shard).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardArg>,
 }
 
 /// Options of `analyze`.

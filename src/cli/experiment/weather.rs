@@ -71,12 +71,14 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     let mut per_scenario = Vec::with_capacity(all.len());
     for (scenario, scenario_config) in all.iter().zip(&configs) {
         let scenario_dir = dir.join(scenario.name);
+        let every: Vec<u32> = (1..=args.trials).collect();
         simulate_scenario(
             &scenario_dir,
             scenario.name,
             scenario_config,
             master,
             &args.study,
+            &every,
         )?;
         let mut figures = Vec::with_capacity(args.trials as usize);
         for k in 1..=args.trials {
