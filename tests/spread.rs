@@ -289,3 +289,79 @@ fn the_slurm_array_script_runs_as_written_with_the_task_ids_set_by_hand() {
     succeeds_in(&whole.path, &words(args));
     same_tree(&only_dir(&whole.join("shards/77")), &t.join("runs/77"));
 }
+
+/// The pod's command of a Job in a manifest of `deploy/kubernetes`, and its `completions`.
+fn job_command(file: &str, job: &str) -> (Vec<String>, Option<u64>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/kubernetes")
+        .join(file);
+    let text = std::fs::read_to_string(&path).expect("the manifest");
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let doc: serde_yaml::Value = serde::Deserialize::deserialize(doc).expect("YAML");
+        if doc["kind"] == "Job" && doc["metadata"]["name"] == job {
+            let spec = &doc["spec"];
+            let command = spec["template"]["spec"]["containers"][0]["command"]
+                .as_sequence()
+                .expect("a command")
+                .iter()
+                .map(|w| w.as_str().expect("a word").to_owned())
+                .collect();
+            return (command, spec["completions"].as_u64());
+        }
+    }
+    panic!("no Job {job} in {}", path.display());
+}
+
+#[test]
+fn the_kubernetes_indexed_job_runs_as_written_with_the_completion_index_set_by_hand() {
+    let (command, completions) = job_command("simulate-indexed-job.yaml", "clocklab-shards");
+    let completions = completions.expect("an Indexed Job has completions");
+    assert_eq!(command[0], "clocklab");
+    assert!(
+        command.contains(&format!("--shard=auto/{completions}")),
+        "completions {completions} and --shard auto/N must agree: {command:?}"
+    );
+    let t = TestDir::new("k8s");
+    let results = t.join("results");
+    // The pod's own command, with a shorter run and the volume mounted where the test is.
+    let pod = |word: &String| -> String {
+        match word.as_str() {
+            w if w.starts_with("--trials=") => "--trials=6".into(),
+            w if w.starts_with("--duration=") => "--duration=20".into(),
+            w => w.replace("/results", results.to_str().expect("utf-8")),
+        }
+    };
+    for index in 0..completions {
+        let out = Command::new(bin())
+            .args(command[1..].iter().map(pod))
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .output()
+            .expect("start clocklab");
+        assert!(
+            out.status.success(),
+            "index {index}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (merge, _) = job_command("merge-job.yaml", "clocklab-merge");
+    assert_eq!(&merge[..2], ["sh", "-c"]);
+    let script = pod(&merge[2]).replace("clocklab ", &format!("{} ", bin()));
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("start sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!(
+            "merge: {completions} shards of simulate (6 trials)"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("all 6 checked trial(s) passed"), "{text}");
+}
