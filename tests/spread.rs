@@ -228,6 +228,17 @@ fn merge_refuses_shards_that_do_not_make_one_run() {
     );
     let run = only_dir(&whole);
     refused(&t.path, &[&a1, &run], &["is not a shard", "shard.yaml"]);
+    // A shard without the run's seed would draw one of its own: refused before it starts.
+    let out = clocklab_in(
+        &t.path,
+        &["simulate", "--shard", "1/2", "--out", "unseeded"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("give the run's seed"),
+        "{err}"
+    );
+    assert!(!t.join("unseeded").exists());
     // And the good pair merges.
     succeeds_in(
         &t.path,

@@ -75,6 +75,7 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         None => None,
     };
     let shard = trials::shard(args.shard.as_ref(), |v| std::env::var(v).ok())?;
+    trials::seed_for(shard, config.run.seed)?;
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
     let run_dir = create_run_dir(

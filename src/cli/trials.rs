@@ -134,6 +134,19 @@ pub fn shard(
     })
 }
 
+/// A shard of a run needs the run's seed: without one each shard would draw its own and
+/// simulate a run of its own.
+pub fn seed_for(shard: Shard, seed: Option<u64>) -> Result<(), Failure> {
+    match seed {
+        None if shard.is_part() => Err(format!(
+            "--shard {shard}: give the run's seed (--seed S, or run.seed in the configuration): \
+             every shard of a run must simulate it with the same seed, and a seed drawn afresh \
+             would differ in each"
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     let (mut config, master) = study_config(&args.study)?;
     config.run.trials = args.trials;
     let shard = trials::shard(args.shard.as_ref(), |v| std::env::var(v).ok())?;
+    trials::seed_for(shard, args.study.seed.or(config.run.seed))?;
     // Every scenario must be valid before anything is simulated.
     let mut configs = Vec::with_capacity(CLASSIC.len());
     for scenario in &CLASSIC {

@@ -74,6 +74,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Failure> {
     names.sort();
     let param_name = model.swept.name();
     let shard = trials::shard(args.shard.as_ref(), |v| std::env::var(v).ok())?;
+    trials::seed_for(shard, args.study.seed.or(config.run.seed))?;
     println!(
         "sweep of {param_name} over {:?}: {n} machines, {} trials of {} s each, peers at {} ticks/s, seed {master}",
         args.values, args.trials, config.run.duration, args.peer_rate
