@@ -152,15 +152,14 @@ fn shard(dir: &Path, seed: &str, shard: &str) -> PathBuf {
     let mut args: Vec<&str> = args.to_vec();
     args.push(out.to_str().expect("utf-8"));
     succeeds_in(dir, &args);
-    let made = std::fs::read_dir(&out)
+    std::fs::read_dir(&out)
         .expect("the shard's parent")
         .map(|e| e.expect("an entry").path())
         .find(|p| {
             p.to_string_lossy()
                 .contains(&format!("shard-{}", shard.replace('/', "-of-")))
         })
-        .expect("the shard's directory");
-    made
+        .expect("the shard's directory")
 }
 
 /// `merge` with `dirs`: fails, and its error names what it must; nothing is made at `--out`.
