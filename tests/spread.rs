@@ -26,6 +26,11 @@ fn clocklab_in(dir: &Path, args: &[&str]) -> Output {
 
 /// Asserts that the trees under `a` and `b` hold the same files with the same bytes.
 fn same_tree(a: &Path, b: &Path) {
+    same_tree_but(a, b, &[]);
+}
+
+/// [`same_tree`], the files `naming_dirs` apart (their bytes name the directories analysed).
+fn same_tree_but(a: &Path, b: &Path, naming_dirs: &[&str]) {
     let mut files_a = files_under(a);
     let mut files_b = files_under(b);
     files_a.sort();
@@ -41,6 +46,7 @@ fn same_tree(a: &Path, b: &Path) {
     for file in files_a
         .iter()
         .filter(|f| !WALL_TIME_FILES.iter().any(|w| f.ends_with(w)))
+        .filter(|f| !naming_dirs.iter().any(|w| f.ends_with(w)))
     {
         let (x, y) = (std::fs::read(a.join(file)), std::fs::read(b.join(file)));
         assert!(
@@ -58,6 +64,7 @@ fn words(text: &str) -> Vec<&str> {
 }
 
 const SIMULATE: &str = "simulate --trials 7 --duration 30 --seed 11 --out out";
+const CLASSIC: &str = "experiment classic --trials 2 --duration 10 --seed 3 --out out";
 const SWEEP: &str =
     "experiment sweep --param slow-rate --values 1,2,4 --trials 3 --duration 20 --seed 5 --out out";
 
@@ -125,6 +132,13 @@ fn four_shards_merged_equal_the_unsharded_run() {
         let merged = four_shards_merged(&parts.path, command);
         same_tree(&only_dir(&whole.join("out")), &merged);
     }
+    // The classic experiment's merge makes its table and analysis again: the same files, but
+    // for the two of the analysis that name the directories analysed (the run's path).
+    let (whole, parts) = (TestDir::new("classic"), TestDir::new("classic-shards"));
+    succeeds_in(&whole.path, &words(CLASSIC));
+    let merged = four_shards_merged(&parts.path, CLASSIC);
+    let naming_dirs = ["analysis/report.html", "analysis/summary.json"];
+    same_tree_but(&only_dir(&whole.join("out")), &merged, &naming_dirs);
     // The merged run is a run like any other.
     let parts = TestDir::new("shards-checked");
     let merged = four_shards_merged(&parts.path, SIMULATE);

@@ -37,6 +37,37 @@ pub fn command(args: &MergeArgs) -> Result<ExitCode, Failure> {
             .map_err(|e| format!("merge: cannot create {}: {e}", parent.display()))?;
     }
     std::fs::create_dir(out).map_err(|e| format!("merge: cannot create {}: {e}", out.display()))?;
+    match write_merged(&shards, first, out) {
+        Ok(Merged::Done) => Ok(ExitCode::SUCCESS),
+        // The classic experiment's table and analysis, once its run is whole.
+        Ok(Merged::Classic { trials, summaries }) => classic_tables(out, trials, &summaries),
+        Err(e) => {
+            // Nothing half made stays behind: the directory is new, made above.
+            let _ = std::fs::remove_dir_all(out);
+            Err(e)
+        }
+    }
+}
+
+/// A merged run, whole on the disk, and what is left to do.
+enum Merged {
+    /// Nothing more.
+    Done,
+    /// The classic experiment's tables and analysis: trials per scenario and each scenario's
+    /// trials' machine summaries.
+    Classic {
+        trials: u32,
+        summaries: Vec<Vec<Vec<ClientSummary>>>,
+    },
+}
+
+/// Writes the merged run of `shards` (every shard of one run, `first` the first's record) into
+/// `out`, which exists and is empty.
+fn write_merged(
+    shards: &[(PathBuf, ShardRecord)],
+    first: &ShardRecord,
+    out: &Path,
+) -> Result<Merged, Failure> {
     println!(
         "merge: {} shards of {} ({} trials) into {}",
         shards.len(),
@@ -45,21 +76,23 @@ pub fn command(args: &MergeArgs) -> Result<ExitCode, Failure> {
         out.display()
     );
     match first.command.as_str() {
-        SWEEP => merge_sweep(&shards, out),
+        SWEEP => merge_sweep(shards, out).map(|()| Merged::Done),
         SIMULATE | CLASSIC_COMMAND => {
-            for (dir, _) in &shards {
+            for (dir, _) in shards {
                 copy_tree(dir, out, dir)?;
             }
             if first.command == SIMULATE {
                 println!("run directory: {}\n{}", out.display(), next_step(out));
-                Ok(ExitCode::SUCCESS)
+                Ok(Merged::Done)
             } else {
-                let per_scenario = first.trials / classic_scenarios().len() as u32;
                 let mut summaries = Vec::new();
                 for name in classic_scenarios() {
                     summaries.push(trial_summaries(&out.join(name))?);
                 }
-                classic_tables(out, per_scenario, &summaries)
+                Ok(Merged::Classic {
+                    trials: first.trials / classic_scenarios().len() as u32,
+                    summaries,
+                })
             }
         }
         other => Err(format!(
@@ -218,7 +251,7 @@ fn trial_summaries(dir: &Path) -> Result<Vec<Vec<ClientSummary>>, Failure> {
 }
 
 /// A sweep's shards hold their trials' figures: the merged sweep writes its files from them all.
-fn merge_sweep(shards: &[(PathBuf, ShardRecord)], out: &Path) -> Result<ExitCode, Failure> {
+fn merge_sweep(shards: &[(PathBuf, ShardRecord)], out: &Path) -> Result<(), Failure> {
     let (first_dir, first) = &shards[0];
     let run: SweepRun = serde_yaml::from_value(first.run.clone()).map_err(|e| {
         format!(
@@ -254,5 +287,5 @@ fn merge_sweep(shards: &[(PathBuf, ShardRecord)], out: &Path) -> Result<ExitCode
          sweep-clocks.svg) and sweep.html in {}",
         out.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
