@@ -1,6 +1,9 @@
 //! Benchmarks of the pure core: parsing and emitting frames, ticking a model machine, the router's
 //! switchboard forwarding a read of data frames (no sockets: the router's own work per frame),
-//! and whole simulated trials (steps per second: log rows and deliveries).
+//! whole simulated trials (steps per second: log rows and deliveries), and the simulator's logs
+//! (`logs`: a trial's rows formatted and written, beside the same trial simulated without them and
+//! beside the `format!`-based writer the logs used before 2026-12-06; `benches/logs_paired.rs` runs
+//! the same variants in turn, for a machine too busy for criterion's samples to compare).
 //!
 //! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3` runs them; `cargo test
 //! --benches` runs each once as a smoke test.
@@ -13,8 +16,12 @@ use clocklab::core::event::format_record;
 use clocklab::core::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
 use clocklab::core::switchboard::{self, ConnId, Switchboard};
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
+use clocklab::rundir::log::log_path;
 use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+#[path = "support/logs.rs"]
+mod logs;
 
 const T0: u64 = 1_700_000_000_000_000_000;
 /// Frames in the stream benchmark.
@@ -222,6 +229,63 @@ fn bench_sim(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of the logs, per trial of issue 23's run (3 machines at 50, 100 and 200 ticks/s for
+/// 600 s, seed 1: 210,000 rows, 9.4 MB of logs): `simulate` alone (as `--no-logs`), with the rows
+/// formatted into memory, and with them written to files as `simulate` does (`LogBlocks`, into a
+/// fresh directory each time); beside the baseline, the same two with the rows formatted by
+/// `write!` per field and each log written at the end. Throughput is in log rows.
+fn bench_logs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("logs");
+    let opts = logs::issue_trial();
+    // The logs written are the baseline's, byte for byte.
+    let mut n = 0;
+    let (new, old) = (logs::LogDir::new(&mut n), logs::LogDir::new(&mut n));
+    logs::simulate_writing_logs(&opts, &new.0);
+    let texts = logs::simulate_with_macro_logs(&opts, Some(&old.0));
+    for i in 1..=opts.rates.len() as u16 {
+        let read = |dir: &logs::LogDir| std::fs::read(log_path(&dir.0, i)).unwrap();
+        assert!(read(&new) == read(&old), "machine {i}'s log differs");
+    }
+    drop((new, old));
+    let rows = texts.iter().map(|t| t.lines().count() as u64 - 1).sum();
+    group.throughput(Throughput::Elements(rows));
+    group.sample_size(20);
+    let name = "3x600s_50_100_200";
+    group.bench_function(format!("{name}/simulate_only"), |b| {
+        b.iter(|| black_box(sim::simulate(black_box(&opts), |_| {}).unwrap().events))
+    });
+    group.bench_function(format!("{name}/simulate_format"), |b| {
+        b.iter(|| black_box(logs::simulate_formatting_logs(black_box(&opts))))
+    });
+    group.bench_function(format!("{name}/simulate_format_write"), |b| {
+        b.iter_batched(
+            || logs::LogDir::new(&mut n),
+            |dir| {
+                black_box(logs::simulate_writing_logs(black_box(&opts), &dir.0));
+                dir
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function(format!("{name}/baseline_format_macro"), |b| {
+        b.iter(|| black_box(logs::simulate_with_macro_logs(black_box(&opts), None)))
+    });
+    group.bench_function(format!("{name}/baseline_format_macro_write"), |b| {
+        b.iter_batched(
+            || logs::LogDir::new(&mut n),
+            |dir| {
+                black_box(logs::simulate_with_macro_logs(
+                    black_box(&opts),
+                    Some(&dir.0),
+                ));
+                dir
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
 /// Data frames in one read of the switchboard benchmark: 64 KiB of 32-byte frames, the most one
 /// read of the router takes.
 const READ_FRAMES: usize = 2_048;
@@ -294,6 +358,7 @@ criterion_group!(
     bench_wire,
     bench_machine,
     bench_switchboard,
-    bench_sim
+    bench_sim,
+    bench_logs
 );
 criterion_main!(benches);

@@ -1,7 +1,8 @@
 //! The architecture, kept true by a test: each layer of `src/` imports only the layers below it,
 //! no two modules import each other in a circle, the pure core touches no I/O, only `net` uses
-//! mio, signals and process control, only `net` and `cli` read the OS clock, and no source file
-//! outgrows one sitting.
+//! mio, signals and process control, only `cli` takes over the terminal (crossterm) and only
+//! `report` and `cli` draw with ratatui, only `net` and `cli` read the OS clock, and no source
+//! file outgrows one sitting.
 //!
 //! docs/ARCHITECTURE.md explains the layers; this file is their definition. The test reads the
 //! sources as text, without comments and string literals, and follows every path that starts at
@@ -59,6 +60,13 @@ const ONLY_IN_NET: [&str; 5] = [
     "nix",
     "std::os::unix::process",
 ];
+
+/// The terminal: only `cli` (the live view's screen and keyboard) takes it over.
+const ONLY_IN_CLI: [&str; 2] = ["crossterm", "ratatui::crossterm"];
+
+/// The terminal UI crate, which draws into a buffer: `report` renders the live view with it,
+/// `cli` puts it on the screen.
+const TERMINAL_UI: &str = "ratatui";
 
 /// The OS clock, read only by the drivers (`net`) and the subcommands (`cli`, which time what
 /// they do for the user); everything below takes time as an argument.
@@ -412,7 +420,8 @@ fn find_circle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>
 }
 
 /// What each source names that its layer may not: I/O in the core, drivers' crates outside
-/// `net`, the OS clock below `net` and `cli`.
+/// `net`, the terminal outside `cli` and its UI crate below `report`, the OS clock below `net`
+/// and `cli`.
 fn forbidden_uses(sources: &[Source]) -> Vec<String> {
     let mut found = Vec::new();
     for s in sources {
@@ -424,6 +433,12 @@ fn forbidden_uses(sources: &[Source]) -> Vec<String> {
         }
         if layer != "net" {
             bad.extend(ONLY_IN_NET.iter().filter(|w| names(&s.code, w)));
+        }
+        if layer != "cli" {
+            bad.extend(ONLY_IN_CLI.iter().filter(|w| names(&s.code, w)));
+        }
+        if layer != "report" && layer != "cli" && names(&s.code, TERMINAL_UI) {
+            bad.push(TERMINAL_UI);
         }
         if layer != "net" && layer != "cli" {
             bad.extend(OS_CLOCK.iter().filter(|w| s.code.contains(*w)));
@@ -615,6 +630,12 @@ fn the_checks_catch_what_they_are_for() {
         fake("cli::run", "use nix::unistd::Pid; let t = Instant::now();"),
         fake("analysis", "let t = std::time::Instant::now();"),
         fake("net::client", "use mio::Poll; let t = Instant::now();"),
+        fake(
+            "report::live",
+            "use ratatui::crossterm::event; use ratatui::widgets::Table;",
+        ),
+        fake("analysis::live", "use ratatui::text::Line;"),
+        fake("cli::watch", "use ratatui::crossterm::event::Event;"),
     ];
     assert_eq!(
         forbidden_uses(&uses),
@@ -623,6 +644,8 @@ fn the_checks_catch_what_they_are_for() {
             "src/core/wire.rs (core) uses println!",
             "src/cli/run.rs (cli) uses nix",
             "src/analysis.rs (analysis) uses Instant::now",
+            "src/report/live.rs (report) uses ratatui::crossterm",
+            "src/analysis/live.rs (analysis) uses ratatui",
         ]
     );
 }

@@ -7,7 +7,8 @@
 //!
 //! This file holds the inputs, the results and the two entry points; `figures` declares every
 //! figure as a typed field of [`MachineFigures`] or [`TrialFigures`]; `compute` works out one machine's figures and the
-//! drift series of a trial.
+//! drift series of a trial. [`live`] keeps the figures of a trial still being written, a row at a
+//! time, for the live view.
 
 pub mod causality;
 pub mod clocks;
@@ -15,6 +16,7 @@ mod compute;
 pub mod diff;
 mod figures;
 pub mod hlc;
+pub mod live;
 pub mod load;
 pub mod queueing;
 pub mod stats;

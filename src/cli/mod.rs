@@ -15,6 +15,7 @@ pub mod run;
 pub mod server;
 pub mod simulate;
 pub mod trials;
+pub mod watch;
 
 use std::process::ExitCode;
 
@@ -36,5 +37,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Diff(args) => diff::command(&args),
         Command::Export(args) => export::command(&args),
         Command::Merge(args) => merge::command(&args),
+        Command::Watch(args) => watch::command(&args),
     }
 }

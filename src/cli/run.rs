@@ -18,6 +18,7 @@ use crate::cli::common::{
     Failure, LISTENING, STARTED, TrialOutcome, across_trials_table, configure, next_step,
     print_summary, secs, started_ns,
 };
+use crate::cli::watch::LiveView;
 use crate::config::{Config, FaultPlan};
 use crate::net::process::{PauseSignals, PauseStep, Proc, stop_flag, stop_in_order, wait_for_line};
 use crate::net::wallclock::WallClock;
@@ -60,6 +61,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut all_passed = true;
     let mut outcomes = Vec::new();
+    let live = args.live || (!args.no_live && std::io::stdout().is_terminal());
     for k in 1..=trials {
         let plan = TrialPlan::new(&config, &run_dir, master, k);
         prepare_dir(&plan.dir)?;
@@ -71,6 +73,7 @@ pub fn command(args: RunArgs) -> Result<ExitCode, Failure> {
             faults: &faults,
             exe: &exe,
             stop: &stop,
+            live,
         };
         let record = match trial.run() {
             Ok(record) => record,
@@ -147,6 +150,8 @@ struct Trial<'a> {
     faults: &'a FaultPlan,
     exe: &'a Path,
     stop: &'a AtomicBool,
+    /// Whether to show the live view (`cli::watch`) while the trial runs.
+    live: bool,
 }
 
 impl Trial<'_> {
@@ -294,7 +299,12 @@ impl Trial<'_> {
         let duration = secs(self.config.run.duration);
         let wall = WallClock::new();
         let end_ns = start.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
-        let mut progress = Progress::new(plan.trial, plan.trials, duration);
+        // Without a terminal to take over, the plain lines.
+        let live = self
+            .live
+            .then(|| LiveView::for_trial(plan, start, self.config.run.duration));
+        let live = live.flatten();
+        let mut progress = Progress::new(plan.trial, plan.trials, duration, live);
         let mut pauses = PauseSignals::new(&self.faults.pauses(), start);
         loop {
             let now_ns = wall.now_ns();
@@ -323,7 +333,10 @@ impl Trial<'_> {
             // Short naps, so that Ctrl-C is answered at once whatever the progress display does,
             // and none past a pause's signal.
             let next_pause = pauses.next_at().map_or(left, |at| wall.until(now, at));
-            std::thread::sleep(left.min(next_pause).min(Duration::from_millis(100)));
+            progress.nap(
+                left.min(next_pause).min(Duration::from_millis(100)),
+                self.stop,
+            );
         }
         progress.finish();
         Ok(start)
@@ -348,25 +361,28 @@ fn pause_note(step: PauseStep, start_ns: u64, sent_ns: u64) -> String {
     )
 }
 
-/// Progress on stderr: a redrawn bar on a terminal, a line every ten seconds otherwise.
+/// Progress on stderr: a redrawn bar on a terminal, a line every ten seconds otherwise; or the
+/// live view, which takes the whole terminal.
 struct Progress {
     trial: u32,
     trials: u32,
     total: Duration,
     terminal: bool,
     last_line: Option<Instant>,
+    live: Option<LiveView>,
 }
 
 impl Progress {
-    fn new(trial: u32, trials: u32, total: Duration) -> Progress {
+    fn new(trial: u32, trials: u32, total: Duration, live: Option<LiveView>) -> Progress {
         let progress = Progress {
             trial,
             trials,
             total,
             terminal: std::io::stderr().is_terminal(),
             last_line: None,
+            live,
         };
-        if !progress.terminal {
+        if !progress.terminal && progress.live.is_none() {
             eprintln!(
                 "trial {trial}/{trials}: running for {:.1} s",
                 total.as_secs_f64()
@@ -378,7 +394,9 @@ impl Progress {
     fn show(&mut self, elapsed: Duration) {
         let total = self.total.as_secs_f64();
         let done = elapsed.as_secs_f64().min(total);
-        if self.terminal {
+        if let Some(live) = &mut self.live {
+            live.show();
+        } else if self.terminal {
             const WIDTH: usize = 30;
             let filled = ((done / total) * WIDTH as f64) as usize;
             eprint!(
@@ -409,6 +427,9 @@ impl Progress {
     /// Prints `line` on stdout, clearing the bar first on a terminal (the next `show` redraws
     /// it).
     fn note(&mut self, line: &str) {
+        if let Some(live) = &mut self.live {
+            return live.note(line);
+        }
         if self.terminal {
             eprint!("\r\x1b[2K");
             let _ = std::io::stderr().flush();
@@ -416,7 +437,18 @@ impl Progress {
         println!("{line}");
     }
 
+    /// Waits `timeout`; the live view meanwhile answers its keys (q or Ctrl-C set `stop`).
+    fn nap(&mut self, timeout: Duration, stop: &AtomicBool) {
+        match &mut self.live {
+            Some(live) => live.nap(timeout, stop),
+            None => std::thread::sleep(timeout),
+        }
+    }
+
     fn finish(&mut self) {
+        if let Some(live) = self.live.take() {
+            live.close();
+        }
         if self.terminal {
             eprintln!("\r\x1b[2Ktrial {}/{}: stopping", self.trial, self.trials);
         } else {

@@ -17,7 +17,7 @@ use crate::config::Latency;
 use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
-use crate::rundir::log::LogTexts;
+use crate::rundir::log::LogBlocks;
 use crate::rundir::plan::TrialPlan;
 use crate::rundir::records::TimingSource;
 use crate::rundir::records::{ClientSummary, RunRecord};
@@ -297,7 +297,13 @@ fn simulate_trial(plan: &Plan<'_>, trial: &TrialPlan) -> Result<Simulated, Failu
         measured: plan.measured.as_ref().map(|(m, _)| m.clone()),
         faults,
     };
-    let mut logs = plan.logs.then(|| LogTexts::new(trial.names.len()));
+    let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
+    let mut logs = match plan.logs {
+        true => {
+            Some(LogBlocks::create(dir, config.machines.count).map_err(|(p, e)| write_err(&p, e))?)
+        }
+        false => None,
+    };
     // The router's rules with the configuration's `router:` section, as a real run's.
     let router = config.router_options(trial.seed);
     let outcome = sim::simulate_with_router(&opts, router, |record| {
@@ -307,9 +313,8 @@ fn simulate_trial(plan: &Plan<'_>, trial: &TrialPlan) -> Result<Simulated, Failu
     })
     .map_err(|e| format!("simulate: {e}"))?;
     let (events, deliveries) = (outcome.events, outcome.deliveries);
-    let write_err = |path: &Path, e: std::io::Error| format!("writing {}: {e}", path.display());
-    if let Some(logs) = &logs {
-        logs.write(dir).map_err(|(path, e)| write_err(&path, e))?;
+    if let Some(logs) = logs {
+        logs.finish().map_err(|(path, e)| write_err(&path, e))?;
     }
     for summary in &outcome.summaries {
         let path = dir.join(summary_file_name(summary.id));

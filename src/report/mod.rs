@@ -8,6 +8,7 @@ pub mod export;
 pub mod glossary;
 pub mod html;
 pub mod interactive;
+pub mod live;
 pub mod plots;
 pub mod spacetime;
 pub mod summary;

@@ -143,9 +143,14 @@ impl Proc {
 
     /// Starts `cmd` as `role`, its output piped, echoed and kept as for [`Proc::start`].
     pub(super) fn spawn(role: &str, mut cmd: Command) -> Proc {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::null());
+        Proc::spawn_with_stdin(role, cmd)
+    }
+
+    /// Starts `cmd` as [`Proc::spawn`] does, but with the standard input `cmd` was given (a pipe
+    /// the test writes to and keeps open, say).
+    pub(super) fn spawn_with_stdin(role: &str, mut cmd: Command) -> Proc {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {role}: {e}"));
@@ -162,6 +167,11 @@ impl Proc {
             seen: Vec::new(),
             status: None,
         }
+    }
+
+    /// The pipe to its standard input, when it was started with one.
+    pub fn stdin(&mut self) -> Option<&mut std::process::ChildStdin> {
+        self.child.stdin.as_mut()
     }
 
     /// The process id.

@@ -10,18 +10,21 @@
 //! - Every log [`LogWriter`] writes, [`read_log`] reads back to the same records.
 //!
 //! This file holds the file names; `writer` the writing side ([`LogWriter`], [`write_whole_log`],
-//! [`LogTexts`]),
-//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]).
+//! [`LogBlocks`], the simulator's, in blocks of whole rows),
+//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]), `tail` a log
+//! followed as it grows ([`LogTail`], for the live view).
 
 use std::path::{Path, PathBuf};
 
 use crate::core::event::{MAX_ID, MIN_ID};
 
 mod reader;
+mod tail;
 mod writer;
 
 pub use reader::{LogError, read_log, read_log_whole_lines};
-pub use writer::{LogTexts, LogWriter, write_whole_log};
+pub use tail::LogTail;
+pub use writer::{BLOCK_LEN, BLOCKS_BUDGET, LogBlocks, LogWriter, write_whole_log};
 
 /// The name of machine `machine`'s log: `machine-<id>.csv`.
 pub fn log_file_name(machine: u16) -> String {
