@@ -3,13 +3,15 @@
 //! per swept value a [`SweepRow`] beside what the model predicts ([`SweepModel`]). Pure: the
 //! summaries in, the figures out; `cli::experiment` simulates, `report::sweep` renders.
 
+use serde::{Deserialize, Serialize};
+
 use super::queueing::predicted_arrivals;
 use super::stats;
 use crate::config::FaultSpec;
 use crate::rundir::records::ClientSummary;
 
 /// The parameter a sweep varies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Swept {
     /// Machine 1's tick rate, ticks per second.
     SlowRate,
@@ -42,7 +44,7 @@ impl Swept {
 }
 
 /// What a sweep holds fixed, and the model's predictions at any value of what it varies.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepModel {
     /// The parameter swept.
     pub swept: Swept,
@@ -138,7 +140,7 @@ impl SweepModel {
 }
 
 /// The figures of one simulated trial, from its machines' summaries.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StudyFigures {
     /// The largest queue peak of any machine (its queue right after a message arrived).
     pub queue_peak: f64,
@@ -171,7 +173,7 @@ impl StudyFigures {
 }
 
 /// One simulated trial of a sweep: the swept value, the trial's number and seed, its figures.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepTrial {
     /// The swept value.
     pub value: f64,

@@ -10,9 +10,11 @@ pub mod diff;
 pub mod experiment;
 pub mod export;
 pub mod hint;
+pub mod merge;
 pub mod run;
 pub mod server;
 pub mod simulate;
+pub mod trials;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -34,6 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Analyze(args) => analyze::command(&args),
         Command::Diff(args) => diff::command(&args),
         Command::Export(args) => export::command(&args),
+        Command::Merge(args) => merge::command(&args),
         Command::Watch(args) => watch::command(&args),
     }
 }

@@ -11,6 +11,7 @@ use crate::cli::args::SimulateArgs;
 use crate::cli::common::{
     Failure, TrialOutcome, across_trials_table, configure, hint, next_step, print_summary,
 };
+use crate::cli::trials;
 use crate::config::Config;
 use crate::config::Latency;
 use crate::net::wallclock::WallClock;
@@ -20,6 +21,7 @@ use crate::rundir::log::LogBlocks;
 use crate::rundir::plan::TrialPlan;
 use crate::rundir::records::TimingSource;
 use crate::rundir::records::{ClientSummary, RunRecord};
+use crate::rundir::shard::{Shard, ShardRecord};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name, write_yaml_atomically};
 use crate::sim::{self, DEFAULT_EPOCH_NS, MeasuredTiming, SimOptions};
 
@@ -60,6 +62,8 @@ pub struct Plan<'a> {
     pub logs: bool,
     /// Whether to print each trial's table.
     pub verbose: bool,
+    /// How many trials to simulate at once.
+    pub jobs: usize,
 }
 
 /// `clocklab simulate`.
@@ -70,9 +74,14 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         Some(dir) => Some(timing_from::load(dir, args.trial.unwrap_or(1))?),
         None => None,
     };
+    let shard = trials::shard(args.shard.as_ref(), |v| std::env::var(v).ok())?;
+    trials::seed_for(shard, config.run.seed)?;
     let master = config.run.seed.unwrap_or_else(fresh_seed);
     let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
-    let run_dir = create_run_dir(&config.run.log_dir, &format!("{stamp}-sim-seed-{master}"))?;
+    let run_dir = create_run_dir(
+        &config.run.log_dir,
+        &format!("{stamp}-sim-seed-{master}{}", shard_suffix(shard)),
+    )?;
     let plan = Plan {
         config: &config,
         master,
@@ -84,6 +93,7 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
             .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000)),
         logs: !args.no_logs,
         verbose: config.run.trials <= 3,
+        jobs: trials::jobs(&args.jobs),
     };
     let timing = match &plan.measured {
         Some((_, source)) => format!(
@@ -104,8 +114,12 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         config.run.trials,
         config.run.duration,
     );
+    let ran = shard.trials(config.run.trials);
+    if shard.is_part() {
+        println!("shard {shard}: trials {}", list(&ran));
+    }
     let started = Instant::now();
-    let totals = simulate_run(&plan, &run_dir)?;
+    let totals = simulate_run(&plan, &run_dir, &ran)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "simulated {} trial(s), {} events (log rows) and {} frames delivered in {:.3} s ({:.2} M \
@@ -137,7 +151,19 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
         .collect();
     print!("{}", across_trials_table(&outcomes, false));
     println!("run directory: {}", run_dir.display());
-    if plan.logs {
+    if shard.is_part() {
+        ShardRecord {
+            clocklab_version: env!("CARGO_PKG_VERSION").into(),
+            command: SIMULATE.into(),
+            shard,
+            trials: config.run.trials,
+            ran,
+            run: run_identity(&plan)?,
+            results: serde_yaml::Value::Null,
+        }
+        .write(&run_dir)?;
+        println!("{}", merge_step(shard, &run_dir));
+    } else if plan.logs {
         println!("{}", next_step(&run_dir));
     } else {
         println!("next: nothing to analyze without event logs; simulate again without --no-logs");
@@ -149,43 +175,109 @@ pub fn command(args: SimulateArgs) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Simulates every trial of `plan` into `run_dir`, checking each one when logs are written.
-pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path) -> Result<Totals, Failure> {
-    let trials = plan.config.run.trials;
+/// The command a shard of `simulate` records.
+pub const SIMULATE: &str = "simulate";
+
+/// What a run directory's name gains for a shard: `-shard-2-of-4`; nothing for a whole run.
+pub fn shard_suffix(shard: Shard) -> String {
+    if shard.is_part() {
+        format!("-shard-{}-of-{}", shard.index, shard.count)
+    } else {
+        String::new()
+    }
+}
+
+/// Trial numbers as a short list: `1, 5, 9` (or `none`).
+pub fn list(trials: &[u32]) -> String {
+    let shown: Vec<String> = trials.iter().take(12).map(u32::to_string).collect();
+    match trials.len() {
+        0 => "none".into(),
+        n if n > shown.len() => format!("{}, ... ({n} in all)", shown.join(", ")),
+        _ => shown.join(", "),
+    }
+}
+
+/// What to do once a shard is written: merge the shards.
+pub fn merge_step(shard: Shard, dir: &Path) -> String {
+    format!(
+        "shard {shard} written; once all {} shards are done, join them: {} <the other shards' \
+         directories> --out <run directory>",
+        shard.count,
+        hint(&["merge", &dir.display().to_string()])
+    )
+}
+
+/// What makes a simulated run what it is: every option its files depend on, equal in each of its
+/// shards (`shard.yaml`'s `run`).
+fn run_identity(plan: &Plan<'_>) -> Result<serde_yaml::Value, Failure> {
+    #[derive(serde::Serialize)]
+    struct Identity<'a> {
+        master_seed: u64,
+        config: &'a Config,
+        latency: Latency,
+        tick_lateness: Option<Latency>,
+        timing_from: Option<&'a TimingSource>,
+        epoch_ns: u64,
+        logs: bool,
+    }
+    serde_yaml::to_value(Identity {
+        master_seed: plan.master,
+        config: plan.config,
+        latency: plan.latency,
+        tick_lateness: plan.tick_lateness,
+        timing_from: plan.measured.as_ref().map(|(_, source)| source),
+        epoch_ns: plan.epoch_ns,
+        logs: plan.logs,
+    })
+    .map_err(|e| format!("cannot record the shard's run: {e}"))
+}
+
+/// Simulates trials `trials` (numbers from 1) of `plan` into `run_dir`, `plan.jobs` at a time,
+/// checking each one when logs are written. Each trial writes its own directory from its worker;
+/// what is printed, and the totals, come in trial order, so they do not depend on the jobs.
+pub fn simulate_run(plan: &Plan<'_>, run_dir: &Path, trials: &[u32]) -> Result<Totals, Failure> {
     let mut totals = Totals::default();
-    for k in 1..=trials {
+    let work = |k: u32| {
         let trial = TrialPlan::new(plan.config, run_dir, plan.master, k);
         if trial.dir != run_dir {
             std::fs::create_dir(&trial.dir)
                 .map_err(|e| format!("cannot create {}: {e}", trial.dir.display()))?;
         }
-        let record = simulate_trial(plan, &trial, &mut totals)?;
+        let done = simulate_trial(plan, &trial)?;
+        let check = plan.logs.then(|| check::check_trial(&trial.dir));
+        Ok((done, check))
+    };
+    trials::in_order(plan.jobs, trials.to_vec(), work, |(done, check)| {
+        totals.trials += 1;
+        totals.events += done.events;
+        totals.deliveries += done.deliveries;
         totals.summaries.push(
-            record
+            done.record
                 .machines
                 .iter()
                 .filter_map(|m| m.summary.clone())
                 .collect(),
         );
         if plan.verbose {
-            print_summary(&record);
+            print_summary(&done.record);
         }
-        if plan.logs {
-            let report = check::check_trial(&trial.dir);
-            if !report.passed() {
-                println!("{report}");
-                totals.failed_checks += 1;
-            }
+        if let Some(report) = check.filter(|r| !r.passed()) {
+            println!("{report}");
+            totals.failed_checks += 1;
         }
-    }
+        Ok(())
+    })?;
     Ok(totals)
 }
 
-fn simulate_trial(
-    plan: &Plan<'_>,
-    trial: &TrialPlan,
-    totals: &mut Totals,
-) -> Result<RunRecord, Failure> {
+/// One simulated trial: its record, and the events and deliveries it counted.
+struct Simulated {
+    record: RunRecord,
+    events: u64,
+    deliveries: u64,
+}
+
+fn simulate_trial(plan: &Plan<'_>, trial: &TrialPlan) -> Result<Simulated, Failure> {
     let (config, dir) = (plan.config, trial.dir.as_path());
     // The plan run.yaml records is the one applied (validated with the configuration).
     let faults = config
@@ -220,9 +312,7 @@ fn simulate_trial(
         }
     })
     .map_err(|e| format!("simulate: {e}"))?;
-    totals.trials += 1;
-    totals.events += outcome.events;
-    totals.deliveries += outcome.deliveries;
+    let (events, deliveries) = (outcome.events, outcome.deliveries);
     if let Some(logs) = logs {
         logs.finish().map_err(|(path, e)| write_err(&path, e))?;
     }
@@ -249,5 +339,9 @@ fn simulate_trial(
     }
     let path = dir.join(RUN_FILE);
     write_yaml_atomically(&path, &record).map_err(|e| write_err(&path, e))?;
-    Ok(record)
+    Ok(Simulated {
+        record,
+        events,
+        deliveries,
+    })
 }

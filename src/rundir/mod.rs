@@ -1,6 +1,7 @@
 //! Every file a run writes or reads, defined once: the names of its files, the run and trial
 //! directories ([`dirs`]), what a trial is before it runs ([`plan`]), the YAML records
-//! ([`records`]), the event logs ([`log`]), and the one loader of a trial ([`load`]).
+//! ([`records`]), the event logs ([`log`]), the one loader of a trial ([`load`]), and the record of
+//! a shard of a run ([`shard`]).
 //! docs/LOGS.md describes the files.
 
 use std::fmt;
@@ -15,6 +16,7 @@ pub mod load;
 pub mod log;
 pub mod plan;
 pub mod records;
+pub mod shard;
 
 /// The router's statistics.
 pub const ROUTER_STATS_FILE: &str = "router.yaml";

@@ -18,6 +18,10 @@ use std::time::Instant;
 use crate::analysis::sweep::{MeanStd, StudyFigures, over};
 use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs};
 use crate::cli::common::{Failure, load_config};
+use crate::cli::simulate::{list, merge_step, shard_suffix};
+use crate::cli::trials;
+use crate::rundir::records::ClientSummary;
+use crate::rundir::shard::ShardRecord;
 
 mod sweep;
 mod weather;
@@ -28,7 +32,7 @@ use crate::net::wallclock::WallClock;
 use crate::net::wallclock::fresh_seed;
 use crate::rundir::dirs::{create_run_dir, utc_stamp};
 use crate::sim::DEFAULT_EPOCH_NS;
-pub use sweep::sweep;
+pub use sweep::{SWEEP, SweepRun, console_table, sweep, write_sweep};
 pub use weather::weather;
 
 /// One scenario of the classic experiment: a name and what it changes from the configuration.
@@ -79,19 +83,10 @@ fn study_config(study: &StudyArgs) -> Result<(Config, u64), Failure> {
 pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
     let (mut config, master) = study_config(&args.study)?;
     config.run.trials = args.trials;
-    let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
-    let dir = create_run_dir(
-        &config.run.log_dir,
-        &format!("{stamp}-classic-seed-{master}"),
-    )?;
-    println!(
-        "classic experiment {}: 3 scenarios x {} trials of {} s, seed {master}",
-        dir.display(),
-        args.trials,
-        config.run.duration
-    );
-    let started = Instant::now();
-    let mut table = Vec::new();
+    let shard = trials::shard(args.shard.as_ref(), |v| std::env::var(v).ok())?;
+    trials::seed_for(shard, args.study.seed.or(config.run.seed))?;
+    // Every scenario must be valid before anything is simulated.
+    let mut configs = Vec::with_capacity(CLASSIC.len());
     for scenario in &CLASSIC {
         let mut scenario_config = config.clone();
         scenario_config.machines.rates = Rates::Random;
@@ -100,32 +95,101 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         scenario_config
             .validate("command line")
             .map_err(|e| e.to_string())?;
-        let scenario_dir = dir.join(scenario.name);
+        configs.push(scenario_config);
+    }
+    let stamp = utc_stamp(WallClock::new().now_ns() / 1_000_000_000);
+    let dir = create_run_dir(
+        &config.run.log_dir,
+        &format!("{stamp}-classic-seed-{master}{}", shard_suffix(shard)),
+    )?;
+    println!(
+        "classic experiment {}: 3 scenarios x {} trials of {} s, seed {master}",
+        dir.display(),
+        args.trials,
+        config.run.duration
+    );
+    // The experiment's trials numbered scenario by scenario: trial k of scenario s is s·K + k.
+    let total = CLASSIC.len() as u32 * args.trials;
+    let ran = shard.trials(total);
+    if shard.is_part() {
+        println!(
+            "shard {shard}: trials {} of 1 to {total}, numbered scenario by scenario",
+            list(&ran)
+        );
+    }
+    let started = Instant::now();
+    let mut summaries = Vec::with_capacity(CLASSIC.len());
+    for (s, (scenario, scenario_config)) in CLASSIC.iter().zip(&configs).enumerate() {
+        let first = s as u32 * args.trials;
+        let picked: Vec<u32> = (1..=args.trials)
+            .filter(|k| shard.takes(first + k))
+            .collect();
         let totals = simulate_scenario(
-            &scenario_dir,
+            &dir.join(scenario.name),
             scenario.name,
-            &scenario_config,
+            scenario_config,
             master,
             &args.study,
+            &picked,
         )?;
-        let figures: Vec<StudyFigures> = totals
-            .summaries
-            .iter()
-            .map(|t| StudyFigures::of(t))
-            .collect();
-        table.push((scenario, figures));
+        summaries.push(totals.summaries);
     }
     println!(
         "done in {:.2} s; every trial passed its check\n",
         started.elapsed().as_secs_f64()
     );
+    if shard.is_part() {
+        #[derive(serde::Serialize)]
+        struct Identity<'a> {
+            master_seed: u64,
+            config: &'a Config,
+            latency: crate::config::Latency,
+        }
+        let identity = Identity {
+            master_seed: master,
+            config: &config,
+            latency: args.study.latency,
+        };
+        ShardRecord {
+            clocklab_version: env!("CARGO_PKG_VERSION").into(),
+            command: CLASSIC_COMMAND.into(),
+            shard,
+            trials: total,
+            ran,
+            run: serde_yaml::to_value(identity)
+                .map_err(|e| format!("cannot record the shard: {e}"))?,
+            results: serde_yaml::Value::Null,
+        }
+        .write(&dir)?;
+        println!("{}", merge_step(shard, &dir));
+        return Ok(ExitCode::SUCCESS);
+    }
+    classic_tables(&dir, args.trials, &summaries)
+}
+
+/// The command a shard of the classic experiment records.
+pub const CLASSIC_COMMAND: &str = "experiment classic";
+
+/// The classic experiment's scenario directories' names, in order.
+pub fn classic_scenarios() -> [&'static str; 3] {
+    CLASSIC.map(|s| s.name)
+}
+
+/// The classic experiment's table and analysis, once every trial of every scenario is in `dir`:
+/// `summaries` holds each scenario's trials' machine summaries, in order.
+pub fn classic_tables(
+    dir: &Path,
+    trials: u32,
+    summaries: &[Vec<Vec<ClientSummary>>],
+) -> Result<ExitCode, Failure> {
     println!(
         "  {:<16} {:>17} {:>17} {:>17}   what changes",
         "scenario", "queue peak", "final drift", "max jump"
     );
-    for (scenario, figures) in &table {
+    for (scenario, trials) in CLASSIC.iter().zip(summaries) {
+        let figures: Vec<StudyFigures> = trials.iter().map(|t| StudyFigures::of(t)).collect();
         let cell = |f: fn(&StudyFigures) -> f64| {
-            let MeanStd { mean, std } = over(figures, f);
+            let MeanStd { mean, std } = over(&figures, f);
             format!("{mean:8.1} ± {std:<6.1}")
         };
         println!(
@@ -138,8 +202,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         );
     }
     println!(
-        "\n  (mean ± standard deviation over {} trials; final drift = largest minus smallest final clock)",
-        args.trials
+        "\n  (mean ± standard deviation over {trials} trials; final drift = largest minus smallest final clock)",
     );
     let analysis = AnalyzeArgs {
         dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
@@ -156,13 +219,15 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
 
 /// Simulates one scenario of an experiment into `scenario_dir` (created here), with logs, every
 /// trial checked. The scenarios of one experiment share `master`, so each sees the same trial
-/// seeds and their differences are the scenario's own.
+/// seeds and their differences are the scenario's own. Only trials `trials` (from 1) are
+/// simulated: a shard's.
 fn simulate_scenario(
     scenario_dir: &Path,
     name: &str,
     config: &Config,
     master: u64,
     study: &StudyArgs,
+    trials: &[u32],
 ) -> Result<Totals, Failure> {
     std::fs::create_dir(scenario_dir)
         .map_err(|e| format!("cannot create {}: {e}", scenario_dir.display()))?;
@@ -175,8 +240,9 @@ fn simulate_scenario(
         epoch_ns: DEFAULT_EPOCH_NS,
         logs: true,
         verbose: false,
+        jobs: trials::jobs(&study.jobs),
     };
-    let totals = simulate_run(&plan, scenario_dir)?;
+    let totals = simulate_run(&plan, scenario_dir, trials)?;
     if totals.failed_checks > 0 {
         return Err(format!(
             "scenario {name}: {} trial(s) failed their check",

@@ -14,6 +14,7 @@ use crate::analysis::weather_study::{WeatherFigures, WeatherRow, scenarios};
 use crate::analysis::{analyze_trial, weather::label};
 use crate::cli::args::{AnalyzeArgs, WeatherArgs};
 use crate::cli::common::Failure;
+use crate::cli::trials;
 use crate::config::Rates;
 use crate::net::wallclock::WallClock;
 use crate::report::weather_study::{
@@ -71,21 +72,26 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
     let mut per_scenario = Vec::with_capacity(all.len());
     for (scenario, scenario_config) in all.iter().zip(&configs) {
         let scenario_dir = dir.join(scenario.name);
+        let every: Vec<u32> = (1..=args.trials).collect();
         simulate_scenario(
             &scenario_dir,
             scenario.name,
             scenario_config,
             master,
             &args.study,
+            &every,
         )?;
+        // Each trial's figures from its files, on the same jobs, taken in trial order.
         let mut figures = Vec::with_capacity(args.trials as usize);
-        for k in 1..=args.trials {
+        let work = |k: u32| {
             let trial = TrialPlan::new(scenario_config, &scenario_dir, master, k);
             let (input, record) = load_trial(&trial.dir, k).map_err(|e| e.to_string())?;
             let router = record.as_ref().and_then(|r| r.router.as_ref());
-            figures.push(WeatherFigures::of(&analyze_trial(&input), router));
-            if k == 1 {
-                let plan: Vec<String> = input.faults.iter().map(label).collect();
+            let plan: Vec<String> = input.faults.iter().map(label).collect();
+            Ok((WeatherFigures::of(&analyze_trial(&input), router), plan))
+        };
+        trials::in_order(trials::jobs(&args.study.jobs), every, work, |(f, plan)| {
+            if figures.is_empty() {
                 println!(
                     "  {:<15} {}",
                     scenario.name,
@@ -96,7 +102,9 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
                     }
                 );
             }
-        }
+            figures.push(f);
+            Ok(())
+        })?;
         rows.push(WeatherRow::of(scenario, &figures));
         per_scenario.push((scenario.name.to_owned(), figures));
     }
