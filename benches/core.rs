@@ -11,13 +11,12 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use clocklab::config::Latency;
 use clocklab::core::event::format_record;
 use clocklab::core::machine::{DEFAULT_ACTION_RANGE, Machine, MachineConfig, Message};
 use clocklab::core::switchboard::{self, ConnId, Switchboard};
 use clocklab::core::wire::{self, HEADER_LEN, Header, Kind, Parsed};
 use clocklab::rundir::log::log_path;
-use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
+use clocklab::sim;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "support/logs.rs"]
@@ -196,22 +195,7 @@ fn bench_sim(c: &mut Criterion) {
         ("default_3x60s", vec![1.0, 4.0, 6.0], 60),
         ("fast_5x60s", vec![50.0, 80.0, 100.0, 150.0, 200.0], 60),
     ] {
-        let opts = SimOptions {
-            names: (1..=rates.len())
-                .map(|i| format!("127.0.0.1:{}", 8000 + i))
-                .collect(),
-            rates,
-            action_range: 10,
-            receive_rule: Default::default(),
-            missed_ticks: Default::default(),
-            duration_ns: secs * 1_000_000_000,
-            seed: 7,
-            epoch_ns: DEFAULT_EPOCH_NS,
-            latency: Latency::default(),
-            tick_lateness: None,
-            measured: None,
-            faults: Default::default(),
-        };
+        let opts = logs::sim_trial(rates, secs, 7);
         let outcome = sim::simulate(&opts, |_| {}).unwrap();
         group.throughput(Throughput::Elements(outcome.events + outcome.deliveries));
         group.bench_function(format!("{name}/no_logs"), |b| {

@@ -14,7 +14,12 @@ use clocklab::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 /// One trial of issue 23's run: 3 machines at 50, 100 and 200 ticks/s for 600 s, seed 1 (about
 /// 210,000 rows and 9.4 MB of logs).
 pub fn issue_trial() -> SimOptions {
-    let rates = vec![50.0, 100.0, 200.0];
+    sim_trial(vec![50.0, 100.0, 200.0], 600, 1)
+}
+
+/// A fair-weather trial of one machine per rate in `rates`, `secs` seconds long, with `seed`, at
+/// the defaults of everything else.
+pub fn sim_trial(rates: Vec<f64>, secs: u64, seed: u64) -> SimOptions {
     SimOptions {
         names: (1..=rates.len())
             .map(|i| format!("127.0.0.1:{}", 8000 + i))
@@ -23,8 +28,8 @@ pub fn issue_trial() -> SimOptions {
         action_range: 10,
         receive_rule: Default::default(),
         missed_ticks: Default::default(),
-        duration_ns: 600 * 1_000_000_000,
-        seed: 1,
+        duration_ns: secs * 1_000_000_000,
+        seed,
         epoch_ns: DEFAULT_EPOCH_NS,
         latency: Latency::default(),
         tick_lateness: None,
