@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use clocklab::cli::args::AnalyzeArgs;
+use clocklab::cli::args::{AnalyzeArgs, JobsArgs};
 use support::{Cmd, TestDir, files_under, only_dir};
 
 /// Counts the bytes live on the heap and their peak.
@@ -87,7 +87,9 @@ fn analyze(run: &Path, out: &Path, jobs: usize, events: bool) -> usize {
         include_incomplete: false,
         window: None,
         events,
-        jobs: std::num::NonZeroUsize::new(jobs),
+        jobs: JobsArgs {
+            jobs: Some(jobs as u32),
+        },
     };
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);

@@ -194,13 +194,6 @@ fn analyze_dir(
     Ok((run, plots))
 }
 
-/// The number of trials analysed at once: `--jobs`, else every core.
-fn jobs(args: &AnalyzeArgs) -> usize {
-    args.jobs
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, |n| n.get())
-}
-
 /// `clocklab analyze DIR... [--out DIR]`.
 pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     let mut labels = match &args.label {
@@ -216,9 +209,14 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
     };
     unique(&mut labels);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs(args))
+        .num_threads(crate::cli::trials::jobs(&args.jobs))
         .build()
-        .map_err(|e| format!("--jobs {}: cannot start its threads: {e}", jobs(args)))?;
+        .map_err(|e| {
+            format!(
+                "--jobs {}: cannot start its threads: {e}",
+                crate::cli::trials::jobs(&args.jobs)
+            )
+        })?;
     let out = out_dir(args);
     let create = || {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: cannot create: {e}", out.display()))

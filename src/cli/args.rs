@@ -303,10 +303,9 @@ pub struct AnalyzeArgs {
     /// hold every row).
     #[arg(long)]
     pub events: bool,
-    /// Trials analysed at once, each on its own thread (1 or more) [default: every core]. The
-    /// output is the same whatever the number; each job holds one trial's rows.
-    #[arg(long, value_name = "N")]
-    pub jobs: Option<std::num::NonZeroUsize>,
+    /// `--jobs`: trials analysed at once (each job holds one trial's rows).
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 }
 
 /// The formats of `export`.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::analysis::sweep::SweepTrial;
-use crate::cli::args::MergeArgs;
+use crate::cli::args::{JobsArgs, MergeArgs};
 use crate::cli::common::{Failure, next_step};
 use crate::cli::experiment::{
     CLASSIC_COMMAND, SWEEP, SweepRun, classic_scenarios, classic_tables, console_table, write_sweep,
@@ -40,7 +40,9 @@ pub fn command(args: &MergeArgs) -> Result<ExitCode, Failure> {
     match write_merged(&shards, first, out) {
         Ok(Merged::Done) => Ok(ExitCode::SUCCESS),
         // The classic experiment's table and analysis, once its run is whole.
-        Ok(Merged::Classic { trials, summaries }) => classic_tables(out, trials, &summaries),
+        Ok(Merged::Classic { trials, summaries }) => {
+            classic_tables(out, trials, &summaries, &JobsArgs::default())
+        }
         Err(e) => {
             // Nothing half made stays behind: the directory is new, made above.
             let _ = std::fs::remove_dir_all(out);

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::analysis::sweep::{MeanStd, StudyFigures, over};
-use crate::cli::args::{AnalyzeArgs, ClassicArgs, StudyArgs};
+use crate::cli::args::{AnalyzeArgs, ClassicArgs, JobsArgs, StudyArgs};
 use crate::cli::common::{Failure, load_config};
 use crate::cli::simulate::{list, merge_step, shard_suffix};
 use crate::cli::trials;
@@ -164,7 +164,7 @@ pub fn classic(args: ClassicArgs) -> Result<ExitCode, Failure> {
         println!("{}", merge_step(shard, &dir));
         return Ok(ExitCode::SUCCESS);
     }
-    classic_tables(&dir, args.trials, &summaries)
+    classic_tables(&dir, args.trials, &summaries, &args.study.jobs)
 }
 
 /// The command a shard of the classic experiment records.
@@ -176,11 +176,13 @@ pub fn classic_scenarios() -> [&'static str; 3] {
 }
 
 /// The classic experiment's table and analysis, once every trial of every scenario is in `dir`:
-/// `summaries` holds each scenario's trials' machine summaries, in order.
+/// `summaries` holds each scenario's trials' machine summaries, in order; the analysis runs `jobs` trials
+/// at a time.
 pub fn classic_tables(
     dir: &Path,
     trials: u32,
     summaries: &[Vec<Vec<ClientSummary>>],
+    jobs: &JobsArgs,
 ) -> Result<ExitCode, Failure> {
     println!(
         "  {:<16} {:>17} {:>17} {:>17}   what changes",
@@ -204,17 +206,8 @@ pub fn classic_tables(
     println!(
         "\n  (mean ± standard deviation over {trials} trials; final drift = largest minus smallest final clock)",
     );
-    let analysis = AnalyzeArgs {
-        dirs: CLASSIC.iter().map(|s| dir.join(s.name)).collect(),
-        out: Some(dir.join("analysis")),
-        label: None,
-        include_incomplete: false,
-        window: None,
-        events: false,
-        jobs: None,
-    };
     println!("\nthe three scenarios side by side (clocklab analyze):\n");
-    crate::cli::analyze::command(&analysis)
+    analyze_side_by_side(dir, CLASSIC.iter().map(|s| s.name), jobs)
 }
 
 /// Simulates one scenario of an experiment into `scenario_dir` (created here), with logs, every
@@ -250,4 +243,22 @@ fn simulate_scenario(
         ));
     }
     Ok(totals)
+}
+/// `clocklab analyze` of the scenarios `names` (directories of `dir`) side by side, into
+/// `dir/analysis`, `jobs` trials at a time.
+fn analyze_side_by_side<'a>(
+    dir: &Path,
+    names: impl Iterator<Item = &'a str>,
+    jobs: &JobsArgs,
+) -> Result<ExitCode, Failure> {
+    let analysis = AnalyzeArgs {
+        dirs: names.map(|name| dir.join(name)).collect(),
+        out: Some(dir.join("analysis")),
+        label: None,
+        include_incomplete: false,
+        window: None,
+        events: false,
+        jobs: JobsArgs { jobs: jobs.jobs },
+    };
+    crate::cli::analyze::command(&analysis)
 }

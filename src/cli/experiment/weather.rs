@@ -12,7 +12,7 @@ use super::{simulate_scenario, study_config};
 use crate::analysis::load::load_trial;
 use crate::analysis::weather_study::{WeatherFigures, WeatherRow, scenarios};
 use crate::analysis::{analyze_trial, weather::label};
-use crate::cli::args::{AnalyzeArgs, WeatherArgs};
+use crate::cli::args::WeatherArgs;
 use crate::cli::common::Failure;
 use crate::cli::trials;
 use crate::config::Rates;
@@ -139,14 +139,5 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
         "\ntable, plots and {SCENARIOS_REPORT} in {}\n\nthe scenarios side by side (clocklab analyze):\n",
         dir.display()
     );
-    let analysis = AnalyzeArgs {
-        dirs: all.iter().map(|s| dir.join(s.name)).collect(),
-        out: Some(dir.join("analysis")),
-        label: None,
-        include_incomplete: false,
-        window: None,
-        events: false,
-        jobs: None,
-    };
-    crate::cli::analyze::command(&analysis)
+    super::analyze_side_by_side(&dir, all.iter().map(|s| s.name), &args.study.jobs)
 }
