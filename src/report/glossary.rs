@@ -18,7 +18,7 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ),
     (
         "ok",
-        "complete: 1 when the machine has no problem (a log cut off while writing, no summary, or a summary saying it did not end in order), else 0",
+        "machine_complete: 1 when the machine has no problem (a log cut off while writing, no summary, or a summary saying it did not end in order), else 0",
     ),
     ("ticks/s", "ticks per second"),
     (
