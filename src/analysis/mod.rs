@@ -20,6 +20,7 @@ pub mod live;
 pub mod load;
 pub mod queueing;
 pub mod stats;
+pub mod stream;
 pub mod sweep;
 pub mod weather;
 pub mod weather_study;
