@@ -69,6 +69,43 @@ impl Distribution {
     }
 }
 
+impl Distribution {
+    /// The distribution of the values `k / divisor` for whole numbers `k` given as how many of
+    /// each (`counts`, by `k`): equal to [`Distribution::of`] the values one by one, their mean
+    /// summed in ascending order as `of` sums them, without holding them one by one.
+    pub fn of_scaled_counts(
+        counts: &std::collections::BTreeMap<i64, u64>,
+        divisor: f64,
+    ) -> Option<Distribution> {
+        let n: u64 = counts.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let value = |k: i64| k as f64 / divisor;
+        let mut sum = 0.0;
+        for (&k, &c) in counts {
+            for _ in 0..c {
+                sum += value(k);
+            }
+        }
+        let at = |rank: usize| -> Option<f64> {
+            let mut seen = 0u64;
+            counts.iter().find_map(|(&k, &c)| {
+                seen += c;
+                (seen >= rank as u64).then(|| value(k))
+            })
+        };
+        Some(Distribution {
+            count: n,
+            mean: sum / n as f64,
+            max: value(*counts.keys().next_back()?),
+            p50: at(nearest_rank(n as usize, 50.0))?,
+            p95: at(nearest_rank(n as usize, 95.0))?,
+            p99: at(nearest_rank(n as usize, 99.0))?,
+        })
+    }
+}
+
 /// The rank (from 1) of the nearest-rank `p`-th percentile of `n` values: `ceil(p / 100 * n)`,
 /// at least 1 and at most `n`.
 fn nearest_rank(n: usize, p: f64) -> usize {
@@ -114,43 +151,90 @@ pub fn least_squares_slope(points: &[(i64, i64)], per: i64) -> Option<f64> {
     least_squares_slope_of(points.iter().copied(), per)
 }
 
-/// [`least_squares_slope`] of the points `points` yields (it may be walked twice), for points
-/// worked out on the way rather than held.
-pub fn least_squares_slope_of(
-    points: impl Iterator<Item = (i64, i64)> + Clone,
-    per: i64,
-) -> Option<f64> {
-    let count = points.clone().count();
-    if count < 2 {
-        return None;
+/// [`least_squares_slope`] of the points `points` yields, for points worked out on the way rather
+/// than held.
+pub fn least_squares_slope_of(points: impl Iterator<Item = (i64, i64)>, per: i64) -> Option<f64> {
+    let mut slope = Slope::new();
+    for (x, y) in points {
+        slope.add(x, y);
     }
-    let n = count as i128;
-    let exact = || -> Option<(i128, i128)> {
-        let (mut sx, mut sy, mut sxx, mut sxy) = (0i128, 0i128, 0i128, 0i128);
-        for (x, y) in points.clone() {
+    slope.slope(per)
+}
+
+/// The sums behind a least-squares slope, added to a point at a time ([`least_squares_slope`]
+/// once every point is in): whole-number sums while they fit, and beside them the running means
+/// and centred sums (Welford's updates) for points too large for whole numbers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slope {
+    n: u64,
+    /// `(sum x, sum y, sum x², sum x y)`, `None` once one overflowed.
+    exact: Option<(i128, i128, i128, i128)>,
+    mean_x: f64,
+    mean_y: f64,
+    /// The sum of `(x - mean x)(y - mean y)`.
+    cxy: f64,
+    /// The sum of `(x - mean x)²`.
+    cxx: f64,
+}
+
+impl Default for Slope {
+    fn default() -> Slope {
+        Slope::new()
+    }
+}
+
+impl Slope {
+    /// No points yet.
+    pub fn new() -> Slope {
+        Slope {
+            n: 0,
+            exact: Some((0, 0, 0, 0)),
+            mean_x: 0.0,
+            mean_y: 0.0,
+            cxy: 0.0,
+            cxx: 0.0,
+        }
+    }
+
+    /// Adds the point `(x, y)`.
+    pub fn add(&mut self, x: i64, y: i64) {
+        self.n += 1;
+        self.exact = self.exact.and_then(|(sx, sy, sxx, sxy)| {
             let (x, y) = (i128::from(x), i128::from(y));
-            sx = sx.checked_add(x)?;
-            sy = sy.checked_add(y)?;
-            sxx = sxx.checked_add(x.checked_mul(x)?)?;
-            sxy = sxy.checked_add(x.checked_mul(y)?)?;
+            Some((
+                sx.checked_add(x)?,
+                sy.checked_add(y)?,
+                sxx.checked_add(x.checked_mul(x)?)?,
+                sxy.checked_add(x.checked_mul(y)?)?,
+            ))
+        });
+        let (x, y) = (x as f64, y as f64);
+        let n = self.n as f64;
+        let dx = x - self.mean_x;
+        self.mean_x += dx / n;
+        self.mean_y += (y - self.mean_y) / n;
+        self.cxy += dx * (y - self.mean_y);
+        self.cxx += dx * (x - self.mean_x);
+    }
+
+    /// The slope of the ordinary least-squares line through the points so far, times `per`:
+    /// `per * (n * sum(x y) - sum(x) sum(y)) / (n * sum(x^2) - sum(x)^2)`, in whole numbers with a
+    /// single rounding at the end, so a flat or straight series gives its slope exactly (past
+    /// whole numbers, the same from the centred sums). `None` for fewer than two points or when
+    /// every x is the same.
+    pub fn slope(&self, per: i64) -> Option<f64> {
+        if self.n < 2 {
+            return None;
         }
-        let num = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
-        let den = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
-        Some((num.checked_mul(i128::from(per))?, den))
-    };
-    let (num, den) = match exact() {
-        Some(v) => (v.0 as f64, v.1 as f64),
-        // Too large for whole numbers: the same formula around the means, in floating point.
-        None => {
-            let nf = n as f64;
-            let mx = points.clone().map(|p| p.0 as f64).sum::<f64>() / nf;
-            let my = points.clone().map(|p| p.1 as f64).sum::<f64>() / nf;
-            let sxx: f64 = points.clone().map(|p| (p.0 as f64 - mx).powi(2)).sum();
-            let sxy: f64 = points.map(|p| (p.0 as f64 - mx) * (p.1 as f64 - my)).sum();
-            (sxy * per as f64, sxx)
-        }
-    };
-    (den > 0.0).then(|| num / den)
+        let n = i128::from(self.n);
+        let exact = self.exact.and_then(|(sx, sy, sxx, sxy)| {
+            let num = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
+            let den = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
+            Some((num.checked_mul(i128::from(per))? as f64, den as f64))
+        });
+        let (num, den) = exact.unwrap_or((self.cxy * per as f64, self.cxx));
+        (den > 0.0).then(|| num / den)
+    }
 }
 
 /// Mean, sample standard deviation, min and max of one figure across trials.
@@ -223,6 +307,35 @@ mod tests {
             }
         );
         assert_eq!(Distribution::of(&[]), None);
+    }
+
+    #[test]
+    fn scaled_counts_give_the_distribution_of_the_values_one_by_one() {
+        let ks: [i64; 9] = [-3, 1001, 7, 7, 250, 1001, 1001, 99_999, 0];
+        let values: Vec<f64> = ks.iter().map(|&k| k as f64 / 1000.0).collect();
+        let mut counts = std::collections::BTreeMap::new();
+        for k in ks {
+            *counts.entry(k).or_insert(0u64) += 1;
+        }
+        assert_eq!(
+            Distribution::of_scaled_counts(&counts, 1000.0),
+            Distribution::of(&values)
+        );
+        assert_eq!(
+            Distribution::of_scaled_counts(&Default::default(), 1.0),
+            None
+        );
+    }
+
+    #[test]
+    fn a_slope_added_a_point_at_a_time_equals_the_slope_of_the_points() {
+        let points: Vec<(i64, i64)> = (0..50).map(|i| (i * 37 % 101, (i * i) % 17)).collect();
+        let mut s = Slope::new();
+        for &(x, y) in &points {
+            s.add(x, y);
+        }
+        assert_eq!(s.slope(60), least_squares_slope(&points, 60));
+        assert!(s.slope(60).is_some());
     }
 
     #[test]

@@ -6,9 +6,28 @@
 //! (its matched send, vector clock and hybrid timestamp): the drawings keep the few events they
 //! draw this way.
 
+mod causal;
+mod flight;
+mod machine;
+mod phases;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
 use crate::analysis::causality::EventRef;
+use crate::analysis::clocks::TrialCausality;
 use crate::analysis::hlc::Hlc;
+use crate::analysis::stats::Distribution;
+use crate::analysis::{
+    DRIFT_STEP_US, DriftFigures, DriftSeries, TrialAnalysis, TrialInput, weather,
+};
 use crate::core::event::{EventKind, Record};
+use crate::rundir::log::{MergedRow, merge_by_clock};
+use causal::Causal;
+use flight::{Flights, InFlight};
+use machine::{MachineState, row_deadline, seconds_since};
+use phases::{PhaseRow, Phases};
 
 /// The send a receive was matched with, as the stream knew it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,4 +78,271 @@ pub trait Watch {
 /// A watch that looks at nothing.
 impl Watch for () {
     fn seen(&mut self, _: &Seen<'_>) {}
+}
+
+/// How many rows go by between two looks at how far back the machines' row times are needed.
+const FORGET_EVERY: u64 = 4096;
+
+/// A trial's figures from one pass over its rows, and the messages never received.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Streamed {
+    /// Every figure of the trial, as [`analyze_trial`](crate::analysis::analyze_trial) defines them.
+    pub analysis: TrialAnalysis,
+    /// The sends some receiver never took, in the order of their senders and rows.
+    pub unreceived: Vec<Unreceived>,
+}
+
+/// Works out every figure of `trial` in one pass over `logs`, each machine's rows in file order
+/// (in the order of `trial.machines`, whose `records` are not looked at), showing each event to
+/// `watch`. `events`, when known, is the trial's number of rows: vector clocks are then worked out
+/// only if the whole trial fits [`MAX_ENTRIES`](crate::analysis::causality::MAX_ENTRIES) (when not
+/// known, they stop being worked out, and no causality figure is given, once it no longer fits).
+/// The first error of a log ends the pass.
+pub fn analyze_rows<I, E>(
+    trial: &TrialInput,
+    logs: Vec<I>,
+    events: Option<u64>,
+    watch: &mut impl Watch,
+) -> Result<Streamed, E>
+where
+    I: Iterator<Item = Result<Record, E>>,
+{
+    let n = trial.machines.len();
+    let start_us = trial.start_us;
+    let mut rows = merge_by_clock(logs);
+    rows.start()?;
+    // Drift is sampled from the latest first row (every machine has begun) on.
+    let first_instant = rows.heads().map(|(_, r)| r.system_time_us).max();
+    let mut machines: Vec<MachineState> = trial
+        .machines
+        .iter()
+        .map(|m| MachineState::new(row_deadline(m, 0).is_some(), first_instant.unwrap_or(0)))
+        .collect();
+    let mut flights = Flights::new(n);
+    let mut causal = Some(Causal::new(n)).filter(|c| events.is_none_or(|e| c.fits(e)));
+    let mut phases = Phases::new(&trial.faults, n);
+    let mut taken = 0u64;
+    while let Some(row) = rows.next() {
+        let MergedRow {
+            machine: i,
+            index: k,
+            record: r,
+        } = row?;
+        let m = &trial.machines[i];
+        let t = r.system_time_us;
+        let event = EventRef {
+            machine: i,
+            index: k,
+        };
+        taken += 1;
+        if causal.as_ref().is_some_and(|c| !c.fits(taken)) {
+            causal = None;
+        }
+        flights.passed(i, t, machines[i].rows);
+        machines[i].sample_before(t);
+        // A receive: its send, if one is in flight.
+        let key = r.peer.zip(r.seq);
+        let message = match (r.event, key) {
+            (EventKind::Receive, Some(key)) => flights.get(key),
+            _ => None,
+        };
+        let state = &mut machines[i];
+        if let Some(f) = message {
+            let latency = i128::from(t) - i128::from(f.sent.time_us);
+            *state.latency_us.entry(latency as i64).or_insert(0) += 1;
+            if let (Some(count), Some(sent), Some(own)) = (
+                state.same_instant.as_mut(),
+                f.deadline_ns,
+                row_deadline(m, k),
+            ) {
+                *count += u64::from(sent >= own);
+            }
+        } else if r.event == EventKind::Receive {
+            state.unmatched += 1;
+        }
+        let real = m.clock.real_us(start_us, t);
+        let step = causal.as_mut().map(|c| {
+            let send = message.and_then(|f| Some((f.vector.as_deref()?, f.chain, f.hlc)));
+            if r.event == EventKind::Receive && send.is_none() {
+                c.unmatched += 1;
+            }
+            c.take(event, (t, real), r.logical_clock, send)
+        });
+        let sent = message.map(|f| f.sent);
+        let vector = causal.as_ref().map(|c| c.vector(i));
+        watch.seen(&Seen {
+            event,
+            record: &r,
+            send: sent,
+            vector,
+            hlc: step.map(|s| s.hlc),
+        });
+        // How many of its own rows the receive waited: those after the send.
+        if let (Some(sent), Some(key)) = (sent, key) {
+            let waited = match flights.taken(key, i) {
+                Some(known) => k as u64 - known.unwrap_or(k as u64).min(k as u64),
+                None => machines[i].rows_after(sent.time_us).unwrap_or(0),
+            };
+            *machines[i].waits.entry(waited).or_insert(0) += 1;
+        }
+        // A send: in flight until each receiver takes it.
+        if let (EventKind::Send | EventKind::Broadcast, Some(seq)) = (r.event, r.seq) {
+            let key = (m.id, seq);
+            if !flights.contains(key) {
+                let receivers: Vec<usize> = match (r.event, r.peer) {
+                    (EventKind::Send, Some(p)) => position(trial, p).into_iter().collect(),
+                    _ => (0..n).filter(|&j| j != i).collect(),
+                };
+                let waiting = receivers
+                    .into_iter()
+                    .map(|j| {
+                        let s = &machines[j];
+                        (j, s.rows_after(t).map(|after| s.rows - after))
+                    })
+                    .collect();
+                let message = InFlight {
+                    sent: Sent {
+                        event,
+                        time_us: t,
+                        kind: r.event,
+                    },
+                    deadline_ns: row_deadline(m, k),
+                    vector: vector.map(Into::into),
+                    chain: step.map_or(0, |s| s.chain),
+                    hlc: step.map_or_else(Hlc::default, |s| s.hlc),
+                    waiting,
+                };
+                flights.send(key, message);
+            }
+        }
+        let jump = r
+            .logical_clock
+            .saturating_sub(machines[i].last.map_or(0, |l| l.logical_clock));
+        if phases.any() {
+            phases.take(PhaseRow {
+                machine: i,
+                index: k as u64,
+                at_us: i128::from(real) - i128::from(start_us),
+                jump,
+                queue: r.queue_len,
+                causal: causal
+                    .as_ref()
+                    .zip(step)
+                    .map(|(c, s)| (c.vector(i), s.hlc.l.saturating_sub(real), s.hlc.c)),
+            });
+        }
+        machines[i].take(&r, start_us);
+        // Row times no send still to come can need (each is at or after its log's next row).
+        if taken % FORGET_EVERY == 0 {
+            if let Some(floor) = rows.heads().map(|(_, r)| r.system_time_us).min() {
+                for s in &mut machines {
+                    s.forget_before(floor);
+                }
+            }
+        }
+    }
+    let series = drift_series(trial, &mut machines, first_instant);
+    let mut analyses = Vec::with_capacity(n);
+    let (mut jumps, mut waits, mut latency) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for ((m, s), drift) in trial.machines.iter().zip(&machines).zip(&series.drift) {
+        let mut a = s.figures(m);
+        let behind: Vec<u64> = drift.iter().map(|d| d.unsigned_abs()).collect();
+        a.drift = DriftFigures::of(&behind);
+        add_counts(&mut jumps, &a.jump_histogram);
+        add_counts(&mut waits, &s.waits);
+        add_counts(&mut latency, &s.latency_us);
+        analyses.push(a);
+    }
+    let causality = causal.as_ref().map(|c| TrialCausality {
+        figures: c.figures(),
+        hlc: c.hlc_figures(trial.machines.iter().map(|m| m.id)),
+    });
+    let analysis = TrialAnalysis {
+        trial: trial.trial,
+        dir: trial.dir.clone(),
+        seed: trial.seed,
+        start_us,
+        problems: trial.problems.clone(),
+        machines: analyses,
+        drift: DriftFigures::of(&series.largest),
+        series,
+        jumps: Distribution::of_counts(&jumps),
+        latency_ms: Distribution::of_scaled_counts(&latency, 1000.0),
+        wait_ticks: Distribution::of_counts(&waits),
+        causality,
+        plan: trial.faults.iter().map(weather::label).collect(),
+        weather: phases.figures(causal.is_some()),
+    };
+    let unreceived = flights
+        .into_unreceived()
+        .into_iter()
+        .map(|f| {
+            let mut receivers: Vec<usize> = f.waiting.iter().map(|w| w.0).collect();
+            receivers.sort_unstable();
+            Unreceived {
+                send: f.sent,
+                receivers,
+            }
+        })
+        .collect();
+    Ok(Streamed {
+        analysis,
+        unreceived,
+    })
+}
+
+/// The position in `trial` of machine `id`.
+fn position(trial: &TrialInput, id: u16) -> Option<usize> {
+    trial.machines.binary_search_by_key(&id, |m| m.id).ok()
+}
+
+/// Adds the counts of `more` to `into`.
+fn add_counts<K: Ord + Copy>(into: &mut BTreeMap<K, u64>, more: &BTreeMap<K, u64>) {
+    for (&k, &c) in more {
+        *into.entry(k).or_insert(0) += c;
+    }
+}
+
+/// The drift series from the machines' clocks sampled every [`DRIFT_STEP_US`] from the latest
+/// first row (`first`) to the earliest last row (machines without rows take no part).
+fn drift_series(
+    trial: &TrialInput,
+    machines: &mut [MachineState],
+    first: Option<u64>,
+) -> DriftSeries {
+    let mut series = DriftSeries {
+        drift: vec![Vec::new(); machines.len()],
+        ..DriftSeries::default()
+    };
+    let last = machines
+        .iter()
+        .filter_map(|s| s.last)
+        .map(|r| r.system_time_us)
+        .min();
+    let (Some(first), Some(last)) = (first, last) else {
+        return series;
+    };
+    let instants = if last >= first {
+        ((last - first) / DRIFT_STEP_US + 1) as usize
+    } else {
+        0
+    };
+    for s in machines.iter_mut().filter(|s| s.last.is_some()) {
+        s.sample_before(last + 1);
+        s.samples.truncate(instants);
+    }
+    for k in 0..instants {
+        let clocks = || machines.iter().filter_map(|s| s.samples.get(k));
+        let top = clocks().copied().max().unwrap_or(0);
+        let bottom = clocks().copied().min().unwrap_or(0);
+        for (d, s) in series.drift.iter_mut().zip(machines.iter()) {
+            if let Some(&c) = s.samples.get(k) {
+                d.push(-((top - c) as i64));
+            }
+        }
+        series.largest.push(top - bottom);
+        let t = first + k as u64 * DRIFT_STEP_US;
+        series.times_s.push(seconds_since(trial.start_us, t));
+    }
+    series
 }

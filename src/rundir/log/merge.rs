@@ -64,6 +64,27 @@ where
         Ok(())
     }
 
+    /// Reads every log's first row ahead (the first call of `next` does it otherwise), so that
+    /// [`ByClock::heads`] shows them before any row is taken.
+    pub fn start(&mut self) -> Result<(), E> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.sources.len() {
+                self.advance(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next row of each log not yet read to its end, by the log's position: the rows read
+    /// ahead, which no row handed out so far comes after in its own log.
+    pub fn heads(&self) -> impl Iterator<Item = (usize, &Record)> {
+        self.next
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+    }
+
     /// The sources, once the stream has been read (for what they learned on the way, such as a
     /// log cut off in its last line).
     pub fn into_sources(self) -> Vec<I> {
@@ -83,13 +104,8 @@ where
     type Item = Result<MergedRow, E>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if !self.started {
-            self.started = true;
-            for i in 0..self.sources.len() {
-                if let Err(e) = self.advance(i) {
-                    return Some(Err(e));
-                }
-            }
+        if let Err(e) = self.start() {
+            return Some(Err(e));
         }
         let Reverse((_, machine)) = self.heads.pop()?;
         let record = self.next[machine].take()?;
