@@ -48,30 +48,14 @@ pub(super) struct MachineState {
     pub same_instant: Option<u64>,
     /// The times of its latest rows (for [`MachineState::rows_after`]).
     recent: VecDeque<u64>,
-    /// Its clock at each drift sampling instant so far, and the next instant (microseconds).
-    pub samples: Vec<u64>,
-    next_instant: u64,
 }
 
 impl MachineState {
-    /// A machine before its first row; `deadlines` says whether its tick deadlines can be told,
-    /// `first_instant` is the trial's first drift sampling instant (microseconds).
-    pub fn new(deadlines: bool, first_instant: u64) -> MachineState {
+    /// A machine before its first row; `deadlines` says whether its tick deadlines can be told.
+    pub fn new(deadlines: bool) -> MachineState {
         MachineState {
             same_instant: deadlines.then_some(0),
-            next_instant: first_instant,
             ..MachineState::default()
-        }
-    }
-
-    /// Samples its clock at every drift instant before `t_us` not yet sampled: its clock then is
-    /// that of its last row so far (called before it takes a row at `t_us`, and with the last
-    /// instant plus one at the end).
-    pub fn sample_before(&mut self, t_us: u64) {
-        let Some(last) = self.last else { return };
-        while self.next_instant < t_us {
-            self.samples.push(last.logical_clock);
-            self.next_instant += crate::analysis::DRIFT_STEP_US;
         }
     }
 

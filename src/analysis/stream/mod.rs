@@ -7,6 +7,7 @@
 //! draw this way.
 
 mod causal;
+mod drift;
 mod flight;
 mod machine;
 mod phases;
@@ -19,14 +20,13 @@ use crate::analysis::causality::EventRef;
 use crate::analysis::clocks::TrialCausality;
 use crate::analysis::hlc::Hlc;
 use crate::analysis::stats::Distribution;
-use crate::analysis::{
-    DRIFT_STEP_US, DriftFigures, DriftSeries, TrialAnalysis, TrialInput, weather,
-};
+use crate::analysis::{TrialAnalysis, TrialInput, weather};
 use crate::core::event::{EventKind, Record};
 use crate::rundir::log::{MergedRow, merge_by_clock};
 use causal::Causal;
+use drift::Drift;
 use flight::{Flights, InFlight};
-use machine::{MachineState, row_deadline, seconds_since};
+use machine::{MachineState, row_deadline};
 use phases::{PhaseRow, Phases};
 
 /// The send a receive was matched with, as the stream knew it.
@@ -116,8 +116,13 @@ where
     let mut machines: Vec<MachineState> = trial
         .machines
         .iter()
-        .map(|m| MachineState::new(row_deadline(m, 0).is_some(), first_instant.unwrap_or(0)))
+        .map(|m| MachineState::new(row_deadline(m, 0).is_some()))
         .collect();
+    let mut present = vec![false; n];
+    for (i, _) in rows.heads() {
+        present[i] = true;
+    }
+    let mut drift = Drift::new(present, first_instant, start_us);
     let mut flights = Flights::new(n);
     let mut causal = Some(Causal::new(n)).filter(|c| events.is_none_or(|e| c.fits(e)));
     let mut phases = Phases::new(&trial.faults, n);
@@ -139,7 +144,7 @@ where
             causal = None;
         }
         flights.passed(i, t, machines[i].rows);
-        machines[i].sample_before(t);
+        drift.before_row(i, t, machines[i].last.map(|l| l.logical_clock));
         // A receive: its send, if one is in flight.
         let key = r.peer.zip(r.seq);
         let message = match (r.event, key) {
@@ -241,13 +246,16 @@ where
             }
         }
     }
-    let series = drift_series(trial, &mut machines, first_instant);
+    let lasts: Vec<Option<(u64, u64)>> = machines
+        .iter()
+        .map(|s| s.last.map(|r| (r.system_time_us, r.logical_clock)))
+        .collect();
+    let (drifts, trial_drift, series) = drift.finish(&lasts);
     let mut analyses = Vec::with_capacity(n);
     let (mut jumps, mut waits, mut latency) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for ((m, s), drift) in trial.machines.iter().zip(&machines).zip(&series.drift) {
+    for ((m, s), drift) in trial.machines.iter().zip(&machines).zip(drifts) {
         let mut a = s.figures(m);
-        let behind: Vec<u64> = drift.iter().map(|d| d.unsigned_abs()).collect();
-        a.drift = DriftFigures::of(&behind);
+        a.drift = drift;
         add_counts(&mut jumps, &a.jump_histogram);
         add_counts(&mut waits, &s.waits);
         add_counts(&mut latency, &s.latency_us);
@@ -264,7 +272,7 @@ where
         start_us,
         problems: trial.problems.clone(),
         machines: analyses,
-        drift: DriftFigures::of(&series.largest),
+        drift: trial_drift,
         series,
         jumps: Distribution::of_counts(&jumps),
         latency_ms: Distribution::of_scaled_counts(&latency, 1000.0),
@@ -301,48 +309,4 @@ fn add_counts<K: Ord + Copy>(into: &mut BTreeMap<K, u64>, more: &BTreeMap<K, u64
     for (&k, &c) in more {
         *into.entry(k).or_insert(0) += c;
     }
-}
-
-/// The drift series from the machines' clocks sampled every [`DRIFT_STEP_US`] from the latest
-/// first row (`first`) to the earliest last row (machines without rows take no part).
-fn drift_series(
-    trial: &TrialInput,
-    machines: &mut [MachineState],
-    first: Option<u64>,
-) -> DriftSeries {
-    let mut series = DriftSeries {
-        drift: vec![Vec::new(); machines.len()],
-        ..DriftSeries::default()
-    };
-    let last = machines
-        .iter()
-        .filter_map(|s| s.last)
-        .map(|r| r.system_time_us)
-        .min();
-    let (Some(first), Some(last)) = (first, last) else {
-        return series;
-    };
-    let instants = if last >= first {
-        ((last - first) / DRIFT_STEP_US + 1) as usize
-    } else {
-        0
-    };
-    for s in machines.iter_mut().filter(|s| s.last.is_some()) {
-        s.sample_before(last + 1);
-        s.samples.truncate(instants);
-    }
-    for k in 0..instants {
-        let clocks = || machines.iter().filter_map(|s| s.samples.get(k));
-        let top = clocks().copied().max().unwrap_or(0);
-        let bottom = clocks().copied().min().unwrap_or(0);
-        for (d, s) in series.drift.iter_mut().zip(machines.iter()) {
-            if let Some(&c) = s.samples.get(k) {
-                d.push(-((top - c) as i64));
-            }
-        }
-        series.largest.push(top - bottom);
-        let t = first + k as u64 * DRIFT_STEP_US;
-        series.times_s.push(seconds_since(trial.start_us, t));
-    }
-    series
 }

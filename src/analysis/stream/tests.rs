@@ -181,3 +181,35 @@ fn the_watch_sees_each_log_in_order_every_receive_after_its_send_by_clock() {
         "the slow machine's queue holds messages at the end"
     );
 }
+
+#[test]
+fn a_long_trial_keeps_every_second_instant_of_its_drift_series_and_counts_them_all() {
+    // 2,000 s: 20,000 instants, past the 16,384 kept.
+    let trial = simulated(&[1.0, 2.0, 3.0], 2000, 2, Latency::default(), "");
+    let streamed = analyze_trial(&trial);
+    let all = whole(&trial);
+    let every_other = |v: &[i64]| v.iter().copied().step_by(2).collect::<Vec<_>>();
+    assert!(all.series.times_s.len() > drift::SERIES_INSTANTS);
+    assert_eq!(
+        streamed.series.times_s.len(),
+        all.series.times_s.len().div_ceil(2)
+    );
+    assert_eq!(
+        streamed.series.times_s,
+        all.series
+            .times_s
+            .iter()
+            .copied()
+            .step_by(2)
+            .collect::<Vec<_>>()
+    );
+    for (s, a) in streamed.series.drift.iter().zip(&all.series.drift) {
+        assert_eq!(*s, every_other(a));
+    }
+    // Every figure but the series is the whole computation's, drift included.
+    let unseries = |mut t: TrialAnalysis| {
+        t.series = Default::default();
+        t
+    };
+    assert_eq!(unseries(streamed), unseries(all));
+}
