@@ -208,6 +208,17 @@ impl<R: Read> LogRows<R> {
     }
 }
 
+impl<R> std::fmt::Debug for LogRows<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogRows")
+            .field("path", &self.path)
+            .field("line", &self.line)
+            .field("whole_lines", &self.whole_lines)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: Read> Iterator for LogRows<R> {
     type Item = Result<Record, LogError>;
 
