@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 
 use super::{MachineInput, RunHead, RunInput, TrialInput};
 use crate::config::{Config, Rates};
+use crate::core::event::Record;
 use crate::rundir::dirs::trial_dirs;
-use crate::rundir::load::{LogFile, MachineFiles, TrialFiles, load_trial_files};
-use crate::rundir::log::LogError;
+use crate::rundir::load::{LogFile, OpenLog, TrialFiles, load_trial_files, open_trial_files};
+use crate::rundir::log::{LogError, LogRows};
 use crate::rundir::records::{ClientSummary, RouterStats, RunRecord};
 use crate::rundir::{DirError, FileError, ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
 
@@ -203,6 +204,125 @@ pub fn trial_from_files(
     files: TrialFiles,
     default_number: u32,
 ) -> Result<(TrialInput, Option<RunRecord>), LoadError> {
+    let (trial, record, _) = trial_with(files, default_number, whole_rows)?;
+    Ok((trial, record))
+}
+
+/// A trial loaded without its rows ([`load_trial_head`]): what [`load_trial`] answers, with every
+/// machine's `records` empty, and beside it the machines' logs as streams, in the same order.
+#[derive(Debug)]
+pub struct TrialHead {
+    /// The trial, every machine's `records` empty; a log cut off in its last line is not yet
+    /// among its problems ([`add_cut_problems`] adds it once the rows have been streamed).
+    pub trial: TrialInput,
+    /// Its `run.yaml`, if any.
+    pub record: Option<RunRecord>,
+    /// Per machine of `trial.machines`, its log's rows, in whole-lines mode; each stream's first
+    /// row has been read ahead (it still yields it).
+    pub logs: Vec<LogRows>,
+}
+
+/// Loads one trial directory as [`load_trial`] does, but without its rows: each log is opened
+/// and its first row read ahead (for `start_us`, which falls back to the earliest first row), so
+/// what it holds does not grow with the rows. A log missing, or bad in its header or first row,
+/// is the same error as [`load_trial`]'s; an error further on is met by the stream, which yields
+/// it and ends there.
+pub fn load_trial_head(dir: &Path, default_number: u32) -> Result<TrialHead, LoadError> {
+    let (trial, record, logs) = trial_with(open_trial_files(dir), default_number, open_rows)?;
+    Ok(TrialHead {
+        trial,
+        record,
+        logs,
+    })
+}
+
+/// Adds to `trial`'s machines, once their `logs` (as [`TrialHead::logs`], in the same order) have
+/// been streamed, the problem [`load_trial`] gives a log cut off in its last line, first among the
+/// machine's problems as there.
+pub fn add_cut_problems(trial: &mut TrialInput, logs: &[LogRows]) {
+    for (m, log) in trial.machines.iter_mut().zip(logs) {
+        if let Some(LogError::Truncated { line, .. }) = log.cut() {
+            m.problems.insert(0, cut_problem(log.path(), *line));
+        }
+    }
+}
+
+/// What a log cut off at `line` means for the analysis.
+fn cut_problem(path: &Path, line: u64) -> String {
+    format!(
+        "{} was cut off at line {line} (a crash while writing?): the rows before it are analysed",
+        path.display()
+    )
+}
+
+/// What a machine's log gives its input: its rows (or none yet, and the stream), a problem with
+/// it, and the time of its first row.
+struct Rows {
+    records: Vec<Record>,
+    problem: Option<String>,
+    first_us: Option<u64>,
+    stream: Option<LogRows>,
+}
+
+/// The rows of a log read whole: those of its whole lines when a crash cut it off.
+fn whole_rows(id: u16, path: &Path, log: LogFile) -> Result<Rows, LoadError> {
+    let mut problem = None;
+    let records = match log {
+        LogFile::Missing(_) => {
+            return Err(LoadError::MissingLog {
+                path: path.to_path_buf(),
+                id,
+            });
+        }
+        LogFile::Whole(rows) => rows,
+        LogFile::Cut { cut, before } => {
+            let rows = before?;
+            if let LogError::Truncated { line, .. } = cut {
+                problem = Some(cut_problem(path, line));
+            }
+            rows
+        }
+        LogFile::Bad(e) => return Err(e.into()),
+    };
+    Ok(Rows {
+        first_us: records.first().map(|r| r.system_time_us),
+        records,
+        problem,
+        stream: None,
+    })
+}
+
+/// A log opened as a stream, its first row read ahead; an error before it is the log's error.
+fn open_rows(id: u16, path: &Path, log: OpenLog) -> Result<Rows, LoadError> {
+    let mut rows = match log {
+        OpenLog::Missing(_) => {
+            return Err(LoadError::MissingLog {
+                path: path.to_path_buf(),
+                id,
+            });
+        }
+        OpenLog::Rows(rows) => *rows,
+    };
+    if matches!(rows.peek(), Some(Err(_))) {
+        if let Some(Err(e)) = rows.next() {
+            return Err(e.into());
+        }
+    }
+    Ok(Rows {
+        records: Vec::new(),
+        problem: None,
+        first_us: rows.peek().and_then(Result::ok).map(|r| r.system_time_us),
+        stream: Some(rows),
+    })
+}
+
+/// The trial of `files`, each machine's log taken by `rows_of`; with its `run.yaml` and the
+/// streams `rows_of` kept.
+fn trial_with<L>(
+    files: TrialFiles<L>,
+    default_number: u32,
+    rows_of: fn(u16, &Path, L) -> Result<Rows, LoadError>,
+) -> Result<(TrialInput, Option<RunRecord>, Vec<LogRows>), LoadError> {
     let dir = files.dir.clone();
     let record = files.record?;
     let router = files.router?;
@@ -236,8 +356,20 @@ pub fn trial_from_files(
         });
     }
     let mut machines = Vec::with_capacity(files.machines.len());
+    let mut streams = Vec::new();
+    let mut earliest_row: Option<u64> = None;
     for m in files.machines {
-        machines.push(load_machine(m, record.as_ref(), router.as_ref())?);
+        let rows = rows_of(m.id, &m.log_path, m.log)?;
+        earliest_row = earliest_row.into_iter().chain(rows.first_us).min();
+        streams.extend(rows.stream);
+        let log = (rows.records, rows.problem.into_iter().collect());
+        machines.push(load_machine(
+            m.id,
+            log,
+            m.summary,
+            record.as_ref(),
+            router.as_ref(),
+        )?);
     }
     // The clocks that stamped the rows, from the recorded fault plan.
     match record.as_ref().map(RunRecord::clock_skews) {
@@ -262,11 +394,6 @@ pub fn trial_from_files(
         .as_ref()
         .and_then(|r| r.start_time_ns)
         .or(router.as_ref().and_then(|r| r.start_time_ns));
-    let earliest_row = machines
-        .iter()
-        .filter_map(|m| m.records.first())
-        .map(|r| r.system_time_us)
-        .min();
     let trial = TrialInput {
         trial: record.as_ref().map_or(default_number, |r| r.trial),
         dir: dir.display().to_string(),
@@ -276,41 +403,20 @@ pub fn trial_from_files(
         problems,
         faults,
     };
-    Ok((trial, record))
+    Ok((trial, record, streams))
 }
 
-/// One machine's input: its rows (those of its whole lines when a crash cut its log off), and
-/// its name from `run.yaml`, its summary or `router.yaml`, and its rate from its summary or
-/// `run.yaml`.
+/// One machine's input: its rows (those of its whole lines when a crash cut its log off, or
+/// none yet when it streams), its log's `problems`, and its name from `run.yaml`, its summary or
+/// `router.yaml`, and its rate from its summary or `run.yaml`.
 fn load_machine(
-    m: MachineFiles,
+    id: u16,
+    (records, mut problems): (Vec<Record>, Vec<String>),
+    summary: Result<Option<ClientSummary>, FileError>,
     record: Option<&RunRecord>,
     router: Option<&RouterStats>,
 ) -> Result<MachineInput, LoadError> {
-    let (id, path) = (m.id, &m.log_path);
-    let mut problems = Vec::new();
-    let records = match m.log {
-        LogFile::Missing(_) => {
-            return Err(LoadError::MissingLog {
-                path: path.clone(),
-                id,
-            });
-        }
-        LogFile::Whole(rows) => rows,
-        LogFile::Cut { cut, before } => {
-            let rows = before?;
-            if let LogError::Truncated { line, .. } = cut {
-                problems.push(format!(
-                    "{} was cut off at line {line} (a crash while writing?): the rows before it \
-                     are analysed",
-                    path.display()
-                ));
-            }
-            rows
-        }
-        LogFile::Bad(e) => return Err(e.into()),
-    };
-    let summary: Option<ClientSummary> = m.summary?;
+    let summary: Option<ClientSummary> = summary?;
     match &summary {
         None => problems.push(format!(
             "no {}: the machine did not stop in order (crashed or killed)",
@@ -350,84 +456,4 @@ fn load_machine(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rundir::log::log_path;
-    use crate::rundir::plan::TrialPlan;
-    use crate::rundir::write_yaml_atomically;
-
-    #[test]
-    fn what_cannot_be_loaded_is_an_error_naming_its_directory_or_file() {
-        let dir = std::env::temp_dir().join(format!("clocklab-loaderr-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let shown = dir.display();
-        let message = |e: LoadError| (e.to_string(), e);
-
-        let (text, e) = message(load_run(&dir).unwrap_err());
-        assert!(
-            matches!(e, LoadError::Dir(DirError::NotARun { .. })),
-            "{e:?}"
-        );
-        assert!(text.starts_with(&format!("{shown} is not a run directory")));
-
-        let router = RouterStats::default();
-        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
-        let (text, e) = message(load_run(&dir).unwrap_err());
-        assert!(matches!(e, LoadError::NoMachineLogs { .. }), "{e:?}");
-        assert_eq!(
-            text,
-            format!("{shown}: holds no machine logs (machine-<id>.csv): not a trial of a run")
-        );
-
-        let router = RouterStats {
-            machines: 2,
-            ..router
-        };
-        write_yaml_atomically(&dir.join(ROUTER_STATS_FILE), &router).unwrap();
-        let (text, e) = message(load_run(&dir).unwrap_err());
-        assert!(matches!(e, LoadError::MissingLog { id: 1, .. }), "{e:?}");
-        let log = log_path(&dir, 1);
-        assert_eq!(
-            text,
-            format!(
-                "{}: missing: the trial has machine 1 but not its log",
-                log.display()
-            )
-        );
-
-        std::fs::write(&log, "not,a,header\n").unwrap();
-        let (_, e) = message(load_run(&dir).unwrap_err());
-        assert!(
-            matches!(e, LoadError::Log(LogError::Header { .. })),
-            "{e:?}"
-        );
-
-        std::fs::write(dir.join(RUN_FILE), "a: [").unwrap();
-        let (text, e) = message(load_run(&dir).unwrap_err());
-        assert!(
-            matches!(&e, LoadError::File(f) if f.path == dir.join(RUN_FILE)),
-            "{e:?}"
-        );
-        assert!(text.starts_with(&format!("{shown}/run.yaml: not a valid file of its kind")));
-
-        let config = Config::default();
-        let record = RunRecord {
-            logs: false,
-            ..TrialPlan::new(&config, &dir, 1, 1).record(&config)
-        };
-        write_yaml_atomically(&dir.join(RUN_FILE), &record).unwrap();
-        let (text, e) = message(load_run(&dir).unwrap_err());
-        assert!(matches!(e, LoadError::NoLogsWritten { .. }), "{e:?}");
-        assert_eq!(
-            String::from(e),
-            format!(
-                "{shown}: simulated with --no-logs, so it has no event logs to analyze (its \
-                 machines' summaries are in summary-<id>.yaml); simulate it again without \
-                 --no-logs"
-            )
-        );
-        assert_eq!(text, String::from(load_run(&dir).unwrap_err()));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

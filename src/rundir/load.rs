@@ -6,20 +6,28 @@
 //! A log cut off in its last line (its machine crashed while writing) is read strictly first, and
 //! then again with [`read_log_whole_lines`] for the rows of its whole lines, so a reader can take
 //! either view.
+//!
+//! [`open_trial_files`] reads the same files but opens each log as a stream ([`OpenLog`], a
+//! [`LogRows`] in whole-lines mode) instead of reading its rows, for a reader that takes the
+//! rows one at a time and holds none.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::log::{LogError, log_path, machine_of_file_name, read_log, read_log_whole_lines};
+use super::log::{
+    LogError, LogRows, log_path, machine_of_file_name, read_log, read_log_whole_lines,
+};
 use super::records::{ClientSummary, RouterStats, RunRecord};
 use super::{FileError, ROUTER_STATS_FILE, RUN_FILE, read_yaml, summary_file_name};
 use crate::config::MAX_MACHINES;
 use crate::core::event::Record;
 
-/// The files of one trial directory, as read.
+/// The files of one trial directory, as read; `L` is what is known of each log: its rows
+/// ([`LogFile`], from [`load_trial_files`]) or the log opened as a stream ([`OpenLog`], from
+/// [`open_trial_files`]).
 #[derive(Debug)]
-pub struct TrialFiles {
+pub struct TrialFiles<L = LogFile> {
     /// The directory.
     pub dir: PathBuf,
     /// `run.yaml`: `None` when there is none.
@@ -32,12 +40,12 @@ pub struct TrialFiles {
     /// The machines by ascending id: those `run.yaml` and `router.yaml` name, those with a log
     /// in the directory, and those whose logs follow on from machine 1's. Empty when `run.yaml`
     /// says no event logs were written (`simulate --no-logs`): then nothing more is read.
-    pub machines: Vec<MachineFiles>,
+    pub machines: Vec<MachineFiles<L>>,
 }
 
 /// The files of one machine of a trial, as read.
 #[derive(Debug)]
-pub struct MachineFiles {
+pub struct MachineFiles<L = LogFile> {
     /// The machine's id.
     pub id: u16,
     /// The path of its summary.
@@ -47,7 +55,7 @@ pub struct MachineFiles {
     /// The path of its event log.
     pub log_path: PathBuf,
     /// Its event log.
-    pub log: LogFile,
+    pub log: L,
 }
 
 impl MachineFiles {
@@ -92,6 +100,34 @@ impl fmt::Display for CutAfterSummary<'_> {
 
 impl std::error::Error for CutAfterSummary<'_> {}
 
+/// A machine's event log opened as a stream, not read ([`open_trial_files`]).
+#[derive(Debug)]
+pub enum OpenLog {
+    /// There is no such file: the error that reading it anyway gave.
+    Missing(LogError),
+    /// The log's rows, in whole-lines mode ([`LogRows::whole_lines`]): a cut-off last line ends
+    /// the stream and is kept in [`LogRows::cut`]; any other fault is the stream's last item.
+    Rows(Box<LogRows>),
+}
+
+/// Whether a machine's log is there, however much of it was read.
+pub trait LogPresence {
+    /// There is no such file.
+    fn is_missing(&self) -> bool;
+}
+
+impl LogPresence for LogFile {
+    fn is_missing(&self) -> bool {
+        matches!(self, LogFile::Missing(_))
+    }
+}
+
+impl LogPresence for OpenLog {
+    fn is_missing(&self) -> bool {
+        matches!(self, OpenLog::Missing(_))
+    }
+}
+
 /// A machine's event log, as read.
 #[derive(Debug)]
 pub enum LogFile {
@@ -110,7 +146,7 @@ pub enum LogFile {
     Bad(LogError),
 }
 
-impl TrialFiles {
+impl<L: LogPresence> TrialFiles<L> {
     /// Its `run.yaml`, if there is one and it reads.
     pub fn run_record(&self) -> Option<&RunRecord> {
         self.record.as_ref().ok().and_then(Option::as_ref)
@@ -122,7 +158,7 @@ impl TrialFiles {
     }
 
     /// Machine `id`'s files, if the trial has that machine.
-    pub fn machine(&self, id: u16) -> Option<&MachineFiles> {
+    pub fn machine(&self, id: u16) -> Option<&MachineFiles<L>> {
         self.machines
             .binary_search_by_key(&id, |m| m.id)
             .ok()
@@ -140,16 +176,24 @@ impl TrialFiles {
     /// How many machines, from machine 1 on without a gap, have a log (at most [`MAX_MACHINES`]).
     pub fn consecutive_logs(&self) -> u16 {
         (1..=MAX_MACHINES)
-            .take_while(|&id| {
-                self.machine(id)
-                    .is_some_and(|m| !matches!(m.log, LogFile::Missing(_)))
-            })
+            .take_while(|&id| self.machine(id).is_some_and(|m| !m.log.is_missing()))
             .count() as u16
     }
 }
 
-/// Reads the trial directory `dir`.
+/// Reads the trial directory `dir`, every log whole.
 pub fn load_trial_files(dir: &Path) -> TrialFiles {
+    load_with(dir, read_machine_log)
+}
+
+/// Reads the trial directory `dir` as [`load_trial_files`] does, but opens each log as a stream
+/// of its rows instead of reading it: what it holds does not grow with the rows.
+pub fn open_trial_files(dir: &Path) -> TrialFiles<OpenLog> {
+    load_with(dir, open_machine_log)
+}
+
+/// The files of `dir`, each machine's log taken by `log`.
+fn load_with<L: LogPresence>(dir: &Path, log: fn(&Path) -> L) -> TrialFiles<L> {
     let record: Result<Option<RunRecord>, FileError> = read_yaml(&dir.join(RUN_FILE));
     let router: Result<Option<RouterStats>, FileError> = read_yaml(&dir.join(ROUTER_STATS_FILE));
     let mut files = TrialFiles {
@@ -174,7 +218,10 @@ pub fn load_trial_files(dir: &Path) -> TrialFiles {
         Err(e) => files.listing = Some(e),
     }
     ids.extend((1..=MAX_MACHINES).take_while(|&id| log_path(dir, id).exists()));
-    files.machines = ids.into_iter().map(|id| load_machine(dir, id)).collect();
+    files.machines = ids
+        .into_iter()
+        .map(|id| load_machine(dir, id, log))
+        .collect();
     files
 }
 
@@ -198,15 +245,27 @@ fn logs_listed(dir: &Path) -> Result<Vec<u16>, FileError> {
     Ok(ids)
 }
 
-fn load_machine(dir: &Path, id: u16) -> MachineFiles {
+fn load_machine<L>(dir: &Path, id: u16, log: fn(&Path) -> L) -> MachineFiles<L> {
     let summary_path = dir.join(summary_file_name(id));
     let log_path = log_path(dir, id);
     MachineFiles {
         id,
         summary: read_yaml(&summary_path),
         summary_path,
-        log: read_machine_log(&log_path),
+        log: log(&log_path),
         log_path,
+    }
+}
+
+fn open_machine_log(path: &Path) -> OpenLog {
+    if path.exists() {
+        OpenLog::Rows(Box::new(LogRows::whole_lines(path)))
+    } else {
+        // The error reading it gives: the file cannot be opened.
+        OpenLog::Missing(read_log(path).err().unwrap_or_else(|| LogError::Io {
+            path: path.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        }))
     }
 }
 
@@ -300,6 +359,32 @@ mod tests {
         assert!(matches!(&m(3).log, LogFile::Missing(LogError::Io { .. })));
         assert!(matches!(&m(4).log, LogFile::Bad(LogError::Header { .. })));
         assert!(files.machine(5).is_none());
+
+        // Opened instead of read: the same machines, each log a stream of the same rows.
+        let open = open_trial_files(&dir);
+        let ids: Vec<u16> = open.machines.iter().map(|m| m.id).collect();
+        assert_eq!(
+            (ids.as_slice(), open.consecutive_logs()),
+            ([1, 2, 3, 4, 6].as_slice(), 2)
+        );
+        for m in open.machines {
+            match (m.id, m.log) {
+                (3, OpenLog::Missing(LogError::Io { .. })) => {}
+                (1 | 2, OpenLog::Rows(mut rows)) => {
+                    let read: Vec<Record> = rows.by_ref().map(Result::unwrap).collect();
+                    assert_eq!(read.len(), 2);
+                    assert_eq!(
+                        rows.cut().and_then(LogError::line),
+                        (m.id == 2).then_some(4)
+                    );
+                }
+                (4, OpenLog::Rows(mut rows)) => {
+                    assert!(matches!(rows.next(), Some(Err(LogError::Header { .. }))));
+                }
+                (6, OpenLog::Rows(rows)) => assert_eq!(rows.count(), 1),
+                (id, log) => panic!("machine {id}: {log:?}"),
+            }
+        }
 
         // A run.yaml that does not parse is kept as an error and hides nothing.
         std::fs::write(dir.join(RUN_FILE), "logs: false").unwrap();

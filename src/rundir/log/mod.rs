@@ -11,7 +11,8 @@
 //!
 //! This file holds the file names; `writer` the writing side ([`LogWriter`], [`write_whole_log`],
 //! [`LogBlocks`], the simulator's, in blocks of whole rows),
-//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]), `tail` a log
+//! `reader` the reading side ([`read_log`], [`read_log_whole_lines`], [`LogError`]), `rows` a log
+//! read a row at a time ([`LogRows`], which they collect), `tail` a log
 //! followed as it grows ([`LogTail`], for the live view), `merge` the logs of a trial as one stream
 //! in causal order ([`merge_by_clock`], for the analysis and the checker).
 
@@ -21,11 +22,13 @@ use crate::core::event::{MAX_ID, MIN_ID};
 
 mod merge;
 mod reader;
+mod rows;
 mod tail;
 mod writer;
 
 pub use merge::{ByClock, MergedRow, merge_by_clock};
 pub use reader::{LogError, read_log, read_log_whole_lines};
+pub use rows::{LogRows, ROWS_BUFFER};
 pub use tail::LogTail;
 pub use writer::{BLOCK_LEN, BLOCKS_BUDGET, LogBlocks, LogWriter, write_whole_log};
 

@@ -1,14 +1,15 @@
 //! The reading side of the event logs: [`read_log`] and [`read_log_whole_lines`] check a log
-//! strictly, field by field, and [`LogError`] says what is wrong and where.
+//! strictly, field by field, and [`LogError`] says what is wrong and where. The rows are parsed
+//! here ([`check_row`]) and read line by line by [`LogRows`] (in `rows`).
 
 use std::fmt;
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use csv::{ByteRecord, ReaderBuilder, Terminator};
+use csv::ByteRecord;
 
-use super::{log_file_name, machine_of_file_name};
+use super::LogRows;
+use super::log_file_name;
 
 use crate::core::event::{COLUMNS, EventKind, HEADER, MAX_ID, MIN_ID, NAMES, Record, presence};
 use crate::core::wire::MAX_CLOCK;
@@ -333,106 +334,22 @@ pub(super) fn line_text(fields: &ByteRecord) -> String {
 /// decimals; `peer`, `msg_clock` and `seq` are present exactly as the event requires; `msg_clock`
 /// is at most [`MAX_CLOCK`]; machine ids run from 1 to 65534; and every row has the same `machine`,
 /// the one in the file name when it is named `machine-<id>.csv`. A last line without its newline is
-/// [`LogError::Truncated`].
+/// [`LogError::Truncated`]. It collects [`LogRows::open`], which reads the same rows one at a time.
 ///
 /// Line numbers: the header is line 1, so row `i` (0-based) of the answer is line `i + 2` of the
 /// file. A log with a header and no rows is valid and gives an empty Vec.
 pub fn read_log(path: &Path) -> Result<Vec<Record>, LogError> {
-    let file = File::open(path).map_err(|source| LogError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_log(file, path)
+    LogRows::open(path).collect()
 }
 
 /// Reads a log that may have been cut off in the middle of its last row (its machine crashed while
 /// writing): the rows of its whole lines, and the [`LogError::Truncated`] error of the cut-off line
-/// if there was one. Every other problem is an error, as for [`read_log`].
+/// if there was one. Every other problem is an error, as for [`read_log`]. It collects
+/// [`LogRows::whole_lines`].
 pub fn read_log_whole_lines(path: &Path) -> Result<(Vec<Record>, Option<LogError>), LogError> {
-    let bytes = std::fs::read(path).map_err(|source| LogError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    match parse_log(&bytes[..], path) {
-        Err(cut @ LogError::Truncated { .. }) => {
-            let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-            Ok((parse_log(&bytes[..whole], path)?, Some(cut)))
-        }
-        other => other.map(|rows| (rows, None)),
-    }
-}
-
-/// Parses a log from `source`; `path` names it in errors, and its file name, when it is
-/// `machine-<id>.csv`, gives the id every row must carry.
-fn parse_log(source: impl io::Read, path: &Path) -> Result<Vec<Record>, LogError> {
-    let io_err = |source: io::Error| LogError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let named = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(machine_of_file_name);
-    // Plain comma-separated lines: no quoting, `\n` alone ends a line (a `\r` stays in the field and
-    // fails its check).
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .quoting(false)
-        .terminator(Terminator::Any(b'\n'))
-        .from_reader(source);
-    let mut fields = ByteRecord::new();
-    let mut records = Vec::new();
-    // The line the next record should start on; the reader counts lines, so a record that ends on
-    // the line it started on had no newline, and one that ends further on followed blank lines
-    // (which the csv reader skips).
-    let mut line: u64 = 1;
-    let mut first_machine: Option<u16> = None;
-    loop {
-        let more = reader
-            .read_byte_record(&mut fields)
-            .map_err(|e| io_err(e.into()))?;
-        let end = reader.position().line();
-        if !more {
-            if end > line {
-                return Err(LogError::BlankLine {
-                    path: path.to_path_buf(),
-                    line,
-                });
-            }
-            if line == 1 {
-                return Err(LogError::Empty {
-                    path: path.to_path_buf(),
-                });
-            }
-            return Ok(records);
-        }
-        if end > line + 1 {
-            return Err(LogError::BlankLine {
-                path: path.to_path_buf(),
-                line,
-            });
-        }
-        if end == line {
-            return Err(LogError::Truncated {
-                path: path.to_path_buf(),
-                line,
-                text: line_text(&fields),
-            });
-        }
-        if line == 1 {
-            let found = line_text(&fields);
-            if found != HEADER {
-                return Err(LogError::Header {
-                    path: path.to_path_buf(),
-                    found,
-                });
-            }
-        } else {
-            records.push(check_row(path, line, &fields, named, &mut first_machine)?);
-        }
-        line += 1;
-    }
+    let mut rows = LogRows::whole_lines(path);
+    let records = rows.by_ref().collect::<Result<Vec<_>, _>>()?;
+    Ok((records, rows.into_cut()))
 }
 
 /// One row at `line`: parsed, and its machine checked against the file name or the first row.
