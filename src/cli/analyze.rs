@@ -16,12 +16,15 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 
 use crate::analysis::causality::reconstruct;
-use crate::analysis::load::{load_trial, run_head, suffix_labels};
-use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, analyze_trial_with, summarize_run};
+use crate::analysis::load::{
+    LoadError, add_cut_problems, load_trial, load_trial_head, run_head, suffix_labels,
+};
+use crate::analysis::stream::analyze_rows;
+use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, summarize_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{
-    EVENTS_FILE, EVENTS_HEADER, TRIALS_FILE, WIDE_FILE, summary_trials_csv, summary_wide_csv,
-    write_trial_events,
+    EVENTS_FILE, EVENTS_HEADER, EventRows, TRIALS_FILE, WIDE_FILE, summary_trials_csv,
+    summary_wide_csv,
 };
 use crate::report::spacetime::Window;
 use crate::report::summary::STATS_FILE;
@@ -106,20 +109,22 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    /// Loads, analyses and draws the `k`-th trial (from 0) in `path`; answers the trial's rows too
-    /// when `keep` (for `events.csv`).
-    fn trial(
-        &self,
-        k: usize,
-        path: &Path,
-        keep: bool,
-    ) -> Result<(TrialDone, Option<TrialInput>), String> {
-        let (input, record) = load_trial(path, k as u32 + 1)?;
-        // The vector clocks once, for the figures and both diagrams.
-        let causality = reconstruct(&input);
-        let analysis = analyze_trial_with(&input, causality.as_ref());
+    /// Analyses the `k`-th trial (from 0) in `path` in one pass over its logs, and draws it if it
+    /// is a plotted one.
+    fn trial(&self, k: usize, path: &Path) -> Result<TrialDone, String> {
+        let number = k as u32 + 1;
+        let mut head = load_trial_head(path, number)?;
+        let logs = head.logs.iter_mut().collect();
+        let streamed = analyze_rows(&head.trial, logs, None, &mut ()).map_err(LoadError::from)?;
+        add_cut_problems(&mut head.trial, &head.logs);
+        let mut analysis = streamed.analysis;
+        for (a, m) in analysis.machines.iter_mut().zip(&head.trial.machines) {
+            a.problems.clone_from(&m.problems);
+        }
         let (mut plots, mut warning) = (None, None);
         if k < PLOTTED_TRIALS {
+            let (input, _) = load_trial(path, number)?;
+            let causality = reconstruct(&input);
             let mut drawn = trial_plots(&input, &analysis, &self.prefix)?;
             let window = self.args.window;
             warning = window.and_then(|w| window_warning(&input, w));
@@ -128,24 +133,38 @@ impl Plan<'_> {
             drawn.interactive = interactive::trial_html_with(&input, c, self.run, window);
             plots = Some(drawn);
         }
-        let done = TrialDone {
+        Ok(TrialDone {
             analysis,
             plots,
-            record,
+            record: head.record,
             warning,
-        };
-        Ok((done, keep.then_some(input)))
+        })
     }
 }
 
+/// Writes the rows of the `k`-th trial (from 0) in `path` to `events`, reading its logs again,
+/// each machine's in turn.
+fn write_events(events: &mut Events, label: &str, k: usize, path: &Path) -> Result<(), String> {
+    let mut head = load_trial_head(path, k as u32 + 1)?;
+    let t = &head.trial;
+    let mut rows = EventRows::new(label, t.trial, t.start_us);
+    for log in &mut head.logs {
+        for record in log {
+            let record = record.map_err(LoadError::from)?;
+            events.put(|w| rows.write(&record, w))?;
+        }
+    }
+    Ok(())
+}
+
 /// Analyses the run in `dir` (the `i`-th, from 0, of `runs`) a trial at a time, `jobs` trials at
-/// once on `pool`, writing each trial's rows to `events` when given.
+/// once on `pool`; then, when given `events`, writes each trial's rows to it in trial order.
 fn analyze_dir(
     args: &AnalyzeArgs,
     (i, runs): (usize, usize),
     label: String,
     pool: &rayon::ThreadPool,
-    mut events: Option<&mut Events>,
+    events: Option<&mut Events>,
 ) -> Result<(RunAnalysis, RunPlots), String> {
     let dir = &args.dirs[i];
     let paths = trial_dirs(dir)?;
@@ -154,28 +173,17 @@ fn analyze_dir(
         run: i + 1,
         prefix: run_prefix(i, runs),
     };
-    // With events.csv, a batch of trials at a time, so that their rows are written in order and
-    // dropped; otherwise every trial in one go (each job drops its rows when done).
-    let batch = match events {
-        Some(_) => pool.current_num_threads(),
-        None => paths.len(),
-    };
-    let mut done = Vec::with_capacity(paths.len());
-    for (b, chunk) in paths.chunks(batch.max(1)).enumerate() {
-        let keep = events.is_some();
-        let results: Vec<Result<_, String>> = pool.install(|| {
-            chunk
-                .par_iter()
-                .enumerate()
-                .map(|(j, path)| plan.trial(b * batch + j, path, keep))
-                .collect()
-        });
-        for result in results {
-            let (trial, input) = result?;
-            if let (Some(events), Some(input)) = (events.as_deref_mut(), input) {
-                events.put(|w| write_trial_events(&label, &input, w).map(drop))?;
-            }
-            done.push(trial);
+    let results: Vec<Result<TrialDone, String>> = pool.install(|| {
+        paths
+            .par_iter()
+            .enumerate()
+            .map(|(k, path)| plan.trial(k, path))
+            .collect()
+    });
+    let done = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    if let Some(events) = events {
+        for (k, path) in paths.iter().enumerate() {
+            write_events(events, &label, k, path)?;
         }
     }
     let mut head = run_head(dir, done.iter().find_map(|t| t.record.as_ref()), done.len());

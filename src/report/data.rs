@@ -169,19 +169,46 @@ pub fn write_events_csv(runs: &[RunInput], out: &mut impl Write) -> io::Result<u
 /// [`write_events_csv`] does for each trial: a caller that takes a trial at a time writes
 /// [`EVENTS_HEADER`] and then each trial's rows in order. Returns how many rows it wrote.
 pub fn write_trial_events(label: &str, t: &TrialInput, out: &mut impl Write) -> io::Result<u64> {
-    let run = csv_field(label);
-    let mut rows = 0;
-    let mut line = String::new();
+    let mut rows = EventRows::new(label, t.trial, t.start_us);
     for m in &t.machines {
         for record in &m.records {
-            line.clear();
-            let _ = write!(line, "{run},{},", t.trial);
-            event_row(record, t.start_us, &mut line);
-            out.write_all(line.as_bytes())?;
-            rows += 1;
+            rows.write(record, out)?;
         }
     }
-    Ok(rows)
+    Ok(rows.written)
+}
+
+/// The rows of `events.csv` of one trial, written a log row at a time (for rows streamed from the
+/// logs rather than held: every machine's in turn, as [`write_trial_events`] takes them).
+pub struct EventRows {
+    /// The row's start: the run's label as a CSV field, and the trial.
+    lead: String,
+    start_us: u64,
+    line: String,
+    /// How many rows were written.
+    pub written: u64,
+}
+
+impl EventRows {
+    /// The rows of trial `trial` (started at `start_us`) of the run labelled `label`.
+    pub fn new(label: &str, trial: u32, start_us: u64) -> EventRows {
+        EventRows {
+            lead: format!("{},{trial},", csv_field(label)),
+            start_us,
+            line: String::new(),
+            written: 0,
+        }
+    }
+
+    /// Writes the row of log row `record`.
+    pub fn write(&mut self, record: &Record, out: &mut impl Write) -> io::Result<()> {
+        self.line.clear();
+        self.line.push_str(&self.lead);
+        event_row(record, self.start_us, &mut self.line);
+        out.write_all(self.line.as_bytes())?;
+        self.written += 1;
+        Ok(())
+    }
 }
 
 /// `text` as one CSV field (RFC 4180): as it is, or in double quotes with its quotes doubled when
