@@ -162,19 +162,14 @@ pub fn least_squares_slope_of(points: impl Iterator<Item = (i64, i64)>, per: i64
 }
 
 /// The sums behind a least-squares slope, added to a point at a time ([`least_squares_slope`]
-/// once every point is in): whole-number sums while they fit, and beside them the running means
-/// and centred sums (Welford's updates) for points too large for whole numbers.
+/// once every point is in): `(n, sum x, sum y, sum x², sum x y)` in whole numbers while they fit,
+/// in floating point from the first point that does not.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Slope {
-    n: u64,
-    /// `(sum x, sum y, sum x², sum x y)`, `None` once one overflowed.
-    exact: Option<(i128, i128, i128, i128)>,
-    mean_x: f64,
-    mean_y: f64,
-    /// The sum of `(x - mean x)(y - mean y)`.
-    cxy: f64,
-    /// The sum of `(x - mean x)²`.
-    cxx: f64,
+pub enum Slope {
+    /// Every sum so far in whole numbers.
+    Exact(u64, i128, i128, i128, i128),
+    /// Past whole numbers.
+    Float(u64, f64, f64, f64, f64),
 }
 
 impl Default for Slope {
@@ -186,54 +181,71 @@ impl Default for Slope {
 impl Slope {
     /// No points yet.
     pub fn new() -> Slope {
-        Slope {
-            n: 0,
-            exact: Some((0, 0, 0, 0)),
-            mean_x: 0.0,
-            mean_y: 0.0,
-            cxy: 0.0,
-            cxx: 0.0,
-        }
+        Slope::Exact(0, 0, 0, 0, 0)
     }
 
     /// Adds the point `(x, y)`.
     pub fn add(&mut self, x: i64, y: i64) {
-        self.n += 1;
-        self.exact = self.exact.and_then(|(sx, sy, sxx, sxy)| {
-            let (x, y) = (i128::from(x), i128::from(y));
-            Some((
-                sx.checked_add(x)?,
-                sy.checked_add(y)?,
-                sxx.checked_add(x.checked_mul(x)?)?,
-                sxy.checked_add(x.checked_mul(y)?)?,
-            ))
-        });
-        let (x, y) = (x as f64, y as f64);
-        let n = self.n as f64;
-        let dx = x - self.mean_x;
-        self.mean_x += dx / n;
-        self.mean_y += (y - self.mean_y) / n;
-        self.cxy += dx * (y - self.mean_y);
-        self.cxx += dx * (x - self.mean_x);
+        *self = match *self {
+            Slope::Exact(n, sx, sy, sxx, sxy) => {
+                let (xi, yi) = (i128::from(x), i128::from(y));
+                let sums = || {
+                    Some((
+                        sx.checked_add(xi)?,
+                        sy.checked_add(yi)?,
+                        sxx.checked_add(xi.checked_mul(xi)?)?,
+                        sxy.checked_add(xi.checked_mul(yi)?)?,
+                    ))
+                };
+                match sums() {
+                    Some((sx, sy, sxx, sxy)) => Slope::Exact(n + 1, sx, sy, sxx, sxy),
+                    None => {
+                        let (x, y) = (x as f64, y as f64);
+                        let (sx, sy) = (sx as f64 + x, sy as f64 + y);
+                        Slope::Float(n + 1, sx, sy, sxx as f64 + x * x, sxy as f64 + x * y)
+                    }
+                }
+            }
+            Slope::Float(n, sx, sy, sxx, sxy) => {
+                let (x, y) = (x as f64, y as f64);
+                Slope::Float(n + 1, sx + x, sy + y, sxx + x * x, sxy + x * y)
+            }
+        }
     }
 
     /// The slope of the ordinary least-squares line through the points so far, times `per`:
     /// `per * (n * sum(x y) - sum(x) sum(y)) / (n * sum(x^2) - sum(x)^2)`, in whole numbers with a
     /// single rounding at the end, so a flat or straight series gives its slope exactly (past
-    /// whole numbers, the same from the centred sums). `None` for fewer than two points or when
-    /// every x is the same.
+    /// whole numbers, the same formula in floating point). `None` for fewer than two points or
+    /// when every x is the same.
     pub fn slope(&self, per: i64) -> Option<f64> {
-        if self.n < 2 {
-            return None;
-        }
-        let n = i128::from(self.n);
-        let exact = self.exact.and_then(|(sx, sy, sxx, sxy)| {
-            let num = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
-            let den = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
-            Some((num.checked_mul(i128::from(per))? as f64, den as f64))
-        });
-        let (num, den) = exact.unwrap_or((self.cxy * per as f64, self.cxx));
+        let (num, den) = match *self {
+            Slope::Exact(n, sx, sy, sxx, sxy) if n >= 2 => {
+                let n = i128::from(n);
+                let exact = || {
+                    let num = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
+                    let den = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
+                    Some((num.checked_mul(i128::from(per))? as f64, den as f64))
+                };
+                match exact() {
+                    Some(v) => v,
+                    None => Slope::Float(n as u64, sx as f64, sy as f64, sxx as f64, sxy as f64)
+                        .float(per)?,
+                }
+            }
+            Slope::Float(n, ..) if n >= 2 => self.float(per)?,
+            _ => return None,
+        };
         (den > 0.0).then(|| num / den)
+    }
+
+    /// The numerator and denominator of the slope from floating-point sums.
+    fn float(&self, per: i64) -> Option<(f64, f64)> {
+        let Slope::Float(n, sx, sy, sxx, sxy) = *self else {
+            return None;
+        };
+        let n = n as f64;
+        Some(((n * sxy - sx * sy) * per as f64, n * sxx - sx * sx))
     }
 }
 
