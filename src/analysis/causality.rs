@@ -227,6 +227,7 @@ fn take(c: &mut Causality, e: EventRef, send: Option<EventRef>) {
 /// and being consecutive events of j, their Lamport clocks rise, so the one with e's Lamport
 /// clock (if any) is found by binary search.
 /// Every pair is met from both ends, so the sums are halved.
+#[cfg(test)]
 pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
     let clocks: Vec<Vec<u64>> = trial
         .machines

@@ -2,9 +2,14 @@
 //! [`causality`](super::causality) and the hybrid logical clocks of [`hlc`](super::hlc), side by
 //! side (the one module that uses both, so that neither needs the other).
 
-use super::TrialInput;
-use super::causality::{CausalFigures, Causality, figures, reconstruct};
-use super::hlc::{self, HlcMachine};
+use super::causality::CausalFigures;
+use super::hlc::HlcMachine;
+#[cfg(test)]
+use super::{
+    TrialInput,
+    causality::{Causality, figures, reconstruct},
+    hlc,
+};
 
 /// The causality figures and hybrid clocks of one trial, as `analyze` reports them.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,11 +47,13 @@ impl TrialCausality {
 
 /// Vector clocks, their figures and the hybrid clocks of `trial`; `None` when it is too large
 /// ([`MAX_ENTRIES`](super::causality::MAX_ENTRIES) entries).
+#[cfg(test)]
 pub fn analyze(trial: &TrialInput) -> Option<TrialCausality> {
     analyze_with(trial, reconstruct(trial).as_ref())
 }
 
 /// [`analyze`] with the trial's vector clocks already reconstructed (`None` when too large).
+#[cfg(test)]
 pub fn analyze_with(trial: &TrialInput, c: Option<&Causality>) -> Option<TrialCausality> {
     let c = c?;
     let stamps = hlc::timestamps(trial, c);

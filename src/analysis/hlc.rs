@@ -88,6 +88,7 @@ pub fn step(before: Hlc, pt: u64, message: Option<Hlc>) -> Hlc {
 /// of each event: its `system_time`, or under a `clock` fault the real time recovered from it
 /// ([`MachineInput::clock`](super::MachineInput::clock)), so that a clock running ahead shows
 /// as the drift of the hybrid clocks it pulls ahead, its own first.
+#[cfg(test)]
 pub fn machine_figures(trial: &TrialInput, stamps: &[Vec<Hlc>]) -> Vec<HlcMachine> {
     trial
         .machines

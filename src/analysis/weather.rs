@@ -11,9 +11,12 @@
 
 use serde::Serialize;
 
-use super::TrialInput;
-use super::causality::{Causality, EventRef, reconstruct};
-use super::hlc::{self, Hlc};
+#[cfg(test)]
+use super::{
+    TrialInput,
+    causality::{Causality, EventRef, reconstruct},
+    hlc::{self, Hlc},
+};
 use crate::config::faults::Fault;
 use crate::core::fault::Window;
 
@@ -144,6 +147,7 @@ pub struct WindowFigures {
 }
 
 /// One row as the phases see it: its real time and figures.
+#[cfg(test)]
 struct Row {
     /// Real microseconds from the trial's start.
     at_us: i128,
@@ -155,6 +159,7 @@ struct Row {
 
 /// The figures around every window of `trial`'s plan, in plan order; empty without a windowed
 /// fault.
+#[cfg(test)]
 pub fn analyze(trial: &TrialInput) -> Vec<WindowFigures> {
     if trial.faults.iter().all(|f| window(f).is_none()) {
         return Vec::new();
@@ -164,6 +169,7 @@ pub fn analyze(trial: &TrialInput) -> Vec<WindowFigures> {
 
 /// [`analyze`] with the trial's vector clocks already reconstructed (`None` for a trial too
 /// large to reconstruct).
+#[cfg(test)]
 pub fn analyze_with(trial: &TrialInput, causality: Option<&Causality>) -> Vec<WindowFigures> {
     let windowed: Vec<(usize, &Fault, Window)> = trial
         .faults
@@ -205,6 +211,7 @@ pub fn analyze_with(trial: &TrialInput, causality: Option<&Causality>) -> Vec<Wi
 }
 
 /// Every machine's rows with their real times and figures.
+#[cfg(test)]
 fn rows(trial: &TrialInput, stamps: Option<&[Vec<Hlc>]>) -> Vec<Vec<Row>> {
     trial
         .machines
@@ -235,6 +242,7 @@ fn rows(trial: &TrialInput, stamps: Option<&[Vec<Hlc>]>) -> Vec<Vec<Row>> {
 }
 
 /// The figures of the rows in `[lo, hi)` microseconds.
+#[cfg(test)]
 fn phase(
     which: Phase,
     rows: &[Vec<Row>],
@@ -275,6 +283,7 @@ fn phase(
 /// rows `a..b`). As in `causality::figures`: the events of machine j concurrent with e are j's
 /// from `V(e)[j]` up to the first that e happened before; cut to j's range, counted from both
 /// ends and halved.
+#[cfg(test)]
 fn concurrent_share(c: &Causality, ranges: &[(usize, usize)], events: u64) -> Option<f64> {
     let pairs = events * events.saturating_sub(1) / 2;
     if pairs == 0 {
