@@ -3,11 +3,12 @@
 //! `summary-stats.csv`, `events.csv` (with `--events`), `weather.csv` (when a trial has a fault
 //! plan with a window) and one `.svg` per plot.
 //!
-//! Each trial is loaded, analysed, drawn (if it is one of the plotted trials) and written to
-//! `events.csv` (if asked), and its rows are dropped before the trials after it are loaded: what
-//! is held at once is a trial's rows per worker, and every trial's figures, never every row of
-//! a run. `--jobs` trials are analysed at once, on a local pool; their results are put together
-//! in trial order, so the output is the same whatever the number of jobs.
+//! Each trial's figures come from one pass over its logs (`analysis::stream`), which holds what
+//! its machines and the messages in flight need, never its rows; a plotted trial is read a second
+//! time to be drawn, and with `--events` each trial's logs are read once more to copy their rows
+//! (docs/ANALYSIS.md, "Memory and time"). `--jobs` trials are analysed at once, on a local pool;
+//! their results are put together in trial order, so the output is the same whatever the number
+//! of jobs.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
