@@ -10,6 +10,7 @@ pub mod html;
 pub mod interactive;
 pub mod live;
 pub mod plots;
+pub mod replay;
 pub mod sketch;
 pub mod spacetime;
 pub mod summary;

@@ -16,9 +16,9 @@ use super::{Plot, RunPlots, TrialPlots};
 use crate::analysis::causality::{Causality, reconstruct};
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
-use crate::report::sketch::DiagramSketch;
 
 pub use scene::{Arrow, Key, Lost, Mark, Scene};
+pub use sketch::{DiagramSketch, Plan};
 pub use window::{
     JumpAt, Times, Window, WindowError, auto_window, largest_jump, parse_window, place, since,
 };
@@ -184,9 +184,9 @@ impl Frame<'_> {
 /// `why` says how the window was chosen, `id` makes the SVG's ids unique in a page that holds
 /// several diagrams.
 pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id: &str) -> String {
-    let mut sketch = DiagramSketch::new(trial, crate::report::sketch::Plan::Given(window));
-    crate::report::sketch::replay(trial, Some(c), &mut sketch);
-    let unreceived = crate::report::sketch::unreceived(trial, c);
+    let mut sketch = DiagramSketch::new(trial, Plan::Given(window));
+    crate::report::replay::replay(trial, Some(c), &mut sketch);
+    let unreceived = crate::report::replay::unreceived(trial, c);
     let (_, _, scene) = sketch.finish(&unreceived);
     draw(trial, &scene, window, why, id)
 }
@@ -356,9 +356,9 @@ pub fn add_diagram_with(
     plots: &mut TrialPlots,
 ) {
     let Some(c) = c else { return };
-    let mut sketch = DiagramSketch::new(t, crate::report::sketch::Plan::of(t, window));
-    crate::report::sketch::replay(t, Some(c), &mut sketch);
-    let (w, why, scene) = sketch.finish(&crate::report::sketch::unreceived(t, c));
+    let mut sketch = DiagramSketch::new(t, Plan::of(t, window));
+    crate::report::replay::replay(t, Some(c), &mut sketch);
+    let (w, why, scene) = sketch.finish(&crate::report::replay::unreceived(t, c));
     plots.plots.push(diagram_plot(t, &scene, w, &why, prefix));
 }
 
@@ -377,8 +377,10 @@ mod legend;
 mod messages;
 #[cfg(test)]
 pub(crate) mod oracle;
+mod order;
 mod scene;
 mod shade;
+mod sketch;
 #[cfg(test)]
 mod tests;
 mod window;

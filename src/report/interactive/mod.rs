@@ -128,7 +128,7 @@ pub fn trial_html_with(
         return String::new();
     };
     let mut first = FirstEvents::new(trial);
-    crate::report::sketch::replay(trial, Some(c), &mut first);
+    crate::report::replay::replay(trial, Some(c), &mut first);
     let (view, why) = match window {
         Some(w) => (w, "the window given by --window".to_owned()),
         None => auto_window(trial),

@@ -6,10 +6,13 @@
 
 use super::*;
 use crate::analysis::analyze_trial_with;
+use crate::analysis::causality::EventRef;
 use crate::analysis::causality::{reconstruct, tests::three};
+use crate::analysis::hlc;
 use crate::config::Latency;
 use crate::config::faults::Fault;
 use crate::core::fault::{Link, PartitionMode, Window as FaultWindow};
+use crate::report::replay::sent;
 use crate::report::spacetime::{AUTO_SECONDS, auto_window, since};
 use crate::report::{interactive::MAX_EVENTS, plots::oracle as old_plots};
 use crate::sim::{DEFAULT_EPOCH_NS, SimOptions, simulate};

@@ -1,4 +1,4 @@
-//! The space-time diagram's share of a [`Sketch`](super::Sketch): the rows of a span of time that
+//! The space-time diagram's share of a [`Sketch`](crate::report::sketch::Sketch): the rows of a span of time that
 //! holds the diagram's window whatever it turns out to be ([`Plan`]), the messages with an end in
 //! that span, how many rows came before it, and each machine's last row. From these, once the
 //! trial went by, it places the window exactly as [`auto_window`] does from every row, and gives
@@ -9,13 +9,13 @@
 use std::collections::BinaryHeap;
 
 use super::order::Order;
-use crate::analysis::stream::{Seen, Unreceived, Watch};
-use crate::analysis::{TrialAnalysis, TrialInput};
-use crate::core::event::EventKind;
-use crate::report::spacetime::{
+use super::{
     AUTO_EVENTS, AUTO_SECONDS, Arrow, JumpAt, Lost, Mark, Scene, Times, Window, largest_jump,
     place, since,
 };
+use crate::analysis::stream::{Seen, Unreceived, Watch};
+use crate::analysis::{TrialAnalysis, TrialInput};
+use crate::core::event::EventKind;
 
 /// How far beyond [`AUTO_SECONDS`] of its anchor (the jump, or the first event) the rows kept
 /// for an automatic window reach, microseconds: more than the window's padding (3% of
@@ -194,7 +194,7 @@ impl DiagramSketch {
     }
 
     /// Whether some row lies in `--window`, and the times of the first and last rows, seconds
-    /// since the start ([`window_warning`](super::window_warning)).
+    /// since the start ([`window_warning`](crate::report::sketch::window_warning)).
     pub fn seen_span(&self) -> (bool, Option<(f64, f64)>) {
         let s = |t| since(self.start_us, t);
         (self.inside, self.span.map(|(a, b)| (s(a), s(b))))
@@ -254,12 +254,16 @@ impl Watch for DiagramSketch {
     fn seen(&mut self, e: &Seen<'_>) {
         let (i, r) = (e.event.machine, e.record);
         let t = r.system_time_us;
-        let (key, send_key) = self.order.seen(e);
-        self.total += 1;
         self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         if let Plan::Given(w) = self.plan {
             self.inside |= w.holds(since(self.start_us, t));
         }
+        // A trial too large for vector clocks gets no diagram: only its span is needed.
+        if e.vector.is_none() {
+            return;
+        }
+        let (key, send_key) = self.order.seen(e);
+        self.total += 1;
         let previous = self.previous.get(i).copied().unwrap_or(0);
         if let Plan::Jump { machine, index, .. } = self.plan
             && (machine, index) == (i, e.event.index)

@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
+use super::Key;
 use crate::analysis::causality::EventRef;
 use crate::analysis::stream::Seen;
 use crate::core::event::EventKind;
-use crate::report::spacetime::Key;
 
 /// A message in flight: its send's round, and the machines (positions) yet to take it.
 #[derive(Clone, Debug)]
