@@ -6,6 +6,10 @@
 //! where it goes or came from ([`messages`]). Written as SVG text directly (the arrowheads are SVG
 //! markers); pure.
 //!
+//! It is drawn ([`draw`]) from a [`Scene`], which a [`DiagramSketch`] gathers as the trial streams
+//! by, holding the rows of a span around the window rather than the trial's; [`diagram`] and
+//! [`add_diagram_with`] replay a loaded trial into one.
+//!
 //! docs/ANALYSIS.md ("The space-time diagram") explains how to read it and how the window is
 //! chosen ([`auto_window`]) when `analyze --window` does not give one ([`parse_window`]).
 

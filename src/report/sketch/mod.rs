@@ -21,7 +21,7 @@ use crate::report::spacetime::{self, DiagramSketch, Plan, Window};
 use crate::report::{Plot, TrialPlots};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// What one trial's drawings need, gathered as its events stream by.
 #[derive(Debug)]

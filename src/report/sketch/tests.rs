@@ -19,7 +19,7 @@ use crate::sim::{DEFAULT_EPOCH_NS, SimOptions, simulate};
 
 /// A simulated trial of one machine per rate in `rates`, `secs` long, under `faults`, as the
 /// loader gives it.
-fn simulated(rates: &[f64], secs: u64, seed: u64, faults: Vec<Fault>) -> TrialInput {
+pub(crate) fn simulated(rates: &[f64], secs: u64, seed: u64, faults: Vec<Fault>) -> TrialInput {
     let plan = crate::config::FaultPlan {
         faults: faults.clone(),
     };
