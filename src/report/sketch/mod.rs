@@ -184,6 +184,8 @@ pub fn draw_trial(
     prefix: &str,
 ) -> Result<(TrialPlots, Option<String>), PlotError> {
     let mut sketch = Sketch::new(head_of(t), a, window);
+    // Without vector clocks no diagram, even of a trial without events.
+    sketch.causal = c.is_some();
     replay(t, c, &mut sketch);
     let lost = c.map(|c| unreceived(t, c)).unwrap_or_default();
     sketch.finish(&lost, run, prefix)

@@ -384,3 +384,17 @@ fn the_sketch_holds_the_window_and_the_messages_in_flight_not_the_rows() {
     );
     assert_eq!(sketch.first.len(), MAX_EVENTS);
 }
+
+#[test]
+fn a_trial_without_rows_draws_its_plots_as_before_and_its_diagrams_only_with_vector_clocks() {
+    let t = head_of(&three());
+    let c = reconstruct(&t).expect("causality of no events");
+    let a = analyze_trial_with(&t, Some(&c));
+    assert_eq!(check(&t, None), None);
+    let (without, _) = draw_trial(&t, &a, None, None, 1, "").unwrap();
+    assert_eq!(without.plots.len(), 5);
+    assert_eq!(without.interactive, "");
+    let (with, _) = draw_trial(&t, &a, Some(&c), None, 1, "").unwrap();
+    assert_eq!(with.plots[5].file, "trial-1-spacetime.svg");
+    assert!(with.plots[5].svg.contains("Window: no events."));
+}
