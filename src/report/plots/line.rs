@@ -1,12 +1,12 @@
 //! A line of a plot built point by point, in the memory of the points it draws: each point is
 //! seen once, and only the thinned line ([`thin`](super::thin)'s rule) and the extremes of every
-//! point (which set the axes) are kept. So a line of a million rows holds about
-//! 2,000 (`MAX_POINTS`) points, and draws exactly what thinning the whole series would.
+//! point (which set the axes) are kept. So a line of a million rows holds about 2,000
+//! (`MAX_POINTS`) points, and draws exactly what thinning the whole series would.
 
 use super::MAX_POINTS;
 
-/// One line of a plot: its name in the legend, its points thinned to about 2,000 (`MAX_POINTS`), and
-/// the extremes of all its points, before thinning.
+/// One line of a plot: its name in the legend, its points thinned to about 2,000
+/// (`MAX_POINTS`), and the extremes of all its points, before thinning.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
     /// Its legend label.
