@@ -11,7 +11,7 @@ use crate::analysis::causality::{reconstruct, tests::three};
 use crate::analysis::hlc;
 use crate::config::Latency;
 use crate::config::faults::Fault;
-use crate::core::fault::{Link, PartitionMode, Window as FaultWindow};
+use crate::core::fault::{ClockSkew, Link, PartitionMode, Window as FaultWindow};
 use crate::report::replay::sent;
 use crate::report::spacetime::{AUTO_SECONDS, auto_window, since};
 use crate::report::{interactive::MAX_EVENTS, plots::oracle as old_plots};
@@ -238,6 +238,14 @@ fn a_fault_plan_shades_and_never_received_messages_draw_as_before() {
         Fault::Pause {
             machine: 3,
             window: FaultWindow::from_secs(15.0, 60.0),
+        },
+        // Machine 2 stamps its rows 250 ms ahead, 100 ppm fast.
+        Fault::Clock {
+            machine: 2,
+            skew: ClockSkew {
+                offset_us: 250_000,
+                drift_ppb: 100_000,
+            },
         },
     ];
     let t = simulated(&[4.0, 6.0, 3.0], 20, 5, faults);
