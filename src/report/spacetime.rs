@@ -21,6 +21,7 @@ use crate::analysis::causality::{Causality, reconstruct};
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
 
+pub use order::Order;
 pub use scene::{Arrow, Key, Lost, Mark, Scene};
 pub use sketch::{DiagramSketch, Plan};
 pub use window::{

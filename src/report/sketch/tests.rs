@@ -13,7 +13,7 @@ use crate::config::Latency;
 use crate::config::faults::Fault;
 use crate::core::fault::{ClockSkew, Link, PartitionMode, Window as FaultWindow};
 use crate::report::replay::sent;
-use crate::report::spacetime::{AUTO_SECONDS, auto_window, since};
+use crate::report::spacetime::{AUTO_SECONDS, Key, Order, auto_window, since};
 use crate::report::{interactive::MAX_EVENTS, plots::oracle as old_plots};
 use crate::sim::{DEFAULT_EPOCH_NS, SimOptions, simulate};
 
@@ -405,4 +405,44 @@ fn a_trial_without_rows_draws_its_plots_as_before_and_its_diagrams_only_with_vec
     let (with, _) = draw_trial(&t, &a, Some(&c), None, 1, "").unwrap();
     assert_eq!(with.plots[5].file, "trial-1-spacetime.svg");
     assert!(with.plots[5].svg.contains("Window: no events."));
+}
+
+/// The places `Order` gives the events of `t`, fed by Lamport clock then machine, sorted.
+fn placed(t: &TrialInput) -> Vec<EventRef> {
+    let c = reconstruct(t).unwrap();
+    let mut fed = c.order.clone();
+    let clock = |e: EventRef| t.machines[e.machine].records[e.index].logical_clock;
+    fed.sort_by_key(|&e| (clock(e), e.machine, e.index));
+    let mut order = Order::new(t.machines.iter().map(|m| m.id).collect());
+    let mut keys: Vec<Key> = fed
+        .iter()
+        .map(|&e| {
+            let record = &t.machines[e.machine].records[e.index];
+            let send = c.send_of[e.machine][e.index].map(|s| sent(t, s));
+            order
+                .seen(&Seen {
+                    event: e,
+                    record,
+                    send,
+                    vector: None,
+                    hlc: None,
+                })
+                .0
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.iter()
+        .map(|&(_, machine, index)| EventRef { machine, index })
+        .collect()
+}
+
+#[test]
+fn the_rounds_put_the_events_in_the_order_reconstruct_takes_them() {
+    // The worked example: b2 waits for a2 and a4 for c1, a later machine's, a round later.
+    let t = three();
+    assert_eq!(placed(&t), reconstruct(&t).unwrap().order);
+    for seed in 1..4 {
+        let t = simulated(&[2.0, 7.0, 3.0, 5.0], 10, seed, Vec::new());
+        assert_eq!(placed(&t), reconstruct(&t).unwrap().order);
+    }
 }
