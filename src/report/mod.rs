@@ -10,6 +10,8 @@ pub mod html;
 pub mod interactive;
 pub mod live;
 pub mod plots;
+pub mod replay;
+pub mod sketch;
 pub mod spacetime;
 pub mod summary;
 pub mod sweep;
@@ -176,46 +178,14 @@ pub fn make_plots(
 }
 
 /// One trial's five plots (clock, lag, queue, drift and jumps; no diagram yet), from its rows
-/// and figures, files prefixed `prefix` ([`run_prefix`]).
+/// and figures, files prefixed `prefix` ([`run_prefix`]): its rows replayed through a
+/// [`Sketch`](sketch::Sketch).
 pub fn trial_plots(
     t: &TrialInput,
     a: &TrialAnalysis,
     prefix: &str,
 ) -> Result<TrialPlots, PlotError> {
-    let name = |kind: &str| format!("{prefix}trial-{}-{kind}.svg", t.trial);
-    let plot = |kind: &str, title: &str, svg: String| Plot {
-        file: name(kind),
-        title: title.to_owned(),
-        svg,
-    };
-    let plots = vec![
-        plot(
-            "clock",
-            "Logical clock against system time",
-            plots::clock_plot(t)?,
-        ),
-        plot(
-            "lag",
-            "Clock minus own ticks: what the jumps added",
-            plots::lag_plot(t)?,
-        ),
-        plot(
-            "queue",
-            "Queue after each tick against system time",
-            plots::queue_plot(t)?,
-        ),
-        plot(
-            "drift",
-            "Drift against system time",
-            plots::drift_plot(t, a)?,
-        ),
-        plot("jumps", "Histogram of jump sizes", plots::jump_plot(t, a)?),
-    ];
-    Ok(TrialPlots {
-        trial: t.trial,
-        plots,
-        interactive: String::new(),
-    })
+    sketch::draw_trial(t, a, None, None, 1, prefix).map(|(plots, _)| plots)
 }
 
 /// With several runs, the comparison plots (`compare-<kind>.svg`): each run's value of a trial

@@ -6,6 +6,10 @@
 //! where it goes or came from ([`messages`]). Written as SVG text directly (the arrowheads are SVG
 //! markers); pure.
 //!
+//! It is drawn ([`draw`]) from a [`Scene`], which a [`DiagramSketch`] gathers as the trial streams
+//! by, holding the rows of a span around the window rather than the trial's; [`diagram`] and
+//! [`add_diagram_with`] replay a loaded trial into one.
+//!
 //! docs/ANALYSIS.md ("The space-time diagram") explains how to read it and how the window is
 //! chosen ([`auto_window`]) when `analyze --window` does not give one ([`parse_window`]).
 
@@ -16,6 +20,13 @@ use super::{Plot, RunPlots, TrialPlots};
 use crate::analysis::causality::{Causality, reconstruct};
 use crate::analysis::{RunInput, TrialInput};
 use crate::core::event::EventKind;
+
+pub use order::Order;
+pub use scene::{Arrow, Key, Lost, Mark, Scene};
+pub use sketch::{DiagramSketch, Plan};
+pub use window::{
+    JumpAt, Times, Window, WindowError, auto_window, largest_jump, parse_window, place, since,
+};
 
 /// How many events the automatic window holds at most.
 pub const AUTO_EVENTS: usize = 60;
@@ -42,139 +53,6 @@ const LABEL_DY: f64 = 8.0;
 const COLOURS: [&str; 4] = ["#0072B2", "#D55E00", "#009E73", "#ffffff"];
 /// The colour of a message never taken off its queue.
 const QUEUED: &str = "#cf222e";
-
-/// A window of time, seconds since the trial's start.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    /// Its start.
-    pub start_s: f64,
-    /// Its end, after the start.
-    pub end_s: f64,
-}
-
-/// A `--window` that is not `START..END` with `0 <= START < END`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a window is START..END in seconds since the trial's start, such as 10s..15s or 2.5..4, with \
-     0 <= START < END"
-)]
-pub struct WindowError {
-    /// The text given.
-    pub text: String,
-}
-
-/// `--window START..END`: seconds since the trial's start, each with an optional `s`
-/// (`10s..15s`, `2.5..4`), `0 <= START < END`.
-pub fn parse_window(text: &str) -> Result<Window, WindowError> {
-    let rule = || WindowError {
-        text: text.to_owned(),
-    };
-    let seconds = |part: &str| -> Option<f64> {
-        let part = part.trim();
-        let number = part.strip_suffix('s').unwrap_or(part);
-        number.parse::<f64>().ok().filter(|v| v.is_finite())
-    };
-    let (a, b) = text.split_once("..").ok_or_else(rule)?;
-    match (seconds(a), seconds(b)) {
-        (Some(start_s), Some(end_s)) if 0.0 <= start_s && start_s < end_s => {
-            Ok(Window { start_s, end_s })
-        }
-        _ => Err(rule()),
-    }
-}
-
-/// Seconds from the trial's start to `t_us`.
-fn since(trial: &TrialInput, t_us: u64) -> f64 {
-    (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6
-}
-
-/// The largest clock jump of a trial: which machine, from what clock to what, when.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Jump {
-    size: u64,
-    time_us: u64,
-    machine: u16,
-    from: u64,
-    to: u64,
-}
-
-/// The window drawn when none is given: the [`AUTO_EVENTS`] events around the largest clock jump
-/// of the trial (the earliest of equal jumps), half before it, cut to [`AUTO_SECONDS`] around it;
-/// the first [`AUTO_EVENTS`] events when no clock jumped by more than one. Padded by 3% either side
-/// so that no mark sits on the edge. Also answers why, in words, naming the machine that jumped
-/// (`around the largest clock jump: machine 3's clock jumped 1 → 5 at 0.260 s`).
-pub fn auto_window(trial: &TrialInput) -> (Window, String) {
-    let mut times: Vec<u64> = Vec::new();
-    let mut jump: Option<Jump> = None;
-    for m in &trial.machines {
-        let mut previous = 0;
-        for r in &m.records {
-            times.push(r.system_time_us);
-            let size = r.logical_clock.saturating_sub(previous);
-            let t = r.system_time_us;
-            if size > 1 && jump.is_none_or(|j| size > j.size || (size == j.size && t < j.time_us)) {
-                jump = Some(Jump {
-                    size,
-                    time_us: t,
-                    machine: m.id,
-                    from: previous,
-                    to: r.logical_clock,
-                });
-            }
-            previous = r.logical_clock;
-        }
-    }
-    times.sort_unstable();
-    if times.is_empty() {
-        return (
-            Window {
-                start_s: 0.0,
-                end_s: 1.0,
-            },
-            "no events".to_owned(),
-        );
-    }
-    let last = times.len() - 1;
-    let (lo, hi, why) = match jump {
-        Some(jump) => {
-            let t = jump.time_us;
-            let at = times.partition_point(|&x| x < t);
-            let lo = at.saturating_sub(AUTO_EVENTS / 2);
-            let hi = (lo + AUTO_EVENTS - 1).min(last);
-            let lo = hi.saturating_sub(AUTO_EVENTS - 1).min(lo);
-            let (mut a, mut b) = (since(trial, times[lo]), since(trial, times[hi]));
-            let centre = since(trial, t);
-            if b - a > AUTO_SECONDS {
-                a = a.max(centre - AUTO_SECONDS / 2.0);
-                b = a + AUTO_SECONDS;
-            }
-            let Jump {
-                machine, from, to, ..
-            } = jump;
-            let why = format!(
-                "around the largest clock jump: machine {machine}'s clock jumped {from} → {to} at \
-                 {centre:.3} s"
-            );
-            (a, b, why)
-        }
-        None => {
-            let hi = (AUTO_EVENTS - 1).min(last);
-            let (a, mut b) = (since(trial, times[0]), since(trial, times[hi]));
-            b = b.min(a + AUTO_SECONDS);
-            (
-                a,
-                b,
-                "the first events (no clock jumped by more than 1)".to_owned(),
-            )
-        }
-    };
-    let pad = ((hi - lo) * 0.03).max(0.001);
-    let window = Window {
-        start_s: (lo - pad).max(0.0).min(lo),
-        end_s: hi + pad,
-    };
-    (window, why)
-}
 
 /// A step for the time axis: 1, 2 or 5 times a power of ten, about `span / 8`.
 fn axis_step(span: f64) -> f64 {
@@ -279,7 +157,7 @@ struct Frame<'t> {
 impl Frame<'_> {
     /// Seconds from the trial's start to `t_us`.
     fn seconds(&self, t_us: u64) -> f64 {
-        since(self.trial, t_us)
+        since(self.trial.start_us, t_us)
     }
 
     /// The pixel of the time `s` seconds after the trial's start.
@@ -303,13 +181,25 @@ impl Frame<'_> {
 
     /// Whether `t_us` lies in the window.
     fn inside(&self, t_us: u64) -> bool {
-        (self.window.start_s..=self.window.end_s).contains(&self.seconds(t_us))
+        self.window.holds(self.seconds(t_us))
     }
 }
 
-/// The diagram of `trial` over `window`; `why` says how the window was chosen, `id` makes the
-/// SVG's ids unique in a page that holds several diagrams.
+/// The diagram of `trial` over `window`, from every row of the trial and its vector clocks;
+/// `why` says how the window was chosen, `id` makes the SVG's ids unique in a page that holds
+/// several diagrams.
 pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id: &str) -> String {
+    let mut sketch = DiagramSketch::new(trial, Plan::Given(window));
+    crate::report::replay::replay(trial, Some(c), &mut sketch);
+    let unreceived = crate::report::replay::unreceived(trial, c);
+    let (_, _, scene) = sketch.finish(&unreceived);
+    draw(trial, &scene, window, why, id)
+}
+
+/// The diagram of the trial `head` (whose rows need not be there) over `window`, from its
+/// [`Scene`]; `why` and `id` as [`diagram`]'s.
+pub fn draw(head: &TrialInput, scene: &Scene, window: Window, why: &str, id: &str) -> String {
+    let trial = head;
     let n = trial.machines.len();
     let height = TOP + ROW * n.max(1) as f64 + BOTTOM + shade::room(trial, window);
     let (a, b) = (window.start_s, window.end_s);
@@ -324,7 +214,7 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
         id,
     };
     // The margin holds the labels of the messages that leave the window, if any do.
-    let leaving = !messages::messages(&mut String::new(), &frame(RIGHT), c).is_empty();
+    let leaving = !messages::messages(&mut String::new(), &frame(RIGHT), scene).is_empty();
     let plot_right = WIDTH - if leaving { RIGHT_LABELLED } else { RIGHT };
     let f = frame(WIDTH - plot_right);
     let mut out = String::new();
@@ -403,25 +293,22 @@ pub fn diagram(trial: &TrialInput, c: &Causality, window: Window, why: &str, id:
         );
     }
     let _ = writeln!(out, "<g clip-path=\"url(#{id}-plot)\">");
-    let cuts = messages::messages(&mut out, &f, c);
+    let cuts = messages::messages(&mut out, &f, scene);
     // Events and their Lamport clocks. One rule for every label: above the line, starting just
     // right of its mark, where arrows neither arrive (a message comes from the left, up or down)
     // nor leave with their heads; drawn only where it does not touch the label before it.
-    for (i, m) in trial.machines.iter().enumerate() {
+    for (i, marks) in scene.marks.iter().enumerate() {
         let mut label_end = f64::MIN;
-        let mut previous = 0;
-        for r in &m.records {
-            let jumped = r.logical_clock > previous + 1;
-            previous = r.logical_clock;
-            if !f.inside(r.system_time_us) {
+        for r in marks {
+            if !f.inside(r.time_us) {
                 continue;
             }
-            let ex = f.x(r.system_time_us);
-            mark(&mut out, r.event, ex, f.y(i));
-            let text = r.logical_clock.to_string();
+            let ex = f.x(r.time_us);
+            mark(&mut out, r.kind, ex, f.y(i));
+            let text = r.clock.to_string();
             let start = ex + LABEL_DX;
             if start > label_end + 2.0 {
-                let weight = if jumped {
+                let weight = if r.jumped {
                     " font-weight=\"bold\" fill=\"#0b3d91\""
                 } else {
                     ""
@@ -474,20 +361,31 @@ pub fn add_diagram_with(
     plots: &mut TrialPlots,
 ) {
     let Some(c) = c else { return };
-    let (w, why) = match window {
-        Some(w) => (w, "the window given by --window".to_owned()),
-        None => auto_window(t),
-    };
-    let stem = format!("{prefix}trial-{}-spacetime", t.trial);
-    plots.plots.push(Plot {
+    let mut sketch = DiagramSketch::new(t, Plan::of(t, window));
+    crate::report::replay::replay(t, Some(c), &mut sketch);
+    let (w, why, scene) = sketch.finish(&crate::report::replay::unreceived(t, c));
+    plots.plots.push(diagram_plot(t, &scene, w, &why, prefix));
+}
+
+/// The space-time diagram of the trial `head` as a [`Plot`], `<prefix>trial-<k>-spacetime.svg`,
+/// over `window`, chosen because `why`.
+pub fn diagram_plot(head: &TrialInput, scene: &Scene, w: Window, why: &str, prefix: &str) -> Plot {
+    let stem = format!("{prefix}trial-{}-spacetime", head.trial);
+    Plot {
         file: format!("{stem}.svg"),
         title: "Space-time diagram: events, messages and Lamport clocks".to_owned(),
-        svg: diagram(t, c, w, &format!("Window: {why}."), &stem),
-    });
+        svg: draw(head, scene, w, &format!("Window: {why}."), &stem),
+    }
 }
 
 mod legend;
 mod messages;
+#[cfg(test)]
+pub(crate) mod oracle;
+mod order;
+mod scene;
 mod shade;
+mod sketch;
 #[cfg(test)]
 mod tests;
+mod window;

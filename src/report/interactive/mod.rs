@@ -18,9 +18,13 @@ use serde::Serialize;
 use super::RunPlots;
 use super::spacetime::{Window, auto_window};
 use crate::analysis::causality::{Causality, EventRef, reconstruct};
-use crate::analysis::hlc;
+use crate::analysis::hlc::Hlc;
 use crate::analysis::{RunInput, TrialInput};
-use crate::core::event::EventKind;
+use crate::core::event::{EventKind, Record};
+
+pub use first::{FirstEvents, Kept};
+
+mod first;
 
 /// The most events of a trial the interactive diagram holds: a larger trial shows its first
 /// `MAX_EVENTS` events by time, with a note (about 60 bytes of JSON each for three machines).
@@ -74,8 +78,28 @@ struct Data {
 
 /// One event: `[time s, kind, Lamport clock, send machine, send index, hlc l, hlc c, vector]`,
 /// a tuple so that the JSON stays small; send -1 -1 for anything but a matched receive.
-#[derive(Serialize)]
-struct Event(f64, &'static str, u64, i64, i64, u64, u32, Vec<u32>);
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event(f64, &'static str, u64, i64, i64, u64, u32, Vec<u32>);
+
+impl Event {
+    /// The event `r` of a trial that started at `start_us`, matched with the send at `send`
+    /// (machine position and row index) if it is a receive, with its hybrid timestamp and vector
+    /// clock.
+    pub fn new(start_us: u64, r: &Record, send: Option<EventRef>, h: Hlc, vector: &[u32]) -> Event {
+        let since = (i128::from(r.system_time_us) - i128::from(start_us)) as f64 / 1e6;
+        let (sm, sk) = send.map_or((-1, -1), |s| (s.machine as i64, s.index as i64));
+        Event(
+            (since * 1e6).round() / 1e6,
+            kind(r.event),
+            r.logical_clock,
+            sm,
+            sk,
+            h.l,
+            h.c,
+            vector.to_vec(),
+        )
+    }
+}
 
 fn kind(k: EventKind) -> &'static str {
     match k {
@@ -92,7 +116,8 @@ pub fn trial_html(trial: &TrialInput, run: usize, window: Option<Window>) -> Str
     trial_html_with(trial, reconstruct(trial).as_ref(), run, window)
 }
 
-/// [`trial_html`] with the trial's vector clocks already reconstructed (`None` when too large).
+/// [`trial_html`] with the trial's vector clocks already reconstructed (`None` when too large):
+/// the trial replayed into a [`FirstEvents`].
 pub fn trial_html_with(
     trial: &TrialInput,
     c: Option<&Causality>,
@@ -102,73 +127,38 @@ pub fn trial_html_with(
     let Some(c) = c else {
         return String::new();
     };
-    let stamps = hlc::timestamps(trial, c);
-    let since = |t_us: u64| (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6;
-    // Every event by (time, machine, row): past the cap, each machine keeps its events among the
-    // first MAX_EVENTS of them, a prefix of its log (whose times never decrease).
-    let mut order: Vec<(u64, usize, usize)> = trial
-        .machines
-        .iter()
-        .enumerate()
-        .flat_map(|(i, m)| {
-            m.records
-                .iter()
-                .enumerate()
-                .map(move |(k, r)| (r.system_time_us, i, k))
-        })
-        .collect();
-    order.sort_unstable();
-    let total = order.len();
-    let mut keep = vec![0usize; trial.machines.len()];
-    for &(_, i, _) in order.iter().take(MAX_EVENTS) {
-        keep[i] += 1;
-    }
+    let mut first = FirstEvents::new(trial);
+    crate::report::replay::replay(trial, Some(c), &mut first);
     let (view, why) = match window {
         Some(w) => (w, "the window given by --window".to_owned()),
         None => auto_window(trial),
     };
-    let machines: Vec<Vec<Event>> = trial
-        .machines
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            m.records
-                .iter()
-                .enumerate()
-                .take(keep[i])
-                .map(|(k, r)| {
-                    let e = EventRef {
-                        machine: i,
-                        index: k,
-                    };
-                    let (sm, sk) =
-                        c.send_of[i][k].map_or((-1, -1), |s| (s.machine as i64, s.index as i64));
-                    let h = stamps[i][k];
-                    Event(
-                        (since(r.system_time_us) * 1e6).round() / 1e6,
-                        kind(r.event),
-                        r.logical_clock,
-                        sm,
-                        sk,
-                        h.l,
-                        h.c,
-                        c.vector(e).to_vec(),
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    page(trial, run, (view, &why), first)
+}
+
+/// The interactive diagram of the trial `head` (whose rows need not be there), run `run`,
+/// opening on `view` (with why that window), holding the events `first` kept.
+pub fn page(
+    head: &TrialInput,
+    run: usize,
+    (view, why): (Window, &str),
+    first: FirstEvents,
+) -> String {
+    let kept = first.finish();
+    let since = |t_us: u64| (i128::from(t_us) - i128::from(head.start_us)) as f64 / 1e6;
+    let total = kept.total;
+    let machines = kept.machines;
     let shown = machines.iter().map(Vec::len).sum();
     let data = Data {
         run,
-        trial: trial.trial,
-        start_us: trial.start_us,
-        ids: trial.machines.iter().map(|m| m.id).collect(),
+        trial: head.trial,
+        start_us: head.start_us,
+        ids: head.machines.iter().map(|m| m.id).collect(),
         view: [view.start_s, view.end_s],
-        why,
+        why: why.to_owned(),
         span: [
-            order.first().map_or(0.0, |e| since(e.0)),
-            order.last().map_or(1.0, |e| since(e.0)),
+            kept.span.map_or(0.0, |s| since(s.0)),
+            kept.span.map_or(1.0, |s| since(s.1)),
         ],
         total,
         shown,
@@ -177,7 +167,7 @@ pub fn trial_html_with(
     let json = serde_json::to_string(&data).unwrap_or_default();
     // Inside <script>, only "</" could end the element early.
     let json = json.replace("</", "<\\/");
-    let id = format!("st-r{run}-t{}", trial.trial);
+    let id = format!("st-r{run}-t{}", head.trial);
     let mut out = String::new();
     let note = if shown < total {
         format!(
@@ -198,7 +188,7 @@ pub fn trial_html_with(
          <div class=\"controls\"></div>\n<svg class=\"plot\" viewBox=\"0 0 1000 200\"></svg>\n\
          <div class=\"panel\">No event selected.</div>\n\
          <script type=\"application/json\" class=\"st-data\">{json}</script>\n</div>\n",
-        t = trial.trial
+        t = head.trial
     );
     out
 }
@@ -215,5 +205,7 @@ pub fn add_interactive(inputs: &[RunInput], window: Option<Window>, plots: &mut 
     }
 }
 
+#[cfg(test)]
+pub(crate) mod oracle;
 #[cfg(test)]
 mod tests;

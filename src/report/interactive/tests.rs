@@ -1,5 +1,6 @@
 use super::*;
 use crate::analysis::causality::tests::three;
+use crate::analysis::hlc;
 
 #[test]
 fn the_data_carries_every_event_with_its_vector_and_hybrid_clock() {

@@ -9,12 +9,19 @@ use plotters::prelude::*;
 use crate::analysis::MachineInput;
 
 mod across;
+mod line;
+#[cfg(test)]
+pub(crate) mod oracle;
 mod shade;
 mod trial;
 
 pub use across::{Measured, Predicted, distribution_plot, five_numbers, sweep_error_plot};
+pub use line::{Line, Thinning};
 pub use shade::{Shade, shades, tint};
-pub use trial::{clock_plot, drift_plot, jump_bins, jump_plot, lag_plot, queue_plot};
+pub use trial::{
+    RowLines, RowThinning, clock_plot, clock_plot_of, drift_plot, jump_bins, jump_plot, lag_plot,
+    lag_plot_of, queue_plot, queue_plot_of,
+};
 
 /// Width and height of every plot, in pixels.
 pub const SIZE: (u32, u32) = (900, 420);
@@ -140,31 +147,14 @@ fn label(m: &MachineInput) -> String {
 }
 
 /// At most about `max` of `points`, in order: the points are cut into `max / 2` runs of
-/// consecutive points and each run keeps its lowest and highest point, so spikes survive.
+/// consecutive points and each run keeps its lowest and highest point, so spikes survive
+/// ([`Thinning`], which does the same as the points go by).
 pub fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
-    if points.len() <= max {
-        return points.to_vec();
+    let mut t = Thinning::with_max(String::new(), points.len(), max);
+    for &p in points {
+        t.push(p);
     }
-    let chunk = points.len().div_ceil(max / 2);
-    let mut kept = Vec::with_capacity(max + 1);
-    for run in points.chunks(chunk) {
-        let lo = run
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.1.total_cmp(&b.1.1));
-        let hi = run
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
-        if let (Some((i, &a)), Some((j, &b))) = (lo, hi) {
-            match i.cmp(&j) {
-                std::cmp::Ordering::Less => kept.extend([a, b]),
-                std::cmp::Ordering::Greater => kept.extend([b, a]),
-                std::cmp::Ordering::Equal => kept.push(a),
-            }
-        }
-    }
-    kept
+    t.finish().points
 }
 
 /// How a line plot is drawn.
@@ -249,20 +239,24 @@ fn tick(v: &f64) -> String {
     }
 }
 
-/// One line per machine of `series` (x, y points), with a legend.
+/// One line per machine of `series` (already thinned, with the extremes of all their points),
+/// with a legend.
 fn lines(
     caption: &str,
     x_desc: &str,
     y_desc: &str,
-    series: &[(String, Vec<(f64, f64)>)],
+    series: &[Line],
     look: Style,
 ) -> Result<String, PlotError> {
     let y_floor_zero = look.y_from_zero;
-    let all = || series.iter().flat_map(|s| s.1.iter());
-    let x_max = all().map(|p| p.0).fold(0.0f64, f64::max).max(0.001);
-    let x_min = all().map(|p| p.0).fold(0.0f64, f64::min);
-    let mut y_max = all().map(|p| p.1).fold(f64::MIN, f64::max);
-    let mut y_min = all().map(|p| p.1).fold(f64::MAX, f64::min);
+    let x_max = series
+        .iter()
+        .map(|l| l.x_max)
+        .fold(0.0f64, f64::max)
+        .max(0.001);
+    let x_min = series.iter().map(|l| l.x_min).fold(0.0f64, f64::min);
+    let mut y_max = series.iter().map(|l| l.y_max).fold(f64::MIN, f64::max);
+    let mut y_min = series.iter().map(|l| l.y_min).fold(f64::MAX, f64::min);
     if y_floor_zero {
         y_min = y_min.min(0.0);
     }
@@ -283,9 +277,12 @@ fn lines(
         let mut chart = framed(root, caption).build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
         draw_numeric_mesh(&mut chart, (x_desc, &tick), (y_desc, &y_tick))?;
         shade::bands(&mut chart, &look.shades)?;
-        for (k, (name, points)) in series.iter().enumerate() {
-            let thinned = thin(points, MAX_POINTS);
-            let shown = if look.steps { steps(&thinned) } else { thinned };
+        for (k, line) in series.iter().enumerate() {
+            let shown = if look.steps {
+                steps(&line.points)
+            } else {
+                line.points.clone()
+            };
             // Dense lines thinner, so that one machine does not hide another.
             let style = colour(k).stroke_width(if shown.len() > 400 { 1 } else { 2 });
             // Solid, dashed and dotted by turns: machines whose lines lie on top of each other
@@ -298,7 +295,7 @@ fn lines(
                 }
             };
             drawn
-                .label(name.as_str())
+                .label(line.name.as_str())
                 .legend(move |(x, y)| dash.legend_sample((x, y), style));
         }
         shade::legend(&mut chart, &look.shades)?;

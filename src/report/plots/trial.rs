@@ -3,50 +3,127 @@
 use plotters::prelude::*;
 
 use super::{
-    FONT, MAX_BINS, PlotError, Style, colour, draw_legend, framed, label, lines, render, shades,
+    FONT, Line, MAX_BINS, PlotError, Style, Thinning, colour, draw_legend, framed, label, lines,
+    render, shades,
 };
 use crate::analysis::{TrialAnalysis, TrialInput};
+use crate::core::event::Record;
 
 fn trial_caption(what: &str, t: &TrialInput) -> String {
     format!("{what}, trial {}", t.trial)
 }
 
-/// One series per machine: `y(k, row)` of its `k`-th row (from 0) against the row's time.
-fn rows_series(
-    t: &TrialInput,
-    y: impl Fn(usize, &crate::core::event::Record) -> f64,
-) -> Vec<(String, Vec<(f64, f64)>)> {
-    t.machines
-        .iter()
-        .map(|m| {
-            let points = m
-                .records
-                .iter()
-                .enumerate()
-                .map(|(k, r)| {
-                    let s = (i128::from(r.system_time_us) - i128::from(t.start_us)) as f64 / 1e6;
-                    (s, y(k, r))
-                })
-                .collect();
-            (label(m), points)
-        })
-        .collect()
+/// Seconds from the trial's start to `t_us`.
+fn since(start_us: u64, t_us: u64) -> f64 {
+    (i128::from(t_us) - i128::from(start_us)) as f64 / 1e6
+}
+
+/// The lines the rows of a trial draw, one per machine in each: its clock, its clock minus its
+/// own ticks, its queue after each tick, each against the row's time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowLines {
+    /// The logical clocks.
+    pub clock: Vec<Line>,
+    /// The clocks minus the rows so far.
+    pub lag: Vec<Line>,
+    /// The queues after each tick.
+    pub queue: Vec<Line>,
+}
+
+/// [`RowLines`] as the rows go by, each machine's in log order: thinned as they come, so that
+/// what is held is about 2,000 points per line whatever the rows.
+#[derive(Clone, Debug)]
+pub struct RowThinning {
+    start_us: u64,
+    /// Per machine: clock, lag and queue.
+    lines: Vec<[Thinning; 3]>,
+}
+
+impl RowThinning {
+    /// The lines of the machines of `head` (whose rows need not be there), the `i`-th machine
+    /// having `rows[i]` rows.
+    pub fn new(head: &TrialInput, rows: &[usize]) -> RowThinning {
+        let lines = head
+            .machines
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let n = rows.get(i).copied().unwrap_or(0);
+                [(); 3].map(|()| Thinning::new(label(m), n))
+            })
+            .collect();
+        RowThinning {
+            start_us: head.start_us,
+            lines,
+        }
+    }
+
+    /// Row `index` (from 0) of the `machine`-th machine: the next of its log.
+    pub fn push(&mut self, machine: usize, index: usize, r: &Record) {
+        let Some([clock, lag, queue]) = self.lines.get_mut(machine) else {
+            return;
+        };
+        let s = since(self.start_us, r.system_time_us);
+        clock.push((s, r.logical_clock as f64));
+        lag.push((s, r.logical_clock as f64 - (index + 1) as f64));
+        queue.push((s, f64::from(r.queue_len)));
+    }
+
+    /// The lines, once every row went by.
+    pub fn finish(self) -> RowLines {
+        let mut out = RowLines {
+            clock: Vec::new(),
+            lag: Vec::new(),
+            queue: Vec::new(),
+        };
+        for [clock, lag, queue] in self.lines {
+            out.clock.push(clock.finish());
+            out.lag.push(lag.finish());
+            out.queue.push(queue.finish());
+        }
+        out
+    }
+}
+
+impl RowLines {
+    /// The lines of every row of `t`.
+    pub fn of(t: &TrialInput) -> RowLines {
+        let rows: Vec<usize> = t.machines.iter().map(|m| m.records.len()).collect();
+        let mut thinning = RowThinning::new(t, &rows);
+        for (i, m) in t.machines.iter().enumerate() {
+            for (k, r) in m.records.iter().enumerate() {
+                thinning.push(i, k, r);
+            }
+        }
+        thinning.finish()
+    }
+}
+
+/// How the three plots of the rows are drawn: steps from 0, the legend at the upper left, the
+/// trial's fault windows shaded.
+fn row_style(t: &TrialInput) -> Style {
+    Style {
+        steps: true,
+        y_from_zero: true,
+        legend: SeriesLabelPosition::UpperLeft,
+        shades: shades(t),
+    }
 }
 
 /// Plot 1: each machine's logical clock against system time, labelled with its rate, as steps:
 /// the clock holds its value between events, so a jump is a vertical rise.
 pub fn clock_plot(t: &TrialInput) -> Result<String, PlotError> {
+    clock_plot_of(t, &RowLines::of(t).clock)
+}
+
+/// [`clock_plot`] of the trial `head` (its rows need not be there) from its [`RowLines`]' clocks.
+pub fn clock_plot_of(head: &TrialInput, clock: &[Line]) -> Result<String, PlotError> {
     lines(
-        &trial_caption("Logical clock against system time", t),
+        &trial_caption("Logical clock against system time", head),
         "system time since the trial's start (s)",
         "logical clock (clock units)",
-        &rows_series(t, |_, r| r.logical_clock as f64),
-        Style {
-            steps: true,
-            y_from_zero: true,
-            legend: SeriesLabelPosition::UpperLeft,
-            shades: shades(t),
-        },
+        clock,
+        row_style(head),
     )
 }
 
@@ -54,51 +131,51 @@ pub fn clock_plot(t: &TrialInput) -> Result<String, PlotError> {
 /// only counted its own ticks would stay at 0; every rise is a receive that jumped the clock, by
 /// the jump size minus one.
 pub fn lag_plot(t: &TrialInput) -> Result<String, PlotError> {
+    lag_plot_of(t, &RowLines::of(t).lag)
+}
+
+/// [`lag_plot`] of the trial `head` from its [`RowLines`]' lags.
+pub fn lag_plot_of(head: &TrialInput, lag: &[Line]) -> Result<String, PlotError> {
     lines(
-        &trial_caption("Clock minus own ticks: what the jumps added", t),
+        &trial_caption("Clock minus own ticks: what the jumps added", head),
         "system time since the trial's start (s)",
         "clock − ticks so far (clock units)",
-        &rows_series(t, |k, r| r.logical_clock as f64 - (k + 1) as f64),
-        Style {
-            steps: true,
-            y_from_zero: true,
-            legend: SeriesLabelPosition::UpperLeft,
-            shades: shades(t),
-        },
+        lag,
+        row_style(head),
     )
 }
 
 /// Plot 2: each machine's queue length against system time.
 pub fn queue_plot(t: &TrialInput) -> Result<String, PlotError> {
+    queue_plot_of(t, &RowLines::of(t).queue)
+}
+
+/// [`queue_plot`] of the trial `head` from its [`RowLines`]' queues.
+pub fn queue_plot_of(head: &TrialInput, queue: &[Line]) -> Result<String, PlotError> {
     lines(
-        &trial_caption("Queue after each tick against system time", t),
+        &trial_caption("Queue after each tick against system time", head),
         "system time since the trial's start (s)",
         "queue after the tick (messages)",
-        &rows_series(t, |_, r| f64::from(r.queue_len)),
-        Style {
-            steps: true,
-            y_from_zero: true,
-            legend: SeriesLabelPosition::UpperLeft,
-            shades: shades(t),
-        },
+        queue,
+        row_style(head),
     )
 }
 
 /// Plot 3: each machine's drift (its clock minus the largest) at each sampling instant.
 pub fn drift_plot(t: &TrialInput, a: &TrialAnalysis) -> Result<String, PlotError> {
-    let series: Vec<(String, Vec<(f64, f64)>)> = t
+    let series: Vec<Line> = t
         .machines
         .iter()
         .zip(&a.series.drift)
         .map(|(m, d)| {
-            let points = a
+            let points: Vec<(f64, f64)> = a
                 .series
                 .times_s
                 .iter()
                 .zip(d)
                 .map(|(&x, &y)| (x, y as f64))
                 .collect();
-            (label(m), points)
+            Line::of(label(m), &points)
         })
         .collect();
     lines(

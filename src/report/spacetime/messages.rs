@@ -13,9 +13,7 @@
 
 use std::fmt::Write as _;
 
-use super::{COLOURS, FONT, Frame, QUEUED, arrow_between};
-use crate::analysis::causality::{Causality, EventRef};
-use crate::core::event::EventKind;
+use super::{COLOURS, FONT, Frame, QUEUED, Scene, arrow_between};
 use crate::report::table::escape;
 
 /// The smallest distance between two labels at one edge, pixels.
@@ -61,13 +59,13 @@ fn css(colour: usize) -> &'static str {
 
 impl Frame<'_> {
     /// `machine 3`, the name of the `i`-th machine.
-    fn name(&self, i: usize) -> String {
+    pub(super) fn name(&self, i: usize) -> String {
         format!("machine {}", self.trial.machines[i].id)
     }
 
     /// Seconds since the trial's start as the labels at the edge write them: a decimal more
     /// than the time axis, at least two.
-    fn when(&self, t_us: u64) -> String {
+    pub(super) fn when(&self, t_us: u64) -> String {
         format!("{:.*} s", (self.decimals + 1).max(2), self.seconds(t_us))
     }
 
@@ -85,7 +83,7 @@ impl Frame<'_> {
     /// (its label when it leaves at the right). `colour` 0 for a message never received, whose
     /// end is its receiver's marker (already clear of the mark there).
     #[allow(clippy::too_many_arguments)]
-    fn message(
+    pub(super) fn message(
         &self,
         out: &mut String,
         cuts: &mut Cuts,
@@ -152,66 +150,31 @@ impl Frame<'_> {
     }
 }
 
-/// Draws every message of `c` that has an end in the window (the arrows, the dashed lines and
+/// Draws every message of `scene` that has an end in the window (the arrows, the dashed lines and
 /// the markers of messages never received) and answers the labels of the cut ones.
-pub(super) fn messages(out: &mut String, f: &Frame<'_>, c: &Causality) -> Cuts {
-    let trial = f.trial;
-    let n = trial.machines.len();
-    let record = |e: EventRef| &trial.machines[e.machine].records[e.index];
+pub(super) fn messages(out: &mut String, f: &Frame<'_>, scene: &Scene) -> Cuts {
     let mut cuts = Cuts::default();
-    let receives = c.receives_of();
-    let mut unreceived: Vec<(EventRef, usize)> = Vec::new();
-    for &e in &c.order {
-        let r = record(e);
-        let colour = match r.event {
-            EventKind::Send => 1,
-            EventKind::Broadcast => 2,
-            _ => continue,
-        };
-        let got = receives.get(&e).map_or(&[][..], |v| &v[..]);
-        for &g in got {
-            let to = record(g).system_time_us;
-            let from = (r.system_time_us, e.machine);
-            // Most messages of a long trial lie outside the window: no label for them.
-            if !f.inside(from.0) && !f.inside(to) {
-                continue;
-            }
-            let leaving = format!("{} at {}", f.name(g.machine), f.when(to));
-            f.message(
-                out,
-                &mut cuts,
-                from,
-                (to, g.machine),
-                f.x(to),
-                colour,
-                leaving,
-            );
+    for a in &scene.arrows {
+        let (from, to) = (a.from, a.to);
+        // Most messages of a long trial lie outside the window: no label for them.
+        if !f.inside(from.0) && !f.inside(to.0) {
+            continue;
         }
-        let targets: Vec<usize> = match (r.event, r.peer) {
-            (EventKind::Send, Some(p)) => trial
-                .machines
-                .iter()
-                .position(|m| m.id == p)
-                .into_iter()
-                .collect(),
-            _ => (0..n).filter(|&j| j != e.machine).collect(),
-        };
-        for j in targets {
-            if !got.iter().any(|g| g.machine == j) {
-                unreceived.push((e, j));
-            }
-        }
+        let leaving = format!("{} at {}", f.name(to.1), f.when(to.0));
+        f.message(out, &mut cuts, from, to, f.x(to.0), a.colour, leaving);
     }
     // Messages never taken off a queue: a dashed line to one marker per receiver, after the end
     // of its log, with their number beside it when there are several.
     let mut queued: Vec<(usize, u64, usize)> = Vec::new(); // (receiver, marker time, messages)
-    for &(e, j) in &unreceived {
-        let r = record(e);
-        let end = trial.machines[j]
-            .records
-            .last()
-            .map_or(0, |l| l.system_time_us)
-            .max(r.system_time_us);
+    for l in &scene.lost {
+        let j = l.to;
+        let end = scene
+            .last_us
+            .get(j)
+            .copied()
+            .flatten()
+            .unwrap_or(0)
+            .max(l.from.0);
         match queued.iter_mut().find(|q| q.0 == j) {
             Some(q) => {
                 q.1 = q.1.max(end);
@@ -220,14 +183,21 @@ pub(super) fn messages(out: &mut String, f: &Frame<'_>, c: &Causality) -> Cuts {
             None => queued.push((j, end, 1)),
         }
     }
-    for &(e, j) in &unreceived {
-        let r = record(e);
+    for l in &scene.lost {
+        let j = l.to;
         let Some(&(_, end, _)) = queued.iter().find(|q| q.0 == j) else {
             continue;
         };
         let leaving = format!("{}, not received", f.name(j));
-        let from = (r.system_time_us, e.machine);
-        f.message(out, &mut cuts, from, (end, j), f.x(end) + 14.0, 0, leaving);
+        f.message(
+            out,
+            &mut cuts,
+            l.from,
+            (end, j),
+            f.x(end) + 14.0,
+            0,
+            leaving,
+        );
     }
     for &(j, end, count) in queued.iter().filter(|q| f.inside(q.1)) {
         let (qx, qy) = (f.x(end) + 14.0, f.y(j));

@@ -247,3 +247,58 @@ fn every_clock_label_sits_above_its_line_right_of_its_mark() {
         assert_eq!(l.attribute("text-anchor"), None, "starts at its x");
     }
 }
+
+#[test]
+fn a_window_is_placed_alike_from_every_time_or_from_a_span_around_the_jump() {
+    // 100 events a second apart from 0 s; the jump at 50 s. Its 60 events run from 20 s to 79 s,
+    // more than AUTO_SECONDS: the window is cut to 47.5..52.5 s, padded by 0.15 s.
+    let start = 1_000_000_000_000;
+    let times: Vec<u64> = (0..100).map(|k| start + k * 1_000_000).collect();
+    let jump = JumpAt {
+        time_us: start + 50_000_000,
+        machine: 2,
+        from: 3,
+        to: 9,
+    };
+    let all = Times {
+        total: 100,
+        below: 0,
+        kept: &times,
+    };
+    let (whole, why) = place(all, Some(jump), start);
+    assert_eq!((whole.start_s, whole.end_s), (47.35, 52.65));
+    assert_eq!(
+        why,
+        "around the largest clock jump: machine 2's clock jumped 3 → 9 at 50.000 s"
+    );
+    // Only 45..=55 s kept: the events before and after the span only cut the window to 5 s.
+    let span = Times {
+        total: 100,
+        below: 45,
+        kept: &times[45..=55],
+    };
+    assert_eq!(place(span, Some(jump), start), (whole, why));
+    // Near the start: the 60 events are the first 60 (0 to 59 s), the span from 0 s.
+    let early = JumpAt {
+        time_us: start + 2_000_000,
+        ..jump
+    };
+    let (w, _) = place(all, Some(early), start);
+    let span = Times {
+        total: 100,
+        below: 0,
+        kept: &times[..=7],
+    };
+    assert_eq!(place(span, Some(early), start).0, w);
+    assert_eq!((w.start_s, w.end_s), (0.0, 5.15));
+    // Without a jump: the first events, from the 60 first times.
+    let (first, why) = place(all, None, start);
+    assert_eq!((first.start_s, first.end_s), (0.0, 5.15));
+    assert!(why.starts_with("the first events"), "{why}");
+    let few = Times {
+        total: 100,
+        below: 0,
+        kept: &times[..60],
+    };
+    assert_eq!(place(few, None, start).0, first);
+}
