@@ -16,23 +16,21 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
-use crate::analysis::causality::reconstruct;
 use crate::analysis::load::{
-    LoadError, add_cut_problems, load_trial, load_trial_head, run_head, suffix_labels,
+    LoadError, add_cut_problems, load_trial_head, run_head, suffix_labels,
 };
 use crate::analysis::stream::analyze_rows;
-use crate::analysis::{RunAnalysis, TrialAnalysis, TrialInput, summarize_run};
+use crate::analysis::{RunAnalysis, TrialAnalysis, summarize_run};
 use crate::cli::args::AnalyzeArgs;
 use crate::report::data::{
     EVENTS_FILE, EVENTS_HEADER, EventRows, TRIALS_FILE, WIDE_FILE, summary_trials_csv,
     summary_wide_csv,
 };
-use crate::report::spacetime::Window;
+use crate::report::sketch::Sketch;
 use crate::report::summary::STATS_FILE;
 use crate::report::{
     CSV_FILE, JSON_FILE, PLOTTED_TRIALS, REPORT_FILE, RunPlots, TrialPlots, across_plots,
-    comparison_plots, html, interactive, run_prefix, spacetime, summary, text, trial_plots, unique,
-    weather,
+    comparison_plots, html, run_prefix, summary, text, unique, weather,
 };
 use crate::rundir::dirs::trial_dirs;
 use crate::rundir::records::RunRecord;
@@ -124,15 +122,17 @@ impl Plan<'_> {
         }
         let (mut plots, mut warning) = (None, None);
         if k < PLOTTED_TRIALS {
-            let (input, _) = load_trial(path, number)?;
-            let causality = reconstruct(&input);
-            let mut drawn = trial_plots(&input, &analysis, &self.prefix)?;
-            let window = self.args.window;
-            warning = window.and_then(|w| window_warning(&input, w));
-            let c = causality.as_ref();
-            spacetime::add_diagram_with(&input, c, window, &self.prefix, &mut drawn);
-            drawn.interactive = interactive::trial_html_with(&input, c, self.run, window);
+            // Drawn from a second pass: the diagram's window is around the largest jump, which
+            // only the end of the first one knows.
+            let mut again = load_trial_head(path, number)?;
+            let mut sketch = Sketch::new(head.trial.clone(), &analysis, self.args.window);
+            let logs = again.logs.iter_mut().collect();
+            let events = analysis.machines.iter().map(|m| m.events).sum();
+            let streamed = analyze_rows(&again.trial, logs, Some(events), &mut sketch)
+                .map_err(LoadError::from)?;
+            let (drawn, why_empty) = sketch.finish(&streamed.unreceived, self.run, &self.prefix)?;
             plots = Some(drawn);
+            warning = why_empty;
         }
         Ok(TrialDone {
             analysis,
@@ -281,34 +281,4 @@ pub fn command(args: &AnalyzeArgs) -> Result<ExitCode, String> {
         out.display()
     ))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Why the space-time diagram of `trial` over `--window` would be empty: no event of the trial
-/// lies in the window, with the span its events do cover. `None` when some event lies in it.
-fn window_warning(trial: &TrialInput, window: Window) -> Option<String> {
-    let since = |t_us: u64| (i128::from(t_us) - i128::from(trial.start_us)) as f64 / 1e6;
-    let times = trial
-        .machines
-        .iter()
-        .flat_map(|m| &m.records)
-        .map(|r| since(r.system_time_us));
-    let (mut first, mut last, mut inside) = (f64::INFINITY, f64::NEG_INFINITY, false);
-    for t in times {
-        first = first.min(t);
-        last = last.max(t);
-        inside |= (window.start_s..=window.end_s).contains(&t);
-    }
-    if inside {
-        return None;
-    }
-    let span = if first.is_finite() {
-        format!("the trial's events run from {first:.3} s to {last:.3} s")
-    } else {
-        "the trial has no events".to_owned()
-    };
-    Some(format!(
-        "--window {}s..{}s holds no event, so its space-time diagram is empty: {span}; give a \
-         window within them",
-        window.start_s, window.end_s
-    ))
 }
