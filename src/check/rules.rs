@@ -88,17 +88,36 @@ pub(super) fn clocks_checked(rows: u64, n: u16) -> String {
     format!("clock rules on {rows} events of {n} machines")
 }
 
-/// A data frame some machine sent.
-pub(super) struct Sent {
-    pub(super) clock: u64,
-    /// The destinations, ascending.
-    pub(super) dests: Vec<u16>,
+/// Where a data frame went: to one peer, or to every machine of the trial but its sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Dests {
+    /// A send, to its peer.
+    To(Option<u16>),
+    /// A broadcast by `source`, to machines 1 to `n` but itself.
+    AllBut {
+        /// The sender.
+        source: u16,
+        /// The trial's machines.
+        n: u16,
+    },
 }
 
-/// A data frame a row sent ([`SeqRule::row`]): its seq, and whether that seq came in order.
+impl Dests {
+    /// The destinations, ascending.
+    pub(super) fn list(self) -> Vec<u16> {
+        match self {
+            Dests::To(peer) => peer.into_iter().collect(),
+            Dests::AllBut { source, n } => (1..=n).filter(|&d| d != source).collect(),
+        }
+    }
+}
+
+/// A data frame a row sent ([`SeqRule::row`]): its seq, clock and destinations, and whether that
+/// seq came in order.
 pub(super) struct DataFrame {
     pub(super) seq: u32,
-    pub(super) sent: Sent,
+    pub(super) clock: u64,
+    pub(super) dests: Dests,
     /// The seq follows the previous one without wrapping: no earlier frame of the machine had it.
     pub(super) fresh: bool,
 }
@@ -121,8 +140,8 @@ impl SeqRule {
         mut found: impl FnMut(String),
     ) -> Option<DataFrame> {
         let dests = match row.event {
-            EventKind::Send => row.peer.into_iter().collect(),
-            EventKind::Broadcast => (1..=n).filter(|&d| d != id).collect(),
+            EventKind::Send => Dests::To(row.peer),
+            EventKind::Broadcast => Dests::AllBut { source: id, n },
             _ => return None,
         };
         let (Some(seq), Some(clock)) = (row.seq, row.msg_clock) else {
@@ -145,7 +164,8 @@ impl SeqRule {
         self.previous_seq = seq;
         Some(DataFrame {
             seq,
-            sent: Sent { clock, dests },
+            clock,
+            dests,
             fresh: previous_seq.checked_add(1) == Some(seq),
         })
     }

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::rules::{self, ClockRule, Machine, SeqRule, Traffic, line_of};
+use super::rules::{self, ClockRule, Dests, Machine, SeqRule, Traffic, line_of};
 use super::{Report, Start, machine_rows, start};
 use crate::core::event::{EventKind, Record};
 use crate::rundir::load::{LogFile, MachineFiles, OpenLog, open_trial_files};
@@ -25,8 +25,55 @@ use crate::rundir::log::{LogError, LogRows, merge_by_clock};
 /// A message sent and not yet received by every machine it was sent to.
 struct Flight {
     clock: u64,
-    /// The machines still to receive it.
-    waiting: Vec<u16>,
+    waiting: Waiting,
+}
+
+/// The machines still to receive a message.
+enum Waiting {
+    /// A send's one destination.
+    One(u16),
+    /// A broadcast's: a bit per machine id, and how many are set.
+    Many { ids: Box<[u64]>, left: u16 },
+}
+
+impl Waiting {
+    /// Those `dests` name; `None` when that is no machine.
+    fn of(dests: Dests) -> Option<Waiting> {
+        match dests {
+            Dests::To(peer) => peer.map(Waiting::One),
+            Dests::AllBut { source, n } => {
+                let mut ids = vec![0u64; usize::from(n) / 64 + 1].into_boxed_slice();
+                let mut left = 0;
+                for d in (1..=n).filter(|&d| d != source) {
+                    ids[usize::from(d) / 64] |= 1 << (d % 64);
+                    left += 1;
+                }
+                (left > 0).then_some(Waiting::Many { ids, left })
+            }
+        }
+    }
+
+    /// Whether machine `id` is still to receive it.
+    fn has(&self, id: u16) -> bool {
+        match self {
+            Waiting::One(d) => *d == id,
+            Waiting::Many { ids, .. } => ids
+                .get(usize::from(id) / 64)
+                .is_some_and(|word| word & (1 << (id % 64)) != 0),
+        }
+    }
+
+    /// Machine `id` received it: whether every machine has now.
+    fn received_by(&mut self, id: u16) -> bool {
+        match self {
+            Waiting::One(_) => true,
+            Waiting::Many { ids, left } => {
+                ids[usize::from(id) / 64] &= !(1 << (id % 64));
+                *left -= 1;
+                *left == 0
+            }
+        }
+    }
 }
 
 /// What the stream holds of one machine.
@@ -36,6 +83,8 @@ struct State {
     seqs: SeqRule,
     /// The last seq it sent: it has sent seqs 1 to `last_seq`, each once.
     last_seq: u32,
+    /// How many broadcasts it sent (one frame to every other machine each).
+    broadcasts: u64,
     rows: u64,
     last_clock: Option<u64>,
     /// Each rule's findings, by row: rule 1, the sends, the receives.
@@ -152,6 +201,14 @@ pub(super) fn check(dir: &Path) -> Option<Report> {
     report.checked.push(rules::frames_checked(trial.frames));
     findings(&mut report, |s| &s.receive_findings);
     report.checked.push(rules::receives_checked(trial.receives));
+    // Each broadcast was a frame to every other machine.
+    for (&source, state) in ids.iter().zip(&states) {
+        if state.broadcasts > 0 {
+            for dest in (1..=n).filter(|&d| d != source) {
+                *trial.sent_pairs.entry((source, dest)).or_insert(0) += state.broadcasts;
+            }
+        }
+    }
     let went_to = trial.unprocessed_matcher(&closing, &ids, &states)?;
     let traffic = Traffic {
         sent_pairs: &trial.sent_pairs,
@@ -203,13 +260,15 @@ impl Trial {
                 }
                 state.last_seq = frame.seq;
                 self.frames += 1;
-                for &dest in &frame.sent.dests {
-                    *self.sent_pairs.entry((id, dest)).or_insert(0) += 1;
+                match frame.dests {
+                    Dests::To(Some(dest)) => *self.sent_pairs.entry((id, dest)).or_insert(0) += 1,
+                    Dests::To(None) => {}
+                    Dests::AllBut { .. } => state.broadcasts += 1,
                 }
-                if !frame.sent.dests.is_empty() {
+                if let Some(waiting) = Waiting::of(frame.dests) {
                     let flight = Flight {
-                        clock: frame.sent.clock,
-                        waiting: frame.sent.dests,
+                        clock: frame.clock,
+                        waiting,
                     };
                     self.flights.insert((id, frame.seq), flight);
                 }
@@ -223,13 +282,14 @@ impl Trial {
                 // A first receipt by a machine the message was sent to; anything else needs what
                 // the stream forgot.
                 let flight = self.flights.get_mut(&(source, seq)).ok_or(Whole)?;
-                let k = flight.waiting.iter().position(|&d| d == id).ok_or(Whole)?;
-                flight.waiting.swap_remove(k);
+                if !flight.waiting.has(id) {
+                    return Err(Whole);
+                }
                 if flight.clock != clock {
                     let message = rules::clock_differs(seq, source, clock, flight.clock);
                     state.receive_findings.push((index, message));
                 }
-                if flight.waiting.is_empty() {
+                if flight.waiting.received_by(id) {
                     self.flights.remove(&(source, seq));
                 }
                 *self.received.entry((source, id)).or_insert(0) += 1;
@@ -259,7 +319,7 @@ impl Trial {
                 let waiting = self
                     .flights
                     .get(&(u.source, u.seq))
-                    .is_some_and(|f| f.waiting.contains(&m.id));
+                    .is_some_and(|f| f.waiting.has(m.id));
                 let sent = (1..=last_seq(u.source)).contains(&u.seq);
                 if sent && !waiting {
                     return None;
@@ -269,7 +329,7 @@ impl Trial {
         Some(|source, seq, dest, clock| {
             self.flights
                 .get(&(source, seq))
-                .is_some_and(|f: &Flight| f.waiting.contains(&dest) && f.clock == clock)
+                .is_some_and(|f: &Flight| f.waiting.has(dest) && f.clock == clock)
         })
     }
 }

@@ -13,16 +13,23 @@ use crate::sim::{self, DEFAULT_EPOCH_NS, SimOptions};
 
 /// A fresh directory holding one simulated trial of three machines that passes every check.
 fn trial(name: &str) -> PathBuf {
+    simulated(name, vec![2.0, 20.0, 30.0], 10)
+}
+
+/// A fresh directory holding one simulated trial of machines at `rates` for `seconds`.
+fn simulated(name: &str, rates: Vec<f64>, seconds: u64) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("clocklab-check-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let machines = rates.len();
     let opts = SimOptions {
-        names: vec!["a".into(), "b".into(), "c".into()],
-        rates: vec![2.0, 20.0, 30.0],
-        action_range: 5,
+        names: (0..machines).map(|i| format!("m{i}")).collect(),
+        rates,
+        // Five for three machines; past the machines for more (the range must exceed them).
+        action_range: (machines as u32 + 2).max(5),
         receive_rule: Default::default(),
         missed_ticks: Default::default(),
-        duration_ns: 10_000_000_000,
+        duration_ns: seconds * 1_000_000_000,
         seed: 5,
         epoch_ns: DEFAULT_EPOCH_NS,
         latency: Latency::default(),
@@ -30,7 +37,7 @@ fn trial(name: &str) -> PathBuf {
         measured: None,
         faults: Default::default(),
     };
-    let mut logs = vec![format!("{HEADER}\n"); 3];
+    let mut logs = vec![format!("{HEADER}\n"); machines];
     let outcome = sim::simulate(&opts, |r| {
         format_record(r, &mut logs[usize::from(r.machine) - 1])
     })
@@ -399,5 +406,43 @@ fn the_stream_finds_what_the_rows_held_find_or_hands_the_trial_over() {
         streamed_as_whole(d, *streams);
         std::fs::remove_dir_all(d).unwrap();
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_stream_keeps_a_broadcasts_receivers_apart_among_many_machines() {
+    // 70 machines: a broadcast's receivers span two words of its bits.
+    let rates = (0..70).map(|i| [5.0, 10.0, 20.0][i % 3]).collect();
+    let dir = simulated("wide", rates, 3);
+    let broadcasts: usize = (1..=70)
+        .map(|id| {
+            let text = std::fs::read_to_string(log_path(&dir, id)).unwrap();
+            text.matches(",broadcast,").count()
+        })
+        .sum();
+    assert!(broadcasts > 5, "{broadcasts} broadcasts");
+    streamed_as_whole(&dir, true);
+    assert!(check_trial(&dir).passed());
+    // Machine 66 crashed: what was sent to it stays in flight; its peers' unprocessed messages
+    // still match theirs.
+    std::fs::remove_file(dir.join(summary_file_name(66))).unwrap();
+    streamed_as_whole(&dir, true);
+    // An unprocessed message of machine 65 that machine 65 had received: only the rows can say
+    // it went there.
+    let path = dir.join(summary_file_name(65));
+    let mut summary: ClientSummary =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let line = first_line_of(&dir, 65, "receive");
+    let text = std::fs::read_to_string(log_path(&dir, 65)).unwrap();
+    let f: Vec<&str> = text.lines().nth(line - 1).unwrap().split(',').collect();
+    summary
+        .unprocessed
+        .push(crate::rundir::records::Unprocessed {
+            source: f[5].parse().unwrap(),
+            clock: f[6].parse().unwrap(),
+            seq: f[7].parse().unwrap(),
+        });
+    write_yaml_atomically(&path, &summary).unwrap();
+    streamed_as_whole(&dir, false);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::rules::{
-    self, ClockRule, MachineRows, Sent, SeqRule, Traffic, clock_differs, frames_checked, line_of,
+    self, ClockRule, MachineRows, SeqRule, Traffic, clock_differs, frames_checked, line_of,
     receives_checked,
 };
 use super::{Report, Start, machine_rows, start};
@@ -64,6 +64,13 @@ pub(super) fn check_clocks(report: &mut Report, machines: &[MachineRows]) {
     }
 }
 
+/// A data frame some machine sent.
+pub(super) struct Sent {
+    clock: u64,
+    /// The destinations, ascending.
+    dests: Vec<u16>,
+}
+
 /// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
 pub(super) fn collect_sends(
     report: &mut Report,
@@ -78,7 +85,14 @@ pub(super) fn collect_sends(
             let found = |message| report.violation(&m.path, line_of(i), message);
             if let Some(frame) = rule.row(m.id, n, row, found) {
                 frames += 1;
-                sent.insert((m.id, frame.seq), frame.sent);
+                let dests = frame.dests.list();
+                sent.insert(
+                    (m.id, frame.seq),
+                    Sent {
+                        clock: frame.clock,
+                        dests,
+                    },
+                );
             }
         }
     }
