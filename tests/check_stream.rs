@@ -1,24 +1,35 @@
-//! A trial's logs streamed rather than held: the analysis's head loader with its streams answers
-//! what its whole loader answers.
+//! A trial's logs streamed rather than held: `check` holds a heap that does not grow with the
+//! rows, and the analysis's head loader with its streams answers what its whole loader answers.
+//!
+//! The heap is counted by this test binary's global allocator ([`support::heap`]); the check runs
+//! in this process through the library, the trials it reads are made by the real binary.
 
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use clocklab::analysis::TrialInput;
 use clocklab::analysis::load::{add_cut_problems, load_trial, load_trial_head};
+use clocklab::check::check_trial;
 use clocklab::rundir::dirs::trial_dirs;
 use clocklab::rundir::log::merge_by_clock;
-use support::{Cmd, TestDir, only_dir};
+use support::{Cmd, TestDir, heap, only_dir};
 
-/// Simulates `trials` trials of `seconds` at rates 50, 100 and 200 under `base`, and answers the
-/// run directory.
-fn simulate(base: &Path, trials: u32, seconds: u32) -> PathBuf {
+#[global_allocator]
+static GLOBAL: heap::Counting = heap::Counting;
+
+/// The tests of this file one at a time, so that one's allocations never count in another's peak.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Simulates `trials` trials of `seconds` at `rates` under `base`, and answers the run
+/// directory.
+fn simulate(base: &Path, trials: u32, seconds: u32, rates: &str) -> PathBuf {
     let sims = base.join("sims");
     let cmd = Cmd::new("simulate")
         .opt("--trials", trials.to_string())
         .duration(&seconds.to_string())
-        .rates("50,100,200")
+        .rates(rates)
         .seed(1)
         .out(&sims);
     let (code, output) = cmd.run_to_end("simulate", std::time::Duration::from_secs(600));
@@ -59,10 +70,72 @@ fn whole(dir: &Path, number: u32) -> Result<(TrialInput, Option<String>), String
     Ok((trial, record.map(|r| format!("{r:?}"))))
 }
 
+/// `check` on the one trial of `run`, in this process: the peak of live heap bytes during it,
+/// over what was live before, and the rows it checked.
+fn check_peak(run: &Path) -> (usize, u64) {
+    let trial = &trial_dirs(run).unwrap()[0];
+    let (peak, report) = heap::from_here(|| check_trial(trial));
+    assert!(report.passed(), "{report}");
+    let rows = report.checked[0]
+        .strip_prefix("clock rules on ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{report}"));
+    (peak, rows)
+}
+
+/// Bytes a row costs when a trial's rows are held (a `Record`).
+const HELD_ROW: usize = 56;
+
+#[test]
+fn checks_heap_does_not_grow_with_the_rows() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let test = TestDir::new("check-stream-heap");
+    // Machines of one rate: their queues stay short however long the trial, so the messages in
+    // flight (which check holds, and which run.yaml and the summaries list when they are left
+    // unprocessed) do not grow with the rows.
+    let short = simulate(&test.path.join("short"), 1, 60, "100,100,100");
+    let long = simulate(&test.path.join("long"), 1, 600, "100,100,100");
+    let (short_peak, short_rows) = check_peak(&short);
+    let (long_peak, long_rows) = check_peak(&long);
+    eprintln!(
+        "check: {short_rows} rows, peak {short_peak} B; {long_rows} rows, peak {long_peak} B"
+    );
+    assert_eq!((short_rows, long_rows), (18_000, 180_000));
+    // Ten times the rows, the same peak within 64 KiB (a few messages more in flight, findings
+    // none), far under what holding the long trial's rows would take.
+    assert!(
+        long_peak <= short_peak + 64 * 1024,
+        "{short_peak} then {long_peak}"
+    );
+    assert!(
+        long_peak < long_rows as usize * HELD_ROW / 10,
+        "{long_peak}"
+    );
+}
+
+/// A bound on check's heap for a trial of 2.1 M rows, a fiftieth of its rows held (it measured
+/// 0.5 MB: the readers' buffers, the records, the messages in flight).
+const BIG_BOUND: usize = 2 * 1024 * 1024;
+
+#[test]
+#[ignore = "simulating and checking 2.1 M rows takes about 25 s in a debug build; .ci/run runs it"]
+fn check_of_two_million_rows_stays_under_its_bound() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let test = TestDir::new("check-stream-big");
+    let run = simulate(&test.path, 1, 6000, "50,100,200");
+    let (peak, rows) = check_peak(&run);
+    eprintln!("check: {rows} rows, peak {peak} B");
+    assert_eq!(rows, 2_100_000);
+    assert!(BIG_BOUND < rows as usize * HELD_ROW / 50);
+    assert!(peak < BIG_BOUND, "{peak} B");
+}
+
 #[test]
 fn a_trials_head_and_its_streamed_rows_are_what_load_trial_answers() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let test = TestDir::new("check-stream-head");
-    let run = simulate(&test.path, 2, 2);
+    let run = simulate(&test.path, 2, 2, "50,100,200");
     let trials = trial_dirs(&run).unwrap();
     assert_eq!(trials.len(), 2);
     let simulated = &trials[1];

@@ -19,18 +19,20 @@
 //! says what was lost.
 //!
 //! The files are read by [`crate::rundir::load`]; this module turns what it found into a
-//! [`Report`], and `rules.rs` holds the rules.
+//! [`Report`], `rules.rs` holds the rules, `stream.rs` applies them to the logs as one stream,
+//! and `whole.rs` to the logs' rows held, for the trials the stream cannot judge alone.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::config::MAX_MACHINES;
-use crate::rundir::load::{LogFile, MachineFiles, load_trial_files};
-use crate::rundir::records::ENDED_BY_ROUTER_BYE;
+use crate::rundir::load::{LogFile, LogPresence, MachineFiles, TrialFiles};
+use crate::rundir::records::{ENDED_BY_ROUTER_BYE, RouterStats};
 use crate::rundir::{ROUTER_STATS_FILE, RUN_FILE, summary_file_name};
 
 mod rules;
+mod stream;
+mod whole;
 
 use rules::MachineRows;
 
@@ -110,9 +112,34 @@ impl fmt::Display for Report {
     }
 }
 
-/// Checks one trial directory.
+/// Checks one trial directory. Its logs are streamed ([`stream`]): read once, in one pass merged
+/// by logical clock, holding per machine and per message in flight what the rules need rather
+/// than the rows. A trial whose logs break a rule in a way that needs more than that (a log that
+/// does not read, a message received twice or by a machine it was not sent to, a receive before
+/// its send, seqs out of order) is checked again with its rows held ([`whole`]), which gives the
+/// same findings in the same order for any trial.
 pub fn check_trial(dir: &Path) -> Report {
-    let files = load_trial_files(dir);
+    stream::check(dir).unwrap_or_else(|| whole::check(dir))
+}
+
+/// What `check` works out from a trial's records, before its logs.
+struct Start<L> {
+    /// The report so far: what is wrong with `run.yaml` and `router.yaml`.
+    report: Report,
+    /// `router.yaml`, if it reads.
+    router: Option<RouterStats>,
+    /// How many machines the trial has: as many as `router.yaml` says, or as have logs from
+    /// machine 1 on.
+    n: u16,
+    /// Whether the fault plan may drop frames.
+    drops_planned: bool,
+    /// The machines checked, by ascending id (those of 1 to `n` with any file).
+    machines: Vec<MachineFiles<L>>,
+}
+
+/// The trial's records judged: the [`Start`] of its check, or its whole report when it has no
+/// logs to check.
+fn start<L: LogPresence>(dir: &Path, files: TrialFiles<L>) -> Result<Start<L>, Report> {
     let mut report = Report {
         dir: dir.to_path_buf(),
         ..Report::default()
@@ -120,7 +147,7 @@ pub fn check_trial(dir: &Path) -> Report {
     if !files.logs_written() {
         report.skipped =
             Some("simulated with --no-logs: there are no event logs to check".to_string());
-        return report;
+        return Err(report);
     }
     // A run whose `run` did not finish (or made by hand before the router wrote one) has no
     // run.yaml; one that is there must read.
@@ -168,20 +195,6 @@ pub fn check_trial(dir: &Path) -> Report {
         }
         None => logged,
     };
-    let mut by_id: BTreeMap<u16, MachineFiles> =
-        files.machines.into_iter().map(|m| (m.id, m)).collect();
-    // The loader reads every machine up to `n`: those the router names and those with a log.
-    let machines: Vec<MachineRows> = (1..=n)
-        .filter_map(|id| by_id.remove(&id))
-        .map(|m| machine_rows(&mut report, m))
-        .collect();
-    let rows: usize = machines.iter().map(|m| m.rows.len()).sum();
-    rules::check_clocks(&mut report, &machines);
-    report
-        .checked
-        .push(format!("clock rules on {rows} events of {n} machines"));
-    let sent = rules::collect_sends(&mut report, &machines, n);
-    let received = rules::check_receives(&mut report, &machines, &sent, n);
     // A partition in drop mode in the plan run.yaml records lets the router drop frames; without
     // run.yaml, the router dropped frames only by its own plan.
     let drops_planned = match &files.record {
@@ -191,18 +204,19 @@ pub fn check_trial(dir: &Path) -> Report {
             .is_ok_and(|plan| plan.drops_frames()),
         _ => true,
     };
-    let router = router.as_ref();
-    rules::check_conservation(
-        &mut report,
-        &machines,
-        &sent,
-        &received,
+    // The loader reads every machine up to `n`: those the router names and those with a log.
+    let machines = files
+        .machines
+        .into_iter()
+        .filter(|m| (1..=n).contains(&m.id))
+        .collect();
+    Ok(Start {
+        report,
         router,
-        drops_planned,
         n,
-    );
-    rules::check_summaries(&mut report, &machines);
-    report
+        drops_planned,
+        machines,
+    })
 }
 
 /// The rows of machine `m` to check, saying in `report` what is wrong with its files. A machine

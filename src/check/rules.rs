@@ -1,7 +1,9 @@
-//! The rules `check` proves, one function each, on the rows and summaries of a trial's machines
-//! (the module [`crate::check`] says what each rule is).
+//! The rules `check` proves (the module [`crate::check`] says what each rule is): those of a row
+//! as steps a log takes one row at a time ([`ClockRule`], [`SeqRule`]), the messages they find,
+//! and those that close a trial, on each machine's summary and counts ([`Machine`]). Both drivers
+//! call them: `stream.rs` as the rows go by, `whole.rs` on the rows held.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::Report;
@@ -11,7 +13,8 @@ use crate::rundir::log::log_path;
 use crate::rundir::records::{ClientSummary, RouterStats};
 use crate::rundir::{ROUTER_STATS_FILE, summary_file_name};
 
-/// One machine to check: its id, its log's path and rows, and its summary if it has one.
+/// One machine to check with its rows held ([`super::whole`]): its id, its log's path and rows,
+/// and its summary if it has one.
 pub(super) struct MachineRows {
     pub(super) id: u16,
     pub(super) path: PathBuf,
@@ -19,207 +22,209 @@ pub(super) struct MachineRows {
     pub(super) summary: Option<ClientSummary>,
 }
 
+/// One machine as the rules that close a trial see it: its id, its log's path, its summary if it
+/// has one, how many rows its log has and the clock of the last.
+pub(super) struct Machine {
+    pub(super) id: u16,
+    pub(super) path: PathBuf,
+    pub(super) summary: Option<ClientSummary>,
+    pub(super) rows: u64,
+    pub(super) last_clock: Option<u64>,
+}
+
+impl MachineRows {
+    /// The machine as the closing rules see it.
+    pub(super) fn machine(&self) -> Machine {
+        Machine {
+            id: self.id,
+            path: self.path.clone(),
+            summary: self.summary.clone(),
+            rows: self.rows.len() as u64,
+            last_clock: self.rows.last().map(|r| r.logical_clock),
+        }
+    }
+}
+
 /// The line of row `index` in a log (the header is line 1).
-fn line_of(index: usize) -> Option<usize> {
+pub(super) fn line_of(index: usize) -> Option<usize> {
     Some(index + 2)
 }
 
-/// Rule 1.
-pub(super) fn check_clocks(report: &mut Report, machines: &[MachineRows]) {
-    for m in machines {
-        let mut previous = 0u64;
-        let mut previous_time = 0u64;
-        for (i, row) in m.rows.iter().enumerate() {
-            let expected = match (row.event, row.msg_clock) {
-                (EventKind::Receive, Some(msg)) => previous.max(msg) + 1,
-                _ => previous + 1,
+/// Rule 1 on one log, a row at a time: the clock's step, and time that never runs backwards.
+#[derive(Default)]
+pub(super) struct ClockRule {
+    previous: u64,
+    previous_time: u64,
+}
+
+impl ClockRule {
+    /// The next row of the log; `found` is told what is wrong with it.
+    pub(super) fn row(&mut self, row: &Record, mut found: impl FnMut(String)) {
+        let previous = self.previous;
+        let expected = match (row.event, row.msg_clock) {
+            (EventKind::Receive, Some(msg)) => previous.max(msg) + 1,
+            _ => previous + 1,
+        };
+        if row.logical_clock != expected {
+            let rule = match row.event {
+                EventKind::Receive => "max(previous, msg_clock) + 1",
+                _ => "previous + 1",
             };
-            if row.logical_clock != expected {
-                let rule = match row.event {
-                    EventKind::Receive => "max(previous, msg_clock) + 1",
-                    _ => "previous + 1",
-                };
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} moved the clock from {previous} to {}; the rule gives {rule} = {expected}",
-                        row.event, row.logical_clock
-                    ),
-                );
-            }
-            if row.system_time_us < previous_time {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    "system_time runs backwards".to_string(),
-                );
-            }
-            previous = row.logical_clock;
-            previous_time = row.system_time_us;
+            found(format!(
+                "{} moved the clock from {previous} to {}; the rule gives {rule} = {expected}",
+                row.event, row.logical_clock
+            ));
         }
+        if row.system_time_us < self.previous_time {
+            found("system_time runs backwards".to_string());
+        }
+        self.previous = row.logical_clock;
+        self.previous_time = row.system_time_us;
     }
 }
 
-/// A data frame some machine sent.
-pub(super) struct Sent {
-    clock: u64,
+/// What [`check_clocks`] checked.
+pub(super) fn clocks_checked(rows: u64, n: u16) -> String {
+    format!("clock rules on {rows} events of {n} machines")
+}
+
+/// Where a data frame went: to one peer, or to every machine of the trial but its sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Dests {
+    /// A send, to its peer.
+    To(Option<u16>),
+    /// A broadcast by `source`, to machines 1 to `n` but itself.
+    AllBut {
+        /// The sender.
+        source: u16,
+        /// The trial's machines.
+        n: u16,
+    },
+}
+
+impl Dests {
     /// The destinations, ascending.
-    dests: Vec<u16>,
-}
-
-/// Every (source, seq) sent, checking that each machine's seqs run 1, 2, 3, ...
-pub(super) fn collect_sends(
-    report: &mut Report,
-    machines: &[MachineRows],
-    n: u16,
-) -> HashMap<(u16, u32), Sent> {
-    let mut sent = HashMap::new();
-    let mut frames = 0u64;
-    for m in machines {
-        let mut previous_seq = 0u32;
-        for (i, row) in m.rows.iter().enumerate() {
-            let dests = match row.event {
-                EventKind::Send => row.peer.into_iter().collect(),
-                EventKind::Broadcast => (1..=n).filter(|&d| d != m.id).collect(),
-                _ => continue,
-            };
-            let (Some(seq), Some(clock)) = (row.seq, row.msg_clock) else {
-                continue;
-            };
-            // The machine's rule: 1 first, then +1, wrapping from 2^32 - 1 back to 1.
-            if seq != previous_seq.wrapping_add(1).max(1) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} with seq {seq}; the previous data frame had seq {previous_seq}",
-                        row.event
-                    ),
-                );
-            }
-            if clock != row.logical_clock {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "{} carries clock {clock} but the event's clock is {}",
-                        row.event, row.logical_clock
-                    ),
-                );
-            }
-            previous_seq = seq;
-            frames += 1;
-            sent.insert((m.id, seq), Sent { clock, dests });
+    pub(super) fn list(self) -> Vec<u16> {
+        match self {
+            Dests::To(peer) => peer.into_iter().collect(),
+            Dests::AllBut { source, n } => (1..=n).filter(|&d| d != source).collect(),
         }
     }
-    report.checked.push(format!(
-        "{frames} data frames sent, seqs consecutive per machine"
-    ));
-    sent
 }
 
-/// Rule 2. Returns how many messages each ordered pair (source, dest) received.
-pub(super) fn check_receives(
-    report: &mut Report,
-    machines: &[MachineRows],
-    sent: &HashMap<(u16, u32), Sent>,
-    n: u16,
-) -> BTreeMap<(u16, u16), u64> {
-    let mut received = BTreeMap::new();
-    let mut seen: HashMap<(u16, u32, u16), usize> = HashMap::new();
-    let mut total = 0u64;
-    for m in machines {
-        for (i, row) in m.rows.iter().enumerate() {
-            if row.event != EventKind::Receive {
-                continue;
-            }
-            let (Some(source), Some(seq), Some(clock)) = (row.peer, row.seq, row.msg_clock) else {
-                continue;
-            };
-            total += 1;
-            if let Some(first) = seen.insert((source, seq, m.id), i) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "message seq {seq} from machine {source} received a second time (first at line {})",
-                        first + 2
-                    ),
-                );
-                continue;
-            }
-            let Some(s) = sent.get(&(source, seq)) else {
-                let why = if source == 0 || source > n {
-                    "no such machine"
-                } else {
-                    "its log has no such send"
-                };
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "received seq {seq} from machine {source}, which never sent it ({why})"
-                    ),
-                );
-                continue;
-            };
-            if !s.dests.contains(&m.id) {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!(
-                        "received seq {seq} from machine {source}, which sent it to {:?}",
-                        s.dests
-                    ),
-                );
-            }
-            if s.clock != clock {
-                report.violation(
-                    &m.path,
-                    line_of(i),
-                    format!("received seq {seq} from machine {source} with clock {clock}; it was sent with clock {}", s.clock),
-                );
-            }
-            *received.entry((source, m.id)).or_insert(0) += 1;
+/// A data frame a row sent ([`SeqRule::row`]): its seq, clock and destinations, and whether that
+/// seq came in order.
+pub(super) struct DataFrame {
+    pub(super) seq: u32,
+    pub(super) clock: u64,
+    pub(super) dests: Dests,
+    /// The seq follows the previous one without wrapping: no earlier frame of the machine had it.
+    pub(super) fresh: bool,
+}
+
+/// The sends of one log, a row at a time: seqs run 1, 2, 3, ..., and a frame carries its event's
+/// clock.
+#[derive(Default)]
+pub(super) struct SeqRule {
+    previous_seq: u32,
+}
+
+impl SeqRule {
+    /// The next row of machine `id`'s log, in a trial of `n` machines: the data frame it sent,
+    /// if it sent one; `found` is told what is wrong with it.
+    pub(super) fn row(
+        &mut self,
+        id: u16,
+        n: u16,
+        row: &Record,
+        mut found: impl FnMut(String),
+    ) -> Option<DataFrame> {
+        let dests = match row.event {
+            EventKind::Send => Dests::To(row.peer),
+            EventKind::Broadcast => Dests::AllBut { source: id, n },
+            _ => return None,
+        };
+        let (Some(seq), Some(clock)) = (row.seq, row.msg_clock) else {
+            return None;
+        };
+        // The machine's rule: 1 first, then +1, wrapping from 2^32 - 1 back to 1.
+        let previous_seq = self.previous_seq;
+        if seq != previous_seq.wrapping_add(1).max(1) {
+            found(format!(
+                "{} with seq {seq}; the previous data frame had seq {previous_seq}",
+                row.event
+            ));
         }
+        if clock != row.logical_clock {
+            found(format!(
+                "{} carries clock {clock} but the event's clock is {}",
+                row.event, row.logical_clock
+            ));
+        }
+        self.previous_seq = seq;
+        Some(DataFrame {
+            seq,
+            clock,
+            dests,
+            fresh: previous_seq.checked_add(1) == Some(seq),
+        })
     }
-    report.checked.push(format!(
+}
+
+/// What [`collect_sends`] checked.
+pub(super) fn frames_checked(frames: u64) -> String {
+    format!("{frames} data frames sent, seqs consecutive per machine")
+}
+
+/// A receive whose message carries another clock than its send.
+pub(super) fn clock_differs(seq: u32, source: u16, clock: u64, sent: u64) -> String {
+    format!(
+        "received seq {seq} from machine {source} with clock {clock}; it was sent with clock {sent}"
+    )
+}
+
+/// What [`check_receives`] checked.
+pub(super) fn receives_checked(total: u64) -> String {
+    format!(
         "{total} receives each match exactly one send (source, seq, clock, destination), none twice"
-    ));
-    received
+    )
+}
+
+/// The frames sent and received that rule 3 weighs: per ordered pair, how many were sent and
+/// received, and whether a frame (source, seq) went to a machine with a clock.
+pub(super) struct Traffic<'a> {
+    pub(super) sent_pairs: &'a BTreeMap<(u16, u16), u64>,
+    pub(super) received: &'a BTreeMap<(u16, u16), u64>,
+    pub(super) went_to: &'a dyn Fn(u16, u32, u16, u64) -> bool,
 }
 
 /// Rule 3, and the router's own books.
 pub(super) fn check_conservation(
     report: &mut Report,
-    machines: &[MachineRows],
-    sent: &HashMap<(u16, u32), Sent>,
-    received: &BTreeMap<(u16, u16), u64>,
+    machines: &[Machine],
+    traffic: Traffic<'_>,
     router: Option<&RouterStats>,
     drops_planned: bool,
     n: u16,
 ) {
-    let mut sent_pairs: BTreeMap<(u16, u16), u64> = BTreeMap::new();
-    for (&(source, _), s) in sent {
-        for &dest in &s.dests {
-            *sent_pairs.entry((source, dest)).or_insert(0) += 1;
-        }
-    }
+    let Traffic {
+        sent_pairs,
+        received,
+        went_to,
+    } = traffic;
     let mut unprocessed: BTreeMap<(u16, u16), u64> = BTreeMap::new();
     for m in machines {
         let Some(summary) = &m.summary else { continue };
         for u in &summary.unprocessed {
-            match sent.get(&(u.source, u.seq)) {
-                Some(s) if s.dests.contains(&m.id) && s.clock == u.clock => {}
-                _ => report.violation(
+            if !went_to(u.source, u.seq, m.id, u.clock) {
+                report.violation(
                     &m.path.with_file_name(summary_file_name(m.id)),
                     None,
                     format!(
                         "unprocessed message seq {} from machine {} (clock {}) matches no send to machine {}",
                         u.seq, u.source, u.clock, m.id
                     ),
-                ),
+                );
             }
             *unprocessed.entry((u.source, m.id)).or_insert(0) += 1;
         }
@@ -348,13 +353,13 @@ pub(super) fn check_weather_books(
 }
 
 /// Rule 4, and agreement between each summary and its log.
-pub(super) fn check_summaries(report: &mut Report, machines: &[MachineRows]) {
+pub(super) fn check_summaries(report: &mut Report, machines: &[Machine]) {
     let mut checked = 0;
     for m in machines {
         let Some(s) = &m.summary else { continue };
         checked += 1;
         let file = m.path.with_file_name(summary_file_name(m.id));
-        if s.ticks != m.rows.len() as u64 {
+        if s.ticks != m.rows {
             report.violation(
                 &file,
                 None,
@@ -362,19 +367,16 @@ pub(super) fn check_summaries(report: &mut Report, machines: &[MachineRows]) {
                     "{} ticks but {} has {} rows",
                     s.ticks,
                     m.path.display(),
-                    m.rows.len()
+                    m.rows
                 ),
             );
         }
-        if let Some(last) = m.rows.last() {
-            if last.logical_clock != s.final_clock {
+        if let Some(last) = m.last_clock {
+            if last != s.final_clock {
                 report.violation(
                     &file,
                     None,
-                    format!(
-                        "final clock {} but the log ends at {}",
-                        s.final_clock, last.logical_clock
-                    ),
+                    format!("final clock {} but the log ends at {last}", s.final_clock),
                 );
             }
         }

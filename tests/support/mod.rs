@@ -19,6 +19,7 @@ use clocklab::core::wire::{self, Header, Kind, Parsed, Welcome};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+pub mod heap;
 pub mod manual;
 
 /// How often waits look again.
