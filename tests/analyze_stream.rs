@@ -2,62 +2,20 @@
 //! written only with `--events`, and the heap the analysis holds at its peak grows neither with
 //! the trials of a run nor with the rows of a trial.
 //!
-//! The heap is measured by this test binary's global allocator, which counts the bytes live on
-//! every thread and the peak since it was last reset; the analysis runs in this process through
+//! The heap is measured by this test binary's global allocator ([`support::heap`]), which counts
+//! the bytes live on every thread and their peak; the analysis runs in this process through
 //! the library (`cli::analyze::command`), the runs it reads are made by the real binary.
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clocklab::cli::args::{AnalyzeArgs, JobsArgs};
-use support::{Cmd, TestDir, files_under, only_dir};
-
-/// Counts the bytes live on the heap and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged; the counting touches only
-// atomics, none of which allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is the system allocator's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as above.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
+use support::{Cmd, TestDir, files_under, heap, only_dir};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: heap::Counting = heap::Counting;
 
 /// The tests of this file one at a time, so that one's allocations never count in another's peak.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -91,11 +49,12 @@ fn analyze(run: &Path, out: &Path, jobs: usize, events: bool) -> usize {
             jobs: Some(jobs as u32),
         },
     };
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    let code = clocklab::cli::analyze::command(&args).expect("analyze succeeds");
-    assert_eq!(code, std::process::ExitCode::SUCCESS);
-    PEAK.load(Ordering::Relaxed) - before
+    let (peak, code) = heap::from_here(|| clocklab::cli::analyze::command(&args));
+    assert_eq!(
+        code.expect("analyze succeeds"),
+        std::process::ExitCode::SUCCESS
+    );
+    peak
 }
 
 /// Every file under `dir`, by its path under `dir`, with its bytes.
