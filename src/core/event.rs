@@ -52,8 +52,10 @@ impl EventKind {
     }
 
     /// The kind a word in the `event` column stands for.
-    pub fn from_word(word: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|k| k.as_str() == word)
+    pub fn from_word(word: &[u8]) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().as_bytes() == word)
     }
 }
 

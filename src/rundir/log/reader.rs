@@ -6,8 +6,6 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use csv::ByteRecord;
-
 use super::LogRows;
 use super::log_file_name;
 
@@ -247,13 +245,13 @@ fn article(event: EventKind) -> &'static str {
 }
 
 /// The bytes of an optional column, checked for presence against the event.
-fn optional(
-    fields: &ByteRecord,
+fn optional<'a>(
+    fields: &Fields<'a>,
     column: usize,
     event: EventKind,
     wanted: bool,
-) -> Result<Option<&[u8]>, Bad> {
-    let bytes = &fields[column];
+) -> Result<Option<&'a [u8]>, Bad> {
+    let bytes = fields[column];
     match (wanted, bytes.is_empty()) {
         (true, false) => Ok(Some(bytes)),
         (false, true) => Ok(None),
@@ -277,21 +275,21 @@ fn optional(
     }
 }
 
-/// One row, checked field by field from left to right. `fields` has [`COLUMNS`] fields.
-fn parse_row(fields: &ByteRecord) -> Result<Record, Bad> {
-    let machine = machine_id(&fields[0], 0)?;
-    let event = std::str::from_utf8(&fields[1])
-        .ok()
-        .and_then(EventKind::from_word)
-        .ok_or_else(|| {
-            bad(
-                1,
-                "is not an event: one of receive, send, broadcast, internal",
-            )
-        })?;
-    let system_time_us = system_time(&fields[2], 2)?;
-    let logical_clock = number(&fields[3], 3, u64::MAX)?;
-    let queue_len = number(&fields[4], 4, u64::from(u32::MAX))? as u32;
+/// The fields of a row.
+type Fields<'a> = [&'a [u8]; COLUMNS];
+
+/// One row, checked field by field from left to right.
+fn parse_row(fields: &Fields<'_>) -> Result<Record, Bad> {
+    let machine = machine_id(fields[0], 0)?;
+    let event = EventKind::from_word(fields[1]).ok_or_else(|| {
+        bad(
+            1,
+            "is not an event: one of receive, send, broadcast, internal",
+        )
+    })?;
+    let system_time_us = system_time(fields[2], 2)?;
+    let logical_clock = number(fields[3], 3, u64::MAX)?;
+    let queue_len = number(fields[4], 4, u64::from(u32::MAX))? as u32;
     let (wants_peer, wants_message) = presence(event);
     let peer = match optional(fields, 5, event, wants_peer)? {
         Some(b) => Some(machine_id(b, 5)?),
@@ -317,16 +315,22 @@ fn parse_row(fields: &ByteRecord) -> Result<Record, Bad> {
     })
 }
 
-/// The fields of one line, without its `\n`, as the reader splits them: at every comma, with no
-/// quoting (a `\r` stays in its field and fails its check).
-pub(super) fn split_line(line: &[u8]) -> ByteRecord {
-    line.split(|&b| b == b',').collect()
-}
-
-/// A line rebuilt from its fields (exact: the reader does not unquote).
-pub(super) fn line_text(fields: &ByteRecord) -> String {
-    let parts: Vec<_> = fields.iter().map(String::from_utf8_lossy).collect();
-    parts.join(",")
+/// The fields of one line, without its `\n`: split at every comma, with no quoting (a `\r`
+/// stays in its field and fails its check); how many there are when not [`COLUMNS`].
+fn split_fields(line: &[u8]) -> Result<Fields<'_>, usize> {
+    let mut fields: Fields<'_> = [&[]; COLUMNS];
+    let mut found = 0;
+    for field in line.split(|&b| b == b',') {
+        if let Some(slot) = fields.get_mut(found) {
+            *slot = field;
+        }
+        found += 1;
+    }
+    if found == COLUMNS {
+        Ok(fields)
+    } else {
+        Err(found)
+    }
 }
 
 /// Reads a whole machine log, checking it strictly: the header must be exactly [`HEADER`]; every
@@ -352,30 +356,29 @@ pub fn read_log_whole_lines(path: &Path) -> Result<(Vec<Record>, Option<LogError
     Ok((records, rows.into_cut()))
 }
 
-/// One row at `line`: parsed, and its machine checked against the file name or the first row.
+/// The row on line `line` (`text`, without its `\n`): parsed, and its machine checked against the
+/// file name or the first row.
 pub(super) fn check_row(
     path: &Path,
     line: u64,
-    fields: &ByteRecord,
+    text: &[u8],
     named: Option<u16>,
     first: &mut Option<u16>,
 ) -> Result<Record, LogError> {
-    if fields.len() != COLUMNS {
-        return Err(LogError::FieldCount {
-            path: path.to_path_buf(),
-            line,
-            text: line_text(fields),
-            found: fields.len(),
-        });
-    }
+    let fields = split_fields(text).map_err(|found| LogError::FieldCount {
+        path: path.to_path_buf(),
+        line,
+        text: String::from_utf8_lossy(text).into_owned(),
+        found,
+    })?;
     let field_err = |b: Bad| LogError::Field {
         path: path.to_path_buf(),
         line,
         field: NAMES[b.column],
-        value: String::from_utf8_lossy(&fields[b.column]).into_owned(),
+        value: String::from_utf8_lossy(fields[b.column]).into_owned(),
         problem: b.problem,
     };
-    let rec = parse_row(fields).map_err(field_err)?;
+    let rec = parse_row(&fields).map_err(field_err)?;
     let expected = named.or(*first).unwrap_or(rec.machine);
     if rec.machine != expected {
         let why = match named {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::LogError;
 use super::machine_of_file_name;
-use super::reader::{check_row, line_text, split_line};
+use super::reader::check_row;
 use crate::core::event::{HEADER, Record};
 
 /// One machine log, followed as it grows.
@@ -122,7 +122,7 @@ impl LogTail {
         self.line += 1;
         let path = || self.path.clone();
         if number == 1 {
-            let found = line_text(&split_line(line));
+            let found = String::from_utf8_lossy(line).into_owned();
             return match found == HEADER {
                 true => Ok(None),
                 false => Err(LogError::Header {
@@ -137,8 +137,7 @@ impl LogTail {
                 line: number,
             });
         }
-        let fields = split_line(line);
-        check_row(&self.path, number, &fields, self.named, &mut self.first).map(Some)
+        check_row(&self.path, number, line, self.named, &mut self.first).map(Some)
     }
 }
 
