@@ -1,10 +1,8 @@
-//! A log read a row at a time: [`LogRows`], the one parser of the event logs. Lines are split by
-//! hand (a row whole in the buffer is parsed where it lies), as the csv crate's reader split them
-//! before (no quoting, `\n` alone ends a line), at about twice its speed; the tests hold it to
-//! that reader. [`super::read_log`]
-//! and [`super::read_log_whole_lines`] collect it; the checker and the analysis stream it, holding
-//! one row of each log instead of the log.
-
+//! A log read a row at a time: [`LogRows`], the one parser of the event logs.
+//! [`super::read_log`] and [`super::read_log_whole_lines`] collect it; the checker and the
+//! analysis stream it, holding one row of each log instead of the log. Lines are split by hand
+//! (a row whole in the read buffer is parsed where it lies), exactly as the csv crate's reader
+//! split them before (no quoting, `\n` alone ends a line), which its tests hold it to.
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
