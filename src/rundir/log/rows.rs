@@ -3,6 +3,7 @@
 //! analysis stream it, holding one row of each log instead of the log. Lines are split by hand
 //! (a row whole in the read buffer is parsed where it lies), exactly as the csv crate's reader
 //! split them before (no quoting, `\n` alone ends a line), which its tests hold it to.
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
