@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{MachineInput, RunHead, RunInput, TrialInput};
+use super::{MachineInput, RunHead, RunInput, TrialAnalysis, TrialInput};
 use crate::config::{Config, Rates};
 use crate::core::event::Record;
 use crate::rundir::dirs::trial_dirs;
@@ -245,6 +245,24 @@ pub fn add_cut_problems(trial: &mut TrialInput, logs: &[LogRows]) {
             m.problems.insert(0, cut_problem(log.path(), *line));
         }
     }
+}
+
+/// Every figure of the trial in `dir` from one pass over its logs ([`load_trial_head`], then
+/// [`analyze_rows`](super::stream::analyze_rows)), holding none of its rows: the figures, the
+/// trial without its rows (its problems complete) and its `run.yaml`. A log that goes bad part way
+/// is the error.
+pub fn analyze_trial_dir(
+    dir: &Path,
+    default_number: u32,
+) -> Result<(TrialAnalysis, TrialInput, Option<RunRecord>), LoadError> {
+    let mut head = load_trial_head(dir, default_number)?;
+    let logs = head.logs.iter_mut().collect();
+    let mut analysis = super::stream::analyze_rows(&head.trial, logs, None, &mut ())?.analysis;
+    add_cut_problems(&mut head.trial, &head.logs);
+    for (a, m) in analysis.machines.iter_mut().zip(&head.trial.machines) {
+        a.problems.clone_from(&m.problems);
+    }
+    Ok((analysis, head.trial, head.record))
 }
 
 /// What a log cut off at `line` means for the analysis.

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 
 use crate::analysis::load::{
-    LoadError, add_cut_problems, load_trial_head, run_head, suffix_labels,
+    LoadError, analyze_trial_dir, load_trial_head, run_head, suffix_labels,
 };
 use crate::analysis::stream::analyze_rows;
 use crate::analysis::{RunAnalysis, TrialAnalysis, summarize_run};
@@ -112,20 +112,13 @@ impl Plan<'_> {
     /// is a plotted one.
     fn trial(&self, k: usize, path: &Path) -> Result<TrialDone, String> {
         let number = k as u32 + 1;
-        let mut head = load_trial_head(path, number)?;
-        let logs = head.logs.iter_mut().collect();
-        let streamed = analyze_rows(&head.trial, logs, None, &mut ()).map_err(LoadError::from)?;
-        add_cut_problems(&mut head.trial, &head.logs);
-        let mut analysis = streamed.analysis;
-        for (a, m) in analysis.machines.iter_mut().zip(&head.trial.machines) {
-            a.problems.clone_from(&m.problems);
-        }
+        let (analysis, trial, record) = analyze_trial_dir(path, number)?;
         let (mut plots, mut warning) = (None, None);
         if k < PLOTTED_TRIALS {
             // Drawn from a second pass: the diagram's window is around the largest jump, which
             // only the end of the first one knows.
             let mut again = load_trial_head(path, number)?;
-            let mut sketch = Sketch::new(head.trial.clone(), &analysis, self.args.window);
+            let mut sketch = Sketch::new(trial, &analysis, self.args.window);
             let logs = again.logs.iter_mut().collect();
             let events = analysis.machines.iter().map(|m| m.events).sum();
             let streamed = analyze_rows(&again.trial, logs, Some(events), &mut sketch)
@@ -137,7 +130,7 @@ impl Plan<'_> {
         Ok(TrialDone {
             analysis,
             plots,
-            record: head.record,
+            record,
             warning,
         })
     }

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::{simulate_scenario, study_config};
-use crate::analysis::load::load_trial;
+use crate::analysis::load::analyze_trial_dir;
+use crate::analysis::weather::label;
 use crate::analysis::weather_study::{WeatherFigures, WeatherRow, scenarios};
-use crate::analysis::{analyze_trial, weather::label};
 use crate::cli::args::WeatherArgs;
 use crate::cli::common::Failure;
 use crate::cli::trials;
@@ -85,10 +85,11 @@ pub fn weather(args: WeatherArgs) -> Result<ExitCode, Failure> {
         let mut figures = Vec::with_capacity(args.trials as usize);
         let work = |k: u32| {
             let trial = TrialPlan::new(scenario_config, &scenario_dir, master, k);
-            let (input, record) = load_trial(&trial.dir, k).map_err(|e| e.to_string())?;
+            let (analysis, input, record) =
+                analyze_trial_dir(&trial.dir, k).map_err(|e| e.to_string())?;
             let router = record.as_ref().and_then(|r| r.router.as_ref());
             let plan: Vec<String> = input.faults.iter().map(label).collect();
-            Ok((WeatherFigures::of(&analyze_trial(&input), router), plan))
+            Ok((WeatherFigures::of(&analysis, router), plan))
         };
         trials::in_order(trials::jobs(&args.study.jobs), every, work, |(f, plan)| {
             if figures.is_empty() {

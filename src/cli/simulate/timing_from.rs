@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::core::histogram::{Empirical, Histogram};
 use crate::rundir::dirs::trial_dirs;
-use crate::rundir::load::load_trial_files;
+use crate::rundir::load::open_trial_files;
 use crate::rundir::records::{Measured, TimingSource};
 use crate::sim::MeasuredTiming;
 
@@ -23,7 +23,8 @@ pub fn load(dir: &Path, trial: u32) -> Result<(MeasuredTiming, TimingSource), St
             dirs.len()
         )
     })?;
-    let files = load_trial_files(trial_dir);
+    // Only the summaries are read: the logs are opened, not read.
+    let files = open_trial_files(trial_dir);
     let (mut hops, mut lateness) = (Histogram::default(), Histogram::default());
     let mut machines = Vec::new();
     for m in &files.machines {
