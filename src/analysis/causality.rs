@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use super::TrialInput;
 use crate::core::event::EventKind;
 
-/// The most vector clock entries (events times machines) reconstructed for one trial; a larger
-/// trial gets no causality figures (about 400 MB of entries at the limit).
+/// The most vector clock entries (events times machines) worked out for one trial; a larger
+/// trial gets no causality figures. [`reconstruct`] holds them all (about 400 MB at the limit);
+/// the streaming pass (`analysis::stream`) holds a vector per machine and per message in flight,
+/// but takes time in proportion to them.
 pub const MAX_ENTRIES: usize = 100_000_000;
 
 /// One event of a trial: its machine's position in the trial and its row's position in the log.
