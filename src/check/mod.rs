@@ -112,11 +112,11 @@ impl fmt::Display for Report {
     }
 }
 
-/// Checks one trial directory. Its logs are streamed ([`stream`]): read once, in one pass merged
+/// Checks one trial directory. Its logs are streamed (`check::stream`): read once, in one pass merged
 /// by logical clock, holding per machine and per message in flight what the rules need rather
 /// than the rows. A trial whose logs break a rule in a way that needs more than that (a log that
 /// does not read, a message received twice or by a machine it was not sent to, a receive before
-/// its send, seqs out of order) is checked again with its rows held ([`whole`]), which gives the
+/// its send, seqs out of order) is checked again with its rows held (`check::whole`), which gives the
 /// same findings in the same order for any trial.
 pub fn check_trial(dir: &Path) -> Report {
     stream::check(dir).unwrap_or_else(|| whole::check(dir))

@@ -1,5 +1,5 @@
 //! A trial analysed as its rows stream by, in one pass over its logs merged in causal order
-//! ([`merge_by_clock`](crate::rundir::log::merge_by_clock)), holding state per machine and per
+//! ([`crate::rundir::log::merge_by_clock`]), holding state per machine and per
 //! message in flight rather than the trial's rows (docs/ANALYSIS.md, "Memory and time").
 //!
 //! A [`Watch`] sees every event as the stream meets it, with what the pass worked out for it
