@@ -26,7 +26,7 @@ fn command_line(program: &str, args: &[&str]) -> String {
 }
 
 /// How a hint names this program so that it runs as printed from the current directory: see
-/// [`program_for`]. `clocklab` when nothing about the executable can be learnt.
+/// `program_for`. `clocklab` when nothing about the executable can be learnt.
 pub fn program() -> String {
     let Some(exe) = std::env::current_exe()
         .ok()

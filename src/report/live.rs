@@ -75,7 +75,7 @@ fn colour(id: u16) -> Color {
     COLOURS[usize::from(id.saturating_sub(1)) % COLOURS.len()]
 }
 
-/// The cells of one machine's row, as [`COLUMNS`] orders them. The configured rate is shown as
+/// The cells of one machine's row, as `COLUMNS` orders them. The configured rate is shown as
 /// given; without one, the measured rate follows a `~`.
 pub fn cells(r: &LiveRow) -> [String; 12] {
     let rate = match (r.rate, r.tick_rate) {

@@ -3,7 +3,7 @@
 //! to its matching receive, each event labelled with its Lamport clock where the label fits, over a
 //! window of time. A message no log shows taken off its queue ends in a marker at the end of its
 //! receiver's log; a message with an end outside the window is cut at its edge, labelled with
-//! where it goes or came from ([`messages`]). Written as SVG text directly (the arrowheads are SVG
+//! where it goes or came from (`messages`). Written as SVG text directly (the arrowheads are SVG
 //! markers); pure.
 //!
 //! It is drawn ([`draw`]) from a [`Scene`], which a [`DiagramSketch`] gathers as the trial streams

@@ -70,7 +70,7 @@ pub struct SimOptions {
     /// `latency` and `tick_lateness`.
     pub measured: Option<MeasuredTiming>,
     /// The fault plan. Its `clock` faults give machines bad physical clocks
-    /// ([`Machine::with_clock_skew`]): their rows and frames are stamped with them, while
+    /// ([`crate::core::machine::Machine::with_clock_skew`]): their rows and frames are stamped with them, while
     /// everything the scheduler does stays on (virtual) real time. Its `pause` faults stop
     /// machines ([`pause::Pauses`]).
     pub faults: FaultPlan,
