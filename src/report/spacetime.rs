@@ -380,8 +380,6 @@ pub fn diagram_plot(head: &TrialInput, scene: &Scene, w: Window, why: &str, pref
 
 mod legend;
 mod messages;
-#[cfg(test)]
-pub(crate) mod oracle;
 mod order;
 mod scene;
 mod shade;

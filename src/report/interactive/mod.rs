@@ -206,6 +206,4 @@ pub fn add_interactive(inputs: &[RunInput], window: Option<Window>, plots: &mut 
 }
 
 #[cfg(test)]
-pub(crate) mod oracle;
-#[cfg(test)]
 mod tests;

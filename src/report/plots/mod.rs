@@ -10,8 +10,6 @@ use crate::analysis::MachineInput;
 
 mod across;
 mod line;
-#[cfg(test)]
-pub(crate) mod oracle;
 mod shade;
 mod trial;
 

@@ -1,8 +1,17 @@
-//! The sketch against the oracle: the drawings as they were made from the whole trial before
-//! the sketch (`plots::oracle`, `spacetime::oracle`, `interactive::oracle`, copies of the old
-//! code), byte for byte, for a spread of simulated and hand-made trials, the sketch fed in
-//! causal orders other than `Causality::order` (by Lamport clock, as the streaming engine feeds
-//! it, and by the size of the vector clock, machines in reverse).
+//! The sketch's drawings, pinned: for a spread of simulated and hand-made trials and windows, the
+//! sketch fed in causal orders other than `Causality::order` (by Lamport clock, as the streaming
+//! engine feeds it, and by the size of the vector clock, machines in reverse) and the whole-trial
+//! entry points draw the same bytes as each other, and the bytes recorded in `fingerprints` (each
+//! file's length and FNV-1a hash) from the whole-trial drawing code the sketch replaced, which it
+//! matched byte for byte (main at 05e1130, recorded 2026-12-06).
+//!
+//! If a drawing changes on purpose, re-record the table: run
+//! `CLOCKLAB_PRINT_FINGERPRINTS=1 cargo test --lib report::sketch -- --nocapture --test-threads 1`,
+//! which prints each case's entry instead of failing on it, paste the `Case { .. }` entries over
+//! `fingerprints::RECORDED` once the new drawings are looked at and meant, and say in its comment
+//! at which commit they were recorded and why they changed.
+
+mod fingerprints;
 
 use super::*;
 use crate::analysis::analyze_trial_with;
@@ -12,9 +21,9 @@ use crate::analysis::hlc;
 use crate::config::Latency;
 use crate::config::faults::Fault;
 use crate::core::fault::{ClockSkew, Link, PartitionMode, Window as FaultWindow};
+use crate::report::interactive::MAX_EVENTS;
 use crate::report::replay::sent;
 use crate::report::spacetime::{AUTO_SECONDS, Key, Order, auto_window, since};
-use crate::report::{interactive::MAX_EVENTS, plots::oracle as old_plots};
 use crate::sim::{DEFAULT_EPOCH_NS, SimOptions, simulate};
 
 /// A simulated trial of one machine per rate in `rates`, `secs` long, under `faults`, as the
@@ -98,93 +107,93 @@ fn clock_order_is_causal(t: &TrialInput, c: &Causality) -> bool {
 }
 
 /// Where two texts first differ, for a readable failure.
-fn same(what: &str, new: &str, old: &str) {
-    if new != old {
-        let at = new
+fn same(what: &str, got: &str, want: &str) {
+    if got != want {
+        let at = got
             .bytes()
-            .zip(old.bytes())
+            .zip(want.bytes())
             .position(|(a, b)| a != b)
-            .unwrap_or(new.len().min(old.len()));
+            .unwrap_or(got.len().min(want.len()));
         let around = |s: &str| {
             s.get(at.saturating_sub(200)..(at + 200).min(s.len()))
                 .map(str::to_owned)
         };
         panic!(
-            "{what} differs at byte {at} (lengths {} and {}):\nnew: {:?}\nold: {:?}",
-            new.len(),
-            old.len(),
-            around(new),
-            around(old)
+            "{what} differs at byte {at} (lengths {} and {}):\ngot: {:?}\nwant: {:?}",
+            got.len(),
+            want.len(),
+            around(got),
+            around(want)
         );
     }
 }
 
-/// The drawings of `t` over `window` as the old whole-trial code made them.
-fn oracle(t: &TrialInput, a: &TrialAnalysis, c: &Causality, window: Option<Window>) -> TrialPlots {
-    let mut old = old_plots::trial_plots(t, a, "run-2-").unwrap();
-    spacetime::oracle::add_diagram_with(t, Some(c), window, "run-2-", &mut old);
-    old.interactive = interactive::oracle::trial_html_with(t, Some(c), 2, window);
-    old
-}
-
-fn assert_same(what: &str, new: &TrialPlots, old: &TrialPlots) {
-    assert_eq!(new.trial, old.trial);
+/// Checks that `got` and `want` are the same drawings: the same files, titles and bytes.
+fn assert_same(what: &str, got: &TrialPlots, want: &TrialPlots) {
+    assert_eq!(got.trial, want.trial);
     let files = |p: &TrialPlots| -> Vec<(String, String)> {
         p.plots
             .iter()
             .map(|p| (p.file.clone(), p.title.clone()))
             .collect()
     };
-    assert_eq!(files(new), files(old), "{what}");
-    for (n, o) in new.plots.iter().zip(&old.plots) {
-        same(&format!("{what}: {}", o.file), &n.svg, &o.svg);
+    assert_eq!(files(got), files(want), "{what}");
+    for (g, w) in got.plots.iter().zip(&want.plots) {
+        same(&format!("{what}: {}", w.file), &g.svg, &w.svg);
     }
     same(
         &format!("{what}: the interactive diagram"),
-        &new.interactive,
-        &old.interactive,
+        &got.interactive,
+        &want.interactive,
     );
 }
 
-/// Checks the sketch, fed in two orders, and the whole-trial entry points against the oracle;
-/// answers the sketch's window warning.
-fn check(t: &TrialInput, window: Option<Window>) -> Option<String> {
+/// Checks the sketch, fed in two orders, and the whole-trial entry points against each other and
+/// against the drawings recorded for `case`; answers the sketch's window warning.
+fn check(case: &str, t: &TrialInput, window: Option<Window>) -> Option<String> {
     let c = reconstruct(t).expect("causality");
     let a = analyze_trial_with(t, Some(&c));
-    let old = oracle(t, &a, &c, window);
     let lost = unreceived(t, &c);
-    let mut warnings = Vec::new();
-    let mut run = |name: &str, feed: &dyn Fn(&mut Sketch)| {
+    let sketched = |feed: &dyn Fn(&mut Sketch)| {
         let mut sketch = Sketch::new(head_of(t), &a, window);
         feed(&mut sketch);
-        let (new, warning) = sketch.finish(&lost, 2, "run-2-").unwrap();
-        assert_same(name, &new, &old);
-        warnings.push(warning);
+        sketch.finish(&lost, 2, "run-2-").unwrap()
     };
+    // How each was drawn, and the drawings; the sketches' window warnings.
+    let mut drawn = Vec::new();
+    let mut warnings = Vec::new();
     if clock_order_is_causal(t, &c) {
-        run("by Lamport clock", &|s| {
-            fed_by(t, &c, s, |e| {
-                (
-                    t.machines[e.machine].records[e.index].logical_clock,
-                    e.machine,
-                    e.index,
-                )
-            })
-        });
+        let clock = |e: EventRef| t.machines[e.machine].records[e.index].logical_clock;
+        let (by_clock, warning) =
+            sketched(&|s| fed_by(t, &c, s, |e| (clock(e), e.machine, e.index)));
+        drawn.push(("the sketch fed by Lamport clock", by_clock));
+        warnings.push(warning);
     }
-    run("by vector size, machines reversed", &|s| {
+    let (by_size, warning) = sketched(&|s| {
         fed_by(t, &c, s, |e| {
             let size: u64 = c.vector(e).iter().map(|&v| u64::from(v)).sum();
             (size, std::cmp::Reverse(e.machine), e.index)
         })
     });
+    drawn.push(("the sketch fed by vector size, machines reversed", by_size));
+    warnings.push(warning);
     // The whole-trial entry points, which replay the trial into the same parts.
     let mut whole = crate::report::trial_plots(t, &a, "run-2-").unwrap();
     spacetime::add_diagram_with(t, Some(&c), window, "run-2-", &mut whole);
     whole.interactive = interactive::trial_html_with(t, Some(&c), 2, window);
-    assert_same("whole trial", &whole, &old);
+    drawn.push(("the whole-trial entry points", whole));
+    let (replayed, warning) = draw_trial(t, &a, Some(&c), window, 2, "run-2-").unwrap();
+    drawn.push(("sketch::draw_trial", replayed));
+    warnings.push(warning);
+    // Every way draws the same bytes, compared directly for a failure that shows where.
+    let (first, firsts) = &drawn[0];
+    for (how, plots) in &drawn[1..] {
+        assert_same(&format!("{case}: {how} against {first}"), plots, firsts);
+    }
+    let drawings: Vec<(&str, &TrialPlots)> = drawn.iter().map(|(how, p)| (*how, p)).collect();
+    fingerprints::check(case, &drawings);
     warnings.dedup();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 1, "{case}: {warnings:?}");
     warnings.remove(0)
 }
 
@@ -202,7 +211,10 @@ fn simulated_trials_draw_as_the_whole_trial_did() {
         (3, [5.0, 5.0, 5.0]),
     ] {
         let t = simulated(&rates, 20, seed, Vec::new());
-        assert_eq!(check(&t, None), None);
+        assert_eq!(
+            check(&format!("seed {seed} at {rates:?}/s"), &t, None),
+            None
+        );
     }
 }
 
@@ -215,7 +227,7 @@ fn a_trial_past_the_caps_draws_as_the_whole_trial_did() {
         rows > MAX_EVENTS && t.machines[2].records.len() > 2000,
         "{rows}"
     );
-    assert_eq!(check(&t, None), None);
+    assert_eq!(check("past the caps", &t, None), None);
 }
 
 #[test]
@@ -255,14 +267,17 @@ fn a_fault_plan_shades_and_never_received_messages_draw_as_before() {
     // The partition's end releases held frames: the largest jump comes soon after.
     let (w, _) = auto_window(&t);
     assert!(9.0 < w.start_s && w.start_s < 9.5, "{w:?}");
-    assert_eq!(check(&t, None), None);
+    assert_eq!(check("faults", &t, None), None);
     // Windows over the partition and over machine 3's queue at the end.
     for (a, b) in [(3.0, 10.0), (14.0, 20.5)] {
         let window = Window {
             start_s: a,
             end_s: b,
         };
-        assert_eq!(check(&t, Some(window)), None);
+        assert_eq!(
+            check(&format!("faults, {a} to {b} s"), &t, Some(window)),
+            None
+        );
         let svg = spacetime::diagram(&t, &c, window, "why", "d");
         assert!(
             svg.contains("<rect class=\"fault\""),
@@ -270,7 +285,7 @@ fn a_fault_plan_shades_and_never_received_messages_draw_as_before() {
         );
     }
     // The hand-made trial: b3 never reaches machine 1.
-    assert_eq!(check(&three(), None), None);
+    assert_eq!(check("three", &three(), None), None);
 }
 
 /// `t` with every clock of the `machine`-th machine from its row `index` on raised by `by`: a jump
@@ -295,7 +310,7 @@ fn a_largest_jump_near_the_start_or_the_end_or_far_from_other_events_draws_as_be
             t.machines[1].records[index].logical_clock
         );
         assert!(why(&t).contains(&jumped), "{}", why(&t));
-        assert_eq!(check(&t, None), None);
+        assert_eq!(check(&format!("a jump at row {index}"), &t, None), None);
     }
     // Slow machines: the 30 events before the jump lie more than AUTO_SECONDS + the kept span's
     // margin before it, the 30 after it more than that after it.
@@ -308,7 +323,7 @@ fn a_largest_jump_near_the_start_or_the_end_or_far_from_other_events_draws_as_be
         (w.end_s - w.start_s - AUTO_SECONDS * 1.06).abs() < 1e-6,
         "{w:?}"
     );
-    assert_eq!(check(&slow, None), None);
+    assert_eq!(check("a jump, slow", &slow, None), None);
 }
 
 #[test]
@@ -320,7 +335,7 @@ fn a_trial_without_a_jump_over_one_draws_its_first_events_as_before() {
         }
     }
     assert!(why(&t).starts_with("the first events"));
-    assert_eq!(check(&t, None), None);
+    assert_eq!(check("no jump", &t, None), None);
     // Slow: the first 60 events take longer than AUTO_SECONDS.
     let mut slow = simulated(&[1.0, 2.0], 60, 2, Vec::new());
     for m in &mut slow.machines {
@@ -328,7 +343,7 @@ fn a_trial_without_a_jump_over_one_draws_its_first_events_as_before() {
             r.logical_clock = k as u64 + 1;
         }
     }
-    assert_eq!(check(&slow, None), None);
+    assert_eq!(check("no jump, slow", &slow, None), None);
 }
 
 #[test]
@@ -338,7 +353,7 @@ fn a_given_window_draws_as_before_and_an_empty_one_says_why() {
         start_s: a,
         end_s: b,
     };
-    assert_eq!(check(&t, Some(w(2.0, 6.5))), None);
+    assert_eq!(check("window 2 to 6.5 s", &t, Some(w(2.0, 6.5))), None);
     let times = || {
         t.machines
             .iter()
@@ -347,7 +362,7 @@ fn a_given_window_draws_as_before_and_an_empty_one_says_why() {
     };
     let first_s = since(t.start_us, times().min().unwrap());
     let last_s = since(t.start_us, times().max().unwrap());
-    let warning = check(&t, Some(w(100.0, 200.0))).expect("a warning");
+    let warning = check("window 100 to 200 s", &t, Some(w(100.0, 200.0))).expect("a warning");
     assert_eq!(
         warning,
         format!(
@@ -398,7 +413,7 @@ fn a_trial_without_rows_draws_its_plots_as_before_and_its_diagrams_only_with_vec
     let t = head_of(&three());
     let c = reconstruct(&t).expect("causality of no events");
     let a = analyze_trial_with(&t, Some(&c));
-    assert_eq!(check(&t, None), None);
+    assert_eq!(check("no rows", &t, None), None);
     let (without, _) = draw_trial(&t, &a, None, None, 1, "").unwrap();
     assert_eq!(without.plots.len(), 5);
     assert_eq!(without.interactive, "");
