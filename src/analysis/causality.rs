@@ -76,6 +76,31 @@ pub struct CausalFigures {
     pub unmatched_receives: u64,
 }
 
+impl CausalFigures {
+    /// The figures of `events` events of which `concurrent_pairs` pairs are concurrent and
+    /// `false_orderings` of those have different Lamport clocks: the pairs and the shares follow.
+    pub fn of_counts(
+        events: u64,
+        concurrent_pairs: u64,
+        false_orderings: u64,
+        longest_chain: u64,
+        unmatched_receives: u64,
+    ) -> CausalFigures {
+        let pairs = events * events.saturating_sub(1) / 2;
+        CausalFigures {
+            events,
+            pairs,
+            concurrent_pairs,
+            false_orderings,
+            concurrent_share: (pairs > 0).then(|| concurrent_pairs as f64 / pairs as f64),
+            false_ordering_share: (concurrent_pairs > 0)
+                .then(|| false_orderings as f64 / concurrent_pairs as f64),
+            longest_chain,
+            unmatched_receives,
+        }
+    }
+}
+
 impl Causality {
     /// The vector clock of event `e`: per machine (trial order), how many of its events happened
     /// before `e` or are `e`.
@@ -271,20 +296,14 @@ pub fn figures(trial: &TrialInput, c: &Causality) -> CausalFigures {
         }
     }
     let events = c.counts.iter().sum::<usize>() as u64;
-    let pairs = events * events.saturating_sub(1) / 2;
     let concurrent_pairs = concurrent_twice / 2;
-    let false_orderings = concurrent_pairs - tied_twice / 2;
-    CausalFigures {
+    CausalFigures::of_counts(
         events,
-        pairs,
         concurrent_pairs,
-        false_orderings,
-        concurrent_share: (pairs > 0).then(|| concurrent_pairs as f64 / pairs as f64),
-        false_ordering_share: (concurrent_pairs > 0)
-            .then(|| false_orderings as f64 / concurrent_pairs as f64),
-        longest_chain: c.chain.iter().flatten().copied().max().unwrap_or(0),
-        unmatched_receives: c.unmatched + c.contradictions,
-    }
+        concurrent_pairs - tied_twice / 2,
+        c.chain.iter().flatten().copied().max().unwrap_or(0),
+        c.unmatched + c.contradictions,
+    )
 }
 
 /// Counts the concurrent pairs and false orderings by comparing every pair of events: O(E²), for

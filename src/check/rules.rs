@@ -198,8 +198,23 @@ pub(super) struct Traffic<'a> {
     pub(super) went_to: &'a dyn Fn(u16, u32, u16, u64) -> bool,
 }
 
+/// The rules that close a trial, from its machines' closing state and its traffic: conservation
+/// per ordered pair ([`check_conservation`]), then the summaries against the logs
+/// ([`check_summaries`]).
+pub(super) fn check_closing(
+    report: &mut Report,
+    machines: &[Machine],
+    traffic: Traffic<'_>,
+    router: Option<&RouterStats>,
+    drops_planned: bool,
+    n: u16,
+) {
+    check_conservation(report, machines, traffic, router, drops_planned, n);
+    check_summaries(report, machines);
+}
+
 /// Rule 3, and the router's own books.
-pub(super) fn check_conservation(
+fn check_conservation(
     report: &mut Report,
     machines: &[Machine],
     traffic: Traffic<'_>,
@@ -353,7 +368,7 @@ pub(super) fn check_weather_books(
 }
 
 /// Rule 4, and agreement between each summary and its log.
-pub(super) fn check_summaries(report: &mut Report, machines: &[Machine]) {
+fn check_summaries(report: &mut Report, machines: &[Machine]) {
     let mut checked = 0;
     for m in machines {
         let Some(s) = &m.summary else { continue };

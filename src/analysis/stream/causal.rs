@@ -140,18 +140,13 @@ impl Causal {
         let events = self.events;
         let pairs = events * events.saturating_sub(1) / 2;
         let concurrent_pairs = pairs - self.ordered.min(pairs);
-        let false_orderings = concurrent_pairs - self.tied.min(concurrent_pairs);
-        CausalFigures {
+        CausalFigures::of_counts(
             events,
-            pairs,
             concurrent_pairs,
-            false_orderings,
-            concurrent_share: (pairs > 0).then(|| concurrent_pairs as f64 / pairs as f64),
-            false_ordering_share: (concurrent_pairs > 0)
-                .then(|| false_orderings as f64 / concurrent_pairs as f64),
-            longest_chain: self.longest,
-            unmatched_receives: self.unmatched,
-        }
+            concurrent_pairs - self.tied.min(concurrent_pairs),
+            self.longest,
+            self.unmatched,
+        )
     }
 
     /// Each machine's hybrid clock figures, `ids` giving their ids.
